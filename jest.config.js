@@ -1,0 +1,24 @@
+// Two projects: `infra` evaluates the Pulumi program under mocks; `app` runs the shop against real servers.
+// Both are transpile-only (@swc/jest): types are checked once, by `npm run typecheck`, not per test file.
+const transform = { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: "infra",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/test/infra/**/*.test.ts"],
+    },
+    {
+      displayName: "app",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/test/app/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/app/support/global-setup.ts",
+      globalTeardown: "<rootDir>/test/app/support/global-teardown.ts",
+    },
+  ],
+  testTimeout: 60000,
+};
