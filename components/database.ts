@@ -1,0 +1,171 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Statement } from "./iam";
+import { requireMatch, requireRange } from "./validate";
+
+/** The Postgres major version of the catalog database; RDS applies minor versions itself. */
+export const POSTGRES_MAJOR = "16";
+export const POSTGRES_PORT = 5432;
+
+/** Arguments for {@link Database}. */
+export interface DatabaseArgs {
+  /** VPC the security group lives in. */
+  vpcId: pulumi.Input<string>;
+  /** Isolated subnets (no route out) in at least two AZs, as RDS subnet groups require. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Security groups allowed to connect on 5432, each by its own ingress rule. Nothing else gets in: there is no
+   * CIDR rule at all. A plain list so that every rule exists at preview time.
+   */
+  clientSecurityGroupIds: pulumi.Input<string>[];
+  /**
+   * Instance class.
+   * @default "db.t4g.micro"
+   */
+  instanceClass?: string;
+  /**
+   * Initial gp3 storage, GiB.
+   * @default 20
+   */
+  allocatedStorageGb?: number;
+  /**
+   * Storage autoscaling ceiling, GiB.
+   * @default 100
+   */
+  maxAllocatedStorageGb?: number;
+  /**
+   * Automated backup retention in days; 7 is the floor this blueprint accepts.
+   * @default 7
+   */
+  backupRetentionDays?: number;
+  /**
+   * A synchronous standby in another AZ with automatic failover.
+   * @default false
+   */
+  multiAz?: boolean;
+  /**
+   * Refuse deletion (turn on in prod).
+   * @default false
+   */
+  deletionProtection?: boolean;
+  /**
+   * Take a final snapshot when the instance is deleted (turn on in prod).
+   * @default false
+   */
+  finalSnapshot?: boolean;
+  /**
+   * Database created on the instance.
+   * @default "shop"
+   */
+  dbName?: string;
+}
+
+/**
+ * The catalog database from step 2 on: RDS for PostgreSQL 16 in isolated subnets, never publicly accessible, reached
+ * only from the security groups it is given. Storage is encrypted gp3 with autoscaling; the master password is
+ * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`), so no password passes through
+ * Pulumi, user data or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups, Performance
+ * Insights, and PostgreSQL logs in CloudWatch.
+ *
+ * Cost: db.t4g.micro single-AZ with 20 GiB gp3 is about $14/month in us-east-1; Multi-AZ doubles the instance price.
+ */
+export class Database extends pulumi.ComponentResource {
+  public readonly instance: aws.rds.Instance;
+  public readonly securityGroup: aws.ec2.SecurityGroup;
+  /** Hostname of the primary. */
+  public readonly address: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  public readonly dbName: string;
+  /** ARN of the Secrets Manager secret RDS keeps the master credentials in (`{"username","password"}`). */
+  public readonly secretArn: pulumi.Output<string>;
+  /** What a server needs to read the credentials. */
+  public readonly readStatements: Statement[];
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("scale-ladder:database:Database", name, {}, opts);
+    const instanceClass = args.instanceClass ?? "db.t4g.micro";
+    requireMatch("Database", "instanceClass", instanceClass, /^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro");
+    const allocated = args.allocatedStorageGb ?? 20;
+    requireRange("Database", "allocatedStorageGb", allocated, 20, 65536);
+    const maxAllocated = args.maxAllocatedStorageGb ?? 100;
+    requireRange("Database", "maxAllocatedStorageGb", maxAllocated, allocated, 65536);
+    const retention = args.backupRetentionDays ?? 7;
+    requireRange("Database", "backupRetentionDays", retention, 7, 35);
+    this.dbName = args.dbName ?? "shop";
+    requireMatch("Database", "dbName", this.dbName, /^[a-z][a-z0-9_]{0,62}$/, "a lowercase identifier of at most 63 characters");
+
+    this.securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      { vpcId: args.vpcId, description: "scale-ladder database: Postgres from the app tiers only", tags: { Name: `${name}` } },
+      { parent: this },
+    );
+    args.clientSecurityGroupIds.forEach((client, i) => {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-from-client-${i}`,
+        { securityGroupId: this.securityGroup.id, referencedSecurityGroupId: client, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, description: "Postgres from an app tier" },
+        { parent: this },
+      );
+    });
+
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder database, isolated subnets" }, { parent: this });
+    const parameters = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      {
+        family: `postgres${POSTGRES_MAJOR}`,
+        description: "scale-ladder: TLS only, slow query log",
+        parameters: [
+          { name: "rds.force_ssl", value: "1" },
+          { name: "log_min_duration_statement", value: "500" },
+        ],
+      },
+      { parent: this },
+    );
+
+    const production = args.deletionProtection ?? false;
+    this.instance = new aws.rds.Instance(
+      `${name}`,
+      {
+        engine: "postgres",
+        engineVersion: POSTGRES_MAJOR,
+        autoMinorVersionUpgrade: true,
+        instanceClass,
+        allocatedStorage: allocated,
+        maxAllocatedStorage: maxAllocated,
+        storageType: "gp3",
+        storageEncrypted: true,
+        dbName: this.dbName,
+        username: "shop_admin",
+        manageMasterUserPassword: true,
+        port: POSTGRES_PORT,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        parameterGroupName: parameters.name,
+        publiclyAccessible: false,
+        multiAz: args.multiAz ?? false,
+        backupRetentionPeriod: retention,
+        backupWindow: "03:00-04:00",
+        maintenanceWindow: "sun:04:30-sun:05:30",
+        copyTagsToSnapshot: true,
+        performanceInsightsEnabled: true,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        deletionProtection: production,
+        skipFinalSnapshot: !(args.finalSnapshot ?? false),
+        finalSnapshotIdentifier: args.finalSnapshot ? `${name}-final` : undefined,
+        // In dev a climb should take effect now; in prod changes wait for the maintenance window.
+        applyImmediately: !production,
+      },
+      { parent: this },
+    );
+    this.address = this.instance.address;
+    this.port = this.instance.port;
+    this.secretArn = this.instance.masterUserSecrets.apply((s) => {
+      const arn = s?.[0]?.secretArn;
+      if (!arn) throw new Error(`Database ${name}: RDS returned no managed master user secret`);
+      return arn;
+    });
+    this.readStatements = [{ sid: "ReadDatabaseCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] }];
+    this.registerOutputs({ address: this.address, port: this.port, secretArn: this.secretArn, securityGroupId: this.securityGroup.id });
+  }
+}

@@ -1,0 +1,180 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where the app's database lives, as the boot script sees it. */
+export type DatabaseSource =
+  /** Step 1: PostgreSQL on the same box, its password generated on the box and never leaving it. */
+  | { kind: "local" }
+  /** Step 2 on: RDS, credentials read from the Secrets Manager secret RDS manages. */
+  | { kind: "rds"; host: pulumi.Input<string>; port: pulumi.Input<number>; dbName: string; secretArn: pulumi.Input<string> };
+
+/** What the boot script needs; none of it is secret. */
+export interface AppUserDataArgs {
+  /** SSM parameter naming the current release (`s3://bucket/key`). */
+  releaseParameterName: pulumi.Input<string>;
+  /** Secrets Manager secret with `adminToken` and `sessionSecret`. */
+  appSecretsArn: pulumi.Input<string>;
+  /** The catalog database. */
+  database: DatabaseSource;
+  /** Port the app listens on (80 on the single server, the target port behind a load balancer). */
+  port: number;
+  /** Products the app seeds into an empty catalog. */
+  seedProducts: number;
+  /** Whether the site is served over HTTPS (session cookies get `Secure`). */
+  cookieSecure: boolean;
+}
+
+/** AWS rejects user data over 16 KB; checked here so a growing script fails at preview, not at launch. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * The boot script of an app server on Amazon Linux 2023. It installs Node.js 22 (and PostgreSQL at step 1), and
+ * writes a systemd unit whose start-up fetches the current release and renders the environment from Secrets Manager
+ * *every time the service starts*: a restart picks up a new release or a rotated database password, and no secret is
+ * ever written into user data, which anyone with `ec2:DescribeInstanceAttribute` can read.
+ */
+export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
+  const db = args.database;
+  return pulumi
+    .all([
+      args.releaseParameterName,
+      args.appSecretsArn,
+      db.kind === "rds" ? db.host : "",
+      db.kind === "rds" ? db.port : 0,
+      db.kind === "rds" ? db.secretArn : "",
+    ])
+    .apply(([releaseParameter, appSecretsArn, dbHost, dbPort, dbSecretArn]) => {
+      const script = renderScript({ ...args, releaseParameter, appSecretsArn, dbHost, dbPort, dbSecretArn });
+      const size = Buffer.byteLength(script, "utf8");
+      if (size > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
+      return script;
+    });
+}
+
+interface Resolved extends AppUserDataArgs {
+  releaseParameter: string;
+  appSecretsArn: string;
+  dbHost: string;
+  dbPort: number;
+  dbSecretArn: string;
+}
+
+function renderScript(a: Resolved): string {
+  const local = a.database.kind === "local";
+  const dbName = a.database.kind === "rds" ? a.database.dbName : "shop";
+  const databaseUrl = local
+    ? `DATABASE_URL="postgres://shop:$(cat /etc/shop/local-db-password)@127.0.0.1:5432/shop"`
+    : [
+        `DB_SECRET=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.dbSecretArn}' --query SecretString --output text)`,
+        `DB_USER=$(jq -r '.username | @uri' <<<"$DB_SECRET")`,
+        `DB_PASS=$(jq -r '.password | @uri' <<<"$DB_SECRET")`,
+        `DATABASE_URL="postgres://$DB_USER:$DB_PASS@${a.dbHost}:${a.dbPort}/${dbName}?sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem"`,
+      ].join("\n");
+
+  return `#!/bin/bash
+# scale-ladder app server boot script (Amazon Linux 2023). Contains no secrets: they are read at service start.
+set -euo pipefail
+exec > >(tee -a /var/log/shop-boot.log) 2>&1
+
+dnf install -y nodejs22 jq tar gzip${local ? " postgresql16-server postgresql16" : ""}
+# AL2023 installs versioned binaries (node-22); make sure a plain "node" resolves to it.
+command -v node >/dev/null || ln -sf "$(command -v node-22)" /usr/local/bin/node
+useradd --system --home-dir /opt/shop --shell /sbin/nologin shop || true
+install -d -o root -g root -m 0755 /opt/shop /opt/shop/bin /opt/shop/releases /etc/shop
+${local ? localPostgres() : `curl -fsS --retry 5 -o /etc/shop/rds-ca.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem`}
+
+cat > /opt/shop/bin/imds-region <<'EOF'
+#!/bin/bash
+# IMDSv2 only: a session token first, then the region.
+TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region
+EOF
+
+cat > /opt/shop/bin/fetch-release <<'EOF'
+#!/bin/bash
+# Unpacks the release the SSM parameter names (once per release) and points /opt/shop/current at it.
+set -euo pipefail
+REGION=$(/opt/shop/bin/imds-region)
+URI=$(aws ssm get-parameter --region "$REGION" --name '${a.releaseParameter}' --query Parameter.Value --output text)
+DIR=/opt/shop/releases/$(basename "$URI" .tgz)
+if [ ! -d "$DIR" ]; then
+  TMP=$(mktemp -d /opt/shop/releases/.incoming.XXXXXX)
+  aws s3 cp --region "$REGION" --only-show-errors "$URI" "$TMP/release.tgz"
+  tar -xzf "$TMP/release.tgz" -C "$TMP" && rm "$TMP/release.tgz"
+  mv "$TMP" "$DIR"
+fi
+ln -sfn "$DIR" /opt/shop/current
+EOF
+
+cat > /opt/shop/bin/render-env <<'EOF'
+#!/bin/bash
+# Writes the service environment to a root-owned tmpfs file readable by the service only.
+set -euo pipefail
+umask 077
+REGION=$(/opt/shop/bin/imds-region)
+APP_SECRET=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.appSecretsArn}' --query SecretString --output text)
+${databaseUrl}
+install -d -m 0700 /run/shop
+{
+  echo "NODE_ENV=production"
+  echo "HOST=0.0.0.0"
+  echo "PORT=${a.port}"
+  echo "DATABASE_URL=$DATABASE_URL"
+  echo "ADMIN_TOKEN=$(jq -r .adminToken <<<"$APP_SECRET")"
+  echo "SESSION_SECRET=$(jq -r .sessionSecret <<<"$APP_SECRET")"
+  echo "COOKIE_SECURE=${a.cookieSecure}"
+  echo "SEED_PRODUCTS=${a.seedProducts}"
+  echo "AWS_REGION=$REGION"
+} > /run/shop/env
+EOF
+chmod 0755 /opt/shop/bin/*
+
+cat > /etc/systemd/system/shop.service <<'EOF'
+[Unit]
+Description=scale-ladder shop
+Wants=network-online.target${local ? " postgresql.service" : ""}
+After=network-online.target${local ? " postgresql.service" : ""}
+
+[Service]
+User=shop
+Group=shop
+# "+" runs the preparation as root: it reads secrets the shop user cannot.
+ExecStartPre=+/opt/shop/bin/fetch-release
+ExecStartPre=+/opt/shop/bin/render-env
+EnvironmentFile=/run/shop/env
+# "-": the release directory appears during ExecStartPre, on the very first start.
+WorkingDirectory=-/opt/shop/current
+ExecStart=/usr/bin/env node /opt/shop/current/server.js
+Restart=always
+RestartSec=2
+KillSignal=SIGTERM
+TimeoutStopSec=30
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+NoNewPrivileges=true
+ProtectSystem=strict
+ProtectHome=true
+PrivateTmp=true
+ReadOnlyPaths=/opt/shop
+
+[Install]
+WantedBy=multi-user.target
+EOF
+
+systemctl daemon-reload
+systemctl enable --now shop.service
+`;
+}
+
+function localPostgres(): string {
+  return `# Step 1: the database shares the box. Its password is made here and never leaves the instance.
+if [ ! -f /var/lib/pgsql/data/PG_VERSION ]; then
+  postgresql-setup --initdb
+  sed -ri 's/^(host\\s+all\\s+all\\s+(127\\.0\\.0\\.1\\/32|::1\\/128)\\s+)\\S+/\\1scram-sha-256/' /var/lib/pgsql/data/pg_hba.conf
+fi
+systemctl enable --now postgresql
+if [ ! -f /etc/shop/local-db-password ]; then
+  ( umask 077; openssl rand -hex 24 > /etc/shop/local-db-password )
+  PW=$(cat /etc/shop/local-db-password)
+  runuser -u postgres -- psql -v ON_ERROR_STOP=1 -c "CREATE ROLE shop LOGIN PASSWORD '$PW'" -c "CREATE DATABASE shop OWNER shop"
+fi`;
+}

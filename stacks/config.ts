@@ -1,0 +1,233 @@
+/**
+ * The one typed configuration schema of the ladder.
+ *
+ * Every `scale-ladder:*` key is declared once in {@link CONFIG_KEYS}: its parser, its per-step default and its
+ * documentation. `parseLadderConfig` is pure (strings in, typed config out) so tests and tools call it directly;
+ * `readLadderConfig` feeds it from the Pulumi stack. A bad value fails before any resource is declared, as a
+ * `pulumi.RunError` (the CLI prints the message, no stack trace) naming the key, the value and what is allowed.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { MAX_STEP, MIN_STEP, highestBuiltStep } from "./steps";
+
+export const CONFIG_NAMESPACE = "scale-ladder";
+
+export const ENVIRONMENTS = ["dev", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** awsx NAT gateway strategies, as awsx spells them. */
+export const NAT_STRATEGIES = ["None", "Single", "OnePerAz"] as const;
+export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+
+/** What a per-step default may depend on. */
+export interface DefaultContext {
+  step: number;
+  environment: Environment;
+}
+
+interface KeySpec<T> {
+  /** One line for the config reference. */
+  doc: string;
+  /** Parses the raw string Pulumi gives us. Messages are phrased to follow the key: "must be ...". */
+  schema: z.ZodType<T, string>;
+  /** Default when the key is unset; `undefined` means the key is optional with no value. */
+  default: (ctx: DefaultContext) => T | undefined;
+}
+
+const key = <T>(doc: string, schema: z.ZodType<T, string>, dflt: (ctx: DefaultContext) => T | undefined): KeySpec<T> => ({
+  doc,
+  schema,
+  default: dflt,
+});
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { error: `must be an integer from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be an integer from ${min} to ${max}` }).max(max, { error: `must be an integer from ${min} to ${max}` }));
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(", ")}` });
+
+const boolean = () =>
+  z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .transform((v) => v === "true");
+
+const pattern = (re: RegExp, what: string) => z.string().trim().regex(re, { error: `must be ${what}` });
+
+const isProd = (c: DefaultContext) => c.environment === "prod";
+
+/**
+ * Every key of the `scale-ladder` namespace. Adding a key here is all it takes for it to be parsed, defaulted,
+ * rejected when wrong and listed in the docs.
+ */
+export const CONFIG_KEYS = {
+  step: key("Which rung of the ladder this stack is on (1–11). Required.", integer(MIN_STEP, MAX_STEP), () => undefined),
+  environment: key(
+    "`dev` or `prod`. `prod` turns on deletion protection, final snapshots and Multi-AZ from step 2.",
+    oneOf(ENVIRONMENTS),
+    () => "dev" as Environment,
+  ),
+  domain: key(
+    "Optional site hostname (e.g. `shop.example.com`); with `hostedZoneId`, DNS points at the site.",
+    pattern(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lowercase DNS name such as shop.example.com"),
+    () => undefined,
+  ),
+  hostedZoneId: key(
+    "Route 53 hosted zone that holds `domain`. Required when `domain` is set.",
+    pattern(/^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
+    () => undefined,
+  ),
+  vpcCidr: key(
+    "IPv4 CIDR of each region's VPC, a /16 to /20.",
+    pattern(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|20)$/, "an IPv4 CIDR from /16 to /20 such as 10.0.0.0/16"),
+    () => "10.0.0.0/16",
+  ),
+  availabilityZones: key("How many AZs the VPC spans (2 or 3).", integer(2, 3), () => 2),
+  natGateways: key(
+    "NAT gateway strategy (awsx): `None` while nothing private needs the internet (steps 1–2), `Single` from step 3, `OnePerAz` in prod.",
+    oneOf(NAT_STRATEGIES),
+    (c) => (c.step < 3 ? "None" : isProd(c) ? "OnePerAz" : "Single") as NatStrategy,
+  ),
+  serverInstanceType: key(
+    "EC2 type of the single server (steps 1–2). Graviton (`*g.*`) picks the arm64 AMI.",
+    pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as t4g.small"),
+    () => "t4g.small",
+  ),
+  dbInstanceClass: key(
+    "RDS instance class of the catalog database.",
+    pattern(/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro"),
+    () => "db.t4g.micro",
+  ),
+  dbAllocatedStorageGb: key("Initial gp3 storage of the database, GiB.", integer(20, 65536), () => 20),
+  dbMaxAllocatedStorageGb: key("Storage autoscaling ceiling, GiB (≥ dbAllocatedStorageGb).", integer(20, 65536), () => 100),
+  dbBackupRetentionDays: key("Automated backup retention, days (7–35).", integer(7, 35), () => 7),
+  dbMultiAz: key(
+    "Multi-AZ standby for the primary: on in prod, and from step 4 (read replicas) in dev.",
+    boolean(),
+    (c) => c.step >= 2 && (isProd(c) || c.step >= 4),
+  ),
+  artifactPath: key("Path of the app build that `npm run build` makes, relative to the project.", z.string().trim().min(1, { error: "must be a file path" }), () => "dist/shop.tgz"),
+  seedProducts: key("How many demo products the app seeds into an empty catalog (0 for none).", integer(0, 1_000_000), () => 10_000),
+} as const;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+type Parsed<K extends ConfigKey> = (typeof CONFIG_KEYS)[K] extends KeySpec<infer T> ? T : never;
+type RawConfig = Partial<Record<ConfigKey, Parsed<ConfigKey>>>;
+
+/** The typed configuration the program composes from. */
+export interface LadderConfig {
+  /** The step the stack asks for. */
+  step: number;
+  /** The highest step this version builds that is not above `step` (what is actually composed). */
+  builtStep: number;
+  environment: Environment;
+  /** Primary region, from `aws:region`. */
+  region: string;
+  /** Site DNS, when configured. */
+  dns?: { domain: string; hostedZoneId: string };
+  network: { cidr: string; availabilityZones: number; natGateways: NatStrategy };
+  server: { instanceType: string };
+  database: {
+    instanceClass: string;
+    allocatedStorageGb: number;
+    maxAllocatedStorageGb: number;
+    backupRetentionDays: number;
+    multiAz: boolean;
+  };
+  app: { artifactPath: string; seedProducts: number };
+}
+
+/** Thrown for a configuration that cannot be used; every line names a key. */
+export class ConfigError extends pulumi.RunError {
+  constructor(public readonly problems: string[]) {
+    super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/**
+ * Parses raw stack configuration.
+ * @param values `scale-ladder:*` keys (with or without the namespace) to their raw string values.
+ * @param region The `aws:region` value; `us-east-1` when unset, like the stack files.
+ */
+export function parseLadderConfig(values: Record<string, string | undefined>, region = "us-east-1"): LadderConfig {
+  const problems: string[] = [];
+  const raw: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    const bare = k.startsWith(`${CONFIG_NAMESPACE}:`) ? k.slice(CONFIG_NAMESPACE.length + 1) : k;
+    if (!(bare in CONFIG_KEYS)) {
+      problems.push(`${CONFIG_NAMESPACE}:${bare} is not a known key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}`);
+      continue;
+    }
+    raw[bare] = v;
+  }
+
+  const parsed: RawConfig = {};
+  for (const [name, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec<unknown>][]) {
+    if (raw[name] === undefined) continue;
+    const result = spec.schema.safeParse(raw[name]);
+    if (result.success) (parsed as Record<string, unknown>)[name] = result.data;
+    else problems.push(`${CONFIG_NAMESPACE}:${name} ${result.error.issues[0]?.message ?? "is invalid"}, got ${JSON.stringify(raw[name])}`);
+  }
+  if (raw.step === undefined) {
+    problems.push(`${CONFIG_NAMESPACE}:step is required: run \`pulumi config set ${CONFIG_NAMESPACE}:step 1\``);
+  }
+  if (!REGION_RE.test(region)) problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const step = parsed.step as number;
+  const ctx: DefaultContext = { step, environment: (parsed.environment as Environment | undefined) ?? "dev" };
+  const get = <K extends ConfigKey>(k: K): Parsed<K> =>
+    (parsed[k] !== undefined ? parsed[k] : (CONFIG_KEYS[k] as KeySpec<unknown>).default(ctx)) as Parsed<K>;
+
+  const domain = get("domain") as string | undefined;
+  const hostedZoneId = get("hostedZoneId") as string | undefined;
+  if ((domain === undefined) !== (hostedZoneId === undefined)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:domain and ${CONFIG_NAMESPACE}:hostedZoneId go together: set both or neither, got domain=${JSON.stringify(domain ?? null)} hostedZoneId=${JSON.stringify(hostedZoneId ?? null)}`,
+    );
+  }
+  const allocated = get("dbAllocatedStorageGb") as number;
+  const maxAllocated = get("dbMaxAllocatedStorageGb") as number;
+  if (maxAllocated < allocated) {
+    problems.push(`${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least dbAllocatedStorageGb (${allocated}), got ${maxAllocated}`);
+  }
+  const natGateways = get("natGateways") as NatStrategy;
+  if (step >= 3 && natGateways === "None") {
+    problems.push(`${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    step,
+    builtStep: highestBuiltStep(step),
+    environment: ctx.environment,
+    region,
+    dns: domain && hostedZoneId ? { domain, hostedZoneId } : undefined,
+    network: { cidr: get("vpcCidr") as string, availabilityZones: get("availabilityZones") as number, natGateways },
+    server: { instanceType: get("serverInstanceType") as string },
+    database: {
+      instanceClass: get("dbInstanceClass") as string,
+      allocatedStorageGb: allocated,
+      maxAllocatedStorageGb: maxAllocated,
+      backupRetentionDays: get("dbBackupRetentionDays") as number,
+      multiAz: get("dbMultiAz") as boolean,
+    },
+    app: { artifactPath: get("artifactPath") as string, seedProducts: get("seedProducts") as number },
+  };
+}
+
+/** Reads the stack's configuration through the Pulumi runtime and parses it. */
+export function readLadderConfig(): LadderConfig {
+  const all = pulumi.runtime.allConfig();
+  const ours: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) if (k.startsWith(`${CONFIG_NAMESPACE}:`)) ours[k] = v;
+  return parseLadderConfig(ours, all["aws:region"] ?? "us-east-1");
+}

@@ -1,0 +1,36 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { LadderConfig } from "./config";
+import { buildRegion } from "./region";
+import { STEPS } from "./steps";
+
+/**
+ * The whole program: one provider per region (default tags `project`, `stack`, `step` applied by the provider, not
+ * by each resource), the primary region's platform, and the stack outputs an operator needs next.
+ */
+export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>> {
+  if (cfg.builtStep < cfg.step) {
+    const missing = STEPS.filter((s) => s.step > cfg.builtStep && s.step <= cfg.step).map((s) => `${s.step} (${s.name})`);
+    pulumi.log.warn(`scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`);
+  }
+  const provider = new aws.Provider(`aws-${cfg.region}`, {
+    region: cfg.region as aws.Region,
+    defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack(), step: String(cfg.step) } },
+  });
+  const primary = buildRegion(cfg, { name: cfg.region, provider });
+
+  return {
+    step: cfg.step,
+    builtStep: cfg.builtStep,
+    environment: cfg.environment,
+    region: cfg.region,
+    siteUrl: primary.siteUrl,
+    serverInstanceId: primary.serverInstanceId,
+    sessionCommand: primary.sessionCommand,
+    databaseEndpoint: primary.databaseEndpoint,
+    databaseSecretArn: primary.databaseSecretArn,
+    artifactBucket: primary.artifactBucket,
+    releaseUri: primary.releaseUri,
+    adminToken: primary.adminToken,
+  };
+}

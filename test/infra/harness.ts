@@ -1,0 +1,169 @@
+/**
+ * The one mock harness of the infrastructure tests: runs the real program under `pulumi.runtime.setMocks` and
+ * returns the graph it registered — every resource as `{ type, name, inputs, parent, urn, ... }` — and the stack
+ * outputs, after every registration has finished.
+ *
+ * `@pulumi/pulumi` and the program are loaded once per test file (dynamic import after `setMocks`, as Pulumi's
+ * testing guide asks); each `runLadder` call resets the mocks, so one file can evaluate several steps.
+ */
+import type * as PulumiModule from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { invokeResult, resourceState } from "./mock-outputs";
+
+export interface Registration {
+  type: string;
+  name: string;
+  /** Inputs as the engine received them (secrets unwrapped). */
+  inputs: Record<string, any>;
+  urn: string;
+  /** URN of the parent; undefined for the stack itself. */
+  parent?: string;
+  /** Provider reference (`urn::id`) of a custom resource. */
+  provider?: string;
+  custom: boolean;
+  ignoreChanges: string[];
+  protect: boolean;
+  aliases: unknown[];
+}
+
+export class Graph {
+  constructor(
+    public readonly resources: Registration[],
+    public readonly outputs: Record<string, any>,
+    public readonly warnings: string[],
+  ) {}
+
+  ofType(type: string): Registration[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  /** The single resource of a type (and name, if given); throws listing what exists otherwise. */
+  one(type: string, name?: string): Registration {
+    const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) {
+      throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ") || "none"}`);
+    }
+    return found[0];
+  }
+
+  byName(name: string): Registration {
+    const r = this.resources.find((x) => x.name === name);
+    if (!r) throw new Error(`no resource named ${name}; have ${this.resources.map((x) => x.name).join(", ")}`);
+    return r;
+  }
+
+  /** Resources whose parent chain includes `ancestor`. */
+  descendants(ancestor: Registration): Registration[] {
+    const byUrn = new Map(this.resources.map((r) => [r.urn, r]));
+    return this.resources.filter((r) => {
+      for (let p = r.parent; p; p = byUrn.get(p)?.parent) if (p === ancestor.urn) return true;
+      return false;
+    });
+  }
+
+  /** Custom resources (not components, not providers, not the stack). */
+  get customResources(): Registration[] {
+    return this.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+  }
+}
+
+/** Config a test starts from: a valid stack at `step` whose artifact exists. */
+export function stackConfig(step: number, extra: Record<string, string> = {}): Record<string, string> {
+  return { "aws:region": "us-east-1", "scale-ladder:step": String(step), "scale-ladder:artifactPath": fakeArtifact(), ...extra };
+}
+
+let artifactPath: string | undefined;
+/** A small stand-in for `dist/shop.tgz`: the infra tests check how the artifact is shipped, not what it holds. */
+export function fakeArtifact(): string {
+  if (!artifactPath) {
+    artifactPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-artifact-")), "shop.tgz");
+    fs.writeFileSync(artifactPath, "not a real build: infra tests only hash and upload it\n");
+  }
+  return artifactPath;
+}
+
+let pulumi: typeof PulumiModule | undefined;
+
+/**
+ * Evaluates the program (`stacks/ladder.ts` fed by `stacks/config.ts`, exactly as `stacks/index.ts` does) for one
+ * stack configuration and returns its graph. Rejects with the program's error when it throws.
+ */
+export async function runLadder(config: Record<string, string>, stack = "test"): Promise<Graph> {
+  pulumi ??= await import("@pulumi/pulumi");
+  const p = pulumi;
+  const pending = new Map<string, Registration[]>();
+  const resources: Registration[] = [];
+  const warnings: string[] = [];
+
+  await p.runtime.setMocks(
+    {
+      newResource(args) {
+        const { id, state } = resourceState(args.type, args.name, args.inputs, args.provider);
+        const rec: Registration = {
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          urn: "",
+          provider: args.provider,
+          custom: args.custom ?? false,
+          ignoreChanges: [],
+          protect: false,
+          aliases: [],
+        };
+        const key = `${args.type}::${args.name}`;
+        pending.set(key, [...(pending.get(key) ?? []), rec]);
+        return { id: args.custom ? id : undefined, state };
+      },
+      call(args) {
+        return invokeResult(args.token, args.inputs, args.provider);
+      },
+    },
+    "scale-ladder",
+    stack,
+    false,
+  );
+
+  // The mock monitor knows the URN, parent and resource options that `newResource` is not shown; wrap it once per
+  // run to attach them to the record `newResource` just made.
+  const monitor = p.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+    register(req, (err: unknown, resp: any) => {
+      const key = `${req.getType()}::${req.getName()}`;
+      const rec = pending.get(key)?.shift();
+      if (rec && resp) {
+        rec.urn = resp.getUrn();
+        rec.parent = req.getParent() || undefined;
+        rec.ignoreChanges = req.getIgnorechangesList();
+        rec.protect = req.getProtect();
+        rec.aliases = req.getAliasesList();
+        resources.push(rec);
+      }
+      callback(err, resp);
+    });
+  const log = p.log.warn;
+  p.log.warn = (msg: string) => {
+    warnings.push(msg);
+    return Promise.resolve();
+  };
+
+  p.runtime.setAllConfig(config);
+  const { readLadderConfig } = await import("../../stacks/config");
+  const { ladder } = await import("../../stacks/ladder");
+  try {
+    const outputs = await p.runtime.runInPulumiStack(async () => ladder(readLadderConfig()));
+    // Resolving the outputs does not wait for resources nobody reads; the runtime's own exit path does.
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return new Graph(resources, outputs ?? {}, warnings);
+  } finally {
+    p.log.warn = log;
+  }
+}
+
+/** Resolves an output (or plain value) for an assertion, outside any `apply`. */
+export function resolve<T>(value: PulumiModule.Input<T>): Promise<T> {
+  if (!pulumi) throw new Error("resolve() before runLadder()");
+  return new Promise((ok) => pulumi!.output(value).apply((v) => ok(v as T)));
+}

@@ -1,0 +1,114 @@
+/**
+ * What the mocked engine answers: realistic computed outputs for the resources the ladder creates, and the few
+ * provider functions it calls. An invoke that is not listed here throws, so a new data source cannot slip into the
+ * program untested.
+ */
+import { createHash } from "node:crypto";
+
+export const ACCOUNT = "123456789012";
+export const MOCK_AMI = "ami-0abc1234def567890";
+
+/** Short deterministic hex from a name, so ids are stable between runs and distinct between resources. */
+export function hex(seed: string, length = 17): string {
+  return createHash("sha256").update(seed).digest("hex").slice(0, length);
+}
+
+/** The value every mocked `random.RandomPassword` produces; tests look for it where it must never appear. */
+export function mockPassword(name: string): string {
+  return `MockSecret${hex(`pw:${name}`, 24)}`;
+}
+
+type State = Record<string, unknown>;
+
+/** Region of a resource: from its provider URN (`...::aws-eu-west-1::id`), else us-east-1. */
+export function regionOf(provider: string | undefined): string {
+  const m = /aws-([a-z]{2}(?:-gov)?-[a-z]+-\d)/.exec(provider ?? "");
+  return m ? m[1] : "us-east-1";
+}
+
+const arn = (service: string, region: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT}:${resource}`;
+
+/** Computed outputs per resource type; inputs are echoed back first, as the engine does. */
+export function resourceState(type: string, name: string, inputs: State, provider?: string): { id: string; state: State } {
+  const region = regionOf(provider);
+  const id = `${name}-${hex(`${type}:${name}`, 8)}`;
+  const autoName = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
+  switch (type) {
+    case "awsx:ec2:Vpc": {
+      const azs = (inputs.numberOfAvailabilityZones as number | undefined) ?? 3;
+      const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}${i}${hex(name, 10)}`);
+      return {
+        id: "",
+        state: {
+          ...inputs,
+          vpcId: `vpc-${hex(name)}`,
+          publicSubnetIds: subnets("pub"),
+          privateSubnetIds: subnets("prv"),
+          isolatedSubnetIds: subnets("iso"),
+        },
+      };
+    }
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return { id: `sg-${hex(name)}`, state: { ...inputs, arn: arn("ec2", region, `security-group/sg-${hex(name)}`) } };
+    case "aws:ec2/instance:Instance":
+      return {
+        id: `i-${hex(name)}`,
+        state: { ...inputs, arn: arn("ec2", region, `instance/i-${hex(name)}`), privateIp: "10.0.1.10", publicIp: "" },
+      };
+    case "aws:ec2/eip:Eip":
+      return { id: `eipalloc-${hex(name)}`, state: { ...inputs, allocationId: `eipalloc-${hex(name)}`, publicIp: "203.0.113.10" } };
+    case "aws:rds/instance:Instance": {
+      const host = `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com`;
+      return {
+        id: name,
+        state: {
+          ...inputs,
+          identifier: `${name}-${hex(name, 7)}`,
+          address: host,
+          endpoint: `${host}:5432`,
+          port: inputs.port ?? 5432,
+          arn: arn("rds", region, `db:${name}`),
+          masterUserSecrets: inputs.manageMasterUserPassword
+            ? [{ secretArn: arn("secretsmanager", region, `secret:rds!db-${hex(name, 8)}-AbCdEf`), secretStatus: "active", kmsKeyId: "" }]
+            : [],
+        },
+      };
+    }
+    case "aws:s3/bucket:Bucket": {
+      const bucket = (inputs.bucket as string | undefined) ?? `${name}-${hex(name, 7)}`;
+      return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
+    }
+    case "aws:s3/bucketObjectv2:BucketObjectv2":
+      return { id: inputs.key as string, state: { ...inputs, versionId: hex(name, 32), etag: hex(name, 32) } };
+    case "aws:ssm/parameter:Parameter":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("ssm", region, `parameter/${autoName}`), version: 1 } };
+    case "aws:secretsmanager/secret:Secret":
+      return { id: arn("secretsmanager", region, `secret:${name}-AbCdEf`), state: { ...inputs, arn: arn("secretsmanager", region, `secret:${name}-AbCdEf`) } };
+    case "aws:iam/role:Role":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:role/${autoName}` } };
+    case "aws:iam/instanceProfile:InstanceProfile":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${autoName}` } };
+    case "aws:route53/record:Record":
+      return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { ...inputs, fqdn: inputs.name } };
+    case "aws:rds/subnetGroup:SubnetGroup":
+    case "aws:rds/parameterGroup:ParameterGroup":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("rds", region, `pg:${autoName}`) } };
+    case "random:index/randomPassword:RandomPassword":
+      return { id: "none", state: { ...inputs, result: mockPassword(name) } };
+    default:
+      return { id, state: { ...inputs, arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", region, id) } };
+  }
+}
+
+/** Provider functions the program may call. */
+export function invokeResult(token: string, inputs: State, provider?: string): State {
+  switch (token) {
+    case "aws:ssm/getParameter:getParameter": {
+      const name = String(inputs.name);
+      if (!name.startsWith("/aws/service/ami-amazon-linux-latest/al2023-ami-")) throw new Error(`mock has no SSM parameter ${name}`);
+      return { id: name, name, type: "String", value: MOCK_AMI, version: 1, arn: arn("ssm", regionOf(provider), `parameter${name}`) };
+    }
+    default:
+      throw new Error(`unexpected invoke ${token}: add a realistic answer to test/infra/mock-outputs.ts if the program really needs it`);
+  }
+}
