@@ -8,6 +8,8 @@ module.exports = {
     {
       displayName: "infra",
       testEnvironment: "node",
+      // The Pulumi runtime keeps its state on globals by design; Jest's soft cleanup would only warn about them.
+      testEnvironmentOptions: { globalsCleanup: "off" },
       transform,
       testMatch: ["<rootDir>/test/infra/**/*.test.ts"],
     },

@@ -19,7 +19,7 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
   });
   const primary = buildRegion(cfg, { name: cfg.region, provider });
 
-  return {
+  const outputs: Record<string, pulumi.Input<unknown> | undefined> = {
     step: cfg.step,
     builtStep: cfg.builtStep,
     environment: cfg.environment,
@@ -33,4 +33,6 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
     releaseUri: primary.releaseUri,
     adminToken: primary.adminToken,
   };
+  // An output a step does not have is left out, not exported as undefined (which Pulumi warns about).
+  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Record<string, pulumi.Input<unknown>>;
 }

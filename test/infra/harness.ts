@@ -91,6 +91,18 @@ let pulumi: typeof PulumiModule | undefined;
  * stack configuration and returns its graph. Rejects with the program's error when it throws.
  */
 export async function runLadder(config: Record<string, string>, stack = "test"): Promise<Graph> {
+  return runProgram(async () => {
+    const { readLadderConfig } = await import("../../stacks/config");
+    const { ladder } = await import("../../stacks/ladder");
+    return ladder(readLadderConfig());
+  }, config, stack);
+}
+
+/**
+ * Evaluates any program — the ladder, or a single component a test builds — inside a mocked stack and returns
+ * its graph once every registration has finished.
+ */
+export async function runProgram(program: () => Promise<unknown> | unknown, config: Record<string, string> = {}, stack = "test"): Promise<Graph> {
   pulumi ??= await import("@pulumi/pulumi");
   const p = pulumi;
   const pending = new Map<string, Registration[]>();
@@ -150,14 +162,27 @@ export async function runLadder(config: Record<string, string>, stack = "test"):
   };
 
   p.runtime.setAllConfig(config);
-  const { readLadderConfig } = await import("../../stacks/config");
-  const { ladder } = await import("../../stacks/ladder");
+  // A program error (or one inside an apply) also rejects promises the runtime holds internally; the Pulumi CLI's
+  // language host reports those, so here they are collected and the run fails with the first of them.
+  const failures: unknown[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onRejection);
   try {
-    const outputs = await p.runtime.runInPulumiStack(async () => ladder(readLadderConfig()));
+    const outputs = await p.runtime.runInPulumiStack(async () => {
+      try {
+        return await program();
+      } catch (e) {
+        failures.push(e);
+        return {};
+      }
+    });
     // Resolving the outputs does not wait for resources nobody reads; the runtime's own exit path does.
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await new Promise((r) => setImmediate(r));
+    if (failures.length > 0) throw failures[0];
     return new Graph(resources, outputs ?? {}, warnings);
   } finally {
+    process.off("unhandledRejection", onRejection);
     p.log.warn = log;
   }
 }

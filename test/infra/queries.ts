@@ -1,0 +1,63 @@
+/**
+ * Questions the infrastructure tests ask of a mocked graph, written once.
+ */
+import { Graph, Registration } from "./harness";
+import { hex, mockPassword } from "./mock-outputs";
+
+export const T = {
+  instance: "aws:ec2/instance:Instance",
+  sg: "aws:ec2/securityGroup:SecurityGroup",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  rds: "aws:rds/instance:Instance",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  bucket: "aws:s3/bucket:Bucket",
+  password: "random:index/randomPassword:RandomPassword",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  record: "aws:route53/record:Record",
+  vpc: "awsx:ec2:Vpc",
+} as const;
+
+/** Every security group rule that admits traffic, old-style inline rules included. */
+export function ingressRules(g: Graph): Array<{ from: number; to: number; cidr?: string; sourceSg?: string; groupId: string; name: string }> {
+  const rules = g.ofType(T.ingress).map((r) => ({
+    name: r.name,
+    from: r.inputs.fromPort,
+    to: r.inputs.toPort,
+    cidr: r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6,
+    sourceSg: r.inputs.referencedSecurityGroupId,
+    groupId: r.inputs.securityGroupId,
+  }));
+  for (const sg of g.ofType(T.sg)) {
+    for (const rule of sg.inputs.ingress ?? []) {
+      for (const cidr of [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])]) {
+        rules.push({ name: sg.name, from: rule.fromPort, to: rule.toPort, cidr, sourceSg: undefined, groupId: sg.name });
+      }
+    }
+  }
+  return rules;
+}
+
+/** Parsed statements of the inline policy of a role, by the role's name prefix. */
+export function statementsOf(g: Graph, policyName: string): Array<{ Sid: string; Action: string[]; Resource: string[] }> {
+  const policy = g.ofType(T.rolePolicy).find((p) => p.name === policyName);
+  if (!policy) throw new Error(`no role policy ${policyName}`);
+  return JSON.parse(policy.inputs.policy).Statement;
+}
+
+/** Registrations whose inputs contain any value a mocked RandomPassword produced, other than where secrets belong. */
+export function plaintextSecretLeaks(g: Graph, allowedTypes: string[] = [T.password, T.secretVersion]): string[] {
+  const secrets = g.ofType(T.password).map((p) => mockPassword(p.name));
+  if (secrets.length === 0) throw new Error("no RandomPassword in the graph: the leak check would prove nothing");
+  const leaks: string[] = [];
+  for (const r of g.resources) {
+    if (allowedTypes.includes(r.type)) continue;
+    const text = JSON.stringify(r.inputs);
+    if (secrets.some((s) => text.includes(s))) leaks.push(`${r.type} ${r.name}`);
+  }
+  return leaks;
+}
+
+/** The id the mocks gave a security group. */
+export const sgIdOf = (r: Registration): string => `sg-${hex(r.name)}`;
