@@ -54,6 +54,17 @@ export interface DatabaseArgs {
    */
   finalSnapshot?: boolean;
   /**
+   * Read replicas (step 4). They copy the primary's data and users, so they take no credentials of their own.
+   * @default 0
+   */
+  replicas?: number;
+  /**
+   * How many of the region's first AZs the VPC spans (as awsx picks them); replicas are spread across these,
+   * starting with the second, so no single AZ holds all the read capacity.
+   * @default 2
+   */
+  availabilityZoneCount?: number;
+  /**
    * Database created on the instance.
    * @default "shop"
    */
@@ -66,6 +77,8 @@ export interface DatabaseArgs {
  * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`), so no password passes through
  * Pulumi, user data or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups, Performance
  * Insights, and PostgreSQL logs in CloudWatch.
+ *
+ * From step 4, `replicas` read replicas take the app's plain reads (promotion runbook: docs, step 4).
  *
  * Cost: db.t4g.micro single-AZ with 20 GiB gp3 is about $14/month in us-east-1; Multi-AZ doubles the instance price.
  */
@@ -80,6 +93,10 @@ export class Database extends pulumi.ComponentResource {
   public readonly secretArn: pulumi.Output<string>;
   /** What a server needs to read the credentials. */
   public readonly readStatements: Statement[];
+  /** The read replicas, in order. */
+  public readonly replicas: aws.rds.Instance[];
+  /** Hostnames of the read replicas, in order. */
+  public readonly replicaAddresses: pulumi.Output<string>[];
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:database:Database", name, {}, opts);
@@ -92,6 +109,10 @@ export class Database extends pulumi.ComponentResource {
     const retention = args.backupRetentionDays ?? 7;
     requireRange("Database", "backupRetentionDays", retention, 7, 35);
     this.dbName = args.dbName ?? "shop";
+    const replicaCount = args.replicas ?? 0;
+    requireRange("Database", "replicas", replicaCount, 0, 15);
+    const azCount = args.availabilityZoneCount ?? 2;
+    requireRange("Database", "availabilityZoneCount", azCount, 1, 6);
     requireMatch("Database", "dbName", this.dbName, /^[a-z][a-z0-9_]{0,62}$/, "a lowercase identifier of at most 63 characters");
 
     this.securityGroup = new aws.ec2.SecurityGroup(
@@ -158,6 +179,41 @@ export class Database extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Replicas: same engine, storage and encryption as the primary (inherited through replicateSourceDb); no
+    // username, password or database name, which RDS rejects on a replica. A Multi-AZ primary moves between AZs on
+    // failover, so "a different AZ from the primary" cannot be pinned; spreading across AZs is what holds.
+    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this });
+    this.replicas = [];
+    for (let i = 0; i < replicaCount; i++) {
+      this.replicas.push(
+        new aws.rds.Instance(
+          `${name}-replica-${i}`,
+          {
+            replicateSourceDb: this.instance.identifier,
+            instanceClass,
+            availabilityZone: zones.names.apply((n) => n.slice(0, azCount)[(i + 1) % Math.min(azCount, n.length)]),
+            storageType: "gp3",
+            storageEncrypted: true,
+            maxAllocatedStorage: maxAllocated,
+            vpcSecurityGroupIds: [this.securityGroup.id],
+            parameterGroupName: parameters.name,
+            publiclyAccessible: false,
+            autoMinorVersionUpgrade: true,
+            performanceInsightsEnabled: true,
+            performanceInsightsRetentionPeriod: 7,
+            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+            caCertIdentifier: "rds-ca-rsa2048-g1",
+            copyTagsToSnapshot: true,
+            deletionProtection: production,
+            skipFinalSnapshot: true,
+            applyImmediately: !production,
+          },
+          { parent: this },
+        ),
+      );
+    }
+    this.replicaAddresses = this.replicas.map((r) => r.address);
+
     this.address = this.instance.address;
     this.port = this.instance.port;
     this.secretArn = this.instance.masterUserSecrets.apply((s) => {

@@ -14,6 +14,17 @@ export interface PrivateBucketArgs {
    */
   noncurrentVersionDays?: number;
   /**
+   * Days after which current objects expire (logs); unset keeps them.
+   * @default undefined
+   */
+  expireAfterDays?: number;
+  /**
+   * Extra bucket policy statements (e.g. log delivery). Resources may reference `{bucketArn}`, which is replaced
+   * with this bucket's ARN.
+   * @default []
+   */
+  policyStatements?: pulumi.Input<Record<string, unknown>>[];
+  /**
    * Allow `pulumi destroy` to empty the bucket. Off in prod so a destroy never silently takes the data with it.
    * @default false
    */
@@ -49,25 +60,27 @@ export class PrivateBucket extends pulumi.ComponentResource {
       { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
       { parent: this },
     );
-    if (args.versioned ?? true) {
+    const versioned = args.versioned ?? true;
+    if (versioned) {
       new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
-      new aws.s3.BucketLifecycleConfiguration(
-        `${name}-lifecycle`,
-        {
-          bucket: this.bucket.id,
-          rules: [
-            {
-              id: "expire-noncurrent",
-              status: "Enabled",
-              filter: {},
-              noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
-              abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-            },
-          ],
-        },
-        { parent: this },
-      );
     }
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      {
+        bucket: this.bucket.id,
+        rules: [
+          {
+            id: "housekeeping",
+            status: "Enabled",
+            filter: {},
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+            ...(versioned ? { noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 } } : {}),
+            ...(args.expireAfterDays !== undefined ? { expiration: { days: args.expireAfterDays } } : {}),
+          },
+        ],
+      },
+      { parent: this },
+    );
     new aws.s3.BucketPolicy(
       `${name}-policy`,
       {
@@ -83,6 +96,9 @@ export class PrivateBucket extends pulumi.ComponentResource {
               Resource: [this.arn, pulumi.interpolate`${this.arn}/*`],
               Condition: { Bool: { "aws:SecureTransport": "false" } },
             },
+            ...(args.policyStatements ?? []).map((st) =>
+              pulumi.all([pulumi.output(st), this.arn]).apply(([statement, arn]) => JSON.parse(JSON.stringify(statement).split("{bucketArn}").join(arn))),
+            ),
           ],
         }),
       },

@@ -34,13 +34,12 @@ export interface SingleServerArgs {
    * @default 80
    */
   port?: number;
-  /** When set, an A record for `domain` in `hostedZoneId` points at the Elastic IP. */
-  dns?: { domain: string; hostedZoneId: pulumi.Input<string> };
 }
 
 /**
  * Step 1 (and 2): the whole site on one EC2 instance. Amazon Linux 2023 from the public SSM AMI parameter, in a
- * public subnet behind an Elastic IP that outlives the instance; only HTTP is open (TLS starts at step 3, where the
+ * public subnet behind an Elastic IP that outlives the instance (DNS, when configured, belongs to the stack: the
+ * same record follows the site to the load balancer at step 3); only HTTP is open (TLS starts at step 3, where the
  * load balancer holds the certificate, so there is no 443 with nothing behind it); no SSH key and no port 22 —
  * operators use Session Manager; IMDSv2 required with a hop limit of 1; an encrypted gp3 root volume.
  *
@@ -54,7 +53,7 @@ export class SingleServer extends pulumi.ComponentResource {
   public readonly eip: aws.ec2.Eip;
   public readonly role: InstanceRole;
   public readonly publicIp: pulumi.Output<string>;
-  /** `http://<domain or Elastic IP>/` */
+  /** `http://<Elastic IP>/` */
   public readonly url: pulumi.Output<string>;
   public readonly instanceId: pulumi.Output<string>;
 
@@ -115,16 +114,7 @@ export class SingleServer extends pulumi.ComponentResource {
       );
     }
 
-    let host: pulumi.Output<string> = this.publicIp;
-    if (args.dns) {
-      const record = new aws.route53.Record(
-        `${name}-dns`,
-        { zoneId: args.dns.hostedZoneId, name: args.dns.domain, type: "A", ttl: 60, records: [this.publicIp] },
-        { parent: this },
-      );
-      host = record.fqdn;
-    }
-    this.url = pulumi.interpolate`http://${host}/`;
+    this.url = pulumi.interpolate`http://${this.publicIp}/`;
     this.registerOutputs({ url: this.url, publicIp: this.publicIp, instanceId: this.instanceId });
   }
 }

@@ -21,6 +21,15 @@ export interface AppUserDataArgs {
   seedProducts: number;
   /** Whether the site is served over HTTPS (session cookies get `Secure`). */
   cookieSecure: boolean;
+  /** Read replica hostnames (step 4); they share the primary's port, database and credentials. */
+  replicaHosts?: pulumi.Input<string>[];
+  /** The cache (step 5): TLS endpoint and the secret holding its AUTH token. */
+  cache?: { host: pulumi.Input<string>; port: number; secretArn: pulumi.Input<string>; ttlSeconds: number };
+  /**
+   * Written into the script as a comment, so that a fleet's launch template changes with each release and the
+   * instance refresh rolls it out. (The single server leaves it out and restarts through SSM instead.)
+   */
+  releaseUri?: pulumi.Input<string>;
 }
 
 /** AWS rejects user data over 16 KB; checked here so a growing script fails at preview, not at launch. */
@@ -34,28 +43,37 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
  */
 export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
   const db = args.database;
-  return pulumi
-    .all([
-      args.releaseParameterName,
-      args.appSecretsArn,
-      db.kind === "rds" ? db.host : "",
-      db.kind === "rds" ? db.port : 0,
-      db.kind === "rds" ? db.secretArn : "",
-    ])
-    .apply(([releaseParameter, appSecretsArn, dbHost, dbPort, dbSecretArn]) => {
-      const script = renderScript({ ...args, releaseParameter, appSecretsArn, dbHost, dbPort, dbSecretArn });
-      const size = Buffer.byteLength(script, "utf8");
-      if (size > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
-      return script;
-    });
+  const inputs: { [K in keyof ResolvedInputs]: pulumi.Input<ResolvedInputs[K]> } = {
+    releaseParameter: args.releaseParameterName,
+    appSecretsArn: args.appSecretsArn,
+    dbHost: db.kind === "rds" ? db.host : "",
+    dbPort: db.kind === "rds" ? db.port : 0,
+    dbSecretArn: db.kind === "rds" ? db.secretArn : "",
+    replicas: pulumi.all(args.replicaHosts ?? []),
+    cacheHost: args.cache?.host ?? "",
+    cacheSecretArn: args.cache?.secretArn ?? "",
+    release: args.releaseUri ?? "",
+  };
+  return pulumi.output(inputs).apply((resolved) => {
+    const script = renderScript({ ...args, ...(resolved as ResolvedInputs) });
+    const size = Buffer.byteLength(script, "utf8");
+    if (size > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
+    return script;
+  });
 }
 
-interface Resolved extends AppUserDataArgs {
+type Resolved = Omit<AppUserDataArgs, "appSecretsArn"> & ResolvedInputs;
+
+interface ResolvedInputs {
   releaseParameter: string;
   appSecretsArn: string;
   dbHost: string;
   dbPort: number;
   dbSecretArn: string;
+  replicas: string[];
+  cacheHost: string;
+  cacheSecretArn: string;
+  release: string;
 }
 
 function renderScript(a: Resolved): string {
@@ -67,12 +85,21 @@ function renderScript(a: Resolved): string {
         `DB_SECRET=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.dbSecretArn}' --query SecretString --output text)`,
         `DB_USER=$(jq -r '.username | @uri' <<<"$DB_SECRET")`,
         `DB_PASS=$(jq -r '.password | @uri' <<<"$DB_SECRET")`,
-        `DATABASE_URL="postgres://$DB_USER:$DB_PASS@${a.dbHost}:${a.dbPort}/${dbName}?sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem"`,
+        `DB_TLS="sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem"`,
+        `DATABASE_URL="postgres://$DB_USER:$DB_PASS@${a.dbHost}:${a.dbPort}/${dbName}?$DB_TLS"`,
+        `DATABASE_REPLICA_URLS="${a.replicas.map((h) => `postgres://$DB_USER:$DB_PASS@${h}:${a.dbPort}/${dbName}?$DB_TLS`).join(",")}"`,
       ].join("\n");
+  const cacheUrl = a.cache
+    ? [
+        `CACHE_TOKEN=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.cacheSecretArn}' --query SecretString --output text | jq -r .authToken)`,
+        // rediss: TLS in transit; the token is letters and digits only, so it needs no escaping in the URL.
+        `REDIS_URL="rediss://:$CACHE_TOKEN@${a.cacheHost}:${a.cache.port}"`,
+      ].join("\n")
+    : `REDIS_URL=""`;
 
   return `#!/bin/bash
 # scale-ladder app server boot script (Amazon Linux 2023). Contains no secrets: they are read at service start.
-set -euo pipefail
+${a.release ? `# release: ${a.release}\n` : ""}set -euo pipefail
 exec > >(tee -a /var/log/shop-boot.log) 2>&1
 
 dnf install -y nodejs22 jq tar gzip${local ? " postgresql16-server postgresql16" : ""}
@@ -113,12 +140,16 @@ umask 077
 REGION=$(/opt/shop/bin/imds-region)
 APP_SECRET=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.appSecretsArn}' --query SecretString --output text)
 ${databaseUrl}
+${cacheUrl}
 install -d -m 0700 /run/shop
 {
   echo "NODE_ENV=production"
   echo "HOST=0.0.0.0"
   echo "PORT=${a.port}"
-  echo "DATABASE_URL=$DATABASE_URL"
+  echo "DATABASE_URL=$DATABASE_URL"${a.replicas.length > 0 ? `
+  echo "DATABASE_REPLICA_URLS=$DATABASE_REPLICA_URLS"` : ""}${a.cache ? `
+  echo "REDIS_URL=$REDIS_URL"
+  echo "CACHE_TTL_SECONDS=${a.cache.ttlSeconds}"` : ""}
   echo "ADMIN_TOKEN=$(jq -r .adminToken <<<"$APP_SECRET")"
   echo "SESSION_SECRET=$(jq -r .sessionSecret <<<"$APP_SECRET")"
   echo "COOKIE_SECURE=${a.cookieSecure}"

@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
 import { MAX_STEP, MIN_STEP, highestBuiltStep } from "./steps";
 
 export const CONFIG_NAMESPACE = "scale-ladder";
@@ -110,6 +111,25 @@ export const CONFIG_KEYS = {
     boolean(),
     (c) => c.step >= 2 && (isProd(c) || c.step >= 4),
   ),
+  webInstanceType: key(
+    "EC2 type of the web fleet (step 3 on).",
+    pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as t4g.small"),
+    () => "t4g.small",
+  ),
+  webMinSize: key("Fewest web instances (step 3 on); at least 2 keeps a server in each AZ.", integer(1, 100), () => 2),
+  webMaxSize: key("Most web instances (step 3 on).", integer(1, 100), () => 6),
+  webDesiredCapacity: key("Web instances a new fleet starts with; the scaling policies own it afterwards.", integer(1, 100), () => 2),
+  webCpuTargetPercent: key("Average CPU the fleet's target-tracking policy aims for.", integer(10, 90), () => 50),
+  dbReplicas: key("Read replicas of the catalog database: 2 from step 4.", integer(0, 5), (c) => (c.step >= 4 ? 2 : 0)),
+  cacheNodeType: key(
+    "ElastiCache node type (step 5 on).",
+    pattern(/^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
+    () => "cache.t4g.micro",
+  ),
+  cacheReplicas: key("Cache replicas beside the primary; 1 or more turns on Multi-AZ failover.", integer(0, 5), () => 1),
+  cacheMaxmemoryPolicy: key("Valkey eviction policy when the cache is full.", oneOf(MAXMEMORY_POLICIES), () => "allkeys-lru" as MaxmemoryPolicy),
+  cacheSnapshotRetentionDays: key("Days of cache snapshots kept (0 for none).", integer(0, 35), () => 7),
+  cacheTtlSeconds: key("TTL of cached product reads in the app, seconds.", integer(1, 86400), () => 60),
   artifactPath: key("Path of the app build that `npm run build` makes, relative to the project.", z.string().trim().min(1, { error: "must be a file path" }), () => "dist/shop.tgz"),
   seedProducts: key("How many demo products the app seeds into an empty catalog (0 for none).", integer(0, 1_000_000), () => 10_000),
 } as const;
@@ -131,12 +151,15 @@ export interface LadderConfig {
   dns?: { domain: string; hostedZoneId: string };
   network: { cidr: string; availabilityZones: number; natGateways: NatStrategy };
   server: { instanceType: string };
+  web: { instanceType: string; minSize: number; maxSize: number; desiredCapacity: number; cpuTargetPercent: number };
+  cache: { nodeType: string; replicas: number; maxmemoryPolicy: MaxmemoryPolicy; snapshotRetentionDays: number; ttlSeconds: number };
   database: {
     instanceClass: string;
     allocatedStorageGb: number;
     maxAllocatedStorageGb: number;
     backupRetentionDays: number;
     multiAz: boolean;
+    replicas: number;
   };
   app: { artifactPath: string; seedProducts: number };
 }
@@ -199,6 +222,17 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   if (maxAllocated < allocated) {
     problems.push(`${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least dbAllocatedStorageGb (${allocated}), got ${maxAllocated}`);
   }
+  const web = {
+    instanceType: get("webInstanceType") as string,
+    minSize: get("webMinSize") as number,
+    maxSize: get("webMaxSize") as number,
+    desiredCapacity: get("webDesiredCapacity") as number,
+    cpuTargetPercent: get("webCpuTargetPercent") as number,
+  };
+  if (web.maxSize < web.minSize) problems.push(`${CONFIG_NAMESPACE}:webMaxSize must be at least webMinSize (${web.minSize}), got ${web.maxSize}`);
+  if (web.desiredCapacity < web.minSize || web.desiredCapacity > web.maxSize) {
+    problems.push(`${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize (${web.maxSize}), got ${web.desiredCapacity}`);
+  }
   const natGateways = get("natGateways") as NatStrategy;
   if (step >= 3 && natGateways === "None") {
     problems.push(`${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`);
@@ -213,12 +247,21 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     dns: domain && hostedZoneId ? { domain, hostedZoneId } : undefined,
     network: { cidr: get("vpcCidr") as string, availabilityZones: get("availabilityZones") as number, natGateways },
     server: { instanceType: get("serverInstanceType") as string },
+    web,
+    cache: {
+      nodeType: get("cacheNodeType") as string,
+      replicas: get("cacheReplicas") as number,
+      maxmemoryPolicy: get("cacheMaxmemoryPolicy") as MaxmemoryPolicy,
+      snapshotRetentionDays: get("cacheSnapshotRetentionDays") as number,
+      ttlSeconds: get("cacheTtlSeconds") as number,
+    },
     database: {
       instanceClass: get("dbInstanceClass") as string,
       allocatedStorageGb: allocated,
       maxAllocatedStorageGb: maxAllocated,
       backupRetentionDays: get("dbBackupRetentionDays") as number,
       multiAz: get("dbMultiAz") as boolean,
+      replicas: get("dbReplicas") as number,
     },
     app: { artifactPath: get("artifactPath") as string, seedProducts: get("seedProducts") as number },
   };

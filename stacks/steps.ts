@@ -16,9 +16,9 @@ export interface StepInfo {
 export const STEPS: readonly StepInfo[] = [
   { step: 1, name: "single-server", adds: "one EC2 server running the app and its database, DNS to its Elastic IP", built: true },
   { step: 2, name: "separate-database", adds: "RDS PostgreSQL in isolated subnets; the server keeps only the app", built: true },
-  { step: 3, name: "load-balancer", adds: "an ALB in front of an auto-scaled web fleet in private subnets", built: false },
-  { step: 4, name: "read-replicas", adds: "Multi-AZ primary and read replicas; the app splits reads and writes", built: false },
-  { step: 5, name: "cache", adds: "an ElastiCache (Valkey) tier; cache-aside for product reads", built: false },
+  { step: 3, name: "load-balancer", adds: "an ALB in front of an auto-scaled web fleet in private subnets", built: true },
+  { step: 4, name: "read-replicas", adds: "Multi-AZ primary and read replicas; the app splits reads and writes", built: true },
+  { step: 5, name: "cache", adds: "an ElastiCache (Valkey) tier; cache-aside for product reads", built: true },
   { step: 6, name: "cdn", adds: "CloudFront with a private S3 origin for static assets", built: false },
   { step: 7, name: "stateless-web", adds: "sessions in Redis; no stickiness; scale on request count", built: false },
   { step: 8, name: "message-queue", adds: "SQS orders queue with a DLQ and a worker fleet", built: false },

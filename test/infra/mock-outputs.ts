@@ -93,6 +93,47 @@ export function resourceState(type: string, name: string, inputs: State, provide
     case "aws:rds/subnetGroup:SubnetGroup":
     case "aws:rds/parameterGroup:ParameterGroup":
       return { id: autoName, state: { ...inputs, name: autoName, arn: arn("rds", region, `pg:${autoName}`) } };
+    case "aws:lb/loadBalancer:LoadBalancer": {
+      const suffix = `app/${name}/${hex(name, 16)}`;
+      return {
+        id: arn("elasticloadbalancing", region, `loadbalancer/${suffix}`),
+        state: { ...inputs, arn: arn("elasticloadbalancing", region, `loadbalancer/${suffix}`), arnSuffix: suffix, dnsName: `${name}-${hex(name, 9)}.${region}.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K" },
+      };
+    }
+    case "aws:lb/targetGroup:TargetGroup": {
+      const suffix = `targetgroup/${name}/${hex(name, 16)}`;
+      return { id: arn("elasticloadbalancing", region, suffix), state: { ...inputs, arn: arn("elasticloadbalancing", region, suffix), arnSuffix: suffix, name: autoName } };
+    }
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { id: `lt-${hex(name)}`, state: { ...inputs, arn: arn("ec2", region, `launch-template/lt-${hex(name)}`), latestVersion: 1, defaultVersion: 1 } };
+    case "aws:autoscaling/group:Group":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("autoscaling", region, `autoScalingGroup:${hex(name, 8)}:autoScalingGroupName/${autoName}`) } };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return {
+        id: name,
+        state: {
+          ...inputs,
+          arn: arn("elasticache", region, `replicationgroup:${name}`),
+          primaryEndpointAddress: `master.${name}.${hex(name, 6)}.use1.cache.amazonaws.com`,
+          readerEndpointAddress: `replica.${name}.${hex(name, 6)}.use1.cache.amazonaws.com`,
+        },
+      };
+    case "aws:elasticache/subnetGroup:SubnetGroup":
+    case "aws:elasticache/parameterGroup:ParameterGroup":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("elasticache", region, autoName) } };
+    case "aws:acm/certificate:Certificate":
+      return {
+        id: arn("acm", region, `certificate/${hex(name, 8)}`),
+        state: {
+          ...inputs,
+          arn: arn("acm", region, `certificate/${hex(name, 8)}`),
+          domainValidationOptions: [
+            { domainName: inputs.domainName, resourceRecordName: `_${hex(name, 12)}.${inputs.domainName}.`, resourceRecordType: "CNAME", resourceRecordValue: `_${hex(name, 12)}.acm-validations.aws.` },
+          ],
+        },
+      };
+    case "aws:acm/certificateValidation:CertificateValidation":
+      return { id: String(inputs.certificateArn), state: { ...inputs } };
     case "random:index/randomPassword:RandomPassword":
       return { id: "none", state: { ...inputs, result: mockPassword(name) } };
     default:
@@ -107,6 +148,14 @@ export function invokeResult(token: string, inputs: State, provider?: string): S
       const name = String(inputs.name);
       if (!name.startsWith("/aws/service/ami-amazon-linux-latest/al2023-ami-")) throw new Error(`mock has no SSM parameter ${name}`);
       return { id: name, name, type: "String", value: MOCK_AMI, version: 1, arn: arn("ssm", regionOf(provider), `parameter${name}`) };
+    }
+    case "aws:elb/getServiceAccount:getServiceAccount":
+      // The regional Elastic Load Balancing account that writes access logs (us-east-1's, from the AWS docs).
+      return { id: "127311923021", arn: "arn:aws:iam::127311923021:root" };
+    case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+      const region = regionOf(provider);
+      const names = ["a", "b", "c", "d"].map((z) => `${region}${z}`);
+      return { id: region, names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), groupNames: names.map(() => region) };
     }
     default:
       throw new Error(`unexpected invoke ${token}: add a realistic answer to test/infra/mock-outputs.ts if the program really needs it`);

@@ -1,0 +1,308 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { InstanceRole, Statement } from "./iam";
+import { INSTANCE_TYPE_RE, al2023AmiParameter } from "./instance-types";
+import { PrivateBucket } from "./private-bucket";
+import { requireMatch, requireRange } from "./validate";
+
+/** TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only, forward-secret ciphers. */
+export const ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** Arguments for {@link WebFleet}. */
+export interface WebFleetArgs {
+  vpcId: pulumi.Input<string>;
+  /** Subnets of the load balancer (public, at least two AZs). */
+  publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Subnets of the instances (private: no public IP, egress through NAT). */
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The load balancer's security group: this component opens 80 (and 443 with a domain) to the world on it. */
+  albSecurityGroupId: pulumi.Input<string>;
+  /** The instances' security group: this component lets the load balancer, and only it, reach the app port. */
+  webSecurityGroupId: pulumi.Input<string>;
+  /** Boot script (see `appUserData`); a change makes a new launch template version and rolls the fleet. */
+  userData: pulumi.Input<string>;
+  /** What instances may do beyond Session Manager. */
+  statements: Statement[];
+  /**
+   * EC2 instance type; Graviton picks the arm64 AMI.
+   * @default "t4g.small"
+   */
+  instanceType?: string;
+  /**
+   * Fleet bounds. `desiredCapacity` is where a new fleet starts; afterwards the scaling policies own it.
+   * @default { minSize: 2, desiredCapacity: 2, maxSize: 6 }
+   */
+  minSize?: number;
+  /** @default 6 */
+  maxSize?: number;
+  /** @default 2 */
+  desiredCapacity?: number;
+  /**
+   * Port the app listens on inside the VPC.
+   * @default 3000
+   */
+  appPort?: number;
+  /**
+   * Load-balancer cookie stickiness. Needed while sessions live in each server's memory (steps 3–6): the naive fix
+   * that step 7 removes by moving sessions to Redis.
+   * @default true
+   */
+  sticky?: boolean;
+  /**
+   * Target average CPU for the target-tracking policy, percent.
+   * @default 50
+   */
+  cpuTargetPercent?: number;
+  /**
+   * When set, a second target-tracking policy on ALB requests per target per minute (step 7's stateless tier).
+   * @default undefined
+   */
+  requestsPerTarget?: number;
+  /** With a domain: an ACM certificate (DNS-validated in the zone), HTTPS on 443, and HTTP redirected to it. */
+  dns?: { domain: string; hostedZoneId: pulumi.Input<string> };
+  /**
+   * Refuse deletion of the load balancer (prod).
+   * @default false
+   */
+  deletionProtection?: boolean;
+  /**
+   * Days of ALB access logs kept.
+   * @default 90
+   */
+  accessLogDays?: number;
+}
+
+/**
+ * Step 3: an Application Load Balancer in the public subnets in front of an auto-scaled fleet in the private
+ * subnets.
+ *
+ * - Load balancer: drops invalid header fields, access logs to a private encrypted bucket, deletion protection in
+ *   prod. With a domain, HTTPS (ACM certificate, TLS 1.2+) and HTTP → HTTPS redirect; without one, plain HTTP
+ *   forward (there is no certificate to serve).
+ * - Target group: health check on `/readyz` every 10 s, healthy after 2 passes, unhealthy after 3 failures (a dead
+ *   server leaves rotation within ~30 s while one slow answer does not evict it); deregistration delay 30 s, enough
+ *   for the app to drain in-flight requests on SIGTERM without stretching every rollout by the 300 s default.
+ * - Instances: Amazon Linux 2023 resolved from the public SSM parameter at each launch (`resolve:ssm:`), so new
+ *   instances get patched AMIs without a launch template change; IMDSv2 with hop limit 1; encrypted gp3; no public
+ *   IP; a role with Session Manager plus the given statements.
+ * - Group: ELB health checks, instance refresh on every launch template change (launch before terminate: healthy
+ *   capacity never drops below 100%, so a new build rolls out with no downtime), CPU target tracking.
+ *
+ * Cost: the ALB is about $16/month plus LCUs; two t4g.small instances about $25/month in us-east-1.
+ */
+export class WebFleet extends pulumi.ComponentResource {
+  public readonly loadBalancer: aws.lb.LoadBalancer;
+  public readonly targetGroup: aws.lb.TargetGroup;
+  public readonly launchTemplate: aws.ec2.LaunchTemplate;
+  public readonly group: aws.autoscaling.Group;
+  public readonly role: InstanceRole;
+  public readonly accessLogs: PrivateBucket;
+  /** `https://<domain>/` with a domain, else `http://<alb dns name>/`. */
+  public readonly url: pulumi.Output<string>;
+  public readonly dnsName: pulumi.Output<string>;
+  public readonly zoneId: pulumi.Output<string>;
+
+  constructor(name: string, args: WebFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("scale-ladder:compute:WebFleet", name, {}, opts);
+    const instanceType = args.instanceType ?? "t4g.small";
+    requireMatch("WebFleet", "instanceType", instanceType, INSTANCE_TYPE_RE, "an EC2 instance type such as t4g.small");
+    const minSize = args.minSize ?? 2;
+    const maxSize = args.maxSize ?? 6;
+    const desired = args.desiredCapacity ?? minSize;
+    requireRange("WebFleet", "minSize", minSize, 1, 1000);
+    requireRange("WebFleet", "maxSize", maxSize, minSize, 1000);
+    requireRange("WebFleet", "desiredCapacity", desired, minSize, maxSize);
+    const port = args.appPort ?? 3000;
+    requireRange("WebFleet", "appPort", port, 1024, 65535);
+    const cpuTarget = args.cpuTargetPercent ?? 50;
+    requireRange("WebFleet", "cpuTargetPercent", cpuTarget, 10, 90);
+    if (args.requestsPerTarget !== undefined) requireRange("WebFleet", "requestsPerTarget", args.requestsPerTarget, 1, 100000);
+    const https = args.dns !== undefined;
+
+    // --- security group edges: world → ALB (80/443), ALB → instances (app port), nothing else ---
+    const listenPorts = https ? [80, 443] : [80];
+    for (const p of listenPorts) {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-alb-${p}-in`,
+        { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: "0.0.0.0/0", description: `Port ${p} from the internet` },
+        { parent: this },
+      );
+    }
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-to-web`,
+      { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: args.webSecurityGroupId, description: "To the web fleet" },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-web-from-alb`,
+      { securityGroupId: args.webSecurityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: args.albSecurityGroupId, description: "App port from the load balancer" },
+      { parent: this },
+    );
+
+    // --- load balancer and its access logs ---
+    const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
+    this.accessLogs = new PrivateBucket(
+      `${name}-access-logs`,
+      {
+        versioned: false,
+        expireAfterDays: args.accessLogDays ?? 90,
+        forceDestroy: !(args.deletionProtection ?? false),
+        // ALB access logs support SSE-S3 only; the regional ELB account writes them.
+        policyStatements: [
+          elbAccount.arn.apply((arn) => ({ Sid: "AlbLogDelivery", Effect: "Allow", Principal: { AWS: arn }, Action: "s3:PutObject", Resource: "{bucketArn}/alb/AWSLogs/*" })),
+        ],
+      },
+      { parent: this },
+    );
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [args.albSecurityGroupId],
+        dropInvalidHeaderFields: true,
+        enableDeletionProtection: args.deletionProtection ?? false,
+        idleTimeout: 60,
+        accessLogs: { bucket: this.accessLogs.bucketName, prefix: "alb", enabled: true },
+      },
+      { parent: this, dependsOn: [this.accessLogs] },
+    );
+    this.dnsName = this.loadBalancer.dnsName;
+    this.zoneId = this.loadBalancer.zoneId;
+
+    this.targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: args.vpcId,
+        targetType: "instance",
+        protocol: "HTTP",
+        port,
+        deregistrationDelay: 30,
+        healthCheck: { path: "/readyz", matcher: "200", protocol: "HTTP", interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+        stickiness: { type: "lb_cookie", enabled: args.sticky ?? true, cookieDuration: 86400 },
+      },
+      { parent: this },
+    );
+
+    if (https) {
+      const certificate = this.certificate(name, args.dns!);
+      new aws.lb.Listener(
+        `${name}-https`,
+        {
+          loadBalancerArn: this.loadBalancer.arn,
+          port: 443,
+          protocol: "HTTPS",
+          sslPolicy: ALB_TLS_POLICY,
+          certificateArn: certificate,
+          defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+        },
+        { parent: this },
+      );
+      new aws.lb.Listener(
+        `${name}-http`,
+        {
+          loadBalancerArn: this.loadBalancer.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+        },
+        { parent: this },
+      );
+    } else {
+      new aws.lb.Listener(
+        `${name}-http`,
+        { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }] },
+        { parent: this },
+      );
+    }
+
+    // --- instances ---
+    this.role = new InstanceRole(`${name}`, { statements: args.statements }, { parent: this });
+    this.launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        imageId: `resolve:ssm:${al2023AmiParameter(instanceType)}`,
+        instanceType,
+        iamInstanceProfile: { name: this.role.profileName },
+        networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [args.webSecurityGroupId], deleteOnTermination: "true" }],
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+        monitoring: { enabled: true },
+        userData: pulumi.output(args.userData).apply((s) => Buffer.from(s, "utf8").toString("base64")),
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: "instance", tags: { Name: name } },
+          { resourceType: "volume", tags: { Name: name } },
+        ],
+      },
+      { parent: this },
+    );
+    this.group = new aws.autoscaling.Group(
+      `${name}-asg`,
+      {
+        vpcZoneIdentifiers: args.privateSubnetIds,
+        minSize,
+        maxSize,
+        desiredCapacity: desired,
+        launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
+        targetGroupArns: [this.targetGroup.arn],
+        healthCheckType: "ELB",
+        // First boot installs Node.js and fetches the release: give it five minutes before health counts.
+        healthCheckGracePeriod: 300,
+        defaultInstanceWarmup: 180,
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "180", autoRollback: true },
+        },
+        enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"],
+        tags: [{ key: "Name", value: name, propagateAtLaunch: true }],
+      },
+      // The scaling policies own the running capacity once the group exists.
+      { parent: this, ignoreChanges: ["desiredCapacity"] },
+    );
+
+    new aws.autoscaling.Policy(
+      `${name}-cpu`,
+      {
+        autoscalingGroupName: this.group.name,
+        policyType: "TargetTrackingScaling",
+        targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: cpuTarget },
+      },
+      { parent: this },
+    );
+    if (args.requestsPerTarget !== undefined) {
+      new aws.autoscaling.Policy(
+        `${name}-requests`,
+        {
+          autoscalingGroupName: this.group.name,
+          policyType: "TargetTrackingScaling",
+          targetTrackingConfiguration: {
+            predefinedMetricSpecification: {
+              predefinedMetricType: "ALBRequestCountPerTarget",
+              resourceLabel: pulumi.interpolate`${this.loadBalancer.arnSuffix}/${this.targetGroup.arnSuffix}`,
+            },
+            targetValue: args.requestsPerTarget,
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    this.url = https ? pulumi.output(`https://${args.dns!.domain}/`) : pulumi.interpolate`http://${this.dnsName}/`;
+    this.registerOutputs({ url: this.url, dnsName: this.dnsName, targetGroupArn: this.targetGroup.arn, groupName: this.group.name });
+  }
+
+  /** A DNS-validated ACM certificate for the domain; resolves to its ARN once validated. */
+  private certificate(name: string, dns: { domain: string; hostedZoneId: pulumi.Input<string> }): pulumi.Output<string> {
+    const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: dns.domain, validationMethod: "DNS" }, { parent: this });
+    const option = cert.domainValidationOptions.apply((o) => o[0]);
+    const record = new aws.route53.Record(
+      `${name}-cert-validation`,
+      { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+      { parent: this },
+    );
+    const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this });
+    return validation.certificateArn;
+  }
+}
