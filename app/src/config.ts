@@ -1,0 +1,162 @@
+/**
+ * The shop's configuration: every setting comes from the environment, is parsed once at start-up by the schemas
+ * below, and is then passed down as a plain object. Nothing else in the app reads `process.env`.
+ *
+ * To add a variable: add one field to the group it belongs to (shared, server or worker) and one row to
+ * app/README.md. Empty values (`FOO=` in an env file) count as unset, so a default applies.
+ */
+import { z } from "zod";
+
+/** The log levels pino knows, plus `silent`. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const required = (what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : `must be ${what}`),
+});
+
+/** A whole number within [min, max], written in decimal digits. */
+function wholeNumber(min: number, max: number) {
+  return z
+    .string(required("a whole number"))
+    .regex(/^\d+$/, { error: "must be a whole number" })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
+}
+
+/** A port number; 0 lets the OS pick a free one (tests use it). */
+const port = () => wholeNumber(0, 65535);
+
+/** `true`/`false` (also 1/0, yes/no, on/off, any case). */
+const flag = () =>
+  z.stringbool({
+    truthy: ["true", "1", "yes", "on"],
+    falsy: ["false", "0", "no", "off"],
+    error: "must be true or false",
+  });
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A PostgreSQL URL, kept exactly as given: pg parses it, including `sslmode=verify-full&sslrootcert=/path` on AWS.
+ * Error messages never repeat the value, since it may hold a password.
+ */
+const postgresUrl = () =>
+  z.string(required("a postgres:// URL")).refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" });
+
+/** Comma-separated PostgreSQL URLs; blanks around commas are ignored. */
+const postgresUrlList = () =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== ""),
+    )
+    .pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
+
+/** Settings both entry points (server.js and worker.js) read. */
+const sharedFields = {
+  /** Interface to listen on. */
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /** pino level. */
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  /** The primary database: every write and every read that must see a write. */
+  DATABASE_URL: postgresUrl(),
+  /** Most connections one pool (primary or one replica) opens. */
+  DB_POOL_MAX: wholeNumber(1, 1000).default(10),
+  /** How long to wait for a new database connection before calling the target unreachable. */
+  DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 600_000).default(2000),
+  /** How long to wait for a query's answer before calling the target unreachable. */
+  DB_QUERY_TIMEOUT_MS: wholeNumber(100, 600_000).default(5000),
+  /** After SIGTERM, how long in-flight work may take before the process exits anyway (with code 1). */
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
+};
+
+/** Settings of the HTTP server. */
+const serverFields = {
+  /** TCP port of the HTTP server. */
+  PORT: port().default(3000),
+  /** Read replicas; empty means every read goes to the primary. */
+  DATABASE_REPLICA_URLS: postgresUrlList().default([]),
+  /** How long a replica that failed stays out of the rotation. */
+  REPLICA_COOLDOWN_MS: wholeNumber(0, 3_600_000).default(30_000),
+  /** Bearer token of the catalog's write routes. */
+  ADMIN_TOKEN: z.string(required("a string")).min(16, { error: "must be at least 16 characters" }),
+  /** Key that signs the session cookie. */
+  SESSION_SECRET: z.string(required("a string")).min(32, { error: "must be at least 32 characters" }),
+  /** Mark the session cookie `Secure`: set it when browsers reach the shop over HTTPS. */
+  COOKIE_SECURE: flag().default(false),
+  /** Believe X-Forwarded-* headers (behind a load balancer that terminates TLS). */
+  TRUST_PROXY: flag().default(false),
+  /** Products the seed writes into an empty catalog; 0 for none. */
+  SEED_PRODUCTS: wholeNumber(0, 1_000_000).default(10_000),
+};
+
+/** Settings of the background worker. */
+const workerFields = {
+  /** Port of the worker's /healthz and /readyz; unset means no HTTP listener at all. */
+  WORKER_HEALTH_PORT: port().optional(),
+};
+
+/** The server's environment schema (server.js and {@link buildApp}). */
+export const configSchema = z.object({ ...sharedFields, ...serverFields });
+/** The worker's environment schema: the shared settings and its own, no secrets it does not use. */
+export const workerConfigSchema = z.object({ ...sharedFields, ...workerFields });
+
+/** The server's parsed configuration. */
+export type AppConfig = z.infer<typeof configSchema>;
+/** The worker's parsed configuration. */
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** Thrown when the environment does not satisfy the schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(
+    /** One entry per bad variable, e.g. `ADMIN_TOKEN: must be at least 16 characters`. */
+    public readonly problems: string[],
+  ) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const present: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value !== "") present[name] = value;
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const [name, ...rest] = issue.path.map(String);
+      return `${name}${rest.length ? `[${rest.join(".")}]` : ""}: ${issue.message}`;
+    }),
+  );
+}
+
+/**
+ * Parses the server's configuration from `env` (default `process.env`).
+ * @throws {ConfigError} naming each missing or invalid variable; values are never echoed.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return parseWith(configSchema, env);
+}
+
+/**
+ * Parses the worker's configuration from `env` (default `process.env`).
+ * @throws {ConfigError} naming each missing or invalid variable.
+ */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return parseWith(workerConfigSchema, env);
+}
