@@ -1,0 +1,289 @@
+/**
+ * The primary/replica router: every database call of the app goes through it.
+ *
+ * - Writes run on the primary, in a transaction, and report the WAL position (LSN) that includes their commit.
+ * - Reads go round-robin to the healthy replicas. A read may carry the LSN of the reader's last write
+ *   (read-your-writes): a replica serves it only once it has replayed that far, otherwise the primary does. This
+ *   needs no clock and no guess of the lag: a shopper sees their own order at once, while everyone else's reads,
+ *   and the shopper's own as soon as the replica has caught up, stay on the replicas.
+ * - A replica that fails with a connection error or a timeout is marked down for a cool-off; the failed read is
+ *   retried once, on the next healthy replica, or on the primary when none is left, so the request still succeeds.
+ *   Errors about the query itself (bad SQL, a constraint) are not retried: another server would say the same.
+ */
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
+import type { AppConfig } from "../config";
+import type { Logger } from "../logger";
+import { isUnavailableError } from "./failures";
+import { type Lsn, isLsn, lsnToBigInt } from "./lsn";
+import { createPool } from "./pool";
+
+/** A named pool; the name shows in logs, in /readyz and in {@link DbRouter.stats}. */
+export interface RouterTarget {
+  name: string;
+  pool: Pool;
+}
+
+/** What the router needs; {@link createDbRouter} builds it from the app's configuration. */
+export interface DbRouterOptions {
+  primary: RouterTarget;
+  replicas: RouterTarget[];
+  /** How long a failed replica stays out of the rotation. */
+  cooldownMs: number;
+  logger: Logger;
+  /** Milliseconds clock; tests pass their own to step over the cool-off without waiting. */
+  now?: () => number;
+}
+
+/** Options of one read. */
+export interface ReadOptions {
+  /**
+   * The LSN of the reader's last write. Only a replica that has replayed at least this far may serve the read;
+   * otherwise it goes to the primary. Leave unset for reads that need no particular freshness.
+   */
+  after?: Lsn;
+}
+
+/** The result of a write, with the WAL position a later read must wait for to see it. */
+export interface Written<T> {
+  result: T;
+  lsn: Lsn;
+}
+
+/** One target's counters, for tests, logs and (later) metrics. */
+export interface TargetStats {
+  name: string;
+  role: "primary" | "replica";
+  /** Statements this target answered (reads for replicas; reads and writes for the primary). */
+  served: number;
+  /** Calls that failed because the target was unreachable. */
+  failures: number;
+  /** True while a replica sits out its cool-off. */
+  down: boolean;
+}
+
+/** One target's answer to a readiness probe. */
+export interface ProbeResult {
+  name: string;
+  ok: boolean;
+  /** Why the probe failed; never contains the connection string. */
+  error?: string;
+}
+
+interface TargetState extends RouterTarget {
+  role: "primary" | "replica";
+  served: number;
+  failures: number;
+  /** Epoch ms until which a replica is out of the rotation; 0 when healthy. */
+  downUntil: number;
+  /** Highest replay position this replica has reported; it only moves forward. */
+  replayed?: bigint;
+}
+
+/** See the module comment. */
+export class DbRouter {
+  private readonly primaryState: TargetState;
+  private readonly replicaStates: TargetState[];
+  private readonly cooldownMs: number;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private nextReplica = 0;
+
+  constructor(options: DbRouterOptions) {
+    const state = (target: RouterTarget, role: TargetState["role"]): TargetState => ({
+      ...target,
+      role,
+      served: 0,
+      failures: 0,
+      downUntil: 0,
+    });
+    this.primaryState = state(options.primary, "primary");
+    this.replicaStates = options.replicas.map((replica) => state(replica, "replica"));
+    this.cooldownMs = options.cooldownMs;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The primary's pool, for work that is not a request's: migrations, the seed, the worker. */
+  get primaryPool(): Pool {
+    return this.primaryState.pool;
+  }
+
+  /** Runs a read-only statement on a replica if one fits `options`, else on the primary. See the module comment. */
+  async read<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+    options: ReadOptions = {},
+  ): Promise<QueryResult<R>> {
+    const first = (await this.pickReplica(options.after)) ?? this.primaryState;
+    try {
+      return await this.run<R>(first, text, values);
+    } catch (error) {
+      if (first.role === "primary" || !isUnavailableError(error)) throw error;
+      // `first` is now out of the rotation, so the pick below moves on to another replica or to the primary.
+      const second = (await this.pickReplica(options.after)) ?? this.primaryState;
+      this.logger.warn({ failed: first.name, retry: second.name }, "retrying read on another database");
+      return await this.run<R>(second, text, values);
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on the primary (BEGIN, work, COMMIT; ROLLBACK if `work` throws) and returns its
+   * result with the WAL position after the commit, which readers pass as {@link ReadOptions.after}.
+   */
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<Written<T>> {
+    const target = this.primaryState;
+    let client: PoolClient;
+    try {
+      client = await target.pool.connect();
+    } catch (error) {
+      if (isUnavailableError(error)) target.failures += 1;
+      throw error;
+    }
+    // A connection that failed mid-way is handed back with the error, so that pg-pool discards it.
+    let discard: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      let result: T;
+      try {
+        result = await work(client);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch((rollbackError: Error) => {
+          discard = rollbackError;
+        });
+        throw error;
+      }
+      // The insert position is at or past the end of our commit record: a replica that has replayed this far has
+      // our write.
+      const { rows } = await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
+      target.served += 1;
+      return { result, lsn: rows[0].lsn };
+    } catch (error) {
+      if (isUnavailableError(error)) {
+        target.failures += 1;
+        discard = error as Error;
+      }
+      throw error;
+    } finally {
+      client.release(discard);
+    }
+  }
+
+  /**
+   * Asks every target for `SELECT 1`. A replica that answers is put back in the rotation at once; one that does
+   * not is taken out, as a failed read would.
+   */
+  async probe(): Promise<ProbeResult[]> {
+    return Promise.all(
+      [this.primaryState, ...this.replicaStates].map(async (target): Promise<ProbeResult> => {
+        try {
+          await target.pool.query("SELECT 1");
+          if (target.role === "replica" && target.downUntil !== 0) {
+            target.downUntil = 0;
+            this.logger.info({ target: target.name }, "replica back in rotation");
+          }
+          return { name: target.name, ok: true };
+        } catch (error) {
+          if (isUnavailableError(error)) this.markDown(target, error);
+          return { name: target.name, ok: false, error: (error as Error).message };
+        }
+      }),
+    );
+  }
+
+  /** Counters and state of each target, primary first. */
+  stats(): TargetStats[] {
+    const now = this.now();
+    return [this.primaryState, ...this.replicaStates].map((target) => ({
+      name: target.name,
+      role: target.role,
+      served: target.served,
+      failures: target.failures,
+      down: target.downUntil > now,
+    }));
+  }
+
+  /** Closes every pool; in-flight queries finish first. */
+  async close(): Promise<void> {
+    await Promise.all([this.primaryState, ...this.replicaStates].map((target) => target.pool.end()));
+  }
+
+  private async run<R extends QueryResultRow>(target: TargetState, text: string, values: unknown[]) {
+    try {
+      const result = await target.pool.query<R>(text, values);
+      target.served += 1;
+      return result;
+    } catch (error) {
+      if (isUnavailableError(error)) this.markDown(target, error);
+      throw error;
+    }
+  }
+
+  /** The next healthy replica in round-robin order that has replayed up to `after`, if any. */
+  private async pickReplica(after: Lsn | undefined): Promise<TargetState | undefined> {
+    const now = this.now();
+    const count = this.replicaStates.length;
+    let candidate: TargetState | undefined;
+    for (let step = 0; step < count && !candidate; step += 1) {
+      const replica = this.replicaStates[(this.nextReplica + step) % count];
+      if (replica.downUntil <= now) {
+        candidate = replica;
+        this.nextReplica = (this.nextReplica + step + 1) % count;
+      }
+    }
+    if (!candidate || after === undefined) return candidate;
+    const needed = lsnToBigInt(after);
+    if (candidate.replayed !== undefined && candidate.replayed >= needed) return candidate;
+    // Only readers who wrote recently get here, and only until the replica has caught up with them: one cheap
+    // round trip that decides whether the replica may serve them.
+    try {
+      const { rows } = await candidate.pool.query<{ lsn: string | null }>(
+        "SELECT pg_last_wal_replay_lsn()::text AS lsn",
+      );
+      const reported = rows[0].lsn;
+      // NULL: the server is not in recovery (not a replica at all), so we cannot tell; the primary is always right.
+      if (!isLsn(reported)) return undefined;
+      const replayed = lsnToBigInt(reported);
+      if (candidate.replayed === undefined || replayed > candidate.replayed) candidate.replayed = replayed;
+      return candidate.replayed >= needed ? candidate : undefined;
+    } catch (error) {
+      if (!isUnavailableError(error)) throw error;
+      this.markDown(candidate, error);
+      return undefined;
+    }
+  }
+
+  private markDown(target: TargetState, error: unknown): void {
+    target.failures += 1;
+    if (target.role !== "replica") return;
+    const wasUp = target.downUntil <= this.now();
+    target.downUntil = this.now() + this.cooldownMs;
+    if (wasUp) {
+      this.logger.warn(
+        { target: target.name, cooldownMs: this.cooldownMs, reason: (error as Error).message },
+        "replica out of rotation",
+      );
+    }
+  }
+}
+
+/**
+ * Builds the router of the server's configuration: `primary` for DATABASE_URL and `replica-1`, `replica-2`, ...
+ * for DATABASE_REPLICA_URLS in the order given.
+ */
+export function createDbRouter(config: AppConfig, logger: Logger): DbRouter {
+  const settings = {
+    max: config.DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
+  };
+  return new DbRouter({
+    primary: { name: "primary", pool: createPool(config.DATABASE_URL, "primary", settings, logger) },
+    replicas: config.DATABASE_REPLICA_URLS.map((url, index) => {
+      const name = `replica-${index + 1}`;
+      return { name, pool: createPool(url, name, settings, logger) };
+    }),
+    cooldownMs: config.REPLICA_COOLDOWN_MS,
+    logger,
+  });
+}
