@@ -1,0 +1,32 @@
+/**
+ * Health endpoints for the load balancer and for people:
+ *
+ *   GET /healthz   200 while the process can answer at all (liveness; no dependency is asked)
+ *   GET /readyz    200 when every configured database (the primary and each replica) answers `SELECT 1`;
+ *                  otherwise 503 naming each one that does not
+ */
+import type { FastifyPluginAsync } from "fastify";
+import type { DbRouter } from "../db/router";
+import type { ErrorBody } from "../http/errors";
+
+/** Options of {@link healthRoutes}. */
+export interface HealthRoutesOptions {
+  router: DbRouter;
+}
+
+/** The health plugin; see the module comment. */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { router }) => {
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const checks = await router.probe();
+    const failing = checks.filter((check) => !check.ok);
+    if (failing.length === 0) return { status: "ready", checks: checks.map(({ name }) => ({ name, ok: true })) };
+    const body: ErrorBody = {
+      error: "not_ready",
+      message: `Not reachable: ${failing.map((check) => check.name).join(", ")}`,
+      details: { failing: failing.map((check) => ({ name: check.name, error: check.error })) },
+    };
+    return reply.code(503).send(body);
+  });
+};
