@@ -1,0 +1,60 @@
+// Builds the shop into a self-contained release: `npm run build`.
+//
+//   dist/app/server.js, worker.js   every dependency bundled (platform node, target node20; runs on 20 and 22)
+//   dist/app/migrations/*.sql       found beside the bundle through __dirname (see app/src/paths.ts)
+//   dist/app/static/                the storefront's files
+//   dist/app/package.json           marks the bundle CommonJS, whatever package.json sits above it
+//   dist/shop.tgz                   dist/app's contents at the archive's top level: unpack, `node server.js`
+//
+// The archive is byte-for-byte reproducible with GNU tar (sorted names, fixed times and owners, gzip without a
+// timestamp), so an unchanged app yields an unchanged release hash and no needless redeploy.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const out = path.join(root, "dist", "app");
+const archive = path.join(root, "dist", "shop.tgz");
+
+rmSync(out, { recursive: true, force: true });
+rmSync(archive, { force: true });
+mkdirSync(out, { recursive: true });
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { server: "app/src/server.ts", worker: "app/src/worker.ts" },
+  outdir: out,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  // pg loads pg-native only when asked for `pg.native`, which the app never does.
+  external: ["pg-native"],
+  // Tells app/src/paths.ts that migrations/ and static/ sit beside the bundle.
+  define: { __SHOP_BUNDLED__: "true" },
+  sourcemap: "linked",
+  legalComments: "external",
+  logLevel: "warning",
+});
+
+cpSync(path.join(root, "app", "migrations"), path.join(out, "migrations"), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith(".sql") });
+cpSync(path.join(root, "app", "static"), path.join(out, "static"), { recursive: true });
+writeFileSync(
+  path.join(out, "package.json"),
+  `${JSON.stringify({ name: "scale-ladder-shop", private: true, type: "commonjs", main: "server.js", engines: { node: ">=20" }, scripts: { start: "node server.js", worker: "node worker.js" } }, null, 2)}\n`,
+);
+
+const gnuTar = execFileSync("tar", ["--version"], { encoding: "utf8" }).includes("GNU tar");
+const reproducible = gnuTar ? ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner"] : [];
+if (!gnuTar) console.warn("tar is not GNU tar: the archive is valid but not byte-for-byte reproducible");
+const tarball = execFileSync("tar", [...reproducible, "-cf", "-", "-C", out, "."], { maxBuffer: 512 * 1024 * 1024 });
+const gzipped = execFileSync("gzip", ["-n", "-9"], { input: tarball, maxBuffer: 512 * 1024 * 1024 });
+writeFileSync(archive, gzipped);
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+for (const file of readdirSync(out).filter((name) => name.endsWith(".js"))) {
+  console.log(`${path.relative(root, path.join(out, file))}  ${kib(statSync(path.join(out, file)).size)}`);
+}
+console.log(`${path.relative(root, archive)}  ${kib(statSync(archive).size)}`);
