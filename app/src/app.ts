@@ -3,7 +3,7 @@
  * orders, storefront), sessions, validation and the error shape. It neither migrates nor listens: server.ts does
  * that for production, and tests call `inject` or `listen({ host: "127.0.0.1", port: 0 })` on the result.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { AppConfig } from "./config";
 import { type DbRouter, createDbRouter } from "./db/router";
 import { registerErrorHandling } from "./http/errors";
@@ -47,7 +47,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     trustProxy: config.TRUST_PROXY,
     requestIdHeader: false,
     genReqId: requestIdFor,
-    requestIdLogLabel: "requestId",
+    logController: new LogController({ requestIdLogLabel: "requestId" }),
     // While closing, requests that still arrive on open connections get a 503, so the load balancer moves on.
     return503OnClosing: true,
   });

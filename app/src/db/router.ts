@@ -270,8 +270,9 @@ export class DbRouter {
 /**
  * Builds the router of the server's configuration: `primary` for DATABASE_URL and `replica-1`, `replica-2`, ...
  * for DATABASE_REPLICA_URLS in the order given.
+ * @param clock replaces `Date.now` for the cool-off (tests).
  */
-export function createDbRouter(config: AppConfig, logger: Logger): DbRouter {
+export function createDbRouter(config: AppConfig, logger: Logger, clock?: () => number): DbRouter {
   const settings = {
     max: config.DB_POOL_MAX,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
@@ -285,5 +286,6 @@ export function createDbRouter(config: AppConfig, logger: Logger): DbRouter {
     }),
     cooldownMs: config.REPLICA_COOLDOWN_MS,
     logger,
+    now: clock,
   });
 }
