@@ -25,6 +25,12 @@ export interface PrivateBucketArgs {
    */
   policyStatements?: pulumi.Input<Record<string, unknown>>[];
   /**
+   * Leave the bucket policy to the owner, who builds it with {@link bucketPolicyDocument} once it knows the ARNs it
+   * needs (a CDN's distribution is created after its origin bucket).
+   * @default false
+   */
+  externalPolicy?: boolean;
+  /**
    * Allow `pulumi destroy` to empty the bucket. Off in prod so a destroy never silently takes the data with it.
    * @default false
    */
@@ -42,6 +48,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
   public readonly bucket: aws.s3.Bucket;
   public readonly bucketName: pulumi.Output<string>;
   public readonly arn: pulumi.Output<string>;
+  private readonly publicAccess: aws.s3.BucketPublicAccessBlock;
 
   constructor(name: string, args: PrivateBucketArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:storage:PrivateBucket", name, {}, opts);
@@ -49,7 +56,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
     this.bucketName = this.bucket.bucket;
     this.arn = this.bucket.arn;
 
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    this.publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
       { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       { parent: this },
@@ -81,30 +88,42 @@ export class PrivateBucket extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.s3.BucketPolicy(
-      `${name}-policy`,
-      {
-        bucket: this.bucket.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [this.arn, pulumi.interpolate`${this.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-            ...(args.policyStatements ?? []).map((st) =>
-              pulumi.all([pulumi.output(st), this.arn]).apply(([statement, arn]) => JSON.parse(JSON.stringify(statement).split("{bucketArn}").join(arn))),
-            ),
-          ],
-        }),
-      },
-      // The account-level check rejects any policy PUT that races the public access block.
-      { parent: this, dependsOn: [publicAccess] },
-    );
+    if (!args.externalPolicy) {
+      this.attachPolicy(`${name}-policy`, args.policyStatements ?? []);
+    }
     this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
   }
+
+  /** Creates the bucket policy: TLS only, plus `statements`. Called once, by the constructor or by the owner. */
+  attachPolicy(name: string, statements: pulumi.Input<Record<string, unknown>>[]): aws.s3.BucketPolicy {
+    return new aws.s3.BucketPolicy(
+      name,
+      { bucket: this.bucket.id, policy: bucketPolicyDocument(this.arn, statements) },
+      // The account-level check rejects any policy PUT that races the public access block.
+      { parent: this, dependsOn: [this.publicAccess] },
+    );
+  }
+}
+
+/**
+ * A bucket policy that refuses plain HTTP, plus extra statements; `{bucketArn}` in a statement is replaced by the
+ * bucket's ARN.
+ */
+export function bucketPolicyDocument(bucketArn: pulumi.Input<string>, statements: pulumi.Input<Record<string, unknown>>[]): pulumi.Output<string> {
+  return pulumi.all([bucketArn, pulumi.all(statements.map((st) => pulumi.output(st)))]).apply(([arn, extra]) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [arn, `${arn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+        ...extra.map((statement) => JSON.parse(JSON.stringify(statement).split("{bucketArn}").join(arn))),
+      ],
+    }),
+  );
 }

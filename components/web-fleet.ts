@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole, Statement } from "./iam";
-import { INSTANCE_TYPE_RE, al2023AmiParameter } from "./instance-types";
+import { INSTANCE_TYPE_RE } from "./instance-types";
+import { GROUP_METRICS, ROLLING_REFRESH, appLaunchTemplate } from "./launch-template";
 import { PrivateBucket } from "./private-bucket";
 import { requireMatch, requireRange } from "./validate";
 
@@ -58,8 +59,25 @@ export interface WebFleetArgs {
    * @default undefined
    */
   requestsPerTarget?: number;
-  /** With a domain: an ACM certificate (DNS-validated in the zone), HTTPS on 443, and HTTP redirected to it. */
+  /**
+   * With a domain: an ACM certificate for it and for `origin.<domain>` (the name a CDN reaches the ALB by),
+   * DNS-validated in the zone; HTTPS on 443, and HTTP redirected to it.
+   */
   dns?: { domain: string; hostedZoneId: pulumi.Input<string> };
+  /**
+   * Step 6: admit viewers only from this managed prefix list (CloudFront's origin-facing addresses) instead of the
+   * internet, on the one port the CDN uses (443 with a domain, else 80). The list weighs ~55 rules against the
+   * security group quota, hence one port.
+   * @default undefined (internet-facing)
+   */
+  viewerPrefixListId?: pulumi.Input<string>;
+  /**
+   * Step 6: forward only requests that carry this header (set by the CDN on its origin requests); answer 403 to the
+   * rest. The prefix list admits every CloudFront distribution, including other accounts'; the header proves it is
+   * ours.
+   * @default undefined
+   */
+  originVerifyHeader?: { name: string; value: pulumi.Input<string> };
   /**
    * Refuse deletion of the load balancer (prod).
    * @default false
@@ -119,14 +137,22 @@ export class WebFleet extends pulumi.ComponentResource {
     if (args.requestsPerTarget !== undefined) requireRange("WebFleet", "requestsPerTarget", args.requestsPerTarget, 1, 100000);
     const https = args.dns !== undefined;
 
-    // --- security group edges: world → ALB (80/443), ALB → instances (app port), nothing else ---
-    const listenPorts = https ? [80, 443] : [80];
-    for (const p of listenPorts) {
+    // --- security group edges: viewers → ALB, ALB → instances (app port), nothing else ---
+    if (args.viewerPrefixListId !== undefined) {
+      const p = https ? 443 : 80;
       new aws.vpc.SecurityGroupIngressRule(
-        `${name}-alb-${p}-in`,
-        { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: "0.0.0.0/0", description: `Port ${p} from the internet` },
+        `${name}-alb-cdn-in`,
+        { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: p, toPort: p, prefixListId: args.viewerPrefixListId, description: `Port ${p} from CloudFront only` },
         { parent: this },
       );
+    } else {
+      for (const p of https ? [80, 443] : [80]) {
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-alb-${p}-in`,
+          { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: "0.0.0.0/0", description: `Port ${p} from the internet` },
+          { parent: this },
+        );
+      }
     }
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-alb-to-web`,
@@ -185,18 +211,16 @@ export class WebFleet extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const forward = { type: "forward", targetGroupArn: this.targetGroup.arn };
+    const verify = args.originVerifyHeader;
+    // Behind a CDN the listener answers 403 unless the request carries the CDN's secret header.
+    const defaultActions = verify ? [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "403", messageBody: "Forbidden" } }] : [forward];
+    let serving: aws.lb.Listener;
     if (https) {
       const certificate = this.certificate(name, args.dns!);
-      new aws.lb.Listener(
+      serving = new aws.lb.Listener(
         `${name}-https`,
-        {
-          loadBalancerArn: this.loadBalancer.arn,
-          port: 443,
-          protocol: "HTTPS",
-          sslPolicy: ALB_TLS_POLICY,
-          certificateArn: certificate,
-          defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
-        },
+        { loadBalancerArn: this.loadBalancer.arn, port: 443, protocol: "HTTPS", sslPolicy: ALB_TLS_POLICY, certificateArn: certificate, defaultActions },
         { parent: this },
       );
       new aws.lb.Listener(
@@ -210,32 +234,21 @@ export class WebFleet extends pulumi.ComponentResource {
         { parent: this },
       );
     } else {
-      new aws.lb.Listener(
-        `${name}-http`,
-        { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }] },
+      serving = new aws.lb.Listener(`${name}-http`, { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions }, { parent: this });
+    }
+    if (verify) {
+      new aws.lb.ListenerRule(
+        `${name}-from-cdn`,
+        { listenerArn: serving.arn, priority: 1, conditions: [{ httpHeader: { httpHeaderName: verify.name, values: [verify.value] } }], actions: [forward] },
         { parent: this },
       );
     }
 
     // --- instances ---
     this.role = new InstanceRole(`${name}`, { statements: args.statements }, { parent: this });
-    this.launchTemplate = new aws.ec2.LaunchTemplate(
+    this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
-      {
-        imageId: `resolve:ssm:${al2023AmiParameter(instanceType)}`,
-        instanceType,
-        iamInstanceProfile: { name: this.role.profileName },
-        networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [args.webSecurityGroupId], deleteOnTermination: "true" }],
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
-        monitoring: { enabled: true },
-        userData: pulumi.output(args.userData).apply((s) => Buffer.from(s, "utf8").toString("base64")),
-        updateDefaultVersion: true,
-        tagSpecifications: [
-          { resourceType: "instance", tags: { Name: name } },
-          { resourceType: "volume", tags: { Name: name } },
-        ],
-      },
+      { instanceType, profileName: this.role.profileName, securityGroupId: args.webSecurityGroupId, userData: args.userData, nameTag: name },
       { parent: this },
     );
     this.group = new aws.autoscaling.Group(
@@ -251,11 +264,8 @@ export class WebFleet extends pulumi.ComponentResource {
         // First boot installs Node.js and fetches the release: give it five minutes before health counts.
         healthCheckGracePeriod: 300,
         defaultInstanceWarmup: 180,
-        instanceRefresh: {
-          strategy: "Rolling",
-          preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "180", autoRollback: true },
-        },
-        enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"],
+        instanceRefresh: ROLLING_REFRESH,
+        enabledMetrics: GROUP_METRICS,
         tags: [{ key: "Name", value: name, propagateAtLaunch: true }],
       },
       // The scaling policies own the running capacity once the group exists.
@@ -293,16 +303,23 @@ export class WebFleet extends pulumi.ComponentResource {
     this.registerOutputs({ url: this.url, dnsName: this.dnsName, targetGroupArn: this.targetGroup.arn, groupName: this.group.name });
   }
 
-  /** A DNS-validated ACM certificate for the domain; resolves to its ARN once validated. */
+  /** A DNS-validated ACM certificate for the domain and `origin.<domain>`; resolves to its ARN once validated. */
   private certificate(name: string, dns: { domain: string; hostedZoneId: pulumi.Input<string> }): pulumi.Output<string> {
-    const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: dns.domain, validationMethod: "DNS" }, { parent: this });
-    const option = cert.domainValidationOptions.apply((o) => o[0]);
-    const record = new aws.route53.Record(
-      `${name}-cert-validation`,
-      { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
-      { parent: this },
-    );
-    const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this });
+    const names = [dns.domain, `origin.${dns.domain}`];
+    const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: names[0], subjectAlternativeNames: names.slice(1), validationMethod: "DNS" }, { parent: this });
+    const fqdns = names.map((domainName, i) => {
+      const option = cert.domainValidationOptions.apply((options) => {
+        const o = options.find((x) => x.domainName === domainName);
+        if (!o) throw new Error(`ACM returned no validation record for ${domainName}`);
+        return o;
+      });
+      return new aws.route53.Record(
+        `${name}-cert-validation-${i}`,
+        { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+        { parent: this },
+      ).fqdn;
+    });
+    const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: fqdns }, { parent: this });
     return validation.certificateArn;
   }
 }

@@ -164,27 +164,53 @@ export async function runProgram(program: () => Promise<unknown> | unknown, conf
   p.runtime.setAllConfig(config);
   // A program error (or one inside an apply) also rejects promises the runtime holds internally; the Pulumi CLI's
   // language host reports those, so here they are collected and the run fails with the first of them.
+  // A failed registration can leave the runtime waiting forever, so the first failure ends the run at once.
   const failures: unknown[] = [];
-  const onRejection = (reason: unknown) => failures.push(reason);
+  let programError: unknown;
+  let fail: (reason: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const onRejection = (reason: unknown) => {
+    failures.push(reason);
+    fail(reason);
+  };
   process.on("unhandledRejection", onRejection);
   try {
-    const outputs = await p.runtime.runInPulumiStack(async () => {
-      try {
-        return await program();
-      } catch (e) {
-        failures.push(e);
-        return {};
-      }
-    });
-    // Resolving the outputs does not wait for resources nobody reads; the runtime's own exit path does.
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    await new Promise((r) => setImmediate(r));
+    const run = async () => {
+      const outputs = await p.runtime.runInPulumiStack(async () => {
+        try {
+          return await program();
+        } catch (e) {
+          programError ??= e;
+          fail(e);
+          return {};
+        }
+      });
+      // Resolving the outputs does not wait for resources nobody reads; the runtime's own exit path does.
+      await waitForRPCs();
+      await new Promise((r) => setImmediate(r));
+      return outputs;
+    };
+    let outputs: Record<string, any> | undefined;
+    try {
+      outputs = await Promise.race([run(), failed]);
+    } catch {
+      // Reported below: the program's own error first, it is the one a person needs to see. Before that, let the
+      // runtime's follow-on rejections (outputs of a half-built component) land here rather than in the next test.
+      await Promise.race([waitForRPCs(), new Promise((r) => setTimeout(r, 2000))]);
+      await new Promise((r) => setImmediate(r));
+    }
+    if (programError !== undefined) throw programError;
     if (failures.length > 0) throw failures[0];
     return new Graph(resources, outputs ?? {}, warnings);
   } finally {
     process.off("unhandledRejection", onRejection);
     p.log.warn = log;
   }
+}
+
+/** The Pulumi runtime's own "every RPC has finished" (what the CLI's language host waits for before exiting). */
+function waitForRPCs(): Promise<void> {
+  return (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
 /** Resolves an output (or plain value) for an assertion, outside any `apply`. */

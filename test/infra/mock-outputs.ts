@@ -127,9 +127,12 @@ export function resourceState(type: string, name: string, inputs: State, provide
         state: {
           ...inputs,
           arn: arn("acm", region, `certificate/${hex(name, 8)}`),
-          domainValidationOptions: [
-            { domainName: inputs.domainName, resourceRecordName: `_${hex(name, 12)}.${inputs.domainName}.`, resourceRecordType: "CNAME", resourceRecordValue: `_${hex(name, 12)}.acm-validations.aws.` },
-          ],
+          domainValidationOptions: [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])].map((domainName) => ({
+            domainName,
+            resourceRecordName: `_${hex(`${name}:${domainName}`, 12)}.${domainName}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_${hex(`${name}:${domainName}`, 12)}.acm-validations.aws.`,
+          })),
         },
       };
     case "aws:acm/certificateValidation:CertificateValidation":

@@ -1,0 +1,57 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { al2023AmiParameter } from "./instance-types";
+
+/** What every fleet's instances share. */
+export interface AppLaunchTemplateArgs {
+  instanceType: string;
+  /** Instance profile name. */
+  profileName: pulumi.Input<string>;
+  /** The tier's security group. */
+  securityGroupId: pulumi.Input<string>;
+  /** Plain-text boot script; encoded here. */
+  userData: pulumi.Input<string>;
+  /** Name tag of instances and volumes. */
+  nameTag: string;
+  /**
+   * Root volume size, GiB.
+   * @default 20
+   */
+  rootVolumeGb?: number;
+}
+
+/**
+ * The launch template of an app fleet (web or worker): Amazon Linux 2023 resolved from the public SSM parameter at
+ * each launch (`resolve:ssm:`, so new instances get patched AMIs without a template change), IMDSv2 required with
+ * hop limit 1, an encrypted gp3 root volume, no public IP, detailed monitoring, and the tier's instance profile.
+ */
+export function appLaunchTemplate(name: string, args: AppLaunchTemplateArgs, opts: pulumi.CustomResourceOptions): aws.ec2.LaunchTemplate {
+  return new aws.ec2.LaunchTemplate(
+    name,
+    {
+      imageId: `resolve:ssm:${al2023AmiParameter(args.instanceType)}`,
+      instanceType: args.instanceType,
+      iamInstanceProfile: { name: args.profileName },
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [args.securityGroupId], deleteOnTermination: "true" }],
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: args.rootVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      monitoring: { enabled: true },
+      userData: pulumi.output(args.userData).apply((s) => Buffer.from(s, "utf8").toString("base64")),
+      updateDefaultVersion: true,
+      tagSpecifications: [
+        { resourceType: "instance", tags: { Name: args.nameTag } },
+        { resourceType: "volume", tags: { Name: args.nameTag } },
+      ],
+    },
+    opts,
+  );
+}
+
+/** Instance refresh that launches before it terminates: healthy capacity never drops below 100% during a rollout. */
+export const ROLLING_REFRESH = {
+  strategy: "Rolling",
+  preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "180", autoRollback: true },
+};
+
+/** Group metrics published to CloudWatch (dashboards at step 10). */
+export const GROUP_METRICS: aws.autoscaling.Metric[] = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"];
