@@ -31,13 +31,18 @@ const PG_CLIENT_MESSAGES = [
   "Client was closed and is not queryable",
 ];
 
-/** True when `error` says the database server is unreachable, slow to answer, or shutting down. */
+/**
+ * True when `error` says the database server is unreachable, slow to answer, or shutting down. Errors are read by
+ * their fields, not by `instanceof`: socket errors come from Node's own realm, which differs from the app's under
+ * test runners that sandbox modules.
+ */
 export function isUnavailableError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08")) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
+  if (typeof code === "string" && (SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08"))) {
+    return true;
   }
-  if (error instanceof AggregateError) return error.errors.some(isUnavailableError);
-  return PG_CLIENT_MESSAGES.some((message) => error.message.includes(message));
+  // Connecting to a name with several addresses fails with an AggregateError of one error per address.
+  if (Array.isArray(errors) && errors.some(isUnavailableError)) return true;
+  return typeof message === "string" && PG_CLIENT_MESSAGES.some((known) => message.includes(known));
 }
