@@ -30,6 +30,17 @@ export interface AppUserDataArgs {
    * instance refresh rolls it out. (The single server leaves it out and restarts through SSM instead.)
    */
   releaseUri?: pulumi.Input<string>;
+  /**
+   * Which entry point of the artifact the service runs.
+   * @default "server"
+   */
+  mode?: "server" | "worker";
+  /** Where sessions live: the server's memory (steps 1–6) or Redis (step 7 on, needs `cache`). */
+  sessionStore?: "memory" | "redis";
+  /** The orders queue (step 8). */
+  orderQueueUrl?: pulumi.Input<string>;
+  /** Base URL of static assets when a CDN serves them (step 6). */
+  staticBaseUrl?: pulumi.Input<string>;
 }
 
 /** AWS rejects user data over 16 KB; checked here so a growing script fails at preview, not at launch. */
@@ -53,6 +64,8 @@ export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
     cacheHost: args.cache?.host ?? "",
     cacheSecretArn: args.cache?.secretArn ?? "",
     release: args.releaseUri ?? "",
+    queueUrl: args.orderQueueUrl ?? "",
+    staticBaseUrl: args.staticBaseUrl ?? "",
   };
   return pulumi.output(inputs).apply((resolved) => {
     const script = renderScript({ ...args, ...(resolved as ResolvedInputs) });
@@ -74,6 +87,8 @@ interface ResolvedInputs {
   cacheHost: string;
   cacheSecretArn: string;
   release: string;
+  queueUrl: string;
+  staticBaseUrl: string;
 }
 
 function renderScript(a: Resolved): string {
@@ -154,14 +169,14 @@ install -d -m 0700 /run/shop
   echo "SESSION_SECRET=$(jq -r .sessionSecret <<<"$APP_SECRET")"
   echo "COOKIE_SECURE=${a.cookieSecure}"
   echo "SEED_PRODUCTS=${a.seedProducts}"
-  echo "AWS_REGION=$REGION"
+  echo "AWS_REGION=$REGION"${optionalEnv(a)}
 } > /run/shop/env
 EOF
 chmod 0755 /opt/shop/bin/*
 
 cat > /etc/systemd/system/shop.service <<'EOF'
 [Unit]
-Description=scale-ladder shop
+Description=scale-ladder shop ${a.mode ?? "server"}
 Wants=network-online.target${local ? " postgresql.service" : ""}
 After=network-online.target${local ? " postgresql.service" : ""}
 
@@ -174,7 +189,7 @@ ExecStartPre=+/opt/shop/bin/render-env
 EnvironmentFile=/run/shop/env
 # "-": the release directory appears during ExecStartPre, on the very first start.
 WorkingDirectory=-/opt/shop/current
-ExecStart=/usr/bin/env node /opt/shop/current/server.js
+ExecStart=/usr/bin/env node /opt/shop/current/${a.mode === "worker" ? "worker" : "server"}.js
 Restart=always
 RestartSec=2
 KillSignal=SIGTERM
@@ -194,6 +209,17 @@ EOF
 systemctl daemon-reload
 systemctl enable --now shop.service
 `;
+}
+
+/** Environment lines that only some steps have. */
+function optionalEnv(a: Resolved): string {
+  if (a.sessionStore === "redis" && !a.cache) throw new Error("appUserData: sessionStore redis needs the cache");
+  const lines = [
+    a.sessionStore ? `SESSION_STORE=${a.sessionStore}` : "",
+    a.queueUrl ? `ORDER_QUEUE_URL=${a.queueUrl}` : "",
+    a.staticBaseUrl ? `STATIC_BASE_URL=${a.staticBaseUrl}` : "",
+  ].filter((l) => l !== "");
+  return lines.map((l) => `\n  echo "${l}"`).join("");
 }
 
 function localPostgres(): string {

@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
+import { PRICE_CLASSES, PriceClass } from "../components/cdn";
 import { MAX_STEP, MIN_STEP, highestBuiltStep } from "./steps";
 
 export const CONFIG_NAMESPACE = "scale-ladder";
@@ -130,6 +131,18 @@ export const CONFIG_KEYS = {
   cacheMaxmemoryPolicy: key("Valkey eviction policy when the cache is full.", oneOf(MAXMEMORY_POLICIES), () => "allkeys-lru" as MaxmemoryPolicy),
   cacheSnapshotRetentionDays: key("Days of cache snapshots kept (0 for none).", integer(0, 35), () => 7),
   cacheTtlSeconds: key("TTL of cached product reads in the app, seconds.", integer(1, 86400), () => 60),
+  webRequestsPerTarget: key("ALB requests per target per minute the step-7 policy aims for.", integer(10, 100000), () => 1000),
+  cdnPriceClass: key("CloudFront price class (step 6 on).", oneOf(PRICE_CLASSES), () => "PriceClass_100" as PriceClass),
+  workerInstanceType: key(
+    "EC2 type of the worker fleet (step 8 on).",
+    pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as t4g.small"),
+    () => "t4g.small",
+  ),
+  workerMinSize: key("Fewest workers (step 8 on).", integer(1, 100), () => 1),
+  workerMaxSize: key("Most workers (step 8 on).", integer(1, 100), () => 4),
+  workerBacklogPerInstance: key("Queued orders per worker the backlog policy aims for.", integer(1, 100000), () => 100),
+  queueVisibilityTimeoutSeconds: key("Seconds a received order stays hidden from other workers.", integer(10, 43200), () => 60),
+  staticDir: key("Static files the build makes, published through the CDN (step 6 on).", z.string().trim().min(1, { error: "must be a directory path" }), () => "dist/app/static"),
   artifactPath: key("Path of the app build that `npm run build` makes, relative to the project.", z.string().trim().min(1, { error: "must be a file path" }), () => "dist/shop.tgz"),
   seedProducts: key("How many demo products the app seeds into an empty catalog (0 for none).", integer(0, 1_000_000), () => 10_000),
 } as const;
@@ -151,7 +164,10 @@ export interface LadderConfig {
   dns?: { domain: string; hostedZoneId: string };
   network: { cidr: string; availabilityZones: number; natGateways: NatStrategy };
   server: { instanceType: string };
-  web: { instanceType: string; minSize: number; maxSize: number; desiredCapacity: number; cpuTargetPercent: number };
+  web: { instanceType: string; minSize: number; maxSize: number; desiredCapacity: number; cpuTargetPercent: number; requestsPerTarget: number };
+  cdn: { priceClass: PriceClass };
+  worker: { instanceType: string; minSize: number; maxSize: number; backlogPerInstance: number };
+  queue: { visibilityTimeoutSeconds: number };
   cache: { nodeType: string; replicas: number; maxmemoryPolicy: MaxmemoryPolicy; snapshotRetentionDays: number; ttlSeconds: number };
   database: {
     instanceClass: string;
@@ -161,7 +177,7 @@ export interface LadderConfig {
     multiAz: boolean;
     replicas: number;
   };
-  app: { artifactPath: string; seedProducts: number };
+  app: { artifactPath: string; staticDir: string; seedProducts: number };
 }
 
 /** Thrown for a configuration that cannot be used; every line names a key. */
@@ -228,7 +244,16 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     maxSize: get("webMaxSize") as number,
     desiredCapacity: get("webDesiredCapacity") as number,
     cpuTargetPercent: get("webCpuTargetPercent") as number,
+    requestsPerTarget: get("webRequestsPerTarget") as number,
   };
+  if (step >= 7 && web.minSize < 2) problems.push(`${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ${web.minSize}`);
+  const worker = {
+    instanceType: get("workerInstanceType") as string,
+    minSize: get("workerMinSize") as number,
+    maxSize: get("workerMaxSize") as number,
+    backlogPerInstance: get("workerBacklogPerInstance") as number,
+  };
+  if (worker.maxSize < worker.minSize) problems.push(`${CONFIG_NAMESPACE}:workerMaxSize must be at least workerMinSize (${worker.minSize}), got ${worker.maxSize}`);
   if (web.maxSize < web.minSize) problems.push(`${CONFIG_NAMESPACE}:webMaxSize must be at least webMinSize (${web.minSize}), got ${web.maxSize}`);
   if (web.desiredCapacity < web.minSize || web.desiredCapacity > web.maxSize) {
     problems.push(`${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize (${web.maxSize}), got ${web.desiredCapacity}`);
@@ -248,6 +273,9 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     network: { cidr: get("vpcCidr") as string, availabilityZones: get("availabilityZones") as number, natGateways },
     server: { instanceType: get("serverInstanceType") as string },
     web,
+    cdn: { priceClass: get("cdnPriceClass") as PriceClass },
+    worker,
+    queue: { visibilityTimeoutSeconds: get("queueVisibilityTimeoutSeconds") as number },
     cache: {
       nodeType: get("cacheNodeType") as string,
       replicas: get("cacheReplicas") as number,
@@ -263,7 +291,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
       multiAz: get("dbMultiAz") as boolean,
       replicas: get("dbReplicas") as number,
     },
-    app: { artifactPath: get("artifactPath") as string, seedProducts: get("seedProducts") as number },
+    app: { artifactPath: get("artifactPath") as string, staticDir: get("staticDir") as string, seedProducts: get("seedProducts") as number },
   };
 }
 

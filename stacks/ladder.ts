@@ -13,11 +13,14 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
     const missing = STEPS.filter((s) => s.step > cfg.builtStep && s.step <= cfg.step).map((s) => `${s.step} (${s.name})`);
     pulumi.log.warn(`scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`);
   }
-  const provider = new aws.Provider(`aws-${cfg.region}`, {
-    region: cfg.region as aws.Region,
-    defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack(), step: String(cfg.step) } },
-  });
-  const primary = buildRegion(cfg, { name: cfg.region, provider });
+  const defaultTags = { project: pulumi.getProject(), stack: pulumi.getStack(), step: String(cfg.step) };
+  const provider = new aws.Provider(`aws-${cfg.region}`, { region: cfg.region as aws.Region, defaultTags: { tags: defaultTags } });
+  // CloudFront reads viewer certificates from us-east-1 only.
+  const certificateProvider =
+    cfg.region === "us-east-1" || cfg.builtStep < 6 || !cfg.dns
+      ? provider
+      : new aws.Provider("aws-us-east-1-certificates", { region: "us-east-1", defaultTags: { tags: defaultTags } });
+  const primary = buildRegion(cfg, { name: cfg.region, provider, certificateProvider });
 
   const outputs: Record<string, pulumi.Input<unknown> | undefined> = {
     step: cfg.step,
@@ -33,6 +36,10 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
     databaseSecretArn: primary.databaseSecretArn,
     databaseReplicaEndpoints: primary.databaseReplicaEndpoints,
     cacheEndpoint: primary.cacheEndpoint,
+    cdnDomainName: primary.cdnDomainName,
+    orderQueueUrl: primary.orderQueueUrl,
+    deadLetterQueueUrl: primary.deadLetterQueueUrl,
+    workerGroupName: primary.workerGroupName,
     artifactBucket: primary.artifactBucket,
     releaseUri: primary.releaseUri,
     adminToken: primary.adminToken,

@@ -7,7 +7,12 @@ import { Cache } from "../components/cache";
 import { Database } from "../components/database";
 import { Network } from "../components/network";
 import { SingleServer } from "../components/single-server";
-import { DatabaseSource, appUserData } from "../components/user-data";
+import { Cdn, CLOUDFRONT_ZONE_ID, ORIGIN_VERIFY_HEADER } from "../components/cdn";
+import { Queue } from "../components/queue";
+import { AppUserDataArgs, DatabaseSource, appUserData } from "../components/user-data";
+import { WorkerFleet } from "../components/worker-fleet";
+import * as random from "@pulumi/random";
+import { listStaticFiles } from "./static-assets";
 import { WebFleet } from "../components/web-fleet";
 import { LadderConfig } from "./config";
 
@@ -17,6 +22,8 @@ export interface RegionTarget {
   name: string;
   /** The provider every resource of the region is created through. */
   provider: aws.Provider;
+  /** A us-east-1 provider for CloudFront's viewer certificate (the region's own provider when it is us-east-1). */
+  certificateProvider: aws.Provider;
 }
 
 /** What a region hands back to the stack outputs; absent keys do not apply at the step. */
@@ -30,6 +37,10 @@ export interface RegionOutputs {
   databaseSecretArn?: pulumi.Output<string>;
   databaseReplicaEndpoints?: pulumi.Output<string[]>;
   cacheEndpoint?: pulumi.Output<string>;
+  cdnDomainName?: pulumi.Output<string>;
+  orderQueueUrl?: pulumi.Output<string>;
+  deadLetterQueueUrl?: pulumi.Output<string>;
+  workerGroupName?: pulumi.Output<string>;
   artifactBucket: pulumi.Output<string>;
   releaseUri: pulumi.Output<string>;
   adminToken: pulumi.Output<string>;
@@ -61,11 +72,13 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       cidrBlock: cfg.network.cidr,
       availabilityZones: cfg.network.availabilityZones,
       natGateways: cfg.network.natGateways,
-      tiers: fleet ? ["web", "alb"] : ["web"],
+      tiers: step >= 8 ? ["web", "alb", "worker"] : fleet ? ["web", "alb"] : ["web"],
     },
     opts,
   );
   const web = network.securityGroup("web");
+  // Step 8: workers reach the database and the cache too.
+  const appTiers = step >= 8 ? [web.id, network.securityGroup("worker").id] : [web.id];
   const artifact = new AppArtifact(`${code}-artifact`, { path: path.resolve(cfg.app.artifactPath), forceDestroy: !prod }, opts);
   const secrets = new AppSecrets(`${code}-secrets`, { recoveryWindowInDays: prod ? 30 : 7 }, opts);
 
@@ -77,7 +90,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
           {
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
-            clientSecurityGroupIds: [web.id],
+            clientSecurityGroupIds: appTiers,
             instanceClass: cfg.database.instanceClass,
             allocatedStorageGb: cfg.database.allocatedStorageGb,
             maxAllocatedStorageGb: cfg.database.maxAllocatedStorageGb,
@@ -103,7 +116,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
           {
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
-            clientSecurityGroupIds: [web.id],
+            clientSecurityGroupIds: appTiers,
             nodeType: cfg.cache.nodeType,
             replicas: cfg.cache.replicas,
             maxmemoryPolicy: cfg.cache.maxmemoryPolicy,
@@ -115,8 +128,15 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
         )
       : undefined;
 
+  // Step 8: the orders queue.
+  const queue = step >= 8 ? new Queue(`${code}-orders`, { visibilityTimeoutSeconds: cfg.queue.visibilityTimeoutSeconds }, opts) : undefined;
+
+  // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
+  const originSecret = step >= 6 ? new random.RandomPassword(`${code}-cdn-origin-secret`, { length: 48, special: false }) : undefined;
+  const cdnDomain = cfg.dns?.domain;
+
   const statements = [...artifact.readStatements, ...secrets.readStatements, ...(database?.readStatements ?? []), ...(cache?.readStatements ?? [])];
-  const userData = (port: number, releaseUri?: pulumi.Input<string>) =>
+  const userData = (port: number, extra: Partial<AppUserDataArgs> = {}) =>
     appUserData({
       releaseParameterName: artifact.releaseParameterName,
       appSecretsArn: secrets.secretArn,
@@ -125,8 +145,12 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       cache: cache ? { host: cache.primaryAddress, port: cache.port, secretArn: cache.authSecretArn, ttlSeconds: cfg.cache.ttlSeconds } : undefined,
       port,
       seedProducts: cfg.app.seedProducts,
-      cookieSecure: fleet && cfg.dns !== undefined,
-      releaseUri,
+      cookieSecure: step >= 6 || (fleet && cfg.dns !== undefined),
+      // Step 7: sessions leave the servers' memory for Redis; stickiness goes with them.
+      sessionStore: step >= 7 ? "redis" : fleet ? "memory" : undefined,
+      orderQueueUrl: queue?.url,
+      staticBaseUrl: step >= 6 ? (cdnDomain ? `https://${cdnDomain}/static/` : undefined) : undefined,
+      ...extra,
     });
 
   const common = {
@@ -170,21 +194,83 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       privateSubnetIds: network.privateSubnetIds,
       albSecurityGroupId: network.securityGroup("alb").id,
       webSecurityGroupId: web.id,
-      userData: userData(APP_PORT, artifact.uri),
-      statements,
+      userData: userData(APP_PORT, { releaseUri: artifact.uri }),
+      statements: [...statements, ...(queue?.sendStatements ?? [])],
       instanceType: cfg.web.instanceType,
       minSize: cfg.web.minSize,
       maxSize: cfg.web.maxSize,
       desiredCapacity: cfg.web.desiredCapacity,
       cpuTargetPercent: cfg.web.cpuTargetPercent,
-      sticky: true,
+      sticky: step < 7,
+      requestsPerTarget: step >= 7 ? cfg.web.requestsPerTarget : undefined,
       dns: cfg.dns,
       deletionProtection: prod,
+      // Step 6: only CloudFront reaches the ALB, and only with our header.
+      viewerPrefixListId: originSecret
+        ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { provider: region.provider }).id
+        : undefined,
+      originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: originSecret.result } : undefined,
     },
     opts,
   );
-  siteRecord(cfg, code, region, { alias: { name: webFleet.dnsName, zoneId: webFleet.zoneId } });
-  return { ...common, siteUrl: webFleet.url, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
+
+  const workers =
+    queue &&
+    new WorkerFleet(
+      `${code}-workers`,
+      {
+        subnetIds: network.privateSubnetIds,
+        securityGroupId: network.securityGroup("worker").id,
+        userData: userData(APP_PORT, { mode: "worker", releaseUri: artifact.uri }),
+        statements: [...statements, ...queue.consumeStatements],
+        queueName: queue.name,
+        instanceType: cfg.worker.instanceType,
+        minSize: cfg.worker.minSize,
+        maxSize: cfg.worker.maxSize,
+        backlogPerInstance: cfg.worker.backlogPerInstance,
+      },
+      opts,
+    );
+  const queueOutputs = queue && workers ? { orderQueueUrl: queue.url, deadLetterQueueUrl: queue.deadLetterQueue.url, workerGroupName: workers.group.name } : {};
+
+  if (!originSecret) {
+    siteRecord(cfg, code, region, { alias: { name: webFleet.dnsName, zoneId: webFleet.zoneId } });
+    return { ...common, ...queueOutputs, siteUrl: webFleet.url, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
+  }
+
+  // Step 6: CloudFront in front. With a domain it reaches the ALB as origin.<domain> (covered by the ALB's
+  // certificate) over HTTPS; without one, by the ALB's own name over HTTP (no certificate matches that name).
+  let originDomain: pulumi.Input<string> = webFleet.dnsName;
+  if (cfg.dns) {
+    originDomain = new aws.route53.Record(
+      `${code}-origin-dns`,
+      { zoneId: cfg.dns.hostedZoneId, name: `origin.${cfg.dns.domain}`, type: "A", aliases: [{ name: webFleet.dnsName, zoneId: webFleet.zoneId, evaluateTargetHealth: true }] },
+      { provider: region.provider },
+    ).fqdn;
+  }
+  const cdn = new Cdn(
+    `${code}-cdn`,
+    {
+      albOriginDomain: originDomain,
+      albOriginHttps: cfg.dns !== undefined,
+      originSecret: originSecret.result,
+      staticFiles: listStaticFiles(path.resolve(cfg.app.staticDir)),
+      dns: cfg.dns,
+      certificateProvider: region.certificateProvider,
+      priceClass: cfg.cdn.priceClass,
+      forceDestroy: !prod,
+    },
+    opts,
+  );
+  siteRecord(cfg, code, region, { alias: { name: cdn.domainName, zoneId: CLOUDFRONT_ZONE_ID } });
+  return {
+    ...common,
+    ...queueOutputs,
+    siteUrl: cdn.url,
+    cdnDomainName: cdn.domainName,
+    loadBalancerDnsName: webFleet.dnsName,
+    webGroupName: webFleet.group.name,
+  };
 }
 
 /** Port of the app behind the load balancer. */

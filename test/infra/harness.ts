@@ -69,19 +69,26 @@ export class Graph {
   }
 }
 
-/** Config a test starts from: a valid stack at `step` whose artifact exists. */
+/** Config a test starts from: a valid stack at `step` whose build output exists. */
 export function stackConfig(step: number, extra: Record<string, string> = {}): Record<string, string> {
-  return { "aws:region": "us-east-1", "scale-ladder:step": String(step), "scale-ladder:artifactPath": fakeArtifact(), ...extra };
+  return { "aws:region": "us-east-1", "scale-ladder:step": String(step), ...fakeBuild(), ...extra };
 }
 
-let artifactPath: string | undefined;
-/** A small stand-in for `dist/shop.tgz`: the infra tests check how the artifact is shipped, not what it holds. */
-export function fakeArtifact(): string {
-  if (!artifactPath) {
-    artifactPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-artifact-")), "shop.tgz");
-    fs.writeFileSync(artifactPath, "not a real build: infra tests only hash and upload it\n");
+let build: { "scale-ladder:artifactPath": string; "scale-ladder:staticDir": string } | undefined;
+/**
+ * A small stand-in for what `npm run build` makes (`dist/shop.tgz`, `dist/app/static/`): the infra tests check how
+ * the build is shipped, not what it holds.
+ */
+export function fakeBuild(): { "scale-ladder:artifactPath": string; "scale-ladder:staticDir": string } {
+  if (!build) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-build-"));
+    fs.writeFileSync(path.join(dir, "shop.tgz"), "not a real build: infra tests only hash and upload it\n");
+    fs.mkdirSync(path.join(dir, "static"));
+    fs.writeFileSync(path.join(dir, "static", "index.html"), "<!doctype html><title>shop</title>\n");
+    fs.writeFileSync(path.join(dir, "static", "app.3f9a1c0d.js"), "console.log('shop');\n");
+    build = { "scale-ladder:artifactPath": path.join(dir, "shop.tgz"), "scale-ladder:staticDir": path.join(dir, "static") };
   }
-  return artifactPath;
+  return build;
 }
 
 let pulumi: typeof PulumiModule | undefined;

@@ -137,6 +137,18 @@ export function resourceState(type: string, name: string, inputs: State, provide
       };
     case "aws:acm/certificateValidation:CertificateValidation":
       return { id: String(inputs.certificateArn), state: { ...inputs } };
+    case "aws:cloudfront/distribution:Distribution": {
+      const id = `E${hex(name, 13).toUpperCase()}`;
+      return { id, state: { ...inputs, arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`, domainName: `d${hex(name, 13)}.cloudfront.net`, hostedZoneId: "Z2FDTNDATAQYW2", status: "Deployed" } };
+    }
+    case "aws:cloudfront/originAccessControl:OriginAccessControl":
+    case "aws:cloudfront/cachePolicy:CachePolicy":
+      return { id: `${hex(name, 8)}-${hex(name + "x", 4)}-${hex(name + "y", 4)}-${hex(name + "z", 4)}-${hex(name + "w", 12)}`, state: { ...inputs, name: autoName } };
+    case "aws:sqs/queue:Queue": {
+      const queueName = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
+      const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`;
+      return { id: url, state: { ...inputs, name: queueName, url, arn: arn("sqs", region, queueName) } };
+    }
     case "random:index/randomPassword:RandomPassword":
       return { id: "none", state: { ...inputs, result: mockPassword(name) } };
     default:
@@ -155,6 +167,9 @@ export function invokeResult(token: string, inputs: State, provider?: string): S
     case "aws:elb/getServiceAccount:getServiceAccount":
       // The regional Elastic Load Balancing account that writes access logs (us-east-1's, from the AWS docs).
       return { id: "127311923021", arn: "arn:aws:iam::127311923021:root" };
+    case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new Error(`mock has no prefix list ${String(inputs.name)}`);
+      return { id: "pl-3b927c52", name: inputs.name, addressFamily: "IPv4", maxEntries: 55, arn: arn("ec2", regionOf(provider), "prefix-list/pl-3b927c52") };
     case "aws:index/getAvailabilityZones:getAvailabilityZones": {
       const region = regionOf(provider);
       const names = ["a", "b", "c", "d"].map((z) => `${region}${z}`);

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_KEYS } from "../../stacks/config";
 import { MAX_STEP, STEPS } from "../../stacks/steps";
-import { fakeArtifact, runLadder, stackConfig } from "./harness";
+import { fakeBuild, runLadder, stackConfig } from "./harness";
 
 const root = path.resolve(__dirname, "../..");
 const stackFiles = fs.readdirSync(path.join(root, "stacks")).filter((f) => /^Pulumi\.step\d\d\.yaml$/.test(f)).sort();
@@ -19,7 +19,7 @@ describe("stack files", () => {
     expect(config["scale-ladder:step"]).toBe(step);
     expect(config["aws:region"]).toBe("us-east-1");
     const values = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
-    const g = await runLadder({ ...values, "scale-ladder:artifactPath": fakeArtifact() }, `step${String(step).padStart(2, "0")}`);
+    const g = await runLadder({ ...values, ...fakeBuild() }, `step${String(step).padStart(2, "0")}`);
     expect(g.outputs.step).toBe(step);
     expect(g.outputs.siteUrl).toMatch(/^https?:\/\//);
     const built = STEPS.filter((s) => s.built).map((s) => s.step);

@@ -1,0 +1,230 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PrivateBucket } from "./private-bucket";
+import { requireOneOf } from "./validate";
+
+/** AWS-managed CloudFront policies, by their documented ids. */
+export const MANAGED = {
+  cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+  cachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+  allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+} as const;
+
+/** Hosted zone id of every CloudFront distribution, for Route 53 aliases. */
+export const CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2";
+
+/** The header CloudFront adds to origin requests and the ALB checks. */
+export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
+
+export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+export type PriceClass = (typeof PRICE_CLASSES)[number];
+
+/** One static file to publish under `/static/`. */
+export interface StaticFile {
+  /** Key below `static/`, e.g. `app.3f9a1c.js`. */
+  key: string;
+  /** Path on disk. */
+  path: string;
+  contentType: string;
+  cacheControl: string;
+}
+
+/** Arguments for {@link Cdn}. */
+export interface CdnArgs {
+  /** Hostname CloudFront reaches the load balancer by: `origin.<domain>` with a domain, else the ALB's DNS name. */
+  albOriginDomain: pulumi.Input<string>;
+  /** Whether the origin speaks HTTPS (a certificate on the ALB covers `albOriginDomain`). */
+  albOriginHttps: boolean;
+  /** Static files to upload to the assets bucket. */
+  staticFiles: StaticFile[];
+  /** Value of the {@link ORIGIN_VERIFY_HEADER} the ALB requires (shared with `WebFleet.originVerifyHeader`). */
+  originSecret: pulumi.Input<string>;
+  /**
+   * With a domain: the viewer certificate for it, created in us-east-1 (CloudFront only reads certificates there)
+   * through `certificateProvider`, DNS-validated in the zone.
+   */
+  dns?: { domain: string; hostedZoneId: pulumi.Input<string> };
+  /** A provider for us-east-1, for the viewer certificate. Required with `dns`. */
+  certificateProvider?: aws.Provider;
+  /**
+   * Edge locations to pay for.
+   * @default "PriceClass_100"
+   */
+  priceClass?: PriceClass;
+  /**
+   * Seconds CloudFront may keep a public product read when the app says nothing (the app's `Cache-Control` wins up
+   * to `productMaxTtlSeconds`).
+   * @default 30
+   */
+  productDefaultTtlSeconds?: number;
+  /** @default 60 */
+  productMaxTtlSeconds?: number;
+  /**
+   * Let `pulumi destroy` delete the assets bucket with its files.
+   * @default false
+   */
+  forceDestroy?: boolean;
+}
+
+/**
+ * Step 6: a CloudFront distribution in front of everything.
+ *
+ * - `/static/*` comes from a private S3 bucket through Origin Access Control (SigV4; the bucket policy admits only
+ *   this distribution, by `AWS:SourceArn`), cached with the managed CachingOptimized policy; files are uploaded with
+ *   content-hashed names and `immutable` cache headers.
+ * - `/api/products*` goes to the ALB with short caching (cache key: query string and `Authorization`, no cookies),
+ *   so anonymous catalog reads are served from the edge for seconds at a time.
+ * - Everything else (carts, checkout, orders: personalised) goes to the ALB uncached, with every viewer header,
+ *   cookie and query string forwarded.
+ * - Viewers are redirected to HTTPS. With a domain, the viewer certificate (us-east-1) enforces TLS 1.2
+ *   (`TLSv1.2_2021`); without one the default `*.cloudfront.net` certificate is used and CloudFront does not let
+ *   the minimum protocol be set.
+ * - Origin requests carry a secret header (`X-Origin-Verify`, a Pulumi secret) that the ALB requires, on top of the
+ *   ALB admitting only CloudFront's origin-facing prefix list.
+ *
+ * Cost: requests and transfer only (PriceClass_100: $0.085/GB and $0.0075 per 10,000 HTTPS requests in NA/EU).
+ */
+export class Cdn extends pulumi.ComponentResource {
+  public readonly distribution: aws.cloudfront.Distribution;
+  public readonly assets: PrivateBucket;
+  /** `https://<domain or *.cloudfront.net>/` */
+  public readonly url: pulumi.Output<string>;
+  public readonly domainName: pulumi.Output<string>;
+  /** The secret the ALB must see in {@link ORIGIN_VERIFY_HEADER}, as a Pulumi secret. */
+  public readonly originSecret: pulumi.Output<string>;
+
+  constructor(name: string, args: CdnArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("scale-ladder:cdn:Cdn", name, {}, opts);
+    const priceClass = args.priceClass ?? "PriceClass_100";
+    requireOneOf("Cdn", "priceClass", priceClass, PRICE_CLASSES);
+    if (args.dns && !args.certificateProvider) throw new Error("Cdn: certificateProvider (a us-east-1 provider) is required when dns is set");
+
+    this.assets = new PrivateBucket(`${name}-assets`, { versioned: false, externalPolicy: true, forceDestroy: args.forceDestroy }, { parent: this });
+    for (const file of args.staticFiles) {
+      new aws.s3.BucketObjectv2(
+        `${name}-static-${file.key}`,
+        { bucket: this.assets.bucket.id, key: `static/${file.key}`, source: new pulumi.asset.FileAsset(file.path), contentType: file.contentType, cacheControl: file.cacheControl },
+        { parent: this },
+      );
+    }
+    const oac = new aws.cloudfront.OriginAccessControl(
+      `${name}-oac`,
+      { description: "scale-ladder static assets", originAccessControlOriginType: "s3", signingBehavior: "always", signingProtocol: "sigv4" },
+      { parent: this },
+    );
+
+    this.originSecret = pulumi.secret(pulumi.output(args.originSecret));
+
+    const productCache = new aws.cloudfront.CachePolicy(
+      `${name}-products`,
+      {
+        comment: "scale-ladder public product reads: seconds at the edge",
+        minTtl: 0,
+        defaultTtl: args.productDefaultTtlSeconds ?? 30,
+        maxTtl: args.productMaxTtlSeconds ?? 60,
+        parametersInCacheKeyAndForwardedToOrigin: {
+          cookiesConfig: { cookieBehavior: "none" },
+          // Admin writes carry Authorization; CloudFront forwards it only when it is part of the key.
+          headersConfig: { headerBehavior: "whitelist", headers: { items: ["Authorization"] } },
+          queryStringsConfig: { queryStringBehavior: "all" },
+          enableAcceptEncodingBrotli: true,
+          enableAcceptEncodingGzip: true,
+        },
+      },
+      { parent: this },
+    );
+
+    const certificateArn = args.dns ? this.viewerCertificate(name, args.dns, args.certificateProvider!) : undefined;
+    const allMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
+    this.distribution = new aws.cloudfront.Distribution(
+      `${name}`,
+      {
+        enabled: true,
+        comment: "scale-ladder",
+        httpVersion: "http2and3",
+        isIpv6Enabled: true,
+        priceClass,
+        aliases: args.dns ? [args.dns.domain] : [],
+        origins: [
+          {
+            originId: "alb",
+            domainName: args.albOriginDomain,
+            customOriginConfig: {
+              httpPort: 80,
+              httpsPort: 443,
+              originProtocolPolicy: args.albOriginHttps ? "https-only" : "http-only",
+              originSslProtocols: ["TLSv1.2"],
+              originReadTimeout: 30,
+              originKeepaliveTimeout: 5,
+            },
+            customHeaders: [{ name: ORIGIN_VERIFY_HEADER, value: this.originSecret }],
+          },
+          { originId: "assets", domainName: this.assets.bucket.bucketRegionalDomainName, originAccessControlId: oac.id },
+        ],
+        defaultCacheBehavior: {
+          targetOriginId: "alb",
+          viewerProtocolPolicy: "redirect-to-https",
+          allowedMethods: allMethods,
+          cachedMethods: ["GET", "HEAD"],
+          cachePolicyId: MANAGED.cachingDisabled,
+          originRequestPolicyId: MANAGED.allViewerExceptHostHeader,
+          compress: true,
+        },
+        orderedCacheBehaviors: [
+          {
+            pathPattern: "/static/*",
+            targetOriginId: "assets",
+            viewerProtocolPolicy: "redirect-to-https",
+            allowedMethods: ["GET", "HEAD"],
+            cachedMethods: ["GET", "HEAD"],
+            cachePolicyId: MANAGED.cachingOptimized,
+            compress: true,
+          },
+          {
+            pathPattern: "/api/products*",
+            targetOriginId: "alb",
+            viewerProtocolPolicy: "redirect-to-https",
+            allowedMethods: allMethods,
+            cachedMethods: ["GET", "HEAD"],
+            cachePolicyId: productCache.id,
+            compress: true,
+          },
+        ],
+        restrictions: { geoRestriction: { restrictionType: "none" } },
+        viewerCertificate: certificateArn
+          ? { acmCertificateArn: certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
+          : { cloudfrontDefaultCertificate: true },
+      },
+      { parent: this },
+    );
+
+    // Only this distribution may read the assets, and only over TLS.
+    this.assets.attachPolicy(`${name}-assets-policy`, [
+      this.distribution.arn.apply((arn) => ({
+        Sid: "CloudFrontReadsThroughOac",
+        Effect: "Allow",
+        Principal: { Service: "cloudfront.amazonaws.com" },
+        Action: "s3:GetObject",
+        Resource: "{bucketArn}/static/*",
+        Condition: { StringEquals: { "AWS:SourceArn": arn } },
+      })),
+    ]);
+
+    this.domainName = this.distribution.domainName;
+    this.url = args.dns ? pulumi.output(`https://${args.dns.domain}/`) : pulumi.interpolate`https://${this.domainName}/`;
+    this.registerOutputs({ url: this.url, domainName: this.domainName, distributionId: this.distribution.id });
+  }
+
+  /** The viewer certificate, in us-east-1 through `provider`, DNS-validated; resolves once issued. */
+  private viewerCertificate(name: string, dns: { domain: string; hostedZoneId: pulumi.Input<string> }, provider: aws.Provider): pulumi.Output<string> {
+    const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: dns.domain, validationMethod: "DNS" }, { parent: this, provider });
+    const option = cert.domainValidationOptions.apply((o) => o[0]);
+    const record = new aws.route53.Record(
+      `${name}-cert-validation`,
+      // Same name and value as the regional certificate's record for this domain: ACM reuses one CNAME per name.
+      { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+      { parent: this, provider },
+    );
+    return new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this, provider }).certificateArn;
+  }
+}
