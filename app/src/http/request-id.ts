@@ -8,7 +8,8 @@ import type { IncomingMessage } from "node:http";
 /** The header read and echoed. */
 export const REQUEST_ID_HEADER = "x-request-id";
 
-const ACCEPTED = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Letters, digits and `. _ : = -`: UUIDs, ULIDs and AWS trace ids (`Root=1-...`) pass; log-breaking text does not. */
+const ACCEPTED = /^[A-Za-z0-9._:=-]{1,128}$/;
 
 /** Fastify `genReqId`: the incoming id if acceptable, else a new UUID. */
 export function requestIdFor(request: IncomingMessage): string {

@@ -12,6 +12,7 @@ import { type DbRouter, createDbRouter } from "../../../app/src/db/router";
 import { type Logger, createLogger } from "../../../app/src/logger";
 import { MIGRATIONS_DIR } from "../../../app/src/paths";
 import { type HttpRequest, type HttpResponse, httpRequest } from "./http-client";
+import { readCluster } from "./postgres-cluster";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./test-database";
 
 /** The admin token of every test app. */
@@ -67,8 +68,9 @@ export interface TestApp {
 
 /** See the module comment. `label` names the database, e.g. the test file's name. */
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
+  // The lock first: creating the database waits for the replica, which an exclusive holder may have stopped.
+  const unlock = await lockReplica(await readCluster(), options.replicaLock ?? "shared");
   const db = await createSuiteDatabase(label);
-  const unlock = await lockReplica(db.cluster, options.replicaLock ?? "shared");
   const config = loadConfig(testEnv(db, options.env));
   const logger = testLogger();
   const router = createDbRouter(config, logger, options.clock);
