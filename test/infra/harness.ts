@@ -203,7 +203,7 @@ export async function runProgram(program: () => Promise<unknown> | unknown, conf
     } catch {
       // Reported below: the program's own error first, it is the one a person needs to see. Before that, let the
       // runtime's follow-on rejections (outputs of a half-built component) land here rather than in the next test.
-      await Promise.race([waitForRPCs(), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([waitForRPCs(), new Promise((r) => setTimeout(r, 2000).unref())]);
       await new Promise((r) => setImmediate(r));
     }
     if (programError !== undefined) throw programError;

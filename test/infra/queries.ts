@@ -19,6 +19,23 @@ export const T = {
   vpc: "awsx:ec2:Vpc",
 } as const;
 
+/** How the Pulumi SDK marks a secret value on the wire (`rpc.specialSigKey` / `rpc.specialSecretSig`). */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True for a value the engine received marked secret. */
+export function isSecret(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG_VALUE;
+}
+
+/** The value with every secret marker removed, for assertions on its shape. */
+export function reveal(v: any): any {
+  if (isSecret(v)) return reveal(v.value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
 /** Every security group rule that admits traffic, old-style inline rules included. */
 export function ingressRules(g: Graph): Array<{ from: number; to: number; cidr?: string; sourceSg?: string; groupId: string; name: string }> {
   const rules = g.ofType(T.ingress).map((r) => ({

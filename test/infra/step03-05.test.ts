@@ -1,10 +1,6 @@
 import { Graph, runLadder, stackConfig } from "./harness";
 import { hex } from "./mock-outputs";
-import { T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "./queries";
-
-/** How the Pulumi SDK marks a secret value on the wire (`rpc.specialSigKey` / `specialSecretSig`). */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+import { SECRET_SIG_KEY, SECRET_SIG_VALUE, T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "./queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 
