@@ -71,6 +71,7 @@ describe("GET /api/products", () => {
     ["limit=101", "validation_failed"],
     ["limit=ten", "validation_failed"],
     ["limit=1&limit=2", "validation_failed"],
+    ["limit=Infinity", "validation_failed"],
     ["category=Garden", "validation_failed"],
     ["colour=red", "validation_failed"],
     ["cursor=not-a-cursor", "invalid_cursor"],
@@ -96,7 +97,7 @@ describe("GET /api/products/:id", () => {
     expect(response.body).toEqual({ error: "product_not_found", message: "Product 999999 does not exist", details: null });
   });
 
-  test.each(["0", "-3", "1.5", "abc", "99999999999"])("id %s is a 400", async (id) => {
+  test.each(["0", "-3", "1.5", "abc", "99999999999", "Infinity", "-Infinity", "1e400", "NaN"])("id %s is a 400", async (id) => {
     const response = await get(`/api/products/${id}`);
     expect(response.status).toBe(400);
     expect(response.body.error).toBe("validation_failed");

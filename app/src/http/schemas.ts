@@ -3,7 +3,7 @@
 /** Largest value of a PostgreSQL `integer`: product ids, prices and stock all fit in one. */
 export const INT4_MAX = 2147483647;
 
-/** A product id as it appears in a path or a body. */
+/** A product id as it appears in a path or a body. Bounded on both sides, as every integer here (see validation.ts). */
 export const productIdSchema = { type: "integer", minimum: 1, maximum: INT4_MAX } as const;
 
 /** A lower-case category slug, e.g. `garden` or `home-office`. */

@@ -36,6 +36,8 @@ export function httpRequest(baseUrl: string, request: HttpRequest): Promise<Http
       payload = JSON.stringify(request.body);
       headers["content-type"] ??= "application/json";
     }
+    // Explicit framing: Node's client would not add it for HEAD, DELETE or OPTIONS requests with a body.
+    headers["content-length"] = String(Buffer.byteLength(payload));
   }
   return new Promise((resolve, reject) => {
     const req = http.request(
