@@ -62,6 +62,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
+  // Draining: once close() has begun, every response still going out ends its keep-alive connection. Otherwise a
+  // client (or load balancer) holding the connection open would keep close() waiting until the shutdown timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
 
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
   await app.register(healthRoutes, { router });

@@ -1,0 +1,163 @@
+/**
+ * The release artifact: `npm run build`, then dist/shop.tgz unpacked far from node_modules and run with plain
+ * `node server.js` / `node worker.js` against the test cluster, as a fresh host would run it: ready, serving,
+ * and a clean exit 0 on SIGTERM after finishing the request in flight.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { Client } from "pg";
+import { httpRequest } from "./support/http-client";
+import { clientFor, readCluster } from "./support/postgres-cluster";
+import { Shopper } from "./support/shopper";
+import { ADMIN_TOKEN } from "./support/test-app";
+import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./support/test-database";
+
+const ROOT = path.resolve(__dirname, "../..");
+const ARTIFACT = path.join(ROOT, "dist", "shop.tgz");
+
+let db: SuiteDatabase;
+let unlock: () => Promise<void>;
+let releaseDir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  unlock = await lockReplica(await readCluster(), "shared");
+  db = await createSuiteDatabase("build");
+  execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "pipe" });
+  releaseDir = await mkdtemp(path.join(os.tmpdir(), "shop-release-"));
+  execFileSync("tar", ["-xzf", ARTIFACT, "-C", releaseDir]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  if (releaseDir) await rm(releaseDir, { recursive: true, force: true });
+  await db?.drop();
+  await unlock?.();
+});
+
+/** A process of the release, its JSON log lines collected as they come. */
+interface Running {
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  /** Resolves with the first log line whose msg is `msg`. */
+  waitFor(msg: string): Promise<Record<string, unknown>>;
+  exit: Promise<number | null>;
+}
+
+function run(entry: "server.js" | "worker.js", env: Record<string, string>): Running {
+  // Only PATH from this environment: nothing from the test run (NODE_PATH, NODE_OPTIONS) may help the bundle.
+  const child = spawn(process.execPath, [entry], { cwd: releaseDir, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  createInterface({ input: child.stdout! }).on("line", (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line);
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exit,
+    waitFor: (msg) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find((line) => line.msg === msg);
+        if (seen) return resolve(seen);
+        waiters.push({ msg, resolve });
+        void exit.then((code) => reject(new Error(`${entry} exited (${code}) before logging "${msg}": ${JSON.stringify(lines)} ${stderr}`)));
+      }),
+  };
+}
+
+test("npm run build makes a self-contained release: bundles, migrations, static files, package.json, shop.tgz", () => {
+  for (const file of ["server.js", "worker.js", "package.json", "migrations/0001_catalog.sql", "migrations/0002_orders.sql", "static/index.html", "static/app.js"]) {
+    expect(existsSync(path.join(ROOT, "dist", "app", file))).toBe(true);
+  }
+  expect(JSON.parse(readFileSync(path.join(ROOT, "dist", "app", "package.json"), "utf8")).type).toBe("commonjs");
+  const listing = execFileSync("tar", ["-tzf", ARTIFACT], { encoding: "utf8" }).split("\n");
+  expect(listing).toEqual(expect.arrayContaining(["./server.js", "./worker.js", "./migrations/0001_catalog.sql", "./static/index.html", "./package.json"]));
+  // The tests below run the release from a temp directory with no node_modules anywhere above it.
+  for (let dir = releaseDir; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    expect(existsSync(path.join(dir, "node_modules"))).toBe(false);
+  }
+});
+
+test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes the request in flight and exits 0", async () => {
+  const server = run("server.js", {
+    DATABASE_URL: db.primaryUrl,
+    DATABASE_REPLICA_URLS: db.replicaUrl,
+    ADMIN_TOKEN,
+    SESSION_SECRET: "release-test-session-secret-0123456789",
+    HOST: "127.0.0.1",
+    PORT: "0",
+  });
+  const ready = await server.waitFor("server ready");
+  const url = ready.address as string;
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(server.lines.map((line) => line.msg)).toEqual(expect.arrayContaining(["migration applied", "catalog seeded"]));
+  expect(server.lines.find((line) => line.msg === "catalog seeded")).toMatchObject({ products: 10_000, service: "shop-server" });
+  expect((await httpRequest(url, { path: "/readyz" })).status).toBe(200);
+  await waitForReplica(db.cluster);
+  expect((await httpRequest(url, { path: "/api/products?limit=1" })).json().items[0].id).toBe(1);
+  expect((await httpRequest(url, { path: "/" })).status).toBe(200);
+
+  // A checkout that will be in flight at SIGTERM: it waits for a row lock the test holds.
+  const shopper = new Shopper({ request: (request) => httpRequest(url, request) });
+  expect((await shopper.post("/api/cart/items", { productId: 1, quantity: 1 })).status).toBe(200);
+  const holder: Client = clientFor(db.cluster, db.cluster.primary, db.name);
+  await holder.connect();
+  try {
+    await holder.query("BEGIN");
+    await holder.query("SELECT 1 FROM products WHERE id = 1 FOR UPDATE");
+    const checkout = shopper.post("/api/checkout");
+    for (;;) {
+      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary'");
+      if (rows[0].n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    server.child.kill("SIGTERM");
+    await server.waitFor("shutting down");
+    // No new connections once shutdown has begun...
+    for (;;) {
+      const refused = await httpRequest(url, { path: "/healthz", headers: { connection: "close" } }).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ECONNREFUSED");
+      if (refused) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // ...but the one in flight completes once its lock is free.
+    await holder.query("ROLLBACK");
+    const response = await checkout;
+    expect(response.status).toBe(201);
+  } finally {
+    await holder.end();
+  }
+  expect({ code: await server.exit, log: server.lines.slice(-3).map((line) => line.msg) }).toEqual({ code: 0, log: expect.arrayContaining(["shutting down", "stopped"]) });
+  expect(server.lines.every((line) => typeof line.level === "string" && typeof line.time === "string")).toBe(true);
+});
+
+test("the built worker reports ready with its health port and exits 0 on SIGINT", async () => {
+  const worker = run("worker.js", { DATABASE_URL: db.primaryUrl, WORKER_HEALTH_PORT: "0", HOST: "127.0.0.1" });
+  const ready = await worker.waitFor("worker ready");
+  expect(ready.service).toBe("shop-worker");
+  const url = ready.healthAddress as string;
+  expect((await httpRequest(url, { path: "/healthz" })).status).toBe(200);
+  expect((await httpRequest(url, { path: "/readyz" })).json()).toEqual({ status: "ready", checks: [{ name: "primary", ok: true }] });
+  worker.child.kill("SIGINT");
+  expect(await worker.exit).toBe(0);
+});
+
+test("a release started with a bad environment exits 1 with one line naming the variables", async () => {
+  const server = run("server.js", { DATABASE_URL: db.primaryUrl, ADMIN_TOKEN: "short" });
+  expect(await server.exit).toBe(1);
+  expect(server.lines).toEqual([
+    expect.objectContaining({ level: "fatal", problems: ["ADMIN_TOKEN: must be at least 16 characters", "SESSION_SECRET: is required"] }),
+  ]);
+});
