@@ -1,11 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Statement } from "./iam";
-import { requireMatch, requireRange } from "./validate";
+import { DatabaseCredentials } from "./database-credentials";
+import { ArgumentError, requireMatch, requireOneOf, requireRange } from "./validate";
 
 /** The Postgres major version of the catalog database; RDS applies minor versions itself. */
 export const POSTGRES_MAJOR = "16";
 export const POSTGRES_PORT = 5432;
+export const MASTER_USERNAME = "shop_admin";
 
 /** Arguments for {@link Database}. */
 export interface DatabaseArgs {
@@ -55,9 +57,23 @@ export interface DatabaseArgs {
   finalSnapshot?: boolean;
   /**
    * Read replicas (step 4). They copy the primary's data and users, so they take no credentials of their own.
+   * RDS refuses to create a replica of a source whose master password it manages, so replicas need
+   * `passwordManagement: "generated"`.
    * @default 0
    */
   replicas?: number;
+  /**
+   * Who holds the master password: `"rds"` — RDS generates it, keeps it in Secrets Manager and rotates it weekly
+   * (`manageMasterUserPassword`); `"generated"` — `@pulumi/random` generates it into a Secrets Manager secret of the
+   * same shape (see `DatabaseCredentials`). Switching `"rds"` → `"generated"` modifies the instance in place.
+   * @default "rds"
+   */
+  passwordManagement?: "rds" | "generated";
+  /**
+   * Days Secrets Manager keeps a deleted generated-credentials secret recoverable.
+   * @default 7
+   */
+  recoveryWindowInDays?: number;
   /**
    * How many of the region's first AZs the VPC spans (as awsx picks them); replicas are spread across these,
    * starting with the second, so no single AZ holds all the read capacity.
@@ -74,8 +90,9 @@ export interface DatabaseArgs {
 /**
  * The catalog database from step 2 on: RDS for PostgreSQL 16 in isolated subnets, never publicly accessible, reached
  * only from the security groups it is given. Storage is encrypted gp3 with autoscaling; the master password is
- * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`), so no password passes through
- * Pulumi, user data or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups, Performance
+ * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`) — or, from step 4, generated into a
+ * Secrets Manager secret of ours, because RDS cannot replicate an instance whose password it manages — so no
+ * password appears in user data, config or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups, Performance
  * Insights, and PostgreSQL logs in CloudWatch.
  *
  * From step 4, `replicas` read replicas take the app's plain reads (promotion runbook: docs, step 4).
@@ -111,6 +128,16 @@ export class Database extends pulumi.ComponentResource {
     this.dbName = args.dbName ?? "shop";
     const replicaCount = args.replicas ?? 0;
     requireRange("Database", "replicas", replicaCount, 0, 15);
+    const passwordManagement = args.passwordManagement ?? "rds";
+    requireOneOf("Database", "passwordManagement", passwordManagement, ["rds", "generated"]);
+    if (replicaCount > 0 && passwordManagement === "rds") {
+      throw new ArgumentError(
+        "Database",
+        "passwordManagement",
+        passwordManagement,
+        '"generated" when replicas > 0 (RDS cannot create a read replica of an instance whose master password it manages)',
+      );
+    }
     const azCount = args.availabilityZoneCount ?? 2;
     requireRange("Database", "availabilityZoneCount", azCount, 1, 6);
     requireMatch("Database", "dbName", this.dbName, /^[a-z][a-z0-9_]{0,62}$/, "a lowercase identifier of at most 63 characters");
@@ -143,6 +170,10 @@ export class Database extends pulumi.ComponentResource {
     );
 
     const production = args.deletionProtection ?? false;
+    const credentials =
+      passwordManagement === "generated"
+        ? new DatabaseCredentials(`${name}-credentials`, { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays }, { parent: this })
+        : undefined;
     this.instance = new aws.rds.Instance(
       `${name}`,
       {
@@ -155,8 +186,8 @@ export class Database extends pulumi.ComponentResource {
         storageType: "gp3",
         storageEncrypted: true,
         dbName: this.dbName,
-        username: "shop_admin",
-        manageMasterUserPassword: true,
+        username: MASTER_USERNAME,
+        ...(credentials ? { password: credentials.password } : { manageMasterUserPassword: true }),
         port: POSTGRES_PORT,
         dbSubnetGroupName: subnetGroup.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
@@ -216,11 +247,13 @@ export class Database extends pulumi.ComponentResource {
 
     this.address = this.instance.address;
     this.port = this.instance.port;
-    this.secretArn = this.instance.masterUserSecrets.apply((s) => {
-      const arn = s?.[0]?.secretArn;
-      if (!arn) throw new Error(`Database ${name}: RDS returned no managed master user secret`);
-      return arn;
-    });
+    this.secretArn = credentials
+      ? credentials.secretArn
+      : this.instance.masterUserSecrets.apply((s) => {
+          const arn = s?.[0]?.secretArn;
+          if (!arn) throw new Error(`Database ${name}: RDS returned no managed master user secret`);
+          return arn;
+        });
     this.readStatements = [{ sid: "ReadDatabaseCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] }];
     this.registerOutputs({ address: this.address, port: this.port, secretArn: this.secretArn, securityGroupId: this.securityGroup.id });
   }

@@ -97,6 +97,9 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
             backupRetentionDays: cfg.database.backupRetentionDays,
             multiAz: cfg.database.multiAz,
             replicas: cfg.database.replicas,
+            // RDS cannot create read replicas of an instance whose master password it manages (step 4).
+            passwordManagement: cfg.database.replicas > 0 ? "generated" : "rds",
+            recoveryWindowInDays: prod ? 30 : 7,
             availabilityZoneCount: cfg.network.availabilityZones,
             deletionProtection: prod,
             finalSnapshot: prod,
@@ -209,7 +212,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       viewerPrefixListId: originSecret
         ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { provider: region.provider }).id
         : undefined,
-      originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: originSecret.result } : undefined,
+      originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: pulumi.secret(originSecret.result) } : undefined,
     },
     opts,
   );
@@ -253,7 +256,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
     {
       albOriginDomain: originDomain,
       albOriginHttps: cfg.dns !== undefined,
-      originSecret: originSecret.result,
+      originSecret: pulumi.secret(originSecret.result),
       staticFiles: listStaticFiles(path.resolve(cfg.app.staticDir)),
       dns: cfg.dns,
       certificateProvider: region.certificateProvider,

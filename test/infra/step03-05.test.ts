@@ -1,6 +1,6 @@
-import { Graph, runLadder, stackConfig } from "./harness";
+import { Graph, runLadder, runProgram, stackConfig } from "./harness";
 import { hex } from "./mock-outputs";
-import { SECRET_SIG_KEY, SECRET_SIG_VALUE, T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "./queries";
+import { SECRET_SIG_KEY, SECRET_SIG_VALUE, T, ingressRules, reveal, plaintextSecretLeaks, sgIdOf, statementsOf } from "./queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 
@@ -132,6 +132,21 @@ describe("steps 3–5", () => {
       expect(g[3].one(T.rds).inputs.multiAz).toBe(false);
     });
 
+    it("switches the primary to a generated password in Secrets Manager, since RDS cannot replicate a managed one", async () => {
+      expect(g[3].one(T.rds, "use1-db").inputs).toMatchObject({ manageMasterUserPassword: true });
+      const primary = g[4].one(T.rds, "use1-db").inputs;
+      expect(primary.manageMasterUserPassword).toBeUndefined();
+      expect(primary.password).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: expect.stringMatching(/^MockSecret/) });
+      const stored = JSON.parse(reveal(g[4].one(T.secretVersion, "use1-db-credentials-secret-value").inputs.secretString));
+      expect(stored).toEqual({ username: "shop_admin", password: primary.password.value });
+      expect(g[4].outputs.databaseSecretArn).toMatch(/:secret:use1-db-credentials-secret-/);
+      expect(plaintextSecretLeaks(g[4], [T.secretVersion, T.rds])).toEqual([]);
+      const { Database } = await import("../../components/database");
+      await expect(
+        runProgram(() => new Database("bad", { vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"], clientSecurityGroupIds: [], replicas: 1 })),
+      ).rejects.toThrow('Database: passwordManagement must be "generated" when replicas > 0 (RDS cannot create a read replica of an instance whose master password it manages), got "rds"');
+    });
+
     it("hands the replica endpoints to the app as DATABASE_REPLICA_URLS", () => {
       const userData = Buffer.from(g[4].one("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData, "base64").toString("utf8");
       for (const host of g[4].outputs.databaseReplicaEndpoints) expect(userData).toContain(`@${host}:5432/shop?$DB_TLS`);
@@ -157,7 +172,7 @@ describe("steps 3–5", () => {
     });
 
     it("keeps the auth token secret: Secrets Manager and the replication group, nowhere else", () => {
-      expect(plaintextSecretLeaks(g[5], [T.password, T.secretVersion, "aws:elasticache/replicationGroup:ReplicationGroup"])).toEqual([]);
+      expect(plaintextSecretLeaks(g[5], [T.secretVersion, T.rds, "aws:elasticache/replicationGroup:ReplicationGroup"])).toEqual([]);
       const userData = Buffer.from(g[5].one("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData, "base64").toString("utf8");
       expect(userData).toContain("REDIS_URL=\"rediss://:$CACHE_TOKEN@master.use1-cache.");
       expect(userData).toContain("CACHE_TTL_SECONDS=60");

@@ -160,7 +160,7 @@ describe("steps 6–8", () => {
       const rules = ingressRules(g[8]);
       expect(rules.filter((r) => r.sourceSg === worker).map((r) => r.from).sort()).toEqual([5432, 6379]);
       expect(rules.filter((r) => r.groupId === worker)).toEqual([]);
-      expect(plaintextSecretLeaks(g[8], [T.password, T.secretVersion, "aws:elasticache/replicationGroup:ReplicationGroup", DIST, "aws:lb/listenerRule:ListenerRule"])).toEqual([]);
+      expect(plaintextSecretLeaks(g[8], [T.secretVersion, T.rds, "aws:elasticache/replicationGroup:ReplicationGroup", DIST, "aws:lb/listenerRule:ListenerRule"])).toEqual([]);
     });
   });
 
