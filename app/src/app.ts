@@ -54,8 +54,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
 
   const router = deps.router ?? createDbRouter(config, logger);
   if (!deps.router) app.addHook("onClose", async () => router.close());
-  const sessionStore = deps.sessionStore ?? new MemorySessionStore();
-  if (!deps.sessionStore) app.addHook("onClose", async () => (sessionStore as MemorySessionStore).close());
+  let sessionStore = deps.sessionStore;
+  if (!sessionStore) {
+    const ownStore = new MemorySessionStore();
+    app.addHook("onClose", async () => ownStore.close());
+    sessionStore = ownStore;
+  }
 
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);

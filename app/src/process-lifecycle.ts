@@ -2,7 +2,8 @@
  * How the two entry points (server.js, worker.js) end: cleanly on SIGTERM or SIGINT (systemd, the auto-scaling
  * group and Ctrl-C all send one of them), loudly on a programming error that escaped every handler.
  */
-import type { Logger } from "./logger";
+import { ConfigError } from "./config";
+import { type Logger, createLogger } from "./logger";
 
 /** Options of {@link exitOnSignal}. */
 export interface ShutdownOptions {
@@ -51,4 +52,17 @@ export function exitOnFatalError(logger: Logger): void {
   };
   process.on("uncaughtException", fatal);
   process.on("unhandledRejection", fatal);
+}
+
+/**
+ * Runs an entry point's `start` and turns a failure to start into one fatal log line and exit code 1. The line is
+ * written at a fixed level by a fresh logger: LOG_LEVEL itself may be what failed to parse.
+ */
+export function runEntryPoint(service: string, start: () => Promise<void>): void {
+  start().catch((error: unknown) => {
+    const logger = createLogger(service, "info");
+    if (error instanceof ConfigError) logger.fatal({ problems: error.problems }, error.message);
+    else logger.fatal({ err: error }, `${service} failed to start`);
+    process.exit(1);
+  });
 }

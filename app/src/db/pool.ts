@@ -27,7 +27,6 @@ export function createPool(connectionString: string, name: string, settings: Poo
     max: settings.max,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     query_timeout: settings.queryTimeoutMs,
-    idleTimeoutMillis: 30_000,
   });
   // An idle connection whose server goes away emits 'error' on the pool; without a listener that would crash the
   // process. The next query on this pool sees the failure itself and the router reacts to it there.

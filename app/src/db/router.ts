@@ -53,7 +53,7 @@ export interface Written<T> {
 export interface TargetStats {
   name: string;
   role: "primary" | "replica";
-  /** Statements this target answered (reads for replicas; reads and writes for the primary). */
+  /** Reads (and, on the primary, write transactions) this target completed. */
   served: number;
   /** Calls that failed because the target was unreachable. */
   failures: number;
@@ -119,8 +119,7 @@ export class DbRouter {
       return await this.run<R>(first, text, values);
     } catch (error) {
       if (first.role === "primary" || !isUnavailableError(error)) throw error;
-      // `first` is now out of the rotation, so the pick below moves on to another replica or to the primary.
-      const second = (await this.pickReplica(options.after)) ?? this.primaryState;
+      const second = (await this.pickReplica(options.after, first)) ?? this.primaryState;
       this.logger.warn({ failed: first.name, retry: second.name }, "retrying read on another database");
       return await this.run<R>(second, text, values);
     }
@@ -219,14 +218,14 @@ export class DbRouter {
     }
   }
 
-  /** The next healthy replica in round-robin order that has replayed up to `after`, if any. */
-  private async pickReplica(after: Lsn | undefined): Promise<TargetState | undefined> {
+  /** The next healthy replica (other than `failed`) in round-robin order that has replayed up to `after`, if any. */
+  private async pickReplica(after: Lsn | undefined, failed?: TargetState): Promise<TargetState | undefined> {
     const now = this.now();
     const count = this.replicaStates.length;
     let candidate: TargetState | undefined;
     for (let step = 0; step < count && !candidate; step += 1) {
       const replica = this.replicaStates[(this.nextReplica + step) % count];
-      if (replica.downUntil <= now) {
+      if (replica !== failed && replica.downUntil <= now) {
         candidate = replica;
         this.nextReplica = (this.nextReplica + step + 1) % count;
       }

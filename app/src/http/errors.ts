@@ -103,9 +103,9 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error, request.id);
-    if (status >= 500) request.log.error({ err: error }, "request failed");
-    else if (error instanceof HttpError === false) request.log.info({ err: error, status }, "request rejected");
     if (error instanceof HttpError) reply.headers(error.headers);
+    else if (status >= 500) request.log.error({ err: error }, "request failed");
+    else request.log.info({ err: error, status }, "request rejected");
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -62,7 +62,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       },
     },
     async (request) => {
-      const order = await getOrder(router, shopperIdOf(request), request.params.id.toLowerCase(), readOptionsFor(request));
+      const order = await getOrder(router, shopperIdOf(request), request.params.id, readOptionsFor(request));
       if (!order) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);
       return order;
     },
