@@ -11,6 +11,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { Client } from "pg";
 import { httpRequest } from "./support/http-client";
+import { pollUntil } from "./support/poll";
 import { clientFor, readCluster } from "./support/postgres-cluster";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN } from "./support/test-app";
@@ -119,19 +120,19 @@ test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes t
     await holder.query("BEGIN");
     await holder.query("SELECT 1 FROM products WHERE id = 1 FOR UPDATE");
     const checkout = shopper.post("/api/checkout");
-    for (;;) {
+    await pollUntil("the checkout to wait for the row lock", async () => {
       const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary'");
-      if (rows[0].n > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return rows[0].n > 0;
+    });
     server.child.kill("SIGTERM");
     await server.waitFor("shutting down");
     // No new connections once shutdown has begun...
-    for (;;) {
-      const refused = await httpRequest(url, { path: "/healthz", headers: { connection: "close" } }).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ECONNREFUSED");
-      if (refused) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil("the server to refuse new connections", () =>
+      httpRequest(url, { path: "/healthz", headers: { connection: "close" } }).then(
+        () => false,
+        (error: NodeJS.ErrnoException) => error.code === "ECONNREFUSED",
+      ),
+    );
     // ...but the one in flight completes once its lock is free.
     await holder.query("ROLLBACK");
     const response = await checkout;

@@ -9,6 +9,7 @@ import { MigrationError, readMigrations } from "../../app/src/db/migrate";
 import { prepareDatabase } from "../../app/src/db/prepare";
 import { SEED_CATEGORIES } from "../../app/src/db/seed";
 import { MIGRATIONS_DIR } from "../../app/src/paths";
+import { pollUntil } from "./support/poll";
 import { readCluster } from "./support/postgres-cluster";
 import { testEnv, testLogger } from "./support/test-app";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica } from "./support/test-database";
@@ -71,12 +72,10 @@ test("a server waits while another holds the schema lock, then finds its work to
   await holder.query("SELECT pg_advisory_lock($1::bigint)", [SCHEMA_LOCK_KEY]);
   const waiting = prepare(pool, 10);
   try {
-    // Wait (without a clock) until the other server's lock request is queued behind ours.
-    for (;;) {
+    await pollUntil("the other server's lock request to queue behind ours", async () => {
       const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-      if (rows[0].n > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return rows[0].n > 0;
+    });
     expect((await holder.query("SELECT to_regclass('schema_migrations') AS t")).rows[0].t).toBeNull();
   } finally {
     await holder.query("SELECT pg_advisory_unlock($1::bigint)", [SCHEMA_LOCK_KEY]);

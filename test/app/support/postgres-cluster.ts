@@ -17,6 +17,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { pollUntil } from "./poll";
 
 /** Everything needed to reach and manage one server, from any process. */
 export interface ServerInfo {
@@ -238,25 +239,30 @@ export async function startServer(cluster: ClusterInfo, server: ServerInfo, time
   child.once("exit", (code, signal) => {
     exited = `exited with ${signal ?? code}`;
   });
+  child.once("error", (error) => {
+    exited = `could not be started (${error.message}): can the user it runs as reach ${cluster.postgresBin}?`;
+  });
   // The server outlives this call (and, for the replica restarted by a test, the process that started it).
   child.unref();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) throw new Error(`PostgreSQL ${server.name} ${exited}:\n${await tail(server.logFile)}`);
-    const client = clientFor(cluster, server);
-    try {
-      await client.connect();
-      await client.query("SELECT 1");
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        throw new Error(`PostgreSQL ${server.name} not ready after ${timeoutMs} ms (${(error as Error).message}):\n${await tail(server.logFile)}`);
+  let lastError = "";
+  await pollUntil(
+    `PostgreSQL ${server.name} to accept connections`,
+    async () => {
+      if (exited) throw new Error(`PostgreSQL ${server.name} ${exited}:\n${await tail(server.logFile)}`);
+      const client = clientFor(cluster, server);
+      try {
+        await client.connect();
+        await client.query("SELECT 1");
+        return true;
+      } catch (error) {
+        lastError = (error as Error).message;
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
       }
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    },
+    { timeoutMs, intervalMs: 100, detail: async () => `${lastError}\n${await tail(server.logFile)}` },
+  );
 }
 
 /** The pid of the server running in `dataDir`, if any. */
@@ -275,12 +281,8 @@ export async function stopServer(server: Pick<ServerInfo, "name" | "dataDir">, t
   } catch {
     return; // already gone
   }
-  const deadline = Date.now() + timeoutMs;
   // PostgreSQL removes postmaster.pid as the very last step of its shutdown.
-  while (existsSync(path.join(server.dataDir, "postmaster.pid"))) {
-    if (Date.now() > deadline) throw new Error(`PostgreSQL ${server.name} (pid ${pid}) did not stop in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil(`PostgreSQL ${server.name} (pid ${pid}) to stop`, async () => !existsSync(path.join(server.dataDir, "postmaster.pid")), { timeoutMs });
 }
 
 /** Entries of a data directory that a base backup leaves out (PostgreSQL docs, "Making a Base Backup Using the Low Level API"). */
@@ -353,16 +355,17 @@ export async function createStandby(cluster: ClusterInfo, replicationPassword: s
   await chmod(replica.dataDir, 0o700);
   await startServer(cluster, replica);
 
-  const deadline = Date.now() + 60_000;
   const check = clientFor(cluster, primary);
   await check.connect();
   try {
-    for (;;) {
-      const { rows } = await check.query("SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [slot]);
-      if (rows.length > 0) return;
-      if (Date.now() > deadline) throw new Error(`replica ${replica.name} is not streaming:\n${await tail(replica.logFile)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await pollUntil(
+      `replica ${replica.name} to stream from the primary`,
+      async () => {
+        const { rows } = await check.query("SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [slot]);
+        return rows.length > 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, detail: () => tail(replica.logFile) },
+    );
   } finally {
     await check.end();
   }

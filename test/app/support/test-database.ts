@@ -3,6 +3,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
+import { pollUntil } from "./poll";
 import { type ClusterInfo, clientFor, readCluster, urlFor } from "./postgres-cluster";
 
 /** A test file's own database, on the primary and (by replication) on the replica. */
@@ -13,16 +14,6 @@ export interface SuiteDatabase {
   replicaUrl: string;
   /** Drops the database (ending any session still in it). */
   drop(): Promise<void>;
-}
-
-async function poll<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result !== undefined) return result;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Runs `work` with a superuser client on `server`, closed afterwards. */
@@ -50,9 +41,9 @@ export async function waitForReplica(cluster: ClusterInfo): Promise<void> {
     (await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0].lsn,
   );
   await withClient(cluster, cluster.replica, "postgres", (client) =>
-    poll("the replica to catch up", async () => {
+    pollUntil("the replica to catch up", async () => {
       const { rows } = await client.query<{ caught: boolean }>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught", [target]);
-      return rows[0].caught ? true : undefined;
+      return rows[0].caught;
     }),
   );
 }
@@ -76,9 +67,9 @@ export async function createSuiteDatabase(label: string): Promise<SuiteDatabase>
 export async function pauseReplay(cluster: ClusterInfo): Promise<void> {
   await withClient(cluster, cluster.replica, "postgres", async (client) => {
     await client.query("SELECT pg_wal_replay_pause()");
-    await poll("replay to pause", async () => {
+    await pollUntil("replay to pause", async () => {
       const { rows } = await client.query<{ state: string }>("SELECT pg_get_wal_replay_pause_state() AS state");
-      return rows[0].state === "paused" ? true : undefined;
+      return rows[0].state === "paused";
     });
   });
 }
