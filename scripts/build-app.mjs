@@ -39,12 +39,20 @@ await build({
   logLevel: "warning",
 });
 
-cpSync(path.join(root, "app", "migrations"), path.join(out, "migrations"), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith(".sql") });
+cpSync(path.join(root, "app", "migrations"), path.join(out, "migrations"), {
+  recursive: true,
+  filter: (src) => statSync(src).isDirectory() || src.endsWith(".sql"),
+});
 cpSync(path.join(root, "app", "static"), path.join(out, "static"), { recursive: true });
-writeFileSync(
-  path.join(out, "package.json"),
-  `${JSON.stringify({ name: "scale-ladder-shop", private: true, type: "commonjs", main: "server.js", engines: { node: ">=20" }, scripts: { start: "node server.js", worker: "node worker.js" } }, null, 2)}\n`,
-);
+const manifest = {
+  name: "scale-ladder-shop",
+  private: true,
+  type: "commonjs",
+  main: "server.js",
+  engines: { node: ">=20" },
+  scripts: { start: "node server.js", worker: "node worker.js" },
+};
+writeFileSync(path.join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 
 const gnuTar = execFileSync("tar", ["--version"], { encoding: "utf8" }).includes("GNU tar");
 const reproducible = gnuTar ? ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner"] : [];

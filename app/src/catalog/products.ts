@@ -69,13 +69,18 @@ export async function listProducts(
   options: ReadOptions,
 ): Promise<ProductPage> {
   // One row more than asked tells whether another page exists.
-  const { rows } = query.category === undefined
-    ? await router.read<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE id > $1 ORDER BY id LIMIT $2`, [query.afterId, query.limit + 1], options)
-    : await router.read<ProductRow>(
-        `SELECT ${COLUMNS} FROM products WHERE category = $1 AND id > $2 ORDER BY id LIMIT $3`,
-        [query.category, query.afterId, query.limit + 1],
-        options,
-      );
+  const { rows } =
+    query.category === undefined
+      ? await router.read<ProductRow>(
+          `SELECT ${COLUMNS} FROM products WHERE id > $1 ORDER BY id LIMIT $2`,
+          [query.afterId, query.limit + 1],
+          options,
+        )
+      : await router.read<ProductRow>(
+          `SELECT ${COLUMNS} FROM products WHERE category = $1 AND id > $2 ORDER BY id LIMIT $3`,
+          [query.category, query.afterId, query.limit + 1],
+          options,
+        );
   return { items: rows.slice(0, query.limit).map(toProduct), hasMore: rows.length > query.limit };
 }
 

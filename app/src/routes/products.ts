@@ -8,7 +8,14 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import { decodeCursor, encodeCursor } from "../catalog/cursor";
-import { createProduct, getProduct, listProducts, type NewProduct, type ProductChanges, updateProduct } from "../catalog/products";
+import {
+  type NewProduct,
+  type ProductChanges,
+  createProduct,
+  getProduct,
+  listProducts,
+  updateProduct,
+} from "../catalog/products";
 import type { DbRouter } from "../db/router";
 import { requireAdminToken } from "../http/admin-auth";
 import { badRequest, conflict, notFound } from "../http/errors";
