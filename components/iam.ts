@@ -9,6 +9,8 @@ export interface Statement {
   actions: string[];
   /** Resource ARNs the actions apply to. */
   resources: pulumi.Input<pulumi.Input<string>[]>;
+  /** IAM condition block, for actions that have no resource-level permissions. */
+  conditions?: Record<string, Record<string, string | string[]>>;
 }
 
 /** Renders statements as a policy document, refusing wildcard actions so least privilege cannot erode quietly. */
@@ -23,7 +25,13 @@ export function policyDocument(statements: Statement[]): pulumi.Output<string> {
     .apply((resources) =>
       JSON.stringify({
         Version: "2012-10-17",
-        Statement: statements.map((s, i) => ({ Sid: s.sid, Effect: "Allow", Action: s.actions, Resource: resources[i] })),
+        Statement: statements.map((s, i) => ({
+          Sid: s.sid,
+          Effect: "Allow",
+          Action: s.actions,
+          Resource: resources[i],
+          ...(s.conditions ? { Condition: s.conditions } : {}),
+        })),
       }),
     );
 }

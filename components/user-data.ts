@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BUSINESS_NAMESPACE, EMF_AGENT_ENDPOINT } from "./telemetry";
 
 /** Where the app's database lives, as the boot script sees it. */
 export type DatabaseSource =
@@ -41,6 +42,21 @@ export interface AppUserDataArgs {
   orderQueueUrl?: pulumi.Input<string>;
   /** Base URL of static assets when a CDN serves them (step 6). */
   staticBaseUrl?: pulumi.Input<string>;
+  /**
+   * Step 10: run the CloudWatch agent with this SSM configuration, write the service's output to
+   * `/var/log/shop/<mode>.log` (which the agent ships), and point the app's embedded metrics at the agent.
+   */
+  observability?: { agentConfigParameterName: pulumi.Input<string>; metricsLogGroup: string };
+  /**
+   * Order shards (step 9): the shard map parameter (in `mapRegion`), the credentials secret, and each shard's
+   * writer and reader endpoints by the name the map uses. Rendered into `ORDER_SHARDS` at every service start.
+   */
+  shards?: {
+    mapParameterName: pulumi.Input<string>;
+    mapRegion: string;
+    secretArn: pulumi.Input<string>;
+    endpoints: { name: string; writer: pulumi.Input<string>; reader: pulumi.Input<string> }[];
+  };
 }
 
 /** AWS rejects user data over 16 KB; checked here so a growing script fails at preview, not at launch. */
@@ -65,6 +81,10 @@ export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
     cacheSecretArn: args.cache?.secretArn ?? "",
     release: args.releaseUri ?? "",
     queueUrl: args.orderQueueUrl ?? "",
+    agentConfigParameter: args.observability?.agentConfigParameterName ?? "",
+    shardMapParameter: args.shards?.mapParameterName ?? "",
+    shardSecretArn: args.shards?.secretArn ?? "",
+    shardEndpoints: pulumi.all((args.shards?.endpoints ?? []).map((e) => pulumi.all([e.writer, e.reader]).apply(([writer, reader]) => ({ name: e.name, writer, reader })))),
     staticBaseUrl: args.staticBaseUrl ?? "",
   };
   return pulumi.output(inputs).apply((resolved) => {
@@ -88,7 +108,11 @@ interface ResolvedInputs {
   cacheSecretArn: string;
   release: string;
   queueUrl: string;
+  agentConfigParameter: string;
   staticBaseUrl: string;
+  shardMapParameter: string;
+  shardSecretArn: string;
+  shardEndpoints: { name: string; writer: string; reader: string }[];
 }
 
 function renderScript(a: Resolved): string {
@@ -97,7 +121,7 @@ function renderScript(a: Resolved): string {
   const databaseUrl = local
     ? `DATABASE_URL="postgres://shop:$(cat /etc/shop/local-db-password)@127.0.0.1:5432/shop"`
     : [
-        `DB_SECRET=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.dbSecretArn}' --query SecretString --output text)`,
+        `DB_SECRET=$(secret '${a.dbSecretArn}')`,
         `DB_USER=$(jq -r '.username | @uri' <<<"$DB_SECRET")`,
         `DB_PASS=$(jq -r '.password | @uri' <<<"$DB_SECRET")`,
         `DB_TLS="sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem"`,
@@ -106,7 +130,7 @@ function renderScript(a: Resolved): string {
       ].join("\n");
   const cacheUrl = a.cache
     ? [
-        `CACHE_TOKEN=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.cacheSecretArn}' --query SecretString --output text | jq -r .authToken)`,
+        `CACHE_TOKEN=$(secret '${a.cacheSecretArn}' | jq -r .authToken)`,
         // rediss: TLS in transit; the token is letters and digits only, so it needs no escaping in the URL.
         `REDIS_URL="rediss://:$CACHE_TOKEN@${a.cacheHost}:${a.cache.port}"`,
       ].join("\n")
@@ -153,9 +177,11 @@ cat > /opt/shop/bin/render-env <<'EOF'
 set -euo pipefail
 umask 077
 REGION=$(/opt/shop/bin/imds-region)
-APP_SECRET=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id '${a.appSecretsArn}' --query SecretString --output text)
+# A secret is read in the region its ARN names: secondary regions read the primary's.
+secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query SecretString --output text; }
+APP_SECRET=$(secret '${a.appSecretsArn}')
 ${databaseUrl}
-${cacheUrl}
+${cacheUrl}${shardsEnv(a)}
 install -d -m 0700 /run/shop
 {
   echo "NODE_ENV=production"
@@ -192,7 +218,7 @@ WorkingDirectory=-/opt/shop/current
 ExecStart=/usr/bin/env node /opt/shop/current/${a.mode === "worker" ? "worker" : "server"}.js
 Restart=always
 RestartSec=2
-KillSignal=SIGTERM
+KillSignal=SIGTERM${a.observability ? `\nStandardOutput=append:/var/log/shop/${a.mode ?? "server"}.log\nStandardError=inherit` : ""}
 TimeoutStopSec=30
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
@@ -206,6 +232,7 @@ ReadOnlyPaths=/opt/shop
 WantedBy=multi-user.target
 EOF
 
+${a.observability ? cloudWatchAgent(a) : ""}
 systemctl daemon-reload
 systemctl enable --now shop.service
 `;
@@ -218,8 +245,46 @@ function optionalEnv(a: Resolved): string {
     a.sessionStore ? `SESSION_STORE=${a.sessionStore}` : "",
     a.queueUrl ? `ORDER_QUEUE_URL=${a.queueUrl}` : "",
     a.staticBaseUrl ? `STATIC_BASE_URL=${a.staticBaseUrl}` : "",
+    a.shards ? "ORDER_SHARDS=$ORDER_SHARDS" : "",
+    ...(a.observability
+      ? ["AWS_EMF_ENVIRONMENT=Agent", `AWS_EMF_AGENT_ENDPOINT=${EMF_AGENT_ENDPOINT}`, `AWS_EMF_LOG_GROUP_NAME=${a.observability.metricsLogGroup}`, `AWS_EMF_NAMESPACE=${BUSINESS_NAMESPACE}`]
+      : []),
   ].filter((l) => l !== "");
   return lines.map((l) => `\n  echo "${l}"`).join("");
+}
+
+/**
+ * `ORDER_SHARDS`, the app's view of the shards: the published map's buckets, and for each shard it names a writer
+ * URL and a reader URL with the shard credentials and verified TLS.
+ */
+function shardsEnv(a: Resolved): string {
+  if (!a.shards) return "";
+  const endpoints = JSON.stringify(a.shardEndpoints);
+  return `
+SHARD_SECRET=$(secret '${a.shardSecretArn}')
+SHARD_MAP=$(aws ssm get-parameter --region '${a.shards.mapRegion}' --name '${a.shardMapParameter}' --query Parameter.Value --output text)
+ORDER_SHARDS=$(jq -c --argjson endpoints '${endpoints}' --arg user "$(jq -r '.username | @uri' <<<"$SHARD_SECRET")" \\
+  --arg pass "$(jq -r '.password | @uri' <<<"$SHARD_SECRET")" --arg tls "sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem" '
+  { buckets: .buckets,
+    shards: [ .shards[] as $name | $endpoints[] | select(.name == $name)
+      | { name, url: "postgres://\\($user):\\($pass)@\\(.writer):5432/orders?\\($tls)",
+          readerUrl: "postgres://\\($user):\\($pass)@\\(.reader):5432/orders?\\($tls)" } ] }' <<<"$SHARD_MAP")`;
+}
+
+/** Step 10: the CloudWatch agent, configured from SSM, and rotation of the log file it ships. */
+function cloudWatchAgent(a: Resolved): string {
+  return `dnf install -y amazon-cloudwatch-agent
+install -d -m 0755 /var/log/shop
+cat > /etc/logrotate.d/shop <<'EOF'
+/var/log/shop/*.log {
+  daily
+  rotate 3
+  compress
+  missingok
+  copytruncate
+}
+EOF
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:${a.agentConfigParameter}'`;
 }
 
 function localPostgres(): string {

@@ -142,6 +142,14 @@ export const CONFIG_KEYS = {
   workerMaxSize: key("Most workers (step 8 on).", integer(1, 100), () => 4),
   workerBacklogPerInstance: key("Queued orders per worker the backlog policy aims for.", integer(1, 100000), () => 100),
   queueVisibilityTimeoutSeconds: key("Seconds a received order stays hidden from other workers.", integer(10, 43200), () => 60),
+  shards: key("Order shards, each an Aurora PostgreSQL cluster (step 9 on).", integer(1, 16), () => 2),
+  shardInstanceClass: key(
+    "Instance class of each shard's writer and reader.",
+    pattern(/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an Aurora instance class such as db.t4g.medium"),
+    () => "db.t4g.medium",
+  ),
+  logRetentionDays: key("Days CloudWatch keeps logs (step 10 on): 30 in dev, 90 in prod.", oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number), (c) => (isProd(c) ? 90 : 30)),
+  alarmEmail: key("E-mail address that alarms are sent to (step 10 on); unset sends them to the SNS topic only.", pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address"), () => undefined),
   staticDir: key("Static files the build makes, published through the CDN (step 6 on).", z.string().trim().min(1, { error: "must be a directory path" }), () => "dist/app/static"),
   artifactPath: key("Path of the app build that `npm run build` makes, relative to the project.", z.string().trim().min(1, { error: "must be a file path" }), () => "dist/shop.tgz"),
   seedProducts: key("How many demo products the app seeds into an empty catalog (0 for none).", integer(0, 1_000_000), () => 10_000),
@@ -168,6 +176,8 @@ export interface LadderConfig {
   cdn: { priceClass: PriceClass };
   worker: { instanceType: string; minSize: number; maxSize: number; backlogPerInstance: number };
   queue: { visibilityTimeoutSeconds: number };
+  shards: { count: number; instanceClass: string };
+  observability: { logRetentionDays: number; alarmEmail?: string };
   cache: { nodeType: string; replicas: number; maxmemoryPolicy: MaxmemoryPolicy; snapshotRetentionDays: number; ttlSeconds: number };
   database: {
     instanceClass: string;
@@ -276,6 +286,8 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     cdn: { priceClass: get("cdnPriceClass") as PriceClass },
     worker,
     queue: { visibilityTimeoutSeconds: get("queueVisibilityTimeoutSeconds") as number },
+    shards: { count: get("shards") as number, instanceClass: get("shardInstanceClass") as string },
+    observability: { logRetentionDays: get("logRetentionDays") as number, alarmEmail: get("alarmEmail") as string | undefined },
     cache: {
       nodeType: get("cacheNodeType") as string,
       replicas: get("cacheReplicas") as number,

@@ -13,6 +13,9 @@ import { AppUserDataArgs, DatabaseSource, appUserData } from "../components/user
 import { WorkerFleet } from "../components/worker-fleet";
 import * as random from "@pulumi/random";
 import { listStaticFiles } from "./static-assets";
+import { Monitoring } from "../components/monitoring";
+import { ShardedDatabase } from "../components/sharded-database";
+import { Telemetry } from "../components/telemetry";
 import { WebFleet } from "../components/web-fleet";
 import { LadderConfig } from "./config";
 
@@ -41,6 +44,10 @@ export interface RegionOutputs {
   orderQueueUrl?: pulumi.Output<string>;
   deadLetterQueueUrl?: pulumi.Output<string>;
   workerGroupName?: pulumi.Output<string>;
+  shardEndpoints?: pulumi.Output<string[]>;
+  shardMapParameterName?: pulumi.Output<string>;
+  dashboardUrl?: pulumi.Output<string>;
+  alarmTopicArn?: pulumi.Output<string>;
   artifactBucket: pulumi.Output<string>;
   releaseUri: pulumi.Output<string>;
   adminToken: pulumi.Output<string>;
@@ -134,11 +141,45 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
   // Step 8: the orders queue.
   const queue = step >= 8 ? new Queue(`${code}-orders`, { visibilityTimeoutSeconds: cfg.queue.visibilityTimeoutSeconds }, opts) : undefined;
 
+  // Step 9: orders sharded by shopper across Aurora clusters; the catalog stays on the step-2 database.
+  const shards =
+    step >= 9
+      ? new ShardedDatabase(
+          `${code}-shards`,
+          {
+            vpcId: network.vpcId,
+            subnetIds: network.isolatedSubnetIds,
+            clientSecurityGroupIds: appTiers,
+            shards: cfg.shards.count,
+            instanceClass: cfg.shards.instanceClass,
+            backupRetentionDays: cfg.database.backupRetentionDays,
+            availabilityZoneCount: cfg.network.availabilityZones,
+            deletionProtection: prod,
+            finalSnapshot: prod,
+            recoveryWindowInDays: prod ? 30 : 7,
+          },
+          opts,
+        )
+      : undefined;
+
+  // Step 10: log groups and the CloudWatch agent's configuration, which the fleets' boot scripts use.
+  const telemetry =
+    step >= 10
+      ? new Telemetry(`${code}-telemetry`, { logGroupPrefix: `/scale-ladder/${pulumi.getStack()}/${code}`, logRetentionDays: cfg.observability.logRetentionDays }, opts)
+      : undefined;
+
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
   const originSecret = step >= 6 ? new random.RandomPassword(`${code}-cdn-origin-secret`, { length: 48, special: false }) : undefined;
   const cdnDomain = cfg.dns?.domain;
 
-  const statements = [...artifact.readStatements, ...secrets.readStatements, ...(database?.readStatements ?? []), ...(cache?.readStatements ?? [])];
+  const statements = [
+    ...artifact.readStatements,
+    ...secrets.readStatements,
+    ...(database?.readStatements ?? []),
+    ...(cache?.readStatements ?? []),
+    ...(shards?.readStatements ?? []),
+    ...(telemetry?.instanceStatements ?? []),
+  ];
   const userData = (port: number, extra: Partial<AppUserDataArgs> = {}) =>
     appUserData({
       releaseParameterName: artifact.releaseParameterName,
@@ -153,6 +194,16 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       sessionStore: step >= 7 ? "redis" : fleet ? "memory" : undefined,
       orderQueueUrl: queue?.url,
       staticBaseUrl: step >= 6 ? (cdnDomain ? `https://${cdnDomain}/static/` : undefined) : undefined,
+      shards:
+        shards && shards.shardMapParameterName && shards.secretArn
+          ? {
+              mapParameterName: shards.shardMapParameterName,
+              mapRegion: region.name,
+              secretArn: shards.secretArn,
+              endpoints: shards.shards.map((s) => ({ name: s.name, writer: s.writer, reader: s.reader })),
+            }
+          : undefined,
+      observability: telemetry ? { agentConfigParameterName: telemetry.agentConfigParameterName, metricsLogGroup: telemetry.metricsLogGroupName } : undefined,
       ...extra,
     });
 
@@ -234,11 +285,34 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       },
       opts,
     );
+  // Step 10: dashboards and alarms over everything the region runs.
+  const monitoring =
+    telemetry &&
+    new Monitoring(
+      `${code}-monitoring`,
+      {
+        region: region.name,
+        alarmEmail: cfg.observability.alarmEmail,
+        watched: {
+          webGroupName: webFleet.group.name,
+          workerGroupName: workers?.group.name,
+          loadBalancer: { arnSuffix: webFleet.loadBalancer.arnSuffix, targetGroupArnSuffix: webFleet.targetGroup.arnSuffix },
+          databaseIdentifiers: database ? [database.instance.identifier, ...database.replicas.map((r) => r.identifier)] : undefined,
+          shardClusterIdentifiers: shards?.shards.map((s) => s.clusterIdentifier),
+          cacheGroupId: cache?.group.id,
+          queueName: queue?.name,
+          deadLetterQueueName: queue?.deadLetterName,
+        },
+      },
+      opts,
+    );
+  const observabilityOutputs = monitoring ? { dashboardUrl: monitoring.dashboardUrl, alarmTopicArn: monitoring.topic.arn } : {};
+  const shardOutputs = shards ? { shardEndpoints: pulumi.all(shards.shards.map((s) => s.writer)), shardMapParameterName: shards.shardMapParameterName } : {};
   const queueOutputs = queue && workers ? { orderQueueUrl: queue.url, deadLetterQueueUrl: queue.deadLetterQueue.url, workerGroupName: workers.group.name } : {};
 
   if (!originSecret) {
     siteRecord(cfg, code, region, { alias: { name: webFleet.dnsName, zoneId: webFleet.zoneId } });
-    return { ...common, ...queueOutputs, siteUrl: webFleet.url, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
+    return { ...common, ...queueOutputs, ...shardOutputs, ...observabilityOutputs, siteUrl: webFleet.url, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
   }
 
   // Step 6: CloudFront in front. With a domain it reaches the ALB as origin.<domain> (covered by the ALB's
@@ -269,6 +343,8 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
   return {
     ...common,
     ...queueOutputs,
+    ...shardOutputs,
+    ...observabilityOutputs,
     siteUrl: cdn.url,
     cdnDomainName: cdn.domainName,
     loadBalancerDnsName: webFleet.dnsName,

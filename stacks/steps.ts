@@ -22,8 +22,8 @@ export const STEPS: readonly StepInfo[] = [
   { step: 6, name: "cdn", adds: "CloudFront with a private S3 origin for static assets", built: true },
   { step: 7, name: "stateless-web", adds: "sessions in Redis; no stickiness; scale on request count", built: true },
   { step: 8, name: "message-queue", adds: "SQS orders queue with a DLQ and a worker fleet", built: true },
-  { step: 9, name: "sharding", adds: "orders sharded by shopper across Aurora clusters", built: false },
-  { step: 10, name: "observability", adds: "log groups, agent, dashboard, alarms, CI automation", built: false },
+  { step: 9, name: "sharding", adds: "orders sharded by shopper across Aurora clusters", built: true },
+  { step: 10, name: "observability", adds: "log groups, agent, dashboard, alarms, CI automation", built: true },
   { step: 11, name: "multi-region", adds: "a second region and geolocation DNS with health checks", built: false },
 ];
 

@@ -81,7 +81,7 @@ export function resourceState(type: string, name: string, inputs: State, provide
     case "aws:s3/bucketObjectv2:BucketObjectv2":
       return { id: inputs.key as string, state: { ...inputs, versionId: hex(name, 32), etag: hex(name, 32) } };
     case "aws:ssm/parameter:Parameter":
-      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("ssm", region, `parameter/${autoName}`), version: 1 } };
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("ssm", region, `parameter/${autoName.replace(/^\//, "")}`), version: 1 } };
     case "aws:secretsmanager/secret:Secret":
       return { id: arn("secretsmanager", region, `secret:${name}-AbCdEf`), state: { ...inputs, arn: arn("secretsmanager", region, `secret:${name}-AbCdEf`) } };
     case "aws:iam/role:Role":
@@ -149,6 +149,32 @@ export function resourceState(type: string, name: string, inputs: State, provide
       const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`;
       return { id: url, state: { ...inputs, name: queueName, url, arn: arn("sqs", region, queueName) } };
     }
+    case "aws:rds/cluster:Cluster": {
+      const id = `${name}-${hex(name, 7)}`;
+      return {
+        id,
+        state: {
+          ...inputs,
+          clusterIdentifier: id,
+          arn: arn("rds", region, `cluster:${id}`),
+          endpoint: `${id}.cluster-c${hex(name, 11)}.${region}.rds.amazonaws.com`,
+          readerEndpoint: `${id}.cluster-ro-c${hex(name, 11)}.${region}.rds.amazonaws.com`,
+          port: inputs.port ?? 5432,
+        },
+      };
+    }
+    case "aws:rds/clusterInstance:ClusterInstance":
+      return { id: `${name}-${hex(name, 7)}`, state: { ...inputs, identifier: `${name}-${hex(name, 7)}`, arn: arn("rds", region, `db:${name}`), endpoint: `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com` } };
+    case "aws:rds/globalCluster:GlobalCluster":
+      return { id: String(inputs.globalClusterIdentifier), state: { ...inputs, arn: `arn:aws:rds::${ACCOUNT}:global-cluster:${inputs.globalClusterIdentifier}` } };
+    case "aws:rds/clusterParameterGroup:ClusterParameterGroup":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("rds", region, `cluster-pg:${autoName}`) } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id: String(inputs.name), state: { ...inputs, arn: arn("logs", region, `log-group:${inputs.name}`) } };
+    case "aws:cloudwatch/dashboard:Dashboard":
+      return { id: String(inputs.dashboardName), state: { ...inputs, dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` } };
+    case "aws:sns/topic:Topic":
+      return { id: arn("sns", region, autoName), state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) } };
     case "random:index/randomPassword:RandomPassword":
       return { id: "none", state: { ...inputs, result: mockPassword(name) } };
     default:

@@ -60,7 +60,7 @@ describe("step 2: separate database", () => {
   it("stops installing Postgres on the server, which builds its connection string from the secret at boot", () => {
     const userData: string = dev.one(T.instance).inputs.userData;
     expect(userData).not.toContain("postgresql16-server");
-    expect(userData).toContain(`--secret-id '${dev.outputs.databaseSecretArn}'`);
+    expect(userData).toContain(`DB_SECRET=$(secret '${dev.outputs.databaseSecretArn}')`);
     expect(userData).toContain("sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem");
     expect(userData).toContain(dev.outputs.databaseEndpoint.split(":")[0]);
   });

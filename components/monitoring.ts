@@ -1,0 +1,266 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AGENT_NAMESPACE, BUSINESS_NAMESPACE } from "./telemetry";
+import { requireMatch } from "./validate";
+
+/** What the dashboards and alarms watch; every name or id is optional so a step shows only what it has. */
+export interface Watched {
+  webGroupName?: pulumi.Input<string>;
+  workerGroupName?: pulumi.Input<string>;
+  /** `app/<name>/<id>` of the ALB and `targetgroup/<name>/<id>` of its target group. */
+  loadBalancer?: { arnSuffix: pulumi.Input<string>; targetGroupArnSuffix: pulumi.Input<string> };
+  /** RDS identifiers: the primary first, then its replicas. */
+  databaseIdentifiers?: pulumi.Input<string>[];
+  /** Aurora cluster identifiers of the order shards. */
+  shardClusterIdentifiers?: pulumi.Input<string>[];
+  /** ElastiCache replication group id (its first member node is watched: `<id>-001`). */
+  cacheGroupId?: pulumi.Input<string>;
+  queueName?: pulumi.Input<string>;
+  deadLetterQueueName?: pulumi.Input<string>;
+}
+
+/** Arguments for {@link Monitoring}. */
+export interface MonitoringArgs {
+  /** The region's name, which every dashboard widget must state. */
+  region: string;
+  /** When set, alarms also mail this address (the subscription must be confirmed from the mail). */
+  alarmEmail?: string;
+  watched: Watched;
+}
+
+/**
+ * Step 10, for people: a dashboard with the three levels of the seed — hosts (CPU, memory, disk of each fleet),
+ * tiers (ALB requests, 5xx, p99; RDS and every shard's CPU, connections, replica lag; cache hit rate and evictions;
+ * queue depth, oldest message age, DLQ depth) and business (orders per minute, revenue, active shoppers) — and
+ * alarms on what should wake a person (5xx rate, p99 latency, a non-empty DLQ, replica lag, evictions, fleet CPU,
+ * old orders waiting) to an encrypted SNS topic, with an optional e-mail subscription.
+ *
+ * Cost: the dashboard $3/month, each alarm $0.10/month.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly topic: aws.sns.Topic;
+  public readonly dashboard: aws.cloudwatch.Dashboard;
+  public readonly dashboardUrl: pulumi.Output<string>;
+  public readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("scale-ladder:observability:Monitoring", name, {}, opts);
+    if (args.alarmEmail !== undefined) requireMatch("Monitoring", "alarmEmail", args.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address");
+    const w = args.watched;
+    const region = args.region;
+
+    this.topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: "alias/aws/sns", displayName: "scale-ladder alarms" }, { parent: this });
+    if (args.alarmEmail) {
+      new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.alarmEmail }, { parent: this });
+    }
+    this.alarmsFor(name, w);
+
+    const body = pulumi.output(w).apply((v) => JSON.stringify(dashboardBody(region, v as ResolvedWatched)));
+    this.dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName: name, dashboardBody: body }, { parent: this });
+    this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+    this.registerOutputs({ dashboardUrl: this.dashboardUrl, topicArn: this.topic.arn });
+  }
+
+  private alarm(name: string, args: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">): void {
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        name,
+        { treatMissingData: "notBreaching", ...args, alarmActions: [this.topic.arn], okActions: [this.topic.arn] },
+        { parent: this },
+      ),
+    );
+  }
+
+  /** The alarms that page a person. Periods × evaluation periods stay well under CloudWatch's one-day limit. */
+  private alarmsFor(name: string, w: Watched): void {
+    if (w.loadBalancer) {
+      const lb = w.loadBalancer;
+      this.alarm(`${name}-5xx-rate`, {
+        alarmDescription: "More than 1% of requests answered 5xx for 5 minutes",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 1,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        metricQueries: [
+          { id: "errors", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", stat: "Sum", period: 60, dimensions: { LoadBalancer: lb.arnSuffix } } },
+          { id: "requests", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", stat: "Sum", period: 60, dimensions: { LoadBalancer: lb.arnSuffix } } },
+          { id: "rate", label: "5xx %", returnData: true, expression: "100 * errors / MAX([requests, 1])" },
+        ],
+      });
+      this.alarm(`${name}-p99-latency`, {
+        alarmDescription: "p99 target response time above 1 s for 5 minutes",
+        namespace: "AWS/ApplicationELB",
+        metricName: "TargetResponseTime",
+        extendedStatistic: "p99",
+        dimensions: { LoadBalancer: lb.arnSuffix, TargetGroup: lb.targetGroupArnSuffix },
+        period: 60,
+        evaluationPeriods: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 1,
+      });
+    }
+    if (w.webGroupName) {
+      this.alarm(`${name}-web-cpu`, {
+        alarmDescription: "Web fleet CPU above 80% for 15 minutes (scaling is not keeping up)",
+        namespace: "AWS/EC2",
+        metricName: "CPUUtilization",
+        statistic: "Average",
+        dimensions: { AutoScalingGroupName: w.webGroupName },
+        period: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 80,
+      });
+    }
+    (w.databaseIdentifiers ?? []).slice(1).forEach((id, i) =>
+      this.alarm(`${name}-replica-lag-${i}`, {
+        alarmDescription: "Read replica more than 30 s behind the primary",
+        namespace: "AWS/RDS",
+        metricName: "ReplicaLag",
+        statistic: "Maximum",
+        dimensions: { DBInstanceIdentifier: id },
+        period: 60,
+        evaluationPeriods: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 30,
+      }),
+    );
+    (w.shardClusterIdentifiers ?? []).forEach((id, i) =>
+      this.alarm(`${name}-shard-lag-${i}`, {
+        alarmDescription: "An order shard's reader more than 1 s behind its writer",
+        namespace: "AWS/RDS",
+        metricName: "AuroraReplicaLagMaximum",
+        statistic: "Maximum",
+        dimensions: { DBClusterIdentifier: id },
+        period: 60,
+        evaluationPeriods: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 1000,
+      }),
+    );
+    if (w.cacheGroupId) {
+      this.alarm(`${name}-cache-evictions`, {
+        alarmDescription: "Cache evicting more than 1000 keys in 5 minutes (it is too small for the working set)",
+        namespace: "AWS/ElastiCache",
+        metricName: "Evictions",
+        statistic: "Sum",
+        dimensions: { CacheClusterId: pulumi.interpolate`${w.cacheGroupId}-001` },
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 1000,
+      });
+    }
+    if (w.deadLetterQueueName) {
+      this.alarm(`${name}-dlq-not-empty`, {
+        alarmDescription: "An order was dead-lettered: see the DLQ redrive runbook",
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        statistic: "Maximum",
+        dimensions: { QueueName: w.deadLetterQueueName },
+        period: 60,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+      });
+    }
+    if (w.queueName) {
+      this.alarm(`${name}-orders-waiting`, {
+        alarmDescription: "The oldest order has waited more than 5 minutes for a worker",
+        namespace: "AWS/SQS",
+        metricName: "ApproximateAgeOfOldestMessage",
+        statistic: "Maximum",
+        dimensions: { QueueName: w.queueName },
+        period: 60,
+        evaluationPeriods: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 300,
+      });
+    }
+  }
+}
+
+type ResolvedWatched = {
+  [K in keyof Watched]: Watched[K] extends pulumi.Input<string>[] | undefined
+    ? string[] | undefined
+    : Watched[K] extends { arnSuffix: unknown } | undefined
+      ? { arnSuffix: string; targetGroupArnSuffix: string } | undefined
+      : string | undefined;
+};
+
+/** The dashboard's widgets, top to bottom: business, tiers, hosts. */
+export function dashboardBody(region: string, w: ResolvedWatched): { widgets: object[] } {
+  type Entry = { kind: "text"; markdown: string } | { kind: "metric"; properties: object };
+  const entries: Entry[] = [];
+  const widget = (title: string, metrics: (string | object)[][], extra: object = {}) =>
+    entries.push({ kind: "metric", properties: { title, region, metrics, view: "timeSeries", stacked: false, period: 60, ...extra } });
+  const text = (markdown: string) => entries.push({ kind: "text", markdown });
+
+  text("## Business");
+  widget("Orders per minute", [[BUSINESS_NAMESPACE, "OrdersPlaced", { stat: "Sum" }]]);
+  widget("Revenue per minute", [[BUSINESS_NAMESPACE, "Revenue", { stat: "Sum" }]]);
+  widget("Active shoppers", [[BUSINESS_NAMESPACE, "ActiveShoppers", { stat: "Maximum" }]]);
+  widget("Cache hits and misses (app)", [
+    [BUSINESS_NAMESPACE, "CacheHits", { stat: "Sum" }],
+    [BUSINESS_NAMESPACE, "CacheMisses", { stat: "Sum" }],
+  ]);
+
+  text("## Tiers");
+  if (w.loadBalancer) {
+    const lb = w.loadBalancer.arnSuffix;
+    widget("ALB requests and 5xx", [
+      ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb, { stat: "Sum" }],
+      ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", lb, { stat: "Sum" }],
+      ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", lb, { stat: "Sum" }],
+    ]);
+    widget("ALB p99 latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", lb, { stat: "p99" }]]);
+  }
+  const dbs = w.databaseIdentifiers ?? [];
+  if (dbs.length > 0) {
+    widget("Catalog database CPU %", dbs.map((id) => ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", id]));
+    widget("Catalog database connections", dbs.map((id) => ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", id]));
+    if (dbs.length > 1) widget("Replica lag (s)", dbs.slice(1).map((id) => ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", id, { stat: "Maximum" }]));
+  }
+  const shards = w.shardClusterIdentifiers ?? [];
+  if (shards.length > 0) {
+    widget("Shard CPU %", shards.map((id) => ["AWS/RDS", "CPUUtilization", "DBClusterIdentifier", id]));
+    widget("Shard connections", shards.map((id) => ["AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", id]));
+    widget("Shard replica lag (ms)", shards.map((id) => ["AWS/RDS", "AuroraReplicaLagMaximum", "DBClusterIdentifier", id, { stat: "Maximum" }]));
+  }
+  if (w.cacheGroupId) {
+    const node = `${w.cacheGroupId}-001`;
+    widget("Cache hit rate %", [["AWS/ElastiCache", "CacheHitRate", "CacheClusterId", node]]);
+    widget("Cache evictions", [["AWS/ElastiCache", "Evictions", "CacheClusterId", node, { stat: "Sum" }]]);
+  }
+  if (w.queueName) {
+    widget("Orders queue depth", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.queueName, { stat: "Maximum" }]]);
+    widget("Oldest order waiting (s)", [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", w.queueName, { stat: "Maximum" }]]);
+  }
+  if (w.deadLetterQueueName) widget("Dead-lettered orders", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.deadLetterQueueName, { stat: "Maximum" }]]);
+
+  text("## Hosts");
+  for (const [label, groupName] of [["Web", w.webGroupName], ["Workers", w.workerGroupName]] as const) {
+    if (!groupName) continue;
+    widget(`${label} fleet CPU %`, [["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", groupName]]);
+    widget(`${label} fleet memory and disk used %`, [
+      [AGENT_NAMESPACE, "mem_used_percent", "AutoScalingGroupName", groupName],
+      [AGENT_NAMESPACE, "disk_used_percent", "AutoScalingGroupName", groupName],
+    ]);
+  }
+  // Layout: headings span the width; metric widgets go two to a row.
+  const widgets: object[] = [];
+  let x = 0;
+  let y = 0;
+  for (const e of entries) {
+    if (e.kind === "text") {
+      if (x !== 0) (x = 0), (y += 6);
+      widgets.push({ type: "text", x: 0, y, width: 24, height: 1, properties: { markdown: e.markdown } });
+      y += 1;
+    } else {
+      widgets.push({ type: "metric", x, y, width: 12, height: 6, properties: e.properties });
+      if (x === 0) x = 12;
+      else (x = 0), (y += 6);
+    }
+  }
+  return { widgets };
+}

@@ -1,0 +1,108 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Statement } from "./iam";
+import { requireMatch } from "./validate";
+
+/** Namespace of the app's business metrics (embedded metric format). */
+export const BUSINESS_NAMESPACE = "ScaleLadder/Shop";
+/** Business metrics the app emits, as the dashboard and the tests name them. */
+export const BUSINESS_METRICS = ["OrdersPlaced", "Revenue", "ActiveShoppers", "CacheHits", "CacheMisses", "QueueLagSeconds"] as const;
+/** Namespace of the CloudWatch agent's host metrics. */
+export const AGENT_NAMESPACE = "CWAgent";
+/** Where the agent listens for embedded-metric-format records (its default). */
+export const EMF_AGENT_ENDPOINT = "tcp://127.0.0.1:25888";
+
+/** Arguments for {@link Telemetry}. */
+export interface TelemetryArgs {
+  /**
+   * Prefix of the log group names (`<prefix>/app`, `/worker`, `/system`, `/metrics`).
+   * @example "/scale-ladder/step10/use1"
+   */
+  logGroupPrefix: string;
+  /**
+   * Days logs are kept.
+   * @default 30
+   */
+  logRetentionDays?: number;
+}
+
+/** Retention values CloudWatch Logs accepts. */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/**
+ * Step 10, on the instances: log groups with retention for the app, the workers, system logs and embedded metrics;
+ * the CloudWatch agent's configuration in SSM (memory and disk per instance, aggregated by Auto Scaling group; the
+ * app and system log files; the embedded-metric-format listener on 127.0.0.1:25888 that the app's
+ * `aws-embedded-metrics` writes to); and the IAM statements an instance needs to run the agent — scoped to these log
+ * groups, and to the two metric namespaces by condition. Dashboards and alarms are `Monitoring`'s.
+ *
+ * Cost: logs $0.50/GB ingested and $0.03/GB-month stored; agent metrics $0.30 per metric-month.
+ */
+export class Telemetry extends pulumi.ComponentResource {
+  public readonly logGroups: Record<"app" | "worker" | "system" | "metrics", aws.cloudwatch.LogGroup>;
+  public readonly agentConfigParameterName: pulumi.Output<string>;
+  /** Name of the log group embedded metrics go to. */
+  public readonly metricsLogGroupName: string;
+  /** What an instance needs to ship its logs and metrics through the agent. */
+  public readonly instanceStatements: Statement[];
+
+  constructor(name: string, args: TelemetryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("scale-ladder:observability:Telemetry", name, {}, opts);
+    const retention = args.logRetentionDays ?? 30;
+    if (!RETENTION_DAYS.includes(retention)) throw new Error(`Telemetry: logRetentionDays must be one of ${RETENTION_DAYS.join(", ")}, got ${retention}`);
+    requireMatch("Telemetry", "logGroupPrefix", args.logGroupPrefix, /^\/[A-Za-z0-9_\-/.#]{1,400}[^/]$/, "a log group path such as /scale-ladder/step10/use1");
+    this.metricsLogGroupName = `${args.logGroupPrefix}/metrics`;
+
+    const group = (kind: "app" | "worker" | "system" | "metrics") =>
+      new aws.cloudwatch.LogGroup(`${name}-${kind}`, { name: `${args.logGroupPrefix}/${kind}`, retentionInDays: retention }, { parent: this });
+    this.logGroups = { app: group("app"), worker: group("worker"), system: group("system"), metrics: group("metrics") };
+
+    const agentConfig = {
+      agent: { metrics_collection_interval: 60, run_as_user: "cwagent" },
+      metrics: {
+        namespace: AGENT_NAMESPACE,
+        append_dimensions: { AutoScalingGroupName: "${aws:AutoScalingGroupName}", InstanceId: "${aws:InstanceId}" },
+        aggregation_dimensions: [["AutoScalingGroupName"]],
+        metrics_collected: {
+          mem: { measurement: ["mem_used_percent"] },
+          disk: { measurement: ["used_percent"], resources: ["/"], drop_device: true },
+        },
+      },
+      logs: {
+        logs_collected: {
+          files: {
+            collect_list: [
+              { file_path: "/var/log/shop/server.log", log_group_name: `${args.logGroupPrefix}/app`, log_stream_name: "{instance_id}" },
+              { file_path: "/var/log/shop/worker.log", log_group_name: `${args.logGroupPrefix}/worker`, log_stream_name: "{instance_id}" },
+              { file_path: "/var/log/shop-boot.log", log_group_name: `${args.logGroupPrefix}/system`, log_stream_name: "{instance_id}/boot" },
+            ],
+          },
+          metrics_collected: { emf: {} },
+        },
+        log_group_name: `${args.logGroupPrefix}/metrics`,
+      },
+    };
+    // "AmazonCloudWatch-" is the prefix the agent's own tooling expects for configuration parameters.
+    const parameter = new aws.ssm.Parameter(
+      `${name}-agent-config`,
+      { name: `AmazonCloudWatch-${name}`, type: "String", tier: "Standard", value: JSON.stringify(agentConfig), description: "CloudWatch agent configuration" },
+      { parent: this },
+    );
+    this.agentConfigParameterName = parameter.name;
+    const groupArns = Object.values(this.logGroups).map((g) => pulumi.interpolate`${g.arn}:*`);
+    this.instanceStatements = [
+      { sid: "ReadAgentConfig", actions: ["ssm:GetParameter"], resources: [parameter.arn] },
+      { sid: "ShipLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: groupArns },
+      // PutMetricData and DescribeTags have no resource-level permissions; the namespace condition scopes the first.
+      {
+        sid: "PutAgentMetrics",
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        conditions: { StringEquals: { "cloudwatch:namespace": [AGENT_NAMESPACE, BUSINESS_NAMESPACE] } },
+      },
+      { sid: "DescribeOwnTags", actions: ["ec2:DescribeTags"], resources: ["*"] },
+    ];
+
+    this.registerOutputs({ agentConfigParameterName: this.agentConfigParameterName });
+  }
+}
