@@ -21,6 +21,17 @@ export interface DatabaseArgs {
    */
   clientSecurityGroupIds: pulumi.Input<string>[];
   /**
+   * CIDRs allowed on 5432 as well: peered VPCs of other regions, which cannot be referenced by security group.
+   * @default []
+   */
+  clientCidrs?: string[];
+  /**
+   * Step 11, secondary regions: instead of a primary, a cross-region read replica of `sourceArn`, encrypted with
+   * this region's `kmsKeyArn` (cross-region encrypted replicas must name a key of their own region). Credentials
+   * stay the primary's (`sourceSecretArn`).
+   */
+  replicaOf?: { sourceArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string>; sourceSecretArn: pulumi.Input<string> };
+  /**
    * Instance class.
    * @default "db.t4g.micro"
    */
@@ -155,6 +166,14 @@ export class Database extends pulumi.ComponentResource {
       );
     });
 
+    (args.clientCidrs ?? []).forEach((cidr, i) => {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-from-peer-${i}`,
+        { securityGroupId: this.securityGroup.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, description: "Postgres from a peered region" },
+        { parent: this },
+      );
+    });
+
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder database, isolated subnets" }, { parent: this });
     const parameters = new aws.rds.ParameterGroup(
       `${name}-params`,
@@ -170,11 +189,40 @@ export class Database extends pulumi.ComponentResource {
     );
 
     const production = args.deletionProtection ?? false;
+    const crossRegion = args.replicaOf;
     const credentials =
-      passwordManagement === "generated"
+      passwordManagement === "generated" && !crossRegion
         ? new DatabaseCredentials(`${name}-credentials`, { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays }, { parent: this })
         : undefined;
-    this.instance = new aws.rds.Instance(
+    this.instance = crossRegion
+      ? new aws.rds.Instance(
+          `${name}`,
+          {
+            replicateSourceDb: crossRegion.sourceArn,
+            kmsKeyId: crossRegion.kmsKeyArn,
+            instanceClass,
+            storageType: "gp3",
+            storageEncrypted: true,
+            maxAllocatedStorage: maxAllocated,
+            dbSubnetGroupName: subnetGroup.name,
+            vpcSecurityGroupIds: [this.securityGroup.id],
+            parameterGroupName: parameters.name,
+            publiclyAccessible: false,
+            multiAz: args.multiAz ?? false,
+            autoMinorVersionUpgrade: true,
+            performanceInsightsEnabled: true,
+            performanceInsightsRetentionPeriod: 7,
+            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+            caCertIdentifier: "rds-ca-rsa2048-g1",
+            copyTagsToSnapshot: true,
+            backupRetentionPeriod: retention,
+            deletionProtection: production,
+            skipFinalSnapshot: true,
+            applyImmediately: !production,
+          },
+          { parent: this },
+        )
+      : new aws.rds.Instance(
       `${name}`,
       {
         engine: "postgres",
@@ -247,7 +295,9 @@ export class Database extends pulumi.ComponentResource {
 
     this.address = this.instance.address;
     this.port = this.instance.port;
-    this.secretArn = credentials
+    this.secretArn = crossRegion
+      ? pulumi.output(crossRegion.sourceSecretArn)
+      : credentials
       ? credentials.secretArn
       : this.instance.masterUserSecrets.apply((s) => {
           const arn = s?.[0]?.secretArn;

@@ -41,6 +41,11 @@ export interface NetworkArgs {
    * @default ["web"]
    */
   tiers?: readonly ComputeTier[];
+  /**
+   * CIDRs of peered VPCs (other regions at step 11) whose data tiers the compute tiers may reach as well.
+   * @default []
+   */
+  peerCidrs?: string[];
 }
 
 /**
@@ -132,6 +137,14 @@ export class Network extends pulumi.ComponentResource {
           { parent: this },
         );
       }
+      // Writes from a secondary region go to the primary's databases over the peering (step 11).
+      (args.peerCidrs ?? []).forEach((peer, i) => {
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-${tier}-postgres-peer-${i}`,
+          { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: DATA_PORTS.postgres, toPort: DATA_PORTS.postgres, cidrIpv4: peer, description: "postgres in a peered region" },
+          { parent: this },
+        );
+      });
     }
 
     this.registerOutputs({

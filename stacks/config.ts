@@ -25,7 +25,13 @@ export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 export interface DefaultContext {
   step: number;
   environment: Environment;
+  /** The primary region (`aws:region`). */
+  region: string;
 }
+
+/** Route 53 geolocation continent codes. */
+export const CONTINENTS = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"] as const;
+export type Continent = (typeof CONTINENTS)[number];
 
 interface KeySpec<T> {
   /** One line for the config reference. */
@@ -150,6 +156,16 @@ export const CONFIG_KEYS = {
   ),
   logRetentionDays: key("Days CloudWatch keeps logs (step 10 on): 30 in dev, 90 in prod.", oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number), (c) => (isProd(c) ? 90 : 30)),
   alarmEmail: key("E-mail address that alarms are sent to (step 10 on); unset sends them to the SNS topic only.", pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address"), () => undefined),
+  secondaryRegions: key(
+    "Comma-separated regions beside the primary at step 11 (at most 3): eu-west-1, or us-east-1 when the primary is eu-west-1.",
+    pattern(/^[a-z]{2}(-gov)?-[a-z]+-\d(,[a-z]{2}(-gov)?-[a-z]+-\d){0,2}$/, "a comma-separated list of 1 to 3 AWS regions such as eu-west-1,ap-southeast-2").transform((v) => v.split(",")),
+    (c) => (c.region === "eu-west-1" ? ["us-east-1"] : ["eu-west-1"]),
+  ),
+  geoRouting: key(
+    "Continent → region for step 11's geolocation DNS, e.g. NA=us-east-1,EU=eu-west-1; continents left out (and the rest of the world) go to the primary.",
+    pattern(/^(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d(,(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d)*$/, "a list such as NA=us-east-1,EU=eu-west-1 (continents AF, AN, AS, EU, NA, OC, SA)"),
+    () => undefined,
+  ),
   staticDir: key("Static files the build makes, published through the CDN (step 6 on).", z.string().trim().min(1, { error: "must be a directory path" }), () => "dist/app/static"),
   artifactPath: key("Path of the app build that `npm run build` makes, relative to the project.", z.string().trim().min(1, { error: "must be a file path" }), () => "dist/shop.tgz"),
   seedProducts: key("How many demo products the app seeds into an empty catalog (0 for none).", integer(0, 1_000_000), () => 10_000),
@@ -177,6 +193,8 @@ export interface LadderConfig {
   worker: { instanceType: string; minSize: number; maxSize: number; backlogPerInstance: number };
   queue: { visibilityTimeoutSeconds: number };
   shards: { count: number; instanceClass: string };
+  /** Step 11: the regions, their VPC CIDRs, and which region serves each continent. */
+  regions: { secondaries: string[]; cidrs: Record<string, string>; geo: Partial<Record<Continent, string>> };
   observability: { logRetentionDays: number; alarmEmail?: string };
   cache: { nodeType: string; replicas: number; maxmemoryPolicy: MaxmemoryPolicy; snapshotRetentionDays: number; ttlSeconds: number };
   database: {
@@ -232,7 +250,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   if (problems.length > 0) throw new ConfigError(problems);
 
   const step = parsed.step as number;
-  const ctx: DefaultContext = { step, environment: (parsed.environment as Environment | undefined) ?? "dev" };
+  const ctx: DefaultContext = { step, environment: (parsed.environment as Environment | undefined) ?? "dev", region };
   const get = <K extends ConfigKey>(k: K): Parsed<K> =>
     (parsed[k] !== undefined ? parsed[k] : (CONFIG_KEYS[k] as KeySpec<unknown>).default(ctx)) as Parsed<K>;
 
@@ -272,6 +290,13 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   if (step >= 3 && natGateways === "None") {
     problems.push(`${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`);
   }
+  const secondaries = get("secondaryRegions") as string[];
+  if (secondaries.includes(region) || new Set(secondaries).size !== secondaries.length) {
+    problems.push(`${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ${JSON.stringify(secondaries.join(","))}`);
+  }
+  const cidr = get("vpcCidr") as string;
+  const cidrs = Object.fromEntries([region, ...secondaries].map((r, i) => [r, shiftCidr(cidr, i)]));
+  const geo = parseGeoRouting(get("geoRouting") as string | undefined, region, secondaries, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -280,13 +305,14 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     environment: ctx.environment,
     region,
     dns: domain && hostedZoneId ? { domain, hostedZoneId } : undefined,
-    network: { cidr: get("vpcCidr") as string, availabilityZones: get("availabilityZones") as number, natGateways },
+    network: { cidr, availabilityZones: get("availabilityZones") as number, natGateways },
     server: { instanceType: get("serverInstanceType") as string },
     web,
     cdn: { priceClass: get("cdnPriceClass") as PriceClass },
     worker,
     queue: { visibilityTimeoutSeconds: get("queueVisibilityTimeoutSeconds") as number },
     shards: { count: get("shards") as number, instanceClass: get("shardInstanceClass") as string },
+    regions: { secondaries, cidrs, geo },
     observability: { logRetentionDays: get("logRetentionDays") as number, alarmEmail: get("alarmEmail") as string | undefined },
     cache: {
       nodeType: get("cacheNodeType") as string,
@@ -305,6 +331,41 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     },
     app: { artifactPath: get("artifactPath") as string, staticDir: get("staticDir") as string, seedProducts: get("seedProducts") as number },
   };
+}
+
+/**
+ * The VPC CIDR of the i-th region: the configured block moved up by i blocks of its own size, so regions never
+ * overlap and can be peered (10.0.0.0/16 → 10.1.0.0/16 → 10.2.0.0/16).
+ */
+export function shiftCidr(cidr: string, i: number): string {
+  const [address, bits] = cidr.split("/");
+  const prefix = Number(bits);
+  const value = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const shifted = value + i * 2 ** (32 - prefix);
+  if (shifted >= 2 ** 32) throw new ConfigError([`${CONFIG_NAMESPACE}:vpcCidr ${cidr} leaves no room for region ${i + 1}'s block`]);
+  const octets = [24, 16, 8, 0].map((s) => Math.floor(shifted / 2 ** s) % 256);
+  return `${octets.join(".")}/${prefix}`;
+}
+
+/**
+ * Continent → region. Unset: Europe, Africa and Asia go to the first secondary region, the rest to the primary.
+ * Every named region must be one the stack runs in.
+ */
+function parseGeoRouting(value: string | undefined, primary: string, secondaries: string[], problems: string[]): Partial<Record<Continent, string>> {
+  if (value === undefined) {
+    const east = secondaries[0];
+    return { NA: primary, SA: primary, OC: primary, AN: primary, EU: east, AF: east, AS: east };
+  }
+  const geo: Partial<Record<Continent, string>> = {};
+  for (const pair of value.split(",")) {
+    const [continent, region] = pair.split("=") as [Continent, string];
+    if (region !== primary && !secondaries.includes(region)) {
+      problems.push(`${CONFIG_NAMESPACE}:geoRouting sends ${continent} to ${region}, which must be aws:region or one of secondaryRegions (${[primary, ...secondaries].join(", ")})`);
+    }
+    if (geo[continent]) problems.push(`${CONFIG_NAMESPACE}:geoRouting names ${continent} twice`);
+    geo[continent] = region;
+  }
+  return geo;
 }
 
 /** Reads the stack's configuration through the Pulumi runtime and parses it. */

@@ -1,12 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { GeoDns } from "../components/geo-dns";
+import { VpcPeering } from "../components/vpc-peering";
 import { LadderConfig } from "./config";
-import { buildRegion } from "./region";
+import { RegionOutputs, RegionParts, RegionTarget, buildRegion, regionCode } from "./region";
 import { STEPS } from "./steps";
 
 /**
  * The whole program: one provider per region (default tags `project`, `stack`, `step` applied by the provider, not
- * by each resource), the primary region's platform, and the stack outputs an operator needs next.
+ * by each resource), the primary region's platform, from step 11 the secondary regions beside it (peered, behind
+ * geolocation DNS), and the stack outputs an operator needs next.
  */
 export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>> {
   if (cfg.builtStep < cfg.step) {
@@ -14,39 +17,92 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
     pulumi.log.warn(`scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`);
   }
   const defaultTags = { project: pulumi.getProject(), stack: pulumi.getStack(), step: String(cfg.step) };
-  const provider = new aws.Provider(`aws-${cfg.region}`, { region: cfg.region as aws.Region, defaultTags: { tags: defaultTags } });
+  const providerFor = (region: string, name = `aws-${region}`) => new aws.Provider(name, { region: region as aws.Region, defaultTags: { tags: defaultTags } });
+  const provider = providerFor(cfg.region);
   // CloudFront reads viewer certificates from us-east-1 only.
   const certificateProvider =
-    cfg.region === "us-east-1" || cfg.builtStep < 6 || !cfg.dns
-      ? provider
-      : new aws.Provider("aws-us-east-1-certificates", { region: "us-east-1", defaultTags: { tags: defaultTags } });
-  const primary = buildRegion(cfg, { name: cfg.region, provider, certificateProvider });
+    cfg.region === "us-east-1" || cfg.builtStep < 6 || !cfg.dns ? provider : providerFor("us-east-1", "aws-us-east-1-certificates");
+  const primaryTarget: RegionTarget = { name: cfg.region, provider, certificateProvider };
+  const primary = buildRegion(cfg, primaryTarget);
 
+  const secondaries: Array<{ target: RegionTarget; region: { outputs: RegionOutputs; parts: RegionParts } }> = [];
+  if (cfg.builtStep >= 11) {
+    const shared = primary.parts.shared;
+    if (!shared) throw new Error("step 11 needs the primary region's shared parts (database, shards, CDN secret)");
+    for (const name of cfg.regions.secondaries) {
+      const target: RegionTarget = { name, provider: providerFor(name), certificateProvider };
+      const region = buildRegion(cfg, target, { kind: "secondary", primary: shared });
+      secondaries.push({ target, region });
+      // awsx makes a route table per subnet: one private and one isolated per AZ.
+      const routeTableCount = 2 * cfg.network.availabilityZones;
+      new VpcPeering(`${primary.parts.code}-to-${region.parts.code}`, {
+        requester: { vpcId: primary.parts.vpcId, cidr: cfg.regions.cidrs[cfg.region], region: cfg.region, provider, routeTableCount },
+        accepter: { vpcId: region.parts.vpcId, cidr: cfg.regions.cidrs[name], region: name, provider: target.provider, routeTableCount },
+      });
+    }
+    if (cfg.dns) {
+      const all = [{ target: primaryTarget, region: primary }, ...secondaries];
+      new GeoDns("geo", {
+        hostedZoneId: cfg.dns.hostedZoneId,
+        name: `origin.${cfg.dns.domain}`,
+        regions: all.map(({ target, region }) => ({
+          code: regionCode(target.name),
+          region: target.name,
+          provider: target.provider,
+          albDnsName: region.parts.web!.dnsName,
+          albZoneId: region.parts.web!.zoneId,
+          albArnSuffix: region.parts.web!.arnSuffix,
+          targetGroupArnSuffix: region.parts.web!.targetGroupArnSuffix,
+          continents: Object.entries(cfg.regions.geo)
+            .filter(([, r]) => r === target.name)
+            .map(([continent]) => continent),
+        })),
+      });
+    } else {
+      pulumi.log.warn("step 11 without scale-ladder:domain: the regions are built and peered, but there is no geolocation DNS to spread users over them.");
+    }
+  }
+
+  const p = primary.outputs;
   const outputs: Record<string, pulumi.Input<unknown> | undefined> = {
     step: cfg.step,
     builtStep: cfg.builtStep,
     environment: cfg.environment,
     region: cfg.region,
-    siteUrl: primary.siteUrl,
-    serverInstanceId: primary.serverInstanceId,
-    sessionCommand: primary.sessionCommand,
-    loadBalancerDnsName: primary.loadBalancerDnsName,
-    webGroupName: primary.webGroupName,
-    databaseEndpoint: primary.databaseEndpoint,
-    databaseSecretArn: primary.databaseSecretArn,
-    databaseReplicaEndpoints: primary.databaseReplicaEndpoints,
-    cacheEndpoint: primary.cacheEndpoint,
-    cdnDomainName: primary.cdnDomainName,
-    orderQueueUrl: primary.orderQueueUrl,
-    deadLetterQueueUrl: primary.deadLetterQueueUrl,
-    workerGroupName: primary.workerGroupName,
-    shardEndpoints: primary.shardEndpoints,
-    shardMapParameterName: primary.shardMapParameterName,
-    dashboardUrl: primary.dashboardUrl,
-    alarmTopicArn: primary.alarmTopicArn,
-    artifactBucket: primary.artifactBucket,
-    releaseUri: primary.releaseUri,
-    adminToken: primary.adminToken,
+    siteUrl: p.siteUrl,
+    serverInstanceId: p.serverInstanceId,
+    sessionCommand: p.sessionCommand,
+    loadBalancerDnsName: p.loadBalancerDnsName,
+    webGroupName: p.webGroupName,
+    databaseEndpoint: p.databaseEndpoint,
+    databaseSecretArn: p.databaseSecretArn,
+    databaseReplicaEndpoints: p.databaseReplicaEndpoints,
+    cacheEndpoint: p.cacheEndpoint,
+    cdnDomainName: p.cdnDomainName,
+    orderQueueUrl: p.orderQueueUrl,
+    deadLetterQueueUrl: p.deadLetterQueueUrl,
+    workerGroupName: p.workerGroupName,
+    shardEndpoints: p.shardEndpoints,
+    shardMapParameterName: p.shardMapParameterName,
+    dashboardUrl: p.dashboardUrl,
+    alarmTopicArn: p.alarmTopicArn,
+    artifactBucket: p.artifactBucket,
+    releaseUri: p.releaseUri,
+    adminToken: p.adminToken,
+    secondaryRegions:
+      secondaries.length > 0
+        ? Object.fromEntries(
+            secondaries.map(({ target, region }) => [
+              target.name,
+              pulumi.output({
+                loadBalancerDnsName: region.outputs.loadBalancerDnsName,
+                databaseReplicaEndpoint: region.outputs.databaseEndpoint,
+                orderQueueUrl: region.outputs.orderQueueUrl,
+                dashboardUrl: region.outputs.dashboardUrl,
+              }),
+            ]),
+          )
+        : undefined,
   };
   // An output a step does not have is left out, not exported as undefined (which Pulumi warns about).
   return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Record<string, pulumi.Input<unknown>>;

@@ -29,6 +29,37 @@ export interface RegionTarget {
   certificateProvider: aws.Provider;
 }
 
+/**
+ * What a secondary region (step 11) takes from the primary: it reads the primary's secrets, replicates its
+ * databases, writes to them over the peering, and sits behind the same CDN.
+ */
+export interface PrimaryShared {
+  region: string;
+  cidr: string;
+  appSecretsArn: pulumi.Output<string>;
+  originSecret: pulumi.Output<string>;
+  database: { arn: pulumi.Output<string>; address: pulumi.Output<string>; port: pulumi.Output<number>; dbName: string; secretArn: pulumi.Output<string> };
+  shards: {
+    globalClusterIds: pulumi.Output<string>[];
+    writers: pulumi.Output<string>[];
+    names: string[];
+    secretArn: pulumi.Output<string>;
+    mapParameterName: pulumi.Output<string>;
+  };
+}
+
+/** The primary region, or a secondary one beside it (step 11). */
+export type RegionRole = { kind: "primary" } | { kind: "secondary"; primary: PrimaryShared };
+
+/** What the ladder needs from a region beyond its stack outputs (peering, geolocation DNS). */
+export interface RegionParts {
+  code: string;
+  vpcId: pulumi.Output<string>;
+  web?: { dnsName: pulumi.Output<string>; zoneId: pulumi.Output<string>; arnSuffix: pulumi.Output<string>; targetGroupArnSuffix: pulumi.Output<string> };
+  /** Set on the primary from step 11. */
+  shared?: PrimaryShared;
+}
+
 /** What a region hands back to the stack outputs; absent keys do not apply at the step. */
 export interface RegionOutputs {
   siteUrl: pulumi.Output<string>;
@@ -50,7 +81,8 @@ export interface RegionOutputs {
   alarmTopicArn?: pulumi.Output<string>;
   artifactBucket: pulumi.Output<string>;
   releaseUri: pulumi.Output<string>;
-  adminToken: pulumi.Output<string>;
+  /** The primary's admin token (secondaries share it). */
+  adminToken?: pulumi.Output<string>;
 }
 
 /** `us-east-1` → `use1`: short, stable prefixes so that several regions' resources never collide. */
@@ -65,8 +97,12 @@ export function regionCode(region: string): string {
  * Builds one region's platform for the configured step. Every resource is named `<region code>-<role>` and created
  * through the region's provider, so a second region (step 11) is added beside this one without renaming anything.
  */
-export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutputs {
+export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: RegionRole = { kind: "primary" }): { outputs: RegionOutputs; parts: RegionParts } {
   const code = regionCode(region.name);
+  const primary = role.kind === "secondary" ? role.primary : undefined;
+  const multiRegion = cfg.builtStep >= 11;
+  // Secondary regions write to the primary's databases over the peering: those admit the secondaries' CIDRs.
+  const peerCidrs = multiRegion && !primary ? cfg.regions.secondaries.map((r) => cfg.regions.cidrs[r]) : [];
   const opts: pulumi.ComponentResourceOptions = { providers: [region.provider] };
   const step = cfg.builtStep;
   const prod = cfg.environment === "prod";
@@ -76,10 +112,11 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
     `${code}-network`,
     {
       region: region.name,
-      cidrBlock: cfg.network.cidr,
+      cidrBlock: cfg.regions.cidrs[region.name] ?? cfg.network.cidr,
       availabilityZones: cfg.network.availabilityZones,
       natGateways: cfg.network.natGateways,
       tiers: step >= 8 ? ["web", "alb", "worker"] : fleet ? ["web", "alb"] : ["web"],
+      peerCidrs: primary ? [primary.cidr] : [],
     },
     opts,
   );
@@ -87,7 +124,12 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
   // Step 8: workers reach the database and the cache too.
   const appTiers = step >= 8 ? [web.id, network.securityGroup("worker").id] : [web.id];
   const artifact = new AppArtifact(`${code}-artifact`, { path: path.resolve(cfg.app.artifactPath), forceDestroy: !prod }, opts);
-  const secrets = new AppSecrets(`${code}-secrets`, { recoveryWindowInDays: prod ? 30 : 7 }, opts);
+  // One set of app secrets for every region (sessions signed in one region are valid in another).
+  const secrets = primary
+    ? { secretArn: primary.appSecretsArn, adminToken: undefined, readStatements: [{ sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [primary.appSecretsArn] }] }
+    : new AppSecrets(`${code}-secrets`, { recoveryWindowInDays: prod ? 30 : 7 }, opts);
+  // Cross-region replicas must be encrypted with a key of their own region: the region's default RDS key.
+  const rdsKey = primary ? aws.kms.getAliasOutput({ name: "alias/aws/rds" }, { provider: region.provider }).targetKeyArn : undefined;
 
   // Step 2: the database leaves the server. Step 4: Multi-AZ (config default) and read replicas.
   const database =
@@ -98,14 +140,16 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
             clientSecurityGroupIds: appTiers,
+            clientCidrs: peerCidrs,
+            replicaOf: primary ? { sourceArn: primary.database.arn, kmsKeyArn: rdsKey!, sourceSecretArn: primary.database.secretArn } : undefined,
             instanceClass: cfg.database.instanceClass,
             allocatedStorageGb: cfg.database.allocatedStorageGb,
             maxAllocatedStorageGb: cfg.database.maxAllocatedStorageGb,
             backupRetentionDays: cfg.database.backupRetentionDays,
-            multiAz: cfg.database.multiAz,
-            replicas: cfg.database.replicas,
+            multiAz: primary ? false : cfg.database.multiAz,
+            replicas: primary ? 0 : cfg.database.replicas,
             // RDS cannot create read replicas of an instance whose master password it manages (step 4).
-            passwordManagement: cfg.database.replicas > 0 ? "generated" : "rds",
+            passwordManagement: cfg.database.replicas > 0 && !primary ? "generated" : "rds",
             recoveryWindowInDays: prod ? 30 : 7,
             availabilityZoneCount: cfg.network.availabilityZones,
             deletionProtection: prod,
@@ -114,9 +158,13 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
           opts,
         )
       : undefined;
-  const databaseSource: DatabaseSource = database
-    ? { kind: "rds", host: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn }
-    : { kind: "local" };
+  // A secondary region writes to the primary and reads its local replica.
+  const databaseSource: DatabaseSource = primary
+    ? { kind: "rds", host: primary.database.address, port: primary.database.port, dbName: primary.database.dbName, secretArn: primary.database.secretArn }
+    : database
+      ? { kind: "rds", host: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn }
+      : { kind: "local" };
+  const replicaHosts = primary && database ? [database.address] : database?.replicaAddresses;
 
   // Step 5: the cache tier.
   const cache =
@@ -150,6 +198,9 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
             clientSecurityGroupIds: appTiers,
+            clientCidrs: peerCidrs,
+            globalDatabase: multiRegion && !primary,
+            secondaryOf: primary ? { globalClusterIds: primary.shards.globalClusterIds, kmsKeyArn: rdsKey! } : undefined,
             shards: cfg.shards.count,
             instanceClass: cfg.shards.instanceClass,
             backupRetentionDays: cfg.database.backupRetentionDays,
@@ -169,7 +220,11 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       : undefined;
 
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
-  const originSecret = step >= 6 ? new random.RandomPassword(`${code}-cdn-origin-secret`, { length: 48, special: false }) : undefined;
+  const originSecret = primary
+    ? primary.originSecret
+    : step >= 6
+      ? pulumi.secret(new random.RandomPassword(`${code}-cdn-origin-secret`, { length: 48, special: false }).result)
+      : undefined;
   const cdnDomain = cfg.dns?.domain;
 
   const statements = [
@@ -178,6 +233,12 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
     ...(database?.readStatements ?? []),
     ...(cache?.readStatements ?? []),
     ...(shards?.readStatements ?? []),
+    ...(primary
+      ? [
+          { sid: "ReadShardCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [primary.shards.secretArn] },
+          { sid: "ReadShardMap", actions: ["ssm:GetParameter"], resources: [pulumi.interpolate`arn:aws:ssm:${primary.region}:${aws.getCallerIdentityOutput({}, { provider: region.provider }).accountId}:parameter/${primary.shards.mapParameterName}`] },
+        ]
+      : []),
     ...(telemetry?.instanceStatements ?? []),
   ];
   const userData = (port: number, extra: Partial<AppUserDataArgs> = {}) =>
@@ -185,7 +246,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       releaseParameterName: artifact.releaseParameterName,
       appSecretsArn: secrets.secretArn,
       database: databaseSource,
-      replicaHosts: database?.replicaAddresses,
+      replicaHosts,
       cache: cache ? { host: cache.primaryAddress, port: cache.port, secretArn: cache.authSecretArn, ttlSeconds: cfg.cache.ttlSeconds } : undefined,
       port,
       seedProducts: cfg.app.seedProducts,
@@ -194,8 +255,14 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       sessionStore: step >= 7 ? "redis" : fleet ? "memory" : undefined,
       orderQueueUrl: queue?.url,
       staticBaseUrl: step >= 6 ? (cdnDomain ? `https://${cdnDomain}/static/` : undefined) : undefined,
-      shards:
-        shards && shards.shardMapParameterName && shards.secretArn
+      shards: primary
+        ? {
+            mapParameterName: primary.shards.mapParameterName,
+            mapRegion: primary.region,
+            secretArn: primary.shards.secretArn,
+            endpoints: primary.shards.names.map((name, i) => ({ name, writer: primary.shards.writers[i], reader: shards!.shards[i].reader })),
+          }
+        : shards && shards.shardMapParameterName && shards.secretArn
           ? {
               mapParameterName: shards.shardMapParameterName,
               mapRegion: region.name,
@@ -210,7 +277,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
   const common = {
     artifactBucket: artifact.bucket.bucketName,
     releaseUri: artifact.uri,
-    adminToken: secrets.adminToken,
+    adminToken: secrets.adminToken ?? undefined,
     databaseEndpoint: database ? pulumi.interpolate`${database.address}:${database.port}` : undefined,
     databaseSecretArn: database?.secretArn,
     databaseReplicaEndpoints: database && database.replicas.length > 0 ? pulumi.all(database.replicaAddresses) : undefined,
@@ -231,12 +298,13 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       opts,
     );
     const record = siteRecord(cfg, code, region, { records: [server.publicIp] });
-    return {
+    const outputs: RegionOutputs = {
       ...common,
       siteUrl: record ? pulumi.interpolate`http://${record.fqdn}/` : server.url,
       serverInstanceId: server.instanceId,
       sessionCommand: pulumi.interpolate`aws ssm start-session --region ${region.name} --target ${server.instanceId}`,
     };
+    return { outputs, parts: { code, vpcId: network.vpcId } };
   }
 
   // Step 3: the single server leaves (the one intended replacement of the climb); a fleet behind an ALB takes over.
@@ -263,7 +331,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
       viewerPrefixListId: originSecret
         ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { provider: region.provider }).id
         : undefined,
-      originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: pulumi.secret(originSecret.result) } : undefined,
+      originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: originSecret } : undefined,
     },
     opts,
   );
@@ -310,18 +378,35 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
   const shardOutputs = shards ? { shardEndpoints: pulumi.all(shards.shards.map((s) => s.writer)), shardMapParameterName: shards.shardMapParameterName } : {};
   const queueOutputs = queue && workers ? { orderQueueUrl: queue.url, deadLetterQueueUrl: queue.deadLetterQueue.url, workerGroupName: workers.group.name } : {};
 
+  const parts: RegionParts = {
+    code,
+    vpcId: network.vpcId,
+    web: { dnsName: webFleet.dnsName, zoneId: webFleet.zoneId, arnSuffix: webFleet.loadBalancer.arnSuffix, targetGroupArnSuffix: webFleet.targetGroup.arnSuffix },
+  };
+  const fleetOutputs = { ...common, ...queueOutputs, ...shardOutputs, ...observabilityOutputs, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
   if (!originSecret) {
     siteRecord(cfg, code, region, { alias: { name: webFleet.dnsName, zoneId: webFleet.zoneId } });
-    return { ...common, ...queueOutputs, ...shardOutputs, ...observabilityOutputs, siteUrl: webFleet.url, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
+    return { outputs: { ...fleetOutputs, siteUrl: webFleet.url }, parts };
   }
+  // A secondary region sits behind the primary's CDN; geolocation DNS (the ladder's) sends it its continents.
+  if (primary) return { outputs: { ...fleetOutputs, siteUrl: webFleet.url }, parts };
 
   // Step 6: CloudFront in front. With a domain it reaches the ALB as origin.<domain> (covered by the ALB's
   // certificate) over HTTPS; without one, by the ALB's own name over HTTP (no certificate matches that name).
+  // The origin record is a geolocation *default* record from the start: step 11 adds per-continent records for the
+  // same name beside it, which Route 53 refuses next to a simple record.
   let originDomain: pulumi.Input<string> = webFleet.dnsName;
   if (cfg.dns) {
     originDomain = new aws.route53.Record(
       `${code}-origin-dns`,
-      { zoneId: cfg.dns.hostedZoneId, name: `origin.${cfg.dns.domain}`, type: "A", aliases: [{ name: webFleet.dnsName, zoneId: webFleet.zoneId, evaluateTargetHealth: true }] },
+      {
+        zoneId: cfg.dns.hostedZoneId,
+        name: `origin.${cfg.dns.domain}`,
+        type: "A",
+        setIdentifier: "default",
+        geolocationRoutingPolicies: [{ country: "*" }],
+        aliases: [{ name: webFleet.dnsName, zoneId: webFleet.zoneId, evaluateTargetHealth: true }],
+      },
       { provider: region.provider },
     ).fqdn;
   }
@@ -330,7 +415,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
     {
       albOriginDomain: originDomain,
       albOriginHttps: cfg.dns !== undefined,
-      originSecret: pulumi.secret(originSecret.result),
+      originSecret,
       staticFiles: listStaticFiles(path.resolve(cfg.app.staticDir)),
       dns: cfg.dns,
       certificateProvider: region.certificateProvider,
@@ -340,16 +425,23 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget): RegionOutp
     opts,
   );
   siteRecord(cfg, code, region, { alias: { name: cdn.domainName, zoneId: CLOUDFRONT_ZONE_ID } });
-  return {
-    ...common,
-    ...queueOutputs,
-    ...shardOutputs,
-    ...observabilityOutputs,
-    siteUrl: cdn.url,
-    cdnDomainName: cdn.domainName,
-    loadBalancerDnsName: webFleet.dnsName,
-    webGroupName: webFleet.group.name,
-  };
+  if (multiRegion && database && shards && secrets instanceof AppSecrets) {
+    parts.shared = {
+      region: region.name,
+      cidr: cfg.regions.cidrs[region.name],
+      appSecretsArn: secrets.secretArn,
+      originSecret,
+      database: { arn: database.instance.arn, address: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn },
+      shards: {
+        globalClusterIds: shards.globalClusters.map((g) => g.id),
+        writers: shards.shards.map((s) => s.writer),
+        names: shards.shards.map((s) => s.name),
+        secretArn: shards.secretArn!,
+        mapParameterName: shards.shardMapParameterName!,
+      },
+    };
+  }
+  return { outputs: { ...fleetOutputs, siteUrl: cdn.url, cdnDomainName: cdn.domainName }, parts };
 }
 
 /** Port of the app behind the load balancer. */

@@ -24,7 +24,7 @@ export const STEPS: readonly StepInfo[] = [
   { step: 8, name: "message-queue", adds: "SQS orders queue with a DLQ and a worker fleet", built: true },
   { step: 9, name: "sharding", adds: "orders sharded by shopper across Aurora clusters", built: true },
   { step: 10, name: "observability", adds: "log groups, agent, dashboard, alarms, CI automation", built: true },
-  { step: 11, name: "multi-region", adds: "a second region and geolocation DNS with health checks", built: false },
+  { step: 11, name: "multi-region", adds: "a second region and geolocation DNS with health checks", built: true },
 ];
 
 export const MIN_STEP = 1;

@@ -173,6 +173,14 @@ export function resourceState(type: string, name: string, inputs: State, provide
       return { id: String(inputs.name), state: { ...inputs, arn: arn("logs", region, `log-group:${inputs.name}`) } };
     case "aws:cloudwatch/dashboard:Dashboard":
       return { id: String(inputs.dashboardName), state: { ...inputs, dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` } };
+    case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+      return { id: `pcx-${hex(name)}`, state: { ...inputs, acceptStatus: "pending-acceptance" } };
+    case "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
+      return { id: String(inputs.vpcPeeringConnectionId), state: { ...inputs, acceptStatus: "active" } };
+    case "aws:route53/healthCheck:HealthCheck":
+      return { id: `${hex(name, 8)}-aaaa-bbbb-cccc-${hex(name, 12)}`, state: { ...inputs, arn: `arn:aws:route53:::healthcheck/${hex(name, 8)}` } };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("cloudwatch", region, `alarm:${autoName}`) } };
     case "aws:sns/topic:Topic":
       return { id: arn("sns", region, autoName), state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) } };
     case "random:index/randomPassword:RandomPassword":
@@ -196,6 +204,18 @@ export function invokeResult(token: string, inputs: State, provider?: string): S
     case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
       if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new Error(`mock has no prefix list ${String(inputs.name)}`);
       return { id: "pl-3b927c52", name: inputs.name, addressFamily: "IPv4", maxEntries: 55, arn: arn("ec2", regionOf(provider), "prefix-list/pl-3b927c52") };
+    case "aws:kms/getAlias:getAlias": {
+      const region = regionOf(provider);
+      const keyId = `${hex(`${region}:${String(inputs.name)}`, 8)}-1111-2222-3333-${hex(region, 12)}`;
+      return { id: arn("kms", region, String(inputs.name)), name: inputs.name, arn: arn("kms", region, String(inputs.name)), targetKeyId: keyId, targetKeyArn: arn("kms", region, `key/${keyId}`) };
+    }
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { id: ACCOUNT, accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDAMOCK" };
+    case "aws:ec2/getRouteTables:getRouteTables": {
+      // awsx names each route table after its subnet; the mock VPC has two AZs.
+      const vpc = String(inputs.vpcId);
+      return { id: vpc, ids: ["private-1", "private-2", "isolated-1", "isolated-2"].map((n) => `rtb-${hex(`${vpc}:${n}`)}`) };
+    }
     case "aws:index/getAvailabilityZones:getAvailabilityZones": {
       const region = regionOf(provider);
       const names = ["a", "b", "c", "d"].map((z) => `${region}${z}`);

@@ -24,7 +24,8 @@ describe("stack files", () => {
     expect(g.outputs.siteUrl).toMatch(/^https?:\/\//);
     const built = STEPS.filter((s) => s.built).map((s) => s.step);
     if (built.includes(step)) {
-      expect(g.warnings).toEqual([]);
+      // The one warning a built step may give: step 11 without a domain has no geolocation DNS to build.
+      expect(g.warnings).toEqual(step === 11 && !config["scale-ladder:domain"] ? [expect.stringMatching(/^step 11 without scale-ladder:domain: /)] : []);
     } else {
       // Steps not built yet compose what exists and say so in one line.
       expect(g.warnings).toHaveLength(1);
@@ -62,8 +63,8 @@ describe("Pulumi.yaml", () => {
       const spec = CONFIG_KEYS[key as keyof typeof CONFIG_KEYS];
       expect({ key, known: spec !== undefined }).toEqual({ key, known: true });
       if (decl.default !== undefined) {
-        expect({ key, default: spec.default({ step: 1, environment: "dev" }) }).toEqual({ key, default: decl.default });
-        expect({ key, default: spec.default({ step: 11, environment: "prod" }) }).toEqual({ key, default: decl.default });
+        expect({ key, default: spec.default({ step: 1, environment: "dev", region: "us-east-1" }) }).toEqual({ key, default: decl.default });
+        expect({ key, default: spec.default({ step: 11, environment: "prod", region: "us-east-1" }) }).toEqual({ key, default: decl.default });
       }
     }
     expect(project.config.step).toEqual(expect.objectContaining({ type: "integer" }));

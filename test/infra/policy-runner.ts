@@ -1,0 +1,292 @@
+/**
+ * Runs the policy pack over a mocked graph the way the Pulumi engine's analyzer does (`@pulumi/policy`'s
+ * `server.js`): resource policies see each resource's inputs, stack policies see every resource's outputs with
+ * parents, dependencies and property dependencies; secrets are revealed, every property read goes through the
+ * library's unknown-checking proxy, `isType` compares the resource class's type token, `getConfig` returns the
+ * policy's config with the schema's defaults, and `notApplicable` / unknown values are recorded the way the engine
+ * reports them.
+ *
+ * The harness's graph does not record dependencies, so {@link runLadderWithEdges} listens to the same mock monitor
+ * for them. With `preview: true` the run looks like the first preview of a new stack: every input that comes from
+ * another resource, and every computed output, is unknown.
+ */
+import type * as PolicyModule from "@pulumi/policy";
+import type { EnforcementLevel, Policies, PolicyConfigSchema, PolicyPackConfig, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { Graph, Registration, runProgram } from "./harness";
+import { resourceState } from "./mock-outputs";
+import { reveal } from "./queries";
+
+/** Which resources a registration depended on, as the SDK told the engine. */
+export interface Edges {
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+}
+
+/** A graph and its edges, keyed by URN. */
+export class PolicyGraph {
+  constructor(
+    public readonly graph: Graph,
+    public readonly edges: ReadonlyMap<string, Edges>,
+  ) {}
+
+  edgesOf(r: Registration): Edges {
+    return this.edges.get(r.urn) ?? { dependencies: [], propertyDependencies: {} };
+  }
+}
+
+/** Evaluates a program under the harness's mocks and records each registration's dependencies as well. */
+export async function runWithEdges(program: () => Promise<unknown> | unknown, config: Record<string, string> = {}, stack = "test"): Promise<PolicyGraph> {
+  const edges = new Map<string, Edges>();
+  const graph = await runProgram(
+    async () => {
+      const pulumi = await import("@pulumi/pulumi");
+      const monitor = pulumi.runtime.getMonitor() as any;
+      const inner = monitor.registerResource as (req: any, cb: (err: unknown, resp: any) => void) => unknown;
+      monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+        inner(req, (err: unknown, resp: any) => {
+          if (resp) {
+            const propertyDependencies: Record<string, string[]> = {};
+            req.getPropertydependenciesMap().forEach((v: any, k: string) => (propertyDependencies[k] = v.getUrnsList()));
+            edges.set(resp.getUrn(), { dependencies: req.getDependenciesList(), propertyDependencies });
+          }
+          callback(err, resp);
+        });
+      return program();
+    },
+    config,
+    stack,
+  );
+  return new PolicyGraph(graph, edges);
+}
+
+/** The ladder program (as `runLadder` evaluates it), with edges. */
+export function runLadderWithEdges(config: Record<string, string>, stack = "test"): Promise<PolicyGraph> {
+  return runWithEdges(
+    async () => {
+      const { readLadderConfig } = await import("../../stacks/config");
+      const { ladder } = await import("../../stacks/ladder");
+      return ladder(readLadderConfig());
+    },
+    config,
+    stack,
+  );
+}
+
+export interface Diagnostic {
+  policy: string;
+  /** What the engine prints: the policy's description, then the message it reported. */
+  message: string;
+  /** The message the policy reported. */
+  detail: string;
+  urn?: string;
+  /** Logical name of the resource the violation is about, when it names one of the graph. */
+  resource?: string;
+  enforcementLevel: EnforcementLevel;
+}
+
+export interface Evaluation {
+  violations: Diagnostic[];
+  /** Policies that could not decide because a value is unknown (the engine reports these as advisory). */
+  deferred: Diagnostic[];
+  notApplicable: Array<{ policy: string; reason?: string }>;
+}
+
+export interface EvaluateOptions {
+  policies: Policies;
+  /** The pack's enforcement level. */
+  enforcementLevel?: EnforcementLevel;
+  config?: PolicyPackConfig;
+  /** Evaluate as the first preview of a new stack (see the module doc). */
+  preview?: boolean;
+  /** Only these policies (by name). */
+  only?: string[];
+}
+
+let policyLib: typeof PolicyModule | undefined;
+let unknowns: Record<"string" | "number" | "boolean" | "array" | "object", string> | undefined;
+
+class NotApplicable extends Error {
+  constructor(public readonly reason?: string) {
+    super(reason ?? "Policy does not apply");
+  }
+}
+
+/** Runs the policies over the graph; resolves to what the engine would report. */
+export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): Promise<Evaluation> {
+  policyLib ??= await import("@pulumi/policy");
+  const lib = policyLib;
+  if (!unknowns) {
+    const proxy = require("@pulumi/policy/proxy");
+    unknowns = { string: proxy.unknownStringValue, number: proxy.unknownNumberValue, boolean: proxy.unknownBooleanValue, array: proxy.unknownArrayValue, object: proxy.unknownObjectValue };
+  }
+  const config = normaliseConfig(opts.config ?? {});
+  const byUrn = new Map(pg.graph.resources.map((r) => [r.urn, r]));
+  const out: Evaluation = { violations: [], deferred: [], notApplicable: [] };
+  const stackTags: ReadonlyMap<string, string> = new Map();
+
+  const providerOf = (r: Registration): PolicyProviderResource | undefined => {
+    if (!r.provider) return undefined;
+    const p = byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));
+    return p && { type: p.type, name: p.name, urn: p.urn, props: lib.unknownCheckingProxy(reveal(p.inputs)) };
+  };
+  const optionsOf = (r: Registration): PolicyResourceOptions => ({
+    protect: r.protect,
+    ignoreChanges: r.ignoreChanges,
+    aliases: r.aliases.map((a: any) => (typeof a === "string" ? a : (a?.getUrn?.() ?? JSON.stringify(a)))),
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+    ...(r.parent ? { parent: r.parent } : {}),
+  });
+  const isTypeOf = (type: string, cls: any): boolean => {
+    const t = typeof cls?.__pulumiType === "string" && cls.__pulumiType.length > 0 ? cls.__pulumiType : undefined;
+    if (t) return type === t;
+    return typeof cls?.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
+  };
+  const unknownOf = (v: unknown): string => unknowns![Array.isArray(v) ? "array" : typeof v === "object" ? "object" : (typeof v as "string" | "number" | "boolean")] ?? unknowns!.string;
+  /** Inputs, with what a first preview would not know yet replaced by the unknown sentinel. */
+  const inputsOf = (r: Registration): Record<string, any> => {
+    const props = reveal(r.inputs) as Record<string, any>;
+    if (!opts.preview) return props;
+    for (const [k, deps] of Object.entries(pg.edgesOf(r).propertyDependencies)) if (deps.length > 0 && k in props) props[k] = unknownOf(props[k]);
+    return props;
+  };
+  const outputsOf = (r: Registration): Record<string, any> => {
+    if (!r.custom || r.type.startsWith("pulumi:providers:")) return inputsOf(r);
+    const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
+    const outputs = reveal({ ...state, id }) as Record<string, any>;
+    if (!opts.preview) return outputs;
+    const inputs = inputsOf(r);
+    for (const k of Object.keys(outputs)) outputs[k] = k in inputs ? inputs[k] : unknownOf(outputs[k]);
+    return outputs;
+  };
+  const getConfigFor = (name: string, schema?: PolicyConfigSchema) => () => configFor(config, name, schema);
+  const resourceName = (urn?: string) => (urn ? byUrn.get(urn)?.name : undefined);
+
+  const selected = opts.policies.filter((p) => !opts.only || opts.only.includes(p.name));
+  for (const p of selected) {
+    const level = ((config[p.name] as { enforcementLevel?: EnforcementLevel } | undefined)?.enforcementLevel ?? p.enforcementLevel ?? opts.enforcementLevel ?? "advisory") as EnforcementLevel;
+    if (level === "disabled") continue;
+    const reportTo = (defaultUrn?: string) => (detail: string, urn?: string) => {
+      const u = urn ?? defaultUrn;
+      out.violations.push({ policy: p.name, detail, message: detail ? `${p.description}\n${detail}` : p.description, urn: u, resource: resourceName(u), enforcementLevel: level === "remediate" ? "mandatory" : level });
+    };
+    const handle = (e: unknown, urn?: string) => {
+      if (e instanceof lib.UnknownValueError) {
+        out.deferred.push({ policy: p.name, detail: e.message, message: `can't run policy '${p.name}' during preview: ${e.message}`, urn, resource: resourceName(urn), enforcementLevel: "advisory" });
+      } else if (e instanceof NotApplicable) {
+        out.notApplicable.push({ policy: p.name, reason: e.reason });
+      } else {
+        throw new Error(`policy ${p.name} failed on ${resourceName(urn) ?? "the stack"}: ${e instanceof Error ? e.stack : String(e)}`);
+      }
+    };
+
+    if ("validateStack" in p && typeof p.validateStack === "function") {
+      const sp = p as StackValidationPolicy;
+      const pulumiType = (sp.validateStack as { __pulumiType?: string }).__pulumiType;
+      if (pulumiType && !pg.graph.resources.some((r) => r.type === pulumiType)) {
+        out.notApplicable.push({ policy: p.name, reason: `Policy only applies to resources of type '${pulumiType}'` });
+        continue;
+      }
+      const resources = new Map<string, PolicyResource>();
+      for (const r of pg.graph.resources) {
+        const props = lib.unknownCheckingProxy(outputsOf(r));
+        const provider = providerOf(r);
+        resources.set(r.urn, {
+          type: r.type,
+          name: r.name,
+          urn: r.urn,
+          props,
+          opts: optionsOf(r),
+          dependencies: [],
+          propertyDependencies: {},
+          ...(provider ? { provider } : {}),
+          isType: (cls: any) => isTypeOf(r.type, cls),
+          asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+        });
+      }
+      for (const r of pg.graph.resources) {
+        const res = resources.get(r.urn)!;
+        if (r.parent && resources.has(r.parent)) res.parent = resources.get(r.parent);
+        const e = pg.edgesOf(r);
+        res.dependencies = e.dependencies.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+        for (const [k, urns] of Object.entries(e.propertyDependencies)) {
+          res.propertyDependencies[k] = urns.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+        }
+      }
+      try {
+        await sp.validateStack(
+          {
+            resources: [...resources.values()],
+            stackTags,
+            getConfig: getConfigFor(p.name, p.configSchema) as any,
+            notApplicable: (reason?: string): never => {
+              throw new NotApplicable(reason);
+            },
+          },
+          reportTo(undefined),
+        );
+      } catch (e) {
+        handle(e);
+      }
+      continue;
+    }
+
+    if (!("validateResource" in p) || !p.validateResource) continue;
+    const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+    const onlyType = !Array.isArray(p.validateResource) ? (p.validateResource as { __pulumiType?: string }).__pulumiType : undefined;
+    for (const r of pg.graph.resources) {
+      if (onlyType && r.type !== onlyType) continue;
+      for (const validate of validations) {
+        const props = lib.unknownCheckingProxy(inputsOf(r));
+        const provider = providerOf(r);
+        const args: ResourceValidationArgs = {
+          type: r.type,
+          name: r.name,
+          urn: r.urn,
+          props,
+          opts: optionsOf(r),
+          stackTags,
+          ...(provider ? { provider } : {}),
+          isType: (cls: any) => isTypeOf(r.type, cls),
+          asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+          getConfig: getConfigFor(p.name, p.configSchema) as any,
+          notApplicable: (reason?: string): never => {
+            throw new NotApplicable(reason);
+          },
+        };
+        try {
+          await validate(args, reportTo(r.urn));
+        } catch (e) {
+          handle(e, r.urn);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Policy pack config with the shorthand `"policy": "advisory"` expanded, as the CLI sends it. */
+function normaliseConfig(config: PolicyPackConfig): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? { enforcementLevel: v } : { ...v }]));
+}
+
+/** A policy's config: what was given (validated against its schema, as the CLI does) plus the schema's defaults. */
+function configFor(config: Record<string, Record<string, unknown>>, policy: string, schema?: PolicyConfigSchema): Record<string, unknown> {
+  const { enforcementLevel: _level, ...given } = config[policy] ?? {};
+  const props = schema?.properties ?? {};
+  for (const [k, v] of Object.entries(given)) {
+    const spec = props[k];
+    if (!spec) throw new Error(`policy ${policy} has no config property ${k}`);
+    const fail = (why: string) => {
+      throw new Error(`policy ${policy}: config ${k}=${JSON.stringify(v)} ${why}`);
+    };
+    if (spec.type === "integer" && !Number.isInteger(v)) fail("is not an integer");
+    if (spec.type === "string" && typeof v !== "string") fail("is not a string");
+    if (spec.enum && !spec.enum.includes(v as never)) fail(`is not one of ${JSON.stringify(spec.enum)}`);
+    if (spec.minimum !== undefined && (v as number) < spec.minimum) fail(`is under ${spec.minimum}`);
+    if (spec.maximum !== undefined && (v as number) > spec.maximum) fail(`is over ${spec.maximum}`);
+  }
+  for (const r of schema?.required ?? []) if (!(r in given)) throw new Error(`policy ${policy}: config ${r} is required`);
+  const defaults = Object.fromEntries(Object.entries(props).filter(([, s]) => typeof s === "object" && s.default !== undefined).map(([k, s]) => [k, (s as { default: unknown }).default]));
+  return { ...defaults, ...given };
+}
