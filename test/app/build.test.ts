@@ -121,7 +121,7 @@ test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes t
     await holder.query("SELECT 1 FROM products WHERE id = 1 FOR UPDATE");
     const checkout = shopper.post("/api/checkout");
     await pollUntil("the checkout to wait for the row lock", async () => {
-      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary'");
+      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary' AND a.datname = current_database()");
       return rows[0].n > 0;
     });
     server.child.kill("SIGTERM");

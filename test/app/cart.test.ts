@@ -7,18 +7,13 @@ import { loadConfig } from "../../app/src/config";
 import { SESSION_COOKIE } from "../../app/src/session/shopper-session";
 import { httpRequest } from "./support/http-client";
 import { Shopper } from "./support/shopper";
-import { ADMIN_TOKEN, type TestApp, startTestApp, testEnv, testLogger } from "./support/test-app";
+import { ADMIN_TOKEN, type TestApp, setStock, startTestApp, testEnv, testLogger } from "./support/test-app";
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp("cart");
 });
 afterAll(() => t?.close());
-
-/** Sets a product's stock straight on the primary (the test's arrangement, not the API under test). */
-async function setStock(productId: number, stock: number): Promise<void> {
-  await t.router.primaryPool.query("UPDATE products SET stock = $2 WHERE id = $1", [productId, stock]);
-}
 
 test("a new visitor has an empty cart and gets no cookie until something is put in it", async () => {
   const shopper = new Shopper(t);
@@ -92,7 +87,7 @@ test.each([
 });
 
 test("more units than in stock is a 409 naming the product, counting what the cart already holds", async () => {
-  await setStock(20, 3);
+  await setStock(t, 20, 3);
   const shopper = new Shopper(t);
   expect((await shopper.post("/api/cart/items", { productId: 20, quantity: 2 })).status).toBe(200);
   const response = await shopper.post("/api/cart/items", { productId: 20, quantity: 2 });
@@ -102,7 +97,7 @@ test("more units than in stock is a 409 naming the product, counting what the ca
 });
 
 test(`a line holds at most ${MAX_LINE_QUANTITY} units and a cart at most ${MAX_CART_LINES} products (409)`, async () => {
-  await setStock(21, 1000);
+  await setStock(t, 21, 1000);
   const shopper = new Shopper(t);
   expect((await shopper.post("/api/cart/items", { productId: 21, quantity: MAX_LINE_QUANTITY })).status).toBe(200);
   const over = await shopper.post("/api/cart/items", { productId: 21, quantity: 1 });

@@ -73,7 +73,7 @@ test("a server waits while another holds the schema lock, then finds its work to
   const waiting = prepare(pool, 10);
   try {
     await pollUntil("the other server's lock request to queue behind ours", async () => {
-      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()");
       return rows[0].n > 0;
     });
     expect((await holder.query("SELECT to_regclass('schema_migrations') AS t")).rows[0].t).toBeNull();

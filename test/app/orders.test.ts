@@ -1,7 +1,7 @@
 /** Checkout and orders: stock reserved in the checkout's transaction, no oversell, each shopper sees only their own orders. */
 import { randomUUID } from "node:crypto";
 import { Shopper } from "./support/shopper";
-import { type TestApp, startTestApp } from "./support/test-app";
+import { type TestApp, setStock, startTestApp } from "./support/test-app";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -13,10 +13,6 @@ async function primaryRow(productId: number): Promise<{ stock: number; price_cen
   return (await t.router.primaryPool.query("SELECT stock, price_cents FROM products WHERE id = $1", [productId])).rows[0];
 }
 
-async function setStock(productId: number, stock: number): Promise<void> {
-  await t.router.primaryPool.query("UPDATE products SET stock = $2 WHERE id = $1", [productId, stock]);
-}
-
 test("checking out an empty cart is a 409", async () => {
   const response = await new Shopper(t).post("/api/checkout");
   expect(response.status).toBe(409);
@@ -24,8 +20,8 @@ test("checking out an empty cart is a 409", async () => {
 });
 
 test("checkout places an order, reserves its stock, empties the cart; the shopper reads it back", async () => {
-  await setStock(40, 10);
-  await setStock(41, 10);
+  await setStock(t, 40, 10);
+  await setStock(t, 41, 10);
   const [p40, p41] = [await primaryRow(40), await primaryRow(41)];
   const shopper = new Shopper(t);
   await shopper.post("/api/cart/items", { productId: 40, quantity: 2 });
@@ -94,12 +90,12 @@ test("checkout takes no input: a body with fields is a 400 and places nothing", 
 });
 
 test("stock that ran out since the item was added is a 409 naming the product; nothing is written", async () => {
-  await setStock(44, 5);
-  await setStock(45, 5);
+  await setStock(t, 44, 5);
+  await setStock(t, 45, 5);
   const shopper = new Shopper(t);
   await shopper.post("/api/cart/items", { productId: 44, quantity: 1 });
   await shopper.post("/api/cart/items", { productId: 45, quantity: 4 });
-  await setStock(45, 2);
+  await setStock(t, 45, 2);
 
   const response = await shopper.post("/api/checkout");
   expect(response.status).toBe(409);
@@ -115,7 +111,7 @@ test("stock that ran out since the item was added is a 409 naming the product; n
 });
 
 test("concurrent checkouts never oversell: with 5 in stock, exactly 5 of 12 shoppers get one", async () => {
-  await setStock(50, 5);
+  await setStock(t, 50, 5);
   const shoppers = Array.from({ length: 12 }, () => new Shopper(t));
   for (const shopper of shoppers) expect((await shopper.post("/api/cart/items", { productId: 50, quantity: 1 })).status).toBe(200);
 
@@ -131,8 +127,8 @@ test("concurrent checkouts never oversell: with 5 in stock, exactly 5 of 12 shop
 });
 
 test("carts that name the same products in opposite orders check out concurrently without deadlock", async () => {
-  await setStock(60, 100);
-  await setStock(61, 100);
+  await setStock(t, 60, 100);
+  await setStock(t, 61, 100);
   const shoppers = Array.from({ length: 10 }, () => new Shopper(t));
   for (const [i, shopper] of shoppers.entries()) {
     const [first, second] = i % 2 === 0 ? [60, 61] : [61, 60];

@@ -103,3 +103,12 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     },
   };
 }
+
+/**
+ * Arranges a product's stock for a test: written straight to the primary, then waited for on the replica, so that
+ * the app's reads (which go to the replica) see it too.
+ */
+export async function setStock(t: TestApp, productId: number, stock: number): Promise<void> {
+  await t.router.primaryPool.query("UPDATE products SET stock = $2 WHERE id = $1", [productId, stock]);
+  await waitForReplica(t.db.cluster);
+}
