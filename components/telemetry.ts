@@ -77,8 +77,9 @@ export class Telemetry extends pulumi.ComponentResource {
               { file_path: "/var/log/shop-boot.log", log_group_name: `${args.logGroupPrefix}/system`, log_stream_name: "{instance_id}/boot" },
             ],
           },
-          metrics_collected: { emf: {} },
         },
+        // The embedded-metric-format listener (TCP and UDP 25888 on localhost); records land in the metrics group.
+        metrics_collected: { emf: {} },
         log_group_name: `${args.logGroupPrefix}/metrics`,
       },
     };
