@@ -52,16 +52,16 @@ test("/readyz is 503 naming each unreachable replica, and only those", async () 
   expect(response.json()).toEqual({
     error: "not_ready",
     message: "Not reachable: replica-2",
-    details: { failing: [{ name: "replica-2", error: expect.stringContaining("ECONNREFUSED") }] },
+    details: { failing: ["replica-2"] },
   });
-  expect(response.text).not.toContain(t.db.cluster.password);
+  expect(response.text).not.toContain("127.0.0.1");
 });
 
 test("with the primary down, /readyz says so, reads still work from the replica, and writes are 503s", async () => {
   const url = await appWith({ DATABASE_URL: await unreachableUrl() });
   const ready = await httpRequest(url, { path: "/readyz" });
   expect(ready.status).toBe(503);
-  expect(ready.json().details.failing.map((f: { name: string }) => f.name)).toEqual(["primary"]);
+  expect(ready.json().details.failing).toEqual(["primary"]);
   expect((await httpRequest(url, { path: "/healthz" })).status).toBe(200);
   expect((await httpRequest(url, { path: "/api/products/1" })).status).toBe(200);
 

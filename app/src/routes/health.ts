@@ -18,14 +18,16 @@ export interface HealthRoutesOptions {
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { router }) => {
   app.get("/healthz", async () => ({ status: "ok" }));
 
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/readyz", async (request, reply) => {
     const checks = await router.probe();
     const failing = checks.filter((check) => !check.ok);
     if (failing.length === 0) return { status: "ready", checks: checks.map(({ name }) => ({ name, ok: true })) };
+    // The reasons (addresses, ports) go to the log only: /readyz is reachable through the public load balancer.
+    request.log.warn({ failing }, "not ready");
     const body: ErrorBody = {
       error: "not_ready",
       message: `Not reachable: ${failing.map((check) => check.name).join(", ")}`,
-      details: { failing: failing.map((check) => ({ name: check.name, error: check.error })) },
+      details: { failing: failing.map((check) => check.name) },
     };
     return reply.code(503).send(body);
   });
