@@ -22,6 +22,12 @@ export interface AppUserDataArgs {
   seedProducts: number;
   /** Whether the site is served over HTTPS (session cookies get `Secure`). */
   cookieSecure: boolean;
+  /**
+   * Behind a load balancer: believe `X-Forwarded-For`/`-Proto` (`TRUST_PROXY`). Never on a server clients reach
+   * directly, where the headers are the client's to forge.
+   * @default false
+   */
+  trustProxy?: boolean;
   /** Read replica hostnames (step 4); they share the primary's port, database and credentials. */
   replicaHosts?: pulumi.Input<string>[];
   /** The cache (step 5): TLS endpoint and the secret holding its AUTH token. */
@@ -194,6 +200,7 @@ install -d -m 0700 /run/shop
   echo "ADMIN_TOKEN=$(jq -r .adminToken <<<"$APP_SECRET")"
   echo "SESSION_SECRET=$(jq -r .sessionSecret <<<"$APP_SECRET")"
   echo "COOKIE_SECURE=${a.cookieSecure}"
+  echo "TRUST_PROXY=${a.trustProxy ?? false}"
   echo "SEED_PRODUCTS=${a.seedProducts}"
   echo "AWS_REGION=$REGION"${optionalEnv(a)}
 } > /run/shop/env

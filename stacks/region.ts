@@ -250,7 +250,10 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       cache: cache ? { host: cache.primaryAddress, port: cache.port, secretArn: cache.authSecretArn, ttlSeconds: cfg.cache.ttlSeconds } : undefined,
       port,
       seedProducts: cfg.app.seedProducts,
-      cookieSecure: step >= 6 || (fleet && cfg.dns !== undefined),
+      // Secure cookies need the app to see HTTPS: behind an ALB that means an HTTPS listener, i.e. a domain. (Without
+      // one, CloudFront still serves viewers over HTTPS from step 6, but reaches the ALB over HTTP.)
+      cookieSecure: fleet && cfg.dns !== undefined,
+      trustProxy: fleet,
       // Step 7: sessions leave the servers' memory for Redis; stickiness goes with them.
       sessionStore: step >= 7 ? "redis" : fleet ? "memory" : undefined,
       orderQueueUrl: queue?.url,

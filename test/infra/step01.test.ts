@@ -64,6 +64,7 @@ describe("step 1: single server", () => {
     expect(userData).toContain("openssl rand -hex 24 > /etc/shop/local-db-password");
     expect(userData).not.toContain("rds-ca.pem");
     expect(userData).toContain("ExecStartPre=+/opt/shop/bin/fetch-release");
+    expect(userData).toContain('echo "TRUST_PROXY=false"'); // clients reach this server directly
     expect(plaintextSecretLeaks(g)).toEqual([]);
   });
 

@@ -87,6 +87,8 @@ describe("steps 3–5", () => {
       expect(lt.keyName).toBeUndefined();
       const userData = Buffer.from(lt.userData, "base64").toString("utf8");
       expect(userData).toContain("PORT=3000");
+      expect(userData).toContain('echo "TRUST_PROXY=true"'); // behind the ALB: X-Forwarded-* are the ALB's
+      expect(userData).toContain('echo "COOKIE_SECURE=false"'); // no domain, no HTTPS listener
       expect(userData).toContain(`# release: ${g[3].outputs.releaseUri}`);
     });
 
