@@ -143,13 +143,33 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     return typeof cls?.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
   };
   const unknownOf = (v: unknown): string => unknowns![Array.isArray(v) ? "array" : typeof v === "object" ? "object" : (typeof v as "string" | "number" | "boolean")] ?? unknowns!.string;
-  /** Inputs, with what a first preview would not know yet replaced by the unknown sentinel. */
-  const inputsOf = (r: Registration): Record<string, any> => {
-    const props = reveal(r.inputs) as Record<string, any>;
-    if (!opts.preview) return props;
-    for (const [k, deps] of Object.entries(pg.edgesOf(r).propertyDependencies)) if (deps.length > 0 && k in props) props[k] = unknownOf(props[k]);
-    return props;
+  const previews = new Map<string, { inputs: Record<string, any>; unknownStrings: string[] }>();
+  /**
+   * A first preview's view of a resource: every input string that contains a value its dependencies do not know
+   * yet (their computed outputs, or inputs of theirs that are unknown in turn) is unknown, and so are its own
+   * computed outputs.
+   */
+  const previewOf = (r: Registration): { inputs: Record<string, any>; unknownStrings: string[] } => {
+    const cached = previews.get(r.urn);
+    if (cached) return cached;
+    const inputs = reveal(r.inputs) as Record<string, any>;
+    const replaced: string[] = [];
+    for (const [k, deps] of Object.entries(pg.edgesOf(r).propertyDependencies)) {
+      if (!(k in inputs)) continue;
+      const unknownHere = deps.flatMap((u) => (byUrn.has(u) ? previewOf(byUrn.get(u)!).unknownStrings : []));
+      inputs[k] = replaceLeaves(inputs[k], unknownHere, replaced, unknownOf);
+    }
+    const computed: string[] = [];
+    if (r.custom && !r.type.startsWith("pulumi:providers:")) {
+      const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
+      computed.push(id, ...Object.entries(reveal(state) as Record<string, unknown>).filter(([k]) => !(k in r.inputs)).flatMap(([, v]) => leafStrings(v)));
+    }
+    const result = { inputs, unknownStrings: [...computed, ...replaced].filter((v) => v.length >= 6) };
+    previews.set(r.urn, result);
+    return result;
   };
+  /** Inputs as the analyzer sees them (at a first preview, with what is not known yet replaced by the sentinel). */
+  const inputsOf = (r: Registration): Record<string, any> => (opts.preview ? previewOf(r).inputs : (reveal(r.inputs) as Record<string, any>));
   const outputsOf = (r: Registration): Record<string, any> => {
     if (!r.custom || r.type.startsWith("pulumi:providers:")) return inputsOf(r);
     const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
@@ -172,7 +192,8 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     };
     const handle = (e: unknown, urn?: string) => {
       if (e instanceof lib.UnknownValueError) {
-        out.deferred.push({ policy: p.name, detail: e.message, message: `can't run policy '${p.name}' during preview: ${e.message}`, urn, resource: resourceName(urn), enforcementLevel: "advisory" });
+        const message = (e as Error).message;
+        out.deferred.push({ policy: p.name, detail: message, message: `can't run policy '${p.name}' during preview: ${message}`, urn, resource: resourceName(urn), enforcementLevel: "advisory" });
       } else if (e instanceof NotApplicable) {
         out.notApplicable.push({ policy: p.name, reason: e.reason });
       } else {
@@ -263,6 +284,26 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     }
   }
   return out;
+}
+
+/** Every string inside a value. */
+function leafStrings(v: unknown): string[] {
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v)) return v.flatMap(leafStrings);
+  if (typeof v === "object" && v !== null) return Object.values(v).flatMap(leafStrings);
+  return [];
+}
+
+/** The value with every string that contains one of `unknown` replaced by the unknown sentinel (collected in `replaced`). */
+function replaceLeaves(v: unknown, unknown: string[], replaced: string[], sentinel: (v: unknown) => string): any {
+  if (typeof v === "string") {
+    if (!unknown.some((u) => v.includes(u))) return v;
+    replaced.push(v);
+    return sentinel(v);
+  }
+  if (Array.isArray(v)) return v.map((x) => replaceLeaves(x, unknown, replaced, sentinel));
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceLeaves(x, unknown, replaced, sentinel)]));
+  return v;
 }
 
 /** Policy pack config with the shorthand `"policy": "advisory"` expanded, as the CLI sends it. */
