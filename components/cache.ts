@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { dataTierSecurityGroup } from "./data-security-group";
 import { Statement } from "./iam";
 import { requireMatch, requireOneOf, requireRange } from "./validate";
 
@@ -92,17 +93,12 @@ export class Cache extends pulumi.ComponentResource {
     requireRange("Cache", "snapshotRetentionDays", retention, 0, 35);
     this.port = REDIS_PORT;
 
-    this.securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      { vpcId: args.vpcId, description: "scale-ladder cache: Valkey from the app tiers only", tags: { Name: name } },
-      { parent: this },
-    );
-    args.clientSecurityGroupIds.forEach((client, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-from-client-${i}`,
-        { securityGroupId: this.securityGroup.id, referencedSecurityGroupId: client, ipProtocol: "tcp", fromPort: REDIS_PORT, toPort: REDIS_PORT, description: "Valkey from an app tier" },
-        { parent: this },
-      );
+    this.securityGroup = dataTierSecurityGroup(this, name, {
+      vpcId: args.vpcId,
+      description: "scale-ladder cache: Valkey from the app tiers only",
+      port: REDIS_PORT,
+      service: "Valkey",
+      clientSecurityGroupIds: args.clientSecurityGroupIds,
     });
     const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder cache, isolated subnets" }, { parent: this });
     const parameters = new aws.elasticache.ParameterGroup(

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Statement } from "./iam";
+import { dataTierSecurityGroup } from "./data-security-group";
 import { DatabaseCredentials } from "./database-credentials";
 import { ArgumentError, requireMatch, requireOneOf, requireRange } from "./validate";
 
@@ -153,25 +154,13 @@ export class Database extends pulumi.ComponentResource {
     requireRange("Database", "availabilityZoneCount", azCount, 1, 6);
     requireMatch("Database", "dbName", this.dbName, /^[a-z][a-z0-9_]{0,62}$/, "a lowercase identifier of at most 63 characters");
 
-    this.securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      { vpcId: args.vpcId, description: "scale-ladder database: Postgres from the app tiers only", tags: { Name: `${name}` } },
-      { parent: this },
-    );
-    args.clientSecurityGroupIds.forEach((client, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-from-client-${i}`,
-        { securityGroupId: this.securityGroup.id, referencedSecurityGroupId: client, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, description: "Postgres from an app tier" },
-        { parent: this },
-      );
-    });
-
-    (args.clientCidrs ?? []).forEach((cidr, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-from-peer-${i}`,
-        { securityGroupId: this.securityGroup.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, description: "Postgres from a peered region" },
-        { parent: this },
-      );
+    this.securityGroup = dataTierSecurityGroup(this, name, {
+      vpcId: args.vpcId,
+      description: "scale-ladder database: Postgres from the app tiers only",
+      port: POSTGRES_PORT,
+      service: "Postgres",
+      clientSecurityGroupIds: args.clientSecurityGroupIds,
+      clientCidrs: args.clientCidrs,
     });
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder database, isolated subnets" }, { parent: this });
@@ -194,70 +183,60 @@ export class Database extends pulumi.ComponentResource {
       passwordManagement === "generated" && !crossRegion
         ? new DatabaseCredentials(`${name}-credentials`, { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays }, { parent: this })
         : undefined;
+    // What the primary, its replicas and a cross-region replica share.
+    const common = {
+      instanceClass,
+      storageType: "gp3",
+      storageEncrypted: true,
+      maxAllocatedStorage: maxAllocated,
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      parameterGroupName: parameters.name,
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      performanceInsightsEnabled: true,
+      performanceInsightsRetentionPeriod: 7,
+      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+      copyTagsToSnapshot: true,
+      deletionProtection: production,
+      // In dev a climb should take effect now; in prod changes wait for the maintenance window.
+      applyImmediately: !production,
+    };
     this.instance = crossRegion
       ? new aws.rds.Instance(
           `${name}`,
           {
+            ...common,
             replicateSourceDb: crossRegion.sourceArn,
             kmsKeyId: crossRegion.kmsKeyArn,
-            instanceClass,
-            storageType: "gp3",
-            storageEncrypted: true,
-            maxAllocatedStorage: maxAllocated,
             dbSubnetGroupName: subnetGroup.name,
-            vpcSecurityGroupIds: [this.securityGroup.id],
-            parameterGroupName: parameters.name,
-            publiclyAccessible: false,
             multiAz: args.multiAz ?? false,
-            autoMinorVersionUpgrade: true,
-            performanceInsightsEnabled: true,
-            performanceInsightsRetentionPeriod: 7,
-            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-            caCertIdentifier: "rds-ca-rsa2048-g1",
-            copyTagsToSnapshot: true,
             backupRetentionPeriod: retention,
-            deletionProtection: production,
             skipFinalSnapshot: true,
-            applyImmediately: !production,
           },
           { parent: this },
         )
       : new aws.rds.Instance(
-      `${name}`,
-      {
-        engine: "postgres",
-        engineVersion: POSTGRES_MAJOR,
-        autoMinorVersionUpgrade: true,
-        instanceClass,
-        allocatedStorage: allocated,
-        maxAllocatedStorage: maxAllocated,
-        storageType: "gp3",
-        storageEncrypted: true,
-        dbName: this.dbName,
-        username: MASTER_USERNAME,
-        ...(credentials ? { password: credentials.password } : { manageMasterUserPassword: true }),
-        port: POSTGRES_PORT,
-        dbSubnetGroupName: subnetGroup.name,
-        vpcSecurityGroupIds: [this.securityGroup.id],
-        parameterGroupName: parameters.name,
-        publiclyAccessible: false,
-        multiAz: args.multiAz ?? false,
-        backupRetentionPeriod: retention,
-        backupWindow: "03:00-04:00",
-        maintenanceWindow: "sun:04:30-sun:05:30",
-        copyTagsToSnapshot: true,
-        performanceInsightsEnabled: true,
-        performanceInsightsRetentionPeriod: 7,
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-        caCertIdentifier: "rds-ca-rsa2048-g1",
-        deletionProtection: production,
-        skipFinalSnapshot: !(args.finalSnapshot ?? false),
-        finalSnapshotIdentifier: args.finalSnapshot ? `${name}-final` : undefined,
-        // In dev a climb should take effect now; in prod changes wait for the maintenance window.
-        applyImmediately: !production,
-      },
-      { parent: this },
-    );
+          `${name}`,
+          {
+            ...common,
+            engine: "postgres",
+            engineVersion: POSTGRES_MAJOR,
+            allocatedStorage: allocated,
+            dbName: this.dbName,
+            username: MASTER_USERNAME,
+            ...(credentials ? { password: credentials.password } : { manageMasterUserPassword: true }),
+            port: POSTGRES_PORT,
+            dbSubnetGroupName: subnetGroup.name,
+            multiAz: args.multiAz ?? false,
+            backupRetentionPeriod: retention,
+            backupWindow: "03:00-04:00",
+            maintenanceWindow: "sun:04:30-sun:05:30",
+            skipFinalSnapshot: !(args.finalSnapshot ?? false),
+            finalSnapshotIdentifier: args.finalSnapshot ? `${name}-final` : undefined,
+          },
+          { parent: this },
+        );
     // Replicas: same engine, storage and encryption as the primary (inherited through replicateSourceDb); no
     // username, password or database name, which RDS rejects on a replica. A Multi-AZ primary moves between AZs on
     // failover, so "a different AZ from the primary" cannot be pinned; spreading across AZs is what holds.
@@ -268,24 +247,10 @@ export class Database extends pulumi.ComponentResource {
         new aws.rds.Instance(
           `${name}-replica-${i}`,
           {
+            ...common,
             replicateSourceDb: this.instance.identifier,
-            instanceClass,
             availabilityZone: zones.names.apply((n) => n.slice(0, azCount)[(i + 1) % Math.min(azCount, n.length)]),
-            storageType: "gp3",
-            storageEncrypted: true,
-            maxAllocatedStorage: maxAllocated,
-            vpcSecurityGroupIds: [this.securityGroup.id],
-            parameterGroupName: parameters.name,
-            publiclyAccessible: false,
-            autoMinorVersionUpgrade: true,
-            performanceInsightsEnabled: true,
-            performanceInsightsRetentionPeriod: 7,
-            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-            caCertIdentifier: "rds-ca-rsa2048-g1",
-            copyTagsToSnapshot: true,
-            deletionProtection: production,
             skipFinalSnapshot: true,
-            applyImmediately: !production,
           },
           { parent: this },
         ),

@@ -47,6 +47,46 @@ export function appLaunchTemplate(name: string, args: AppLaunchTemplateArgs, opt
   );
 }
 
+/** What differs between the web and the worker groups. */
+export interface AppGroupArgs {
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  launchTemplate: aws.ec2.LaunchTemplate;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  /** `ELB` behind a load balancer (its `/readyz` checks count), `EC2` otherwise. */
+  healthCheckType: "ELB" | "EC2";
+  targetGroupArns?: pulumi.Input<string>[];
+  nameTag: string;
+}
+
+/**
+ * The Auto Scaling group of an app fleet: always on the launch template's latest version, so a new boot script or
+ * release rolls out by instance refresh (launch before terminate); first boot gets five minutes before health
+ * counts (it installs Node.js and fetches the release); the scaling policies own the running capacity once the
+ * group exists, so `desiredCapacity` is only where a new group starts.
+ */
+export function appAutoScalingGroup(name: string, args: AppGroupArgs, opts: pulumi.CustomResourceOptions): aws.autoscaling.Group {
+  return new aws.autoscaling.Group(
+    name,
+    {
+      vpcZoneIdentifiers: args.subnetIds,
+      minSize: args.minSize,
+      maxSize: args.maxSize,
+      desiredCapacity: args.desiredCapacity,
+      launchTemplate: { id: args.launchTemplate.id, version: pulumi.interpolate`${args.launchTemplate.latestVersion}` },
+      targetGroupArns: args.targetGroupArns,
+      healthCheckType: args.healthCheckType,
+      healthCheckGracePeriod: 300,
+      defaultInstanceWarmup: 180,
+      instanceRefresh: ROLLING_REFRESH,
+      enabledMetrics: GROUP_METRICS,
+      tags: [{ key: "Name", value: args.nameTag, propagateAtLaunch: true }],
+    },
+    { ...opts, ignoreChanges: ["desiredCapacity"] },
+  );
+}
+
 /** Instance refresh that launches before it terminates: healthy capacity never drops below 100% during a rollout. */
 export const ROLLING_REFRESH = {
   strategy: "Rolling",

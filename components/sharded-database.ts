@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { dataTierSecurityGroup } from "./data-security-group";
 import { MASTER_USERNAME, POSTGRES_PORT } from "./database";
 import { DatabaseCredentials } from "./database-credentials";
 import { Statement } from "./iam";
@@ -108,24 +109,13 @@ export class ShardedDatabase extends pulumi.ComponentResource {
     if (secondary && args.globalDatabase) throw new Error("ShardedDatabase: globalDatabase and secondaryOf exclude each other");
     const production = args.deletionProtection ?? false;
 
-    this.securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      { vpcId: args.vpcId, description: "scale-ladder order shards: Postgres from the app tiers only", tags: { Name: name } },
-      { parent: this },
-    );
-    args.clientSecurityGroupIds.forEach((client, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-from-client-${i}`,
-        { securityGroupId: this.securityGroup.id, referencedSecurityGroupId: client, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, description: "Postgres from an app tier" },
-        { parent: this },
-      );
-    });
-    (args.clientCidrs ?? []).forEach((cidr, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-from-peer-${i}`,
-        { securityGroupId: this.securityGroup.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, description: "Postgres from a peered region" },
-        { parent: this },
-      );
+    this.securityGroup = dataTierSecurityGroup(this, name, {
+      vpcId: args.vpcId,
+      description: "scale-ladder order shards: Postgres from the app tiers only",
+      port: POSTGRES_PORT,
+      service: "Postgres",
+      clientSecurityGroupIds: args.clientSecurityGroupIds,
+      clientCidrs: args.clientCidrs,
     });
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder order shards, isolated subnets" }, { parent: this });
     const parameters = new aws.rds.ClusterParameterGroup(

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole, Statement } from "./iam";
 import { INSTANCE_TYPE_RE } from "./instance-types";
-import { GROUP_METRICS, ROLLING_REFRESH, appLaunchTemplate } from "./launch-template";
+import { appAutoScalingGroup, appLaunchTemplate } from "./launch-template";
 import { PrivateBucket } from "./private-bucket";
 import { requireMatch, requireRange } from "./validate";
 
@@ -251,25 +251,19 @@ export class WebFleet extends pulumi.ComponentResource {
       { instanceType, profileName: this.role.profileName, securityGroupId: args.webSecurityGroupId, userData: args.userData, nameTag: name },
       { parent: this },
     );
-    this.group = new aws.autoscaling.Group(
+    this.group = appAutoScalingGroup(
       `${name}-asg`,
       {
-        vpcZoneIdentifiers: args.privateSubnetIds,
+        subnetIds: args.privateSubnetIds,
+        launchTemplate: this.launchTemplate,
         minSize,
         maxSize,
         desiredCapacity: desired,
-        launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
-        targetGroupArns: [this.targetGroup.arn],
         healthCheckType: "ELB",
-        // First boot installs Node.js and fetches the release: give it five minutes before health counts.
-        healthCheckGracePeriod: 300,
-        defaultInstanceWarmup: 180,
-        instanceRefresh: ROLLING_REFRESH,
-        enabledMetrics: GROUP_METRICS,
-        tags: [{ key: "Name", value: name, propagateAtLaunch: true }],
+        targetGroupArns: [this.targetGroup.arn],
+        nameTag: name,
       },
-      // The scaling policies own the running capacity once the group exists.
-      { parent: this, ignoreChanges: ["desiredCapacity"] },
+      { parent: this },
     );
 
     new aws.autoscaling.Policy(

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole, Statement } from "./iam";
 import { INSTANCE_TYPE_RE } from "./instance-types";
-import { GROUP_METRICS, ROLLING_REFRESH, appLaunchTemplate } from "./launch-template";
+import { appAutoScalingGroup, appLaunchTemplate } from "./launch-template";
 import { requireMatch, requireRange } from "./validate";
 
 /** Arguments for {@link WorkerFleet}. */
@@ -63,22 +63,10 @@ export class WorkerFleet extends pulumi.ComponentResource {
       { instanceType, profileName: this.role.profileName, securityGroupId: args.securityGroupId, userData: args.userData, nameTag: name },
       { parent: this },
     );
-    this.group = new aws.autoscaling.Group(
+    this.group = appAutoScalingGroup(
       `${name}-asg`,
-      {
-        vpcZoneIdentifiers: args.subnetIds,
-        minSize,
-        maxSize,
-        desiredCapacity: minSize,
-        launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
-        healthCheckType: "EC2",
-        healthCheckGracePeriod: 300,
-        defaultInstanceWarmup: 180,
-        instanceRefresh: ROLLING_REFRESH,
-        enabledMetrics: GROUP_METRICS,
-        tags: [{ key: "Name", value: name, propagateAtLaunch: true }],
-      },
-      { parent: this, ignoreChanges: ["desiredCapacity"] },
+      { subnetIds: args.subnetIds, launchTemplate: this.launchTemplate, minSize, maxSize, desiredCapacity: minSize, healthCheckType: "EC2", nameTag: name },
+      { parent: this },
     );
     new aws.autoscaling.Policy(
       `${name}-backlog`,
