@@ -1,0 +1,165 @@
+/**
+ * The one way the app talks to Redis (ElastiCache for Valkey/Redis on AWS, `redis-server` in tests): a node-redis
+ * client for REDIS_URL, made so that Redis can never take the shop down with it.
+ *
+ * - `redis://` or `rediss://` (TLS, as ElastiCache's in-transit encryption needs), with the AUTH token as the URL's
+ *   password: `rediss://:<token>@host:6379`. node-redis reads both from the URL.
+ * - It connects in the background and reconnects for ever with a capped, jittered back-off. Nothing waits for it:
+ *   {@link ShopRedis.whenReady} lets a caller wait a bounded time if it wants to.
+ * - No offline queue: while the connection is down every command fails at once instead of piling up, and the
+ *   in-flight queue is bounded, so a hung server cannot make the process hoard commands.
+ * - {@link withTimeout} bounds a command's wait: node-redis's own command timeout stops counting once a command
+ *   is on the wire, which is exactly when a stalled server hurts.
+ * - Connection errors are logged at most once per interval (with how many were not), never with the URL.
+ */
+import { type RedisClientType, createClient } from "redis";
+import type { Logger } from "../logger";
+import { ThrottledLog } from "./throttled-log";
+
+/** The node-redis client type the app uses (default modules, RESP2). */
+export type RedisClient = RedisClientType;
+
+/** Options of {@link createRedis}. */
+export interface RedisOptions {
+  /** `redis://[:password@]host[:port][/db]` or `rediss://...` for TLS. */
+  url: string;
+  logger: Logger;
+  /**
+   * Names this connection in logs, e.g. `cache`.
+   * @default "redis"
+   */
+  name?: string;
+  /**
+   * How long a new connection (TCP, TLS, AUTH) may take before it counts as failed.
+   * @default 1000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Longest wait between two reconnection attempts.
+   * @default 2000
+   */
+  maxReconnectDelayMs?: number;
+  /**
+   * Most commands queued or awaiting a reply; past it commands fail at once.
+   * @default 1000
+   */
+  maxQueuedCommands?: number;
+  /**
+   * How often a failing connection is logged at most.
+   * @default 30000
+   */
+  logIntervalMs?: number;
+  /** Extra TLS settings for `rediss://` (tests pass the CA of their own server); ElastiCache needs none. */
+  tls?: { ca?: string | Buffer };
+}
+
+/** A Redis connection owned by the app: the client, its state, and how to close it. */
+export interface ShopRedis {
+  client: RedisClient;
+  /** `host:port` of the server, for logs (never the password). */
+  readonly address: string;
+  /** True while the connection is up and commands can be sent. */
+  readonly isReady: boolean;
+  /** Resolves true once the connection is ready, or false after `timeoutMs`; never rejects. */
+  whenReady(timeoutMs: number): Promise<boolean>;
+  /** Closes the connection; commands in flight fail. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Thrown by {@link withTimeout} when Redis does not answer in time. */
+export class RedisTimeoutError extends Error {
+  constructor(public readonly timeoutMs: number) {
+    super(`Redis did not answer within ${timeoutMs} ms`);
+    this.name = "RedisTimeoutError";
+  }
+}
+
+/**
+ * `promise`, or a {@link RedisTimeoutError} after `timeoutMs`. A reply that comes later is dropped (and a late
+ * failure swallowed), so a slow server costs the caller at most `timeoutMs`.
+ */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(timeoutMs)), timeoutMs);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `host:port` of a Redis URL, for logs; the URL itself may carry the AUTH token. */
+export function redisAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "6379"}`;
+  } catch {
+    return "(invalid url)";
+  }
+}
+
+/** Creates the client for `options.url` and starts connecting; see the module comment. */
+export function createRedis(options: RedisOptions): ShopRedis {
+  const name = options.name ?? "redis";
+  const address = redisAddress(options.url);
+  const logger = options.logger.child({ redis: name, address });
+  const maxDelay = options.maxReconnectDelayMs ?? 2000;
+  const tls = options.url.startsWith("rediss:") ? { tls: true as const, ...(options.tls ?? {}) } : {};
+  const client: RedisClient = createClient({
+    url: options.url,
+    socket: {
+      ...tls,
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      // 50, 100, 200, ... ms up to maxDelay, plus up to 100 ms of jitter so a fleet does not reconnect in step.
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) + Math.floor(Math.random() * 100),
+    },
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: options.maxQueuedCommands ?? 1000,
+    // ElastiCache is not Redis Enterprise: no maintenance-notification handshake.
+    maintNotifications: "disabled",
+  });
+
+  const errors = new ThrottledLog(options.logIntervalMs ?? 30_000);
+  let wasReady = false;
+  let closed = false;
+  client.on("error", (error: Error) => {
+    errors.record((suppressed) =>
+      logger.warn({ reason: error.message, suppressed }, wasReady ? "redis connection lost" : "redis unreachable"),
+    );
+  });
+  client.on("ready", () => {
+    wasReady = true;
+    logger.info("redis connected");
+  });
+  // Never awaited: the app works without Redis, and the client keeps trying in the background.
+  client.connect().catch((error: Error) => {
+    if (!closed) logger.warn({ reason: error.message }, "redis client gave up");
+  });
+
+  return {
+    client,
+    address,
+    get isReady() {
+      return client.isReady;
+    },
+    async whenReady(timeoutMs) {
+      if (client.isReady) return true;
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          client.off("ready", onReady);
+          resolve(false);
+        }, timeoutMs);
+        const onReady = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        client.once("ready", onReady);
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // destroy, not quit: quit would wait for replies a stalled server may never send.
+      if (client.isOpen) client.destroy();
+    },
+  };
+}
