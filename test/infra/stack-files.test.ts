@@ -71,3 +71,11 @@ describe("Pulumi.yaml", () => {
     expect(project.config.step.default).toBeUndefined();
   });
 });
+
+describe("stack file comments", () => {
+  it.each(stackFiles)("%s lists every knob with its default at that step (regenerate: npm run stack-files)", async (file) => {
+    const { renderStackFile } = await import("../../scripts/stack-files/render");
+    const step = Number(/step(\d\d)/.exec(file)![1]);
+    expect(fs.readFileSync(path.join(root, "stacks", file), "utf8")).toBe(renderStackFile(step));
+  });
+});
