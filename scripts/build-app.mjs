@@ -2,7 +2,8 @@
 //
 //   dist/app/server.js, worker.js   every dependency bundled (platform node, target node20; runs on 20 and 22)
 //   dist/app/migrations/*.sql       found beside the bundle through __dirname (see app/src/paths.ts)
-//   dist/app/static/                the storefront's files
+//   dist/app/static/                the storefront's files under content-hashed names (app.<hash>.js, ...) and the
+//                                   index.html that names them (scripts/static-assets.mjs): the CDN uploads these
 //   dist/app/package.json           marks the bundle CommonJS, whatever package.json sits above it
 //   dist/shop.tgz                   dist/app's contents at the archive's top level: unpack, `node server.js`
 //
@@ -13,6 +14,7 @@ import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { hashStaticFiles } from "./static-assets.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const out = path.join(root, "dist", "app");
@@ -43,7 +45,7 @@ cpSync(path.join(root, "app", "migrations"), path.join(out, "migrations"), {
   recursive: true,
   filter: (src) => statSync(src).isDirectory() || src.endsWith(".sql"),
 });
-cpSync(path.join(root, "app", "static"), path.join(out, "static"), { recursive: true });
+hashStaticFiles(path.join(root, "app", "static"), path.join(out, "static"));
 const manifest = {
   name: "scale-ladder-shop",
   private: true,

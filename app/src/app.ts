@@ -4,20 +4,35 @@
  * that for production, and tests call `inject` or `listen({ host: "127.0.0.1", port: 0 })` on the result.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { Cache } from "./cache/cache";
+import { ProductCache } from "./catalog/product-cache";
 import type { AppConfig } from "./config";
 import { type DbRouter, createDbRouter } from "./db/router";
+import { registerCacheControl } from "./http/cache-control";
 import { registerErrorHandling } from "./http/errors";
 import { REQUEST_ID_HEADER, requestIdFor } from "./http/request-id";
 import { validatorCompiler } from "./http/validation";
 import { type Logger, createLogger } from "./logger";
 import { STATIC_DIR } from "./paths";
+import { type ShopRedis, createRedis, withTimeout } from "./redis/client";
 import { cartRoutes } from "./routes/cart";
 import { healthRoutes } from "./routes/health";
 import { orderRoutes } from "./routes/orders";
 import { productRoutes } from "./routes/products";
 import { storefrontRoutes } from "./routes/storefront";
 import { MemorySessionStore, type SessionStore } from "./session/memory-store";
+import { createRedisSessionStore } from "./session/redis-store";
 import { registerSessions } from "./session/shopper-session";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /**
+     * The catalog cache when REDIS_URL is set (and CACHE_TTL_SECONDS is not 0), else null. A route that changes
+     * products outside the catalog API calls its `productsWritten(ids, lsn)`.
+     */
+    productCache: ProductCache | null;
+  }
+}
 
 /**
  * What `buildApp` can be handed instead of building it from the configuration. Whatever is handed in belongs to
@@ -26,8 +41,10 @@ import { registerSessions } from "./session/shopper-session";
 export interface AppDeps {
   /** The database router; default: pools for DATABASE_URL and DATABASE_REPLICA_URLS. */
   router?: DbRouter;
-  /** Any connect-style session store; default: a {@link MemorySessionStore}. */
+  /** Any connect-style session store; default: per SESSION_STORE, a {@link MemorySessionStore} or Redis. */
   sessionStore?: SessionStore;
+  /** The Redis connection of the cache and the sessions; default: one to REDIS_URL, when set. */
+  redis?: ShopRedis;
   /** The logger; default: JSON on stdout at LOG_LEVEL. */
   logger?: Logger;
   /** Directory of the storefront's files; default: the app's static directory. */
@@ -54,7 +71,21 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
 
   const router = deps.router ?? createDbRouter(config, logger);
   if (!deps.router) app.addHook("onClose", async () => router.close());
+  // Redis (step 5 on): the product cache and, with SESSION_STORE=redis (step 7), the sessions. The app starts without
+  // it; a bounded wait lets the first requests use it when it is there.
+  let redis = deps.redis;
+  if (!redis && config.REDIS_URL) {
+    const own = createRedis({ url: config.REDIS_URL, logger, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+    app.addHook("onClose", async () => own.close());
+    if (!(await own.whenReady(config.DB_CONNECT_TIMEOUT_MS))) logger.warn({ address: own.address }, "redis not reachable at start; going on without it");
+    redis = own;
+  }
+  const productCache =
+    redis && config.CACHE_TTL_SECONDS > 0
+      ? new ProductCache({ cache: new Cache({ redis, logger, ttlSeconds: config.CACHE_TTL_SECONDS }), router })
+      : undefined;
   let sessionStore = deps.sessionStore;
+  if (!sessionStore && config.SESSION_STORE === "redis" && redis) sessionStore = createRedisSessionStore({ redis, logger });
   if (!sessionStore) {
     const ownStore = new MemorySessionStore();
     app.addHook("onClose", async () => ownStore.close());
@@ -63,6 +94,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
 
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  registerCacheControl(app);
+  app.decorate("productCache", productCache ?? null);
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
@@ -77,11 +110,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   });
 
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
-  await app.register(healthRoutes, { router });
-  await app.register(productRoutes, { prefix: "/api", router, adminToken: config.ADMIN_TOKEN });
+  const redisCheck = async () => {
+    const ok = redis !== undefined && redis.isReady && (await withTimeout(redis.client.ping(), 200).then(() => true, () => false));
+    return { name: "redis", ok };
+  };
+  await app.register(healthRoutes, { router, optionalChecks: redis ? [redisCheck] : [] });
+  await app.register(productRoutes, { prefix: "/api", router, adminToken: config.ADMIN_TOKEN, cache: productCache });
   await app.register(cartRoutes, { prefix: "/api", router });
   await app.register(orderRoutes, { prefix: "/api", router });
-  await app.register(storefrontRoutes, { staticDir: deps.staticDir ?? STATIC_DIR });
+  await app.register(storefrontRoutes, { staticDir: deps.staticDir ?? STATIC_DIR, staticBaseUrl: config.STATIC_BASE_URL });
   await app.ready();
   return app;
 }

@@ -67,6 +67,29 @@ const postgresUrlList = () =>
     )
     .pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
 
+/** A Redis URL: `redis://` or, with TLS, `rediss://`; the AUTH token goes in the password (`rediss://:<token>@host:6379`). */
+const redisUrl = () =>
+  z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be a redis:// or rediss:// URL" },
+  );
+
+/** Where the storefront's static files are: an absolute path (`/static/`) or an http(s) URL, always ending in `/`. */
+const staticBaseUrl = () =>
+  z
+    .string()
+    .refine((value) => /^\/(?!\/)/.test(value) || /^https?:\/\/[^/\s]+(\/\S*)?$/.test(value), {
+      error: "must be a path starting with / or an http(s):// URL",
+    })
+    .transform((value) => (value.endsWith("/") ? value : `${value}/`));
+
 /** Settings both entry points (server.js and worker.js) read. */
 const sharedFields = {
   /** Interface to listen on. */
@@ -103,6 +126,14 @@ const serverFields = {
   TRUST_PROXY: flag().default(false),
   /** Products the seed writes into an empty catalog; 0 for none. */
   SEED_PRODUCTS: wholeNumber(0, 1_000_000).default(10_000),
+  /** Step 5: Redis (ElastiCache). Set, public product reads are cached there (and sessions may live there). */
+  REDIS_URL: redisUrl().optional(),
+  /** Lifetime of a cached product read, give or take 10 %; 0 turns the cache off. */
+  CACHE_TTL_SECONDS: wholeNumber(0, 86_400).default(60),
+  /** Where sessions live: `memory` (this process) or `redis` (step 7: any server can serve any shopper). */
+  SESSION_STORE: z.enum(["memory", "redis"], { error: "must be memory or redis" }).default("memory"),
+  /** Base of the storefront's script, stylesheet and image links: the app's `/static/`, or the CDN's (step 6). */
+  STATIC_BASE_URL: staticBaseUrl().default("/static/"),
 };
 
 /** Settings of the background worker. */
@@ -112,7 +143,11 @@ const workerFields = {
 };
 
 /** The server's environment schema (server.js and {@link buildApp}). */
-export const configSchema = z.object({ ...sharedFields, ...serverFields });
+export const configSchema = z.object({ ...sharedFields, ...serverFields }).superRefine((config, context) => {
+  if (config.SESSION_STORE === "redis" && config.REDIS_URL === undefined) {
+    context.addIssue({ code: "custom", path: ["SESSION_STORE"], message: "redis needs REDIS_URL" });
+  }
+});
 /** The worker's environment schema: the shared settings and its own, no secrets it does not use. */
 export const workerConfigSchema = z.object({ ...sharedFields, ...workerFields });
 

@@ -4,7 +4,7 @@
  * and a clean exit 0 on SIGTERM after finishing the request in flight.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -80,9 +80,13 @@ function run(entry: "server.js" | "worker.js", env: Record<string, string>): Run
 }
 
 test("npm run build makes a self-contained release: bundles, migrations, static files, package.json, shop.tgz", () => {
-  for (const file of ["server.js", "worker.js", "package.json", "migrations/0001_catalog.sql", "migrations/0002_orders.sql", "static/index.html", "static/app.js"]) {
+  for (const file of ["server.js", "worker.js", "package.json", "migrations/0001_catalog.sql", "migrations/0002_orders.sql", "static/index.html"]) {
     expect(existsSync(path.join(ROOT, "dist", "app", file))).toBe(true);
   }
+  // The storefront's other files are there under content-hashed names only (static.test.ts checks the hashing).
+  const staticFiles = readdirSync(path.join(ROOT, "dist", "app", "static"));
+  expect(staticFiles).toEqual(expect.arrayContaining([expect.stringMatching(/^app\.[0-9a-f]{12}\.js$/), expect.stringMatching(/^style\.[0-9a-f]{12}\.css$/)]));
+  expect(staticFiles).not.toContain("app.js");
   expect(JSON.parse(readFileSync(path.join(ROOT, "dist", "app", "package.json"), "utf8")).type).toBe("commonjs");
   const listing = execFileSync("tar", ["-tzf", ARTIFACT], { encoding: "utf8" }).split("\n");
   expect(listing).toEqual(expect.arrayContaining(["./server.js", "./worker.js", "./migrations/0001_catalog.sql", "./static/index.html", "./package.json"]));

@@ -32,6 +32,9 @@ test("defaults fill everything but the three required variables", () => {
     COOKIE_SECURE: false,
     TRUST_PROXY: false,
     SEED_PRODUCTS: 10000,
+    CACHE_TTL_SECONDS: 60,
+    SESSION_STORE: "memory",
+    STATIC_BASE_URL: "/static/",
   });
 });
 

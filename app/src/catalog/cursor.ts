@@ -24,3 +24,12 @@ export function decodeCursor(cursor: string): number | undefined {
     ? (after as number)
     : undefined;
 }
+
+/** The response body of a list page: its products and the cursor of the next page (`null` on the last one). */
+export function pageBody<T extends { id: number }>(page: { items: T[]; hasMore: boolean }): {
+  items: T[];
+  nextCursor: string | null;
+} {
+  const last = page.items[page.items.length - 1];
+  return { items: page.items, nextCursor: page.hasMore && last ? encodeCursor(last.id) : null };
+}

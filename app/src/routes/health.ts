@@ -3,7 +3,9 @@
  *
  *   GET /healthz   200 while the process can answer at all (liveness; no dependency is asked)
  *   GET /readyz    200 when every configured database (the primary and each replica) answers `SELECT 1`;
- *                  otherwise 503 naming each one that does not
+ *                  otherwise 503 naming each one that does not. Optional dependencies (Redis: the cache is an
+ *                  optimisation) are listed with `optional: true` and never fail it; while one is down the
+ *                  status is `degraded`, still 200.
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { DbRouter } from "../db/router";
@@ -12,16 +14,23 @@ import type { ErrorBody } from "../http/errors";
 /** Options of {@link healthRoutes}. */
 export interface HealthRoutesOptions {
   router: DbRouter;
+  /** Checks of dependencies the app works without (reported, never a 503). */
+  optionalChecks?: Array<() => Promise<{ name: string; ok: boolean }>>;
 }
 
 /** The health plugin; see the module comment. */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { router }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { router, optionalChecks = [] }) => {
   app.get("/healthz", async () => ({ status: "ok" }));
 
   app.get("/readyz", async (request, reply) => {
-    const checks = await router.probe();
+    const [checks, optional] = await Promise.all([router.probe(), Promise.all(optionalChecks.map((check) => check()))]);
     const failing = checks.filter((check) => !check.ok);
-    if (failing.length === 0) return { status: "ready", checks: checks.map(({ name }) => ({ name, ok: true })) };
+    if (failing.length === 0) {
+      return {
+        status: optional.every((check) => check.ok) ? "ready" : "degraded",
+        checks: [...checks.map(({ name }) => ({ name, ok: true })), ...optional.map(({ name, ok }) => ({ name, ok, optional: true }))],
+      };
+    }
     // The reasons (addresses, ports) go to the log only: /readyz is reachable through the public load balancer.
     request.log.warn({ failing }, "not ready");
     const body: ErrorBody = {

@@ -5,9 +5,14 @@
  *   GET   /api/products/:id
  *   POST  /api/products                            admin: create (201, Location)
  *   PATCH /api/products/:id                        admin: change price and/or stock
+ *
+ * With a {@link ProductCache} (REDIS_URL set), the two reads are served cache-aside from Redis and every write
+ * invalidates what it changed; the reads then ignore the session (they are the same for everyone). Successful
+ * reads say `Cache-Control: public, max-age=30` either way, for the CDN and browsers.
  */
 import type { FastifyPluginAsync } from "fastify";
-import { decodeCursor, encodeCursor } from "../catalog/cursor";
+import { decodeCursor, pageBody } from "../catalog/cursor";
+import type { ProductCache } from "../catalog/product-cache";
 import {
   type NewProduct,
   type ProductChanges,
@@ -18,6 +23,7 @@ import {
 } from "../catalog/products";
 import type { DbRouter } from "../db/router";
 import { requireAdminToken } from "../http/admin-auth";
+import { PUBLIC_PRODUCT_READ } from "../http/cache-control";
 import { badRequest, conflict, notFound } from "../http/errors";
 import { INT4_MAX, categorySchema, productIdParams } from "../http/schemas";
 import { readOptionsFor, rememberWrite } from "../session/shopper-session";
@@ -27,7 +33,12 @@ export interface ProductRoutesOptions {
   router: DbRouter;
   /** Token of the write routes. */
   adminToken: string;
+  /** Serves the reads from Redis when given; unset, every read goes to the database. */
+  cache?: ProductCache;
 }
+
+/** Content type of the cached bodies, which are sent as the JSON text Redis holds. */
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** Products per page unless `limit` says otherwise, and the most `limit` may ask for. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -40,12 +51,15 @@ const priceCents = { type: "integer", minimum: 0, maximum: INT4_MAX } as const;
 const stock = { type: "integer", minimum: 0, maximum: INT4_MAX } as const;
 
 /** The products plugin; see the module comment. */
-export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (app, { router, adminToken }) => {
+export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (app, { router, adminToken, cache }) => {
   const adminOnly = requireAdminToken(adminToken);
+  // Cached reads are the same for every reader, so they need no session; uncached ones honour the reader's writes.
+  const readConfig = { session: cache === undefined };
 
   app.get<{ Querystring: { category?: string; limit: number; cursor?: string } }>(
     "/products",
     {
+      config: readConfig,
       schema: {
         querystring: {
           type: "object",
@@ -58,21 +72,37 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { category, limit, cursor } = request.query;
       const afterId = cursor === undefined ? 0 : decodeCursor(cursor);
       if (afterId === undefined) throw badRequest("invalid_cursor", "cursor is not one this API returned", { cursor });
+      if (cache) {
+        const body = await cache.pageJson({ category, afterId, limit });
+        return reply.header("cache-control", PUBLIC_PRODUCT_READ).type(JSON_TYPE).send(body);
+      }
       const page = await listProducts(router, { category, afterId, limit }, readOptionsFor(request));
-      const last = page.items[page.items.length - 1];
-      return { items: page.items, nextCursor: page.hasMore && last ? encodeCursor(last.id) : null };
+      reply.header("cache-control", PUBLIC_PRODUCT_READ);
+      return pageBody(page);
     },
   );
 
-  app.get<{ Params: { id: number } }>("/products/:id", { schema: { params: productIdParams } }, async (request) => {
-    const product = await getProduct(router, request.params.id, readOptionsFor(request));
-    if (!product) throw notFound("product_not_found", `Product ${request.params.id} does not exist`);
-    return product;
-  });
+  app.get<{ Params: { id: number } }>(
+    "/products/:id",
+    { config: readConfig, schema: { params: productIdParams } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const missing = () => notFound("product_not_found", `Product ${id} does not exist`);
+      if (cache) {
+        const body = await cache.productJson(id);
+        if (body === "null") throw missing();
+        return reply.header("cache-control", PUBLIC_PRODUCT_READ).type(JSON_TYPE).send(body);
+      }
+      const product = await getProduct(router, id, readOptionsFor(request));
+      if (!product) throw missing();
+      reply.header("cache-control", PUBLIC_PRODUCT_READ);
+      return product;
+    },
+  );
 
   app.post<{ Body: NewProduct }>(
     "/products",
@@ -97,6 +127,8 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
     async (request, reply) => {
       try {
         const { result, lsn } = await createProduct(router, request.body);
+        // The new id may have been asked for (and cached as missing) before; and every list page may now hold it.
+        await cache?.productsWritten([result.id], lsn);
         rememberWrite(request, lsn);
         return reply.code(201).header("location", `/api/products/${result.id}`).send(result);
       } catch (error) {
@@ -125,6 +157,7 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
     async (request) => {
       const { result, lsn } = await updateProduct(router, request.params.id, request.body);
       if (!result) throw notFound("product_not_found", `Product ${request.params.id} does not exist`);
+      await cache?.productsWritten([result.id], lsn);
       rememberWrite(request, lsn);
       return result;
     },

@@ -12,6 +12,14 @@ import { type Lsn, isLsn, laterLsn } from "../db/lsn";
 import type { SessionStore } from "./memory-store";
 
 declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * `false` on routes that never look at the session (public catalog reads with the cache on, the storefront):
+     * the session cookie is ignored there, so the store is not asked. With sessions in Redis that saves a round
+     * trip per request, and keeps those routes up while the session store is down.
+     */
+    session?: boolean;
+  }
   interface Session {
     /** Made on first use of the cart or orders; every order belongs to it. */
     shopperId?: string;
@@ -43,6 +51,10 @@ export interface SessionOptions {
  */
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
   await app.register(fastifyCookie);
+  // Between parsing the cookies and loading the session: routes that do not use it never load it.
+  app.addHook("onRequest", async (request) => {
+    if (request.routeOptions.config.session === false) delete request.cookies[SESSION_COOKIE];
+  });
   await app.register(fastifySession, {
     secret: options.secret,
     cookieName: SESSION_COOKIE,

@@ -1,0 +1,251 @@
+/**
+ * What runs at each step, where: a pure function of the options, so that the launcher, the table it prints, the
+ * fault CLI and the tests all agree. Every port is an offset from the entry port, so two topologies with entry
+ * ports 300 apart never collide, and a port that is taken can be named before anything starts.
+ *
+ *   P        entry: the single server (steps 1–2), the load balancer (3–10), the geo router (11)
+ *   P+1      the launcher's control endpoint (status, faults, stop)
+ *   P+2      HAProxy's statistics page            P+7  HAProxy's runtime API (admin)
+ *   P+3      CDN edge (HAProxy cache)             P+4  static origin
+ *   P+5      SQS emulator (fauxqs)                P+6  stable PostgreSQL primary endpoint (TCP proxy)
+ *   P+10     PostgreSQL primary                   P+11… replicas          P+20… order shards
+ *   P+40+r   Redis of region r                    P+50+r load balancer of region r (step 11)
+ *   P+100+100r+i  web process i of region r       P+150+100r+i  worker i's health port
+ */
+import path from "node:path";
+import { assignBuckets } from "../../components/shard-map";
+import { type LocalOptions } from "./options";
+
+/** One PostgreSQL server. */
+export interface PgSpec {
+  /** `primary`, `replica-1`, `replica-eu-west-1-1`, `shard-0`. */
+  name: string;
+  port: number;
+  dataDir: string;
+  logFile: string;
+  /** Database the app uses on it. */
+  database: string;
+}
+
+/** One app process (web or worker). */
+export interface ProcessSpec {
+  name: string;
+  region: string;
+  /** Web: HTTP port. Worker: health port. */
+  port: number;
+}
+
+/** A region: a copy of the web tier, workers and cache, reading a replica of the catalog. */
+export interface RegionPlan {
+  /** An AWS region name, for AWS_REGION and the table. */
+  name: string;
+  /** The first region holds the primary database. */
+  primary: boolean;
+  /** Load balancer of this region alone (step 11; at 3–10 the entry is the region's load balancer). */
+  lbPort?: number;
+  /** Read replicas of the catalog this region reads. */
+  replicas: PgSpec[];
+  redis?: { name: string; port: number; dir: string };
+  web: ProcessSpec[];
+  workers: ProcessSpec[];
+  /** SQS queue names (step 8). */
+  queue?: { name: string; deadLetter: string };
+}
+
+/** The whole local topology of one step. */
+export interface Plan {
+  step: number;
+  entryPort: number;
+  controlPort: number;
+  dataDir: string;
+  logDir: string;
+  runDir: string;
+  primary: PgSpec;
+  /** Stable address of the primary that survives a failover (from step 4, when there is a replica to promote). */
+  pgProxyPort?: number;
+  shards: PgSpec[];
+  regions: RegionPlan[];
+  /** HAProxy from step 3: the load balancer (sticky by cookie at 3–6), the CDN edge, the primary proxy. */
+  haproxy?: { statsPort: number; adminPort: number; configFile: string; sticky: boolean };
+  cdn?: { edgePort: number; originPort: number };
+  queue?: { port: number; visibilitySeconds: number };
+  /** Step 10: business metrics in EMF on stdout. */
+  emf: boolean;
+  /** Step 11: continent (X-Geo-Continent) → region; anything else goes to the first region. */
+  geo?: Record<string, string>;
+  cache?: { maxmemory: string; policy: string; ttlSeconds: number };
+  seedProducts: number;
+  logLevel: string;
+}
+
+/** Region names: the stack's default primary and secondary (stacks/config.ts). */
+export const REGIONS = ["us-east-1", "eu-west-1"] as const;
+
+/** The header standing in for geolocation DNS at step 11, and the continents sent to the second region. */
+export const GEO_HEADER = "x-geo-continent";
+export const SECONDARY_CONTINENTS = ["EU", "AF", "AS"];
+
+/** Every port the plan uses, with what uses it, for the "port taken" check. */
+export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> {
+  const ports: Array<{ port: number; what: string }> = [
+    { port: plan.entryPort, what: plan.step >= 11 ? "geo router" : plan.step >= 3 ? "load balancer" : "web server" },
+    { port: plan.controlPort, what: "launcher control" },
+    { port: plan.primary.port, what: "postgres primary" },
+  ];
+  if (plan.pgProxyPort) ports.push({ port: plan.pgProxyPort, what: "postgres primary proxy" });
+  if (plan.haproxy) ports.push({ port: plan.haproxy.statsPort, what: "haproxy stats" }, { port: plan.haproxy.adminPort, what: "haproxy admin" });
+  if (plan.cdn) ports.push({ port: plan.cdn.edgePort, what: "CDN edge" }, { port: plan.cdn.originPort, what: "static origin" });
+  if (plan.queue) ports.push({ port: plan.queue.port, what: "fauxqs (SQS)" });
+  for (const s of plan.shards) ports.push({ port: s.port, what: `postgres ${s.name}` });
+  for (const r of plan.regions) {
+    if (r.lbPort && r.lbPort !== plan.entryPort) ports.push({ port: r.lbPort, what: `load balancer ${r.name}` });
+    for (const s of r.replicas) ports.push({ port: s.port, what: `postgres ${s.name}` });
+    if (r.redis) ports.push({ port: r.redis.port, what: r.redis.name });
+    for (const p of [...r.web, ...r.workers]) if (p.port !== plan.entryPort) ports.push({ port: p.port, what: p.name });
+  }
+  return ports;
+}
+
+/** The topology of `options.step`; see the module comment. */
+export function buildPlan(options: LocalOptions): Plan {
+  const { step, port: P, dataDir } = options;
+  const logDir = path.join(dataDir, "logs");
+  const pg = (name: string, port: number, database: string): PgSpec => ({
+    name,
+    port,
+    dataDir: path.join(dataDir, "pg", name),
+    logFile: path.join(logDir, `postgres-${name}.log`),
+    database,
+  });
+  const regionCount = step >= 11 ? 2 : 1;
+  const regions: RegionPlan[] = [];
+  let replicaPort = P + 11;
+  for (let r = 0; r < regionCount; r++) {
+    const name = REGIONS[r];
+    const suffix = regionCount > 1 ? `-${name}` : "";
+    const webCount = step >= 3 ? options.web : 1;
+    const replicaCount = step >= 4 ? (r === 0 ? options.replicas : 1) : 0;
+    regions.push({
+      name,
+      primary: r === 0,
+      lbPort: step >= 11 ? P + 50 + r : step >= 3 ? P : undefined,
+      replicas: Array.from({ length: replicaCount }, (_, i) => pg(r === 0 ? `replica-${i + 1}` : `replica${suffix}-${i + 1}`, replicaPort++, "shop")),
+      redis: step >= 5 ? { name: `redis${suffix}`, port: P + 40 + r, dir: path.join(dataDir, `redis${suffix}`) } : undefined,
+      web: Array.from({ length: webCount }, (_, i) => ({
+        name: `web${suffix}-${i + 1}`,
+        region: name,
+        port: step >= 3 ? P + 100 + 100 * r + i : P,
+      })),
+      workers: step >= 8 ? Array.from({ length: options.workers }, (_, i) => ({ name: `worker${suffix}-${i + 1}`, region: name, port: P + 150 + 100 * r + i })) : [],
+      queue: step >= 8 ? { name: `orders${suffix}`, deadLetter: `orders${suffix}-dlq` } : undefined,
+    });
+  }
+  return {
+    step,
+    entryPort: P,
+    controlPort: P + 1,
+    dataDir,
+    logDir,
+    runDir: path.join(dataDir, "run"),
+    primary: pg("primary", P + 10, "shop"),
+    pgProxyPort: step >= 4 ? P + 6 : undefined,
+    shards: step >= 9 ? Array.from({ length: options.shards }, (_, i) => pg(`shard-${i}`, P + 20 + i, "orders")) : [],
+    regions,
+    haproxy: step >= 3 ? { statsPort: P + 2, adminPort: P + 7, configFile: path.join(dataDir, "run", "haproxy.cfg"), sticky: step <= 6 } : undefined,
+    cdn: step >= 6 ? { edgePort: P + 3, originPort: P + 4 } : undefined,
+    queue: step >= 8 ? { port: P + 5, visibilitySeconds: options.queueVisibilitySeconds } : undefined,
+    emf: step >= 10,
+    geo: step >= 11 ? Object.fromEntries(SECONDARY_CONTINENTS.map((c) => [c, REGIONS[1]])) : undefined,
+    cache: step >= 5 ? { maxmemory: options.cacheMaxmemory, policy: options.cachePolicy, ttlSeconds: options.cacheTtlSeconds } : undefined,
+    seedProducts: options.seedProducts,
+    logLevel: options.logLevel,
+  };
+}
+
+/** Secrets generated once per data directory. */
+export interface LocalSecrets {
+  /** Superuser `postgres` (the launcher's own connections: replication setup, pg_promote). */
+  superuserPassword: string;
+  replicationPassword: string;
+  /** Role `shop`, which the app connects as. */
+  shopPassword: string;
+  redisPassword: string;
+  adminToken: string;
+  sessionSecret: string;
+}
+
+/** What is only known once things run: queue URLs. */
+export interface Runtime {
+  queueUrls: Record<string, string>;
+}
+
+function pgUrl(secrets: LocalSecrets, port: number, database: string): string {
+  return `postgres://shop:${encodeURIComponent(secrets.shopPassword)}@127.0.0.1:${port}/${database}`;
+}
+
+/** ORDER_SHARDS as the app reads it (components/user-data.ts renders the same shape on AWS). */
+export function orderShardsEnv(plan: Plan, secrets: LocalSecrets): string {
+  return JSON.stringify({
+    buckets: assignBuckets(plan.shards.length),
+    // One server per shard locally: the reader is the writer.
+    shards: plan.shards.map((s) => ({ name: s.name, url: pgUrl(secrets, s.port, s.database), readerUrl: pgUrl(secrets, s.port, s.database) })),
+  });
+}
+
+/**
+ * The environment of one app process — the same variables components/user-data.ts gives a server on AWS at this
+ * step, pointing at the local services.
+ */
+export function processEnv(plan: Plan, region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker", secrets: LocalSecrets, runtime: Runtime): Record<string, string> {
+  const primaryPort = plan.pgProxyPort ?? plan.primary.port;
+  const env: Record<string, string> = {
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: plan.logLevel,
+    DATABASE_URL: pgUrl(secrets, primaryPort, plan.primary.database),
+    SHUTDOWN_TIMEOUT_MS: "10000",
+    // Locally a replica is a process that may be stopped by a fault: come back to it soon after it returns.
+    REPLICA_COOLDOWN_MS: "5000",
+    DB_POOL_MAX: "10",
+    AWS_REGION: region.name,
+  };
+  if (kind === "web") {
+    Object.assign(env, {
+      PORT: String(proc.port),
+      ADMIN_TOKEN: secrets.adminToken,
+      SESSION_SECRET: secrets.sessionSecret,
+      COOKIE_SECURE: "false",
+      TRUST_PROXY: plan.step >= 3 ? "true" : "false",
+      SEED_PRODUCTS: String(plan.seedProducts),
+    });
+    if (region.replicas.length > 0) env.DATABASE_REPLICA_URLS = region.replicas.map((r) => pgUrl(secrets, r.port, r.database)).join(",");
+  } else {
+    env.WORKER_HEALTH_PORT = String(proc.port);
+  }
+  if (region.redis && plan.cache) {
+    env.REDIS_URL = `redis://:${secrets.redisPassword}@127.0.0.1:${region.redis.port}`;
+    env.CACHE_TTL_SECONDS = String(plan.cache.ttlSeconds);
+  }
+  if (kind === "web" && plan.step >= 3) env.SESSION_STORE = plan.step >= 7 ? "redis" : "memory";
+  if (kind === "web" && plan.cdn) env.STATIC_BASE_URL = `http://127.0.0.1:${plan.cdn.edgePort}/static/`;
+  if (plan.queue && region.queue) {
+    Object.assign(env, {
+      ORDER_QUEUE_URL: runtime.queueUrls[region.queue.name] ?? "",
+      SQS_ENDPOINT: `http://127.0.0.1:${plan.queue.port}`,
+      // The SDK signs every request; the emulator accepts any key.
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    });
+  }
+  if (plan.shards.length > 0) env.ORDER_SHARDS = orderShardsEnv(plan, secrets);
+  if (plan.emf) {
+    Object.assign(env, {
+      AWS_EMF_ENVIRONMENT: "Local",
+      AWS_EMF_NAMESPACE: "ScaleLadder/Shop",
+      AWS_EMF_SERVICE_NAME: kind === "web" ? "shop-server" : "shop-worker",
+      AWS_EMF_SERVICE_TYPE: "Local",
+      AWS_EMF_LOG_GROUP_NAME: `/scale-ladder/local/${kind}`,
+    });
+  }
+  return env;
+}
