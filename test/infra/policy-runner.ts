@@ -182,6 +182,48 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
   const getConfigFor = (name: string, schema?: PolicyConfigSchema) => () => configFor(config, name, schema);
   const resourceName = (urn?: string) => (urn ? byUrn.get(urn)?.name : undefined);
 
+  /**
+   * The stack's resources as stack policies see them (outputs, parents, dependencies). The engine deserializes
+   * them again for each policy; built once here, since no policy writes to them.
+   */
+  let stackCache: PolicyResource[] | undefined;
+  const stackResources = (): PolicyResource[] => {
+    if (stackCache) return stackCache;
+    const resources = new Map<string, PolicyResource>();
+    for (const r of pg.graph.resources) {
+      const props = lib.unknownCheckingProxy(outputsOf(r));
+      const provider = providerOf(r);
+      resources.set(r.urn, {
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props,
+        opts: optionsOf(r),
+        dependencies: [],
+        propertyDependencies: {},
+        ...(provider ? { provider } : {}),
+        isType: (cls: any) => isTypeOf(r.type, cls),
+        asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+      });
+    }
+    for (const r of pg.graph.resources) {
+      const res = resources.get(r.urn)!;
+      if (r.parent && resources.has(r.parent)) res.parent = resources.get(r.parent);
+      const e = pg.edgesOf(r);
+      res.dependencies = e.dependencies.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+      for (const [k, urns] of Object.entries(e.propertyDependencies)) {
+        res.propertyDependencies[k] = urns.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+      }
+    }
+    return (stackCache = [...resources.values()]);
+  };
+  /** Inputs revealed once per resource (the engine sends them once per resource, too). */
+  const revealedInputs = new Map<string, Record<string, any>>();
+  const inputsOnce = (r: Registration) => {
+    if (!revealedInputs.has(r.urn)) revealedInputs.set(r.urn, inputsOf(r));
+    return revealedInputs.get(r.urn)!;
+  };
+
   const selected = opts.policies.filter((p) => !opts.only || opts.only.includes(p.name));
   for (const p of selected) {
     const level = ((config[p.name] as { enforcementLevel?: EnforcementLevel } | undefined)?.enforcementLevel ?? p.enforcementLevel ?? opts.enforcementLevel ?? "advisory") as EnforcementLevel;
@@ -208,36 +250,11 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
         out.notApplicable.push({ policy: p.name, reason: `Policy only applies to resources of type '${pulumiType}'` });
         continue;
       }
-      const resources = new Map<string, PolicyResource>();
-      for (const r of pg.graph.resources) {
-        const props = lib.unknownCheckingProxy(outputsOf(r));
-        const provider = providerOf(r);
-        resources.set(r.urn, {
-          type: r.type,
-          name: r.name,
-          urn: r.urn,
-          props,
-          opts: optionsOf(r),
-          dependencies: [],
-          propertyDependencies: {},
-          ...(provider ? { provider } : {}),
-          isType: (cls: any) => isTypeOf(r.type, cls),
-          asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
-        });
-      }
-      for (const r of pg.graph.resources) {
-        const res = resources.get(r.urn)!;
-        if (r.parent && resources.has(r.parent)) res.parent = resources.get(r.parent);
-        const e = pg.edgesOf(r);
-        res.dependencies = e.dependencies.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
-        for (const [k, urns] of Object.entries(e.propertyDependencies)) {
-          res.propertyDependencies[k] = urns.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
-        }
-      }
+      const resources = stackResources();
       try {
         await sp.validateStack(
           {
-            resources: [...resources.values()],
+            resources,
             stackTags,
             getConfig: getConfigFor(p.name, p.configSchema) as any,
             notApplicable: (reason?: string): never => {
@@ -258,7 +275,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     for (const r of pg.graph.resources) {
       if (onlyType && r.type !== onlyType) continue;
       for (const validate of validations) {
-        const props = lib.unknownCheckingProxy(inputsOf(r));
+        const props = lib.unknownCheckingProxy(inputsOnce(r));
         const provider = providerOf(r);
         const args: ResourceValidationArgs = {
           type: r.type,
