@@ -19,6 +19,12 @@ import { cartRoutes } from "./routes/cart";
 import { healthRoutes } from "./routes/health";
 import { orderRoutes } from "./routes/orders";
 import { productRoutes } from "./routes/products";
+import { adminOrderRoutes } from "./routes/admin-orders";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { metrics, startMetricsPublisher } from "./metrics";
+import { OutboxRelay } from "./queue/outbox-relay";
+import { createSqsClient } from "./queue/sqs";
+import { type OrderShards, openOrderShards } from "./shards/order-shards";
 import { storefrontRoutes } from "./routes/storefront";
 import { MemorySessionStore, type SessionStore } from "./session/memory-store";
 import { createRedisSessionStore } from "./session/redis-store";
@@ -49,6 +55,10 @@ export interface AppDeps {
   logger?: Logger;
   /** Directory of the storefront's files; default: the app's static directory. */
   staticDir?: string;
+  /** Where orders live; default: ORDER_SHARDS's shards (migrated here), or the catalog database. */
+  shards?: OrderShards;
+  /** Client of the orders queue (ORDER_QUEUE_URL); default: one built from AWS_REGION and SQS_ENDPOINT. */
+  sqs?: SQSClient;
 }
 
 /** Largest request body accepted; bigger ones get a 413 before any parsing. The API's bodies are a few hundred bytes. */
@@ -109,6 +119,41 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     if (closing) reply.header("connection", "close");
   });
 
+  // Orders: their shards, the outbox relay (with the queue) and the business metrics. One onClose hook, added
+  // after the router's, so it runs before it (Fastify runs onClose hooks last-added first): the relay's last run
+  // and the last metrics record still have their pools.
+  const opened = deps.shards ? { shards: deps.shards, stopRetrying: () => undefined } : await openOrderShards(config, router, logger);
+  const shards = opened.shards;
+  const sqs = config.ORDER_QUEUE_URL ? (deps.sqs ?? createSqsClient({ ...config, ORDER_QUEUE_URL: config.ORDER_QUEUE_URL })) : undefined;
+  const relay =
+    config.ORDER_QUEUE_URL && sqs
+      ? new OutboxRelay({
+          sources: shards.all().map((shard) => ({ name: shard.name, pool: shard.router.primaryPool })),
+          sqs,
+          queueUrl: config.ORDER_QUEUE_URL,
+          logger,
+          intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+        })
+      : undefined;
+  relay?.start();
+  const publisher = startMetricsPublisher(config, {
+    service: "shop-server",
+    logger,
+    always: ["OrdersPlaced", "Revenue", "ActiveShoppers", "CacheHits", "CacheMisses"],
+  });
+  app.addHook("onClose", async () => {
+    await relay?.stop();
+    await publisher?.stop();
+    opened.stopRetrying();
+    if (!deps.shards) await shards.close();
+    if (sqs && !deps.sqs) sqs.destroy();
+  });
+  // ActiveShoppers: every request that carries a shopper's session counts its shopper as active.
+  app.addHook("onResponse", async (request) => {
+    const shopperId = request.session?.shopperId;
+    if (typeof shopperId === "string") metrics.shopperSeen(shopperId);
+  });
+
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
   const redisCheck = async () => {
     const ok = redis !== undefined && redis.isReady && (await withTimeout(redis.client.ping(), 200).then(() => true, () => false));
@@ -117,7 +162,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   await app.register(healthRoutes, { router, optionalChecks: redis ? [redisCheck] : [] });
   await app.register(productRoutes, { prefix: "/api", router, adminToken: config.ADMIN_TOKEN, cache: productCache });
   await app.register(cartRoutes, { prefix: "/api", router });
-  await app.register(orderRoutes, { prefix: "/api", router });
+  await app.register(orderRoutes, { prefix: "/api", router, shards, relay });
+  await app.register(adminOrderRoutes, { prefix: "/api", shards, adminToken: config.ADMIN_TOKEN, shardTimeoutMs: config.SHARD_QUERY_TIMEOUT_MS });
   await app.register(storefrontRoutes, { staticDir: deps.staticDir ?? STATIC_DIR, staticBaseUrl: config.STATIC_BASE_URL });
   await app.ready();
   return app;

@@ -6,6 +6,7 @@
  * app/README.md. Empty values (`FOO=` in an env file) count as unset, so a default applies.
  */
 import { z } from "zod";
+import { shardMapField } from "./shards/shard-map";
 
 /** The log levels pino knows, plus `silent`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -67,6 +68,19 @@ const postgresUrlList = () =>
     )
     .pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
 
+/** An http:// or https:// URL (the SQS queue, an emulator's endpoint). */
+const httpUrl = () =>
+  z.string().refine(
+    (value) => {
+      try {
+        return ["http:", "https:"].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be an http:// or https:// URL" },
+  );
+
 /** A Redis URL: `redis://` or, with TLS, `rediss://`; the AUTH token goes in the password (`rediss://:<token>@host:6379`). */
 const redisUrl = () =>
   z.string().refine(
@@ -106,6 +120,25 @@ const sharedFields = {
   DB_QUERY_TIMEOUT_MS: wholeNumber(100, 600_000).default(5000),
   /** After SIGTERM, how long in-flight work may take before the process exits anyway (with code 1). */
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
+  /** Step 8: the orders queue. Set, checkout answers 202 `pending` and the worker confirms; unset, checkout is synchronous. */
+  ORDER_QUEUE_URL: httpUrl().optional(),
+  /** Region of the queue; unset, it is read from the queue URL's host (`sqs.<region>.amazonaws.com`). */
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "must be an AWS region such as us-east-1" }).optional(),
+  /** Endpoint of an SQS emulator (local runs and tests); unset on AWS. */
+  SQS_ENDPOINT: httpUrl().optional(),
+  /** Step 9: the order shard map, JSON `{ buckets: [256 shard indexes], shards: [{ name, url, readerUrl }] }`. */
+  ORDER_SHARDS: shardMapField().optional(),
+  /** Step 10: where business metrics go (embedded metric format): `Agent` (CloudWatch agent) or `Local` (stdout); unset, none are emitted. */
+  AWS_EMF_ENVIRONMENT: z.enum(["Agent", "Local"], { error: "must be Agent or Local" }).optional(),
+  /** The CloudWatch agent's EMF listener. */
+  AWS_EMF_AGENT_ENDPOINT: z
+    .string()
+    .regex(/^(tcp|udp):\/\/[^\s/:]+:\d{1,5}$/, { error: "must look like tcp://127.0.0.1:25888" })
+    .default("tcp://127.0.0.1:25888"),
+  /** Log group the agent writes EMF records to. */
+  AWS_EMF_LOG_GROUP_NAME: z.string().min(1).optional(),
+  /** CloudWatch namespace of the business metrics. */
+  AWS_EMF_NAMESPACE: z.string().regex(/^[A-Za-z0-9./#:_-]{1,255}$/, { error: "must be a CloudWatch namespace" }).default("ScaleLadder/Shop"),
 };
 
 /** Settings of the HTTP server. */
@@ -134,12 +167,22 @@ const serverFields = {
   SESSION_STORE: z.enum(["memory", "redis"], { error: "must be memory or redis" }).default("memory"),
   /** Base of the storefront's script, stylesheet and image links: the app's `/static/`, or the CDN's (step 6). */
   STATIC_BASE_URL: staticBaseUrl().default("/static/"),
+  /** How often the outbox relay looks for orders not yet sent to the queue (besides right after each checkout). */
+  OUTBOX_RELAY_INTERVAL_MS: wholeNumber(10, 600_000).default(1000),
+  /** How long the admin's cross-shard views wait for one shard before reporting it unavailable. */
+  SHARD_QUERY_TIMEOUT_MS: wholeNumber(50, 600_000).default(2000),
 };
 
 /** Settings of the background worker. */
 const workerFields = {
   /** Port of the worker's /healthz and /readyz; unset means no HTTP listener at all. */
   WORKER_HEALTH_PORT: port().optional(),
+  /** Messages one receive asks for (SQS allows 1-10); they are processed concurrently. */
+  WORKER_BATCH_SIZE: wholeNumber(1, 10).default(10),
+  /** Long-poll wait of one receive, in seconds (0-20). */
+  WORKER_WAIT_SECONDS: wholeNumber(0, 20).default(20),
+  /** Sharded checkout: a stock reservation still unresolved after this long is settled by the worker. */
+  RESERVATION_TIMEOUT_MS: wholeNumber(1000, 86_400_000).default(120_000),
 };
 
 /** The server's environment schema (server.js and {@link buildApp}). */

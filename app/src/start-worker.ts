@@ -1,28 +1,45 @@
 /**
- * The background worker. For now it proves its configuration and its database connection, reports ready, serves
- * /healthz and /readyz if asked to, and stops cleanly; the order queue's consumer joins it in a later step.
+ * The background worker (step 8 on): consumes the orders queue (ORDER_QUEUE_URL), confirming each order on its
+ * shard and recording its notification (queue/order-consumer.ts); with ORDER_SHARDS it also settles stock
+ * reservations that a crashed checkout left open (orders/reservations.ts); at step 10 it publishes QueueLagSeconds.
+ * It serves /healthz and /readyz if asked to, and stops cleanly: the open long poll is abandoned and the messages
+ * in hand are finished before the pools close. Without ORDER_QUEUE_URL it only proves its database connection.
  */
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { WorkerConfig } from "./config";
 import { createPool } from "./db/pool";
 import { DbRouter } from "./db/router";
 import { registerErrorHandling } from "./http/errors";
 import type { Logger } from "./logger";
+import { startMetricsPublisher } from "./metrics";
+import { settleStaleReservations } from "./orders/reservations";
+import { OrderConsumer } from "./queue/order-consumer";
+import { createSqsClient } from "./queue/sqs";
 import { healthRoutes } from "./routes/health";
+import { type OrderShards, openOrderShards } from "./shards/order-shards";
 
 /** A started worker. */
 export interface RunningWorker {
   /** `http://host:port` of the health listener, when WORKER_HEALTH_PORT is set. */
   healthAddress?: string;
-  /** Stops the health listener and closes the database pool. */
+  /** The queue consumer, when ORDER_QUEUE_URL is set. */
+  consumer?: OrderConsumer;
+  /** Stops consuming, finishes the messages in hand, stops the health listener and closes the pools. */
   close(): Promise<void>;
 }
 
+/** What `startWorker` can be handed instead of building it (tests); the caller closes what it hands in. */
+export interface WorkerDeps {
+  sqs?: SQSClient;
+  shards?: OrderShards;
+}
+
 /**
- * Starts the worker: connects to the primary (failing fast if it does not answer), opens the health listener when
- * WORKER_HEALTH_PORT is set, and logs `worker ready`.
+ * Starts the worker: connects to the primary (failing fast if it does not answer), opens the order shards, starts
+ * consuming, opens the health listener when WORKER_HEALTH_PORT is set, and logs `worker ready`.
  */
-export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+export async function startWorker(config: WorkerConfig, logger: Logger, deps: WorkerDeps = {}): Promise<RunningWorker> {
   const pool = createPool(
     config.DATABASE_URL,
     "primary",
@@ -31,27 +48,64 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   );
   // The worker only ever talks to the primary: it writes, and it must see what it wrote.
   const router = new DbRouter({ primary: { name: "primary", pool }, replicas: [], cooldownMs: 0, logger });
+  const cleanups: Array<() => Promise<void> | void> = [() => router.close()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
   try {
     await pool.query("SELECT 1");
+    // The server migrates the shards; the worker only ever touches orders the server has written.
+    const { shards } = deps.shards ? { shards: deps.shards } : await openOrderShards(config, router, logger, { migrate: false });
+    if (!deps.shards) cleanups.push(() => shards.close());
+
+    let consumer: OrderConsumer | undefined;
+    if (config.ORDER_QUEUE_URL) {
+      const sqs = deps.sqs ?? createSqsClient({ ...config, ORDER_QUEUE_URL: config.ORDER_QUEUE_URL });
+      if (!deps.sqs) cleanups.push(() => sqs.destroy());
+      consumer = new OrderConsumer({
+        sqs,
+        queueUrl: config.ORDER_QUEUE_URL,
+        shards,
+        logger,
+        batchSize: config.WORKER_BATCH_SIZE,
+        waitSeconds: config.WORKER_WAIT_SECONDS,
+      });
+      consumer.start();
+      const running = consumer;
+      cleanups.push(() => running.stop());
+    } else {
+      logger.warn("ORDER_QUEUE_URL is not set: there is no queue to consume");
+    }
+
+    if (shards.sharded) {
+      let settling: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        settling = settleStaleReservations(router, shards, config.RESERVATION_TIMEOUT_MS, logger).catch((error: unknown) =>
+          logger.warn({ reason: (error as Error).message }, "settling stock reservations failed; will retry"),
+        );
+      }, Math.min(30_000, config.RESERVATION_TIMEOUT_MS));
+      timer.unref();
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await settling;
+      });
+    }
+
+    const publisher = startMetricsPublisher(config, { service: "shop-worker", logger, always: [] });
+    if (publisher) cleanups.push(() => publisher.stop());
+
     let healthAddress: string | undefined;
-    const health = config.WORKER_HEALTH_PORT === undefined
-      ? undefined
-      : Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
-    if (health) {
+    if (config.WORKER_HEALTH_PORT !== undefined) {
+      const health = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+      cleanups.push(() => health.close());
       registerErrorHandling(health);
       await health.register(healthRoutes, { router });
       healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });
     }
-    logger.info({ healthAddress }, "worker ready");
-    return {
-      healthAddress,
-      close: async () => {
-        await health?.close();
-        await router.close();
-      },
-    };
+    logger.info({ healthAddress, queue: config.ORDER_QUEUE_URL !== undefined, shards: shards.all().map((s) => s.name) }, "worker ready");
+    return { healthAddress, consumer, close: closeAll };
   } catch (error) {
-    await router.close();
+    await closeAll();
     throw error;
   }
 }

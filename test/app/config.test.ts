@@ -35,6 +35,10 @@ test("defaults fill everything but the three required variables", () => {
     CACHE_TTL_SECONDS: 60,
     SESSION_STORE: "memory",
     STATIC_BASE_URL: "/static/",
+    OUTBOX_RELAY_INTERVAL_MS: 1000,
+    SHARD_QUERY_TIMEOUT_MS: 2000,
+    AWS_EMF_AGENT_ENDPOINT: "tcp://127.0.0.1:25888",
+    AWS_EMF_NAMESPACE: "ScaleLadder/Shop",
   });
 });
 

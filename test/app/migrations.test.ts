@@ -34,24 +34,29 @@ async function freshDatabase(): Promise<{ db: SuiteDatabase; pool: Pool }> {
   return { db, pool };
 }
 
+/** Every migration of the catalog database, in order. */
+const ALL = ["0001_catalog.sql", "0002_orders.sql", "0003_order_queue.sql", "0004_stock_reservations.sql"];
+
 const prepare = (pool: Pool, seedProducts: number, migrationsDir = MIGRATIONS_DIR) =>
   prepareDatabase(pool, { migrationsDir, seedProducts, logger });
 
 test("the migrations directory holds the numbered SQL files, in order", async () => {
   const files = (await readMigrations(MIGRATIONS_DIR)).map((m) => m.file);
-  expect(files).toEqual(["0001_catalog.sql", "0002_orders.sql"]);
+  expect(files).toEqual(ALL);
 });
 
 test("a fresh database gets every migration and the default 10,000-product seed; a second start changes nothing", async () => {
   const { db, pool } = await freshDatabase();
   const seedProducts = loadConfig(testEnv(db, { SEED_PRODUCTS: "" })).SEED_PRODUCTS;
   expect(seedProducts).toBe(10_000);
-  expect(await prepare(pool, seedProducts)).toEqual({ applied: ["0001_catalog.sql", "0002_orders.sql"], seeded: 10_000 });
+  expect(await prepare(pool, seedProducts)).toEqual({ applied: ALL, seeded: 10_000 });
   expect(await prepare(pool, seedProducts)).toEqual({ applied: [], seeded: 0 });
   const { rows } = await pool.query("SELECT version, file, length(checksum) AS checksum_length FROM schema_migrations ORDER BY version");
   expect(rows).toEqual([
     { version: "0001", file: "0001_catalog.sql", checksum_length: 64 },
     { version: "0002", file: "0002_orders.sql", checksum_length: 64 },
+    { version: "0003", file: "0003_order_queue.sql", checksum_length: 64 },
+    { version: "0004", file: "0004_stock_reservations.sql", checksum_length: 64 },
   ]);
   expect((await pool.query("SELECT count(*)::int AS n FROM products")).rows[0].n).toBe(10_000);
 });
@@ -61,7 +66,7 @@ test("servers that start at the same moment apply each migration once and seed o
   const servers = Array.from({ length: 4 }, () => new Pool({ connectionString: db.primaryUrl, max: 2 }));
   cleanups.push(() => Promise.all(servers.map((pool) => pool.end())));
   const results = await Promise.all(servers.map((pool) => prepare(pool, 300)));
-  expect(results.flatMap((result) => result.applied).sort()).toEqual(["0001_catalog.sql", "0002_orders.sql"]);
+  expect(results.flatMap((result) => result.applied).sort()).toEqual(ALL);
   expect(results.map((result) => result.seeded).sort((a, b) => a - b)).toEqual([0, 0, 0, 300]);
   expect((await servers[0].query("SELECT count(*)::int AS n FROM products")).rows[0].n).toBe(300);
 });
@@ -81,7 +86,7 @@ test("a server waits while another holds the schema lock, then finds its work to
     await holder.query("SELECT pg_advisory_unlock($1::bigint)", [SCHEMA_LOCK_KEY]);
     holder.release();
   }
-  expect(await waiting).toEqual({ applied: ["0001_catalog.sql", "0002_orders.sql"], seeded: 10 });
+  expect(await waiting).toEqual({ applied: ALL, seeded: 10 });
 });
 
 test("the seed is deterministic: the same count gives the same rows in any database", async () => {
@@ -122,9 +127,9 @@ describe("with a migrations directory of its own", () => {
 
   test("a failing migration is rolled back whole and not recorded", async () => {
     const { pool } = await freshDatabase();
-    await writeFile(path.join(dir, "0003_broken.sql"), "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n");
-    await expect(prepare(pool, 0, dir)).rejects.toThrow(/migration 0003_broken.sql failed: function no_such_function\(\) does not exist/);
-    expect((await pool.query("SELECT version FROM schema_migrations ORDER BY version")).rows).toEqual([{ version: "0001" }, { version: "0002" }]);
+    await writeFile(path.join(dir, "0099_broken.sql"), "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n");
+    await expect(prepare(pool, 0, dir)).rejects.toThrow(/migration 0099_broken.sql failed: function no_such_function\(\) does not exist/);
+    expect((await pool.query("SELECT version FROM schema_migrations ORDER BY version")).rows).toEqual(ALL.map((file) => ({ version: file.slice(0, 4) })));
     expect((await pool.query("SELECT to_regclass('half_done') AS t")).rows[0].t).toBeNull();
   });
 

@@ -1,16 +1,44 @@
 /**
- * Orders: checkout turns a cart into an order in one transaction on the primary, and a shopper reads back only
- * their own orders.
+ * Orders: checkout turns a cart into an order, a shopper reads back only their own orders, and the admin sees the
+ * newest orders of every shard.
  *
- * No oversell: checkout locks the cart's product rows (SELECT ... FOR UPDATE, in id order so that two checkouts
- * never wait on each other in a cycle), checks every line's stock, then decrements it. A concurrent checkout of
- * the same product waits for the lock and then sees the stock this one left.
+ * No oversell: checkout locks the cart's product rows on the catalog database (SELECT ... FOR UPDATE, in id order
+ * so that two checkouts never wait on each other in a cycle), checks every line's stock, then decrements it: the
+ * stock is reserved at checkout, whatever happens to the order afterwards. A concurrent checkout of the same
+ * product waits for the lock and then sees the stock this one left.
+ *
+ * Where the order is written depends on the step:
+ * - Unsharded (steps 1-8): the order, its lines and (with the queue) its outbox row are written in the same
+ *   transaction as the stock, on the catalog database. All or nothing.
+ * - Sharded (step 9 on): stock is on the catalog database and the order on the shopper's shard, and no transaction
+ *   spans both. See {@link placeOrder} and reservations.ts for how stock is never oversold and no acknowledged
+ *   order is ever lost.
+ *
+ * With the queue (step 8 on) an order starts `pending` and gets an outbox row in its own transaction; the relay
+ * (queue/outbox-relay.ts) sends it to SQS and the worker confirms it (confirm.ts). Without the queue an order is
+ * `placed` at once, as before.
  */
+import { randomUUID } from "node:crypto";
+import type { PoolClient } from "pg";
 import type { CartLine } from "../cart/cart";
-import type { DbRouter, ReadOptions, Written } from "../db/router";
+import type { DbRouter, ReadOptions } from "../db/router";
+import type { Lsn } from "../db/lsn";
+import type { Logger } from "../logger";
+import { orderPlacedMessage } from "../queue/messages";
+import { type OrderShard, type OrderShards, onShard, shardUnavailable } from "../shards/order-shards";
+import { commitReservation, releaseReservation, reserveStock, voidOrder } from "./reservations";
+import { type PricedLine, takeStock } from "./stock";
 
-/** The status of an order that checkout has just placed; its stock is reserved. */
+export { CheckoutRejected } from "./stock";
+
+/** Status of an order placed without a queue: its stock is reserved and nothing else will happen to it. */
 export const ORDER_PLACED = "placed";
+/** Status of an order accepted with the queue, until the worker confirms it. */
+export const ORDER_PENDING = "pending";
+/** Status of an order the worker has confirmed (and notified). */
+export const ORDER_CONFIRMED = "confirmed";
+/** Status of an order id claimed by a failed checkout's compensation: never shown, never confirmed. */
+export const ORDER_VOID = "void";
 
 /** An order as listed. */
 export interface OrderSummary {
@@ -33,84 +61,154 @@ export interface Order extends OrderSummary {
   items: OrderLine[];
 }
 
-/** Why checkout refused a cart; `details` names the product. */
-export class CheckoutRejected extends Error {
-  constructor(
-    public readonly code: "insufficient_stock" | "product_not_found",
-    message: string,
-    public readonly details: { productId: number; name?: string; requested: number; available: number },
-  ) {
-    super(message);
-    this.name = "CheckoutRejected";
-  }
-}
-
 /** Most orders `listOrders` returns: the newest ones. */
 export const ORDER_LIST_LIMIT = 50;
 
-interface LockedProduct {
-  id: number;
-  name: string;
-  price_cents: number;
-  stock: number;
+/** What {@link writeOrder} writes. */
+interface NewOrder {
+  orderId: string;
+  shopperId: string;
+  status: string;
+  totalCents: number;
+  lines: readonly PricedLine[];
+  /** Also write the outbox row that tells the worker. */
+  queued: boolean;
+}
+
+/** Writes the order, its lines and (when queued) its outbox row with `client`, inside the caller's transaction. */
+async function writeOrder(client: PoolClient, order: NewOrder): Promise<void> {
+  await client.query("INSERT INTO orders (id, shopper_id, status, total_cents) VALUES ($1, $2, $3, $4)", [
+    order.orderId,
+    order.shopperId,
+    order.status,
+    order.totalCents,
+  ]);
+  await client.query(
+    `INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents)
+     SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::integer[], $5::integer[])`,
+    [
+      order.orderId,
+      order.lines.map((line) => line.productId),
+      order.lines.map((line) => line.name),
+      order.lines.map((line) => line.quantity),
+      order.lines.map((line) => line.unitPriceCents),
+    ],
+  );
+  if (order.queued) {
+    const body = orderPlacedMessage({ orderId: order.orderId, shopperId: order.shopperId, totalCents: order.totalCents });
+    await client.query("INSERT INTO order_outbox (order_id, body) VALUES ($1, $2)", [order.orderId, body]);
+  }
+}
+
+/** A placed order, and the WAL positions the shopper's next reads must wait for. */
+export interface PlacedOrder {
+  orderId: string;
+  status: string;
+  totalCents: number;
+  /** The shard it lives on. */
+  shard: string;
+  /** Position of the stock change on the catalog database. */
+  catalogLsn: Lsn;
+  /** Position of the order on its shard (the same as `catalogLsn` when unsharded); unknown after a recovered commit. */
+  orderLsn?: Lsn;
+}
+
+/** Options of {@link placeOrder}. */
+export interface PlaceOrderOptions {
+  /** With the queue: the order starts `pending` and gets an outbox row. */
+  queued: boolean;
+  logger: Logger;
 }
 
 /**
  * Places an order for `lines` (at least one) on behalf of `shopperId` and reserves its stock.
+ *
+ * Sharded, in three steps, none of which can oversell or lose an acknowledged order:
+ * 1. On the catalog database, one transaction takes the stock and records a `held` reservation under the order's
+ *    id (made here, not by a database). A refusal (409) ends checkout with nothing written anywhere.
+ * 2. On the shopper's shard, one transaction writes the order, its lines and its outbox row. Only now is the
+ *    shopper told yes; the order cannot be lost any more, and the outbox row guarantees the queue hears of it.
+ * 3. The reservation is marked `committed` (best effort: if this fails, the worker's settling finds the order on
+ *    the shard and marks it later).
+ * If step 2 fails for certain (the transaction never reached COMMIT), the reservation is released at once: the
+ * stock is given back. If it is ambiguous (COMMIT sent, no answer), the order id is claimed on the shard with a
+ * `void` row: if that succeeds the order never existed and never will (a late COMMIT would hit the primary key),
+ * so the stock is given back; if the id is taken, the order did commit and checkout succeeds after all. When the
+ * shard cannot even be asked, the reservation stays `held` (stock withheld, never oversold) until the worker
+ * settles it the same way.
+ *
  * @throws {CheckoutRejected} when a product is missing or short of stock; nothing is written then.
+ * @throws the shard's error (see `onShard`: 503 naming it) when the order could not be written.
  */
 export async function placeOrder(
-  router: DbRouter,
+  catalog: DbRouter,
+  shard: OrderShard,
   shopperId: string,
   lines: readonly CartLine[],
-): Promise<Written<{ orderId: string; status: string }>> {
-  const ids = lines.map((line) => line.productId);
-  const quantities = lines.map((line) => line.quantity);
-  return router.transaction(async (client) => {
-    const { rows } = await client.query<LockedProduct>(
-      "SELECT id, name, price_cents, stock FROM products WHERE id = ANY($1::integer[]) ORDER BY id FOR UPDATE",
-      [ids],
-    );
-    const locked = new Map(rows.map((row) => [row.id, row]));
-    let totalCents = 0;
-    for (const line of lines) {
-      const product = locked.get(line.productId);
-      if (!product) {
-        throw new CheckoutRejected("product_not_found", `Product ${line.productId} no longer exists`, {
-          productId: line.productId,
-          requested: line.quantity,
-          available: 0,
-        });
+  options: PlaceOrderOptions,
+): Promise<PlacedOrder> {
+  const orderId = randomUUID();
+  const status = options.queued ? ORDER_PENDING : ORDER_PLACED;
+
+  if (shard.isCatalog) {
+    const { result, lsn } = await catalog.transaction(async (client) => {
+      const { priced, totalCents } = await takeStock(client, lines);
+      await writeOrder(client, { orderId, shopperId, status, totalCents, lines: priced, queued: options.queued });
+      return { totalCents };
+    });
+    return { orderId, status, totalCents: result.totalCents, shard: shard.name, catalogLsn: lsn, orderLsn: lsn };
+  }
+
+  if (!shard.ready) throw shardUnavailable(shard.name);
+  const reserved = await reserveStock(catalog, { orderId, shopperId, shard: shard.name, lines });
+  const { priced, totalCents } = reserved.result;
+  const logger = options.logger.child({ orderId, shard: shard.name });
+  let reachedCommit = false;
+  let orderLsn: Lsn | undefined;
+  try {
+    ({ lsn: orderLsn } = await onShard(shard, () =>
+      shard.router.transaction(async (client) => {
+        await writeOrder(client, { orderId, shopperId, status, totalCents, lines: priced, queued: options.queued });
+        reachedCommit = true;
+      }),
+    ));
+  } catch (error) {
+    const committed = await compensate(catalog, shard, orderId, shopperId, reachedCommit, logger);
+    if (!committed) throw error;
+    logger.warn("order write looked failed but had committed; checkout stands");
+  }
+  await commitReservation(catalog, orderId).catch((error: unknown) =>
+    logger.warn({ err: error }, "reservation not marked committed; the worker will settle it"),
+  );
+  return { orderId, status, totalCents, shard: shard.name, catalogLsn: reserved.lsn, orderLsn };
+}
+
+/**
+ * After a failed shard write: gives the stock back when the order certainly does not exist. Returns true when it
+ * turns out the order did commit.
+ */
+async function compensate(
+  catalog: DbRouter,
+  shard: OrderShard,
+  orderId: string,
+  shopperId: string,
+  reachedCommit: boolean,
+  logger: Logger,
+): Promise<boolean> {
+  try {
+    if (reachedCommit) {
+      const voided = await voidOrder(shard, orderId, shopperId);
+      if (!voided) {
+        await commitReservation(catalog, orderId);
+        return true;
       }
-      if (product.stock < line.quantity) {
-        throw new CheckoutRejected(
-          "insufficient_stock",
-          `Only ${product.stock} of "${product.name}" (product ${product.id}) left, ${line.quantity} requested`,
-          { productId: product.id, name: product.name, requested: line.quantity, available: product.stock },
-        );
-      }
-      totalCents += product.price_cents * line.quantity;
     }
-    await client.query(
-      `UPDATE products AS p SET stock = p.stock - v.quantity, updated_at = now()
-         FROM unnest($1::integer[], $2::integer[]) AS v(id, quantity)
-        WHERE p.id = v.id`,
-      [ids, quantities],
-    );
-    const order = await client.query<{ id: string; status: string }>(
-      "INSERT INTO orders (shopper_id, status, total_cents) VALUES ($1, $2, $3) RETURNING id, status",
-      [shopperId, ORDER_PLACED, totalCents],
-    );
-    const orderId = order.rows[0].id;
-    await client.query(
-      `INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
-       SELECT $1, v.id, v.quantity, p.price_cents
-         FROM unnest($2::integer[], $3::integer[]) AS v(id, quantity)
-         JOIN products AS p ON p.id = v.id`,
-      [orderId, ids, quantities],
-    );
-    return { orderId, status: order.rows[0].status };
-  });
+    await releaseReservation(catalog, orderId);
+    logger.info({ certain: !reachedCommit }, "order not written; reserved stock released");
+  } catch (error) {
+    logger.warn({ err: error }, "reservation left held after a failed order write; the worker will settle it");
+  }
+  return false;
 }
 
 interface OrderRow {
@@ -130,37 +228,90 @@ function toSummary(row: OrderRow): OrderSummary {
   };
 }
 
-/** The newest {@link ORDER_LIST_LIMIT} orders of `shopperId`, newest first. */
-export async function listOrders(router: DbRouter, shopperId: string, options: ReadOptions): Promise<OrderSummary[]> {
-  const { rows } = await router.read<OrderRow>(
-    `SELECT id, status, total_cents, created_at FROM orders
-      WHERE shopper_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
-    [shopperId, ORDER_LIST_LIMIT],
-    options,
+/** The newest {@link ORDER_LIST_LIMIT} orders of `shopperId`, newest first, from their shard. */
+export async function listOrders(shard: OrderShard, shopperId: string, options: ReadOptions): Promise<OrderSummary[]> {
+  const { rows } = await onShard(shard, () =>
+    shard.router.read<OrderRow>(
+      `SELECT id, status, total_cents, created_at FROM orders
+        WHERE shopper_id = $1 AND status <> '${ORDER_VOID}' ORDER BY created_at DESC, id LIMIT $2`,
+      [shopperId, ORDER_LIST_LIMIT],
+      options,
+    ),
   );
   return rows.map(toSummary);
 }
 
 /** Order `orderId` with its lines if it belongs to `shopperId`; `undefined` otherwise, whoever owns it. */
 export async function getOrder(
-  router: DbRouter,
+  shard: OrderShard,
   shopperId: string,
   orderId: string,
   options: ReadOptions,
 ): Promise<Order | undefined> {
-  const { rows } = await router.read<OrderRow & { lines: OrderLine[] }>(
-    `SELECT o.id, o.status, o.total_cents, o.created_at,
-            json_agg(json_build_object(
-              'productId', i.product_id, 'name', p.name, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents
-            ) ORDER BY i.product_id) AS lines
-       FROM orders AS o
-       JOIN order_items AS i ON i.order_id = o.id
-       JOIN products AS p ON p.id = i.product_id
-      WHERE o.id = $1 AND o.shopper_id = $2
-      GROUP BY o.id`,
-    [orderId, shopperId],
-    options,
+  const { rows } = await onShard(shard, () =>
+    shard.router.read<OrderRow & { lines: OrderLine[] }>(
+      `SELECT o.id, o.status, o.total_cents, o.created_at,
+              json_agg(json_build_object(
+                'productId', i.product_id, 'name', i.product_name, 'quantity', i.quantity,
+                'unitPriceCents', i.unit_price_cents
+              ) ORDER BY i.product_id) AS lines
+         FROM orders AS o
+         JOIN order_items AS i ON i.order_id = o.id
+        WHERE o.id = $1 AND o.shopper_id = $2 AND o.status <> '${ORDER_VOID}'
+        GROUP BY o.id`,
+      [orderId, shopperId],
+      options,
+    ),
   );
   const row = rows[0];
   return row && { ...toSummary(row), items: row.lines };
+}
+
+/** One order in the admin's cross-shard view. */
+export interface RecentOrder extends OrderSummary {
+  shopperId: string;
+  shard: string;
+}
+
+/** The admin's view of the newest orders: what the shards that answered hold, and which did not answer. */
+export interface RecentOrders {
+  items: RecentOrder[];
+  unavailableShards: string[];
+}
+
+/**
+ * The newest `limit` orders across every shard (scatter-gather): each shard is asked for its own newest `limit`
+ * on its reader, at most `timeoutMs` is waited for each, and the answers are merged newest first (ties by id). A
+ * shard that fails or is late is named in `unavailableShards` and the rest is still returned.
+ */
+export async function recentOrders(shards: OrderShards, limit: number, timeoutMs: number, logger: Logger): Promise<RecentOrders> {
+  const unavailableShards: string[] = [];
+  const answers = await Promise.all(
+    shards.all().map(async (shard) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        if (!shard.ready) throw new Error("not migrated yet");
+        const query = shard.router.read<OrderRow & { shopper_id: string; created_us: string }>(
+          `SELECT id, shopper_id, status, total_cents, created_at,
+                  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us
+             FROM orders WHERE status <> '${ORDER_VOID}' ORDER BY created_at DESC, id DESC LIMIT $1`,
+          [limit],
+        );
+        query.catch(() => undefined); // a late answer's failure has nobody left to hear it
+        const { rows } = await Promise.race([query, late]);
+        return rows.map((row) => ({ order: { ...toSummary(row), shopperId: row.shopper_id, shard: shard.name }, at: BigInt(row.created_us) }));
+      } catch (error) {
+        logger.warn({ shard: shard.name, reason: (error as Error).message }, "shard left out of recent orders");
+        unavailableShards.push(shard.name);
+        return [];
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  const merged = answers.flat().sort((a, b) => (a.at === b.at ? (a.order.orderId < b.order.orderId ? 1 : -1) : a.at < b.at ? 1 : -1));
+  return { items: merged.slice(0, limit).map((entry) => entry.order), unavailableShards: unavailableShards.sort() };
 }

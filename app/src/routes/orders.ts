@@ -1,28 +1,56 @@
 /**
  * Checkout and the shopper's orders.
  *
- *   POST /api/checkout      the cart becomes an order: 201 { orderId, status }; 409 naming a product short of stock
+ *   POST /api/checkout      the cart becomes an order: 201 { orderId, status: "placed" } without the queue,
+ *                           202 { orderId, status: "pending" } with it (the worker confirms later); 409 naming a
+ *                           product short of stock; 503 `shard_unavailable` naming the shopper's shard
  *   GET  /api/orders        the shopper's newest orders
- *   GET  /api/orders/:id    one of the shopper's orders; anyone else's id is a 404, exactly like an unknown one
+ *   GET  /api/orders/:id    one of the shopper's orders (`pending` -> `confirmed`); anyone else's id is a 404,
+ *                           exactly like an unknown one
  *
- * After checkout the session remembers the write's WAL position, so the shopper's next reads (their order, the
- * new stock) are served by a replica only once it has replayed that far, else by the primary.
+ * Every order route of a shopper touches their one shard (shards/order-shards.ts). After checkout the session
+ * remembers the write's WAL positions (the catalog's, and the shard's when sharded), so the shopper's next reads
+ * (their order, the new stock) are served by a replica only once it has replayed that far, else by the primary.
  */
-import type { FastifyPluginAsync } from "fastify";
-import type { DbRouter } from "../db/router";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { DbRouter, ReadOptions } from "../db/router";
+import { type Lsn, isLsn } from "../db/lsn";
 import { conflict, notFound } from "../http/errors";
+import { metrics } from "../metrics";
 import { CheckoutRejected, getOrder, listOrders, placeOrder } from "../orders/orders";
+import type { OutboxRelay } from "../queue/outbox-relay";
+import type { Logger } from "../logger";
+import type { OrderShard, OrderShards } from "../shards/order-shards";
 import { cartOf, readOptionsFor, rememberWrite, shopperIdOf } from "../session/shopper-session";
+
+declare module "fastify" {
+  interface Session {
+    /** Sharded: the shard and WAL position of the shopper's last order write, for read-your-writes there. */
+    orderWrite?: { shard: string; lsn: Lsn };
+  }
+}
 
 /** Options of {@link orderRoutes}. */
 export interface OrderRoutesOptions {
+  /** The catalog database (stock). */
   router: DbRouter;
+  /** Where orders live. */
+  shards: OrderShards;
+  /** Present with the queue (ORDER_QUEUE_URL): checkout answers 202 `pending` and nudges the relay. */
+  relay?: OutboxRelay;
 }
 
 const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
+/** Read options for the shopper's orders on `shard`: the catalog's position when orders live there. */
+function orderReadOptions(request: FastifyRequest, shard: OrderShard): ReadOptions {
+  if (shard.isCatalog) return readOptionsFor(request);
+  const write = request.session?.orderWrite;
+  return write && write.shard === shard.name && isLsn(write.lsn) ? { after: write.lsn } : {};
+}
+
 /** The orders plugin; see the module comment. */
-export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, { router }) => {
+export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, { router, shards, relay }) => {
   app.post(
     "/checkout",
     {
@@ -33,11 +61,18 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       const lines = cartOf(request);
       if (lines.length === 0) throw conflict("cart_empty", "The cart is empty");
       const shopperId = shopperIdOf(request);
+      const shard = shards.forShopper(shopperId);
       try {
-        const { result, lsn } = await placeOrder(router, shopperId, lines);
+        const placed = await placeOrder(router, shard, shopperId, lines, { queued: relay !== undefined, logger: request.log as Logger });
         request.session.cart = [];
-        rememberWrite(request, lsn);
-        return reply.code(201).header("location", `/api/orders/${result.orderId}`).send(result);
+        rememberWrite(request, placed.catalogLsn);
+        if (!shard.isCatalog && placed.orderLsn) request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
+        metrics.orderPlaced(placed.totalCents);
+        relay?.nudge();
+        return reply
+          .code(relay ? 202 : 201)
+          .header("location", `/api/orders/${placed.orderId}`)
+          .send({ orderId: placed.orderId, status: placed.status });
       } catch (error) {
         if (error instanceof CheckoutRejected) throw conflict(error.code, error.message, error.details);
         throw error;
@@ -45,9 +80,11 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
     },
   );
 
-  app.get("/orders", async (request) => ({
-    items: await listOrders(router, shopperIdOf(request), readOptionsFor(request)),
-  }));
+  app.get("/orders", async (request) => {
+    const shopperId = shopperIdOf(request);
+    const shard = shards.forShopper(shopperId);
+    return { items: await listOrders(shard, shopperId, orderReadOptions(request, shard)) };
+  });
 
   app.get<{ Params: { id: string } }>(
     "/orders/:id",
@@ -62,7 +99,9 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       },
     },
     async (request) => {
-      const order = await getOrder(router, shopperIdOf(request), request.params.id, readOptionsFor(request));
+      const shopperId = shopperIdOf(request);
+      const shard = shards.forShopper(shopperId);
+      const order = await getOrder(shard, shopperId, request.params.id.toLowerCase(), orderReadOptions(request, shard));
       if (!order) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);
       return order;
     },
