@@ -520,11 +520,11 @@ describe("each policy fires on a deliberately wrong program", () => {
 // The runner against the real thing: the pack served by @pulumi/pulumi's run-policy-pack, over gRPC.
 
 describe("the pack as the Pulumi CLI runs it", () => {
-  let pack: ServedPack;
+  let cli: ServedPack;
   beforeAll(async () => {
-    pack = await served;
+    cli = await served;
   }, LADDER_HOOK_TIMEOUT_MS);
-  afterAll(() => pack?.stop());
+  afterAll(() => cli?.stop());
 
   const LEVEL = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 } as const;
   const runnerView = (r: Evaluation) =>
@@ -532,31 +532,27 @@ describe("the pack as the Pulumi CLI runs it", () => {
   const servedView = (ds: Awaited<ReturnType<ServedPack["analyze"]>>) => [...ds].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
   it("serves every policy of the pack, mandatory, under the pack's name and package version", async () => {
-    const info = await pack.info();
-    expect(info.name).toBe(PACK_NAME_EXPECTED);
+    const info = await cli.info();
+    expect(info.name).toBe(pack.PACK_NAME);
     expect(info.version).toBe(JSON.parse(fs.readFileSync(path.join(root, "policies", "package.json"), "utf8")).version);
-    expect(info.policies.map((p) => p.name).sort()).toEqual(POLICY_NAMES());
+    expect(info.policies.map((p) => p.name).sort()).toEqual(pack.POLICIES.map((p) => p.name).sort());
     for (const p of info.policies) expect({ name: p.name, level: p.enforcementLevel }).toEqual({ name: p.name, level: LEVEL.mandatory });
-    expect(info.policies.filter((p) => p.hasConfigSchema).map((p) => p.name).sort()).toEqual(pack_().POLICIES.filter((p) => p.configSchema).map((p) => p.name).sort());
+    expect(info.policies.filter((p) => p.hasConfigSchema).map((p) => p.name).sort()).toEqual(pack.POLICIES.filter((p) => p.configSchema).map((p) => p.name).sort());
   });
 
   it.each(["11:prod", "5:dev"])("reports exactly what the runner reports for step %s", async (key) => {
     const [step, name] = key.split(":");
     const config = context.ladderPolicyConfig({ step: Number(step), environment: variant(name as "dev" | "prod").environment });
-    await pack.configure(config);
+    await cli.configure(config);
     const expected = await evaluate(graphs.get(key)!, config);
-    expect(servedView(await pack.analyze(graphs.get(key)!))).toEqual(runnerView(expected));
+    expect(servedView(await cli.analyze(graphs.get(key)!))).toEqual(runnerView(expected));
   });
 
   it.each(NEGATIVES.map((n) => [n.policy, n.title, n] as const))("reports exactly what the runner reports for %s: %s", async (_policy, _title, n) => {
     const g = await runWithEdges(async () => n.program(await import("@pulumi/aws"), await import("@pulumi/pulumi")));
-    await pack.configure(n.config ?? {});
+    await cli.configure(n.config ?? {});
     const expected = await evaluate(g, n.config ?? {});
     expect(expected.violations.length).toBeGreaterThan(0);
-    expect(servedView(await pack.analyze(g))).toEqual(runnerView(expected));
+    expect(servedView(await cli.analyze(g))).toEqual(runnerView(expected));
   });
 });
-
-const PACK_NAME_EXPECTED = "scale-ladder";
-const pack_ = () => pack;
-const POLICY_NAMES = () => pack.POLICIES.map((p) => p.name).sort();
