@@ -281,6 +281,22 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
     expected: ["site: evaluateTargetHealth is true on an alias to CloudFront, which Route 53 refuses", "www: an alias record takes no ttl or records"],
   },
   {
+    rule: "vpc-peering",
+    title: "two regions on the same CIDR, a cross-region request that auto-accepts and has no accepter",
+    program: (aws) => {
+      const awsx = require("@pulumi/awsx") as typeof import("@pulumi/awsx");
+      const eu = new aws.Provider("aws-eu-west-1", { region: "eu-west-1" });
+      const us = new awsx.ec2.Vpc("us", { cidrBlock: "10.0.0.0/16" });
+      const euVpc = new awsx.ec2.Vpc("eu", { cidrBlock: "10.0.128.0/17" }, { provider: eu });
+      new aws.ec2.VpcPeeringConnection("us-to-eu", { vpcId: us.vpcId, peerVpcId: euVpc.vpcId, peerRegion: "eu-west-1", autoAccept: true });
+    },
+    expected: [
+      "us-to-eu: 10.0.0.0/16 and 10.0.128.0/17 overlap",
+      "us-to-eu: autoAccept cannot be used with peerRegion eu-west-1",
+      "us-to-eu: no accepter with autoAccept in eu-west-1; the connection stays pending",
+    ],
+  },
+  {
     rule: "secrets-and-iam",
     title: "a 3-day recovery window, a statement id with a hyphen",
     program: (aws) => {

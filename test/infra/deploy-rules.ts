@@ -222,6 +222,16 @@ export const NAME_RULES: Record<string, NameRule> = {
 /** Security group and rule descriptions: 255 characters of this set (EC2 API, CreateSecurityGroup / IpRange). */
 const SG_DESCRIPTION = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
 
+/** An IPv4 CIDR as [first, last] addresses. */
+function cidrRange(cidr: string): [number, number] | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return undefined;
+  const ip = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(m[5]));
+  const first = ip - (ip % size);
+  return [first, first + size - 1];
+}
+
 const parseJson = (s: unknown): any => {
   try {
     return typeof s === "string" ? JSON.parse(s) : s;
@@ -764,6 +774,28 @@ export const DEPLOY_RULES: DeployRule[] = [
             if (i.requestInterval !== undefined && ![10, 30].includes(i.requestInterval)) problem(`${h.name}: requestInterval is 10 or 30`);
             if (i.failureThreshold !== undefined && !(i.failureThreshold >= 1 && i.failureThreshold <= 10)) problem(`${h.name}: failureThreshold is 1–10`);
           }
+        }
+      }),
+  },
+  {
+    name: "vpc-peering",
+    rule: "Peered VPCs do not overlap; a cross-region request is not auto-accepted by the requester but by an accepter in the peer region.",
+    source: "VPC Peering Guide, 'VPC peering limitations' (overlapping CIDRs, cross-Region auto-accept); EC2 API, CreateVpcPeeringConnection PeerRegion",
+    check: (v) =>
+      collect((problem, count) => {
+        const vpcCidr = (r: Registration, prop: string) => v.deps(r, prop, "awsx:ec2:Vpc", "aws:ec2/vpc:Vpc").map((x) => v.inputs(x).cidrBlock as string | undefined)[0];
+        for (const pcx of v.ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) {
+          count();
+          const i = v.inputs(pcx);
+          const a = vpcCidr(pcx, "vpcId");
+          const b = vpcCidr(pcx, "peerVpcId");
+          const ra = a ? cidrRange(a) : undefined;
+          const rb = b ? cidrRange(b) : undefined;
+          if (ra && rb && ra[0] <= rb[1] && rb[0] <= ra[1]) problem(`${pcx.name}: ${a} and ${b} overlap`);
+          const crossRegion = i.peerRegion !== undefined && i.peerRegion !== v.regionOf(pcx);
+          if (crossRegion && i.autoAccept === true) problem(`${pcx.name}: autoAccept cannot be used with peerRegion ${i.peerRegion}`);
+          const accepters = v.referrers(pcx, ["aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"], "vpcPeeringConnectionId");
+          if (crossRegion && !accepters.some((x) => v.regionOf(x) === i.peerRegion && v.inputs(x).autoAccept === true)) problem(`${pcx.name}: no accepter with autoAccept in ${i.peerRegion}; the connection stays pending`);
         }
       }),
   },
