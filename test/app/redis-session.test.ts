@@ -41,7 +41,7 @@ function sameShopper(shopper: Shopper, shop: ShopInstance): Shopper {
 
 /** Keys of a RESP array reply of bulk strings. */
 function keysOf(reply: string): string[] {
-  return reply.split("\r\n").filter((line, i, lines) => i > 0 && lines[i - 1].startsWith("$"));
+  return reply.split("\r\n").filter((_line, i, lines) => i > 0 && lines[i - 1].startsWith("$"));
 }
 
 test("a cart built through A is read and changed through B, survives A's restart, and is checked out through B", async () => {

@@ -3,8 +3,10 @@
  * which answers {@link UNAVAILABLE} instead of failing, so that a caller falls back to the database:
  *
  * - while the connection is down (node-redis is reconnecting in the background) nothing is sent at all;
- * - a command gets `timeoutMs` (default 100 ms) to answer; past it, or on any error, the cache is skipped for
- *   `breakerMs` (default 1 s), so a stalled Redis costs one request 100 ms, not every request;
+ * - a command gets `timeoutMs` (default 100 ms) to answer; past it, or on any error, that read goes to the
+ *   database. After `failuresToPause` (default 3) failures in a row the cache is skipped for `breakerMs`
+ *   (default 1 s), so a stalled Redis costs a few requests 100 ms each, not every request; one slow reply on a
+ *   busy server does not send a second of traffic to the database;
  * - failures are logged once per interval, with how many were left out.
  *
  * Entries live `ttlSeconds`, give or take `jitter` (10 %), so that keys filled together do not expire together
@@ -40,6 +42,11 @@ export interface CacheOptions {
    * @default 1000
    */
   breakerMs?: number;
+  /**
+   * Failures in a row after which the cache is skipped for `breakerMs`.
+   * @default 3
+   */
+  failuresToPause?: number;
   /**
    * Prefix of every key: the app's namespace and the format version of what it stores, so that a release that
    * changes what it caches never reads a previous release's entries.
@@ -102,7 +109,9 @@ export class Cache {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly failures: ThrottledLog;
+  private readonly failuresToPause: number;
   private skipUntil = 0;
+  private failuresInARow = 0;
 
   constructor(options: CacheOptions) {
     this.redis = options.redis;
@@ -111,6 +120,7 @@ export class Cache {
     this.jitter = options.jitter ?? 0.1;
     this.timeoutMs = options.timeoutMs ?? 100;
     this.breakerMs = options.breakerMs ?? 1000;
+    this.failuresToPause = options.failuresToPause ?? 3;
     this.keyPrefix = options.keyPrefix ?? "shop:cache:v1:";
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
@@ -147,13 +157,17 @@ export class Cache {
       return UNAVAILABLE;
     }
     try {
-      return await withTimeout(operation(this.redis.client), this.timeoutMs);
+      const result = await withTimeout(operation(this.redis.client), this.timeoutMs);
+      this.failuresInARow = 0;
+      return result;
     } catch (error) {
       this.stats.errors += 1;
-      this.skipUntil = this.now() + this.breakerMs;
+      this.failuresInARow += 1;
+      const pausing = this.failuresInARow >= this.failuresToPause;
+      if (pausing) this.skipUntil = this.now() + this.breakerMs;
       this.failures.record((suppressed) =>
         this.logger.warn(
-          { operation: what, reason: (error as Error).message, skipMs: this.breakerMs, suppressed },
+          { operation: what, reason: (error as Error).message, failuresInARow: this.failuresInARow, skipMs: pausing ? this.breakerMs : 0, suppressed },
           "cache unavailable, reading from the database",
         ),
       );

@@ -81,7 +81,9 @@ export class RedisTimeoutError extends Error {
 export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(timeoutMs)), timeoutMs);
+    // The event loop runs due timers before it reads sockets: on a busy process the reply may already be waiting
+    // unread when the timer fires. setImmediate runs after that read, so only a reply that really is late fails.
+    timer = setTimeout(() => setImmediate(() => reject(new RedisTimeoutError(timeoutMs))), timeoutMs);
   });
   promise.catch(() => undefined);
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
