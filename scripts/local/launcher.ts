@@ -295,7 +295,7 @@ export class Launcher {
     await this.timed("static origin", async () => {
       const dir = path.join(this.releaseDir, "static");
       const proc = await this.supervisor.start({ name: "static-origin", kind: "static", command: process.execPath, args: [path.join(__dirname, "static-origin.mjs"), dir, String(plan.cdn!.originPort)], env: process.env });
-      await waitFor("static origin", async () => (await httpGet(`http://127.0.0.1:${plan.cdn!.originPort}/static/app.js`)).status === 200, { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) });
+      await waitFor("static origin", async () => (await httpGet(`http://127.0.0.1:${plan.cdn!.originPort}/healthz`)).status === 200, { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) });
       return `127.0.0.1:${plan.cdn!.originPort}, ${dir}`;
     });
   }

@@ -235,6 +235,8 @@ export function processEnv(plan: Plan, region: RegionPlan, proc: ProcessSpec, ki
       // The SDK signs every request; the emulator accepts any key.
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
+      // Nothing local may go looking for the instance metadata address.
+      AWS_EC2_METADATA_DISABLED: "true",
     });
   }
   if (plan.shards.length > 0) env.ORDER_SHARDS = orderShardsEnv(plan, secrets);

@@ -5,9 +5,11 @@
  * postmaster.pid — are the app test harness's (test/app/support/postgres-cluster.ts); this module only decides
  * which server is which.
  */
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Client } from "pg";
 import {
   type ClusterInfo,
@@ -43,6 +45,8 @@ export async function preparePgRuntime(runDir: string, secrets: LocalSecrets): P
   return { base: { runDir, password: secrets.superuserPassword, postgresBin: path.join(nativeDir, "bin", "postgres"), libraryPath, owner } };
 }
 
+const execFileAsync = promisify(execFile);
+
 const info = (spec: PgSpec): ServerInfo => ({ name: spec.name, dataDir: spec.dataDir, port: spec.port, logFile: spec.logFile });
 const cluster = (rt: PgRuntime, primary: PgSpec, replica?: PgSpec): ClusterInfo => ({
   ...rt.base,
@@ -74,15 +78,37 @@ export async function stopLeftover(spec: Pick<PgSpec, "name" | "dataDir">): Prom
 }
 
 /**
- * Starts a primary (the catalog's, or a shard): runs initdb and creates the `shop` role and `database` the first
- * time, reuses the data directory afterwards.
+ * An initdb'd, never started cluster that every new primary (the catalog's, each shard) is copied from: initdb
+ * runs synchronously in the harness and takes seconds, so it runs once per data directory, and a copy of a cleanly
+ * initialised directory is a valid cluster of its own.
+ */
+let template: Promise<string> | undefined;
+function clusterTemplate(rt: PgRuntime, pgDir: string, secrets: LocalSecrets): Promise<string> {
+  template ??= (async () => {
+    const dir = path.join(pgDir, ".template");
+    if (!existsSync(path.join(dir, "PG_VERSION"))) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(pgDir, { recursive: true });
+      await chmod(pgDir, 0o755);
+      await initPrimary({ nativeDir: path.dirname(path.dirname(rt.base.postgresBin)), libraryPath: rt.base.libraryPath, dataDir: dir, password: secrets.superuserPassword, owner: rt.base.owner });
+    }
+    return dir;
+  })();
+  return template;
+}
+
+/**
+ * Starts a primary (the catalog's, or a shard): a copy of the cluster template with the `shop` role and
+ * `database` the first time, the same data directory afterwards.
  */
 export async function startPrimary(rt: PgRuntime, spec: PgSpec, secrets: LocalSecrets, options: { replication: boolean }): Promise<{ created: boolean }> {
   const created = !existsSync(path.join(spec.dataDir, "PG_VERSION"));
   await mkdir(path.dirname(spec.logFile), { recursive: true });
   if (created) {
+    const from = await clusterTemplate(rt, path.dirname(spec.dataDir), secrets);
     await rm(spec.dataDir, { recursive: true, force: true });
-    await initPrimary({ nativeDir: path.dirname(path.dirname(rt.base.postgresBin)), libraryPath: rt.base.libraryPath, dataDir: spec.dataDir, password: secrets.superuserPassword, owner: rt.base.owner });
+    // cp -a keeps the owner (user postgres when we are root) and the 0700 mode PostgreSQL insists on.
+    await execFileAsync("cp", ["-a", from, spec.dataDir]);
   }
   await startServer(cluster(rt, spec), info(spec));
   if (created) {

@@ -27,6 +27,10 @@ for (const name of readdirSync(dir)) {
 }
 
 const server = createServer((req, res) => {
+  if (req.url === "/healthz") {
+    res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}\n');
+    return;
+  }
   const file = files.get((req.url ?? "").split("?")[0]);
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.writeHead(405, { allow: "GET, HEAD" }).end();

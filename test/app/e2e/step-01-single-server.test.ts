@@ -1,0 +1,40 @@
+/**
+ * End to end, step 1: `npm start -- --step 1` runs one web server and its PostgreSQL; a shopper browses, buys and
+ * sees the order placed, through the entry URL. The fault CLI talks to the running launcher.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { BrowserShopper, journey } from "./support/journey";
+import { type Topology, startTopology } from "./support/local-topology";
+
+jest.setTimeout(180_000);
+const PORT = 21000;
+let topology: Topology;
+
+beforeAll(async () => {
+  topology = await startTopology(1, PORT);
+});
+afterAll(async () => {
+  await topology?.stop();
+});
+
+test("the entry URL is the single server, and a shopper's order is placed", async () => {
+  expect(topology.entryUrl).toBe(`http://127.0.0.1:${PORT}`);
+  const result = await journey(new BrowserShopper(topology.entryUrl));
+  expect(result.placedAs).toBe("placed");
+  // No load balancer at step 1: nothing adds the region header.
+  expect(result.regions.size).toBe(0);
+});
+
+test("npm run local:fault reaches the launcher: status lists what runs, and a fault the step lacks is refused", async () => {
+  const cli = path.resolve(__dirname, "..", "..", "..", "scripts", "local", "fault.ts");
+  const tsNode = require.resolve("ts-node/dist/bin.js");
+  const run = promisify(execFile);
+  const { stdout } = await run(process.execPath, [tsNode, "--swc", cli, "status", "--data-dir", topology.dataDir]);
+  expect(stdout).toMatch(/web-1\s+web\s+http:\/\/127\.0\.0\.1:21000/);
+  expect(stdout).toMatch(/primary\s+postgres primary/);
+  await expect(run(process.execPath, [tsNode, "--swc", cli, "primary-failover", "--data-dir", topology.dataDir])).rejects.toMatchObject({
+    stderr: expect.stringContaining("no replica to promote"),
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * End to end, step 7: sessions in Redis and a round-robin load balancer. A shopper's journey; a web process killed
+ * under load (its cart survives, fewer than 1% of requests fail); Redis stopped (catalog reads keep succeeding).
+ */
+import { BrowserShopper, journey } from "./support/journey";
+import { type Topology, startTopology } from "./support/local-topology";
+
+jest.setTimeout(180_000);
+const PORT = 21600;
+let topology: Topology;
+
+beforeAll(async () => {
+  topology = await startTopology(7, PORT);
+});
+afterAll(async () => {
+  await topology?.stop();
+});
+
+test("a shopper browses, buys and sees the order placed, served by any web process", async () => {
+  const result = await journey(new BrowserShopper(topology.entryUrl));
+  expect(result.placedAs).toBe("placed");
+});
+
+test("a web process killed under load: the cart survives and fewer than 1% of requests fail", async () => {
+  const keeper = new BrowserShopper(topology.entryUrl);
+  expect((await keeper.post("/api/cart/items", { productId: 3, quantity: 2 })).status).toBe(200);
+
+  // Eight shoppers browse and fill carts without pause; the kill lands once 300 requests are done, and the load
+  // goes on until 900 more have been answered after it (the killed process is back by then).
+  const shoppers = Array.from({ length: 8 }, () => new BrowserShopper(topology.entryUrl));
+  let total = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  let killedAt: number | undefined;
+  let kill: Promise<string> | undefined;
+  const done = () => killedAt !== undefined && total >= killedAt + 900;
+  await Promise.all(
+    shoppers.map(async (shopper, n) => {
+      for (let i = 0; !done(); i++) {
+        const request =
+          i % 4 === 3 ? shopper.post("/api/cart/items", { productId: 1 + ((n + i) % 20), quantity: 1 }) : i % 4 === 2 ? shopper.get("/api/cart") : shopper.get(`/api/products/${1 + ((n * 7 + i) % 100)}`);
+        const response = await request.catch((error: Error) => ({ status: 0, text: error.message }));
+        total++;
+        // A full cart (409) is the shop's answer, not a failure.
+        if (response.status !== 200 && response.status !== 409) {
+          failed++;
+          if (failures.length < 10) failures.push(`${response.status} ${response.text.slice(0, 120)}`);
+        }
+        if (killedAt === undefined && total >= 300) {
+          killedAt = total;
+          kill = topology.fault("web-kill", "web-1");
+        }
+      }
+    }),
+  );
+  expect(await kill).toContain("killed web-1");
+  if (failed / total >= 0.01) throw new Error(`${failed} of ${total} requests failed; the first: ${failures.join(" | ")}`);
+  expect(failed / total).toBeLessThan(0.01);
+
+  // The cart lives in Redis: whichever process answers (round-robin over both), it is intact.
+  for (let i = 0; i < 4; i++) {
+    const cart = await keeper.get("/api/cart");
+    expect(cart.status).toBe(200);
+    expect(cart.json<{ items: Array<{ productId: number; quantity: number }> }>().items).toEqual([expect.objectContaining({ productId: 3, quantity: 2 })]);
+  }
+  const killed = (await topology.status()).find((s) => s.name === "web-1")!;
+  expect(killed.restarts).toBeGreaterThanOrEqual(1);
+});
+
+test("Redis stopped: the storefront and catalog reads keep succeeding; with Redis back, shoppers buy again", async () => {
+  const browser = new BrowserShopper(topology.entryUrl);
+  expect(await topology.fault("redis-stop")).toContain("stopped redis");
+  const statuses: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    statuses.push((await browser.get(`/api/products/${1 + i}`)).status);
+    statuses.push((await browser.get("/api/products?category=books&limit=10")).status);
+  }
+  statuses.push((await browser.get("/")).status);
+  expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+  await topology.fault("redis-start");
+  // Sessions were in the Redis that stopped; a new shopper gets a new one, and the app reconnects on its own.
+  let result;
+  for (let attempt = 0; !result; attempt++) {
+    result = await journey(new BrowserShopper(topology.entryUrl)).catch((error: Error) => {
+      if (attempt > 25) throw error;
+      return new Promise<undefined>((r) => setTimeout(() => r(undefined), 200));
+    });
+  }
+  expect(result.placedAs).toBe("placed");
+});
