@@ -92,7 +92,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   }
   const productCache =
     redis && config.CACHE_TTL_SECONDS > 0
-      ? new ProductCache({ cache: new Cache({ redis, logger, ttlSeconds: config.CACHE_TTL_SECONDS }), router })
+      ? new ProductCache({
+          cache: new Cache({ redis, logger, ttlSeconds: config.CACHE_TTL_SECONDS }),
+          router,
+          events: { hit: () => metrics.cacheHit(), miss: () => metrics.cacheMiss() },
+        })
       : undefined;
   let sessionStore = deps.sessionStore;
   if (!sessionStore && config.SESSION_STORE === "redis" && redis) sessionStore = createRedisSessionStore({ redis, logger });
