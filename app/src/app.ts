@@ -143,7 +143,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   const publisher = startMetricsPublisher(config, {
     service: "shop-server",
     logger,
-    always: ["OrdersPlaced", "Revenue", "ActiveShoppers", "CacheHits", "CacheMisses"],
+    publishes: ["OrdersPlaced", "Revenue", "ActiveShoppers", "CacheHits", "CacheMisses"],
   });
   app.addHook("onClose", async () => {
     await relay?.stop();

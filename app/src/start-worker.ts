@@ -91,7 +91,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
       });
     }
 
-    const publisher = startMetricsPublisher(config, { service: "shop-worker", logger, always: [] });
+    const publisher = startMetricsPublisher(config, { service: "shop-worker", logger, publishes: ["QueueLagSeconds"] });
     if (publisher) cleanups.push(() => publisher.stop());
 
     let healthAddress: string | undefined;

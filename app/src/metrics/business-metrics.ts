@@ -15,8 +15,8 @@
  * the CloudWatch agent (`Agent`, AWS_EMF_AGENT_ENDPOINT) or to stdout (`Local`). Counters are sums per interval,
  * so the dashboard's Sum over a minute adds up the fleet. ActiveShoppers is per process (Maximum on the dashboard).
  */
-import { Configuration, Unit, createMetricsLogger } from "aws-embedded-metrics";
-import Environments from "aws-embedded-metrics/lib/environment/Environments";
+import type * as Emf from "aws-embedded-metrics";
+import type { IConfiguration } from "aws-embedded-metrics/lib/config/IConfiguration";
 import type { Logger } from "../logger";
 
 /** The metric names, as components/telemetry.ts `BUSINESS_METRICS` and the dashboard spell them. */
@@ -99,8 +99,11 @@ export class BusinessMetrics {
     return this.shoppers.size;
   }
 
-  /** The counts since the last take (ActiveShoppers: the window as of now), and starts counting afresh. */
-  take(): MetricsSnapshot {
+  /**
+   * The counts since the last take (ActiveShoppers: the window as of now), and starts counting afresh — only the
+   * metrics in `names` (default: all); the others keep counting for whoever publishes them.
+   */
+  take(names: readonly MetricName[] = METRIC_NAMES): MetricsSnapshot {
     const snapshot: MetricsSnapshot = {
       ordersPlaced: this.ordersPlaced,
       revenueCents: this.revenueCents,
@@ -109,18 +112,40 @@ export class BusinessMetrics {
       cacheMisses: this.cacheMisses,
       queueLagSeconds: this.lags,
     };
-    this.ordersPlaced = 0;
-    this.revenueCents = 0;
-    this.cacheHits = 0;
-    this.cacheMisses = 0;
-    this.lags = [];
-    this.lagCount = 0;
+    const taking = new Set(names);
+    if (taking.has("OrdersPlaced")) this.ordersPlaced = 0;
+    if (taking.has("Revenue")) this.revenueCents = 0;
+    if (taking.has("CacheHits")) this.cacheHits = 0;
+    if (taking.has("CacheMisses")) this.cacheMisses = 0;
+    if (taking.has("QueueLagSeconds")) {
+      this.lags = [];
+      this.lagCount = 0;
+    }
     return snapshot;
   }
 }
 
 /** The process's counters. */
 export const metrics = new BusinessMetrics();
+
+/**
+ * Loads aws-embedded-metrics configured from `settings`. The library must not be imported before this: when its
+ * environment detector loads, it starts resolving the environment at once, and without an override it probes for
+ * EC2 by calling the instance metadata address. So its configuration module is loaded (and overridden) first, and
+ * the library itself only then, and only by a process that publishes metrics.
+ */
+function loadEmf(settings: MetricsSettings, service: string): typeof Emf {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const configuration = (require("aws-embedded-metrics/lib/config/Configuration") as { default: IConfiguration }).default;
+  configuration.environmentOverride = settings.AWS_EMF_ENVIRONMENT as IConfiguration["environmentOverride"];
+  configuration.agentEndpoint = settings.AWS_EMF_AGENT_ENDPOINT;
+  configuration.logGroupName = settings.AWS_EMF_LOG_GROUP_NAME;
+  configuration.namespace = settings.AWS_EMF_NAMESPACE;
+  configuration.serviceName = service;
+  configuration.serviceType = "shop";
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("aws-embedded-metrics") as typeof Emf;
+}
 
 /** The configuration the publisher reads (config.ts, shared fields). */
 export interface MetricsSettings {
@@ -135,8 +160,11 @@ export interface PublisherOptions {
   /** `shop-server` or `shop-worker`: the record's `service` property (not a dimension). */
   service: string;
   logger: Logger;
-  /** Metrics written every interval even when zero (the others only when they have values). */
-  always: readonly MetricName[];
+  /**
+   * The metrics this process publishes: the counters in every record (zeros included, so a quiet minute shows 0,
+   * not a gap), QueueLagSeconds in the records that have samples.
+   */
+  publishes: readonly MetricName[];
   /**
    * Period of the records.
    * @default 60000
@@ -161,24 +189,19 @@ export interface MetricsPublisher {
  */
 export function startMetricsPublisher(settings: MetricsSettings, options: PublisherOptions): MetricsPublisher | undefined {
   if (!settings.AWS_EMF_ENVIRONMENT) return undefined;
-  Configuration.environmentOverride = settings.AWS_EMF_ENVIRONMENT === "Agent" ? Environments.Agent : Environments.Local;
-  Configuration.agentEndpoint = settings.AWS_EMF_AGENT_ENDPOINT;
-  Configuration.logGroupName = settings.AWS_EMF_LOG_GROUP_NAME;
-  Configuration.namespace = settings.AWS_EMF_NAMESPACE;
-  Configuration.serviceName = options.service;
-  Configuration.serviceType = "shop";
+  const { createMetricsLogger } = loadEmf(settings, options.service);
   const source = options.source ?? metrics;
-  const always = new Set(options.always);
+  const publishes = new Set(options.publishes);
 
   const flush = async () => {
-    const taken = source.take();
-    const values: Record<MetricName, { value: number | number[]; unit: Unit }> = {
-      OrdersPlaced: { value: taken.ordersPlaced, unit: Unit.Count },
-      Revenue: { value: taken.revenueCents / 100, unit: Unit.None },
-      ActiveShoppers: { value: taken.activeShoppers, unit: Unit.Count },
-      CacheHits: { value: taken.cacheHits, unit: Unit.Count },
-      CacheMisses: { value: taken.cacheMisses, unit: Unit.Count },
-      QueueLagSeconds: { value: taken.queueLagSeconds, unit: Unit.Seconds },
+    const taken = source.take(options.publishes);
+    const values: Record<MetricName, { value: number | number[]; unit: "Count" | "None" | "Seconds" }> = {
+      OrdersPlaced: { value: taken.ordersPlaced, unit: "Count" },
+      Revenue: { value: taken.revenueCents / 100, unit: "None" },
+      ActiveShoppers: { value: taken.activeShoppers, unit: "Count" },
+      CacheHits: { value: taken.cacheHits, unit: "Count" },
+      CacheMisses: { value: taken.cacheMisses, unit: "Count" },
+      QueueLagSeconds: { value: taken.queueLagSeconds, unit: "Seconds" },
     };
     const record = createMetricsLogger();
     record.setNamespace(settings.AWS_EMF_NAMESPACE);
@@ -186,9 +209,9 @@ export function startMetricsPublisher(settings: MetricsSettings, options: Publis
     record.setDimensions({});
     record.setProperty("service", options.service);
     let any = false;
-    for (const name of METRIC_NAMES) {
+    for (const name of METRIC_NAMES.filter((n) => publishes.has(n))) {
       const { value, unit } = values[name];
-      const list = Array.isArray(value) ? value : always.has(name) || value !== 0 ? [value] : [];
+      const list = Array.isArray(value) ? value : [value];
       for (const v of list) record.putMetric(name, v, unit);
       any ||= list.length > 0;
     }
