@@ -14,6 +14,12 @@ export interface AppLaunchTemplateArgs {
   /** Name tag of instances and volumes. */
   nameTag: string;
   /**
+   * Tags for the instances and volumes the fleet launches: the provider's `defaultTags` tag the launch template
+   * itself but do not reach what auto-scaling launches from it, so pass them here.
+   * @default {}
+   */
+  launchTags?: Record<string, string>;
+  /**
    * Root volume size, GiB.
    * @default 20
    */
@@ -38,10 +44,7 @@ export function appLaunchTemplate(name: string, args: AppLaunchTemplateArgs, opt
       monitoring: { enabled: true },
       userData: pulumi.output(args.userData).apply((s) => Buffer.from(s, "utf8").toString("base64")),
       updateDefaultVersion: true,
-      tagSpecifications: [
-        { resourceType: "instance", tags: { Name: args.nameTag } },
-        { resourceType: "volume", tags: { Name: args.nameTag } },
-      ],
+      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { ...args.launchTags, Name: args.nameTag } })),
     },
     opts,
   );
@@ -58,6 +61,8 @@ export interface AppGroupArgs {
   healthCheckType: "ELB" | "EC2";
   targetGroupArns?: pulumi.Input<string>[];
   nameTag: string;
+  /** Tags propagated to launched instances (see {@link AppLaunchTemplateArgs.launchTags}). @default {} */
+  launchTags?: Record<string, string>;
 }
 
 /**
@@ -81,7 +86,7 @@ export function appAutoScalingGroup(name: string, args: AppGroupArgs, opts: pulu
       defaultInstanceWarmup: 180,
       instanceRefresh: ROLLING_REFRESH,
       enabledMetrics: GROUP_METRICS,
-      tags: [{ key: "Name", value: args.nameTag, propagateAtLaunch: true }],
+      tags: Object.entries({ ...args.launchTags, Name: args.nameTag }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     },
     { ...opts, ignoreChanges: ["desiredCapacity"] },
   );

@@ -22,6 +22,11 @@ export interface WebFleetArgs {
   webSecurityGroupId: pulumi.Input<string>;
   /** Boot script (see `appUserData`); a change makes a new launch template version and rolls the fleet. */
   userData: pulumi.Input<string>;
+  /**
+   * Tags for launched instances and volumes — pass the provider's default tags, which do not reach them.
+   * @default {}
+   */
+  launchTags?: Record<string, string>;
   /** What instances may do beyond Session Manager. */
   statements: Statement[];
   /**
@@ -248,7 +253,7 @@ export class WebFleet extends pulumi.ComponentResource {
     this.role = new InstanceRole(`${name}`, { statements: args.statements }, { parent: this });
     this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
-      { instanceType, profileName: this.role.profileName, securityGroupId: args.webSecurityGroupId, userData: args.userData, nameTag: name },
+      { instanceType, profileName: this.role.profileName, securityGroupId: args.webSecurityGroupId, userData: args.userData, nameTag: name, launchTags: args.launchTags },
       { parent: this },
     );
     this.group = appAutoScalingGroup(
@@ -262,6 +267,7 @@ export class WebFleet extends pulumi.ComponentResource {
         healthCheckType: "ELB",
         targetGroupArns: [this.targetGroup.arn],
         nameTag: name,
+        launchTags: args.launchTags,
       },
       { parent: this },
     );

@@ -13,6 +13,11 @@ export interface WorkerFleetArgs {
   securityGroupId: pulumi.Input<string>;
   /** Boot script in worker mode (see `appUserData`). */
   userData: pulumi.Input<string>;
+  /**
+   * Tags for launched instances and volumes — pass the provider's default tags, which do not reach them.
+   * @default {}
+   */
+  launchTags?: Record<string, string>;
   /** What workers may do beyond Session Manager (consume the queue, read their secrets). */
   statements: Statement[];
   /** Name of the queue whose backlog drives scaling. */
@@ -60,12 +65,12 @@ export class WorkerFleet extends pulumi.ComponentResource {
     this.role = new InstanceRole(`${name}`, { statements: args.statements }, { parent: this });
     this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
-      { instanceType, profileName: this.role.profileName, securityGroupId: args.securityGroupId, userData: args.userData, nameTag: name },
+      { instanceType, profileName: this.role.profileName, securityGroupId: args.securityGroupId, userData: args.userData, nameTag: name, launchTags: args.launchTags },
       { parent: this },
     );
     this.group = appAutoScalingGroup(
       `${name}-asg`,
-      { subnetIds: args.subnetIds, launchTemplate: this.launchTemplate, minSize, maxSize, desiredCapacity: minSize, healthCheckType: "EC2", nameTag: name },
+      { subnetIds: args.subnetIds, launchTemplate: this.launchTemplate, minSize, maxSize, desiredCapacity: minSize, healthCheckType: "EC2", nameTag: name, launchTags: args.launchTags },
       { parent: this },
     );
     new aws.autoscaling.Policy(

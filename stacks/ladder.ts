@@ -22,7 +22,7 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
   // CloudFront reads viewer certificates from us-east-1 only.
   const certificateProvider =
     cfg.region === "us-east-1" || cfg.builtStep < 6 || !cfg.dns ? provider : providerFor("us-east-1", "aws-us-east-1-certificates");
-  const primaryTarget: RegionTarget = { name: cfg.region, provider, certificateProvider };
+  const primaryTarget: RegionTarget = { name: cfg.region, provider, certificateProvider, tags: defaultTags };
   const primary = buildRegion(cfg, primaryTarget);
 
   const secondaries: Array<{ target: RegionTarget; region: { outputs: RegionOutputs; parts: RegionParts } }> = [];
@@ -30,7 +30,7 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
     const shared = primary.parts.shared;
     if (!shared) throw new Error("step 11 needs the primary region's shared parts (database, shards, CDN secret)");
     for (const name of cfg.regions.secondaries) {
-      const target: RegionTarget = { name, provider: providerFor(name), certificateProvider };
+      const target: RegionTarget = { name, provider: providerFor(name), certificateProvider, tags: defaultTags };
       const region = buildRegion(cfg, target, { kind: "secondary", primary: shared });
       secondaries.push({ target, region });
       // awsx makes a route table per subnet: one private and one isolated per AZ.

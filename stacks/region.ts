@@ -27,6 +27,8 @@ export interface RegionTarget {
   provider: aws.Provider;
   /** A us-east-1 provider for CloudFront's viewer certificate (the region's own provider when it is us-east-1). */
   certificateProvider: aws.Provider;
+  /** The providers' default tags, repeated where they do not reach (instances launched by auto-scaling). */
+  tags: Record<string, string>;
 }
 
 /**
@@ -330,6 +332,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       requestsPerTarget: step >= 7 ? cfg.web.requestsPerTarget : undefined,
       dns: cfg.dns,
       deletionProtection: prod,
+      launchTags: region.tags,
       // Step 6: only CloudFront reaches the ALB, and only with our header.
       viewerPrefixListId: originSecret
         ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { provider: region.provider }).id
@@ -353,6 +356,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
         minSize: cfg.worker.minSize,
         maxSize: cfg.worker.maxSize,
         backlogPerInstance: cfg.worker.backlogPerInstance,
+        launchTags: region.tags,
       },
       opts,
     );

@@ -21,13 +21,7 @@ const root = path.resolve(__dirname, "../..");
  * Violations the pack finds in the components today, each waiting for a fix in the component named. An entry makes
  * the matching violations expected; once the component is fixed the entry fails the test below and must go.
  */
-const AWAITING_FIX: Array<{ policy: string; resource: RegExp; fix: string }> = [
-  {
-    policy: "fleet-tags",
-    resource: /^[a-z]{2,4}\d-(web|workers)-(lt|asg)$/,
-    fix: "components/launch-template.ts + web-fleet.ts + worker-fleet.ts: repeat the provider's default tags in tagSpecifications (instance, volume) and the group's tags",
-  },
-];
+const AWAITING_FIX: Array<{ policy: string; resource: RegExp; fix: string }> = [];
 const awaitingFix = (v: Diagnostic) => AWAITING_FIX.find((f) => f.policy === v.policy && f.resource.test(v.resource ?? ""));
 
 /** Policies that read a value only `pulumi up` knows (a policy document built from ARNs); a first preview defers them. */

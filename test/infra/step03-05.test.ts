@@ -85,6 +85,10 @@ describe("steps 3–5", () => {
       expect(lt.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeType: "gp3" });
       expect(lt.networkInterfaces).toEqual([expect.objectContaining({ associatePublicIpAddress: "false" })]);
       expect(lt.keyName).toBeUndefined();
+      // Provider default tags do not reach what auto-scaling launches: the template and the group repeat them.
+      for (const spec of lt.tagSpecifications) expect(spec.tags).toEqual({ project: "scale-ladder", stack: "test", step: "3", Name: "use1-web" });
+      const asgTags = g[3].one("aws:autoscaling/group:Group").inputs.tags.map((t: { key: string; value: string; propagateAtLaunch: boolean }) => `${t.key}=${t.value}:${t.propagateAtLaunch}`);
+      expect(asgTags.sort()).toEqual(["Name=use1-web:true", "project=scale-ladder:true", "stack=test:true", "step=3:true"]);
       const userData = Buffer.from(lt.userData, "base64").toString("utf8");
       expect(userData).toContain("PORT=3000");
       expect(userData).toContain('echo "TRUST_PROXY=true"'); // behind the ALB: X-Forwarded-* are the ALB's
