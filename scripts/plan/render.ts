@@ -27,7 +27,8 @@ export function treeLines(nodes: TreeNode[], cost?: CostEstimate, prefix = ""): 
       .join(", ");
     const money = prefix === "" && costOf.has(n.name) ? `  ${usd(costOf.get(n.name)!)}/mo` : "";
     const region = prefix === "" && n.region ? `  [${n.region}]` : "";
-    lines.push(`${prefix}${last ? "└─" : "├─"} ${shortType(n.type)} ${n.name}  ·  ${n.resources} resource${n.resources === 1 ? "" : "s"}${region}${money}`);
+    const label = n.type === "pulumi:pulumi:Stack" ? "directly under the stack" : `${shortType(n.type)} ${n.name}`;
+    lines.push(`${prefix}${last ? "└─" : "├─"} ${label}  ·  ${n.resources} resource${n.resources === 1 ? "" : "s"}${region}${money}`);
     const inner = prefix + (last ? "   " : "│  ");
     if (own && n.children.length > 0) lines.push(`${inner}   (${own})`);
     else if (own) lines.push(`${inner}   ${own}`);
