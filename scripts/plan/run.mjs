@@ -19,12 +19,13 @@ const stamp = `${out}.inputs.json`;
 const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
 const fresh = () => {
   if (!existsSync(out) || !existsSync(stamp)) return false;
-  const inputs = JSON.parse(readFileSync(stamp, "utf8"));
-  return Object.entries(inputs).every(([f, t]) => mtime(f) === t);
+  const { root, inputs } = JSON.parse(readFileSync(stamp, "utf8"));
+  return root === process.cwd() && Object.entries(inputs).every(([f, t]) => mtime(f) === t);
 };
 if (!fresh()) {
   const result = await build({ entryPoints: [entry], bundle: true, platform: "node", target: "node20", format: "cjs", packages: "external", outfile: out, logLevel: "error", sourcemap: "inline", metafile: true });
-  writeFileSync(stamp, JSON.stringify(Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), mtime(resolve(f))]))));
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), mtime(resolve(f))]));
+  writeFileSync(stamp, JSON.stringify({ root: process.cwd(), inputs }));
 }
 // Source maps make every stack trace cost more, and the Pulumi SDK takes one per resource: on only when asked.
 if (process.env.PLAN_SOURCEMAPS) process.setSourceMapsEnabled(true);
