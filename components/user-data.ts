@@ -128,6 +128,8 @@ function renderScript(a: Resolved): string {
     ? `DATABASE_URL="postgres://shop:$(cat /etc/shop/local-db-password)@127.0.0.1:5432/shop"`
     : [
         `DB_SECRET=$(secret '${a.dbSecretArn}')`,
+        // Remembered so the watcher below can tell when RDS has rotated the password.
+        `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new`,
         `DB_USER=$(jq -r '.username | @uri' <<<"$DB_SECRET")`,
         `DB_PASS=$(jq -r '.password | @uri' <<<"$DB_SECRET")`,
         `DB_TLS="sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem"`,
@@ -185,8 +187,8 @@ umask 077
 REGION=$(/opt/shop/bin/imds-region)
 # A secret is read in the region its ARN names: secondary regions read the primary's.
 secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query SecretString --output text; }
-APP_SECRET=$(secret '${a.appSecretsArn}')
-${databaseUrl}
+current_version() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query VersionId --output text; }
+${a.mode === "worker" ? "" : `APP_SECRET=$(secret '${a.appSecretsArn}')\n`}${databaseUrl}
 ${cacheUrl}${shardsEnv(a)}
 install -d -m 0700 /run/shop
 {
@@ -197,13 +199,19 @@ install -d -m 0700 /run/shop
   echo "DATABASE_REPLICA_URLS=$DATABASE_REPLICA_URLS"` : ""}${a.cache ? `
   echo "REDIS_URL=$REDIS_URL"
   echo "CACHE_TTL_SECONDS=${a.cache.ttlSeconds}"` : ""}
-  echo "ADMIN_TOKEN=$(jq -r .adminToken <<<"$APP_SECRET")"
+${
+    // Workers serve no HTTP API and sign no cookies: they never read the app's secrets.
+    a.mode === "worker"
+      ? ""
+      : `  echo "ADMIN_TOKEN=$(jq -r .adminToken <<<"$APP_SECRET")"
   echo "SESSION_SECRET=$(jq -r .sessionSecret <<<"$APP_SECRET")"
-  echo "COOKIE_SECURE=${a.cookieSecure}"
+`
+  }  echo "COOKIE_SECURE=${a.cookieSecure}"
   echo "TRUST_PROXY=${a.trustProxy ?? false}"
   echo "SEED_PRODUCTS=${a.seedProducts}"
   echo "AWS_REGION=$REGION"${optionalEnv(a)}
 } > /run/shop/env
+if [ -f /run/shop/db-secret-version.new ]; then mv /run/shop/db-secret-version.new /run/shop/db-secret-version; fi
 EOF
 chmod 0755 /opt/shop/bin/*
 
@@ -240,8 +248,9 @@ WantedBy=multi-user.target
 EOF
 
 ${a.observability ? cloudWatchAgent(a) : ""}
+${a.database.kind === "rds" ? secretWatcher(a) : ""}
 systemctl daemon-reload
-systemctl enable --now shop.service
+systemctl enable --now shop.service${a.database.kind === "rds" ? "\nsystemctl enable --now shop-secret-watch.timer" : ""}
 `;
 }
 
@@ -276,6 +285,39 @@ ORDER_SHARDS=$(jq -c --argjson endpoints '${endpoints}' --arg user "$(jq -r '.us
     shards: [ .shards[] as $name | $endpoints[] | select(.name == $name)
       | { name, url: "postgres://\\($user):\\($pass)@\\(.writer):5432/orders?\\($tls)",
           readerUrl: "postgres://\\($user):\\($pass)@\\(.reader):5432/orders?\\($tls)" } ] }' <<<"$SHARD_MAP")`;
+}
+
+/**
+ * RDS rotates a password it manages every 7 days, and the service reads it only when it starts: every five minutes
+ * (randomised, so a fleet does not restart at once) a timer compares the secret's current version with the one the
+ * service started with, and restarts the service — gracefully, it drains — when they differ.
+ */
+function secretWatcher(a: Resolved): string {
+  return `cat > /opt/shop/bin/watch-db-secret <<'EOF'
+#!/bin/bash
+set -euo pipefail
+ARN='${a.dbSecretArn}'
+NOW=$(aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$ARN")" --secret-id "$ARN" --query VersionId --output text)
+if [ "$NOW" != "$(cat /run/shop/db-secret-version 2>/dev/null)" ]; then systemctl restart shop.service; fi
+EOF
+chmod 0755 /opt/shop/bin/watch-db-secret
+cat > /etc/systemd/system/shop-secret-watch.service <<'EOF'
+[Unit]
+Description=Restart the shop when its database password has been rotated
+[Service]
+Type=oneshot
+ExecStart=/opt/shop/bin/watch-db-secret
+EOF
+cat > /etc/systemd/system/shop-secret-watch.timer <<'EOF'
+[Unit]
+Description=Check the database secret for rotation
+[Timer]
+OnBootSec=10min
+OnUnitActiveSec=5min
+RandomizedDelaySec=5min
+[Install]
+WantedBy=timers.target
+EOF`;
 }
 
 /** Step 10: the CloudWatch agent, configured from SSM, and rotation of the log file it ships. */

@@ -35,13 +35,19 @@ export interface WebFleetArgs {
    */
   instanceType?: string;
   /**
-   * Fleet bounds. `desiredCapacity` is where a new fleet starts; afterwards the scaling policies own it.
-   * @default { minSize: 2, desiredCapacity: 2, maxSize: 6 }
+   * Fewest instances.
+   * @default 2
    */
   minSize?: number;
-  /** @default 6 */
+  /**
+   * Most instances.
+   * @default 6
+   */
   maxSize?: number;
-  /** @default 2 */
+  /**
+   * Instances a new fleet starts with; afterwards the scaling policies own the running capacity.
+   * @default minSize
+   */
   desiredCapacity?: number;
   /**
    * Port the app listens on inside the VPC.

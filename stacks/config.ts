@@ -162,7 +162,7 @@ export const CONFIG_KEYS = {
     (c) => (c.region === "eu-west-1" ? ["us-east-1"] : ["eu-west-1"]),
   ),
   geoRouting: key(
-    "Continent → region for step 11's geolocation DNS, e.g. NA=us-east-1,EU=eu-west-1; continents left out (and the rest of the world) go to the primary.",
+    "Continent → region for step 11's geolocation DNS, e.g. NA=us-east-1,EU=eu-west-1; continents left out (and the rest of the world) go to the primary. Unset: EU, AF and AS go to the first secondary region, the rest to the primary.",
     pattern(/^(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d(,(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d)*$/, "a list such as NA=us-east-1,EU=eu-west-1 (continents AF, AN, AS, EU, NA, OC, SA)"),
     () => undefined,
   ),

@@ -350,7 +350,8 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
         subnetIds: network.privateSubnetIds,
         securityGroupId: network.securityGroup("worker").id,
         userData: userData(APP_PORT, { mode: "worker", releaseUri: artifact.uri }),
-        statements: [...statements, ...queue.consumeStatements],
+        // Workers serve no HTTP API and sign no cookies: everything the web tier reads but the app's secrets.
+        statements: [...statements.filter((s) => s.sid !== "ReadAppSecrets"), ...queue.consumeStatements],
         queueName: queue.name,
         instanceType: cfg.worker.instanceType,
         minSize: cfg.worker.minSize,

@@ -62,6 +62,9 @@ describe("step 2: separate database", () => {
     expect(userData).not.toContain("postgresql16-server");
     expect(userData).toContain(`DB_SECRET=$(secret '${dev.outputs.databaseSecretArn}')`);
     expect(userData).toContain("sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem");
+    // RDS rotates the password weekly; a timer restarts the service when the secret's version changes.
+    expect(userData).toContain(`ARN='${dev.outputs.databaseSecretArn}'`);
+    expect(userData).toContain("systemctl enable --now shop-secret-watch.timer");
     expect(userData).toContain(dev.outputs.databaseEndpoint.split(":")[0]);
   });
 

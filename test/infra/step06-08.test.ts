@@ -144,6 +144,10 @@ describe("steps 6–8", () => {
     it("runs workers from the same artifact in worker mode, scaling on backlog per instance", () => {
       const ud = userDataOf(g[8], "use1-workers-lt");
       expect(ud).toContain("ExecStart=/usr/bin/env node /opt/shop/current/worker.js");
+      // Workers serve no HTTP API and sign no cookies: no admin token, no session key, no permission to read them.
+      expect(ud).not.toContain("ADMIN_TOKEN");
+      expect(ud).not.toContain("SESSION_SECRET");
+      expect(statementsOf(g[8], "use1-workers-policy").map((s) => s.Sid)).not.toContain("ReadAppSecrets");
       expect(ud).toContain(`echo "ORDER_QUEUE_URL=${g[8].outputs.orderQueueUrl}"`);
       expect(userDataOf(g[8], "use1-web-lt")).toContain(`echo "ORDER_QUEUE_URL=${g[8].outputs.orderQueueUrl}"`);
       const backlog = g[8].one("aws:autoscaling/policy:Policy", "use1-workers-backlog").inputs.targetTrackingConfiguration;
