@@ -10,18 +10,23 @@
 // The archive is byte-for-byte reproducible with GNU tar (sorted names, fixed times and owners, gzip without a
 // timestamp), so an unchanged app yields an unchanged release hash and no needless redeploy.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { hashStaticFiles } from "./static-assets.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const out = path.join(root, "dist", "app");
-const archive = path.join(root, "dist", "shop.tgz");
+const dist = path.join(root, "dist");
+const finalOut = path.join(dist, "app");
+const finalArchive = path.join(dist, "shop.tgz");
+// Everything is built in a directory of this process's own and swapped in at the end with renames, so that a
+// build running at the same time (a test's, `npm start`'s) or a reader of dist/ never sees a half-written release.
+// Beside dist/app, at the same depth, so that the source maps' relative paths hold after the rename.
+const out = path.join(dist, `.app-${process.pid}`);
+const archive = path.join(dist, `.shop-${process.pid}.tgz`);
 
 rmSync(out, { recursive: true, force: true });
-rmSync(archive, { force: true });
 mkdirSync(out, { recursive: true });
 
 await build({
@@ -63,8 +68,27 @@ const tarball = execFileSync("tar", [...reproducible, "-cf", "-", "-C", out, "."
 const gzipped = execFileSync("gzip", ["-n", "-9"], { input: tarball, maxBuffer: 512 * 1024 * 1024 });
 writeFileSync(archive, gzipped);
 
-const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
-for (const file of readdirSync(out).filter((name) => name.endsWith(".js"))) {
-  console.log(`${path.relative(root, path.join(out, file))}  ${kib(statSync(path.join(out, file)).size)}`);
+// The swap: the old dist/app is renamed away, the new one renamed in (retried if another build's lands in between),
+// then the archive replaces the old one in a single rename.
+for (let attempt = 0; ; attempt += 1) {
+  const old = path.join(dist, `.old-app-${process.pid}-${attempt}`);
+  try {
+    if (existsSync(finalOut)) renameSync(finalOut, old);
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+  try {
+    renameSync(out, finalOut);
+    break;
+  } catch (error) {
+    if (!["ENOTEMPTY", "EEXIST"].includes(error.code) || attempt >= 10) throw error;
+  }
 }
-console.log(`${path.relative(root, archive)}  ${kib(statSync(archive).size)}`);
+renameSync(archive, finalArchive);
+for (let attempt = 0; attempt <= 10; attempt += 1) rmSync(path.join(dist, `.old-app-${process.pid}-${attempt}`), { recursive: true, force: true });
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+for (const file of readdirSync(finalOut).filter((name) => name.endsWith(".js"))) {
+  console.log(`${path.relative(root, path.join(finalOut, file))}  ${kib(statSync(path.join(finalOut, file)).size)}`);
+}
+console.log(`${path.relative(root, finalArchive)}  ${kib(statSync(finalArchive).size)}`);
