@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { LocalError, httpGet, redisPing, requireCommand, requireFreePort, waitFor } from "./checks";
@@ -121,7 +121,6 @@ export class Launcher {
       this.out(`Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> [name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`);
       this.out("Ctrl-C stops everything.");
     } catch (error) {
-      this.out(`  ✗ ${(error as Error).message}`);
       await this.stop();
       throw error;
     }
@@ -135,7 +134,12 @@ export class Launcher {
     if (plan.haproxy) requireCommand("haproxy");
     if (plan.cache) requireCommand("redis-server");
     // Another launcher on the same data directory?
-    const previous = await readFile(this.launcherFile, "utf8").then((t) => JSON.parse(t) as LauncherFile, () => undefined);
+    let previous: LauncherFile | undefined;
+    try {
+      previous = JSON.parse(await readFile(this.launcherFile, "utf8")) as LauncherFile;
+    } catch {
+      previous = undefined; // none, or half-written by a launcher that died
+    }
     if (previous && previous.pid !== process.pid && alive(previous.pid)) {
       throw new LocalError(`a launcher (pid ${previous.pid}, step ${previous.step}) already runs on ${plan.dataDir}: stop it first (Ctrl-C there, or kill ${previous.pid}), or use another --data-dir.`);
     }
@@ -580,7 +584,9 @@ export class Launcher {
 
   private async writeLauncherFile(state: LauncherFile["state"], readyAfterMs?: number): Promise<void> {
     const file: LauncherFile = { pid: process.pid, step: this.plan.step, entryUrl: `http://127.0.0.1:${this.plan.entryPort}`, controlUrl: `http://127.0.0.1:${this.plan.controlPort}`, state, readyAfterMs };
-    await writeFile(this.launcherFile, JSON.stringify(file, null, 2));
+    // Written whole or not at all: readers (the fault CLI, tests) never see half a file.
+    await writeFile(`${this.launcherFile}.tmp`, JSON.stringify(file, null, 2));
+    await rename(`${this.launcherFile}.tmp`, this.launcherFile);
   }
 
   private async readState(): Promise<{ promoted?: string }> {

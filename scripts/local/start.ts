@@ -21,6 +21,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // A closed stdout (the launcher piped into `head`, a terminal gone) must not kill the launcher and orphan its
+  // children: output is best effort, stopping is not.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   const launcher = new Launcher(options);
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -41,7 +45,8 @@ async function main(): Promise<void> {
   try {
     await launcher.start();
   } catch (error) {
-    if (!(error instanceof LocalError)) process.stderr.write(`${(error as Error).stack}\n`);
+    // A problem the user can fix is one line; anything else is a bug, with its stack.
+    process.stderr.write(error instanceof LocalError ? `✗ ${error.message}\n` : `${(error as Error).stack}\n`);
     process.exit(1);
   }
 }

@@ -157,7 +157,8 @@ export function killLeftovers(pidDir: string): string[] {
     } catch {
       continue; // gone
     }
-    if (command && path.basename(cmdline) === path.basename(command)) {
+    // Redis rewrites its title ("redis-server 127.0.0.1:6379"): compare the program's name only.
+    if (command && path.basename(cmdline.split(" ")[0]) === path.basename(command)) {
       try {
         process.kill(pid, "SIGKILL");
         killed.push(`${file.replace(/\.pid$/, "")} (pid ${pid})`);

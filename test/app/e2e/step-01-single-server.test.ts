@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 test("the entry URL is the single server, and a shopper's order is placed", async () => {
-  expect(topology.entryUrl).toBe(`http://127.0.0.1:${PORT}`);
+  expect(topology.entryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   const result = await journey(new BrowserShopper(topology.entryUrl));
   expect(result.placedAs).toBe("placed");
   // No load balancer at step 1: nothing adds the region header.
@@ -32,7 +32,8 @@ test("npm run local:fault reaches the launcher: status lists what runs, and a fa
   const tsNode = require.resolve("ts-node/dist/bin.js");
   const run = promisify(execFile);
   const { stdout } = await run(process.execPath, [tsNode, "--swc", cli, "status", "--data-dir", topology.dataDir]);
-  expect(stdout).toMatch(/web-1\s+web\s+http:\/\/127\.0\.0\.1:21000/);
+  expect(stdout).toContain(topology.entryUrl);
+  expect(stdout).toMatch(/web-1\s+web\s+http:\/\/127\.0\.0\.1:\d+/);
   expect(stdout).toMatch(/primary\s+postgres primary/);
   await expect(run(process.execPath, [tsNode, "--swc", cli, "primary-failover", "--data-dir", topology.dataDir])).rejects.toMatchObject({
     stderr: expect.stringContaining("no replica to promote"),

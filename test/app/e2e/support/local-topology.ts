@@ -1,22 +1,18 @@
 /**
  * The end-to-end tests' handle on `npm start`: runs the launcher (scripts/local/start.ts) as a child process, the
- * way a developer does, on a data directory of its own under the OS temp dir and a block of ports of its own,
- * waits for it to report every /readyz green, and drives it through its control endpoint (faults, status). Every
- * wait is on a state with a generous deadline; nothing here measures time.
+ * way a developer does (scripts/local/spawn.ts), on a data directory of its own under the OS temp dir and a block
+ * of ports of its own, waits for it to report every /readyz green, and drives it through its control endpoint
+ * (faults, status). Every wait is on a state with a generous deadline; nothing here measures time.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import type { FaultKind, LauncherFile, ServiceStatus } from "../../../../scripts/local/launcher";
+import type { FaultKind, ServiceStatus } from "../../../../scripts/local/launcher";
 import type { LocalSecrets } from "../../../../scripts/local/plan";
+import { type SpawnedLauncher, spawnLauncher } from "../../../../scripts/local/spawn";
 import { httpRequest } from "../../support/http-client";
-import { pollUntil } from "../../support/poll";
-
-const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..", "..");
-const TS_NODE = path.join(PROJECT_DIR, "node_modules", "ts-node", "dist", "bin.js");
 
 /** Products seeded in every e2e topology: enough for a few pages, quick to copy into replicas. */
 export const E2E_SEED_PRODUCTS = 120;
@@ -40,50 +36,31 @@ export interface Topology {
 }
 
 /**
- * Starts `npm start -- --step <step>` on entry port `port` (each test file passes its own, 300 apart) and resolves
- * once the launcher reports ready. On failure the error carries the launcher's output.
+ * Starts `npm start -- --step <step>` on entry port `port` (each test file passes its own, 300 apart; a block taken
+ * by another run moves 1500 up) and resolves once the launcher reports ready. On failure the error carries the
+ * launcher's output.
  */
 export async function startTopology(step: number, port: number, extraArgs: string[] = []): Promise<Topology> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `scale-ladder-e2e-${step}-`));
-  const args = [TS_NODE, "--swc", path.join(PROJECT_DIR, "scripts", "local", "start.ts"), "--step", String(step), "--port", String(port), "--data-dir", dataDir, "--seed-products", String(E2E_SEED_PRODUCTS), "--log-level", "warn", ...extraArgs];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: PROJECT_DIR, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
-  let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  let exit: string | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exit = `exited with ${signal ?? code}`;
-      resolve();
-    }),
-  );
-  const launcherFile = path.join(dataDir, "launcher.json");
-  let launcher: LauncherFile | undefined;
-  try {
-    await pollUntil(
-      `the step-${step} topology to be ready`,
-      async () => {
-        if (exit) throw new Error(`the launcher ${exit} before it was ready:\n${output}`);
-        try {
-          launcher = JSON.parse(readFileSync(launcherFile, "utf8")) as LauncherFile;
-        } catch {
-          return false;
-        }
-        return launcher.state === "ready";
-      },
-      { timeoutMs: 150_000, intervalMs: 200, detail: async () => output },
-    );
-  } catch (error) {
-    if (!exit) child.kill("SIGTERM");
-    await exited;
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
+  let spawned: SpawnedLauncher | undefined;
+  // Another run of the suite on this machine may hold the block of ports: the launcher says so, and the next
+  // block (ports are offsets from the entry port) is tried.
+  for (let attempt = 0; !spawned; attempt++) {
+    const base = port + attempt * 1500;
+    try {
+      spawned = await spawnLauncher(["--step", String(step), "--port", String(base), "--data-dir", dataDir, "--seed-products", String(E2E_SEED_PRODUCTS), "--log-level", "warn", ...extraArgs]);
+    } catch (error) {
+      if (attempt < 4 && /port \d+ \(.*\) is taken/.test((error as Error).message)) continue;
+      await rm(dataDir, { recursive: true, force: true });
+      throw error;
+    }
   }
+  const { launcher } = spawned;
   const secrets = JSON.parse(readFileSync(path.join(dataDir, "secrets.json"), "utf8")) as LocalSecrets;
-  const control = launcher!.controlUrl;
+  const control = launcher.controlUrl;
   const topology: Topology = {
     step,
-    entryUrl: launcher!.entryUrl,
+    entryUrl: launcher.entryUrl,
     dataDir,
     secrets,
     async fault(kind, target) {
@@ -103,10 +80,9 @@ export async function startTopology(step: number, port: number, extraArgs: strin
       await client.connect();
       return client;
     },
-    output: () => output,
+    output: spawned.output,
     async stop() {
-      if (!exit) child.kill("SIGTERM");
-      await exited;
+      await spawned.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
