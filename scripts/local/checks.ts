@@ -15,7 +15,7 @@ const INSTALL: Record<string, string> = {
 /** Fails unless `command` is on the PATH. */
 export function requireCommand(command: string): void {
   try {
-    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "pipe" });
+    execFileSync("/bin/sh", ["-c", `command -v ${command}`], { stdio: "pipe" });
   } catch {
     throw new LocalError(`${command} is missing: ${INSTALL[command] ?? `install ${command}`}.`);
   }
@@ -33,7 +33,7 @@ function listener(port: number): string {
       }
     }
     if (inodes.size === 0) return "";
-    const out = execFileSync("sh", ["-c", "ls -l /proc/[0-9]*/fd 2>/dev/null || true"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync("/bin/sh", ["-c", "ls -l /proc/[0-9]*/fd 2>/dev/null || true"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     let pid = "";
     for (const line of out.split("\n")) {
       const dir = /^\/proc\/(\d+)\/fd:$/.exec(line);

@@ -91,7 +91,6 @@ export function renderHaproxyConfig(plan: Plan): string {
       "backend static_origin",
       "  http-request cache-use cdn",
       "  http-response cache-store cdn",
-      "  http-response set-header X-Cache MISS",
       `  server origin 127.0.0.1:${plan.cdn.originPort} check`,
       "",
     );

@@ -119,6 +119,7 @@ export class Launcher {
       this.out(renderTable(this.status()));
       this.out(`\nOpen http://127.0.0.1:${plan.entryPort}/${plan.step >= 11 ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""}`);
       this.out(`Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> [name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`);
+      if (plan.emf) this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
       this.out("Ctrl-C stops everything.");
     } catch (error) {
       await this.stop();
@@ -450,7 +451,7 @@ export class Launcher {
       });
       if (plan.step >= 11) for (const r of plan.regions) rows.push({ name: `lb-${r.name}`, kind: "load balancer", region: r.name, url: `http://127.0.0.1:${r.lbPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process" });
       if (plan.pgProxyPort) rows.push({ name: "pg-primary-endpoint", kind: "primary endpoint (TCP)", url: `postgres://127.0.0.1:${plan.pgProxyPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: `→ ${this.currentPrimary.name} :${this.currentPrimary.port}` });
-      if (plan.cdn) rows.push({ name: "cdn-edge", kind: "CDN edge (cache)", url: `http://127.0.0.1:${plan.cdn.edgePort}/static/`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process" });
+      if (plan.cdn) rows.push({ name: "cdn-edge", kind: "CDN edge (cache)", url: `http://127.0.0.1:${plan.cdn.edgePort}/static/`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process; a hit has an Age header" });
     }
     if (plan.cdn) procRow("static-origin", "static origin", `http://127.0.0.1:${plan.cdn.originPort}/static/`, { data: rel(path.join(this.releaseDir, "static")), note: "Cache-Control, ETag" });
     for (const r of plan.regions) {

@@ -244,8 +244,6 @@ export function processEnv(plan: Plan, region: RegionPlan, proc: ProcessSpec, ki
     Object.assign(env, {
       AWS_EMF_ENVIRONMENT: "Local",
       AWS_EMF_NAMESPACE: "ScaleLadder/Shop",
-      AWS_EMF_SERVICE_NAME: kind === "web" ? "shop-server" : "shop-worker",
-      AWS_EMF_SERVICE_TYPE: "Local",
       AWS_EMF_LOG_GROUP_NAME: `/scale-ladder/local/${kind}`,
     });
   }
