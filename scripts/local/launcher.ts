@@ -526,7 +526,7 @@ export class Launcher {
             (error: Error) => this.out(`  ! ${spec.name} could not follow ${candidate.name}: ${error.message}`),
           );
         }
-        return `stopped ${old.name}, promoted ${candidate.name} (127.0.0.1:${candidate.port}) with pg_promote(); the primary endpoint 127.0.0.1:${plan.pgProxyPort} now leads there${refollowed.length ? `; ${refollowed.join(", ")} follow it` : ""}`;
+        return `stopped ${old.name}, promoted ${candidate.name} (127.0.0.1:${candidate.port}) with pg_promote(); the primary endpoint 127.0.0.1:${plan.pgProxyPort} now leads there${refollowed.length ? `; ${refollowed.join(", ")} ${refollowed.length === 1 ? "follows" : "follow"} it` : ""}`;
       }
       case "redis-stop": {
         const r = this.region(target);
