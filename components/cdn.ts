@@ -80,7 +80,9 @@ export interface CdnArgs {
  *   (`TLSv1.2_2021`); without one the default `*.cloudfront.net` certificate is used and CloudFront does not let
  *   the minimum protocol be set.
  * - Origin requests carry a secret header (`X-Origin-Verify`, a Pulumi secret) that the ALB requires, on top of the
- *   ALB admitting only CloudFront's origin-facing prefix list.
+ *   ALB admitting only CloudFront's origin-facing prefix list. Without a domain the origin leg is plain HTTP (no
+ *   certificate matches the ALB's own name), so that header crosses the internet unencrypted: set a domain in
+ *   production.
  *
  * Cost: requests and transfer only (PriceClass_100: $0.085/GB and $0.0075 per 10,000 HTTPS requests in NA/EU).
  */

@@ -134,7 +134,8 @@ export class Database extends pulumi.ComponentResource {
     const allocated = args.allocatedStorageGb ?? 20;
     requireRange("Database", "allocatedStorageGb", allocated, 20, 65536);
     const maxAllocated = args.maxAllocatedStorageGb ?? 100;
-    requireRange("Database", "maxAllocatedStorageGb", maxAllocated, allocated, 65536);
+    // RDS storage autoscaling wants the ceiling at least 10% above the allocated size.
+    requireRange("Database", "maxAllocatedStorageGb", maxAllocated, Math.ceil((allocated * 11) / 10), 65536);
     const retention = args.backupRetentionDays ?? 7;
     requireRange("Database", "backupRetentionDays", retention, 7, 35);
     this.dbName = args.dbName ?? "shop";

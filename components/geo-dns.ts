@@ -32,8 +32,9 @@ export interface GeoDnsArgs {
  * `/readyz` passes the load balancer's checks — and a Route 53 health check that follows the alarm. A health check
  * that probed `/readyz` itself would be refused: from step 6 the ALBs admit only CloudFront, with a secret header
  * Route 53 cannot send. Each continent gets a record to its region; a region whose health check fails stops being
- * answered, and Route 53 falls back to the default record, which is the primary's (and which the stack created at
- * step 6 — this component only gives it a health check).
+ * answered, and Route 53 falls back to the default record: the primary's, created by the stack at step 6, with no
+ * health check of its own — it is the last resort, answered even when the primary is down (the region failover
+ * runbook moves it).
  *
  * Cost: $0.50/month per health check (CloudWatch-metric type) and $0.10 per alarm; geolocation queries
  * $0.70 per million.

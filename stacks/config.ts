@@ -263,8 +263,10 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   }
   const allocated = get("dbAllocatedStorageGb") as number;
   const maxAllocated = get("dbMaxAllocatedStorageGb") as number;
-  if (maxAllocated < allocated) {
-    problems.push(`${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least dbAllocatedStorageGb (${allocated}), got ${maxAllocated}`);
+  // RDS storage autoscaling wants the ceiling at least 10% above the allocated size.
+  const minCeiling = Math.ceil((allocated * 11) / 10);
+  if (maxAllocated < minCeiling) {
+    problems.push(`${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (${allocated}), so ${minCeiling} or more, got ${maxAllocated}`);
   }
   const web = {
     instanceType: get("webInstanceType") as string,

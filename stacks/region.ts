@@ -475,7 +475,10 @@ function siteRecord(
       type: "A",
       ...("records" in target
         ? { ttl: 60, records: target.records }
-        : { aliases: [{ name: target.alias.name, zoneId: target.alias.zoneId, evaluateTargetHealth: true }] }),
+        : {
+            // Route 53 refuses to evaluate a CloudFront distribution's health; a load balancer's it can.
+            aliases: [{ name: target.alias.name, zoneId: target.alias.zoneId, evaluateTargetHealth: target.alias.zoneId !== CLOUDFRONT_ZONE_ID }],
+          }),
     },
     { provider: region.provider },
   );

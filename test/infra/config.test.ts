@@ -70,7 +70,7 @@ describe("other keys", () => {
     expect(messageFor({ "scale-ladder:step": "1", "scale-ladder:vpcCidr": "10.0.0.0/8" })).toContain("scale-ladder:vpcCidr must be an IPv4 CIDR from /16 to /20");
     expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:dbInstanceClass": "t4g.micro" })).toContain("scale-ladder:dbInstanceClass must be an RDS instance class");
     expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:dbMaxAllocatedStorageGb": "30", "scale-ladder:dbAllocatedStorageGb": "50" })).toContain(
-      "scale-ladder:dbMaxAllocatedStorageGb must be at least dbAllocatedStorageGb (50), got 30",
+      "scale-ladder:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (50), so 55 or more, got 30",
     );
   });
 
