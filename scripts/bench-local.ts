@@ -2,8 +2,9 @@
  * `npm run bench [-- --duration S --connections C --port P]`: the local topology's figures on this machine, as
  * ratios (a benchmark, not a test: it asserts nothing and prints each goal's verdict).
  *
- *   1. the physical limit: a bare node:http server answering one JSON product (scripts/local/bare-server.mjs)
- *      vs the app's cached `GET /api/products/:id` through the load balancer at step 5       goal ≥ 0.3×
+ *   1. the physical limit: a bare node:http server answering one JSON product (scripts/local/bare-server.mjs),
+ *      measured before and after the app and averaged, vs the app's cached `GET /api/products/:id` through the
+ *      load balancer at step 5                                                                  goal ≥ 0.3×
  *   2. a category page through the same entry, step 5 (cache-aside in Redis) vs step 4 (replicas)   goal ≥ 3×
  *   3. topology start time at step 11, `npm start` to every /readyz green, from an empty data directory
  *      (cold) and again on the data it left (warm)                                             goal ≤ 20 s
@@ -93,8 +94,8 @@ async function main(): Promise<void> {
     const barePort = o.port + 299;
     const bare: ChildProcess = spawn(process.execPath, [path.join(PROJECT_DIR, "scripts", "local", "bare-server.mjs"), String(barePort)], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve) => bare.stdout!.once("data", () => resolve()));
-    const bareResult = await warmAndLoad("bare node:http", `http://127.0.0.1:${barePort}/api/products/42`, o);
-    bare.kill("SIGTERM");
+    const bareUrl = `http://127.0.0.1:${barePort}/api/products/42`;
+    const bareBefore = await warmAndLoad("bare node:http", bareUrl, o);
 
     // Step 4 first (it makes the data directory), then step 5 on the same data.
     process.stdout.write("\n   step 4 (load balancer, 2 web processes, primary + 2 replicas)\n");
@@ -110,6 +111,12 @@ async function main(): Promise<void> {
     const product5 = await warmAndLoad("step 5 cached product", productUrl, o);
     const category5 = await warmAndLoad("step 5 category page", categoryUrl, o);
     await step5.stop();
+
+    // The machine may be shared: the limit is measured again after the app, and the two runs averaged.
+    process.stdout.write("\n   bare node:http again\n");
+    const bareAfter = await load("bare node:http", bareUrl, o);
+    bare.kill("SIGTERM");
+    const bareResult = { ...bareAfter, rps: (bareBefore.rps + bareAfter.rps) / 2 };
 
     // 3. Start time at step 11: cold (empty data directory), then warm (the data it left).
     process.stdout.write("\n3. step 11 start time, npm start to every /readyz green\n");
@@ -131,7 +138,8 @@ async function main(): Promise<void> {
 
     const r1 = product5.rps / bareResult.rps;
     const r2 = category5.rps / category4.rps;
-    const errors = [bareResult, category4, product5, category5].reduce((n, r) => n + r.errors + r.non2xx, 0);
+    process.stdout.write(`\n    bare node:http, mean of the two runs: ${Math.round(bareResult.rps)} req/s\n`);
+    const errors = [bareBefore, bareAfter, category4, product5, category5].reduce((n, r) => n + r.errors + r.non2xx, 0);
     process.stdout.write(
       [
         "",

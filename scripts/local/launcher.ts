@@ -580,7 +580,7 @@ export class Launcher {
   private async timed(label: string, work: () => Promise<string>): Promise<void> {
     const t0 = Date.now();
     const detail = await work();
-    this.out(`  ✓ ${label.padEnd(26)} ${detail}  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    this.out(`  ✓ ${label.padEnd(30)} ${detail}  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 
   private async writeLauncherFile(state: LauncherFile["state"], readyAfterMs?: number): Promise<void> {
