@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { shardMapField } from "./shards/shard-map";
+import { isPostgresUrl } from "./db/postgres-url";
 
 /** The log levels pino knows, plus `silent`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -40,14 +41,6 @@ const flag = () =>
     error: "must be true or false",
   });
 
-function isPostgresUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A PostgreSQL URL, kept exactly as given: pg parses it, including `sslmode=verify-full&sslrootcert=/path` on AWS.

@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { isPostgresUrl } from "../db/postgres-url";
 
 /** Logical buckets; the same number as components/shard-map.ts `SHARD_BUCKETS`. */
 export const SHARD_BUCKETS = 256;
@@ -35,14 +36,6 @@ export interface ShardMap {
   shards: ShardSpec[];
 }
 
-function isPostgresUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}
 
 const postgresUrl = z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" });
 
