@@ -2,6 +2,7 @@
  * End to end, step 7: sessions in Redis and a round-robin load balancer. A shopper's journey; a web process killed
  * under load (its cart survives, fewer than 1% of requests fail); Redis stopped (catalog reads keep succeeding).
  */
+import { pollUntil } from "../support/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
 
@@ -63,6 +64,8 @@ test("a web process killed under load: the cart survives and fewer than 1% of re
     expect(cart.status).toBe(200);
     expect(cart.json<{ items: Array<{ productId: number; quantity: number }> }>().items).toEqual([expect.objectContaining({ productId: 3, quantity: 2 })]);
   }
+  // The supervisor brings the killed process back; wait for the restart to be counted rather than racing it.
+  await pollUntil("web-1 to be restarted by the supervisor", async () => ((await topology.status()).find((s) => s.name === "web-1")?.restarts ?? 0) >= 1);
   const killed = (await topology.status()).find((s) => s.name === "web-1")!;
   expect(killed.restarts).toBeGreaterThanOrEqual(1);
 });
