@@ -31,5 +31,11 @@ export function createPool(connectionString: string, name: string, settings: Poo
   // An idle connection whose server goes away emits 'error' on the pool; without a listener that would crash the
   // process. The next query on this pool sees the failure itself and the router reacts to it there.
   pool.on("error", (error) => logger.warn({ target: name, err: error }, "idle database connection lost"));
+  // A connection that is checked out (a transaction in flight, the outbox relay's lock) emits 'error' on its own
+  // client when the server goes away, where the pool's listener does not hear it: the query in flight rejects with
+  // the failure, and this listener only keeps the event from crashing the process.
+  pool.on("connect", (client) => {
+    client.on("error", (error) => logger.warn({ target: name, err: error }, "database connection lost"));
+  });
   return pool;
 }
