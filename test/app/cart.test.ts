@@ -117,7 +117,11 @@ test("a forged or tampered cookie is a fresh, empty session, not an error", asyn
   const shopper = new Shopper(t);
   await shopper.post("/api/cart/items", { productId: 14, quantity: 1 });
   const [id, signature] = (shopper.cookie ?? "").split(".");
-  for (const cookie of ["garbage", `${id}.AAAA${signature.slice(4)}`, `${id.slice(0, -1)}x.${signature}`, ""]) {
+  // Each tampering must really change the cookie: replace with a character that differs from the one it replaces.
+  const differs = (from: string, a: string, b: string) => (from === a ? b : a);
+  const tamperedSignature = `${differs(signature.slice(0, 4), "AAAA", "BBBB")}${signature.slice(4)}`;
+  const tamperedId = `${id.slice(0, -1)}${differs(id.slice(-1), "x", "y")}`;
+  for (const cookie of ["garbage", `${id}.${tamperedSignature}`, `${tamperedId}.${signature}`, ""]) {
     const response = await t.request({ path: "/api/cart", headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
     expect(response.status).toBe(200);
     expect(response.json().items).toEqual([]);

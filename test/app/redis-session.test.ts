@@ -119,11 +119,13 @@ test("Redis down: the cart is a fast 503 (not a 500, not a hang), browsing with 
   } finally {
     await redis.restart();
   }
-  await pollUntil("carts to work again", async () => (await shopper.get("/api/cart")).status === 200);
+  // The client reconnects with a capped back-off; on a loaded 2-core machine that has taken longer than the default
+  // 30 s deadline once, so this wait gets a more generous one (still a wait on the state, not on time).
+  await pollUntil("carts to work again", async () => (await shopper.get("/api/cart")).status === 200, { timeoutMs: 90_000, intervalMs: 250 });
   // The restarted Redis is empty (no persistence): the session is gone, the shopper starts a new cart.
   expect((await shopper.post("/api/cart/items", { productId: 25, quantity: 1 })).status).toBe(200);
   expect((await shopper.get("/api/cart")).json().items).toEqual([expect.objectContaining({ productId: 25 })]);
-});
+}, 150_000);
 
 describe("configuration", () => {
   const base = () => testEnv(suite.db);
