@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { Statement } from "./iam";
-import { PrivateBucket } from "./private-bucket";
+import { PrivateBucket, SERVER_ACCESS_LOG_PREFIX } from "./private-bucket";
 
 /** Arguments for {@link AppArtifact}. */
 export interface AppArtifactArgs {
@@ -17,6 +17,12 @@ export interface AppArtifactArgs {
    * @default false
    */
   forceDestroy?: boolean;
+  /**
+   * Bucket (made with `PrivateBucket`'s `receivesServerAccessLogs`) that receives the releases bucket's S3 server
+   * access logs, under `s3/artifact/`: who read which release, when (prod).
+   * @default undefined (no server access logs)
+   */
+  accessLogBucket?: pulumi.Input<string>;
 }
 
 /**
@@ -45,7 +51,8 @@ export class AppArtifact extends pulumi.ComponentResource {
     const digest = createHash("sha256").update(readFileSync(args.path)).digest("hex").slice(0, 16);
     this.key = `releases/shop-${digest}.tgz`;
 
-    this.bucket = new PrivateBucket(`${name}-bucket`, { forceDestroy: args.forceDestroy }, { parent: this });
+    const serverAccessLogs = args.accessLogBucket !== undefined ? { targetBucket: args.accessLogBucket, prefix: `${SERVER_ACCESS_LOG_PREFIX}artifact/` } : undefined;
+    this.bucket = new PrivateBucket(`${name}-bucket`, { forceDestroy: args.forceDestroy, serverAccessLogs }, { parent: this });
     const object = new aws.s3.BucketObjectv2(
       `${name}-release`,
       { bucket: this.bucket.bucket.id, key: this.key, source: new pulumi.asset.FileAsset(args.path), contentType: "application/gzip" },

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PrivateBucket } from "./private-bucket";
+import { PrivateBucket, SERVER_ACCESS_LOG_PREFIX } from "./private-bucket";
 import { requireOneOf } from "./validate";
 
 /** AWS-managed CloudFront policies, by their documented ids. */
@@ -41,9 +41,13 @@ export interface CdnArgs {
   originSecret: pulumi.Input<string>;
   /**
    * With a domain: the viewer certificate for it, created in us-east-1 (CloudFront only reads certificates there)
-   * through `certificateProvider`, DNS-validated in the zone.
+   * through `certificateProvider`, DNS-validated in the zone. `validationRecordFqdns` names the validation record of
+   * `domain` when another component owns it (the web fleet, whose certificate covers the same name): ACM answers one
+   * validation CNAME per domain name and account, in every region, so a second record resource would share it and
+   * deleting either would delete the record both rely on.
+   * @default undefined (no custom domain; without `validationRecordFqdns` the CDN creates and owns the record)
    */
-  dns?: { domain: string; hostedZoneId: pulumi.Input<string> };
+  dns?: { domain: string; hostedZoneId: pulumi.Input<string>; validationRecordFqdns?: Record<string, pulumi.Input<string>> };
   /** A provider for us-east-1, for the viewer certificate. Required with `dns`. */
   certificateProvider?: aws.Provider;
   /**
@@ -64,6 +68,12 @@ export interface CdnArgs {
    * @default false
    */
   forceDestroy?: boolean;
+  /**
+   * Bucket (made with `PrivateBucket`'s `receivesServerAccessLogs`) that receives the assets bucket's S3 server
+   * access logs, under `s3/assets/` (prod).
+   * @default undefined (no server access logs)
+   */
+  accessLogBucket?: pulumi.Input<string>;
 }
 
 /**
@@ -101,7 +111,8 @@ export class Cdn extends pulumi.ComponentResource {
     requireOneOf("Cdn", "priceClass", priceClass, PRICE_CLASSES);
     if (args.dns && !args.certificateProvider) throw new Error("Cdn: certificateProvider (a us-east-1 provider) is required when dns is set");
 
-    this.assets = new PrivateBucket(`${name}-assets`, { versioned: false, externalPolicy: true, forceDestroy: args.forceDestroy }, { parent: this });
+    const serverAccessLogs = args.accessLogBucket !== undefined ? { targetBucket: args.accessLogBucket, prefix: `${SERVER_ACCESS_LOG_PREFIX}assets/` } : undefined;
+    this.assets = new PrivateBucket(`${name}-assets`, { versioned: false, externalPolicy: true, forceDestroy: args.forceDestroy, serverAccessLogs }, { parent: this });
     for (const file of args.staticFiles) {
       new aws.s3.BucketObjectv2(
         `${name}-static-${file.key}`,
@@ -218,15 +229,20 @@ export class Cdn extends pulumi.ComponentResource {
   }
 
   /** The viewer certificate, in us-east-1 through `provider`, DNS-validated; resolves once issued. */
-  private viewerCertificate(name: string, dns: { domain: string; hostedZoneId: pulumi.Input<string> }, provider: aws.Provider): pulumi.Output<string> {
+  private viewerCertificate(name: string, dns: NonNullable<CdnArgs["dns"]>, provider: aws.Provider): pulumi.Output<string> {
     const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: dns.domain, validationMethod: "DNS" }, { parent: this, provider });
-    const option = cert.domainValidationOptions.apply((o) => o[0]);
-    const record = new aws.route53.Record(
-      `${name}-cert-validation`,
-      // Same name and value as the regional certificate's record for this domain: ACM reuses one CNAME per name.
-      { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
-      { parent: this, provider },
-    );
-    return new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this, provider }).certificateArn;
+    let fqdn = dns.validationRecordFqdns?.[dns.domain];
+    if (dns.validationRecordFqdns && fqdn === undefined) {
+      throw new Error(`Cdn: dns.validationRecordFqdns has no record for ${dns.domain}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`);
+    }
+    if (fqdn === undefined) {
+      const option = cert.domainValidationOptions.apply((o) => o[0]);
+      fqdn = new aws.route53.Record(
+        `${name}-cert-validation`,
+        { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+        { parent: this, provider },
+      ).fqdn;
+    }
+    return new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [fqdn] }, { parent: this, provider }).certificateArn;
   }
 }

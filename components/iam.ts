@@ -42,8 +42,50 @@ export const ec2AssumeRolePolicy = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
 
-/** The AWS-managed policy Session Manager needs: shell access without SSH, and without opening port 22. */
-export const SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+/**
+ * What the SSM agent needs for Session Manager and State Manager associations (the single server's release rollout),
+ * and nothing that reads data. It is AWS's `AmazonSSMManagedInstanceCore` (v2) without the actions that undo this
+ * project's scoped statements or serve features the ladder does not use:
+ * - `ssm:GetParameter`, `ssm:GetParameters` on `*`: every parameter of the account, including the ones the scoped
+ *   statements exist to fence off; the program grants the parameters it needs by ARN.
+ * - `ssm:GetManifest`, `ssm:PutConfigurePackageResult` (Distributor), `ssm:GetDeployablePatchSnapshotForInstance`
+ *   (Patch Manager) and `ssm:PutInventory` (Inventory).
+ * Kept: agent registration (`UpdateInstanceInformation`), the State Manager calls that run an association and report
+ * on it, and the `ssmmessages` / `ec2messages` channels that carry sessions and commands.
+ *
+ * Sources (read 2026-12-01): AWS Managed Policy Reference, "AmazonSSMManagedInstanceCore"
+ * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html, version v2);
+ * Systems Manager User Guide, "Reference: ec2messages, ssmmessages, and other API operations"
+ * (https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-messageAPIs.html).
+ * These actions have no resource-level permissions that the agent could use, hence `*` (as in the managed policy).
+ */
+export const SSM_AGENT_STATEMENTS: Statement[] = [
+  {
+    sid: "SsmAgentCore",
+    actions: [
+      "ssm:UpdateInstanceInformation",
+      "ssm:ListAssociations",
+      "ssm:ListInstanceAssociations",
+      "ssm:DescribeAssociation",
+      "ssm:GetDocument",
+      "ssm:DescribeDocument",
+      "ssm:UpdateAssociationStatus",
+      "ssm:UpdateInstanceAssociationStatus",
+      "ssm:PutComplianceItems",
+    ],
+    resources: ["*"],
+  },
+  {
+    sid: "SessionManagerChannels",
+    actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+    resources: ["*"],
+  },
+  {
+    sid: "RunCommandMessages",
+    actions: ["ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply"],
+    resources: ["*"],
+  },
+];
 
 /** Arguments for {@link InstanceRole}. */
 export interface InstanceRoleArgs {
@@ -52,8 +94,12 @@ export interface InstanceRoleArgs {
 }
 
 /**
- * The identity of an EC2 tier: a role EC2 may assume, Session Manager core (instead of SSH), one inline policy with
- * only the statements the tier needs, and the instance profile to launch with.
+ * The identity of an EC2 tier: a role EC2 may assume, the SSM agent's own policy (Session Manager instead of SSH; see
+ * {@link SSM_AGENT_STATEMENTS}), one inline policy with only the statements the tier needs, and the instance profile
+ * to launch with.
+ *
+ * Launch nothing from the profile before {@link InstanceRole.policies} exist: the profile can be ready while the
+ * policies are not, and the first boot then reads no secret. Pass them as `dependsOn`.
  *
  * Cost: free.
  */
@@ -62,13 +108,15 @@ export class InstanceRole extends pulumi.ComponentResource {
   public readonly instanceProfile: aws.iam.InstanceProfile;
   /** The instance profile's name, for `iamInstanceProfile`. */
   public readonly profileName: pulumi.Output<string>;
+  /** The role's policies: what whatever launches with the profile must depend on. */
+  public readonly policies: aws.iam.RolePolicy[];
 
   constructor(name: string, args: InstanceRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:iam:InstanceRole", name, {}, opts);
     this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: ec2AssumeRolePolicy, description: `scale-ladder ${name} instances` }, { parent: this });
-    new aws.iam.RolePolicyAttachment(`${name}-ssm`, { role: this.role.name, policyArn: SSM_CORE_POLICY_ARN }, { parent: this });
+    this.policies = [new aws.iam.RolePolicy(`${name}-ssm-agent`, { role: this.role.id, policy: policyDocument(SSM_AGENT_STATEMENTS) }, { parent: this })];
     if (args.statements.length > 0) {
-      new aws.iam.RolePolicy(`${name}-policy`, { role: this.role.id, policy: policyDocument(args.statements) }, { parent: this });
+      this.policies.push(new aws.iam.RolePolicy(`${name}-policy`, { role: this.role.id, policy: policyDocument(args.statements) }, { parent: this }));
     }
     this.instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, { parent: this });
     this.profileName = this.instanceProfile.name;

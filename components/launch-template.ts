@@ -28,8 +28,10 @@ export interface AppLaunchTemplateArgs {
 
 /**
  * The launch template of an app fleet (web or worker): Amazon Linux 2023 resolved from the public SSM parameter at
- * each launch (`resolve:ssm:`, so new instances get patched AMIs without a template change), IMDSv2 required with
- * hop limit 1, an encrypted gp3 root volume, no public IP, detailed monitoring, and the tier's instance profile.
+ * each launch (`resolve:ssm:`, so new instances get patched AMIs without a template change; see
+ * {@link ROLLING_REFRESH} for why this rules out refresh rollback), IMDSv2 required with hop limit 1, an encrypted
+ * gp3 root volume, no public IP, detailed monitoring, and the tier's instance profile. Pass the role's policies as
+ * `opts.dependsOn` (see `InstanceRole.policies`).
  */
 export function appLaunchTemplate(name: string, args: AppLaunchTemplateArgs, opts: pulumi.CustomResourceOptions): aws.ec2.LaunchTemplate {
   return new aws.ec2.LaunchTemplate(
@@ -92,10 +94,28 @@ export function appAutoScalingGroup(name: string, args: AppGroupArgs, opts: pulu
   );
 }
 
-/** Instance refresh that launches before it terminates: healthy capacity never drops below 100% during a rollout. */
+/**
+ * Instance refresh that launches before it terminates: healthy capacity never drops below 100% during a rollout.
+ *
+ * No `autoRollback`. AWS does not support rollback when the launch template's image id is a Systems Manager
+ * parameter (`resolve:ssm:`), which ours is: "A rollback is not supported in the following situations: ... The Auto
+ * Scaling group has a launch template that uses an AWS Systems Manager parameter instead of an AMI ID for the ImageId
+ * property" (Auto Scaling API Reference, RollbackInstanceRefresh,
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RollbackInstanceRefresh.html; User Guide, "Undo
+ * changes with a manual or auto rollback", read 2026-12-01).
+ *
+ * Of the combinations AWS supports, this one keeps `resolve:ssm:` and drops rollback, because the other one (an AMI
+ * id read at deploy time through `aws.ssm.getParameterOutput`) makes the template follow AWS's AMI releases: the
+ * first `pulumi up` after AWS publishes an Amazon Linux image — every couple of weeks — would make a new template
+ * version and roll the whole fleet, whatever the up was for; and pinning it with `ignoreChanges` would freeze the
+ * fleet on its first AMI. With `resolve:ssm:` every launch (scale-out or refresh) gets the current patched AMI and a
+ * second `pulumi up` changes nothing. What rollback would have protected is kept by launching first: with
+ * `minHealthyPercentage: 100` no old instance is terminated until a new one passes the load balancer's health check,
+ * so a bad release fails the refresh and leaves the old instances serving.
+ */
 export const ROLLING_REFRESH = {
   strategy: "Rolling",
-  preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "180", autoRollback: true },
+  preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "180", autoRollback: false },
 };
 
 /** Group metrics published to CloudWatch (dashboards at step 10). */

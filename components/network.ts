@@ -10,6 +10,53 @@ export type ComputeTier = (typeof COMPUTE_TIERS)[number];
 /** Ports of the data tiers that compute tiers may reach, inside the VPC only. */
 export const DATA_PORTS = { postgres: 5432, redis: 6379 } as const;
 
+/**
+ * The subnets Network asks awsx for in every AZ, in order: public /24, private /20, isolated /24. Fixed from step 1
+ * so that climbing never re-plans a subnet.
+ */
+export const NETWORK_SUBNET_MASKS = [24, 20, 24] as const;
+const SUBNET_TYPES = ["Public", "Private", "Isolated"] as const;
+
+const ipToInt = (ip: string) => ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+const intToIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+
+/**
+ * Where awsx's `subnetStrategy: "Auto"` puts {@link NETWORK_SUBNET_MASKS} in a VPC, replayed: each AZ gets an equal
+ * block (the VPC prefix plus ceil(log2(AZs)) bits), and inside it each subnet starts at the next boundary of its own
+ * size after the previous one (pulumi/pulumi-awsx, awsx/ec2/subnetDistributorNew.ts: `allocateSubnetCidrBlocks`,
+ * `nextNetmask`, `newBits`; read 2026-12-01). awsx only checks that the subnets' sizes add up to the AZ block, not
+ * where alignment puts them: a /24 then a /20 then a /24 span 8,448 addresses, so with /19 AZ blocks the isolated
+ * subnet lands on the next AZ's public one and AWS refuses the overlap at `pulumi up`. `fits` says whether every
+ * subnet stays inside its AZ's block.
+ */
+export function awsxAutoLayout(cidr: string, availabilityZones: number, masks: readonly number[] = NETWORK_SUBNET_MASKS): { fits: boolean; subnets: string[] } {
+  const [address, bits] = cidr.split("/");
+  const vpcPrefix = Number(bits);
+  const size = (prefix: number) => 2 ** (32 - prefix);
+  const vpcBase = ipToInt(address) - (ipToInt(address) % size(vpcPrefix));
+  const azPrefix = vpcPrefix + Math.ceil(Math.log2(availabilityZones));
+  const subnets: string[] = [];
+  let fits = true;
+  for (let az = 0; az < availabilityZones; az++) {
+    const azBase = vpcBase + az * size(azPrefix);
+    let next = azBase;
+    for (const mask of masks) {
+      const base = Math.ceil(next / size(mask)) * size(mask);
+      subnets.push(`${intToIp(base)}/${mask}`);
+      next = base + size(mask);
+      if (mask < azPrefix || next > azBase + size(azPrefix)) fits = false;
+    }
+  }
+  return { fits, subnets };
+}
+
+/** The longest VPC prefix (smallest VPC) whose {@link awsxAutoLayout} fits, for a number of AZs. */
+export function largestVpcPrefix(availabilityZones: number): number {
+  let prefix = 8;
+  while (prefix < 28 && awsxAutoLayout(`10.0.0.0/${prefix + 1}`, availabilityZones).fits) prefix++;
+  return prefix;
+}
+
 /** Arguments for {@link Network}. */
 export interface NetworkArgs {
   /**
@@ -28,6 +75,14 @@ export interface NetworkArgs {
    * @default 2
    */
   availabilityZones?: number;
+  /**
+   * The zones to span, by name, instead of the region's first `availabilityZones` (awsx's pick). Pick zones that
+   * offer the instance types the stack uses (`aws ec2 describe-instance-type-offerings --location-type
+   * availability-zone`). Changing it on a running stack replaces every subnet and what lives in them.
+   * @default undefined (the region's first `availabilityZones` zones)
+   * @example ["us-east-1a", "us-east-1c"]
+   */
+  availabilityZoneNames?: string[];
   /**
    * awsx NAT strategy. `None` is free and fine while nothing in the private subnets needs the internet (steps 1–2:
    * the server is public, the database isolated). `Single` costs one NAT gateway (~$32/month + data);
@@ -78,6 +133,13 @@ export class Network extends pulumi.ComponentResource {
     const cidrBlock = args.cidrBlock ?? "10.0.0.0/16";
     const azs = args.availabilityZones ?? 2;
     requireRange("Network", "availabilityZones", azs, 2, 3);
+    const zoneNames = args.availabilityZoneNames;
+    if (zoneNames !== undefined && (zoneNames.length !== azs || zoneNames.some((z) => !z.startsWith(args.region)))) {
+      throw new Error(`Network: availabilityZoneNames must be ${azs} zones of ${args.region}, got ${JSON.stringify(zoneNames)}`);
+    }
+    if (!awsxAutoLayout(cidrBlock, azs).fits) {
+      throw new Error(`Network: cidrBlock ${cidrBlock} cannot hold a /24, a /20 and a /24 in each of ${azs} AZs; use a /${largestVpcPrefix(azs)} or larger`);
+    }
     const natGateways = args.natGateways ?? "None";
     requireOneOf("Network", "natGateways", natGateways, ["None", "Single", "OnePerAz"]);
     const tiers = args.tiers ?? ["web"];
@@ -88,15 +150,12 @@ export class Network extends pulumi.ComponentResource {
       `${name}-vpc`,
       {
         cidrBlock,
-        numberOfAvailabilityZones: azs,
+        // awsx takes one or the other; stacks built before availabilityZoneNames existed keep the number (same zones).
+        ...(zoneNames !== undefined ? { availabilityZoneNames: zoneNames } : { numberOfAvailabilityZones: azs }),
         enableDnsHostnames: true,
         enableDnsSupport: true,
         subnetStrategy: "Auto",
-        subnetSpecs: [
-          { type: "Public", cidrMask: 24 },
-          { type: "Private", cidrMask: 20 },
-          { type: "Isolated", cidrMask: 24 },
-        ],
+        subnetSpecs: SUBNET_TYPES.map((type, i) => ({ type, cidrMask: NETWORK_SUBNET_MASKS[i] })),
         natGateways: { strategy: natGateways },
         // "Auto" attaches the gateway endpoint to every route table the VPC creates.
         vpcEndpointStrategy: "Auto",

@@ -35,7 +35,28 @@ export interface PrivateBucketArgs {
    * @default false
    */
   forceDestroy?: boolean;
+  /**
+   * S3 server access logging: every request on this bucket is logged into `targetBucket` (a bucket made with
+   * `receivesServerAccessLogs`, in the same region and account) under `prefix`.
+   * @default undefined (no server access logs)
+   * @example { targetBucket: logs.bucketName, prefix: "s3/artifact/" }
+   */
+  serverAccessLogs?: { targetBucket: pulumi.Input<string>; prefix: string };
+  /**
+   * Make this the destination of S3 server access logs: its policy lets the S3 logging service
+   * (`logging.s3.amazonaws.com`) put objects under `s3/`, for source buckets of this account only. With ACLs
+   * disabled (bucket-owner-enforced ownership) a bucket policy is the only way to grant it; the SSE-S3 default
+   * encryption every PrivateBucket has is the one server access logs support (not SSE-KMS).
+   * @default false
+   */
+  receivesServerAccessLogs?: boolean;
 }
+
+/**
+ * The prefix under which a bucket made with `receivesServerAccessLogs` accepts server access logs; give each source
+ * bucket its own folder below it.
+ */
+export const SERVER_ACCESS_LOG_PREFIX = "s3/";
 
 /**
  * An S3 bucket nobody outside the account can read: Block Public Access on all four switches, bucket-owner-enforced
@@ -88,8 +109,36 @@ export class PrivateBucket extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (args.serverAccessLogs !== undefined) {
+      new aws.s3.BucketLogging(
+        `${name}-server-access-logs`,
+        { bucket: this.bucket.id, targetBucket: args.serverAccessLogs.targetBucket, targetPrefix: args.serverAccessLogs.prefix },
+        { parent: this },
+      );
+    }
+    const statements = [...(args.policyStatements ?? [])];
+    if (args.receivesServerAccessLogs) {
+      // Source (read 2026-12-01): S3 User Guide, "Enabling Amazon S3 server access logging", "Grant permissions to the
+      // logging service principal by using a bucket policy"
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html); destination
+      // requirements (same region and account; SSE-S3 only, "Server access log delivery ... does not support SSE-KMS"
+      // default encryption) in "Logging requests with server access logging".
+      const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+      statements.push(
+        account.apply((accountId) => ({
+          Sid: "S3ServerAccessLogDelivery",
+          Effect: "Allow",
+          Principal: { Service: "logging.s3.amazonaws.com" },
+          Action: "s3:PutObject",
+          Resource: `{bucketArn}/${SERVER_ACCESS_LOG_PREFIX}*`,
+          Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        })),
+      );
+    }
     if (!args.externalPolicy) {
-      this.attachPolicy(`${name}-policy`, args.policyStatements ?? []);
+      this.attachPolicy(`${name}-policy`, statements);
+    } else if (args.receivesServerAccessLogs) {
+      throw new Error("PrivateBucket: receivesServerAccessLogs needs the bucket's own policy; it cannot be combined with externalPolicy");
     }
     this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
   }

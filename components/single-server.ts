@@ -91,7 +91,8 @@ export class SingleServer extends pulumi.ComponentResource {
         userDataReplaceOnChange: true,
         tags: { Name: name },
       },
-      { parent: this, ignoreChanges: ["ami"] },
+      // The profile can exist before its policies do; a first boot without them reads no secret and never starts.
+      { parent: this, ignoreChanges: ["ami"], dependsOn: this.role.policies },
     );
     this.instanceId = this.instance.id;
 

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { elbLogDeliveryPrincipal } from "./facts/elb-log-delivery";
 import { InstanceRole, Statement } from "./iam";
 import { INSTANCE_TYPE_RE } from "./instance-types";
 import { appAutoScalingGroup, appLaunchTemplate } from "./launch-template";
@@ -9,8 +10,29 @@ import { requireMatch, requireRange } from "./validate";
 /** TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only, forward-secret ciphers. */
 export const ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/** Domain name → FQDN of the Route 53 record that validates it for ACM (one record per name, whoever owns it). */
+export type ValidationRecordFqdns = Record<string, pulumi.Input<string>>;
+
+/** The site's DNS, for {@link WebFleetArgs.dns}. */
+export interface WebFleetDns {
+  domain: string;
+  hostedZoneId: pulumi.Input<string>;
+  /**
+   * Validation records another fleet already owns (step 11's secondary regions reuse the primary's). ACM answers one
+   * validation CNAME per domain name and account, in every region and for every certificate, so a second record
+   * resource for the same name would share it: deleting either one deletes the record both rely on.
+   * @default undefined (this fleet creates and owns the records)
+   */
+  validationRecordFqdns?: ValidationRecordFqdns;
+}
+
 /** Arguments for {@link WebFleet}. */
 export interface WebFleetArgs {
+  /**
+   * The region's name, as configured on the provider passed in `opts`: it decides who may write the access logs.
+   * @example "us-east-1"
+   */
+  region: string;
   vpcId: pulumi.Input<string>;
   /** Subnets of the load balancer (public, at least two AZs). */
   publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -73,8 +95,9 @@ export interface WebFleetArgs {
   /**
    * With a domain: an ACM certificate for it and for `origin.<domain>` (the name a CDN reaches the ALB by),
    * DNS-validated in the zone; HTTPS on 443, and HTTP redirected to it.
+   * @default undefined (plain HTTP on the load balancer's own name)
    */
-  dns?: { domain: string; hostedZoneId: pulumi.Input<string> };
+  dns?: WebFleetDns;
   /**
    * Step 6: admit viewers only from this managed prefix list (CloudFront's origin-facing addresses) instead of the
    * internet, on the one port the CDN uses (443 with a domain, else 80). The list weighs ~55 rules against the
@@ -105,7 +128,8 @@ export interface WebFleetArgs {
  * Step 3: an Application Load Balancer in the public subnets in front of an auto-scaled fleet in the private
  * subnets.
  *
- * - Load balancer: drops invalid header fields, access logs to a private encrypted bucket, deletion protection in
+ * - Load balancer: drops invalid header fields, access logs to a private encrypted bucket (written by the region's
+ *   ELB account, or by the log-delivery service in regions opened since August 2022), deletion protection in
  *   prod. With a domain, HTTPS (ACM certificate, TLS 1.2+) and HTTP → HTTPS redirect; without one, plain HTTP
  *   forward (there is no certificate to serve).
  * - Target group: health check on `/readyz` every 10 s, healthy after 2 passes, unhealthy after 3 failures (a dead
@@ -115,7 +139,9 @@ export interface WebFleetArgs {
  *   instances get patched AMIs without a launch template change; IMDSv2 with hop limit 1; encrypted gp3; no public
  *   IP; a role with Session Manager plus the given statements.
  * - Group: ELB health checks, instance refresh on every launch template change (launch before terminate: healthy
- *   capacity never drops below 100%, so a new build rolls out with no downtime), CPU target tracking.
+ *   capacity never drops below 100%, so a new build rolls out with no downtime, and a build that never turns healthy
+ *   fails the refresh with the old instances still serving; AWS offers no rollback with `resolve:ssm:`), CPU target
+ *   tracking. Instances launch only once the role's policies exist.
  *
  * Cost: the ALB is about $16/month plus LCUs; two t4g.small instances about $25/month in us-east-1.
  */
@@ -130,6 +156,11 @@ export class WebFleet extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   public readonly dnsName: pulumi.Output<string>;
   public readonly zoneId: pulumi.Output<string>;
+  /**
+   * With a domain: the validation records of `domain` and `origin.<domain>`, for other certificates of the same names
+   * (the CDN's, a secondary region's) to wait on instead of creating their own.
+   */
+  public readonly validationRecordFqdns?: ValidationRecordFqdns;
 
   constructor(name: string, args: WebFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:compute:WebFleet", name, {}, opts);
@@ -177,16 +208,24 @@ export class WebFleet extends pulumi.ComponentResource {
     );
 
     // --- load balancer and its access logs ---
-    const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
+    // Who writes the logs depends on when the region opened (components/facts/elb-log-delivery.ts): the regional
+    // ELB account before August 2022, the log-delivery service principal since. Logs land under the account's id.
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     this.accessLogs = new PrivateBucket(
       `${name}-access-logs`,
       {
         versioned: false,
         expireAfterDays: args.accessLogDays ?? 90,
         forceDestroy: !(args.deletionProtection ?? false),
-        // ALB access logs support SSE-S3 only; the regional ELB account writes them.
+        // ALB access logs support SSE-S3 only, which PrivateBucket uses.
         policyStatements: [
-          elbAccount.arn.apply((arn) => ({ Sid: "AlbLogDelivery", Effect: "Allow", Principal: { AWS: arn }, Action: "s3:PutObject", Resource: "{bucketArn}/alb/AWSLogs/*" })),
+          accountId.apply((account) => ({
+            Sid: "AlbLogDelivery",
+            Effect: "Allow",
+            Principal: elbLogDeliveryPrincipal(args.region),
+            Action: "s3:PutObject",
+            Resource: `{bucketArn}/alb/AWSLogs/${account}/*`,
+          })),
         ],
       },
       { parent: this },
@@ -229,9 +268,10 @@ export class WebFleet extends pulumi.ComponentResource {
     let serving: aws.lb.Listener;
     if (https) {
       const certificate = this.certificate(name, args.dns!);
+      this.validationRecordFqdns = certificate.records;
       serving = new aws.lb.Listener(
         `${name}-https`,
-        { loadBalancerArn: this.loadBalancer.arn, port: 443, protocol: "HTTPS", sslPolicy: ALB_TLS_POLICY, certificateArn: certificate, defaultActions },
+        { loadBalancerArn: this.loadBalancer.arn, port: 443, protocol: "HTTPS", sslPolicy: ALB_TLS_POLICY, certificateArn: certificate.arn, defaultActions },
         { parent: this },
       );
       new aws.lb.Listener(
@@ -260,7 +300,8 @@ export class WebFleet extends pulumi.ComponentResource {
     this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
       { instanceType, profileName: this.role.profileName, securityGroupId: args.webSecurityGroupId, userData: args.userData, nameTag: name, launchTags: args.launchTags },
-      { parent: this },
+      // Nothing launches from the profile before its policies exist (first boot reads the secrets).
+      { parent: this, dependsOn: this.role.policies },
     );
     this.group = appAutoScalingGroup(
       `${name}-asg`,
@@ -275,7 +316,7 @@ export class WebFleet extends pulumi.ComponentResource {
         nameTag: name,
         launchTags: args.launchTags,
       },
-      { parent: this },
+      { parent: this, dependsOn: this.role.policies },
     );
 
     new aws.autoscaling.Policy(
@@ -309,23 +350,36 @@ export class WebFleet extends pulumi.ComponentResource {
     this.registerOutputs({ url: this.url, dnsName: this.dnsName, targetGroupArn: this.targetGroup.arn, groupName: this.group.name });
   }
 
-  /** A DNS-validated ACM certificate for the domain and `origin.<domain>`; resolves to its ARN once validated. */
-  private certificate(name: string, dns: { domain: string; hostedZoneId: pulumi.Input<string> }): pulumi.Output<string> {
+  /**
+   * A DNS-validated ACM certificate for the domain and `origin.<domain>`; resolves to its ARN once validated. The
+   * validation records are this fleet's unless `dns.validationRecordFqdns` names another owner's.
+   */
+  private certificate(name: string, dns: WebFleetDns): { arn: pulumi.Output<string>; records: ValidationRecordFqdns } {
     const names = [dns.domain, `origin.${dns.domain}`];
     const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: names[0], subjectAlternativeNames: names.slice(1), validationMethod: "DNS" }, { parent: this });
+    const owned: ValidationRecordFqdns = {};
     const fqdns = names.map((domainName, i) => {
+      const shared = dns.validationRecordFqdns?.[domainName];
+      if (dns.validationRecordFqdns && shared === undefined) {
+        throw new Error(`WebFleet: dns.validationRecordFqdns has no record for ${domainName}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`);
+      }
+      if (shared !== undefined) return shared;
       const option = cert.domainValidationOptions.apply((options) => {
         const o = options.find((x) => x.domainName === domainName);
         if (!o) throw new Error(`ACM returned no validation record for ${domainName}`);
         return o;
       });
-      return new aws.route53.Record(
+      // The one owner of this name's record. allowOverwrite adopts a record ACM asked for earlier (the same CNAME: ACM
+      // reuses it per domain and account) instead of failing on it.
+      const fqdn = new aws.route53.Record(
         `${name}-cert-validation-${i}`,
         { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
         { parent: this },
       ).fqdn;
+      owned[domainName] = fqdn;
+      return fqdn;
     });
     const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: fqdns }, { parent: this });
-    return validation.certificateArn;
+    return { arn: validation.certificateArn, records: dns.validationRecordFqdns ?? owned };
   }
 }

@@ -66,12 +66,13 @@ export class WorkerFleet extends pulumi.ComponentResource {
     this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
       { instanceType, profileName: this.role.profileName, securityGroupId: args.securityGroupId, userData: args.userData, nameTag: name, launchTags: args.launchTags },
-      { parent: this },
+      // Nothing launches from the profile before its policies exist (first boot reads the secrets).
+      { parent: this, dependsOn: this.role.policies },
     );
     this.group = appAutoScalingGroup(
       `${name}-asg`,
       { subnetIds: args.subnetIds, launchTemplate: this.launchTemplate, minSize, maxSize, desiredCapacity: minSize, healthCheckType: "EC2", nameTag: name, launchTags: args.launchTags },
-      { parent: this },
+      { parent: this, dependsOn: this.role.policies },
     );
     new aws.autoscaling.Policy(
       `${name}-backlog`,

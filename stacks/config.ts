@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
 import { PRICE_CLASSES, PriceClass } from "../components/cdn";
+import { awsxAutoLayout, largestVpcPrefix } from "../components/network";
 import { MAX_STEP, MIN_STEP, highestBuiltStep } from "./steps";
 
 export const CONFIG_NAMESPACE = "scale-ladder";
@@ -90,11 +91,16 @@ export const CONFIG_KEYS = {
     () => undefined,
   ),
   vpcCidr: key(
-    "IPv4 CIDR of each region's VPC, a /16 to /20.",
+    "IPv4 CIDR of each region's VPC: a /16 or /17 with 2 AZs, a /16 with 3 (each AZ holds a public /24, a private /20 and an isolated /24).",
     pattern(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|20)$/, "an IPv4 CIDR from /16 to /20 such as 10.0.0.0/16"),
     () => "10.0.0.0/16",
   ),
   availabilityZones: key("How many AZs the VPC spans (2 or 3).", integer(2, 3), () => 2),
+  availabilityZoneNames: key(
+    "Zones each region's VPC spans, by name, availabilityZones per region (e.g. `us-east-1a,us-east-1c`; list a secondary region's too at step 11). Unset: the region's first zones, as stacks built before this key have. Pick zones that offer the instance types (Graviton types are not in every zone); changing it on a running stack replaces every subnet.",
+    pattern(/^[a-z]{2}-[a-z]+-\d[a-z](,[a-z]{2}-[a-z]+-\d[a-z])*$/, "a comma-separated list of zone names such as us-east-1a,us-east-1b").transform((v) => v.split(",")),
+    () => undefined,
+  ),
   natGateways: key(
     "NAT gateway strategy (awsx): `None` while nothing private needs the internet (steps 1–2), `Single` from step 3, `OnePerAz` in prod.",
     oneOf(NAT_STRATEGIES),
@@ -186,7 +192,13 @@ export interface LadderConfig {
   region: string;
   /** Site DNS, when configured. */
   dns?: { domain: string; hostedZoneId: string };
-  network: { cidr: string; availabilityZones: number; natGateways: NatStrategy };
+  network: {
+    cidr: string;
+    availabilityZones: number;
+    natGateways: NatStrategy;
+    /** Region → the zones its VPC spans; a region not listed gets its first `availabilityZones` zones. */
+    zoneNames: Record<string, string[]>;
+  };
   server: { instanceType: string };
   web: { instanceType: string; minSize: number; maxSize: number; desiredCapacity: number; cpuTargetPercent: number; requestsPerTarget: number };
   cdn: { priceClass: PriceClass };
@@ -219,6 +231,15 @@ export class ConfigError extends pulumi.RunError {
 const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
 /**
+ * The partition of a region name, by its prefix (AWS General Reference, "AWS partitions"; read 2026-12-01). The
+ * ladder supports the `aws` partition only: step 6 needs CloudFront with a us-east-1 certificate, which GovCloud does
+ * not offer and China offers only with an ICP licence and other endpoints; and the program writes `arn:aws:` ARNs.
+ */
+export function partitionOf(region: string): "aws" | "aws-us-gov" | "aws-cn" {
+  return region.startsWith("cn-") ? "aws-cn" : /^[a-z]{2}-gov-/.test(region) ? "aws-us-gov" : "aws";
+}
+
+/**
  * Parses raw stack configuration.
  * @param values `scale-ladder:*` keys (with or without the namespace) to their raw string values.
  * @param region The `aws:region` value; `us-east-1` when unset, like the stack files.
@@ -247,6 +268,9 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     problems.push(`${CONFIG_NAMESPACE}:step is required: run \`pulumi config set ${CONFIG_NAMESPACE}:step 1\``);
   }
   if (!REGION_RE.test(region)) problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
+  else if (partitionOf(region) !== "aws") {
+    problems.push(`aws:region ${region} is in the ${partitionOf(region)} partition; scale-ladder supports the aws partition only (CloudFront with a us-east-1 certificate, aws ARNs)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const step = parsed.step as number;
@@ -296,7 +320,17 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   if (secondaries.includes(region) || new Set(secondaries).size !== secondaries.length) {
     problems.push(`${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ${JSON.stringify(secondaries.join(","))}`);
   }
+  for (const r of secondaries.filter((x) => partitionOf(x) !== "aws")) {
+    problems.push(`${CONFIG_NAMESPACE}:secondaryRegions names ${r}, in the ${partitionOf(r)} partition; scale-ladder supports the aws partition only`);
+  }
   const cidr = get("vpcCidr") as string;
+  const availabilityZones = get("availabilityZones") as number;
+  if (!awsxAutoLayout(cidr, availabilityZones).fits) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:vpcCidr ${cidr} is too small for ${availabilityZones} AZs: each AZ holds a public /24, a private /20 and an isolated /24 as awsx lays them out; use a /${largestVpcPrefix(availabilityZones)} or larger`,
+    );
+  }
+  const zoneNames = parseZoneNames(get("availabilityZoneNames") as string[] | undefined, [region, ...secondaries], availabilityZones, problems);
   const cidrs = Object.fromEntries([region, ...secondaries].map((r, i) => [r, shiftCidr(cidr, i)]));
   const geo = parseGeoRouting(get("geoRouting") as string | undefined, region, secondaries, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -307,7 +341,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     environment: ctx.environment,
     region,
     dns: domain && hostedZoneId ? { domain, hostedZoneId } : undefined,
-    network: { cidr, availabilityZones: get("availabilityZones") as number, natGateways },
+    network: { cidr, availabilityZones, natGateways, zoneNames },
     server: { instanceType: get("serverInstanceType") as string },
     web,
     cdn: { priceClass: get("cdnPriceClass") as PriceClass },
@@ -347,6 +381,26 @@ export function shiftCidr(cidr: string, i: number): string {
   if (shifted >= 2 ** 32) throw new ConfigError([`${CONFIG_NAMESPACE}:vpcCidr ${cidr} leaves no room for region ${i + 1}'s block`]);
   const octets = [24, 16, 8, 0].map((s) => Math.floor(shifted / 2 ** s) % 256);
   return `${octets.join(".")}/${prefix}`;
+}
+
+/** Region → zone names, from `availabilityZoneNames`: each named region gets exactly `count` distinct zones of its own. */
+function parseZoneNames(names: string[] | undefined, regions: string[], count: number, problems: string[]): Record<string, string[]> {
+  const byRegion: Record<string, string[]> = {};
+  for (const zone of names ?? []) {
+    const region = zone.slice(0, -1);
+    if (!regions.includes(region)) {
+      problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone}, which is in none of the stack's regions (${regions.join(", ")})`);
+      continue;
+    }
+    if (byRegion[region]?.includes(zone)) problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone} twice`);
+    byRegion[region] = [...(byRegion[region] ?? []), zone];
+  }
+  for (const [region, zones] of Object.entries(byRegion)) {
+    if (zones.length !== count) {
+      problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames lists ${zones.length} zone${zones.length === 1 ? "" : "s"} of ${region}; it needs exactly availabilityZones (${count})`);
+    }
+  }
+  return byRegion;
 }
 
 /**

@@ -6,6 +6,7 @@ import { AppSecrets } from "../components/app-secrets";
 import { Cache } from "../components/cache";
 import { Database } from "../components/database";
 import { Network } from "../components/network";
+import { PrivateBucket } from "../components/private-bucket";
 import { SingleServer } from "../components/single-server";
 import { Cdn, CLOUDFRONT_ZONE_ID, ORIGIN_VERIFY_HEADER } from "../components/cdn";
 import { Queue } from "../components/queue";
@@ -40,6 +41,8 @@ export interface PrimaryShared {
   cidr: string;
   appSecretsArn: pulumi.Output<string>;
   originSecret: pulumi.Output<string>;
+  /** The primary fleet's ACM validation records (one per domain name), which the secondaries' certificates reuse. */
+  validationRecordFqdns?: Record<string, pulumi.Input<string>>;
   database: { arn: pulumi.Output<string>; address: pulumi.Output<string>; port: pulumi.Output<number>; dbName: string; secretArn: pulumi.Output<string> };
   shards: {
     globalClusterIds: pulumi.Output<string>[];
@@ -116,6 +119,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       region: region.name,
       cidrBlock: cfg.regions.cidrs[region.name] ?? cfg.network.cidr,
       availabilityZones: cfg.network.availabilityZones,
+      availabilityZoneNames: cfg.network.zoneNames[region.name],
       natGateways: cfg.network.natGateways,
       tiers: step >= 8 ? ["web", "alb", "worker"] : fleet ? ["web", "alb"] : ["web"],
       peerCidrs: primary ? [primary.cidr] : [],
@@ -125,7 +129,15 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   const web = network.securityGroup("web");
   // Step 8: workers reach the database and the cache too.
   const appTiers = step >= 8 ? [web.id, network.securityGroup("worker").id] : [web.id];
-  const artifact = new AppArtifact(`${code}-artifact`, { path: path.resolve(cfg.app.artifactPath), forceDestroy: !prod }, opts);
+  // Prod: S3 server access logs of the artifact and static-asset buckets, kept 90 days.
+  const s3AccessLogs = prod
+    ? new PrivateBucket(`${code}-s3-access-logs`, { versioned: false, expireAfterDays: 90, receivesServerAccessLogs: true }, opts)
+    : undefined;
+  const artifact = new AppArtifact(
+    `${code}-artifact`,
+    { path: path.resolve(cfg.app.artifactPath), forceDestroy: !prod, accessLogBucket: s3AccessLogs?.bucketName },
+    opts,
+  );
   // One set of app secrets for every region (sessions signed in one region are valid in another).
   const secrets = primary
     ? { secretArn: primary.appSecretsArn, adminToken: undefined, readStatements: [{ sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [primary.appSecretsArn] }] }
@@ -316,6 +328,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   const webFleet = new WebFleet(
     `${code}-web`,
     {
+      region: region.name,
       vpcId: network.vpcId,
       publicSubnetIds: network.publicSubnetIds,
       privateSubnetIds: network.privateSubnetIds,
@@ -330,7 +343,8 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       cpuTargetPercent: cfg.web.cpuTargetPercent,
       sticky: step < 7,
       requestsPerTarget: step >= 7 ? cfg.web.requestsPerTarget : undefined,
-      dns: cfg.dns,
+      // A secondary region's certificate waits on the primary's validation records: one record per name (see WebFleetDns).
+      dns: cfg.dns && { ...cfg.dns, validationRecordFqdns: primary?.validationRecordFqdns },
       deletionProtection: prod,
       launchTags: region.tags,
       // Step 6: only CloudFront reaches the ALB, and only with our header.
@@ -425,10 +439,12 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       albOriginHttps: cfg.dns !== undefined,
       originSecret,
       staticFiles: listStaticFiles(path.resolve(cfg.app.staticDir)),
-      dns: cfg.dns,
+      // The viewer certificate's name is the fleet's: the fleet owns its validation record.
+      dns: cfg.dns && { ...cfg.dns, validationRecordFqdns: webFleet.validationRecordFqdns },
       certificateProvider: region.certificateProvider,
       priceClass: cfg.cdn.priceClass,
       forceDestroy: !prod,
+      accessLogBucket: s3AccessLogs?.bucketName,
     },
     opts,
   );
@@ -439,6 +455,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       cidr: cfg.regions.cidrs[region.name],
       appSecretsArn: secrets.secretArn,
       originSecret,
+      validationRecordFqdns: webFleet.validationRecordFqdns,
       database: { arn: database.instance.arn, address: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn },
       shards: {
         globalClusterIds: shards.globalClusters.map((g) => g.id),

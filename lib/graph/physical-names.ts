@@ -30,7 +30,13 @@ export interface PhysicalNameRule {
   source: string;
 }
 
-const rule = (type: string, properties: string[], scope: NameScope, namespace: string, source: string): PhysicalNameRule => ({ type, properties, scope, namespace, source });
+const rule = (
+  type: string,
+  properties: string[],
+  scope: NameScope,
+  namespace: string,
+  source: string,
+): PhysicalNameRule => ({ type, properties, scope, namespace, source });
 
 const RDS = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/";
 
@@ -48,7 +54,8 @@ export const PHYSICAL_NAMES: readonly PhysicalNameRule[] = [
     ["dashboardName"],
     "account",
     "cloudwatch-dashboard",
-    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html (dashboard ARNs have no region: arn:aws:cloudwatch::ACCOUNT:dashboard/NAME)",
+    // Dashboard ARNs have no region: arn:aws:cloudwatch::ACCOUNT:dashboard/NAME.
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
   ),
   rule(
     "aws:cloudwatch/logGroup:LogGroup",
@@ -275,7 +282,8 @@ export const PHYSICAL_NAMES: readonly PhysicalNameRule[] = [
     ["name"],
     "zone",
     "route53-record",
-    "https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html (a record is its zone, name, type and set identifier)",
+    // A record is its zone, name, type and set identifier.
+    "https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html",
   ),
 ];
 
@@ -311,14 +319,18 @@ export function physicalNames(resources: readonly RegisteredResource[], defaultR
             : rl.scope;
       // Route 53 and DNS compare names case-insensitively, without the final dot.
       const name = rl.scope === "zone" ? value.toLowerCase().replace(/\.$/, "") : value;
-      out.push({ type: r.type, resource: r.name, property, value, scope: rl.scope, key: `${rl.namespace}|${where}|${name}` });
+      const key = `${rl.namespace}|${where}|${name}`;
+      out.push({ type: r.type, resource: r.name, property, value, scope: rl.scope, key });
     }
   }
   return out;
 }
 
 /** The names two graphs share, as `key` → the names on each side. */
-export function sharedPhysicalNames(a: readonly PhysicalName[], b: readonly PhysicalName[]): Array<{ key: string; first: PhysicalName; second: PhysicalName }> {
+export function sharedPhysicalNames(
+  a: readonly PhysicalName[],
+  b: readonly PhysicalName[],
+): Array<{ key: string; first: PhysicalName; second: PhysicalName }> {
   const byKey = new Map(b.map((n) => [n.key, n]));
   return a.filter((n) => byKey.has(n.key)).map((n) => ({ key: n.key, first: n, second: byKey.get(n.key)! }));
 }

@@ -50,6 +50,8 @@ export interface ReadBackRow {
 
 const CHECKED = "2026-12-01";
 const TF = "hashicorp/terraform-provider-aws";
+/** The type declarations of the installed SDK, whose doc comments are the provider's documentation. */
+const SDK = "@pulumi/aws 7.48.0";
 const CLUSTER_GO = `${TF} internal/service/rds/cluster.go@0168cf6844f393420326f1426bf18ed357b56a77`;
 
 /** Registrations of a type. */
@@ -83,7 +85,8 @@ export function rdsEngineVersionInState(configured: string, actual: string): str
 }
 
 /** Auto minor upgrades are on unless the program turns them off (the provider's and AWS's default is on). */
-const autoMinor = (r: RegisteredResource) => r.inputs.autoMinorVersionUpgrade !== false && r.inputs.autoMinorVersionUpgrade !== "false";
+const autoMinor = (r: RegisteredResource) =>
+  r.inputs.autoMinorVersionUpgrade !== false && r.inputs.autoMinorVersionUpgrade !== "false";
 
 /** An engine version AWS moves by itself when auto minor upgrades are on. */
 function rdsEngineVersionRow(type: string, file: string): ReadBackRow {
@@ -92,9 +95,13 @@ function rdsEngineVersionRow(type: string, file: string): ReadBackRow {
     property: "engineVersion",
     computed: true,
     reports:
-      "a newer minor version after an automatic minor upgrade (16.6 → 16.8); the provider keeps the configured value " +
-      "only when it is a prefix of the running one (16 runs 16.8), so a pinned minor reads back as the new one",
-    read: (r) => (typeof r.inputs.engineVersion === "string" && autoMinor(r) ? rdsEngineVersionInState(r.inputs.engineVersion, upgradedMinor(r.inputs.engineVersion)) : undefined),
+      "a newer minor version after an automatic minor upgrade (16.6 → 16.8); the provider keeps the configured " +
+      "value only when it is a prefix of the running one (16 runs 16.8), so a pinned minor reads back as the new one",
+    read: (r) => {
+      const configured = r.inputs.engineVersion;
+      if (typeof configured !== "string" || !autoMinor(r)) return undefined;
+      return rdsEngineVersionInState(configured, upgradedMinor(configured));
+    },
     source:
       `${TF} ${file} (engine_version Optional+Computed, read through compareActualEngineVersion in ` +
       "internal/service/rds/engine_version.go); pull request #49396 (2026-08, suppresses the downgrade for " +
@@ -121,8 +128,11 @@ function jsonDocumentRow(type: string, property: string, how: string): ReadBackR
 /** Key order reversed and spacing added: what a different serialiser of the same JSON makes. */
 function reserialise(text: string): string {
   try {
-    const reverse = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(reverse) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)])) : v;
+    const reverse = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(reverse);
+      if (!v || typeof v !== "object") return v;
+      return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)]));
+    };
     return JSON.stringify(reverse(JSON.parse(text)), null, 1);
   } catch {
     return text;
@@ -137,6 +147,9 @@ function sameJson(a: string, b: string): boolean {
   }
 }
 
+const POLICY_EQ = "DiffSuppressFunc verify.SuppressEquivalentPolicyDiffs";
+const JSON_EQ = "StateFunc NormalizeJsonString, DiffSuppressFunc verify.SuppressEquivalentJSONDiffs";
+
 /** Every field this program's resources have that AWS fills in or changes by itself. */
 export const READ_BACK: readonly ReadBackRow[] = [
   // Aurora global database (step 11).
@@ -147,27 +160,31 @@ export const READ_BACK: readonly ReadBackRow[] = [
     reports: "on a secondary cluster of a global database: the ARN of the primary cluster it replicates from",
     read: (r, ctx) => {
       if (!isSecondaryCluster(r)) return undefined;
-      const g = ofType(ctx, GLOBAL_CLUSTER).find((x) => x.inputs.globalClusterIdentifier === r.inputs.globalClusterIdentifier);
-      return g?.inputs.sourceDbClusterIdentifier ?? `arn:aws:rds:primary:cluster:of-${String(r.inputs.globalClusterIdentifier)}`;
+      const id = r.inputs.globalClusterIdentifier;
+      const g = ofType(ctx, GLOBAL_CLUSTER).find((x) => x.inputs.globalClusterIdentifier === id);
+      return g?.inputs.sourceDbClusterIdentifier ?? `arn:aws:rds:primary:cluster:of-${String(id)}`;
     },
     source:
       `${CLUSTER_GO}: replication_source_identifier is Optional only (not Computed); Read sets it from ` +
-      "DescribeDBClusters; Update calls PromoteReadReplicaDBCluster when it becomes empty. @pulumi/aws 7.48.0 " +
-      'rds/cluster.d.ts: "Removing this attribute after creation will promote the read replica to a standalone ' +
-      'cluster. If DB Cluster is part of a Global Cluster, use the ignoreChanges resource option". Pull request ' +
-      "#40921 (the global-cluster example ignores it on the secondary); issues #43214, #13715",
+      "DescribeDBClusters; Update calls PromoteReadReplicaDBCluster when it becomes empty. " +
+      `${SDK} rds/cluster.d.ts: "Removing this attribute after creation will promote the read replica to a ` +
+      "standalone cluster. If DB Cluster is part of a Global Cluster, use the ignoreChanges resource option\". " +
+      "Pull request #40921 (the global-cluster example ignores it on the secondary); issues #43214, #13715",
     checked: CHECKED,
   },
   {
     type: "aws:rds/cluster:Cluster",
     property: "globalClusterIdentifier",
     computed: false,
-    reports: "on the primary cluster a global database was created from (sourceDbClusterIdentifier): that global cluster's id",
-    read: (r, ctx) => (isSecondaryCluster(r) ? r.inputs.globalClusterIdentifier : globalClusterFrom(r, ctx)?.inputs.globalClusterIdentifier),
+    reports: "on the primary cluster a global database was created from (sourceDbClusterIdentifier): its id",
+    read: (r, ctx) => {
+      if (isSecondaryCluster(r)) return r.inputs.globalClusterIdentifier;
+      return globalClusterFrom(r, ctx)?.inputs.globalClusterIdentifier;
+    },
     source:
-      `${CLUSTER_GO}: global_cluster_identifier is Optional only; Read sets it from findGlobalClusterByDBClusterARN. ` +
-      "The provider's aws_rds_global_cluster docs (example with source_db_cluster_identifier) ignore it on the " +
-      "primary; cloudposse/terraform-aws-rds-cluster issue #281",
+      `${CLUSTER_GO}: global_cluster_identifier is Optional only; Read sets it from ` +
+      "findGlobalClusterByDBClusterARN. The provider's aws_rds_global_cluster example with " +
+      "source_db_cluster_identifier ignores it on the primary; cloudposse/terraform-aws-rds-cluster issue #281",
     checked: CHECKED,
   },
   {
@@ -198,8 +215,8 @@ export const READ_BACK: readonly ReadBackRow[] = [
       return given.length >= 3 ? given : [...given, ...["zone-a", "zone-b", "zone-c"].slice(given.length)];
     },
     source:
-      `${CLUSTER_GO}: availability_zones Optional+Computed+ForceNew; @pulumi/aws 7.48.0 rds/cluster.d.ts: "RDS ` +
-      'automatically assigns 3 AZs if less than 3 AZs are configured, which will show as a difference requiring ' +
+      `${CLUSTER_GO}: availability_zones Optional+Computed+ForceNew; ${SDK} rds/cluster.d.ts: "RDS ` +
+      "automatically assigns 3 AZs if less than 3 AZs are configured, which will show as a difference requiring " +
       'resource recreation next pulumi up"',
     checked: CHECKED,
   },
@@ -217,7 +234,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     property: "databaseName",
     computed: true,
     reports: "the database name of the source cluster it was created from",
-    read: (r) => (r.inputs.sourceDbClusterIdentifier !== undefined ? r.inputs.databaseName ?? "orders" : undefined),
+    read: (r) => (r.inputs.sourceDbClusterIdentifier !== undefined ? (r.inputs.databaseName ?? "orders") : undefined),
     source:
       `${TF} internal/service/rds/global_cluster.go: database_name became Computed in pull request #40469 ` +
       "(provider v5.81, 2024-12; before it every second apply replaced the global cluster: issues #28187, #39368)",
@@ -229,56 +246,76 @@ export const READ_BACK: readonly ReadBackRow[] = [
     computed: true,
     reports: "the source cluster's engine version",
     read: (r, ctx) => {
-      const source = ofType(ctx, "aws:rds/cluster:Cluster").find((c) => ctx.outputsOf(c).arn === r.inputs.sourceDbClusterIdentifier);
+      const source = ofType(ctx, "aws:rds/cluster:Cluster").find(
+        (c) => ctx.outputsOf(c).arn === r.inputs.sourceDbClusterIdentifier,
+      );
       return r.inputs.engineVersion ?? source?.inputs.engineVersion;
     },
     source: `${TF} internal/service/rds/global_cluster.go: engine, engine_version, storage_encrypted Optional+Computed`,
     checked: CHECKED,
   },
+  // Engine versions that AWS moves by itself.
   rdsEngineVersionRow("aws:rds/cluster:Cluster", "internal/service/rds/cluster.go"),
   rdsEngineVersionRow("aws:rds/clusterInstance:ClusterInstance", "internal/service/rds/cluster_instance.go"),
   rdsEngineVersionRow("aws:rds/instance:Instance", "internal/service/rds/instance.go"),
-  {
-    type: "aws:rds/instance:Instance",
-    property: "allocatedStorage",
-    computed: true,
-    reports: "a larger size after storage autoscaling (up to maxAllocatedStorage)",
-    read: (r) => (typeof r.inputs.allocatedStorage === "number" && typeof r.inputs.maxAllocatedStorage === "number" ? r.inputs.maxAllocatedStorage : undefined),
-    // allocated_storage's DiffSuppressFunc: suppressed when the state is above the configuration and
-    // max_allocated_storage is above the configuration.
-    suppress: (state, next, inputs) => typeof state === "number" && typeof next === "number" && state > next && Number(inputs.maxAllocatedStorage ?? 0) > next,
-    source: `${TF} internal/service/rds/instance.go: allocated_storage Optional+Computed with a DiffSuppressFunc for storage autoscaling`,
-    checked: CHECKED,
-  },
   {
     type: "aws:elasticache/replicationGroup:ReplicationGroup",
     property: "engineVersion",
     computed: true,
     reports: "a newer patch version after a service update (8.0.1 → 8.0.2); the provider stores major.minor",
-    read: (r) => (typeof r.inputs.engineVersion === "string" ? r.inputs.engineVersion.split(".").slice(0, 2).join(".") : undefined),
-    source: `${TF} internal/service/elasticache/engine_version.go: setEngineVersionValkey / setEngineVersionRedis keep <major>.<minor> in engine_version, the full version in engine_version_actual`,
+    read: (r) => {
+      const v = r.inputs.engineVersion;
+      return typeof v === "string" ? v.split(".").slice(0, 2).join(".") : undefined;
+    },
+    source:
+      `${TF} internal/service/elasticache/engine_version.go: setEngineVersionValkey and setEngineVersionRedis ` +
+      "keep <major>.<minor> in engine_version and the full version in engine_version_actual",
     checked: CHECKED,
   },
-  // Auto Scaling: the scaling policies own the running capacity.
+  // Capacity that AWS moves by itself.
+  {
+    type: "aws:rds/instance:Instance",
+    property: "allocatedStorage",
+    computed: true,
+    reports: "a larger size after storage autoscaling (up to maxAllocatedStorage)",
+    read: (r) => {
+      const { allocatedStorage, maxAllocatedStorage } = r.inputs;
+      const autoscaled = typeof allocatedStorage === "number" && typeof maxAllocatedStorage === "number";
+      return autoscaled ? maxAllocatedStorage : undefined;
+    },
+    // The provider's DiffSuppressFunc: suppressed when the state is above the configuration and storage
+    // autoscaling (max_allocated_storage) reaches above it too.
+    suppress: (state, next, inputs) => {
+      if (typeof state !== "number" || typeof next !== "number") return false;
+      return state > next && Number(inputs.maxAllocatedStorage ?? 0) > next;
+    },
+    source:
+      `${TF} internal/service/rds/instance.go: allocated_storage Optional+Computed, with a DiffSuppressFunc ` +
+      "that reads max_allocated_storage",
+    checked: CHECKED,
+  },
   {
     type: "aws:autoscaling/group:Group",
     property: "desiredCapacity",
     computed: true,
     reports: "the capacity the scaling policies set last (here: maxSize, after a busy day)",
-    read: (r) => (r.inputs.desiredCapacity !== undefined ? r.inputs.maxSize ?? Number(r.inputs.desiredCapacity) + 1 : undefined),
+    read: (r) => {
+      if (r.inputs.desiredCapacity === undefined) return undefined;
+      return r.inputs.maxSize ?? Number(r.inputs.desiredCapacity) + 1;
+    },
     source:
-      `${TF} internal/service/autoscaling/group.go: desired_capacity Optional+Computed; the provider docs advise ` +
-      "ignore_changes on it with scaling policies; https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scale-based-on-demand.html",
+      `${TF} internal/service/autoscaling/group.go: desired_capacity Optional+Computed; scaling policies change it ` +
+      "(https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scale-based-on-demand.html)",
     checked: CHECKED,
   },
-  // Fields that separate resources manage: Computed, so the owning resource does not fight them.
+  // Fields that separate resources manage. Computed, so the owning resource does not fight them.
   {
     type: "aws:ec2/securityGroup:SecurityGroup",
     property: "ingress",
     computed: true,
     reports: "every rule of the group, including those created by SecurityGroupIngressRule resources",
     read: (r) => r.inputs.ingress ?? [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
-    source: `${TF} internal/service/ec2/vpc_security_group.go: ingress/egress Optional+Computed (ConfigModeAttr)`,
+    source: `${SDK} ec2/securityGroup.d.ts: ingress and egress are "processed in attribute-as-blocks mode" (Computed)`,
     checked: CHECKED,
   },
   {
@@ -287,7 +324,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     computed: true,
     reports: "every egress rule, including AWS's default allow-all until a rule resource replaces it",
     read: (r) => r.inputs.egress ?? [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
-    source: `${TF} internal/service/ec2/vpc_security_group.go: ingress/egress Optional+Computed (ConfigModeAttr)`,
+    source: `${SDK} ec2/securityGroup.d.ts: ingress and egress are "processed in attribute-as-blocks mode" (Computed)`,
     checked: CHECKED,
   },
   {
@@ -296,7 +333,9 @@ export const READ_BACK: readonly ReadBackRow[] = [
     computed: true,
     reports: "the managed policies attached by RolePolicyAttachment resources",
     read: (r) => r.inputs.managedPolicyArns ?? ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
-    source: `${TF} internal/service/iam/role.go: managed_policy_arns and inline_policy Optional+Computed (exclusive only when set)`,
+    source:
+      `${SDK} iam/role.d.ts: "If you use this resource's managedPolicyArns argument ..., this resource will take ` +
+      'over exclusive management" (only then: the field is Computed)',
     checked: CHECKED,
   },
   {
@@ -305,7 +344,9 @@ export const READ_BACK: readonly ReadBackRow[] = [
     computed: true,
     reports: "the policy a QueuePolicy resource set",
     read: (r) => r.inputs.policy ?? '{"Version":"2012-10-17","Statement":[]}',
-    source: `${TF} internal/service/sqs/queue.go: policy Optional+Computed (queueSchema)`,
+    source:
+      `${SDK} sqs/queue.d.ts: "The provider will only perform drift detection of its value when present in a ` +
+      'configuration"',
     checked: CHECKED,
   },
   {
@@ -331,8 +372,13 @@ export const READ_BACK: readonly ReadBackRow[] = [
     property: "serverSideEncryptionConfiguration",
     computed: true,
     reports: "the encryption a BucketServerSideEncryptionConfiguration resource set (SSE-S3 by default since 2023)",
-    read: (r) => r.inputs.serverSideEncryptionConfiguration ?? { rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } } },
-    source: `${TF} internal/service/s3/bucket.go: server_side_encryption_configuration, versioning, lifecycle_rule, policy Optional+Computed (deprecated in favour of the separate resources)`,
+    read: (r) => {
+      const sseS3 = { rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } } };
+      return r.inputs.serverSideEncryptionConfiguration ?? sseS3;
+    },
+    source:
+      `${TF} internal/service/s3/bucket.go: server_side_encryption_configuration, versioning, lifecycle_rule, ` +
+      "policy Optional+Computed (deprecated in favour of the separate resources)",
     checked: CHECKED,
   },
   {
@@ -344,11 +390,28 @@ export const READ_BACK: readonly ReadBackRow[] = [
     source: `${TF} internal/service/s3/bucket.go: versioning Optional+Computed`,
     checked: CHECKED,
   },
-  jsonDocumentRow("aws:iam/role:Role", "assumeRolePolicy", "internal/service/iam/role.go: assume_role_policy DiffSuppressFunc verify.SuppressEquivalentPolicyDiffs"),
-  jsonDocumentRow("aws:iam/rolePolicy:RolePolicy", "policy", "internal/service/iam/role_policy.go: policy DiffSuppressFunc verify.SuppressEquivalentPolicyDiffs"),
-  jsonDocumentRow("aws:s3/bucketPolicy:BucketPolicy", "policy", "internal/service/s3/bucket_policy.go: policy DiffSuppressFunc verify.SuppressEquivalentPolicyDiffs"),
-  jsonDocumentRow("aws:sqs/queuePolicy:QueuePolicy", "policy", "internal/service/sqs/queue_policy.go: policy DiffSuppressFunc verify.SuppressEquivalentPolicyDiffs"),
-  jsonDocumentRow("aws:cloudwatch/dashboard:Dashboard", "dashboardBody", "internal/service/cloudwatch/dashboard.go: dashboard_body StateFunc NormalizeJsonString, DiffSuppressFunc verify.SuppressEquivalentJSONDiffs"),
+  {
+    type: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    property: "transitionDefaultMinimumObjectSize",
+    computed: true,
+    reports: "all_storage_classes_128K, S3's default for lifecycle configurations written since September 2024",
+    read: (r) => r.inputs.transitionDefaultMinimumObjectSize ?? "all_storage_classes_128K",
+    source:
+      `${TF} pull requests #39578 (the argument, Optional+Computed) and #41159 (removing it sets the default); ` +
+      "https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
+    checked: CHECKED,
+  },
+  // Documents AWS stores in its own serialisation; the provider compares them as JSON or as policies.
+  jsonDocumentRow("aws:iam/role:Role", "assumeRolePolicy", `${POLICY_EQ} (internal/service/iam/role.go)`),
+  jsonDocumentRow("aws:iam/rolePolicy:RolePolicy", "policy", `${POLICY_EQ} (internal/service/iam/role_policy.go)`),
+  jsonDocumentRow("aws:s3/bucketPolicy:BucketPolicy", "policy", `${POLICY_EQ} (internal/service/s3/bucket_policy.go)`),
+  jsonDocumentRow("aws:sqs/queuePolicy:QueuePolicy", "policy", `${POLICY_EQ} (internal/service/sqs/queue_policy.go)`),
+  jsonDocumentRow("aws:sqs/queue:Queue", "redrivePolicy", `${JSON_EQ} (internal/service/sqs/queue.go)`),
+  jsonDocumentRow(
+    "aws:cloudwatch/dashboard:Dashboard",
+    "dashboardBody",
+    `${JSON_EQ} (internal/service/cloudwatch/dashboard.go)`,
+  ),
 ];
 
 /** The rows of a type. */

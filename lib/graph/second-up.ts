@@ -55,10 +55,17 @@ export interface SecondUpException {
  */
 export const SECOND_UP_EXCEPTIONS: readonly SecondUpException[] = [];
 
-const matches = (pattern: string, name: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(name);
+const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+const matches = (pattern: string, name: string) =>
+  new RegExp(`^${pattern.split("*").map(escape).join(".*")}$`).test(name);
 
 /** The exception that covers a change, if any. */
-export function exceptionFor(type: string, name: string, property: string, table: readonly SecondUpException[] = SECOND_UP_EXCEPTIONS): SecondUpException | undefined {
+export function exceptionFor(
+  type: string,
+  name: string,
+  property: string,
+  table: readonly SecondUpException[] = SECOND_UP_EXCEPTIONS,
+): SecondUpException | undefined {
   return table.find((e) => e.type === type && e.property === property && matches(e.name, name));
 }
 
@@ -76,7 +83,10 @@ function withoutPaths(value: unknown, paths: string[]): unknown {
 }
 
 /** The state the first `up` leaves for a resource, once the provider has read it back. */
-export function stateAfterRead(r: RegisteredResource, ctx: ReadBackContext): { state: Record<string, any>; rows: Map<string, ReadBackRow> } {
+export function stateAfterRead(
+  r: RegisteredResource,
+  ctx: ReadBackContext,
+): { state: Record<string, any>; rows: Map<string, ReadBackRow> } {
   const state: Record<string, any> = { ...r.inputs };
   const rows = new Map<string, ReadBackRow>();
   for (const row of readBackRowsOf(r.type)) {
@@ -89,7 +99,11 @@ export function stateAfterRead(r: RegisteredResource, ctx: ReadBackContext): { s
 }
 
 /** The property changes the engine would make to one resource on the second `up`. */
-export function changesOf(before: RegisteredResource, after: RegisteredResource, ctx: ReadBackContext): SecondUpChange[] {
+export function changesOf(
+  before: RegisteredResource,
+  after: RegisteredResource,
+  ctx: ReadBackContext,
+): SecondUpChange[] {
   const { state, rows } = stateAfterRead(before, ctx);
   const changed: Array<Omit<SecondUpChange, "kind">> = [];
   for (const property of [...new Set([...Object.keys(state), ...Object.keys(after.inputs)])].sort()) {
@@ -103,15 +117,21 @@ export function changesOf(before: RegisteredResource, after: RegisteredResource,
     } else if (canonical(old) === canonical(wanted) || row?.suppress?.(old, wanted, after.inputs)) {
       continue;
     }
-    changed.push({ type: after.type, name: after.name, property, state: old, wanted, row, exception: exceptionFor(after.type, after.name, property) });
+    const exception = exceptionFor(after.type, after.name, property);
+    changed.push({ type: after.type, name: after.name, property, state: old, wanted, row, exception });
   }
   if (changed.length === 0) return [];
-  const replacing = new Set((replacingInputs(after.type, changed.map((c) => c.property), after.inputs, state) ?? []).map((x) => x.input.split(".")[0]));
+  const forcing = replacingInputs(after.type, changed.map((c) => c.property), after.inputs, state) ?? [];
+  const replacing = new Set(forcing.map((x) => x.input.split(".")[0]));
   return changed.map((c) => ({ ...c, kind: replacing.has(c.property) ? "replace" : "update" }));
 }
 
 /** Everything the second `up` would change, resource by resource (custom resources only; matched by URN). */
-export function secondUpChanges(first: readonly RegisteredResource[], second: readonly RegisteredResource[], outputsOf: ReadBackContext["outputsOf"]): SecondUpChange[] {
+export function secondUpChanges(
+  first: readonly RegisteredResource[],
+  second: readonly RegisteredResource[],
+  outputsOf: ReadBackContext["outputsOf"],
+): SecondUpChange[] {
   const ctx: ReadBackContext = { resources: first, outputsOf };
   const next = new Map(second.map((r) => [r.urn, r]));
   return first.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).flatMap((r) => {
@@ -121,7 +141,10 @@ export function secondUpChanges(first: readonly RegisteredResource[], second: re
 }
 
 /** Inputs and resources that differ between two evaluations of the same program and configuration. */
-export function nonDeterminism(first: readonly RegisteredResource[], second: readonly RegisteredResource[]): NonDeterminism[] {
+export function nonDeterminism(
+  first: readonly RegisteredResource[],
+  second: readonly RegisteredResource[],
+): NonDeterminism[] {
   const out: NonDeterminism[] = [];
   const a = new Map(first.map((r) => [r.urn, r]));
   const b = new Map(second.map((r) => [r.urn, r]));
@@ -132,10 +155,14 @@ export function nonDeterminism(first: readonly RegisteredResource[], second: rea
       continue;
     }
     for (const k of [...new Set([...Object.keys(r.inputs), ...Object.keys(s.inputs)])].sort()) {
-      if (canonical(r.inputs[k]) !== canonical(s.inputs[k])) out.push({ type: r.type, name: r.name, property: k, first: r.inputs[k], second: s.inputs[k] });
+      if (canonical(r.inputs[k]) === canonical(s.inputs[k])) continue;
+      out.push({ type: r.type, name: r.name, property: k, first: r.inputs[k], second: s.inputs[k] });
     }
   }
-  for (const [urn, s] of b) if (!a.has(urn)) out.push({ type: s.type, name: s.name, property: "(resource)", first: "absent", second: "present" });
+  for (const [urn, s] of b) {
+    if (a.has(urn)) continue;
+    out.push({ type: s.type, name: s.name, property: "(resource)", first: "absent", second: "present" });
+  }
   return out;
 }
 

@@ -60,6 +60,7 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   "aws:s3/bucketObjectv2:BucketObjectv2": { inputs: ["bucket", "key"] },
   "aws:s3/bucketOwnershipControls:BucketOwnershipControls": { inputs: ["bucket"] },
   "aws:s3/bucketPolicy:BucketPolicy": { inputs: ["bucket"] },
+  "aws:s3/bucketLogging:BucketLogging": { inputs: ["bucket", "expectedBucketOwner"] },
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": { inputs: ["bucket"] },
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": { inputs: ["bucket", "expectedBucketOwner"] },
   "aws:s3/bucketVersioning:BucketVersioning": { inputs: ["bucket", "expectedBucketOwner"] },

@@ -46,6 +46,7 @@ const NOT_STATEFUL: Record<string, string> = {
   "aws:s3/bucketObjectv2:BucketObjectv2": "re-uploaded from the build",
   "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "configuration of a bucket",
   "aws:s3/bucketPolicy:BucketPolicy": "configuration of a bucket",
+  "aws:s3/bucketLogging:BucketLogging": "configuration of a bucket (where its server access logs go)",
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "configuration of a bucket",
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "configuration of a bucket",
   "aws:s3/bucketVersioning:BucketVersioning": "configuration of a bucket",

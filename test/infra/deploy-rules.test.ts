@@ -299,6 +299,62 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
     },
     expected: ["s: recoveryWindowInDays 3 is not 0 or 7–30", "p: Sid read-config is not alphanumeric"],
   },
+  {
+    rule: "instance-refresh-rollback",
+    title: "auto rollback from a template whose image id is an SSM parameter, and from $Latest",
+    program: (aws) => {
+      const lt = new aws.ec2.LaunchTemplate("lt", { imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", instanceType: "t4g.small" });
+      const refresh = { strategy: "Rolling", preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, autoRollback: true } };
+      new aws.autoscaling.Group("ssm", { minSize: 1, maxSize: 2, vpcZoneIdentifiers: ["subnet-a"], launchTemplate: { id: lt.id, version: "1" }, instanceRefresh: refresh });
+      new aws.autoscaling.Group("latest", { minSize: 1, maxSize: 2, vpcZoneIdentifiers: ["subnet-a"], launchTemplate: { id: "lt-0abc", version: "$Latest" }, instanceRefresh: refresh });
+    },
+    expected: [
+      "ssm: autoRollback with lt's image id resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64, an SSM parameter",
+      "latest: autoRollback with launch template version $Latest",
+    ],
+  },
+  {
+    rule: "route53-record-owner",
+    title: "two resources on one validation CNAME",
+    program: (aws) => {
+      const record = { zoneId: "Z1", name: "_abc.shop.example.com.", type: "CNAME", ttl: 300, records: ["_abc.acm-validations.aws."], allowOverwrite: true };
+      new aws.route53.Record("web-cert-validation", record);
+      new aws.route53.Record("cdn-cert-validation", record);
+    },
+    expected: ["Z1 _abc.shop.example.com CNAME: 2 resources own it (web-cert-validation, cdn-cert-validation)"],
+  },
+  {
+    rule: "alb-log-delivery",
+    title: "an ALB in ap-southeast-4 whose log bucket admits a classic ELB account",
+    program: (aws) => {
+      const melbourne = new aws.Provider("aws-ap-southeast-4", { region: "ap-southeast-4" });
+      const bucket = new aws.s3.Bucket("logs", {}, { provider: melbourne });
+      new aws.s3.BucketPolicy("logs-policy", {
+        bucket: bucket.id,
+        policy: bucket.arn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::127311923021:root" }, Action: "s3:PutObject", Resource: `${arn}/AWSLogs/*` }] })),
+      }, { provider: melbourne });
+      new aws.lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["subnet-a", "subnet-b"], accessLogs: { bucket: bucket.bucket, enabled: true } }, { provider: melbourne });
+    },
+    expected: ['alb: access-log bucket logs does not let {"Service":"logdelivery.elasticloadbalancing.amazonaws.com"} (ap-southeast-4\'s log writer) put objects'],
+  },
+  {
+    rule: "awsx-subnet-layout",
+    title: "a /18 VPC over 2 AZs with a /24, a /20 and a /24 in each",
+    program: () => {
+      const awsx = require("@pulumi/awsx") as typeof import("@pulumi/awsx");
+      new awsx.ec2.Vpc("vpc", {
+        cidrBlock: "10.0.0.0/18",
+        numberOfAvailabilityZones: 2,
+        subnetStrategy: "Auto",
+        subnetSpecs: [
+          { type: "Public", cidrMask: 24 },
+          { type: "Private", cidrMask: 20 },
+          { type: "Isolated", cidrMask: 24 },
+        ],
+      });
+    },
+    expected: ["vpc: 10.0.0.0/18 cannot hold /24, /20, /24 in each of 2 AZs"],
+  },
 ];
 
 describe("each deploy-time rule fires on a deliberately wrong program", () => {

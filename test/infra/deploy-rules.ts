@@ -3,6 +3,8 @@
  * update fails half-way. Each rule reads a mocked graph and returns what it checked and what would be refused.
  * Sources are the AWS API references and the Terraform AWS provider's validations that pulumi-aws bridges.
  */
+import { elbLogDeliveryPrincipal } from "../../components/facts/elb-log-delivery";
+import { awsxAutoLayout } from "../../components/network";
 import { Registration } from "./harness";
 import { resourceState } from "./mock-outputs";
 import { PolicyGraph } from "./policy-runner";
@@ -824,6 +826,78 @@ export const DEPLOY_RULES: DeployRule[] = [
           perRole.set(role, (perRole.get(role) ?? 0) + JSON.stringify(doc).replace(/\s/g, "").length);
         }
         for (const [role, size] of perRole) if (size > 10240) problem(`role ${role}: inline policies total ${size} characters, over 10240`);
+      }),
+  },
+  {
+    name: "instance-refresh-rollback",
+    rule: "An instance refresh rolls back only from a numbered launch template version whose image id is an AMI id: not with a `resolve:ssm:` image id, not on $Latest or $Default.",
+    source: "Auto Scaling API Reference, RollbackInstanceRefresh ('A rollback is not supported in the following situations'); User Guide, 'Undo changes with a manual or auto rollback' (read 2026-12-01)",
+    check: (v) =>
+      collect((problem, count) => {
+        for (const g of v.ofType(T.asg)) {
+          count();
+          if (v.inputs(g).instanceRefresh?.preferences?.autoRollback !== true) continue;
+          const version = String(v.inputs(g).launchTemplate?.version ?? "$Default");
+          if (version === "$Latest" || version === "$Default") problem(`${g.name}: autoRollback with launch template version ${version}`);
+          for (const lt of v.deps(g, "launchTemplate", T.lt)) {
+            const image = String(v.inputs(lt).imageId ?? "");
+            if (image.startsWith("resolve:ssm:")) problem(`${g.name}: autoRollback with ${lt.name}'s image id ${image}, an SSM parameter`);
+          }
+        }
+      }),
+  },
+  {
+    name: "route53-record-owner",
+    rule: "One resource per Route 53 record set (zone, name, type, set identifier): two resources on one record (ACM validation records are the same CNAME for every certificate of a name) overwrite each other, and deleting either deletes it for both.",
+    source: "Route 53 API, ChangeResourceRecordSets (one record set per name, type and set identifier); hashicorp/terraform-provider-aws#13653 (ACM answers the same validation CNAME across regions and certificates)",
+    check: (v) =>
+      collect((problem, count) => {
+        const owners = new Map<string, string[]>();
+        for (const r of v.ofType(T.record)) {
+          count();
+          const i = v.inputs(r);
+          const key = `${i.zoneId} ${String(i.name).replace(/\.$/, "").toLowerCase()} ${i.type}${i.setIdentifier ? ` ${i.setIdentifier}` : ""}`;
+          owners.set(key, [...(owners.get(key) ?? []), r.name]);
+        }
+        for (const [key, names] of owners) if (names.length > 1) problem(`${key}: ${names.length} resources own it (${names.join(", ")})`);
+      }),
+  },
+  {
+    name: "alb-log-delivery",
+    rule: "An ALB's access-log bucket lets the region's log writer put objects: the regional ELB account in regions opened before August 2022, the logdelivery.elasticloadbalancing.amazonaws.com service principal in later ones.",
+    source: "ELB User Guide, 'Enable access logs for your Application Load Balancer', step 2 (read 2026-12-01); table in components/facts/elb-log-delivery.ts",
+    check: (v) =>
+      collect((problem, count) => {
+        for (const lb of v.ofType(T.lb)) {
+          if (!v.inputs(lb).accessLogs?.enabled) continue;
+          count();
+          const expected = JSON.stringify(elbLogDeliveryPrincipal(v.regionOf(lb)));
+          for (const bucket of v.deps(lb, "accessLogs", T.bucket)) {
+            const statements = v
+              .referrers(bucket, ["aws:s3/bucketPolicy:BucketPolicy"], "bucket")
+              .flatMap((p) => [parseJson(v.inputs(p).policy)?.Statement ?? []].flat())
+              .filter((st: any) => st.Effect === "Allow" && [st.Action].flat().includes("s3:PutObject"));
+            if (!statements.some((st: any) => JSON.stringify(st.Principal) === expected)) {
+              problem(`${lb.name}: access-log bucket ${bucket.name} does not let ${expected} (${v.regionOf(lb)}'s log writer) put objects`);
+            }
+          }
+        }
+      }),
+  },
+  {
+    name: "awsx-subnet-layout",
+    rule: "An awsx VPC with subnetStrategy Auto and cidrMask subnets fits them in each AZ's block (VPC prefix + ceil(log2(AZs)) bits) once each is aligned to its own size; otherwise subnets overlap or leave the VPC.",
+    source: "pulumi/pulumi-awsx awsx/ec2/subnetDistributorNew.ts (allocateSubnetCidrBlocks, nextNetmask; read 2026-12-01); EC2 API, CreateSubnet (InvalidSubnet.Conflict / InvalidSubnet.Range)",
+    check: (v) =>
+      collect((problem, count) => {
+        for (const vpc of v.ofType("awsx:ec2:Vpc")) {
+          const i = v.inputs(vpc);
+          const masks = ((i.subnetSpecs ?? []) as Array<{ cidrMask?: number }>).map((x) => x.cidrMask);
+          if (i.subnetStrategy !== "Auto" || masks.length === 0 || masks.some((m) => m === undefined) || typeof i.cidrBlock !== "string") continue;
+          count();
+          const azs = (i.availabilityZoneNames ?? []).length || i.numberOfAvailabilityZones || 3;
+          if (!awsxAutoLayout(i.cidrBlock, azs, masks as number[]).fits) problem(`${vpc.name}: ${i.cidrBlock} cannot hold /${masks.join(", /")} in each of ${azs} AZs`);
+        }
       }),
   },
 ];

@@ -129,9 +129,11 @@ export function resourceState(type: string, name: string, inputs: State, provide
           arn: arn("acm", region, `certificate/${hex(name, 8)}`),
           domainValidationOptions: [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])].map((domainName) => ({
             domainName,
-            resourceRecordName: `_${hex(`${name}:${domainName}`, 12)}.${domainName}.`,
+            // ACM answers one validation CNAME per domain name and account, whatever the certificate or region
+            // (hashicorp/terraform-provider-aws#13653: "the CNAME record used for the validation already exists").
+            resourceRecordName: `_${hex(`${ACCOUNT}:${domainName}`, 12)}.${domainName}.`,
             resourceRecordType: "CNAME",
-            resourceRecordValue: `_${hex(`${name}:${domainName}`, 12)}.acm-validations.aws.`,
+            resourceRecordValue: `_${hex(`${ACCOUNT}:${domainName}`, 12)}.acm-validations.aws.`,
           })),
         },
       };

@@ -9,7 +9,14 @@
 import { DNS, BUILT_STEPS, LADDER_HOOK_TIMEOUT_MS } from "./ladder-variants";
 import { RegisteredResource } from "../../lib/graph/registered";
 import { READ_BACK } from "../../lib/graph/read-back";
-import { NonDeterminism, SecondUpChange, describeChange, nonDeterminism, secondUpChanges, stateAfterRead } from "../../lib/graph/second-up";
+import {
+  NonDeterminism,
+  SecondUpChange,
+  describeChange,
+  nonDeterminism,
+  secondUpChanges,
+  stateAfterRead,
+} from "../../lib/graph/second-up";
 import { runLadder, stackConfig } from "./harness";
 import { resourceState } from "./mock-outputs";
 

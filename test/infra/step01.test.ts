@@ -46,8 +46,9 @@ describe("step 1: single server", () => {
   });
 
   it("uses Session Manager instead of SSH, and its role reads only its release and its secrets", () => {
-    const ssm = g.ofType(T.attachment).map((a) => a.inputs.policyArn);
-    expect(ssm).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    // The SSM agent's own policy, not AmazonSSMManagedInstanceCore (which grants ssm:GetParameter(s) on *).
+    expect(g.ofType(T.attachment)).toEqual([]);
+    expect(statementsOf(g, "use1-server-ssm-agent").flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["ssm:UpdateInstanceInformation", "ssmmessages:OpenDataChannel"]));
     const statements = statementsOf(g, "use1-server-policy");
     expect(statements.map((s) => s.Sid).sort()).toEqual(["ReadAppSecrets", "ReadCurrentRelease", "ReadReleases"]);
     for (const s of statements) {

@@ -66,7 +66,7 @@ describe("steps 3–5", () => {
       expect(alb.accessLogs).toMatchObject({ enabled: true, prefix: "alb" });
       const policy = JSON.parse(g[3].one("aws:s3/bucketPolicy:BucketPolicy", "use1-web-access-logs-policy").inputs.policy);
       expect(policy.Statement).toContainEqual(
-        expect.objectContaining({ Sid: "AlbLogDelivery", Principal: { AWS: "arn:aws:iam::127311923021:root" }, Action: "s3:PutObject", Resource: expect.stringMatching(/^arn:aws:s3:::use1-web-access-logs-[0-9a-f]+\/alb\/AWSLogs\/\*$/) }),
+        expect.objectContaining({ Sid: "AlbLogDelivery", Principal: { AWS: "arn:aws:iam::127311923021:root" }, Action: "s3:PutObject", Resource: expect.stringMatching(/^arn:aws:s3:::use1-web-access-logs-[0-9a-f]+\/alb\/AWSLogs\/123456789012\/\*$/) }),
       );
       expect(g[3].one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "use1-web-access-logs-public-access").inputs.restrictPublicBuckets).toBe(true);
     });
@@ -110,8 +110,9 @@ describe("steps 3–5", () => {
     });
 
     it("gives instances only Session Manager, their release and their secrets", () => {
-      const attachments = g[3].ofType(T.attachment).map((a) => a.inputs.policyArn);
-      expect(attachments).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+      // Session Manager through the agent's own policy (components/iam.ts SSM_AGENT_STATEMENTS), no managed policy.
+      expect(g[3].ofType(T.attachment)).toEqual([]);
+      expect(statementsOf(g[3], "use1-web-ssm-agent").map((s) => s.Sid)).toEqual(["SsmAgentCore", "SessionManagerChannels", "RunCommandMessages"]);
       expect(statementsOf(g[3], "use1-web-policy").map((s) => s.Sid).sort()).toEqual(["ReadAppSecrets", "ReadCurrentRelease", "ReadDatabaseCredentials", "ReadReleases"]);
       expect(plaintextSecretLeaks(g[3])).toEqual([]);
     });

@@ -13,7 +13,7 @@ export interface TwoStacksVariant {
   stacks: ReadonlyArray<{ stack: string; extra: Record<string, string> }>;
 }
 
-const zone = { "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
+const zone = { "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ", "scale-ladder:environment": "prod" };
 
 export const TWO_STACKS_VARIANTS = {
   // The same configuration under two names: what "one stack per step" gives when two steps run side by side.
@@ -23,8 +23,8 @@ export const TWO_STACKS_VARIANTS = {
   prodDomain: {
     label: "prod beside staging, with domains",
     stacks: [
-      { stack: "prod", extra: { ...zone, "scale-ladder:domain": "shop.example.com", "scale-ladder:environment": "prod" } },
-      { stack: "staging", extra: { ...zone, "scale-ladder:domain": "staging.shop.example.com", "scale-ladder:environment": "prod" } },
+      { stack: "prod", extra: { ...zone, "scale-ladder:domain": "shop.example.com" } },
+      { stack: "staging", extra: { ...zone, "scale-ladder:domain": "staging.shop.example.com" } },
     ],
   },
 } satisfies Record<string, TwoStacksVariant>;
