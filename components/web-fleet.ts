@@ -21,6 +21,11 @@ export interface WebFleetDns {
    * Validation records another fleet already owns (step 11's secondary regions reuse the primary's). ACM answers one
    * validation CNAME per domain name and account, in every region and for every certificate, so a second record
    * resource for the same name would share it: deleting either one deletes the record both rely on.
+   *
+   * Stacks deployed before this rule hold a second resource on the record (`<code>-cdn-cert-validation`, and at step
+   * 11 each secondary's `<code>-web-cert-validation-0/1`). Before the next `pulumi up`, drop it from the state without
+   * touching DNS: `pulumi state delete <its URN>`. Otherwise that up deletes the record, and only a later
+   * `pulumi up --refresh` lets the remaining owner put it back (ACM renewals need it).
    * @default undefined (this fleet creates and owns the records)
    */
   validationRecordFqdns?: ValidationRecordFqdns;

@@ -1,6 +1,7 @@
 // Builds the shop into a self-contained release: `npm run build`.
 //
-//   dist/app/server.js, worker.js   every dependency bundled (platform node, target node20; runs on 20 and 22)
+//   dist/app/server.js, worker.js   every dependency bundled (platform node, target node22: the servers run Amazon
+//                                   Linux's nodejs22; npm test runs the release on it, test/app/build.test.ts)
 //   dist/app/migrations/*.sql       found beside the bundle through __dirname (see app/src/paths.ts)
 //   dist/app/static/                the storefront's files under content-hashed names (app.<hash>.js, ...) and the
 //                                   index.html that names them (scripts/static-assets.mjs): the CDN uploads these
@@ -35,7 +36,7 @@ await build({
   outdir: out,
   bundle: true,
   platform: "node",
-  target: "node20",
+  target: "node22",
   format: "cjs",
   // pg loads pg-native only when asked for `pg.native`, which the app never does.
   external: ["pg-native"],
@@ -56,7 +57,7 @@ const manifest = {
   private: true,
   type: "commonjs",
   main: "server.js",
-  engines: { node: ">=20" },
+  engines: { node: ">=22" },
   scripts: { start: "node server.js", worker: "node worker.js" },
 };
 writeFileSync(path.join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,5 +1,5 @@
 /**
- * The SQS emulator of the app tests: fauxqs 1.9.2 (2.x needs Node 22), run by fauxqs-server.mjs in a process of
+ * The SQS emulator of the app tests: fauxqs 2.4.1 (Node 22.5 or later), run by fauxqs-server.mjs in a process of
  * its own on a free 127.0.0.1 port, reached through the real @aws-sdk/client-sqs with an explicit endpoint and
  * static credentials. Each test file starts its own and makes its own queues.
  *
@@ -28,7 +28,7 @@ export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" }
 export const TEST_REGION = "us-east-1";
 
 const SERVER_SCRIPT = path.join(__dirname, "fauxqs-server.mjs");
-const HOW_TO_INSTALL = "fauxqs is a devDependency (pinned to 1.9.2): run `npm ci` in the project root.";
+const HOW_TO_INSTALL = "fauxqs is a devDependency (pinned to 2.4.1): run `npm ci` in the project root.";
 
 /** An SQS client for `endpoint` with static credentials. */
 export function sqsClientFor(endpoint: string): SQSClient {

@@ -1,7 +1,7 @@
 /**
  * A small HTTP client over node:http for the app tests. The tests talk to a real listening server on 127.0.0.1
  * rather than through `fastify.inject`: inject's light-my-request loads the ESM-only `cookie` package, which
- * jest cannot require on Node 20, and a real socket exercises the real HTTP stack anyway.
+ * jest's CommonJS runtime cannot require (on Node 22 as on 20), and a real socket exercises the real HTTP stack.
  */
 import http, { type IncomingHttpHeaders } from "node:http";
 
