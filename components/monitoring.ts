@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AGENT_NAMESPACE, BUSINESS_NAMESPACE } from "./telemetry";
+import { AGENT_NAMESPACE, BUSINESS_NAMESPACE, NAME_PREFIX_RE } from "./telemetry";
 import { requireMatch } from "./validate";
 
 /** What the dashboards and alarms watch; every name or id is optional so a step shows only what it has. */
@@ -23,6 +23,12 @@ export interface Watched {
 export interface MonitoringArgs {
   /** The region's name, which every dashboard widget must state. */
   region: string;
+  /**
+   * Makes the dashboard's name (`<namePrefix>-<name>`) unique per stack in an account and region: the program
+   * passes `<project>-<stack>`. Letters, digits, hyphens and underscores.
+   * @example "scale-ladder-step10"
+   */
+  namePrefix: string;
   /** When set, alarms also mail this address (the subscription must be confirmed from the mail). */
   alarmEmail?: string;
   watched: Watched;
@@ -33,12 +39,14 @@ export interface MonitoringArgs {
  * tiers (ALB requests, 5xx, p99; RDS and every shard's CPU, connections, replica lag; cache hit rate and evictions;
  * queue depth, oldest message age, DLQ depth) and business (orders per minute, revenue, active shoppers) — and
  * alarms on what should wake a person (5xx rate, p99 latency, a non-empty DLQ, replica lag, evictions, fleet CPU,
- * old orders waiting) to an encrypted SNS topic, with an optional e-mail subscription.
+ * old orders waiting) to an SNS topic encrypted with a key of its own, with an optional e-mail subscription.
  *
- * Cost: the dashboard $3/month, each alarm $0.10/month.
+ * Cost: the dashboard $3/month, each alarm $0.10/month, the topic's key $1/month.
  */
 export class Monitoring extends pulumi.ComponentResource {
   public readonly topic: aws.sns.Topic;
+  /** The customer-managed key the topic is encrypted with (CloudWatch may use it for this stack's alarms). */
+  public readonly topicKey: aws.kms.Key;
   public readonly dashboard: aws.cloudwatch.Dashboard;
   public readonly dashboardUrl: pulumi.Output<string>;
   public readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
@@ -46,17 +54,46 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:observability:Monitoring", name, {}, opts);
     if (args.alarmEmail !== undefined) requireMatch("Monitoring", "alarmEmail", args.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address");
+    const prefixRule = "letters, digits, hyphens and underscores (1-100)";
+    requireMatch("Monitoring", "namePrefix", args.namePrefix, NAME_PREFIX_RE, prefixRule);
     const w = args.watched;
     const region = args.region;
 
-    this.topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: "alias/aws/sns", displayName: "scale-ladder alarms" }, { parent: this });
+    // CloudWatch cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns: that key's policy does
+    // not admit cloudwatch.amazonaws.com and cannot be edited, so every notification fails ("CloudWatch Alarms does
+    // not have authorization to access the SNS topic encryption key"). A customer-managed key whose policy admits
+    // CloudWatch works. Sources (read 2026-12-01): SNS Developer Guide, "Enable compatibility between event sources
+    // from AWS services and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+    // (kms:GenerateDataKey* and kms:Decrypt for the service principal); AWS re:Post Knowledge Center,
+    // https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns (statement Allow_CloudWatch_for_CMK).
+    this.topicKey = new aws.kms.Key(
+      `${name}-alarms-key`,
+      {
+        description: `scale-ladder ${name}: encrypts the alarm topic; CloudWatch alarms of this stack may use it`,
+        keyUsage: "ENCRYPT_DECRYPT",
+        customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: alarmTopicKeyPolicy(name, region, aws.getCallerIdentityOutput({}, { parent: this })),
+      },
+      { parent: this },
+    );
+    this.topic = new aws.sns.Topic(
+      `${name}-alarms`,
+      { kmsMasterKeyId: this.topicKey.arn, displayName: "scale-ladder alarms" },
+      { parent: this },
+    );
     if (args.alarmEmail) {
       new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.alarmEmail }, { parent: this });
     }
     this.alarmsFor(name, w);
 
     const body = pulumi.output(w).apply((v) => JSON.stringify(dashboardBody(region, v as ResolvedWatched)));
-    this.dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName: name, dashboardBody: body }, { parent: this });
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      { dashboardName: `${args.namePrefix}-${name}`, dashboardBody: body },
+      { parent: this },
+    );
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
     this.registerOutputs({ dashboardUrl: this.dashboardUrl, topicArn: this.topic.arn });
   }
@@ -84,7 +121,9 @@ export class Monitoring extends pulumi.ComponentResource {
         metricQueries: [
           { id: "errors", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", stat: "Sum", period: 60, dimensions: { LoadBalancer: lb.arnSuffix } } },
           { id: "requests", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", stat: "Sum", period: 60, dimensions: { LoadBalancer: lb.arnSuffix } } },
-          { id: "rate", label: "5xx %", returnData: true, expression: "100 * errors / MAX([requests, 1])" },
+          // IF(TS > S, TS, S) is a documented form; MAX([requests, 1]) puts a scalar in an array (TS[]) and MAX is
+          // one of the functions AWS recommends against in alarms (see lib/aws-documents/metric-math.ts).
+          { id: "rate", label: "5xx %", returnData: true, expression: "100 * errors / IF(requests > 1, requests, 1)" },
         ],
       });
       this.alarm(`${name}-p99-latency`, {
@@ -178,6 +217,47 @@ export class Monitoring extends pulumi.ComponentResource {
       });
     }
   }
+}
+
+/**
+ * The alarm topic key's policy: the account administers the key (without it the key could not be managed again:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html), and CloudWatch may generate and
+ * decrypt data keys only on behalf of this component's alarms in this account and region (aws:SourceAccount and
+ * aws:SourceArn against the confused deputy,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Alarms are autonamed
+ * `<name>-<role>-<suffix>`, hence the `<name>-*` pattern. Partition and account come from the caller's ARN.
+ */
+export function alarmTopicKeyPolicy(
+  name: string,
+  region: string,
+  caller: pulumi.Output<{ accountId: string; arn: string }>,
+): pulumi.Output<string> {
+  return caller.apply(({ accountId, arn }) => {
+    const partition = arn.split(":")[1];
+    return JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AccountAdministersKey",
+          Effect: "Allow",
+          Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+        {
+          Sid: "CloudWatchAlarmsPublish",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": accountId },
+            ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${name}-*` },
+          },
+        },
+      ],
+    });
+  });
 }
 
 type ResolvedWatched = {

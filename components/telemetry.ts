@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AgentConfig } from "../lib/aws-documents/cloudwatch-agent-config";
 import { Statement } from "./iam";
 import { requireMatch } from "./validate";
 
@@ -20,11 +21,21 @@ export interface TelemetryArgs {
    */
   logGroupPrefix: string;
   /**
+   * Makes the explicit physical names unique per stack in an account and region (the agent configuration's SSM
+   * parameter is `AmazonCloudWatch-<namePrefix>-<name>`): the program passes `<project>-<stack>`. Letters, digits,
+   * hyphens and underscores.
+   * @example "scale-ladder-step10"
+   */
+  namePrefix: string;
+  /**
    * Days logs are kept.
    * @default 30
    */
   logRetentionDays?: number;
 }
+
+/** What `namePrefix` may hold: the characters both SSM parameter names and dashboard names allow. */
+export const NAME_PREFIX_RE = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** Retention values CloudWatch Logs accepts. */
 export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -51,13 +62,15 @@ export class Telemetry extends pulumi.ComponentResource {
     const retention = args.logRetentionDays ?? 30;
     if (!RETENTION_DAYS.includes(retention)) throw new Error(`Telemetry: logRetentionDays must be one of ${RETENTION_DAYS.join(", ")}, got ${retention}`);
     requireMatch("Telemetry", "logGroupPrefix", args.logGroupPrefix, /^\/[A-Za-z0-9_\-/.#]{1,400}[^/]$/, "a log group path such as /scale-ladder/step10/use1");
+    const prefixRule = "letters, digits, hyphens and underscores (1-100)";
+    requireMatch("Telemetry", "namePrefix", args.namePrefix, NAME_PREFIX_RE, prefixRule);
     this.metricsLogGroupName = `${args.logGroupPrefix}/metrics`;
 
     const group = (kind: "app" | "worker" | "system" | "metrics") =>
       new aws.cloudwatch.LogGroup(`${name}-${kind}`, { name: `${args.logGroupPrefix}/${kind}`, retentionInDays: retention }, { parent: this });
     this.logGroups = { app: group("app"), worker: group("worker"), system: group("system"), metrics: group("metrics") };
 
-    const agentConfig = {
+    const agentConfig: AgentConfig = {
       agent: { metrics_collection_interval: 60, run_as_user: "cwagent" },
       metrics: {
         namespace: AGENT_NAMESPACE,
@@ -78,15 +91,31 @@ export class Telemetry extends pulumi.ComponentResource {
             ],
           },
         },
-        // The embedded-metric-format listener (TCP and UDP 25888 on localhost); records land in the metrics group.
+        // The embedded-metric-format listener (TCP and UDP 25888 on localhost). `logs` takes no log_group_name of
+        // its own (the agent's schema refuses it, and the agent then refuses to start): each record names its
+        // group in `_aws.LogGroupName`, which aws-embedded-metrics fills from AWS_EMF_LOG_GROUP_NAME — the boot
+        // script sets it to `metricsLogGroupName`. Records without one would go to `emf/logs/default`, where the
+        // instances may not write. Sources (read 2026-12-01): the schema, aws/amazon-cloudwatch-agent
+        // translator/config/schema.json (logsDefinition, additionalProperties false); the EMF exporter's routing,
+        // translator/translate/otel/exporter/awscloudwatchlogs/translator.go (defaultLogGroupName) and
+        // open-telemetry/opentelemetry-collector-contrib exporter/awscloudwatchlogsexporter/exporter.go
+        // (logToCWLog reads _aws.LogGroupName); AWS's example config,
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Generation_CloudWatch_Agent.html
         metrics_collected: { emf: {} },
-        log_group_name: `${args.logGroupPrefix}/metrics`,
+        log_stream_name: "{instance_id}",
       },
     };
-    // "AmazonCloudWatch-" is the prefix the agent's own tooling expects for configuration parameters.
+    // "AmazonCloudWatch-" is the prefix the agent's own tooling (and its managed policy, CloudWatchAgentServerPolicy:
+    // ssm:GetParameter on parameter/AmazonCloudWatch-*) expects. The stack's prefix keeps two stacks apart.
     const parameter = new aws.ssm.Parameter(
       `${name}-agent-config`,
-      { name: `AmazonCloudWatch-${name}`, type: "String", tier: "Standard", value: JSON.stringify(agentConfig), description: "CloudWatch agent configuration" },
+      {
+        name: `AmazonCloudWatch-${args.namePrefix}-${name}`,
+        type: "String",
+        tier: "Standard",
+        value: JSON.stringify(agentConfig),
+        description: "CloudWatch agent configuration",
+      },
       { parent: this },
     );
     this.agentConfigParameterName = parameter.name;

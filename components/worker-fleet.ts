@@ -101,7 +101,17 @@ export class WorkerFleet extends pulumi.ComponentResource {
                   metric: { namespace: "AWS/AutoScaling", metricName: "GroupInServiceInstances", dimensions: [{ name: "AutoScalingGroupName", value: this.group.name }] },
                 },
               },
-              { id: "backlog", label: "Backlog per worker", expression: "visible / MAX([workers, 1])", returnData: true },
+              // AWS's own example is `m1 / m2`; IF(TS > S, TS, S) (documented in using-metric-math.html) keeps a
+              // moment with no worker in service from dividing by zero. MAX([workers, 1]) is not a documented form
+              // (a scalar inside an array of time series) and MAX is one AWS recommends against in alarms, which
+              // target tracking creates. Source (read 2026-12-01):
+              // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-target-tracking-metric-math.html
+              {
+                id: "backlog",
+                label: "Backlog per worker",
+                expression: "visible / IF(workers > 1, workers, 1)",
+                returnData: true,
+              },
             ],
           },
         },

@@ -20,6 +20,14 @@ import { Telemetry } from "../components/telemetry";
 import { WebFleet } from "../components/web-fleet";
 import { LadderConfig } from "./config";
 
+/**
+ * `<project>-<stack>` in the characters dashboard and SSM parameter names allow: the prefix that keeps the explicit
+ * physical names of two stacks in one account and region apart (issue 12, defect 8).
+ */
+function physicalNamePrefix(): string {
+  return `${pulumi.getProject()}-${pulumi.getStack()}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 100);
+}
+
 /** A region the ladder runs in. */
 export interface RegionTarget {
   /** AWS region name, e.g. `us-east-1`. */
@@ -230,7 +238,11 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   // Step 10: log groups and the CloudWatch agent's configuration, which the fleets' boot scripts use.
   const telemetry =
     step >= 10
-      ? new Telemetry(`${code}-telemetry`, { logGroupPrefix: `/scale-ladder/${pulumi.getStack()}/${code}`, logRetentionDays: cfg.observability.logRetentionDays }, opts)
+      ? new Telemetry(
+          `${code}-telemetry`,
+          { logGroupPrefix: `/scale-ladder/${pulumi.getStack()}/${code}`, namePrefix: physicalNamePrefix(), logRetentionDays: cfg.observability.logRetentionDays },
+          opts,
+        )
       : undefined;
 
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
@@ -382,6 +394,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       `${code}-monitoring`,
       {
         region: region.name,
+        namePrefix: physicalNamePrefix(),
         alarmEmail: cfg.observability.alarmEmail,
         watched: {
           webGroupName: webFleet.group.name,

@@ -183,6 +183,11 @@ export function resourceState(type: string, name: string, inputs: State, provide
       return { id: `${hex(name, 8)}-aaaa-bbbb-cccc-${hex(name, 12)}`, state: { ...inputs, arn: `arn:aws:route53:::healthcheck/${hex(name, 8)}` } };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
       return { id: autoName, state: { ...inputs, name: autoName, arn: arn("cloudwatch", region, `alarm:${autoName}`) } };
+    case "aws:kms/key:Key": {
+      // KMS names a key by a UUID; its ARN is arn:<partition>:kms:<region>:<account>:key/<uuid>.
+      const keyId = `${hex(`key:${name}`, 8)}-${hex(`key:${name}:1`, 4)}-4${hex(`key:${name}:2`, 3)}-8${hex(`key:${name}:3`, 3)}-${hex(`key:${name}:4`, 12)}`;
+      return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", region, `key/${keyId}`) } };
+    }
     case "aws:sns/topic:Topic":
       return { id: arn("sns", region, autoName), state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) } };
     case "random:index/randomPassword:RandomPassword":
