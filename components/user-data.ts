@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BUSINESS_NAMESPACE, EMF_AGENT_ENDPOINT } from "./telemetry";
+import { EnvVar, renderEnvShell } from "./app-env";
 
 /** Where the app's database lives, as the boot script sees it. */
 export type DatabaseSource =
@@ -12,26 +12,13 @@ export type DatabaseSource =
 export interface AppUserDataArgs {
   /** SSM parameter naming the current release (`s3://bucket/key`). */
   releaseParameterName: pulumi.Input<string>;
-  /** Secrets Manager secret with `adminToken` and `sessionSecret`. */
-  appSecretsArn: pulumi.Input<string>;
   /** The catalog database. */
   database: DatabaseSource;
-  /** Port the app listens on (80 on the single server, the target port behind a load balancer). */
-  port: number;
-  /** Products the app seeds into an empty catalog. */
-  seedProducts: number;
-  /** Whether the site is served over HTTPS (session cookies get `Secure`). */
-  cookieSecure: boolean;
   /**
-   * Behind a load balancer: believe `X-Forwarded-For`/`-Proto` (`TRUST_PROXY`). Never on a server clients reach
-   * directly, where the headers are the client's to forge.
-   * @default false
+   * The app's environment, in order: each variable's name and how its value is obtained (stacks/app-environment.ts
+   * decides them). Rendered into /run/shop/env at every service start.
    */
-  trustProxy?: boolean;
-  /** Read replica hostnames (step 4); they share the primary's port, database and credentials. */
-  replicaHosts?: pulumi.Input<string>[];
-  /** The cache (step 5): TLS endpoint and the secret holding its AUTH token. */
-  cache?: { host: pulumi.Input<string>; port: number; secretArn: pulumi.Input<string>; ttlSeconds: number };
+  environment: pulumi.Input<EnvVar<pulumi.Input<string>>[]>;
   /**
    * Written into the script as a comment, so that a fleet's launch template changes with each release and the
    * instance refresh rolls it out. (The single server leaves it out and restarts through SSM instead.)
@@ -42,27 +29,11 @@ export interface AppUserDataArgs {
    * @default "server"
    */
   mode?: "server" | "worker";
-  /** Where sessions live: the server's memory (steps 1–6) or Redis (step 7 on, needs `cache`). */
-  sessionStore?: "memory" | "redis";
-  /** The orders queue (step 8). */
-  orderQueueUrl?: pulumi.Input<string>;
-  /** Base URL of static assets when a CDN serves them (step 6). */
-  staticBaseUrl?: pulumi.Input<string>;
   /**
    * Step 10: run the CloudWatch agent with this SSM configuration, write the service's output to
-   * `/var/log/shop/<mode>.log` (which the agent ships), and point the app's embedded metrics at the agent.
+   * `/var/log/shop/<mode>.log` (which the agent ships). (The app's embedded-metrics variables are in `environment`.)
    */
-  observability?: { agentConfigParameterName: pulumi.Input<string>; metricsLogGroup: string };
-  /**
-   * Order shards (step 9): the shard map parameter (in `mapRegion`), the credentials secret, and each shard's
-   * writer and reader endpoints by the name the map uses. Rendered into `ORDER_SHARDS` at every service start.
-   */
-  shards?: {
-    mapParameterName: pulumi.Input<string>;
-    mapRegion: string;
-    secretArn: pulumi.Input<string>;
-    endpoints: { name: string; writer: pulumi.Input<string>; reader: pulumi.Input<string> }[];
-  };
+  observability?: { agentConfigParameterName: pulumi.Input<string> };
 }
 
 /** AWS rejects user data over 16 KB; checked here so a growing script fails at preview, not at launch. */
@@ -78,20 +49,11 @@ export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
   const db = args.database;
   const inputs: { [K in keyof ResolvedInputs]: pulumi.Input<ResolvedInputs[K]> } = {
     releaseParameter: args.releaseParameterName,
-    appSecretsArn: args.appSecretsArn,
-    dbHost: db.kind === "rds" ? db.host : "",
-    dbPort: db.kind === "rds" ? db.port : 0,
     dbSecretArn: db.kind === "rds" ? db.secretArn : "",
-    replicas: pulumi.all(args.replicaHosts ?? []),
-    cacheHost: args.cache?.host ?? "",
-    cacheSecretArn: args.cache?.secretArn ?? "",
     release: args.releaseUri ?? "",
-    queueUrl: args.orderQueueUrl ?? "",
     agentConfigParameter: args.observability?.agentConfigParameterName ?? "",
-    shardMapParameter: args.shards?.mapParameterName ?? "",
-    shardSecretArn: args.shards?.secretArn ?? "",
-    shardEndpoints: pulumi.all((args.shards?.endpoints ?? []).map((e) => pulumi.all([e.writer, e.reader]).apply(([writer, reader]) => ({ name: e.name, writer, reader })))),
-    staticBaseUrl: args.staticBaseUrl ?? "",
+    // pulumi.output unwraps every Input inside the variables (hosts, ARNs) into plain strings.
+    env: pulumi.output(args.environment) as pulumi.Output<EnvVar<string>[]>,
   };
   return pulumi.output(inputs).apply((resolved) => {
     const script = renderScript({ ...args, ...(resolved as ResolvedInputs) });
@@ -101,49 +63,19 @@ export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
   });
 }
 
-type Resolved = Omit<AppUserDataArgs, "appSecretsArn"> & ResolvedInputs;
+type Resolved = Omit<AppUserDataArgs, "environment"> & ResolvedInputs;
 
 interface ResolvedInputs {
   releaseParameter: string;
-  appSecretsArn: string;
-  dbHost: string;
-  dbPort: number;
   dbSecretArn: string;
-  replicas: string[];
-  cacheHost: string;
-  cacheSecretArn: string;
   release: string;
-  queueUrl: string;
   agentConfigParameter: string;
-  staticBaseUrl: string;
-  shardMapParameter: string;
-  shardSecretArn: string;
-  shardEndpoints: { name: string; writer: string; reader: string }[];
+  env: EnvVar<string>[];
 }
 
 function renderScript(a: Resolved): string {
   const local = a.database.kind === "local";
-  const dbName = a.database.kind === "rds" ? a.database.dbName : "shop";
-  const databaseUrl = local
-    ? `DATABASE_URL="postgres://shop:$(cat /etc/shop/local-db-password)@127.0.0.1:5432/shop"`
-    : [
-        `DB_SECRET=$(secret '${a.dbSecretArn}')`,
-        // Remembered so the watcher below can tell when RDS has rotated the password.
-        `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new`,
-        `DB_USER=$(jq -r '.username | @uri' <<<"$DB_SECRET")`,
-        `DB_PASS=$(jq -r '.password | @uri' <<<"$DB_SECRET")`,
-        `DB_TLS="sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem"`,
-        `DATABASE_URL="postgres://$DB_USER:$DB_PASS@${a.dbHost}:${a.dbPort}/${dbName}?$DB_TLS"`,
-        `DATABASE_REPLICA_URLS="${a.replicas.map((h) => `postgres://$DB_USER:$DB_PASS@${h}:${a.dbPort}/${dbName}?$DB_TLS`).join(",")}"`,
-      ].join("\n");
-  const cacheUrl = a.cache
-    ? [
-        `CACHE_TOKEN=$(secret '${a.cacheSecretArn}' | jq -r .authToken)`,
-        // rediss: TLS in transit; the token is letters and digits only, so it needs no escaping in the URL.
-        `REDIS_URL="rediss://:$CACHE_TOKEN@${a.cacheHost}:${a.cache.port}"`,
-      ].join("\n")
-    : `REDIS_URL=""`;
-
+  const env = renderEnvShell(a.env);
   return `#!/bin/bash
 # scale-ladder app server boot script (Amazon Linux 2023). Contains no secrets: they are read at service start.
 ${a.release ? `# release: ${a.release}\n` : ""}set -euo pipefail
@@ -188,28 +120,13 @@ REGION=$(/opt/shop/bin/imds-region)
 # A secret is read in the region its ARN names: secondary regions read the primary's.
 secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query SecretString --output text; }
 current_version() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query VersionId --output text; }
-${a.mode === "worker" ? "" : `APP_SECRET=$(secret '${a.appSecretsArn}')\n`}${databaseUrl}
-${cacheUrl}${shardsEnv(a)}
+${
+    // Remembered so the watcher below can tell when RDS has rotated the password.
+    a.database.kind === "rds" ? `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new\n` : ""
+  }${env.prelude}
 install -d -m 0700 /run/shop
 {
-  echo "NODE_ENV=production"
-  echo "HOST=0.0.0.0"
-  echo "PORT=${a.port}"
-  echo "DATABASE_URL=$DATABASE_URL"${a.replicas.length > 0 ? `
-  echo "DATABASE_REPLICA_URLS=$DATABASE_REPLICA_URLS"` : ""}${a.cache ? `
-  echo "REDIS_URL=$REDIS_URL"
-  echo "CACHE_TTL_SECONDS=${a.cache.ttlSeconds}"` : ""}
-${
-    // Workers serve no HTTP API and sign no cookies: they never read the app's secrets.
-    a.mode === "worker"
-      ? ""
-      : `  echo "ADMIN_TOKEN=$(jq -r .adminToken <<<"$APP_SECRET")"
-  echo "SESSION_SECRET=$(jq -r .sessionSecret <<<"$APP_SECRET")"
-`
-  }  echo "COOKIE_SECURE=${a.cookieSecure}"
-  echo "TRUST_PROXY=${a.trustProxy ?? false}"
-  echo "SEED_PRODUCTS=${a.seedProducts}"
-  echo "AWS_REGION=$REGION"${optionalEnv(a)}
+${env.echoes.map((line) => `  ${line}`).join("\n")}
 } > /run/shop/env
 if [ -f /run/shop/db-secret-version.new ]; then mv /run/shop/db-secret-version.new /run/shop/db-secret-version; fi
 EOF
@@ -252,39 +169,6 @@ ${a.database.kind === "rds" ? secretWatcher(a) : ""}
 systemctl daemon-reload
 systemctl enable --now shop.service${a.database.kind === "rds" ? "\nsystemctl enable --now shop-secret-watch.timer" : ""}
 `;
-}
-
-/** Environment lines that only some steps have. */
-function optionalEnv(a: Resolved): string {
-  if (a.sessionStore === "redis" && !a.cache) throw new Error("appUserData: sessionStore redis needs the cache");
-  const lines = [
-    a.sessionStore ? `SESSION_STORE=${a.sessionStore}` : "",
-    a.queueUrl ? `ORDER_QUEUE_URL=${a.queueUrl}` : "",
-    a.staticBaseUrl ? `STATIC_BASE_URL=${a.staticBaseUrl}` : "",
-    a.shards ? "ORDER_SHARDS=$ORDER_SHARDS" : "",
-    ...(a.observability
-      ? ["AWS_EMF_ENVIRONMENT=Agent", `AWS_EMF_AGENT_ENDPOINT=${EMF_AGENT_ENDPOINT}`, `AWS_EMF_LOG_GROUP_NAME=${a.observability.metricsLogGroup}`, `AWS_EMF_NAMESPACE=${BUSINESS_NAMESPACE}`]
-      : []),
-  ].filter((l) => l !== "");
-  return lines.map((l) => `\n  echo "${l}"`).join("");
-}
-
-/**
- * `ORDER_SHARDS`, the app's view of the shards: the published map's buckets, and for each shard it names a writer
- * URL and a reader URL with the shard credentials and verified TLS.
- */
-function shardsEnv(a: Resolved): string {
-  if (!a.shards) return "";
-  const endpoints = JSON.stringify(a.shardEndpoints);
-  return `
-SHARD_SECRET=$(secret '${a.shardSecretArn}')
-SHARD_MAP=$(aws ssm get-parameter --region '${a.shards.mapRegion}' --name '${a.shardMapParameter}' --query Parameter.Value --output text)
-ORDER_SHARDS=$(jq -c --argjson endpoints '${endpoints}' --arg user "$(jq -r '.username | @uri' <<<"$SHARD_SECRET")" \\
-  --arg pass "$(jq -r '.password | @uri' <<<"$SHARD_SECRET")" --arg tls "sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem" '
-  { buckets: .buckets,
-    shards: [ .shards[] as $name | $endpoints[] | select(.name == $name)
-      | { name, url: "postgres://\\($user):\\($pass)@\\(.writer):5432/orders?\\($tls)",
-          readerUrl: "postgres://\\($user):\\($pass)@\\(.reader):5432/orders?\\($tls)" } ] }' <<<"$SHARD_MAP")`;
 }
 
 /**

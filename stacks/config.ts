@@ -11,7 +11,7 @@ import { z } from "zod";
 import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
 import { PRICE_CLASSES, PriceClass } from "../components/cdn";
 import { awsxAutoLayout, largestVpcPrefix } from "../components/network";
-import { MAX_STEP, MIN_STEP, highestBuiltStep } from "./steps";
+import { MAX_STEP, MIN_STEP, featuresAt, highestBuiltStep } from "./steps";
 
 export const CONFIG_NAMESPACE = "scale-ladder";
 
@@ -104,7 +104,7 @@ export const CONFIG_KEYS = {
   natGateways: key(
     "NAT gateway strategy (awsx): `None` while nothing private needs the internet (steps 1–2), `Single` from step 3, `OnePerAz` in prod.",
     oneOf(NAT_STRATEGIES),
-    (c) => (c.step < 3 ? "None" : isProd(c) ? "OnePerAz" : "Single") as NatStrategy,
+    (c) => (!featuresAt(c.step).fleet ? "None" : isProd(c) ? "OnePerAz" : "Single") as NatStrategy,
   ),
   serverInstanceType: key(
     "EC2 type of the single server (steps 1–2). Graviton (`*g.*`) picks the arm64 AMI.",
@@ -122,7 +122,7 @@ export const CONFIG_KEYS = {
   dbMultiAz: key(
     "Multi-AZ standby for the primary: on in prod, and from step 4 (read replicas) in dev.",
     boolean(),
-    (c) => c.step >= 2 && (isProd(c) || c.step >= 4),
+    (c) => featuresAt(c.step).separateDatabase && (isProd(c) || featuresAt(c.step).replicas),
   ),
   webInstanceType: key(
     "EC2 type of the web fleet (step 3 on).",
@@ -133,7 +133,7 @@ export const CONFIG_KEYS = {
   webMaxSize: key("Most web instances (step 3 on).", integer(1, 100), () => 6),
   webDesiredCapacity: key("Web instances a new fleet starts with; the scaling policies own it afterwards.", integer(1, 100), () => 2),
   webCpuTargetPercent: key("Average CPU the fleet's target-tracking policy aims for.", integer(10, 90), () => 50),
-  dbReplicas: key("Read replicas of the catalog database: 2 from step 4.", integer(0, 5), (c) => (c.step >= 4 ? 2 : 0)),
+  dbReplicas: key("Read replicas of the catalog database: 2 from step 4.", integer(0, 5), (c) => (featuresAt(c.step).replicas ? 2 : 0)),
   cacheNodeType: key(
     "ElastiCache node type (step 5 on).",
     pattern(/^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
@@ -300,7 +300,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     cpuTargetPercent: get("webCpuTargetPercent") as number,
     requestsPerTarget: get("webRequestsPerTarget") as number,
   };
-  if (step >= 7 && web.minSize < 2) problems.push(`${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ${web.minSize}`);
+  if (featuresAt(step).redisSessions && web.minSize < 2) problems.push(`${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ${web.minSize}`);
   const worker = {
     instanceType: get("workerInstanceType") as string,
     minSize: get("workerMinSize") as number,
@@ -313,7 +313,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     problems.push(`${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize (${web.maxSize}), got ${web.desiredCapacity}`);
   }
   const natGateways = get("natGateways") as NatStrategy;
-  if (step >= 3 && natGateways === "None") {
+  if (featuresAt(step).fleet && natGateways === "None") {
     problems.push(`${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`);
   }
   const secondaries = get("secondaryRegions") as string[];

@@ -4,7 +4,7 @@ import { GeoDns } from "../components/geo-dns";
 import { VpcPeering } from "../components/vpc-peering";
 import { LadderConfig } from "./config";
 import { RegionOutputs, RegionParts, RegionTarget, buildRegion, regionCode } from "./region";
-import { STEPS } from "./steps";
+import { STEPS, featuresAt } from "./steps";
 
 /**
  * The whole program: one provider per region (default tags `project`, `stack`, `step` applied by the provider, not
@@ -12,7 +12,8 @@ import { STEPS } from "./steps";
  * geolocation DNS), and the stack outputs an operator needs next.
  */
 export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>> {
-  if (cfg.builtStep < cfg.step) {
+  const features = featuresAt(cfg.builtStep);
+  if (cfg.builtStep !== cfg.step) {
     const missing = STEPS.filter((s) => s.step > cfg.builtStep && s.step <= cfg.step).map((s) => `${s.step} (${s.name})`);
     pulumi.log.warn(`scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`);
   }
@@ -21,12 +22,12 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
   const provider = providerFor(cfg.region);
   // CloudFront reads viewer certificates from us-east-1 only.
   const certificateProvider =
-    cfg.region === "us-east-1" || cfg.builtStep < 6 || !cfg.dns ? provider : providerFor("us-east-1", "aws-us-east-1-certificates");
+    cfg.region === "us-east-1" || !features.cdn || !cfg.dns ? provider : providerFor("us-east-1", "aws-us-east-1-certificates");
   const primaryTarget: RegionTarget = { name: cfg.region, provider, certificateProvider, tags: defaultTags };
   const primary = buildRegion(cfg, primaryTarget);
 
   const secondaries: Array<{ target: RegionTarget; region: { outputs: RegionOutputs; parts: RegionParts } }> = [];
-  if (cfg.builtStep >= 11) {
+  if (features.multiRegion) {
     const shared = primary.parts.shared;
     if (!shared) throw new Error("step 11 needs the primary region's shared parts (database, shards, CDN secret)");
     for (const name of cfg.regions.secondaries) {

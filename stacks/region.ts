@@ -11,6 +11,8 @@ import { SingleServer } from "../components/single-server";
 import { Cdn, CLOUDFRONT_ZONE_ID, ORIGIN_VERIFY_HEADER } from "../components/cdn";
 import { Queue } from "../components/queue";
 import { AppUserDataArgs, DatabaseSource, appUserData } from "../components/user-data";
+import { APP_PORT, AppRole, AwsEnvFacts, awsAppEnvironment } from "./app-environment";
+import { featuresAt } from "./steps";
 import { WorkerFleet } from "../components/worker-fleet";
 import * as random from "@pulumi/random";
 import { listStaticFiles } from "./static-assets";
@@ -113,13 +115,13 @@ export function regionCode(region: string): string {
 export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: RegionRole = { kind: "primary" }): { outputs: RegionOutputs; parts: RegionParts } {
   const code = regionCode(region.name);
   const primary = role.kind === "secondary" ? role.primary : undefined;
-  const multiRegion = cfg.builtStep >= 11;
+  const f = featuresAt(cfg.builtStep);
+  const multiRegion = f.multiRegion;
   // Secondary regions write to the primary's databases over the peering: those admit the secondaries' CIDRs.
   const peerCidrs = multiRegion && !primary ? cfg.regions.secondaries.map((r) => cfg.regions.cidrs[r]) : [];
   const opts: pulumi.ComponentResourceOptions = { providers: [region.provider] };
-  const step = cfg.builtStep;
   const prod = cfg.environment === "prod";
-  const fleet = step >= 3;
+  const fleet = f.fleet;
 
   const network = new Network(
     `${code}-network`,
@@ -129,14 +131,14 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       availabilityZones: cfg.network.availabilityZones,
       availabilityZoneNames: cfg.network.zoneNames[region.name],
       natGateways: cfg.network.natGateways,
-      tiers: step >= 8 ? ["web", "alb", "worker"] : fleet ? ["web", "alb"] : ["web"],
+      tiers: f.queue ? ["web", "alb", "worker"] : fleet ? ["web", "alb"] : ["web"],
       peerCidrs: primary ? [primary.cidr] : [],
     },
     opts,
   );
   const web = network.securityGroup("web");
   // Step 8: workers reach the database and the cache too.
-  const appTiers = step >= 8 ? [web.id, network.securityGroup("worker").id] : [web.id];
+  const appTiers = f.queue ? [web.id, network.securityGroup("worker").id] : [web.id];
   // Prod: S3 server access logs of the artifact and static-asset buckets, kept 90 days.
   const s3AccessLogs = prod
     ? new PrivateBucket(`${code}-s3-access-logs`, { versioned: false, expireAfterDays: 90, receivesServerAccessLogs: true }, opts)
@@ -155,7 +157,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
 
   // Step 2: the database leaves the server. Step 4: Multi-AZ (config default) and read replicas.
   const database =
-    step >= 2
+    f.separateDatabase
       ? new Database(
           `${code}-db`,
           {
@@ -190,7 +192,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
 
   // Step 5: the cache tier.
   const cache =
-    step >= 5
+    f.cache
       ? new Cache(
           `${code}-cache`,
           {
@@ -209,11 +211,11 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       : undefined;
 
   // Step 8: the orders queue.
-  const queue = step >= 8 ? new Queue(`${code}-orders`, { visibilityTimeoutSeconds: cfg.queue.visibilityTimeoutSeconds }, opts) : undefined;
+  const queue = f.queue ? new Queue(`${code}-orders`, { visibilityTimeoutSeconds: cfg.queue.visibilityTimeoutSeconds }, opts) : undefined;
 
   // Step 9: orders sharded by shopper across Aurora clusters; the catalog stays on the step-2 database.
   const shards =
-    step >= 9
+    f.shards
       ? new ShardedDatabase(
           `${code}-shards`,
           {
@@ -237,7 +239,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
 
   // Step 10: log groups and the CloudWatch agent's configuration, which the fleets' boot scripts use.
   const telemetry =
-    step >= 10
+    f.telemetry
       ? new Telemetry(
           `${code}-telemetry`,
           { logGroupPrefix: `/scale-ladder/${pulumi.getStack()}/${code}`, namePrefix: physicalNamePrefix(), logRetentionDays: cfg.observability.logRetentionDays },
@@ -248,10 +250,9 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
   const originSecret = primary
     ? primary.originSecret
-    : step >= 6
+    : f.cdn
       ? pulumi.secret(new random.RandomPassword(`${code}-cdn-origin-secret`, { length: 48, special: false }).result)
       : undefined;
-  const cdnDomain = cfg.dns?.domain;
 
   const statements = [
     ...artifact.readStatements,
@@ -267,39 +268,39 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       : []),
     ...(telemetry?.instanceStatements ?? []),
   ];
-  const userData = (port: number, extra: Partial<AppUserDataArgs> = {}) =>
+  // What the region's resources give the app's environment (stacks/app-environment.ts decides the variables).
+  const envFacts: AwsEnvFacts = {
+    database:
+      databaseSource.kind === "rds"
+        ? { kind: "rds", host: databaseSource.host, port: pulumi.output(databaseSource.port).apply(String), dbName: databaseSource.dbName, secretArn: databaseSource.secretArn }
+        : { kind: "local" },
+    replicaHosts: replicaHosts ?? [],
+    appSecretsArn: secrets.secretArn,
+    cache: cache ? { host: cache.primaryAddress, port: cache.port, secretArn: cache.authSecretArn } : undefined,
+    queueUrl: queue?.url,
+    shards: primary
+      ? {
+          mapParameterName: primary.shards.mapParameterName,
+          mapRegion: primary.region,
+          secretArn: primary.shards.secretArn,
+          endpoints: primary.shards.names.map((name, i) => ({ name, writer: primary.shards.writers[i], reader: shards!.shards[i].reader })),
+        }
+      : shards && shards.shardMapParameterName && shards.secretArn
+        ? {
+            mapParameterName: shards.shardMapParameterName,
+            mapRegion: region.name,
+            secretArn: shards.secretArn,
+            endpoints: shards.shards.map((s) => ({ name: s.name, writer: s.writer, reader: s.reader })),
+          }
+        : undefined,
+    metricsLogGroupName: telemetry?.metricsLogGroupName,
+  };
+  const userData = (role: AppRole, extra: Partial<AppUserDataArgs> = {}) =>
     appUserData({
       releaseParameterName: artifact.releaseParameterName,
-      appSecretsArn: secrets.secretArn,
       database: databaseSource,
-      replicaHosts,
-      cache: cache ? { host: cache.primaryAddress, port: cache.port, secretArn: cache.authSecretArn, ttlSeconds: cfg.cache.ttlSeconds } : undefined,
-      port,
-      seedProducts: cfg.app.seedProducts,
-      // Secure cookies need the app to see HTTPS: behind an ALB that means an HTTPS listener, i.e. a domain. (Without
-      // one, CloudFront still serves viewers over HTTPS from step 6, but reaches the ALB over HTTP.)
-      cookieSecure: fleet && cfg.dns !== undefined,
-      trustProxy: fleet,
-      // Step 7: sessions leave the servers' memory for Redis; stickiness goes with them.
-      sessionStore: step >= 7 ? "redis" : fleet ? "memory" : undefined,
-      orderQueueUrl: queue?.url,
-      staticBaseUrl: step >= 6 ? (cdnDomain ? `https://${cdnDomain}/static/` : undefined) : undefined,
-      shards: primary
-        ? {
-            mapParameterName: primary.shards.mapParameterName,
-            mapRegion: primary.region,
-            secretArn: primary.shards.secretArn,
-            endpoints: primary.shards.names.map((name, i) => ({ name, writer: primary.shards.writers[i], reader: shards!.shards[i].reader })),
-          }
-        : shards && shards.shardMapParameterName && shards.secretArn
-          ? {
-              mapParameterName: shards.shardMapParameterName,
-              mapRegion: region.name,
-              secretArn: shards.secretArn,
-              endpoints: shards.shards.map((s) => ({ name: s.name, writer: s.writer, reader: s.reader })),
-            }
-          : undefined,
-      observability: telemetry ? { agentConfigParameterName: telemetry.agentConfigParameterName, metricsLogGroup: telemetry.metricsLogGroupName } : undefined,
+      environment: awsAppEnvironment(cfg, role, envFacts),
+      observability: telemetry ? { agentConfigParameterName: telemetry.agentConfigParameterName } : undefined,
       ...extra,
     });
 
@@ -320,7 +321,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
         subnetId: network.publicSubnetIds.apply((ids) => ids[0]),
         securityGroupId: web.id,
         instanceType: cfg.server.instanceType,
-        userData: userData(80),
+        userData: userData("web"),
         statements,
         releaseUri: artifact.uri,
       },
@@ -346,15 +347,15 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       privateSubnetIds: network.privateSubnetIds,
       albSecurityGroupId: network.securityGroup("alb").id,
       webSecurityGroupId: web.id,
-      userData: userData(APP_PORT, { releaseUri: artifact.uri }),
+      userData: userData("web", { releaseUri: artifact.uri }),
       statements: [...statements, ...(queue?.sendStatements ?? [])],
       instanceType: cfg.web.instanceType,
       minSize: cfg.web.minSize,
       maxSize: cfg.web.maxSize,
       desiredCapacity: cfg.web.desiredCapacity,
       cpuTargetPercent: cfg.web.cpuTargetPercent,
-      sticky: step < 7,
-      requestsPerTarget: step >= 7 ? cfg.web.requestsPerTarget : undefined,
+      sticky: !f.redisSessions,
+      requestsPerTarget: f.redisSessions ? cfg.web.requestsPerTarget : undefined,
       // A secondary region's certificate waits on the primary's validation records: one record per name (see WebFleetDns).
       dns: cfg.dns && { ...cfg.dns, validationRecordFqdns: primary?.validationRecordFqdns },
       deletionProtection: prod,
@@ -375,9 +376,10 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       {
         subnetIds: network.privateSubnetIds,
         securityGroupId: network.securityGroup("worker").id,
-        userData: userData(APP_PORT, { mode: "worker", releaseUri: artifact.uri }),
-        // Workers serve no HTTP API and sign no cookies: everything the web tier reads but the app's secrets.
-        statements: [...statements.filter((s) => s.sid !== "ReadAppSecrets"), ...queue.consumeStatements],
+        userData: userData("worker", { mode: "worker", releaseUri: artifact.uri }),
+        // Workers serve no HTTP API, sign no cookies and use no cache: everything the web tier reads but the app's
+        // secrets and the cache's token (their environment, stacks/app-environment.ts, reads neither).
+        statements: [...statements.filter((s) => s.sid !== "ReadAppSecrets" && s.sid !== "ReadCacheToken"), ...queue.consumeStatements],
         queueName: queue.name,
         instanceType: cfg.worker.instanceType,
         minSize: cfg.worker.minSize,
@@ -482,8 +484,7 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   return { outputs: { ...fleetOutputs, siteUrl: cdn.url, cdnDomainName: cdn.domainName }, parts };
 }
 
-/** Port of the app behind the load balancer. */
-export const APP_PORT = 3000;
+export { APP_PORT };
 
 /**
  * The site's DNS record, one resource for the life of the stack: an A record on the Elastic IP at steps 1–2, an

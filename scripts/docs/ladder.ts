@@ -3,7 +3,10 @@
  * configuration the docs describe, with what changes from the step below, what it costs, what it looks like and
  * which environment the app gets.
  */
-import { STEPS, StepInfo } from "../../stacks/steps";
+import { describeValue } from "../../components/app-env";
+import { AppRole, awsEnvironmentAt } from "../../stacks/app-environment";
+import { parseLadderConfig } from "../../stacks/config";
+import { STEPS, StepInfo, featuresAt } from "../../stacks/steps";
 import { CostEstimate, estimateCost } from "../plan/cost";
 import { architectureDiagram } from "../plan/diagram";
 import { PlanDiff, diffGraphs } from "../plan/diff";
@@ -23,9 +26,19 @@ export const DOCS_TARGET: Readonly<Omit<Target, "step">> = {
 };
 export const DOCS_TARGET_TEXT = "`dev`, `us-east-1`, with `domain` = `shop.example.com` (so HTTPS, DNS and step 11's geolocation routing exist), every other key at its default";
 
+/** One variable of the app's environment at a step, as the docs show it. */
+export interface EnvVarFacts {
+  /** Where the value comes from, per entry point that gets it (`server`, `worker`). */
+  from: Record<string, string>;
+  /** Why the entry point gets it. */
+  why: Record<string, string>;
+}
+
 export interface EnvFacts {
   /** Variable → the entry points whose environment has it (`server`, `worker`). */
   all: Record<string, string[]>;
+  /** Variable → where its value comes from and why, in the contract's order. */
+  vars: Record<string, EnvVarFacts>;
   /** Variables new at this step. */
   added: string[];
   /** Variables gone at this step. */
@@ -46,21 +59,28 @@ export interface StepFacts {
   components: { all: string[]; added: string[]; removed: string[] };
 }
 
-/** Environment variable names the boot scripts write, per entry point. */
-export function appEnvironment(index: GraphIndex): Record<string, string[]> {
-  const out: Record<string, Set<string>> = {};
-  const scripts: string[] = [];
-  for (const r of index.graph.ofType("aws:ec2/instance:Instance")) scripts.push(String(index.inputs(r).userData ?? ""));
-  for (const r of index.graph.ofType("aws:ec2/launchTemplate:LaunchTemplate")) scripts.push(Buffer.from(String(index.inputs(r).userData ?? ""), "base64").toString("utf8"));
-  for (const script of scripts) {
-    const mode = /node \/opt\/shop\/current\/worker\.js/.test(script) ? "worker" : "server";
-    for (const m of script.matchAll(/echo "([A-Z][A-Z0-9_]*)=/g)) (out[m[1]] ??= new Set()).add(mode);
+/**
+ * The app's environment at a step in the docs' configuration, per entry point (`server` is server.js, on the
+ * single server or the web fleet; `worker` is worker.js), from the contract (stacks/app-environment.ts) that the boot
+ * scripts render.
+ */
+export function docsEnvironment(step: number): { all: Record<string, string[]>; vars: Record<string, EnvVarFacts> } {
+  const cfg = parseLadderConfig({ ...DOCS_TARGET.config, step: String(step), environment: DOCS_TARGET.environment ?? "dev" }, DOCS_TARGET.region ?? "us-east-1");
+  const roles: Array<[AppRole, string]> = featuresAt(cfg.builtStep).queue ? [["web", "server"], ["worker", "worker"]] : [["web", "server"]];
+  const vars: Record<string, EnvVarFacts> = {};
+  for (const [role, entry] of roles) {
+    for (const v of awsEnvironmentAt(cfg, role)) {
+      const e = (vars[v.name] ??= { from: {}, why: {} });
+      e.from[entry] = describeValue(v.value);
+      e.why[entry] = v.why;
+    }
   }
-  return Object.fromEntries(
-    Object.keys(out)
+  const all = Object.fromEntries(
+    Object.keys(vars)
       .sort()
-      .map((k) => [k, [...out[k]].sort().reverse()]),
+      .map((k) => [k, Object.keys(vars[k].from).sort().reverse()]),
   );
+  return { all, vars };
 }
 
 const topTypes = (index: GraphIndex) =>
@@ -73,8 +93,8 @@ export async function ladderFacts(build: BuildInfo = chooseBuild("fake")): Promi
   for (const info of STEPS) {
     const index = new GraphIndex(await evaluate({ ...DOCS_TARGET, step: info.step }, build));
     const diff = diffGraphs(previous, index, { from: previous ? info.step - 1 : null, to: info.step });
-    const env = appEnvironment(index);
-    const before = previous ? appEnvironment(previous) : {};
+    const env = docsEnvironment(info.step);
+    const before = previous ? docsEnvironment(info.step - 1).all : {};
     const types = topTypes(index);
     const typesBefore = previous ? topTypes(previous) : [];
     facts.push({
@@ -86,7 +106,7 @@ export async function ladderFacts(build: BuildInfo = chooseBuild("fake")): Promi
       diff,
       cost: estimateCost(index),
       mermaid: architectureDiagram(index, { added: previous ? new Set(diff.added.map((a) => a.urn)) : undefined }),
-      env: { all: env, added: Object.keys(env).filter((k) => !(k in before)), removed: Object.keys(before).filter((k) => !(k in env)) },
+      env: { ...env, added: Object.keys(env.all).filter((k) => !(k in before)), removed: Object.keys(before).filter((k) => !(k in env.all)) },
       components: { all: types, added: types.filter((t) => !typesBefore.includes(t)), removed: typesBefore.filter((t) => !types.includes(t)) },
     });
     previous = index;

@@ -101,12 +101,22 @@ export function changesSection(f: StepFacts): string {
 
 /** The app's environment at this step. */
 export function envSection(f: StepFacts): string {
+  // One text when every entry point's is the same, else one per entry point.
+  const perEntry = (e: Record<string, string>) => {
+    const texts = [...new Set(Object.values(e))];
+    return texts.length === 1 ? texts[0] : Object.entries(e).map(([entry, text]) => `${entry}: ${text}`).join("; ");
+  };
+  const from = (k: string) => perEntry(f.env.vars[k].from);
   const rows = Object.entries(f.env.all).map(
-    ([k, where]) => `| ${code(k)} | ${where.includes("server") ? "✓" : ""} | ${where.includes("worker") ? "✓" : ""} | ${f.previous && f.env.added.includes(k) ? "**new**" : ""} |`,
+    ([k, where]) =>
+      `| ${code(k)} | ${where.includes("server") ? "✓" : ""} | ${where.includes("worker") ? "✓" : ""} | ${cell(from(k))} | ${cell(perEntry(f.env.vars[k].why))} | ${f.previous && f.env.added.includes(k) ? "**new**" : ""} |`,
   );
-  const out = ["| variable | server | worker | at this step |", "| --- | :---: | :---: | --- |", ...rows];
+  const out = ["| variable | server | worker | value, or where it comes from | why | at this step |", "| --- | :---: | :---: | --- | --- | --- |", ...rows];
   if (f.env.removed.length > 0) out.push("", `No longer set: ${list(f.env.removed)}.`);
-  out.push("", "Read from the boot scripts the program renders (`components/user-data.ts`); what each variable does is in [app/README.md](../../app/README.md#configuration).");
+  out.push(
+    "",
+    "From the app-environment contract (`stacks/app-environment.ts`), which the boot scripts render (`components/user-data.ts`) and local mode uses with local values; names in angle brackets stand for the stack's resources. What each variable does is in [app/README.md](../../app/README.md#configuration).",
+  );
   return out.join("\n");
 }
 

@@ -117,7 +117,7 @@ export class Launcher {
       await this.writeLauncherFile("ready", readyAfterMs);
       this.out(`ready in ${(readyAfterMs / 1000).toFixed(1)} s\n`);
       this.out(renderTable(this.status()));
-      this.out(`\nOpen http://127.0.0.1:${plan.entryPort}/${plan.step >= 11 ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""}`);
+      this.out(`\nOpen http://127.0.0.1:${plan.entryPort}/${plan.features.multiRegion ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""}`);
       this.out(`Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> [name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`);
       if (plan.emf) this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
       this.out("Ctrl-C stops everything.");
@@ -374,8 +374,8 @@ export class Launcher {
 
   private async waitForEntry(): Promise<void> {
     const { plan } = this;
-    const entries = plan.step >= 11 ? plan.regions.map((r) => ({ what: `load balancer ${r.name}`, url: `http://127.0.0.1:${r.lbPort}/readyz` })) : [];
-    entries.push({ what: plan.step >= 11 ? "geo router" : plan.step >= 3 ? "load balancer" : "entry", url: `http://127.0.0.1:${plan.entryPort}/readyz` });
+    const entries = plan.features.multiRegion ? plan.regions.map((r) => ({ what: `load balancer ${r.name}`, url: `http://127.0.0.1:${r.lbPort}/readyz` })) : [];
+    entries.push({ what: plan.features.multiRegion ? "geo router" : plan.features.fleet ? "load balancer" : "entry", url: `http://127.0.0.1:${plan.entryPort}/readyz` });
     for (const e of entries) {
       await this.timed(e.what, async () => {
         await waitFor(`${e.url}`, async () => (await httpGet(e.url)).status === 200, { timeoutMs: 30_000 });
@@ -445,11 +445,11 @@ export class Launcher {
       rows.push({ name, kind, url, pid: p?.pid, running: Boolean(p?.child), restarts: p?.restarts, log: p ? rel(p.logFile) : undefined, ...extra });
     };
     if (plan.haproxy) {
-      procRow("haproxy", plan.step >= 11 ? "geo router + load balancers" : "load balancer", `http://127.0.0.1:${plan.entryPort}`, {
-        note: `${plan.step >= 11 ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, else ${plan.regions[0].name}; ` : ""}${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
+      procRow("haproxy", plan.features.multiRegion ? "geo router + load balancers" : "load balancer", `http://127.0.0.1:${plan.entryPort}`, {
+        note: `${plan.features.multiRegion ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, else ${plan.regions[0].name}; ` : ""}${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
         data: rel(plan.haproxy.configFile),
       });
-      if (plan.step >= 11) for (const r of plan.regions) rows.push({ name: `lb-${r.name}`, kind: "load balancer", region: r.name, url: `http://127.0.0.1:${r.lbPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process" });
+      if (plan.features.multiRegion) for (const r of plan.regions) rows.push({ name: `lb-${r.name}`, kind: "load balancer", region: r.name, url: `http://127.0.0.1:${r.lbPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process" });
       if (plan.pgProxyPort) rows.push({ name: "pg-primary-endpoint", kind: "primary endpoint (TCP)", url: `postgres://127.0.0.1:${plan.pgProxyPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: `→ ${this.currentPrimary.name} :${this.currentPrimary.port}` });
       if (plan.cdn) rows.push({ name: "cdn-edge", kind: "CDN edge (cache)", url: `http://127.0.0.1:${plan.cdn.edgePort}/static/`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process; a hit has an Age header" });
     }

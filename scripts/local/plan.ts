@@ -13,7 +13,10 @@
  *   P+100+100r+i  web process i of region r       P+150+100r+i  worker i's health port
  */
 import path from "node:path";
+import { type EnvVar, resolveEnv } from "../../components/app-env";
 import { assignBuckets } from "../../components/shard-map";
+import { LOCAL_ONLY, appEnvironment } from "../../stacks/app-environment";
+import { type StepFeatures, featuresAt } from "../../stacks/steps";
 import { type LocalOptions } from "./options";
 
 /** One PostgreSQL server. */
@@ -55,6 +58,8 @@ export interface RegionPlan {
 /** The whole local topology of one step. */
 export interface Plan {
   step: number;
+  /** What the step turns on (stacks/steps.ts). */
+  features: StepFeatures;
   entryPort: number;
   controlPort: number;
   dataDir: string;
@@ -85,10 +90,15 @@ export const REGIONS = ["us-east-1", "eu-west-1"] as const;
 export const GEO_HEADER = "x-geo-continent";
 export const SECONDARY_CONTINENTS = ["EU", "AF", "AS"];
 
+/** What answers on the entry port. */
+export function entryKind(f: StepFeatures): "geo router" | "load balancer" | "web server" {
+  return f.multiRegion ? "geo router" : f.fleet ? "load balancer" : "web server";
+}
+
 /** Every port the plan uses, with what uses it, for the "port taken" check. */
 export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> {
   const ports: Array<{ port: number; what: string }> = [
-    { port: plan.entryPort, what: plan.step >= 11 ? "geo router" : plan.step >= 3 ? "load balancer" : "web server" },
+    { port: plan.entryPort, what: entryKind(plan.features) },
     { port: plan.controlPort, what: "launcher control" },
     { port: plan.primary.port, what: "postgres primary" },
   ];
@@ -109,6 +119,7 @@ export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> 
 /** The topology of `options.step`; see the module comment. */
 export function buildPlan(options: LocalOptions): Plan {
   const { step, port: P, dataDir } = options;
+  const f = featuresAt(step);
   const logDir = path.join(dataDir, "logs");
   const pg = (name: string, port: number, database: string): PgSpec => ({
     name,
@@ -117,46 +128,47 @@ export function buildPlan(options: LocalOptions): Plan {
     logFile: path.join(logDir, `postgres-${name}.log`),
     database,
   });
-  const regionCount = step >= 11 ? 2 : 1;
+  const regionCount = f.multiRegion ? 2 : 1;
   const regions: RegionPlan[] = [];
   let replicaPort = P + 11;
   for (let r = 0; r < regionCount; r++) {
     const name = REGIONS[r];
     const suffix = regionCount > 1 ? `-${name}` : "";
-    const webCount = step >= 3 ? options.web : 1;
-    const replicaCount = step >= 4 ? (r === 0 ? options.replicas : 1) : 0;
+    const webCount = f.fleet ? options.web : 1;
+    const replicaCount = f.replicas ? (r === 0 ? options.replicas : 1) : 0;
     regions.push({
       name,
       primary: r === 0,
-      lbPort: step >= 11 ? P + 50 + r : step >= 3 ? P : undefined,
+      lbPort: f.multiRegion ? P + 50 + r : f.fleet ? P : undefined,
       replicas: Array.from({ length: replicaCount }, (_, i) => pg(r === 0 ? `replica-${i + 1}` : `replica${suffix}-${i + 1}`, replicaPort++, "shop")),
-      redis: step >= 5 ? { name: `redis${suffix}`, port: P + 40 + r, dir: path.join(dataDir, `redis${suffix}`) } : undefined,
+      redis: f.cache ? { name: `redis${suffix}`, port: P + 40 + r, dir: path.join(dataDir, `redis${suffix}`) } : undefined,
       web: Array.from({ length: webCount }, (_, i) => ({
         name: `web${suffix}-${i + 1}`,
         region: name,
-        port: step >= 3 ? P + 100 + 100 * r + i : P,
+        port: f.fleet ? P + 100 + 100 * r + i : P,
       })),
-      workers: step >= 8 ? Array.from({ length: options.workers }, (_, i) => ({ name: `worker${suffix}-${i + 1}`, region: name, port: P + 150 + 100 * r + i })) : [],
-      queue: step >= 8 ? { name: `orders${suffix}`, deadLetter: `orders${suffix}-dlq` } : undefined,
+      workers: f.queue ? Array.from({ length: options.workers }, (_, i) => ({ name: `worker${suffix}-${i + 1}`, region: name, port: P + 150 + 100 * r + i })) : [],
+      queue: f.queue ? { name: `orders${suffix}`, deadLetter: `orders${suffix}-dlq` } : undefined,
     });
   }
   return {
     step,
+    features: f,
     entryPort: P,
     controlPort: P + 1,
     dataDir,
     logDir,
     runDir: path.join(dataDir, "run"),
     primary: pg("primary", P + 10, "shop"),
-    pgProxyPort: step >= 4 ? P + 6 : undefined,
-    shards: step >= 9 ? Array.from({ length: options.shards }, (_, i) => pg(`shard-${i}`, P + 20 + i, "orders")) : [],
+    pgProxyPort: f.replicas ? P + 6 : undefined,
+    shards: f.shards ? Array.from({ length: options.shards }, (_, i) => pg(`shard-${i}`, P + 20 + i, "orders")) : [],
     regions,
-    haproxy: step >= 3 ? { statsPort: P + 2, adminPort: P + 7, configFile: path.join(dataDir, "run", "haproxy.cfg"), sticky: step <= 6 } : undefined,
-    cdn: step >= 6 ? { edgePort: P + 3, originPort: P + 4 } : undefined,
-    queue: step >= 8 ? { port: P + 5, visibilitySeconds: options.queueVisibilitySeconds } : undefined,
-    emf: step >= 10,
-    geo: step >= 11 ? Object.fromEntries(SECONDARY_CONTINENTS.map((c) => [c, REGIONS[1]])) : undefined,
-    cache: step >= 5 ? { maxmemory: options.cacheMaxmemory, policy: options.cachePolicy, ttlSeconds: options.cacheTtlSeconds } : undefined,
+    haproxy: f.fleet ? { statsPort: P + 2, adminPort: P + 7, configFile: path.join(dataDir, "run", "haproxy.cfg"), sticky: !f.redisSessions } : undefined,
+    cdn: f.cdn ? { edgePort: P + 3, originPort: P + 4 } : undefined,
+    queue: f.queue ? { port: P + 5, visibilitySeconds: options.queueVisibilitySeconds } : undefined,
+    emf: f.telemetry,
+    geo: f.multiRegion ? Object.fromEntries(SECONDARY_CONTINENTS.map((c) => [c, REGIONS[1]])) : undefined,
+    cache: f.cache ? { maxmemory: options.cacheMaxmemory, policy: options.cachePolicy, ttlSeconds: options.cacheTtlSeconds } : undefined,
     seedProducts: options.seedProducts,
     logLevel: options.logLevel,
   };
@@ -179,73 +191,60 @@ export interface Runtime {
   queueUrls: Record<string, string>;
 }
 
-function pgUrl(secrets: LocalSecrets, port: number, database: string): string {
-  return `postgres://shop:${encodeURIComponent(secrets.shopPassword)}@127.0.0.1:${port}/${database}`;
-}
+const SHOP_USER = "shop";
 
-/** ORDER_SHARDS as the app reads it (components/user-data.ts renders the same shape on AWS). */
-export function orderShardsEnv(plan: Plan, secrets: LocalSecrets): string {
-  return JSON.stringify({
-    buckets: assignBuckets(plan.shards.length),
-    // One server per shard locally: the reader is the writer.
-    shards: plan.shards.map((s) => ({ name: s.name, url: pgUrl(secrets, s.port, s.database), readerUrl: pgUrl(secrets, s.port, s.database) })),
+/**
+ * The app's environment of one local process: the contract of stacks/app-environment.ts — the variables a server
+ * on AWS gets at this step, for this role — with local values (127.0.0.1, local passwords, the emulator's queue).
+ */
+export function localAppEnvironment(plan: Plan, region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker", secrets: LocalSecrets, runtime: Runtime): EnvVar<string>[] {
+  const credentials = { kind: "literal" as const, user: SHOP_USER, password: secrets.shopPassword };
+  const at = (port: number) => ({ host: "127.0.0.1", port });
+  return appEnvironment<string>(plan.features, kind, {
+    listen: { host: "127.0.0.1", port: proc.port },
+    logLevel: plan.logLevel,
+    region: { kind: "literal", value: region.name },
+    // From step 4 the primary is reached through the proxy that survives a failover.
+    database: { primary: at(plan.pgProxyPort ?? plan.primary.port), replicas: region.replicas.map((r) => at(r.port)), name: plan.primary.database, credentials },
+    // Locally a replica is a process that may be stopped by a fault: come back to it soon after it returns.
+    replicaCooldownMs: 5000,
+    appSecrets: { adminToken: { kind: "literal", value: secrets.adminToken }, sessionSecret: { kind: "literal", value: secrets.sessionSecret } },
+    cookieSecure: false,
+    seedProducts: plan.seedProducts,
+    cache:
+      region.redis && plan.cache
+        ? { url: { kind: "redis", endpoint: at(region.redis.port), auth: { kind: "literal", password: secrets.redisPassword }, tls: false }, ttlSeconds: plan.cache.ttlSeconds }
+        : undefined,
+    queueUrl: region.queue ? (runtime.queueUrls[region.queue.name] ?? "") : undefined,
+    staticBaseUrl: plan.cdn ? `http://127.0.0.1:${plan.cdn.edgePort}/static/` : undefined,
+    orderShards:
+      plan.shards.length > 0
+        ? {
+            kind: "shardMap",
+            // Nothing publishes a map locally: the launcher assigns the buckets as the stack's ShardedDatabase does.
+            buckets: { kind: "literal", buckets: assignBuckets(plan.shards.length) },
+            // One server per shard locally: the reader is the writer.
+            shards: plan.shards.map((s) => ({ name: s.name, writer: at(s.port), reader: at(s.port) })),
+            database: plan.shards[0].database,
+            credentials,
+          }
+        : undefined,
+    metrics: plan.emf ? { environment: "Local", logGroupName: `/scale-ladder/local/${kind}` } : undefined,
   });
 }
 
-/**
- * The environment of one app process — the same variables components/user-data.ts gives a server on AWS at this
- * step, pointing at the local services.
- */
+/** The whole environment of one local process: the app's ({@link localAppEnvironment}) and the emulator's plumbing. */
 export function processEnv(plan: Plan, region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker", secrets: LocalSecrets, runtime: Runtime): Record<string, string> {
-  const primaryPort = plan.pgProxyPort ?? plan.primary.port;
-  const env: Record<string, string> = {
-    NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: plan.logLevel,
-    DATABASE_URL: pgUrl(secrets, primaryPort, plan.primary.database),
-    SHUTDOWN_TIMEOUT_MS: "10000",
-    // Locally a replica is a process that may be stopped by a fault: come back to it soon after it returns.
-    REPLICA_COOLDOWN_MS: "5000",
-    DB_POOL_MAX: "10",
-    AWS_REGION: region.name,
-  };
-  if (kind === "web") {
-    Object.assign(env, {
-      PORT: String(proc.port),
-      ADMIN_TOKEN: secrets.adminToken,
-      SESSION_SECRET: secrets.sessionSecret,
-      COOKIE_SECURE: "false",
-      TRUST_PROXY: plan.step >= 3 ? "true" : "false",
-      SEED_PRODUCTS: String(plan.seedProducts),
-    });
-    if (region.replicas.length > 0) env.DATABASE_REPLICA_URLS = region.replicas.map((r) => pgUrl(secrets, r.port, r.database)).join(",");
-  } else {
-    env.WORKER_HEALTH_PORT = String(proc.port);
-  }
-  if (region.redis && plan.cache) {
-    env.REDIS_URL = `redis://:${secrets.redisPassword}@127.0.0.1:${region.redis.port}`;
-    env.CACHE_TTL_SECONDS = String(plan.cache.ttlSeconds);
-  }
-  if (kind === "web" && plan.step >= 3) env.SESSION_STORE = plan.step >= 7 ? "redis" : "memory";
-  if (kind === "web" && plan.cdn) env.STATIC_BASE_URL = `http://127.0.0.1:${plan.cdn.edgePort}/static/`;
+  const env = resolveEnv(localAppEnvironment(plan, region, proc, kind, secrets, runtime));
   if (plan.queue && region.queue) {
-    Object.assign(env, {
-      ORDER_QUEUE_URL: runtime.queueUrls[region.queue.name] ?? "",
+    const plumbing: Record<keyof typeof LOCAL_ONLY, string> = {
       SQS_ENDPOINT: `http://127.0.0.1:${plan.queue.port}`,
       // The SDK signs every request; the emulator accepts any key.
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
-      // Nothing local may go looking for the instance metadata address.
       AWS_EC2_METADATA_DISABLED: "true",
-    });
-  }
-  if (plan.shards.length > 0) env.ORDER_SHARDS = orderShardsEnv(plan, secrets);
-  if (plan.emf) {
-    Object.assign(env, {
-      AWS_EMF_ENVIRONMENT: "Local",
-      AWS_EMF_NAMESPACE: "ScaleLadder/Shop",
-      AWS_EMF_LOG_GROUP_NAME: `/scale-ladder/local/${kind}`,
-    });
+    };
+    Object.assign(env, plumbing);
   }
   return env;
 }

@@ -2,7 +2,7 @@
  * `npm run plan`'s engine: evaluates a step and the step below it under the mocks and says what the step is (its
  * component tree), what climbing to it changes, what it costs, and what it looks like.
  */
-import { STEPS } from "../../stacks/steps";
+import { MIN_STEP, STEPS } from "../../stacks/steps";
 import { CostEstimate, estimateCost } from "./cost";
 import { architectureDiagram } from "./diagram";
 import { PlanDiff, diffGraphs } from "./diff";
@@ -47,7 +47,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
   const target = { ...opts, stack };
   const graph = await evaluate(target, build);
   const index = new GraphIndex(graph);
-  const previous = opts.compare !== false && opts.step > 1 ? new GraphIndex(await evaluate({ ...target, step: opts.step - 1 }, build)) : undefined;
+  const previous = opts.compare !== false && opts.step > MIN_STEP ? new GraphIndex(await evaluate({ ...target, step: opts.step - 1 }, build)) : undefined;
   const diff = diffGraphs(previous, index, { from: previous ? opts.step - 1 : null, to: opts.step });
   const regions = [...new Set(graph.ofType("pulumi:providers:aws").map((p) => String(index.inputs(p).region)))];
   return {

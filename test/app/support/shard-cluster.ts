@@ -6,6 +6,7 @@
  */
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { orderShardsMap } from "../../../components/app-env";
 import { assignBuckets } from "../../../components/shard-map";
 import type { ShardMap } from "../../../app/src/shards/shard-map";
 import {
@@ -74,10 +75,11 @@ export async function startShardCluster(names: string[]): Promise<ShardCluster> 
     throw error;
   }
   shards.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
-  const map: ShardMap = {
-    buckets: assignBuckets(names.length),
-    shards: shards.map((shard) => ({ name: shard.name, url: shard.url, readerUrl: shard.url })),
-  };
+  // The one builder of ORDER_SHARDS's shape (local mode and the boot script's jq produce the same).
+  const map: ShardMap = orderShardsMap(
+    assignBuckets(names.length),
+    shards.map((shard) => ({ name: shard.name, url: shard.url, readerUrl: shard.url })),
+  );
   const byName = (name: string) => {
     const shard = shards.find((s) => s.name === name);
     if (!shard) throw new Error(`no shard ${name}`);
