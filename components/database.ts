@@ -3,12 +3,37 @@ import * as pulumi from "@pulumi/pulumi";
 import { Statement } from "./iam";
 import { dataTierSecurityGroup } from "./data-security-group";
 import { DatabaseCredentials } from "./database-credentials";
+import { POSTGRES_MAJOR } from "./facts/rds-engine-versions";
 import { ArgumentError, requireMatch, requireOneOf, requireRange } from "./validate";
 
-/** The Postgres major version of the catalog database; RDS applies minor versions itself. */
-export const POSTGRES_MAJOR = "16";
+/**
+ * The Postgres major version of the catalog database; RDS applies minor versions itself, and the provider keeps a
+ * major-only version without a diff after it does (see `components/facts/rds-engine-versions.ts`).
+ */
+export { POSTGRES_MAJOR };
 export const POSTGRES_PORT = 5432;
 export const MASTER_USERNAME = "shop_admin";
+
+/**
+ * `<project>-<stack>` in the characters RDS identifiers allow (lowercase letters, digits, single hyphens, a letter
+ * first): the prefix of every physical name the database components give explicitly, so that two stacks in one
+ * account and region (dev beside prod, one stack per step) never collide.
+ */
+export function stackNamePrefix(): string {
+  const raw = `${pulumi.getProject()}-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  return /^[a-z]/.test(raw) ? raw : `s-${raw}`;
+}
+
+/**
+ * Who holds the catalog database's master password, from what replicates from it. RDS refuses to create a read
+ * replica — in the same region or another — of an instance whose master password it manages, so anything that
+ * replicates from the instance (local `replicas`, or step 11's cross-region replica) needs a generated password;
+ * otherwise RDS manages and rotates it. Switching `"rds"` → `"generated"` (climbing to step 4, or to step 11 with
+ * `dbReplicas=0`) modifies the instance in place, sets a new password and moves the credentials to our secret.
+ */
+export function passwordManagementFor(replication: { localReplicas: number; crossRegionReplicas: boolean }): "rds" | "generated" {
+  return replication.localReplicas > 0 || replication.crossRegionReplicas ? "generated" : "rds";
+}
 
 /** Arguments for {@link Database}. */
 export interface DatabaseArgs {
@@ -74,6 +99,17 @@ export interface DatabaseArgs {
    * @default 0
    */
   replicas?: number;
+  /**
+   * A read replica of this instance runs in another region (step 11). Like `replicas`, it needs
+   * `passwordManagement: "generated"`.
+   * @default false
+   */
+  crossRegionReplicas?: boolean;
+  /**
+   * Prefix of the physical names given explicitly (the final snapshot id, unique per account and region).
+   * @default "<project>-<stack>", lower-cased (`stackNamePrefix()`)
+   */
+  namePrefix?: string;
   /**
    * Who holds the master password: `"rds"` — RDS generates it, keeps it in Secrets Manager and rotates it weekly
    * (`manageMasterUserPassword`); `"generated"` — `@pulumi/random` generates it into a Secrets Manager secret of the
@@ -151,6 +187,15 @@ export class Database extends pulumi.ComponentResource {
         '"generated" when replicas > 0 (RDS cannot create a read replica of an instance whose master password it manages)',
       );
     }
+    if (args.crossRegionReplicas === true && passwordManagement === "rds") {
+      throw new ArgumentError(
+        "Database",
+        "passwordManagement",
+        passwordManagement,
+        '"generated" with crossRegionReplicas (RDS cannot create a read replica of an instance whose master password it manages)',
+      );
+    }
+    const prefix = args.namePrefix ?? stackNamePrefix();
     const azCount = args.availabilityZoneCount ?? 2;
     requireRange("Database", "availabilityZoneCount", azCount, 1, 6);
     requireMatch("Database", "dbName", this.dbName, /^[a-z][a-z0-9_]{0,62}$/, "a lowercase identifier of at most 63 characters");
@@ -234,10 +279,17 @@ export class Database extends pulumi.ComponentResource {
             backupWindow: "03:00-04:00",
             maintenanceWindow: "sun:04:30-sun:05:30",
             skipFinalSnapshot: !(args.finalSnapshot ?? false),
-            finalSnapshotIdentifier: args.finalSnapshot ? `${name}-final` : undefined,
+            // Snapshot ids are unique per account and region: the stack is part of it. Changing it is an update.
+            finalSnapshotIdentifier: args.finalSnapshot ? `${prefix}-${name}-final` : undefined,
           },
           { parent: this },
         );
+    // Order (prod, applyImmediately=false): a replica takes the primary's identifier, so it is created only after the
+    // primary's update in the same `pulumi up` has returned, and that update includes the switch to a generated
+    // password. The switch is not held for the maintenance window: ModifyDBInstance applies MasterUserPassword
+    // "asynchronously ... as soon as possible" whatever ApplyImmediately says (RDS API Reference, ModifyDBInstance,
+    // MasterUserPassword and ManageMasterUserPassword, read 2026-12-01), and the provider waits for the instance to
+    // be available again before it returns. So prod keeps its maintenance window for everything else.
     // Replicas: same engine, storage and encryption as the primary (inherited through replicateSourceDb); no
     // username, password or database name, which RDS rejects on a replica. A Multi-AZ primary moves between AZs on
     // failover, so "a different AZ from the primary" cannot be pinned; spreading across AZs is what holds.

@@ -1,15 +1,25 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dataTierSecurityGroup } from "./data-security-group";
-import { MASTER_USERNAME, POSTGRES_PORT } from "./database";
+import { MASTER_USERNAME, POSTGRES_PORT, stackNamePrefix } from "./database";
 import { DatabaseCredentials } from "./database-credentials";
+import {
+  AURORA_GLOBAL_ALLOWED,
+  AURORA_GLOBAL_DEFAULT_CLASS,
+  auroraGlobalDatabaseAccepts,
+  auroraPostgresOffers,
+} from "./facts/rds-instance-classes";
+import { AURORA_POSTGRES_CREATE_VERSION, AURORA_POSTGRES_FAMILY, AURORA_VERSION_IGNORED } from "./facts/rds-engine-versions";
 import { Statement } from "./iam";
 import { SHARD_BUCKETS, ShardMapDocument, assignBuckets } from "./shard-map";
-import { requireMatch, requireRange } from "./validate";
+import { ArgumentError, requireRange } from "./validate";
 
-/** Aurora PostgreSQL version of the shards; every member of a global database must run the same one. */
-export const AURORA_ENGINE_VERSION = "16.6";
-export const AURORA_PARAMETER_FAMILY = "aurora-postgresql16";
+/**
+ * Aurora PostgreSQL version a new shard is created with (see `AURORA_POSTGRES_CREATE_VERSION`: after creation AWS
+ * owns the minor version, and secondaries take the global cluster's running version).
+ */
+export const AURORA_ENGINE_VERSION = AURORA_POSTGRES_CREATE_VERSION;
+export const AURORA_PARAMETER_FAMILY = AURORA_POSTGRES_FAMILY;
 
 /** One shard as the app and the operators see it. */
 export interface ShardEndpoints {
@@ -37,8 +47,9 @@ export interface ShardedDatabaseArgs {
    */
   shards?: number;
   /**
-   * Instance class of each writer and reader (Aurora PostgreSQL needs at least a medium).
-   * @default "db.t4g.medium"
+   * Instance class of each writer and reader. Aurora PostgreSQL needs at least a medium; members of a global
+   * database (`globalDatabase`, `secondaryOf`) need a memory-optimized class (`AURORA_GLOBAL_DATABASE_FAMILIES`).
+   * @default "db.t4g.medium", or "db.r6g.large" with `globalDatabase` or `secondaryOf`
    */
   instanceClass?: string;
   /** @default 7 */
@@ -59,11 +70,26 @@ export interface ShardedDatabaseArgs {
   globalDatabase?: boolean;
   /**
    * Secondary regions, step 11: instead of new shards, join each shard's global database as a read-only secondary
-   * cluster (one reader each), encrypted with this region's KMS key.
+   * cluster (one reader each), encrypted with this region's KMS key. Per shard, in order: the global cluster id,
+   * its running engine version (`engineVersionActual`: a secondary must run exactly the primary's version), and
+   * the primary's writer instance, which the secondary waits for (creating a global cluster from an existing
+   * cluster returns before AWS has finished; the provider's global-cluster example adds the same dependency).
    */
-  secondaryOf?: { globalClusterIds: pulumi.Input<string>[]; kmsKeyArn: pulumi.Input<string> };
+  secondaryOf?: {
+    globalClusterIds: pulumi.Input<string>[];
+    engineVersions: pulumi.Input<string>[];
+    primaryWriters: pulumi.Resource[];
+    kmsKeyArn: pulumi.Input<string>;
+  };
   /** @default 7 */
   recoveryWindowInDays?: number;
+  /**
+   * Prefix of the physical names this component gives explicitly (global cluster ids, which are unique in the
+   * whole account; final snapshot ids, unique per region), so that two stacks in one account never collide.
+   * Everything else is auto-named by Pulumi (a random suffix).
+   * @default "<project>-<stack>", lower-cased (`stackNamePrefix()`)
+   */
+  namePrefix?: string;
 }
 
 /**
@@ -77,10 +103,16 @@ export interface ShardedDatabaseArgs {
  * Credentials are generated (`DatabaseCredentials`) rather than managed by RDS, because clusters that are or will be
  * members of an Aurora global database (step 11) cannot have RDS-managed master passwords.
  *
- * Cost: per shard two db.t4g.medium instances, about $105/month in us-east-1, plus storage and I/O.
+ * Engine versions: a shard is created at `AURORA_ENGINE_VERSION`; after that `engineVersion` is ignored on every
+ * cluster and instance, since auto minor upgrades move it (see `components/facts/rds-engine-versions.ts`).
+ *
+ * Cost: per shard two db.t4g.medium instances, about $105/month in us-east-1, plus storage and I/O; at step 11 two
+ * db.r6g.large per shard in the primary region (about $380/month) and one in each secondary region.
  */
 export class ShardedDatabase extends pulumi.ComponentResource {
   public readonly clusters: aws.rds.Cluster[];
+  /** Each shard's writer instance (primary region), in order. */
+  public readonly writers: aws.rds.ClusterInstance[];
   public readonly shards: ShardEndpoints[];
   public readonly securityGroup: aws.ec2.SecurityGroup;
   /** Global database of each shard (primary region with `globalDatabase`). */
@@ -96,15 +128,24 @@ export class ShardedDatabase extends pulumi.ComponentResource {
     super("scale-ladder:database:ShardedDatabase", name, {}, opts);
     const count = args.shards ?? 2;
     requireRange("ShardedDatabase", "shards", count, 1, 16);
-    const instanceClass = args.instanceClass ?? "db.t4g.medium";
-    requireMatch("ShardedDatabase", "instanceClass", instanceClass, /^db\.(?!t[234]g?\.(micro|small)$)[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an Aurora instance class of medium size or larger, such as db.t4g.medium");
+    const global = args.globalDatabase === true || args.secondaryOf !== undefined;
+    const instanceClass = args.instanceClass ?? (global ? AURORA_GLOBAL_DEFAULT_CLASS : "db.t4g.medium");
+    if (!auroraPostgresOffers(instanceClass)) {
+      throw new ArgumentError("ShardedDatabase", "instanceClass", instanceClass, "an Aurora PostgreSQL instance class of medium size or larger, such as db.t4g.medium");
+    }
+    if (global && !auroraGlobalDatabaseAccepts(instanceClass)) {
+      throw new ArgumentError("ShardedDatabase", "instanceClass", instanceClass, `${AURORA_GLOBAL_ALLOWED} for a member of a global database`);
+    }
+    const prefix = args.namePrefix ?? stackNamePrefix();
     const retention = args.backupRetentionDays ?? 7;
     requireRange("ShardedDatabase", "backupRetentionDays", retention, 7, 35);
     const azCount = args.availabilityZoneCount ?? 2;
     requireRange("ShardedDatabase", "availabilityZoneCount", azCount, 2, 6);
     const secondary = args.secondaryOf;
-    if (secondary && secondary.globalClusterIds.length !== count) {
-      throw new Error(`ShardedDatabase: secondaryOf.globalClusterIds must list one global cluster per shard (${count}), got ${secondary.globalClusterIds.length}`);
+    for (const k of ["globalClusterIds", "engineVersions", "primaryWriters"] as const) {
+      if (secondary && secondary[k].length !== count) {
+        throw new Error(`ShardedDatabase: secondaryOf.${k} must list one entry per shard (${count}), got ${secondary[k].length}`);
+      }
     }
     if (secondary && args.globalDatabase) throw new Error("ShardedDatabase: globalDatabase and secondaryOf exclude each other");
     const production = args.deletionProtection ?? false;
@@ -130,6 +171,7 @@ export class ShardedDatabase extends pulumi.ComponentResource {
     const zone = (i: number) => zones.names.apply((n) => n.slice(0, azCount)[i % Math.min(azCount, n.length)]);
 
     this.clusters = [];
+    this.writers = [];
     this.globalClusters = [];
     this.shards = [];
     for (let i = 0; i < count; i++) {
@@ -138,7 +180,7 @@ export class ShardedDatabase extends pulumi.ComponentResource {
         shardName,
         {
           engine: "aurora-postgresql",
-          engineVersion: AURORA_ENGINE_VERSION,
+          engineVersion: secondary ? secondary.engineVersions[i] : AURORA_ENGINE_VERSION,
           ...(secondary
             ? { globalClusterIdentifier: secondary.globalClusterIds[i], kmsKeyId: secondary.kmsKeyArn }
             : { databaseName: "orders", masterUsername: MASTER_USERNAME, masterPassword: credentials!.password }),
@@ -154,20 +196,30 @@ export class ShardedDatabase extends pulumi.ComponentResource {
           enabledCloudwatchLogsExports: ["postgresql"],
           deletionProtection: production,
           skipFinalSnapshot: !(args.finalSnapshot ?? false),
-          finalSnapshotIdentifier: args.finalSnapshot ? `${shardName}-final` : undefined,
+          finalSnapshotIdentifier: args.finalSnapshot ? `${prefix}-${shardName}-final` : undefined,
           applyImmediately: !production,
         },
-        // Joining a global database (step 11) sets globalClusterIdentifier from the global side.
-        { parent: this, ignoreChanges: secondary ? [] : ["globalClusterIdentifier"] },
+        secondary
+          ? {
+              parent: this,
+              // AWS reports the primary cluster's ARN as a secondary's replicationSourceIdentifier; clearing it
+              // would promote the secondary out of the global database on the next `pulumi up`. The provider's
+              // example ignores it and waits for the primary's writer: @pulumi/aws rds/globalCluster.d.ts,
+              // "New PostgreSQL Global Cluster" (pulumi-aws 7.48.0, read 2026-12-01).
+              ignoreChanges: ["replicationSourceIdentifier", ...AURORA_VERSION_IGNORED],
+              dependsOn: [secondary.primaryWriters[i]],
+            }
+          : // Joining a global database (step 11) sets globalClusterIdentifier from the global side.
+            { parent: this, ignoreChanges: ["globalClusterIdentifier", ...AURORA_VERSION_IGNORED] },
       );
       const roles = secondary ? ["reader"] : ["writer", "reader"];
       roles.forEach((role, r) => {
-        new aws.rds.ClusterInstance(
+        const instance = new aws.rds.ClusterInstance(
           `${shardName}-${role}`,
           {
             clusterIdentifier: cluster.id,
             engine: "aurora-postgresql",
-            engineVersion: AURORA_ENGINE_VERSION,
+            engineVersion: cluster.engineVersion,
             instanceClass,
             availabilityZone: zone(i + r),
             promotionTier: r,
@@ -177,14 +229,23 @@ export class ShardedDatabase extends pulumi.ComponentResource {
             copyTagsToSnapshot: true,
             applyImmediately: !production,
           },
-          { parent: this },
+          { parent: this, ignoreChanges: [...AURORA_VERSION_IGNORED] },
         );
+        if (role === "writer") this.writers.push(instance);
       });
       if (args.globalDatabase) {
         this.globalClusters.push(
           new aws.rds.GlobalCluster(
             `${shardName}-global`,
-            { globalClusterIdentifier: `${shardName}-global`, sourceDbClusterIdentifier: cluster.arn, forceDestroy: true, deletionProtection: production },
+            {
+              // Global cluster ids are unique in the whole account (the global database spans regions), so the
+              // stack is part of the id. A step-11 stack deployed before this prefix existed would see its global
+              // clusters replaced: see docs/steps/11-multi-region.md, "Decide before the first deploy".
+              globalClusterIdentifier: `${prefix}-${shardName}-global`,
+              sourceDbClusterIdentifier: cluster.arn,
+              forceDestroy: true,
+              deletionProtection: production,
+            },
             { parent: this },
           ),
         );

@@ -35,6 +35,7 @@ const NOT_STATEFUL: Record<string, string> = {
   "aws:iam/role:Role": "identity",
   "aws:iam/rolePolicy:RolePolicy": "identity",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "an edge",
+  "aws:kms/key:Key": "checked as a dependency of what it encrypts (DEPENDENCY_REPLACED_ON)",
   "aws:lb/listener:Listener": "configuration",
   "aws:lb/listenerRule:ListenerRule": "configuration",
   "aws:lb/targetGroup:TargetGroup": "configuration; targets re-register",

@@ -355,6 +355,41 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
     },
     expected: ["vpc: 10.0.0.0/18 cannot hold /24, /20, /24 in each of 2 AZs"],
   },
+  {
+    rule: "rds-instance-classes",
+    title: "a global database on db.t4g.medium, Performance Insights on a MySQL db.t3.micro, a Multi-AZ DB cluster on db.t4g.large",
+    program: (aws) => {
+      const primary = new aws.rds.Cluster("primary", { engine: "aurora-postgresql", engineVersion: "16.6", masterUsername: "admin_user", manageMasterUserPassword: true, storageEncrypted: true });
+      new aws.rds.ClusterInstance("primary-writer", { clusterIdentifier: primary.id, engine: "aurora-postgresql", instanceClass: "db.t4g.medium" });
+      new aws.rds.GlobalCluster("global", { globalClusterIdentifier: "orders-global", sourceDbClusterIdentifier: primary.arn });
+      new aws.rds.Instance("mysql", { engine: "mysql", engineVersion: "8.0", instanceClass: "db.t3.micro", allocatedStorage: 20, username: "admin_user", manageMasterUserPassword: true, performanceInsightsEnabled: true });
+      new aws.rds.Cluster("maz", { engine: "postgres", dbClusterInstanceClass: "db.t4g.large", masterUsername: "admin_user", manageMasterUserPassword: true, allocatedStorage: 100, storageType: "io1", iops: 1000 });
+    },
+    expected: [
+      "primary-writer: db.t4g.medium in global database global; it needs a memory-optimized class of the db.r5, db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g, db.r6gd, db.r6id, db.r8gd families (Aurora global databases refuse burstable db.t* classes), such as db.r6g.large",
+      "mysql: Performance Insights is not offered for mysql on db.t3.micro",
+      "maz: a Multi-AZ DB cluster is not offered on db.t4g.large",
+    ],
+  },
+  {
+    rule: "rds-engine-versions",
+    title: "Aurora PostgreSQL 16.5, a pinned minor under auto upgrades, a secondary on another minor",
+    program: (aws) => {
+      const eu = new aws.Provider("aws-eu-west-1", { region: "eu-west-1" });
+      const primary = new aws.rds.Cluster("primary", { engine: "aurora-postgresql", engineVersion: "16.5", masterUsername: "admin_user", manageMasterUserPassword: true, storageEncrypted: true });
+      new aws.rds.ClusterInstance("primary-writer", { clusterIdentifier: primary.id, engine: "aurora-postgresql", instanceClass: "db.r6g.large" });
+      const global = new aws.rds.GlobalCluster("global", { globalClusterIdentifier: "orders-global", sourceDbClusterIdentifier: primary.arn });
+      new aws.rds.Cluster("secondary", { engine: "aurora-postgresql", engineVersion: "16.6", globalClusterIdentifier: global.id, storageEncrypted: true, kmsKeyId: "arn:aws:kms:eu-west-1:1:key/x" }, { provider: eu, ignoreChanges: ["engineVersion"] });
+      new aws.rds.Instance("db", { ...postgres, engineVersion: "16.3", manageMasterUserPassword: true });
+    },
+    expected: [
+      "primary: aurora-postgresql 16.5 is not a version AWS offers",
+      "primary: engineVersion is pinned to a minor version while auto minor upgrades are on; ignore engineVersion after creation",
+      "primary-writer: engineVersion is pinned to a minor version while auto minor upgrades are on; ignore engineVersion after creation",
+      "db: engineVersion 16.3 pins a minor version while AWS upgrades minors; give the major only or ignore engineVersion",
+      "global: members name different engine versions 16.5, 16.6; a secondary must run exactly the primary's",
+    ],
+  },
 ];
 
 describe("each deploy-time rule fires on a deliberately wrong program", () => {

@@ -9,6 +9,7 @@ import { Registration } from "./harness";
 import { resourceState } from "./mock-outputs";
 import { PolicyGraph } from "./policy-runner";
 import { reveal } from "./queries";
+import { RDS_DEPLOY_RULES } from "./deploy-rules-rds";
 
 /** A graph with the questions the rules ask of it. */
 export class View {
@@ -900,4 +901,6 @@ export const DEPLOY_RULES: DeployRule[] = [
         }
       }),
   },
+  // RDS and Aurora rules that read the compatibility tables of components/facts/.
+  ...RDS_DEPLOY_RULES,
 ];

@@ -168,7 +168,16 @@ export function resourceState(type: string, name: string, inputs: State, provide
     case "aws:rds/clusterInstance:ClusterInstance":
       return { id: `${name}-${hex(name, 7)}`, state: { ...inputs, identifier: `${name}-${hex(name, 7)}`, arn: arn("rds", region, `db:${name}`), endpoint: `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com` } };
     case "aws:rds/globalCluster:GlobalCluster":
-      return { id: String(inputs.globalClusterIdentifier), state: { ...inputs, arn: `arn:aws:rds::${ACCOUNT}:global-cluster:${inputs.globalClusterIdentifier}` } };
+      // A global database created from a cluster runs that cluster's version; the ladder creates shards at 16.6.
+      return {
+        id: String(inputs.globalClusterIdentifier),
+        state: {
+          ...inputs,
+          arn: `arn:aws:rds::${ACCOUNT}:global-cluster:${inputs.globalClusterIdentifier}`,
+          engine: inputs.engine ?? "aurora-postgresql",
+          engineVersionActual: inputs.engineVersion ?? "16.6",
+        },
+      };
     case "aws:rds/clusterParameterGroup:ClusterParameterGroup":
       return { id: autoName, state: { ...inputs, name: autoName, arn: arn("rds", region, `cluster-pg:${autoName}`) } };
     case "aws:cloudwatch/logGroup:LogGroup":

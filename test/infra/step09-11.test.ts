@@ -203,7 +203,7 @@ describe("steps 9–11", () => {
     it("replicates the catalog into the secondary region, encrypted with that region's key, reading credentials from the primary", () => {
       const replica = g.dns11.one(T.rds, "euw1-db");
       expect(replica.inputs.replicateSourceDb).toMatch(/^arn:aws:rds:us-east-1:123456789012:db:use1-db$/);
-      expect(replica.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
+      expect(replica.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:123456789012:/);
       expect(replica.inputs.username).toBeUndefined();
       expect(replica.inputs.password).toBeUndefined();
       const ud = userDataOf(g.dns11, "euw1-web-lt");
@@ -212,14 +212,16 @@ describe("steps 9–11", () => {
       expect(ud).toContain("@euw1-db.c"); // reads stay local
     });
 
+    // The secondaries' version is the global database's running one (databases-on-aws.test.ts checks the edge).
     it("makes each shard an Aurora global database with a secondary cluster in the other region, same engine and version", () => {
       const globals = g.dns11.ofType("aws:rds/globalCluster:GlobalCluster");
       expect(globals.map((x) => x.name)).toEqual(["use1-shards-0-global", "use1-shards-1-global"]);
+      expect(globals.map((x) => x.inputs.globalClusterIdentifier)).toEqual(["scale-ladder-test-use1-shards-0-global", "scale-ladder-test-use1-shards-1-global"]);
       const primaryClusters = g.dns11.ofType(CLUSTER).filter((c) => c.name.startsWith("use1-"));
       const secondaryClusters = g.dns11.ofType(CLUSTER).filter((c) => c.name.startsWith("euw1-"));
       expect(secondaryClusters).toHaveLength(2);
       secondaryClusters.forEach((c, i) => {
-        expect(c.inputs.globalClusterIdentifier).toBe(`use1-shards-${i}-global`);
+        expect(c.inputs.globalClusterIdentifier).toBe(`scale-ladder-test-use1-shards-${i}-global`);
         expect(c.inputs.masterUsername).toBeUndefined();
         expect(c.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:/);
         expect({ engine: c.inputs.engine, version: c.inputs.engineVersion }).toEqual({ engine: primaryClusters[i].inputs.engine, version: primaryClusters[i].inputs.engineVersion });

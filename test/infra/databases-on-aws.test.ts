@@ -1,0 +1,198 @@
+/**
+ * The databases as AWS would take them, beyond what the mocks enforce: instance classes a global database accepts,
+ * what AWS reports on a second `pulumi up`, creation order, password management of a replication source, the
+ * secondary regions' own KMS keys, physical names per stack, and engine versions after AWS's minor upgrades.
+ * Issue 12, defects 2, 3, 4, 7, 8 and 12. Graphs are evaluated once, in `beforeAll`.
+ */
+import { CONFIG_KEYS, parseLadderConfig } from "../../stacks/config";
+import { AURORA_GLOBAL_DATABASE_FAMILIES, auroraGlobalDatabaseAccepts } from "../../components/facts/rds-instance-classes";
+import { REPLACED_ON } from "./climb-rules";
+import { DEPLOY_RULES, View } from "./deploy-rules";
+import { stackConfig } from "./harness";
+import { PolicyGraph, runLadderWithEdges } from "./policy-runner";
+import { reveal } from "./queries";
+
+const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
+const PROD = { ...DNS, "scale-ladder:environment": "prod" };
+const CLUSTER = "aws:rds/cluster:Cluster";
+const INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
+const GLOBAL = "aws:rds/globalCluster:GlobalCluster";
+const RDS = "aws:rds/instance:Instance";
+const KEY = "aws:kms/key:Key";
+/** The databases' keys (the alarm topic has keys of its own). */
+const dbKeys = (pg: PolicyGraph) => pg.graph.ofType(KEY).filter((k) => k.name.endsWith("-db-key"));
+
+const g: Record<string, PolicyGraph> = {};
+beforeAll(async () => {
+  g.s10 = await runLadderWithEdges(stackConfig(10, DNS));
+  g.s11 = await runLadderWithEdges(stackConfig(11, DNS));
+  g.other11 = await runLadderWithEdges(stackConfig(11, DNS), "other");
+  g.noReplicas10 = await runLadderWithEdges(stackConfig(10, { "scale-ladder:dbReplicas": "0" }));
+  g.noReplicas11 = await runLadderWithEdges(stackConfig(11, { "scale-ladder:dbReplicas": "0" }));
+  g.prod4 = await runLadderWithEdges(stackConfig(4, PROD), "prod");
+  g.prod11 = await runLadderWithEdges(stackConfig(11, PROD), "prod");
+}, 300_000);
+
+const of = (pg: PolicyGraph, type: string) => pg.graph.ofType(type);
+const byUrn = (pg: PolicyGraph, urn: string) => pg.graph.resources.find((r) => r.urn === urn);
+const secondaries = (pg: PolicyGraph) => of(pg, CLUSTER).filter((c) => c.inputs.globalClusterIdentifier !== undefined);
+const primaries = (pg: PolicyGraph) => of(pg, CLUSTER).filter((c) => c.inputs.globalClusterIdentifier === undefined);
+const rule = (name: string) => DEPLOY_RULES.find((r) => r.name === name)!;
+
+describe("defect 2: shard instance classes an Aurora global database accepts", () => {
+  it("gives every step-11 shard instance, in every region, a memory-optimized class", () => {
+    const classes = of(g.s11, INSTANCE).map((i) => `${i.name}=${i.inputs.instanceClass}`);
+    expect(classes.length).toBeGreaterThan(0);
+    expect(classes.filter((c) => !auroraGlobalDatabaseAccepts(c.split("=")[1]))).toEqual([]);
+  });
+
+  it("keeps the burstable db.t4g.medium at steps 9–10, and changes the class in place on the climb to 11", () => {
+    expect(new Set(of(g.s10, INSTANCE).map((i) => i.inputs.instanceClass))).toEqual(new Set(["db.t4g.medium"]));
+    // The climb keeps every shard instance's URN; instanceClass is not a replacing input (ModifyDBInstance).
+    const upper = new Map(of(g.s11, INSTANCE).map((i) => [i.urn, i]));
+    for (const lower of of(g.s10, INSTANCE)) {
+      expect(upper.get(lower.urn)?.inputs.instanceClass).toBe("db.r6g.large");
+    }
+    expect(REPLACED_ON[INSTANCE].keys).not.toContain("instanceClass");
+  });
+
+  it("refuses a burstable shard class at step 11 in config, naming the key and the allowed classes", () => {
+    const at = (step: number) => () => parseLadderConfig({ step: String(step), shardInstanceClass: "db.t4g.medium" });
+    expect(at(10)).not.toThrow();
+    expect(at(11)).toThrow("scale-ladder:shardInstanceClass must be a memory-optimized class of the db.r5");
+    expect(at(11)).toThrow('at step 11 (Aurora global database), got "db.t4g.medium"');
+    for (const family of AURORA_GLOBAL_DATABASE_FAMILIES) expect(() => parseLadderConfig({ step: "11", shardInstanceClass: `db.${family}.large` })).not.toThrow();
+    expect(CONFIG_KEYS.shardInstanceClass.default({ step: 11, environment: "dev", region: "us-east-1" })).toBe("db.r6g.large");
+    expect(CONFIG_KEYS.shardInstanceClass.default({ step: 10, environment: "dev", region: "us-east-1" })).toBe("db.t4g.medium");
+  });
+
+  it("has a deploy rule that finds a burstable member of a global database", () => {
+    const v = new View(g.s11);
+    expect(rule("rds-instance-classes").check(v).checked).toBeGreaterThan(0);
+    expect(rule("rds-instance-classes").check(v).problems).toEqual([]);
+  });
+});
+
+describe("defect 3: the second `pulumi up` leaves the secondary clusters in their global database", () => {
+  it("ignores what AWS reports on a secondary that the program does not set (replicationSourceIdentifier)", () => {
+    const v = new View(g.s11);
+    const secs = secondaries(g.s11);
+    expect(secs).toHaveLength(2);
+    for (const sec of secs) {
+      // AWS reads back the primary cluster's ARN as the secondary's replication source.
+      const shard = sec.name.replace(/^[a-z0-9]+-/, "");
+      const primary = primaries(g.s11).find((p) => p.name.endsWith(`-${shard}`))!;
+      const reported: Record<string, unknown> = { ...v.inputs(sec), replicationSourceIdentifier: v.outputs(primary).arn };
+      const changed = Object.keys(reported).filter((k) => JSON.stringify(reported[k]) !== JSON.stringify(v.inputs(sec)[k]) && !sec.ignoreChanges.includes(k));
+      expect({ cluster: sec.name, changed }).toEqual({ cluster: sec.name, changed: [] });
+    }
+  });
+});
+
+describe("defect 4: secondary clusters wait for the primary's writer instance", () => {
+  it("makes each secondary cluster depend on its shard's primary writer instance", () => {
+    for (const sec of secondaries(g.s11)) {
+      const shard = /-(\d+)$/.exec(sec.name)![1];
+      const deps = g.s11.edgesOf(sec).dependencies.map((u) => byUrn(g.s11, u)?.name);
+      expect({ cluster: sec.name, waitsFor: deps.filter((n) => n?.endsWith(`-${shard}-writer`)) }).toEqual({ cluster: sec.name, waitsFor: [`use1-shards-${shard}-writer`] });
+    }
+  });
+});
+
+describe("defect 7: password management follows whether anything replicates from the catalog database", () => {
+  it("generates the primary's password at step 11 with dbReplicas=0: the cross-region replica needs it", () => {
+    const primary = g.noReplicas11.graph.one(RDS, "use1-db");
+    expect(primary.inputs.manageMasterUserPassword).toBeUndefined();
+    expect(reveal(primary.inputs.password)).toMatch(/^MockSecret/);
+    const replicaRule = rule("read-replica-credentials").check(new View(g.noReplicas11));
+    expect(replicaRule.checked).toBe(1);
+    expect(replicaRule.problems).toEqual([]);
+  });
+
+  it("keeps RDS-managed passwords while nothing replicates (dbReplicas=0 below step 11)", () => {
+    expect(g.noReplicas10.graph.one(RDS, "use1-db").inputs.manageMasterUserPassword).toBe(true);
+  });
+
+  it("in prod, creates the replicas after the primary's update that switches its password (they take its identifier)", () => {
+    const primary = g.prod4.graph.one(RDS, "use1-db");
+    expect(primary.inputs.applyImmediately).toBe(false);
+    expect(primary.inputs.manageMasterUserPassword).toBeUndefined();
+    const replicas = of(g.prod4, RDS).filter((r) => r.inputs.replicateSourceDb !== undefined);
+    expect(replicas).toHaveLength(2);
+    for (const r of replicas) {
+      expect(g.prod4.edgesOf(r).propertyDependencies.replicateSourceDb).toContain(primary.urn);
+      expect(g.prod4.edgesOf(r).dependencies).toContain(primary.urn);
+    }
+  });
+});
+
+describe("defect 12: each secondary region encrypts with a customer-managed key of its own", () => {
+  it("creates a rotating KMS key in each secondary region that RDS may use, and nothing in the primary", () => {
+    const keys = dbKeys(g.s11);
+    expect(keys.map((k) => `${k.name}@${new View(g.s11).regionOf(k)}`)).toEqual(["euw1-db-key@eu-west-1"]);
+    const key = keys[0];
+    expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+    const policy = JSON.parse(key.inputs.policy);
+    const admin = policy.Statement.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey");
+    expect(admin).toMatchObject({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" });
+    const rds = policy.Statement.find((s: { Sid: string }) => s.Sid === "RdsUsesKey");
+    expect(rds.Condition).toEqual({ StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "rds.eu-west-1.amazonaws.com" } });
+    expect(rds.Action).toEqual(expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"]));
+    expect(dbKeys(g.s10)).toEqual([]);
+  });
+
+  it("encrypts the cross-region replica and every secondary cluster with that key", () => {
+    const key = g.s11.graph.one(KEY, "euw1-db-key");
+    const encrypted = [g.s11.graph.one(RDS, "euw1-db"), ...secondaries(g.s11)];
+    for (const r of encrypted) expect({ name: r.name, from: g.s11.edgesOf(r).propertyDependencies.kmsKeyId }).toEqual({ name: r.name, from: [key.urn] });
+  });
+});
+
+describe("defect 8: physical names of the databases are unique per stack", () => {
+  const explicitNames = (pg: PolicyGraph) => {
+    const names: string[] = [];
+    for (const r of pg.graph.resources) {
+      const i = reveal(r.inputs) as Record<string, unknown>;
+      for (const k of ["globalClusterIdentifier", "finalSnapshotIdentifier", "identifier", "clusterIdentifier", "name"]) {
+        if (typeof i[k] === "string" && [GLOBAL, CLUSTER, INSTANCE, RDS, KEY, "aws:kms/alias:Alias", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:secretsmanager/secret:Secret"].includes(r.type)) {
+          // References to another resource's name, not names.
+          if ((r.type === CLUSTER && k === "globalClusterIdentifier") || (r.type === INSTANCE && k === "clusterIdentifier")) continue;
+          names.push(`${r.type.split(":").pop()} ${k}=${i[k]}`);
+        }
+      }
+    }
+    return names;
+  };
+
+  it("gives two stacks in one account no database name in common", () => {
+    const test = explicitNames(g.s11);
+    expect(test.length).toBeGreaterThan(0);
+    const other = new Set(explicitNames(g.other11));
+    expect(test.filter((n) => other.has(n))).toEqual([]);
+  });
+
+  it("names final snapshots per stack in prod", () => {
+    const snapshots = [...of(g.prod11, RDS), ...of(g.prod11, CLUSTER)].map((r) => r.inputs.finalSnapshotIdentifier).filter((s) => s !== undefined);
+    expect(snapshots.length).toBeGreaterThan(0);
+    for (const s of snapshots) expect(s).toMatch(/^scale-ladder-prod-/);
+  });
+});
+
+describe("engine versions after AWS's own minor upgrades", () => {
+  it("leaves every shard cluster's and instance's engineVersion to AWS after creation", () => {
+    for (const r of [...of(g.s11, CLUSTER), ...of(g.s11, INSTANCE)]) expect({ name: r.name, ignored: r.ignoreChanges }).toEqual({ name: r.name, ignored: expect.arrayContaining(["engineVersion"]) });
+  });
+
+  it("creates each secondary cluster with the global cluster's running version", () => {
+    for (const sec of secondaries(g.s11)) {
+      const from = (g.s11.edgesOf(sec).propertyDependencies.engineVersion ?? []).map((u) => byUrn(g.s11, u)?.type);
+      expect({ cluster: sec.name, from }).toEqual({ cluster: sec.name, from: [GLOBAL] });
+    }
+  });
+
+  it("gives the catalog database its major version only, so a minor upgrade by AWS is no diff", () => {
+    const db = g.s11.graph.one(RDS, "use1-db");
+    expect(db.inputs).toMatchObject({ engineVersion: "16", autoMinorVersionUpgrade: true });
+  });
+});
+
