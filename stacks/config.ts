@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
 import { PRICE_CLASSES, PriceClass } from "../components/cdn";
+import { AURORA_GLOBAL_ALLOWED, AURORA_GLOBAL_DEFAULT_CLASS, auroraGlobalDatabaseAccepts, auroraPostgresOffers } from "../components/facts/rds-instance-classes";
 import { awsxAutoLayout, largestVpcPrefix } from "../components/network";
 import { MAX_STEP, MIN_STEP, featuresAt, highestBuiltStep } from "./steps";
 
@@ -156,9 +157,9 @@ export const CONFIG_KEYS = {
   queueVisibilityTimeoutSeconds: key("Seconds a received order stays hidden from other workers.", integer(10, 43200), () => 60),
   shards: key("Order shards, each an Aurora PostgreSQL cluster (step 9 on).", integer(1, 16), () => 2),
   shardInstanceClass: key(
-    "Instance class of each shard's writer and reader.",
+    "Instance class of each shard's writer and reader: `db.t4g.medium` at steps 9–10; at step 11 a memory-optimized class (Aurora global databases refuse burstable ones), `db.r6g.large` by default. The climb to 11 changes the class in place.",
     pattern(/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an Aurora instance class such as db.t4g.medium"),
-    () => "db.t4g.medium",
+    (c) => (featuresAt(c.step).multiRegion ? AURORA_GLOBAL_DEFAULT_CLASS : "db.t4g.medium"),
   ),
   logRetentionDays: key("Days CloudWatch keeps logs (step 10 on): 30 in dev, 90 in prod.", oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number), (c) => (isProd(c) ? 90 : 30)),
   alarmEmail: key("E-mail address that alarms are sent to (step 10 on); unset sends them to the SNS topic only.", pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address"), () => undefined),
@@ -316,6 +317,12 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   if (featuresAt(step).fleet && natGateways === "None") {
     problems.push(`${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`);
   }
+  const shardClass = get("shardInstanceClass") as string;
+  if (!auroraPostgresOffers(shardClass)) {
+    problems.push(`${CONFIG_NAMESPACE}:shardInstanceClass must be an Aurora PostgreSQL class of medium size or larger (no micro or small), got ${JSON.stringify(shardClass)}`);
+  } else if (featuresAt(step).multiRegion && !auroraGlobalDatabaseAccepts(shardClass)) {
+    problems.push(`${CONFIG_NAMESPACE}:shardInstanceClass must be ${AURORA_GLOBAL_ALLOWED} at step 11 (Aurora global database), got ${JSON.stringify(shardClass)}`);
+  }
   const secondaries = get("secondaryRegions") as string[];
   if (secondaries.includes(region) || new Set(secondaries).size !== secondaries.length) {
     problems.push(`${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ${JSON.stringify(secondaries.join(","))}`);
@@ -347,7 +354,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     cdn: { priceClass: get("cdnPriceClass") as PriceClass },
     worker,
     queue: { visibilityTimeoutSeconds: get("queueVisibilityTimeoutSeconds") as number },
-    shards: { count: get("shards") as number, instanceClass: get("shardInstanceClass") as string },
+    shards: { count: get("shards") as number, instanceClass: shardClass },
     regions: { secondaries, cidrs, geo },
     observability: { logRetentionDays: get("logRetentionDays") as number, alarmEmail: get("alarmEmail") as string | undefined },
     cache: {

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppArtifact } from "../components/app-artifact";
 import { AppSecrets } from "../components/app-secrets";
 import { Cache } from "../components/cache";
-import { Database } from "../components/database";
+import { Database, passwordManagementFor } from "../components/database";
+import { DatabaseKey } from "../components/database-key";
 import { Network } from "../components/network";
 import { PrivateBucket } from "../components/private-bucket";
 import { SingleServer } from "../components/single-server";
@@ -56,6 +57,10 @@ export interface PrimaryShared {
   database: { arn: pulumi.Output<string>; address: pulumi.Output<string>; port: pulumi.Output<number>; dbName: string; secretArn: pulumi.Output<string> };
   shards: {
     globalClusterIds: pulumi.Output<string>[];
+    /** Each global database's running engine version: a secondary cluster must be created at exactly this one. */
+    engineVersions: pulumi.Output<string>[];
+    /** Each shard's primary writer instance, which the secondary clusters wait for. */
+    writerInstances: pulumi.Resource[];
     writers: pulumi.Output<string>[];
     names: string[];
     secretArn: pulumi.Output<string>;
@@ -152,8 +157,10 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   const secrets = primary
     ? { secretArn: primary.appSecretsArn, adminToken: undefined, readStatements: [{ sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [primary.appSecretsArn] }] }
     : new AppSecrets(`${code}-secrets`, { recoveryWindowInDays: prod ? 30 : 7 }, opts);
-  // Cross-region replicas must be encrypted with a key of their own region: the region's default RDS key.
-  const rdsKey = primary ? aws.kms.getAliasOutput({ name: "alias/aws/rds" }, { provider: region.provider }).targetKeyArn : undefined;
+  // Cross-region replicas must be encrypted with a key of their own region: a customer-managed key of ours, since
+  // alias/aws/rds exists only once RDS has encrypted something in the region. Choose it before the first step-11
+  // deploy: a new kmsKeyId replaces the replica and the secondary clusters (see DatabaseKey).
+  const rdsKey = primary ? new DatabaseKey(`${code}-db-key`, { region: region.name, purpose: "RDS replica and Aurora secondaries" }, opts).arn : undefined;
 
   // Step 2: the database leaves the server. Step 4: Multi-AZ (config default) and read replicas.
   const database =
@@ -172,8 +179,10 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
             backupRetentionDays: cfg.database.backupRetentionDays,
             multiAz: primary ? false : cfg.database.multiAz,
             replicas: primary ? 0 : cfg.database.replicas,
-            // RDS cannot create read replicas of an instance whose master password it manages (step 4).
-            passwordManagement: cfg.database.replicas > 0 && !primary ? "generated" : "rds",
+            // RDS cannot create read replicas (here or in another region) of an instance whose master password it
+            // manages: the password is generated as soon as anything replicates from the primary.
+            crossRegionReplicas: multiRegion && !primary,
+            passwordManagement: primary ? "rds" : passwordManagementFor({ localReplicas: cfg.database.replicas, crossRegionReplicas: multiRegion }),
             recoveryWindowInDays: prod ? 30 : 7,
             availabilityZoneCount: cfg.network.availabilityZones,
             deletionProtection: prod,
@@ -224,7 +233,14 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
             clientSecurityGroupIds: appTiers,
             clientCidrs: peerCidrs,
             globalDatabase: multiRegion && !primary,
-            secondaryOf: primary ? { globalClusterIds: primary.shards.globalClusterIds, kmsKeyArn: rdsKey! } : undefined,
+            secondaryOf: primary
+              ? {
+                  globalClusterIds: primary.shards.globalClusterIds,
+                  engineVersions: primary.shards.engineVersions,
+                  primaryWriters: primary.shards.writerInstances,
+                  kmsKeyArn: rdsKey!,
+                }
+              : undefined,
             shards: cfg.shards.count,
             instanceClass: cfg.shards.instanceClass,
             backupRetentionDays: cfg.database.backupRetentionDays,
@@ -474,6 +490,8 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       database: { arn: database.instance.arn, address: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn },
       shards: {
         globalClusterIds: shards.globalClusters.map((g) => g.id),
+        engineVersions: shards.globalClusters.map((g) => g.engineVersionActual),
+        writerInstances: shards.writers,
         writers: shards.shards.map((s) => s.writer),
         names: shards.shards.map((s) => s.name),
         secretArn: shards.secretArn!,
