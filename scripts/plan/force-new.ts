@@ -49,6 +49,9 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   "aws:iam/role:Role": { inputs: [...names, "path"] },
   "aws:iam/rolePolicy:RolePolicy": { inputs: [...names, "role"] },
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { inputs: ["role", "policyArn"] },
+  // terraform-provider-aws internal/service/kms/key.go (read 2026-12-01): ForceNew on custom_key_store_id,
+  // customer_master_key_spec, key_usage, multi_region, xks_key_id; the policy and rotation update in place.
+  "aws:kms/key:Key": { inputs: ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"] },
   "aws:lb/listener:Listener": { inputs: ["loadBalancerArn"] },
   "aws:lb/listenerRule:ListenerRule": { inputs: ["listenerArn"] },
   "aws:lb/targetGroup:TargetGroup": { inputs: [...names, "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"] },
