@@ -80,13 +80,13 @@ function renderScript(a: Resolved): string {
 # scale-ladder app server boot script (Amazon Linux 2023). Contains no secrets: they are read at service start.
 ${a.release ? `# release: ${a.release}\n` : ""}set -euo pipefail
 exec > >(tee -a /var/log/shop-boot.log) 2>&1
-
-dnf install -y nodejs22 jq tar gzip${local ? " postgresql16-server postgresql16" : ""}
+${BOOT_FUNCTIONS}
+retry dnf install -y nodejs22 jq tar gzip${local ? " postgresql16-server postgresql16" : ""}
 # AL2023 installs versioned binaries (node-22); make sure a plain "node" resolves to it.
 command -v node >/dev/null || ln -sf "$(command -v node-22)" /usr/local/bin/node
 useradd --system --home-dir /opt/shop --shell /sbin/nologin shop || true
 install -d -o root -g root -m 0755 /opt/shop /opt/shop/bin /opt/shop/releases /etc/shop
-${local ? localPostgres() : `curl -fsS --retry 5 -o /etc/shop/rds-ca.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem`}
+${local ? localPostgres() : `retry curl -fsS --connect-timeout 10 --max-time 60 -o /etc/shop/rds-ca.pem ${RDS_CA_BUNDLE_URL}`}
 
 cat > /opt/shop/bin/imds-region <<'EOF'
 #!/bin/bash
@@ -104,8 +104,14 @@ URI=$(aws ssm get-parameter --region "$REGION" --name '${a.releaseParameter}' --
 DIR=/opt/shop/releases/$(basename "$URI" .tgz)
 if [ ! -d "$DIR" ]; then
   TMP=$(mktemp -d /opt/shop/releases/.incoming.XXXXXX)
+  # Whatever fails below, the half-unpacked directory goes: only a whole release is ever renamed into place.
+  trap 'rm -rf "$TMP"' EXIT
   aws s3 cp --region "$REGION" --only-show-errors "$URI" "$TMP/release.tgz"
-  tar -xzf "$TMP/release.tgz" -C "$TMP" && rm "$TMP/release.tgz"
+  # One command a line: set -e ignores a failure inside "a && b", so "tar ... && rm ..." went on after a bad tar.
+  tar -xzf "$TMP/release.tgz" -C "$TMP"
+  rm "$TMP/release.tgz"
+  # The service runs as shop: mktemp made the directory 0700, and an archive's "./" entry may set any mode.
+  chmod -R a+rX "$TMP"
   mv "$TMP" "$DIR"
 fi
 ln -sfn "$DIR" /opt/shop/current
@@ -116,6 +122,8 @@ cat > /opt/shop/bin/render-env <<'EOF'
 # Writes the service environment to a root-owned tmpfs file readable by the service only.
 set -euo pipefail
 umask 077
+# /run is empty after every boot: make the directory before anything below writes into it.
+install -d -m 0700 /run/shop
 REGION=$(/opt/shop/bin/imds-region)
 # A secret is read in the region its ARN names: secondary regions read the primary's.
 secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query SecretString --output text; }
@@ -124,7 +132,6 @@ ${
     // Remembered so the watcher below can tell when RDS has rotated the password.
     a.database.kind === "rds" ? `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new\n` : ""
   }${env.prelude}
-install -d -m 0700 /run/shop
 {
 ${env.echoes.map((line) => `  ${line}`).join("\n")}
 } > /run/shop/env
@@ -137,6 +144,10 @@ cat > /etc/systemd/system/shop.service <<'EOF'
 Description=scale-ladder shop ${a.mode ?? "server"}
 Wants=network-online.target${local ? " postgresql.service" : ""}
 After=network-online.target${local ? " postgresql.service" : ""}
+# Never give up: at first boot the instance's IAM role may not have propagated yet, and a fleet's health check (or
+# nobody, on the single server) is all that would notice a service that stopped trying. "0" disables rate limiting:
+# https://www.freedesktop.org/software/systemd/man/systemd.unit.html#StartLimitIntervalSec=interval (2026-12-01)
+StartLimitIntervalSec=0
 
 [Service]
 User=shop
@@ -144,12 +155,18 @@ Group=shop
 # "+" runs the preparation as root: it reads secrets the shop user cannot.
 ExecStartPre=+/opt/shop/bin/fetch-release
 ExecStartPre=+/opt/shop/bin/render-env
-EnvironmentFile=/run/shop/env
+# "-": systemd loads environment files for every process of the unit, ExecStartPre= included, and /run is empty
+# at boot, so without it the pre-start that writes the file never runs (Result: resources). The file is read again
+# just before ExecStart=, once written: "read shortly before the process is executed", "-": "if the file does not
+# exist, it will not be read". https://www.freedesktop.org/software/systemd/man/systemd.exec.html#EnvironmentFile=
+# (2026-12-01; the boot test shows both on systemd 252.)
+EnvironmentFile=-/run/shop/env
 # "-": the release directory appears during ExecStartPre, on the very first start.
 WorkingDirectory=-/opt/shop/current
 ExecStart=/usr/bin/env node /opt/shop/current/${a.mode === "worker" ? "worker" : "server"}.js
 Restart=always
-RestartSec=2
+# With no start limit, a service that cannot start (AWS refusing its calls) retries every 5 s, not in a tight loop.
+RestartSec=5
 KillSignal=SIGTERM${a.observability ? `\nStandardOutput=append:/var/log/shop/${a.mode ?? "server"}.log\nStandardError=inherit` : ""}
 TimeoutStopSec=30
 AmbientCapabilities=CAP_NET_BIND_SERVICE
@@ -167,7 +184,10 @@ EOF
 ${a.observability ? cloudWatchAgent(a) : ""}
 ${a.database.kind === "rds" ? secretWatcher(a) : ""}
 systemctl daemon-reload
-systemctl enable --now shop.service${a.database.kind === "rds" ? "\nsystemctl enable --now shop-secret-watch.timer" : ""}
+# A start that fails (IAM not propagated yet, ...) is systemd's to retry: the boot goes on to the timer and the rest.
+systemctl enable --now shop.service || echo "boot: shop.service did not start yet; systemd keeps restarting it"${
+    a.database.kind === "rds" ? "\nsystemctl enable --now shop-secret-watch.timer" : ""
+  }${a.observability ? `\noptional "CloudWatch agent" /opt/shop/bin/setup-agent` : ""}
 `;
 }
 
@@ -204,10 +224,13 @@ WantedBy=timers.target
 EOF`;
 }
 
-/** Step 10: the CloudWatch agent, configured from SSM, and rotation of the log file it ships. */
+/**
+ * Step 10: the directory of the service's log file (the unit appends to it, so it must exist before the service
+ * starts) and its rotation, and the agent that ships it, configured from SSM. The agent is optional: it is installed
+ * after the app has started, by its own script, whose failure the boot script logs and goes past.
+ */
 function cloudWatchAgent(a: Resolved): string {
-  return `dnf install -y amazon-cloudwatch-agent
-install -d -m 0755 /var/log/shop
+  return `install -d -m 0755 /var/log/shop
 cat > /etc/logrotate.d/shop <<'EOF'
 /var/log/shop/*.log {
   daily
@@ -217,8 +240,51 @@ cat > /etc/logrotate.d/shop <<'EOF'
   copytruncate
 }
 EOF
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:${a.agentConfigParameter}'`;
+cat > /opt/shop/bin/setup-agent <<'EOF'
+#!/bin/bash
+# The CloudWatch agent, configured from SSM. Optional: the boot script runs it after the app and logs its failure.
+set -euo pipefail
+dnf install -y amazon-cloudwatch-agent
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:${a.agentConfigParameter}'
+EOF
+chmod 0755 /opt/shop/bin/setup-agent`;
 }
+
+/** Amazon RDS's certificate bundle for all commercial regions (docs: "Using SSL/TLS to encrypt a connection"). */
+const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+
+/**
+ * Shell functions of the boot script.
+ *
+ * `retry`: the first network calls can come before the instance reaches anything. At steps 1–2 the server sits in
+ * a public subnet without an auto-assigned public IP, and has no route out until its Elastic IP is associated, which
+ * Pulumi does only after the instance is running. `curl --retry` does not retry a refused connection (only timeouts
+ * and transient HTTP errors: https://everything.curl.dev/usingcurl/downloads/retry, 2026-12-01), and dnf gives up
+ * after its own short retries, so each first call is retried here: every 10 s for up to 10 minutes, then the
+ * script fails, loudly, in its log.
+ *
+ * `optional NAME CMD...`: runs a part the app does not need in order to serve (the CloudWatch agent). CMD is a
+ * script of its own, with its own `set -e` (inside a function called from an `||` list, bash would ignore it),
+ * and its failure is logged instead of stopping the boot.
+ */
+const BOOT_FUNCTIONS = `retry() {
+  local attempt
+  for attempt in $(seq 1 60); do
+    "$@" && return 0
+    [ "$attempt" -eq 60 ] && break
+    echo "boot: $* failed (attempt $attempt of 60); retrying in 10 s"
+    sleep 10
+  done
+  echo "boot: gave up on $* after 60 attempts"
+  return 1
+}
+optional() {
+  local name=$1 rc=0
+  shift
+  "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then echo "boot: optional step \\"$name\\" failed (exit $rc); the app runs without it"; fi
+}
+`;
 
 function localPostgres(): string {
   return `# Step 1: the database shares the box. Its password is made here and never leaves the instance.
