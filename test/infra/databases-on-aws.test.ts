@@ -178,6 +178,19 @@ describe("defect 8: physical names of the databases are unique per stack", () =>
   });
 });
 
+describe("RDS and Aurora log groups", () => {
+  // Decision (docs/steps/11-multi-region.md): RDS creates /aws/rds/... when it first exports, named after an
+  // identifier Pulumi generates at create time, so a declared group could only follow RDS's and would fail with
+  // ResourceAlreadyExistsException on every stack at step 2+. Their retention is set by an operator instead.
+  it("declares no /aws/rds/ log group, at any step that exports logs", () => {
+    for (const pg of [g.s10, g.s11, g.prod4, g.prod11]) {
+      const rds = of(pg, "aws:cloudwatch/logGroup:LogGroup").filter((l) => String(l.inputs.name ?? "").startsWith("/aws/rds/"));
+      expect(rds).toEqual([]);
+    }
+    expect(g.s11.graph.one(RDS, "use1-db").inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);
+  });
+});
+
 describe("engine versions after AWS's own minor upgrades", () => {
   it("leaves every shard cluster's and instance's engineVersion to AWS after creation", () => {
     for (const r of [...of(g.s11, CLUSTER), ...of(g.s11, INSTANCE)]) expect({ name: r.name, ignored: r.ignoreChanges }).toEqual({ name: r.name, ignored: expect.arrayContaining(["engineVersion"]) });
