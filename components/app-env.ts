@@ -77,7 +77,14 @@ export interface EnvVar<T> {
 const pgQuery = (tls?: PgTls) => (tls ? `sslmode=verify-full&sslrootcert=${tls.rootCert}` : "");
 
 /** A PostgreSQL URL; the user and password are URI-encoded (a generated password may hold any character). */
-export function postgresUrl(p: { user: string; password: string; host: string; port: string | number; database: string; tls?: PgTls }): string {
+export function postgresUrl(p: {
+  user: string;
+  password: string;
+  host: string;
+  port: string | number;
+  database: string;
+  tls?: PgTls;
+}): string {
   const query = pgQuery(p.tls);
   return `postgres://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${p.database}${query ? `?${query}` : ""}`;
 }
@@ -110,7 +117,11 @@ export interface Lookups {
 
 function credentialsOf(c: Credentials<string>, look: Lookups): { user: string; password: string } {
   if (c.kind === "literal") return { user: c.user, password: c.password };
-  if (c.kind === "secret") return { user: need(look.secret, "a secret")(c.secret.arn, "username"), password: need(look.secret, "a secret")(c.secret.arn, "password") };
+  if (c.kind === "secret")
+    return {
+      user: need(look.secret, "a secret")(c.secret.arn, "username"),
+      password: need(look.secret, "a secret")(c.secret.arn, "password"),
+    };
   return { user: c.user, password: need(look.file, `the file ${c.passwordFile}`)(c.passwordFile) };
 }
 
@@ -129,20 +140,38 @@ export function resolveValue(v: EnvValue<string>, look: Lookups = {}): string {
     case "secretField":
       return need(look.secret, "a secret")(v.secret.arn, v.field);
     case "postgres":
-      return postgresUrl({ ...credentialsOf(v.credentials, look), host: v.endpoint.host, port: v.endpoint.port, database: v.database, tls: v.tls });
+      return postgresUrl({
+        ...credentialsOf(v.credentials, look),
+        host: v.endpoint.host,
+        port: v.endpoint.port,
+        database: v.database,
+        tls: v.tls,
+      });
     case "postgresList": {
       const c = credentialsOf(v.credentials, look);
-      return v.endpoints.map((e) => postgresUrl({ ...c, host: e.host, port: e.port, database: v.database, tls: v.tls })).join(",");
+      return v.endpoints
+        .map((e) => postgresUrl({ ...c, host: e.host, port: e.port, database: v.database, tls: v.tls }))
+        .join(",");
     }
     case "redis": {
-      const password = v.auth.kind === "literal" ? v.auth.password : need(look.secret, "a secret")(v.auth.secret.arn, v.auth.field);
+      const password =
+        v.auth.kind === "literal" ? v.auth.password : need(look.secret, "a secret")(v.auth.secret.arn, v.auth.field);
       return `${v.tls ? "rediss" : "redis"}://:${password}@${v.endpoint.host}:${v.endpoint.port}`;
     }
     case "shardMap": {
       const c = credentialsOf(v.credentials, look);
-      const buckets = v.buckets.kind === "literal" ? v.buckets.buckets : need(look.ssmBuckets, "the published shard map")(v.buckets.parameterName);
-      const url = (e: PgEndpoint<string>) => postgresUrl({ ...c, host: e.host, port: e.port, database: v.database, tls: v.tls });
-      return JSON.stringify(orderShardsMap(buckets, v.shards.map((s) => ({ name: s.name, url: url(s.writer), readerUrl: url(s.reader) }))));
+      const buckets =
+        v.buckets.kind === "literal"
+          ? v.buckets.buckets
+          : need(look.ssmBuckets, "the published shard map")(v.buckets.parameterName);
+      const url = (e: PgEndpoint<string>) =>
+        postgresUrl({ ...c, host: e.host, port: e.port, database: v.database, tls: v.tls });
+      return JSON.stringify(
+        orderShardsMap(
+          buckets,
+          v.shards.map((s) => ({ name: s.name, url: url(s.writer), readerUrl: url(s.reader) })),
+        ),
+      );
     }
   }
 }
@@ -156,7 +185,11 @@ export function resolveEnv(vars: EnvVar<string>[], look: Lookups = {}): Record<s
 export function describeValue(v: EnvValue<string>): string {
   const c = (x: unknown) => `\`${String(x)}\``;
   const creds = (k: Credentials<string>) =>
-    k.kind === "secret" ? `user and password from the secret ${c(k.secret.arn)}` : k.kind === "file" ? `password from ${c(k.passwordFile)} on the instance` : "a local password";
+    k.kind === "secret"
+      ? `user and password from the secret ${c(k.secret.arn)}`
+      : k.kind === "file"
+        ? `password from ${c(k.passwordFile)} on the instance`
+        : "a local password";
   const tls = (t?: PgTls) => (t ? ", TLS verify-full" : "");
   switch (v.kind) {
     case "literal":
@@ -181,7 +214,8 @@ const dq = (s: string) => s.replace(/[\\"$`]/g, (c) => `\\${c}`);
 /** Everything the boot script builds shell from comes from AWS (hosts, ARNs) or the program; refuse anything odd. */
 function shellSafe(what: string, s: string | number): string {
   const text = String(s);
-  if (!/^[A-Za-z0-9._:/@,+=-]*$/.test(text)) throw new Error(`renderEnvShell: ${what} ${JSON.stringify(text)} has characters the boot script does not quote`);
+  if (!/^[A-Za-z0-9._:/@,+=-]*$/.test(text))
+    throw new Error(`renderEnvShell: ${what} ${JSON.stringify(text)} has characters the boot script does not quote`);
   return text;
 }
 /**
@@ -189,7 +223,8 @@ function shellSafe(what: string, s: string | number): string {
  * manages `rds!db-…`, and `!` is harmless there.)
  */
 function singleQuotable(what: string, s: string): string {
-  if (s.includes("'") || s.includes("\n")) throw new Error(`renderEnvShell: ${what} ${JSON.stringify(s)} cannot be single-quoted`);
+  if (s.includes("'") || s.includes("\n"))
+    throw new Error(`renderEnvShell: ${what} ${JSON.stringify(s)} cannot be single-quoted`);
   return s;
 }
 
@@ -216,7 +251,10 @@ export function renderEnvShell(vars: EnvVar<string>[]): { prelude: string; echoe
     if (c.kind === "literal") throw new Error("renderEnvShell: a literal password never goes into a boot script");
     const v = readSecret(c.secret);
     const l = c.secret.label;
-    once(`creds:${l}`, () => [`${l}_USER=$(jq -r '.username | @uri' <<<"$${v}")`, `${l}_PASS=$(jq -r '.password | @uri' <<<"$${v}")`]);
+    once(`creds:${l}`, () => [
+      `${l}_USER=$(jq -r '.username | @uri' <<<"$${v}")`,
+      `${l}_PASS=$(jq -r '.password | @uri' <<<"$${v}")`,
+    ]);
     return `$${l}_USER:$${l}_PASS`;
   };
   const query = (tls?: PgTls) => {
@@ -239,21 +277,28 @@ export function renderEnvShell(vars: EnvVar<string>[]): { prelude: string; echoe
         echoes.push(`echo "${name}=$(jq -r .${shellSafe("field", v.field)} <<<"$${readSecret(v.secret)}")"`);
         break;
       case "postgres":
-        prelude.push(`${name}="postgres://${userPass(v.credentials)}@${at(v.endpoint)}/${shellSafe("database", v.database)}${query(v.tls)}"`);
+        prelude.push(
+          `${name}="postgres://${userPass(v.credentials)}@${at(v.endpoint)}/${shellSafe("database", v.database)}${query(v.tls)}"`,
+        );
         echoes.push(`echo "${name}=$${name}"`);
         break;
       case "postgresList": {
         const up = userPass(v.credentials);
         const q = query(v.tls);
-        prelude.push(`${name}="${v.endpoints.map((e) => `postgres://${up}@${at(e)}/${shellSafe("database", v.database)}${q}`).join(",")}"`);
+        prelude.push(
+          `${name}="${v.endpoints.map((e) => `postgres://${up}@${at(e)}/${shellSafe("database", v.database)}${q}`).join(",")}"`,
+        );
         echoes.push(`echo "${name}=$${name}"`);
         break;
       }
       case "redis": {
-        if (v.auth.kind === "literal") throw new Error("renderEnvShell: a literal Redis password never goes into a boot script");
+        if (v.auth.kind === "literal")
+          throw new Error("renderEnvShell: a literal Redis password never goes into a boot script");
         const s = readSecret(v.auth.secret);
         const token = `${v.auth.secret.label}_TOKEN`;
-        once(`token:${token}`, () => [`${token}=$(jq -r .${shellSafe("field", (v.auth as { field: string }).field)} <<<"$${s}")`]);
+        once(`token:${token}`, () => [
+          `${token}=$(jq -r .${shellSafe("field", (v.auth as { field: string }).field)} <<<"$${s}")`,
+        ]);
         // The token is letters and digits only, so it needs no escaping in the URL.
         prelude.push(`${name}="${v.tls ? "rediss" : "redis"}://:$${token}@${at(v.endpoint)}"`);
         echoes.push(`echo "${name}=$${name}"`);
@@ -272,9 +317,16 @@ export function renderEnvShell(vars: EnvVar<string>[]): { prelude: string; echoe
  * The shard map at boot: the published map's buckets, and for each shard it names (in the map's order) a writer
  * and a reader URL — the shape of {@link orderShardsMap}, built by jq from the SSM parameter.
  */
-function shardMapShell(name: string, v: Extract<EnvValue<string>, { kind: "shardMap" }>, userPass: string, query: string): string[] {
+function shardMapShell(
+  name: string,
+  v: Extract<EnvValue<string>, { kind: "shardMap" }>,
+  userPass: string,
+  query: string,
+): string[] {
   if (v.buckets.kind !== "ssm") throw new Error("renderEnvShell: the boot script reads the shard map from SSM");
-  const endpoints = JSON.stringify(v.shards.map((s) => ({ name: shellSafe("shard name", s.name), writer: at(s.writer), reader: at(s.reader) })));
+  const endpoints = JSON.stringify(
+    v.shards.map((s) => ({ name: shellSafe("shard name", s.name), writer: at(s.writer), reader: at(s.reader) })),
+  );
   const [user, pass] = userPass.split(":");
   return [
     `SHARD_MAP=$(aws ssm get-parameter --region '${shellSafe("region", v.buckets.region)}' --name '${singleQuotable("parameter", v.buckets.parameterName)}' --query Parameter.Value --output text)`,

@@ -29,7 +29,13 @@ export interface EnvSources<T> {
   /** `AWS_REGION`: the instance's region on AWS, the region a local process stands for. */
   region: EnvValue<T>;
   /** The catalog: the primary (writes), the replicas this process reads, the credentials and TLS of both. */
-  database: { primary: PgEndpoint<T>; replicas: PgEndpoint<T>[]; name: string; credentials: Credentials<T>; tls?: PgTls };
+  database: {
+    primary: PgEndpoint<T>;
+    replicas: PgEndpoint<T>[];
+    name: string;
+    credentials: Credentials<T>;
+    tls?: PgTls;
+  };
   /** How long a failed replica stays out of rotation, ms. */
   replicaCooldownMs: number;
   /** The web tier's secrets. */
@@ -57,26 +63,57 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
   const vars: EnvVar<T>[] = [];
   const add = (name: string, value: EnvValue<T>, why: string) => vars.push({ name, value, why });
   const need = <X>(x: X | undefined, what: string, feature: keyof StepFeatures): X => {
-    if (x === undefined) throw new Error(`appEnvironment: sources.${what} is required when ${feature} is on (role ${role})`);
+    if (x === undefined)
+      throw new Error(`appEnvironment: sources.${what} is required when ${feature} is on (role ${role})`);
     return x;
   };
   const web = role === "web";
   const literal = (value: T | string | number | boolean): EnvValue<T> => ({ kind: "literal", value });
 
   add("NODE_ENV", literal("production"), "libraries (Fastify, the session stores) run in production mode");
-  add("HOST", literal(s.listen.host), web ? "the interface the HTTP server listens on" : "the interface of the worker's health listener (no security group admits it on AWS)");
-  if (web) add("PORT", literal(s.listen.port), features.fleet ? "the load balancer's target port" : "clients reach the single server on HTTP's port");
-  else add("WORKER_HEALTH_PORT", literal(s.listen.port), "the worker's /healthz and /readyz, for whoever checks it on the box");
+  add(
+    "HOST",
+    literal(s.listen.host),
+    web
+      ? "the interface the HTTP server listens on"
+      : "the interface of the worker's health listener (no security group admits it on AWS)",
+  );
+  if (web)
+    add(
+      "PORT",
+      literal(s.listen.port),
+      features.fleet ? "the load balancer's target port" : "clients reach the single server on HTTP's port",
+    );
+  else
+    add(
+      "WORKER_HEALTH_PORT",
+      literal(s.listen.port),
+      "the worker's /healthz and /readyz, for whoever checks it on the box",
+    );
   add("LOG_LEVEL", literal(s.logLevel), "pino level");
   add(
     "DATABASE_URL",
-    { kind: "postgres", endpoint: s.database.primary, database: s.database.name, credentials: s.database.credentials, tls: s.database.tls },
-    features.separateDatabase ? "the catalog's primary: every write and every read that must see one" : "the catalog on the same box (step 1)",
+    {
+      kind: "postgres",
+      endpoint: s.database.primary,
+      database: s.database.name,
+      credentials: s.database.credentials,
+      tls: s.database.tls,
+    },
+    features.separateDatabase
+      ? "the catalog's primary: every write and every read that must see one"
+      : "the catalog on the same box (step 1)",
   );
   if (web && s.database.replicas.length > 0) {
     add(
       "DATABASE_REPLICA_URLS",
-      { kind: "postgresList", endpoints: s.database.replicas, database: s.database.name, credentials: s.database.credentials, tls: s.database.tls },
+      {
+        kind: "postgresList",
+        endpoints: s.database.replicas,
+        database: s.database.name,
+        credentials: s.database.credentials,
+        tls: s.database.tls,
+      },
       features.multiRegion ? "reads go to this region's replicas" : "reads that may lag go to the replicas (step 4)",
     );
     add("REPLICA_COOLDOWN_MS", literal(s.replicaCooldownMs), "how long a replica that failed stays out of rotation");
@@ -91,19 +128,46 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
     add("ADMIN_TOKEN", s.appSecrets.adminToken, "bearer token of the catalog's write routes");
     add("SESSION_SECRET", s.appSecrets.sessionSecret, "signs the session cookie; one for every server and region");
     add("COOKIE_SECURE", literal(s.cookieSecure), "session cookies get Secure when browsers reach the site over HTTPS");
-    add("TRUST_PROXY", literal(features.fleet), features.fleet ? "behind a load balancer: X-Forwarded-* are its own" : "clients reach the server directly: their X-Forwarded-* are forgeable");
+    add(
+      "TRUST_PROXY",
+      literal(features.fleet),
+      features.fleet
+        ? "behind a load balancer: X-Forwarded-* are its own"
+        : "clients reach the server directly: their X-Forwarded-* are forgeable",
+    );
     add("SEED_PRODUCTS", literal(s.seedProducts), "demo products seeded into an empty catalog");
   }
   add("AWS_REGION", s.region, "region of the SDK clients (the queue)");
   if (web && features.fleet) {
-    add("SESSION_STORE", literal(features.redisSessions ? "redis" : "memory"), features.redisSessions ? "any server can serve any shopper (step 7)" : "sessions stay on one server: the load balancer is sticky");
+    add(
+      "SESSION_STORE",
+      literal(features.redisSessions ? "redis" : "memory"),
+      features.redisSessions
+        ? "any server can serve any shopper (step 7)"
+        : "sessions stay on one server: the load balancer is sticky",
+    );
   }
-  if (features.queue) add("ORDER_QUEUE_URL", literal(need(s.queueUrl, "queueUrl", "queue")), web ? "checkout hands orders to the queue (step 8)" : "the queue the worker consumes");
-  if (web && features.cdn) add("STATIC_BASE_URL", literal(need(s.staticBaseUrl, "staticBaseUrl", "cdn")), "the storefront links its static files through the CDN (step 6)");
-  if (features.shards) add("ORDER_SHARDS", need(s.orderShards, "orderShards", "shards"), "where each shopper's orders live (step 9)");
+  if (features.queue)
+    add(
+      "ORDER_QUEUE_URL",
+      literal(need(s.queueUrl, "queueUrl", "queue")),
+      web ? "checkout hands orders to the queue (step 8)" : "the queue the worker consumes",
+    );
+  if (web && features.cdn)
+    add(
+      "STATIC_BASE_URL",
+      literal(need(s.staticBaseUrl, "staticBaseUrl", "cdn")),
+      "the storefront links its static files through the CDN (step 6)",
+    );
+  if (features.shards)
+    add("ORDER_SHARDS", need(s.orderShards, "orderShards", "shards"), "where each shopper's orders live (step 9)");
   if (features.telemetry) {
     const m = need(s.metrics, "metrics", "telemetry");
-    add("AWS_EMF_ENVIRONMENT", literal(m.environment), m.environment === "Agent" ? "business metrics go to the CloudWatch agent" : "business metrics go to stdout");
+    add(
+      "AWS_EMF_ENVIRONMENT",
+      literal(m.environment),
+      m.environment === "Agent" ? "business metrics go to the CloudWatch agent" : "business metrics go to stdout",
+    );
     add("AWS_EMF_AGENT_ENDPOINT", literal(EMF_AGENT_ENDPOINT), "the agent's EMF listener");
     add("AWS_EMF_LOG_GROUP_NAME", literal(m.logGroupName), "the log group the metrics are written to");
     add("AWS_EMF_NAMESPACE", literal(BUSINESS_NAMESPACE), "the namespace the dashboard and alarms read");
@@ -122,7 +186,12 @@ export interface AwsEnvFacts<T = pulumi.Input<string>> {
   cache?: { host: T; port: number; secretArn: T };
   queueUrl?: T;
   /** The shard map parameter (in `mapRegion`), the credentials, each shard's writer and reader by name. */
-  shards?: { mapParameterName: T; mapRegion: string; secretArn: T; endpoints: { name: string; writer: T; reader: T }[] };
+  shards?: {
+    mapParameterName: T;
+    mapRegion: string;
+    secretArn: T;
+    endpoints: { name: string; writer: T; reader: T }[];
+  };
   /** Step 10: the log group of the embedded metrics. */
   metricsLogGroupName?: T;
 }
@@ -140,42 +209,66 @@ export function awsAppEnvironment<T>(cfg: LadderConfig, role: AppRole, facts: Aw
   const db = facts.database;
   const tls: PgTls = { rootCert: RDS_CA_FILE };
   const credentials: Credentials<T> =
-    db.kind === "rds" ? { kind: "secret", secret: { arn: db.secretArn, label: "DB" } } : { kind: "file", user: "shop", passwordFile: LOCAL_DB_PASSWORD_FILE };
+    db.kind === "rds"
+      ? { kind: "secret", secret: { arn: db.secretArn, label: "DB" } }
+      : { kind: "file", user: "shop", passwordFile: LOCAL_DB_PASSWORD_FILE };
   const appSecret = { arn: facts.appSecretsArn, label: "APP" };
   const shards = facts.shards;
   return appEnvironment<T>(f, role, {
     // A worker listens for health checks on the box only; the web tier for the load balancer (or the world, 1–2).
-    listen: role === "worker" ? { host: "127.0.0.1", port: APP_PORT } : { host: "0.0.0.0", port: f.fleet ? APP_PORT : 80 },
+    listen:
+      role === "worker" ? { host: "127.0.0.1", port: APP_PORT } : { host: "0.0.0.0", port: f.fleet ? APP_PORT : 80 },
     logLevel: "info",
     region: { kind: "instanceRegion" },
     database:
       db.kind === "rds"
-        ? { primary: { host: db.host, port: db.port }, replicas: facts.replicaHosts.map((host) => ({ host, port: db.port })), name: db.dbName, credentials, tls }
+        ? {
+            primary: { host: db.host, port: db.port },
+            replicas: facts.replicaHosts.map((host) => ({ host, port: db.port })),
+            name: db.dbName,
+            credentials,
+            tls,
+          }
         : { primary: { host: "127.0.0.1", port: PG_PORT }, replicas: [], name: "shop", credentials },
     replicaCooldownMs: 30_000,
-    appSecrets: { adminToken: { kind: "secretField", secret: appSecret, field: "adminToken" }, sessionSecret: { kind: "secretField", secret: appSecret, field: "sessionSecret" } },
+    appSecrets: {
+      adminToken: { kind: "secretField", secret: appSecret, field: "adminToken" },
+      sessionSecret: { kind: "secretField", secret: appSecret, field: "sessionSecret" },
+    },
     // Secure cookies need the app to see HTTPS: behind an ALB that means an HTTPS listener, i.e. a domain. (Without
     // one, CloudFront still serves viewers over HTTPS from step 6, but reaches the ALB over HTTP.)
     cookieSecure: f.fleet && cfg.dns !== undefined,
     seedProducts: cfg.app.seedProducts,
     cache: facts.cache && {
       // rediss: TLS in transit, with the AUTH token ElastiCache requires.
-      url: { kind: "redis", endpoint: { host: facts.cache.host, port: facts.cache.port }, auth: { kind: "secret", secret: { arn: facts.cache.secretArn, label: "CACHE" }, field: "authToken" }, tls: true },
+      url: {
+        kind: "redis",
+        endpoint: { host: facts.cache.host, port: facts.cache.port },
+        auth: { kind: "secret", secret: { arn: facts.cache.secretArn, label: "CACHE" }, field: "authToken" },
+        tls: true,
+      },
       ttlSeconds: cfg.cache.ttlSeconds,
     },
     queueUrl: facts.queueUrl,
     // The CDN serves the site and its /static/ path from one distribution: with a domain the links name it,
     // without one they stay relative (the app's default), which resolves to the distribution's own name.
-    staticBaseUrl: f.cdn ? cfg.dns ? `https://${cfg.dns.domain}/static/` : "/static/" : undefined,
+    staticBaseUrl: f.cdn ? (cfg.dns ? `https://${cfg.dns.domain}/static/` : "/static/") : undefined,
     orderShards: shards && {
       kind: "shardMap",
       buckets: { kind: "ssm", parameterName: shards.mapParameterName, region: shards.mapRegion },
-      shards: shards.endpoints.map((e) => ({ name: e.name, writer: { host: e.writer, port: PG_PORT }, reader: { host: e.reader, port: PG_PORT } })),
+      shards: shards.endpoints.map((e) => ({
+        name: e.name,
+        writer: { host: e.writer, port: PG_PORT },
+        reader: { host: e.reader, port: PG_PORT },
+      })),
       database: "orders",
       credentials: { kind: "secret", secret: { arn: shards.secretArn, label: "SHARD" } },
       tls,
     },
-    metrics: f.telemetry && facts.metricsLogGroupName !== undefined ? { environment: "Agent", logGroupName: facts.metricsLogGroupName } : undefined,
+    metrics:
+      f.telemetry && facts.metricsLogGroupName !== undefined
+        ? { environment: "Agent", logGroupName: facts.metricsLogGroupName }
+        : undefined,
   });
 }
 
@@ -188,18 +281,34 @@ export function placeholderFacts(cfg: LadderConfig, secondary = false): AwsEnvFa
   const here = secondary ? "this region's" : "the";
   return {
     database: f.separateDatabase
-      ? { kind: "rds", host: "<catalog primary endpoint>", port: PG_PORT, dbName: "shop", secretArn: "<catalog credentials secret>" }
+      ? {
+          kind: "rds",
+          host: "<catalog primary endpoint>",
+          port: PG_PORT,
+          dbName: "shop",
+          secretArn: "<catalog credentials secret>",
+        }
       : { kind: "local" },
-    replicaHosts: secondary ? ["<this region's catalog replica>"] : f.separateDatabase ? Array.from({ length: cfg.database.replicas }, (_, i) => `<catalog replica ${i + 1}>`) : [],
+    replicaHosts: secondary
+      ? ["<this region's catalog replica>"]
+      : f.separateDatabase
+        ? Array.from({ length: cfg.database.replicas }, (_, i) => `<catalog replica ${i + 1}>`)
+        : [],
     appSecretsArn: "<app secrets>",
-    cache: f.cache ? { host: `<${here} cache primary endpoint>`, port: 6379, secretArn: `<${here} cache auth secret>` } : undefined,
+    cache: f.cache
+      ? { host: `<${here} cache primary endpoint>`, port: 6379, secretArn: `<${here} cache auth secret>` }
+      : undefined,
     queueUrl: f.queue ? `<${here} orders queue URL>` : undefined,
     shards: f.shards
       ? {
           mapParameterName: "<shard map parameter>",
           mapRegion: cfg.region,
           secretArn: "<shard credentials secret>",
-          endpoints: Array.from({ length: cfg.shards.count }, (_, i) => ({ name: `shard-${i}`, writer: `<shard ${i} writer>`, reader: `<${here} shard ${i} reader>` })),
+          endpoints: Array.from({ length: cfg.shards.count }, (_, i) => ({
+            name: `shard-${i}`,
+            writer: `<shard ${i} writer>`,
+            reader: `<${here} shard ${i} reader>`,
+          })),
         }
       : undefined,
     metricsLogGroupName: f.telemetry ? `<${here} metrics log group>` : undefined,
@@ -214,13 +323,18 @@ export const LOCAL_ONLY: Readonly<Record<string, string>> = {
   SQS_ENDPOINT: "the SQS emulator (fauxqs) on 127.0.0.1; on AWS the SDK derives the endpoint from the queue URL",
   AWS_ACCESS_KEY_ID: "the SDK signs every request and the emulator accepts any key; on AWS the instance profile signs",
   AWS_SECRET_ACCESS_KEY: "as AWS_ACCESS_KEY_ID",
-  AWS_EC2_METADATA_DISABLED: "nothing local may go looking for the instance metadata address; on AWS it gives the credentials",
+  AWS_EC2_METADATA_DISABLED:
+    "nothing local may go looking for the instance metadata address; on AWS it gives the credentials",
 };
 
 /** Variables the runtime reads, not the app's config schema. */
 export const RUNTIME_VARIABLES: Readonly<Record<string, string>> = {
   NODE_ENV: "Node libraries (Fastify, the session stores)",
-  ...Object.fromEntries(Object.keys(LOCAL_ONLY).filter((k) => k !== "SQS_ENDPOINT").map((k) => [k, "the AWS SDK"])),
+  ...Object.fromEntries(
+    Object.keys(LOCAL_ONLY)
+      .filter((k) => k !== "SQS_ENDPOINT")
+      .map((k) => [k, "the AWS SDK"]),
+  ),
 };
 
 /** What part of a value may differ between AWS and local mode. */
@@ -231,26 +345,72 @@ export type Aspect = "value" | "source" | "host" | "port" | "credentials" | "tls
  * every step and role (test/infra/app-environment.test.ts).
  */
 export const LOCAL_DIFFERENCES: Readonly<Record<string, { aspects: Aspect[]; why: string }>> = {
-  HOST: { aspects: ["value"], why: "local processes listen on 127.0.0.1 only; on AWS the load balancer (or, at steps 1–2, the world) reaches the instance's address" },
-  PORT: { aspects: ["value"], why: "every local process has a port of its own on one machine; on AWS each instance has the whole port space" },
-  WORKER_HEALTH_PORT: { aspects: ["value"], why: "each local worker has a health port of its own; every worker instance on AWS uses the same one" },
-  COOKIE_SECURE: { aspects: ["value"], why: "local mode serves plain HTTP; on AWS with a domain the site is HTTPS from the load balancer on" },
-  SEED_PRODUCTS: { aspects: ["value"], why: "local mode seeds 2000 products (--seed-products) to start in seconds; the stack seeds seedProducts" },
-  REPLICA_COOLDOWN_MS: { aspects: ["value"], why: "locally a replica is a process a fault stops and starts: it comes back into rotation sooner" },
-  DATABASE_URL: { aspects: ["host", "port", "credentials", "tls"], why: "local PostgreSQL on 127.0.0.1 with a local password and no TLS; on AWS the RDS endpoint, its secret and verified TLS" },
+  HOST: {
+    aspects: ["value"],
+    why:
+      "local processes listen on 127.0.0.1 only; " +
+      "on AWS the load balancer (or, at steps 1–2, the world) reaches the instance's address",
+  },
+  PORT: {
+    aspects: ["value"],
+    why: "every local process has a port of its own on one machine; on AWS each instance has the whole port space",
+  },
+  WORKER_HEALTH_PORT: {
+    aspects: ["value"],
+    why: "each local worker has a health port of its own; every worker instance on AWS uses the same one",
+  },
+  COOKIE_SECURE: {
+    aspects: ["value"],
+    why: "local mode serves plain HTTP; on AWS with a domain the site is HTTPS from the load balancer on",
+  },
+  SEED_PRODUCTS: {
+    aspects: ["value"],
+    why: "local mode seeds 2000 products (--seed-products) to start in seconds; the stack seeds seedProducts",
+  },
+  REPLICA_COOLDOWN_MS: {
+    aspects: ["value"],
+    why: "locally a replica is a process a fault stops and starts: it comes back into rotation sooner",
+  },
+  DATABASE_URL: {
+    aspects: ["host", "port", "credentials", "tls"],
+    why:
+      "local PostgreSQL on 127.0.0.1 with a local password and no TLS; " +
+      "on AWS the RDS endpoint, its secret and verified TLS",
+  },
   DATABASE_REPLICA_URLS: { aspects: ["host", "port", "credentials", "tls"], why: "as DATABASE_URL" },
-  REDIS_URL: { aspects: ["host", "port", "credentials", "tls"], why: "local redis-server without TLS; on AWS ElastiCache over TLS with the AUTH token from its secret" },
+  REDIS_URL: {
+    aspects: ["host", "port", "credentials", "tls"],
+    why: "local redis-server without TLS; on AWS ElastiCache over TLS with the AUTH token from its secret",
+  },
   ORDER_SHARDS: {
     aspects: ["source", "names", "host", "port", "credentials", "tls"],
-    why: "locally the launcher assigns the buckets (assignBuckets, as the stack publishes them), names the shards shard-<i> and runs one server per shard (reader = writer); on AWS the map comes from SSM and each shard is an Aurora cluster",
+    why:
+      "locally the launcher assigns the buckets (assignBuckets, as the stack publishes them), names the shards " +
+      "shard-<i> and runs one server per shard (reader = writer); on AWS the map comes from SSM and each shard is " +
+      "an Aurora cluster",
   },
   ORDER_QUEUE_URL: { aspects: ["value"], why: "the emulator's queue URL; on AWS the SQS queue's" },
-  STATIC_BASE_URL: { aspects: ["value"], why: "locally the CDN edge is a port of its own; on AWS the CDN serves the site and /static/ under one name" },
-  ADMIN_TOKEN: { aspects: ["source"], why: "locally generated once per data directory; on AWS read from Secrets Manager at every start" },
+  STATIC_BASE_URL: {
+    aspects: ["value"],
+    why: "locally the CDN edge is a port of its own; on AWS the CDN serves the site and /static/ under one name",
+  },
+  ADMIN_TOKEN: {
+    aspects: ["source"],
+    why: "locally generated once per data directory; on AWS read from Secrets Manager at every start",
+  },
   SESSION_SECRET: { aspects: ["source"], why: "as ADMIN_TOKEN" },
-  AWS_REGION: { aspects: ["source"], why: "the region a local process stands for; on AWS the instance's, from its metadata" },
-  AWS_EMF_ENVIRONMENT: { aspects: ["value"], why: "locally metrics go to stdout (no agent); on AWS to the CloudWatch agent" },
-  AWS_EMF_LOG_GROUP_NAME: { aspects: ["value"], why: "locally a name per process kind; on AWS the region's metrics log group" },
+  AWS_REGION: {
+    aspects: ["source"],
+    why: "the region a local process stands for; on AWS the instance's, from its metadata",
+  },
+  AWS_EMF_ENVIRONMENT: {
+    aspects: ["value"],
+    why: "locally metrics go to stdout (no agent); on AWS to the CloudWatch agent",
+  },
+  AWS_EMF_LOG_GROUP_NAME: {
+    aspects: ["value"],
+    why: "locally a name per process kind; on AWS the region's metrics log group",
+  },
 };
 
 /** The environment a role gets on AWS at `cfg`'s step, from placeholder facts: for the docs and the tests. */

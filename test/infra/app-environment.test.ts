@@ -59,7 +59,11 @@ const cfgAt = (step: number, extra: Record<string, string> = DNS): LadderConfig 
 
 /** Realistic stand-ins for the placeholders: hosts, ARNs, URLs the boot script can quote and the schema accepts. */
 function fixtureFacts(cfg: LadderConfig, secondary: boolean): AwsEnvFacts<string> {
-  const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase();
+  const slug = (s: string) =>
+    s
+      .replace(/[^a-z0-9]+/gi, "-")
+      .replace(/^-|-$/g, "")
+      .toLowerCase();
   const real = (s: string): string => {
     const m = /^<(.*)>$/.exec(s);
     if (!m) return s;
@@ -69,14 +73,26 @@ function fixtureFacts(cfg: LadderConfig, secondary: boolean): AwsEnvFacts<string
     return `${slug(m[1])}.abcdefgh.us-east-1.rds.amazonaws.com`;
   };
   const walk = (v: unknown): unknown =>
-    typeof v === "string" ? real(v) : Array.isArray(v) ? v.map(walk) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+    typeof v === "string"
+      ? real(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
   const facts = walk(placeholderFacts(cfg, secondary)) as AwsEnvFacts<string>;
   // The shard map names shards as the stack's ShardedDatabase does.
   if (facts.shards) facts.shards.endpoints = facts.shards.endpoints.map((e, i) => ({ ...e, name: `use1-shards-${i}` }));
   return facts;
 }
 
-const SECRET_JSON = { username: "shop_admin", password: "p@ss:w/rd%", adminToken: "a".repeat(32), sessionSecret: "s".repeat(40), authToken: "tok123" };
+const SECRET_JSON = {
+  username: "shop_admin",
+  password: "p@ss:w/rd%",
+  adminToken: "a".repeat(32),
+  sessionSecret: "s".repeat(40),
+  authToken: "tok123",
+};
 const lookupsFor = (facts: AwsEnvFacts<string>): Lookups => ({
   secret: (_arn, field) => String((SECRET_JSON as Record<string, string>)[field] ?? `no field ${field}`),
   region: () => "us-east-1",
@@ -84,12 +100,23 @@ const lookupsFor = (facts: AwsEnvFacts<string>): Lookups => ({
   file: () => "on-box-pw",
 });
 
-const LOCAL_SECRETS = { superuserPassword: "su", replicationPassword: "repl", shopPassword: "local:pw/1", redisPassword: "redispw", adminToken: "t".repeat(32), sessionSecret: "k".repeat(40) };
+const LOCAL_SECRETS = {
+  superuserPassword: "su",
+  replicationPassword: "repl",
+  shopPassword: "local:pw/1",
+  redisPassword: "redispw",
+  adminToken: "t".repeat(32),
+  sessionSecret: "k".repeat(40),
+};
 function localPlan(step: number): Plan {
   return buildPlan({ ...DEFAULTS, step, dataDir: "/tmp/scale-ladder-env-test" });
 }
 const localRuntime = (plan: Plan) => ({
-  queueUrls: Object.fromEntries(plan.regions.filter((r) => r.queue).map((r) => [r.queue!.name, `http://127.0.0.1:${plan.queue!.port}/000000000000/${r.queue!.name}`])),
+  queueUrls: Object.fromEntries(
+    plan.regions
+      .filter((r) => r.queue)
+      .map((r) => [r.queue!.name, `http://127.0.0.1:${plan.queue!.port}/000000000000/${r.queue!.name}`]),
+  ),
 });
 /** Local mode's environment of the first process of a role: typed (the contract) and whole (what the process gets). */
 function localEnv(step: number, at: RoleAt): { vars: EnvVar<string>[]; env: Record<string, string> } {
@@ -108,7 +135,10 @@ const schemaOf = (app: AppRole) => (app === "web" ? configSchema : workerConfigS
 function fieldsOf(app: AppRole): Record<string, z.ZodType> {
   return (schemaOf(app) as unknown as z.ZodObject).shape;
 }
-const requiredOf = (app: AppRole) => Object.entries(fieldsOf(app)).filter(([, f]) => !f.safeParse(undefined).success).map(([k]) => k);
+const requiredOf = (app: AppRole) =>
+  Object.entries(fieldsOf(app))
+    .filter(([, f]) => !f.safeParse(undefined).success)
+    .map(([k]) => k);
 
 const cases = STEPS.flatMap((step) => rolesAt(step).map((at) => ({ step, ...at, label: `step ${step}, ${at.role}` })));
 
@@ -127,19 +157,28 @@ describe("the step table", () => {
 });
 
 describe("(a) the contract and the app's config schema", () => {
-  it.each(cases)("$label: AWS and local values are variables the app reads, and its schema accepts them", ({ step, app, secondary }) => {
-    const cfg = cfgAt(step);
-    const facts = fixtureFacts(cfg, secondary);
-    const aws = resolveEnv(awsAppEnvironment(cfg, app, facts), lookupsFor(facts));
-    const local = localEnv(step, { role: "web", app, secondary }).env;
-    const known = new Set([...Object.keys(fieldsOf(app)), ...Object.keys(RUNTIME_VARIABLES)]);
-    for (const [mode, env] of [["aws", aws], ["local", local]] as const) {
-      expect([mode, Object.keys(env).filter((k) => !known.has(k))]).toEqual([mode, []]);
-      expect([mode, requiredOf(app).filter((k) => !(k in env))]).toEqual([mode, []]);
-      const parsed = schemaOf(app).safeParse(env);
-      expect([mode, parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)]).toEqual([mode, []]);
-    }
-  });
+  it.each(cases)(
+    "$label: AWS and local values are variables the app reads, and its schema accepts them",
+    ({ step, app, secondary }) => {
+      const cfg = cfgAt(step);
+      const facts = fixtureFacts(cfg, secondary);
+      const aws = resolveEnv(awsAppEnvironment(cfg, app, facts), lookupsFor(facts));
+      const local = localEnv(step, { role: "web", app, secondary }).env;
+      const known = new Set([...Object.keys(fieldsOf(app)), ...Object.keys(RUNTIME_VARIABLES)]);
+      for (const [mode, env] of [
+        ["aws", aws],
+        ["local", local],
+      ] as const) {
+        expect([mode, Object.keys(env).filter((k) => !known.has(k))]).toEqual([mode, []]);
+        expect([mode, requiredOf(app).filter((k) => !(k in env))]).toEqual([mode, []]);
+        const parsed = schemaOf(app).safeParse(env);
+        expect([
+          mode,
+          parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+        ]).toEqual([mode, []]);
+      }
+    },
+  );
 });
 
 /** A value with the parts `masked` may differ in replaced by `*`, as a string to compare. */
@@ -187,7 +226,8 @@ describe("(b) AWS and local mode give every process the same variables", () => {
       const theirs = sorted((local.get(role) ?? []).filter((n) => !(n in LOCAL_ONLY)));
       const onlyAws = mine.filter((n) => !theirs.includes(n));
       const onlyLocal = theirs.filter((n) => !mine.includes(n));
-      if (onlyAws.length + onlyLocal.length > 0) differences.push(`${role}: only on AWS [${onlyAws.join(", ")}]; only local [${onlyLocal.join(", ")}]`);
+      if (onlyAws.length + onlyLocal.length > 0)
+        differences.push(`${role}: only on AWS [${onlyAws.join(", ")}]; only local [${onlyLocal.join(", ")}]`);
     }
     expect(differences).toEqual([]);
   });
@@ -203,7 +243,10 @@ describe("(b) AWS and local mode give every process the same variables", () => {
         const theirs = local.get(name)!;
         if (comparable(value, []) !== comparable(theirs, [])) seen.add(name);
         const masked = LOCAL_DIFFERENCES[name]?.aspects ?? [];
-        if (comparable(value, masked) !== comparable(theirs, masked)) unexplained.push(`${label}: ${name}: AWS ${comparable(value, masked)} vs local ${comparable(theirs, masked)}`);
+        if (comparable(value, masked) !== comparable(theirs, masked))
+          unexplained.push(
+            `${label}: ${name}: AWS ${comparable(value, masked)} vs local ${comparable(theirs, masked)}`,
+          );
       }
     }
     expect(unexplained).toEqual([]);
@@ -217,14 +260,20 @@ describe("(b) AWS and local mode give every process the same variables", () => {
     expect(sids("use1-workers-policy")).not.toContain("ReadCacheToken");
     expect(sids("use1-workers-policy")).not.toContain("ReadAppSecrets");
     const secrets = (vars: EnvVar<string>[]) => new Set(JSON.stringify(vars).match(/<[^>]*secret[^>]*>/g));
-    expect([...secrets(awsEnvironmentAt(cfgAt(10), "worker"))].sort()).toEqual(["<catalog credentials secret>", "<shard credentials secret>"]);
+    expect([...secrets(awsEnvironmentAt(cfgAt(10), "worker"))].sort()).toEqual([
+      "<catalog credentials secret>",
+      "<shard credentials secret>",
+    ]);
   });
 
   it.each(STEPS)("(c) step %i: each boot script writes exactly the contract's names, in its order", (step) => {
     const cfg = cfgAt(step);
     for (const { role, script } of bootScripts(graph(step))) {
       const at = rolesAt(step).find((r) => r.role === role)!;
-      expect([role, envFileNames(script)]).toEqual([role, awsEnvironmentAt(cfg, at.app, at.secondary).map((v) => v.name)]);
+      expect([role, envFileNames(script)]).toEqual([
+        role,
+        awsEnvironmentAt(cfg, at.app, at.secondary).map((v) => v.name),
+      ]);
     }
   });
 });
@@ -236,12 +285,17 @@ describe("(c) the boot script's shell computes the contract's values", () => {
     const vars = awsAppEnvironment(cfg, app, facts);
     const { prelude, echoes } = renderEnvShell(vars);
     const names = facts.shards?.endpoints.map((e) => e.name) ?? [];
-    const map = JSON.stringify({ version: 1, bucketCount: 256, buckets: assignBuckets(Math.max(1, names.length)), shards: names });
+    const map = JSON.stringify({
+      version: 1,
+      bucketCount: 256,
+      buckets: assignBuckets(Math.max(1, names.length)),
+      shards: names,
+    });
     const script = [
       "set -euo pipefail",
       "REGION=us-east-1",
       `secret() { printf '%s' '${JSON.stringify(SECRET_JSON)}'; }`,
-      "cat() { [ \"$1\" = /etc/shop/local-db-password ] && printf on-box-pw; }",
+      'cat() { [ "$1" = /etc/shop/local-db-password ] && printf on-box-pw; }',
       `aws() { [ "$1 $2" = "ssm get-parameter" ] || { echo "unexpected: aws $*" >&2; exit 9; }; printf '%s' '${map}'; }`,
       prelude,
       ...echoes,
@@ -252,7 +306,12 @@ describe("(c) the boot script's shell computes the contract's values", () => {
     } catch (e) {
       throw new Error(`bash failed (jq missing? apt-get install -y jq): ${(e as { stderr?: string }).stderr ?? e}`);
     }
-    const printed = Object.fromEntries(out.trimEnd().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const printed = Object.fromEntries(
+      out
+        .trimEnd()
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     const expected = resolveEnv(vars, lookupsFor(facts));
     if (expected.ORDER_SHARDS) {
       expect(JSON.parse(printed.ORDER_SHARDS)).toEqual(JSON.parse(expected.ORDER_SHARDS));
@@ -266,7 +325,8 @@ describe("(c) the boot script's shell computes the contract's values", () => {
 /** The boot scripts of a graph, by role. */
 function bootScripts(g: Graph): Array<{ role: Role; script: string }> {
   const out: Array<{ role: Role; script: string }> = [];
-  for (const r of g.ofType("aws:ec2/instance:Instance")) out.push({ role: "server", script: String(r.inputs.userData) });
+  for (const r of g.ofType("aws:ec2/instance:Instance"))
+    out.push({ role: "server", script: String(r.inputs.userData) });
   for (const r of g.ofType("aws:ec2/launchTemplate:LaunchTemplate")) {
     const script = Buffer.from(String(r.inputs.userData), "base64").toString("utf8");
     const worker = /current\/worker\.js/.test(script);
@@ -276,7 +336,7 @@ function bootScripts(g: Graph): Array<{ role: Role; script: string }> {
   return out;
 }
 
-/** The names the script writes into /run/shop/env: the `echo "NAME=…"` lines of the `{ … } > /run/shop/env` block. */
+/** The names the script writes into /run/shop/env: the `echo "NAME=…"` lines of its `{ … } > /run/shop/env` block. */
 function envFileNames(script: string): string[] {
   const block = /\n\{\n([\s\S]*?)\n\} > \/run\/shop\/env\n/.exec(script);
   if (!block) throw new Error("no { … } > /run/shop/env block in the boot script");
