@@ -6,7 +6,7 @@
  */
 import { CONFIG_KEYS, parseLadderConfig } from "../../stacks/config";
 import { AURORA_GLOBAL_DATABASE_FAMILIES, auroraGlobalDatabaseAccepts } from "../../components/facts/rds-instance-classes";
-import { REPLACED_ON } from "./climb-rules";
+import { REPLACED_ON, climbProblems } from "./climb-rules";
 import { DEPLOY_RULES, View } from "./deploy-rules";
 import { stackConfig } from "./harness";
 import { PolicyGraph, runLadderWithEdges } from "./policy-runner";
@@ -111,6 +111,14 @@ describe("defect 7: password management follows whether anything replicates from
 
   it("keeps RDS-managed passwords while nothing replicates (dbReplicas=0 below step 11)", () => {
     expect(g.noReplicas10.graph.one(RDS, "use1-db").inputs.manageMasterUserPassword).toBe(true);
+  });
+
+  it("switches in place on the climb 10 → 11 with dbReplicas=0, as at step 4: same URN, no replacing input", () => {
+    const before = g.noReplicas10.graph.one(RDS, "use1-db");
+    const after = g.noReplicas11.graph.one(RDS, "use1-db");
+    expect(after.urn).toBe(before.urn);
+    const problems = climbProblems(10, g.noReplicas10, g.noReplicas11).filter((p) => !p.exception);
+    expect(problems.map((p) => `${p.name} ${p.problem}`)).toEqual([]);
   });
 
   it("in prod, creates the replicas after the primary's update that switches its password (they take its identifier)", () => {
