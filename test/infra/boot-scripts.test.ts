@@ -128,7 +128,12 @@ describe("boot scripts", () => {
 
   it("defect 10: render-env runs on an empty /run (it creates /run/shop before it writes into it)", async () => {
     const r = pick(rendered, [2, "server", "use1"]);
-    const after = ["rm -rf /run/shop", "/opt/shop/bin/render-env", "test -s /run/shop/env", "test -s /run/shop/db-secret-version"];
+    const after = [
+      "rm -rf /run/shop",
+      "/opt/shop/bin/render-env",
+      "test -s /run/shop/env",
+      "test -s /run/shop/db-secret-version",
+    ];
     const run = await runSandbox("render-env", r.script, world(r), { after });
     expectSuccess(run);
     expect(run.after).toEqual([0, 0, 0, 0]);
