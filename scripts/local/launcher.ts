@@ -464,7 +464,7 @@ export class Launcher {
       const role = spec === this.currentPrimary ? "postgres primary" : spec === plan.primary ? "postgres (old primary)" : spec.name.startsWith("shard") ? "postgres shard" : "postgres replica";
       const region = multiRegion ? plan.regions.find((r) => r.replicas.includes(spec))?.name : undefined;
       const pid = readPid(spec.dataDir);
-      rows.push({ name: spec.name, kind: role, region, url: `postgres://127.0.0.1:${spec.port}/${spec.database}`, pid, running: pid !== undefined && alive(pid), data: rel(spec.dataDir), log: rel(spec.logFile), note: spec === plan.primary && plan.step === 1 ? "on the web server's host" : undefined });
+      rows.push({ name: spec.name, kind: role, region, url: `postgres://127.0.0.1:${spec.port}/${spec.database}`, pid, running: pid !== undefined && alive(pid), data: rel(spec.dataDir), log: rel(spec.logFile), note: spec === plan.primary && !plan.features.separateDatabase ? "on the web server's host" : undefined });
     }
     return rows;
   }
