@@ -75,17 +75,30 @@ export function stackConfig(step: number, extra: Record<string, string> = {}): R
 }
 
 let build: { "scale-ladder:artifactPath": string; "scale-ladder:staticDir": string } | undefined;
+/** Bump when the stand-in's files change, so a stale copy left by an older version is never reused. */
+const FAKE_BUILD_VERSION = 1;
 /**
  * A small stand-in for what `npm run build` makes (`dist/shop.tgz`, `dist/app/static/`): the infra tests check how
- * the build is shipped, not what it holds.
+ * the build is shipped, not what it holds. Its content never changes, so every test file of every run shares one
+ * folder (made in a temp folder and renamed into place, so parallel workers never see half of it) instead of leaving
+ * a new folder in the temp dir per file and run.
  */
 export function fakeBuild(): { "scale-ladder:artifactPath": string; "scale-ladder:staticDir": string } {
   if (!build) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-build-"));
-    fs.writeFileSync(path.join(dir, "shop.tgz"), "not a real build: infra tests only hash and upload it\n");
-    fs.mkdirSync(path.join(dir, "static"));
-    fs.writeFileSync(path.join(dir, "static", "index.html"), "<!doctype html><title>shop</title>\n");
-    fs.writeFileSync(path.join(dir, "static", "app.3f9a1c0d.js"), "console.log('shop');\n");
+    const dir = path.join(os.tmpdir(), `scale-ladder-fake-build-v${FAKE_BUILD_VERSION}`);
+    if (!fs.existsSync(path.join(dir, "static", "app.3f9a1c0d.js"))) {
+      const tmp = fs.mkdtempSync(`${dir}.incoming-`);
+      fs.writeFileSync(path.join(tmp, "shop.tgz"), "not a real build: infra tests only hash and upload it\n");
+      fs.mkdirSync(path.join(tmp, "static"));
+      fs.writeFileSync(path.join(tmp, "static", "index.html"), "<!doctype html><title>shop</title>\n");
+      fs.writeFileSync(path.join(tmp, "static", "app.3f9a1c0d.js"), "console.log('shop');\n");
+      try {
+        fs.renameSync(tmp, dir);
+      } catch {
+        // Another worker renamed its copy first: the content is the same, use theirs.
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    }
     build = { "scale-ladder:artifactPath": path.join(dir, "shop.tgz"), "scale-ladder:staticDir": path.join(dir, "static") };
   }
   return build;
