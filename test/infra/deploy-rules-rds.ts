@@ -10,22 +10,14 @@ import {
   performanceInsightsSupported,
 } from "../../components/facts/rds-instance-classes";
 import { engineVersionOffered } from "../../components/facts/rds-engine-versions";
-import type { DeployRule, RuleResult, View } from "./deploy-rules";
+import type { DeployRule, View } from "./deploy-rules";
 import type { Registration } from "./harness";
+import { collect } from "./rule-collect";
 
 const RDS = "aws:rds/instance:Instance";
 const CLUSTER = "aws:rds/cluster:Cluster";
 const CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
 const GLOBAL = "aws:rds/globalCluster:GlobalCluster";
-
-function collect(fn: (problem: (msg: string) => void, count: () => void) => void): RuleResult {
-  const result: RuleResult = { checked: 0, problems: [] };
-  fn(
-    (m) => result.problems.push(m),
-    () => result.checked++,
-  );
-  return result;
-}
 
 /** The engine of an RDS instance, or of the source it replicates. */
 function engineOf(v: View, r: Registration): string | undefined {

@@ -10,6 +10,7 @@ import { resourceState } from "./mock-outputs";
 import { PolicyGraph } from "./policy-runner";
 import { reveal } from "./queries";
 import { RDS_DEPLOY_RULES } from "./deploy-rules-rds";
+import { collect } from "./rule-collect";
 
 /** A graph with the questions the rules ask of it. */
 export class View {
@@ -64,16 +65,6 @@ export interface DeployRule {
   /** Where it is written down. */
   source: string;
   check(v: View): RuleResult;
-}
-
-/** Collects a rule's result. */
-function collect(fn: (problem: (msg: string) => void, count: () => void) => void): RuleResult {
-  const result: RuleResult = { checked: 0, problems: [] };
-  fn(
-    (m) => result.problems.push(m),
-    () => result.checked++,
-  );
-  return result;
 }
 
 const T = {

@@ -154,7 +154,7 @@ describe("steps 6–8", () => {
       const backlog = g[8].one("aws:autoscaling/policy:Policy", "use1-workers-backlog").inputs.targetTrackingConfiguration;
       expect(backlog.targetValue).toBe(100);
       const ids = backlog.customizedMetricSpecification.metrics.map((m: { id: string; expression?: string; metricStat?: { metric: { metricName: string } } }) => m.expression ?? m.metricStat!.metric.metricName);
-      expect(ids).toEqual(["ApproximateNumberOfMessagesVisible", "GroupInServiceInstances", "visible / MAX([workers, 1])"]);
+      expect(ids).toEqual(["ApproximateNumberOfMessagesVisible", "GroupInServiceInstances", "visible / IF(workers > 1, workers, 1)"]);
       const asg = g[8].one("aws:autoscaling/group:Group", "use1-workers-asg").inputs;
       expect(asg.targetGroupArns).toBeUndefined();
       for (const s of asg.vpcZoneIdentifiers) expect(s).toMatch(/^subnet-prv/);
