@@ -23,4 +23,7 @@ module.exports = {
     },
   ],
   testTimeout: 60000,
+  // Jest's default on 2 cores is one worker (cores - 1). Two keep both cores busy: the app tests wait on their
+  // servers much of the time, and the infra files that evaluate graphs are CPU-bound, so they overlap well.
+  maxWorkers: 2,
 };

@@ -54,7 +54,7 @@ describe("step 2: separate database", () => {
   it("flips deletion protection, final snapshot and Multi-AZ with the environment", () => {
     expect(dev.one(T.rds).inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true, multiAz: false });
     expect(dev.one(T.rds).inputs.finalSnapshotIdentifier).toBeUndefined();
-    expect(prod.one(T.rds).inputs).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false, multiAz: true, finalSnapshotIdentifier: "use1-db-final" });
+    expect(prod.one(T.rds).inputs).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false, multiAz: true, finalSnapshotIdentifier: "scale-ladder-prod-use1-db-final" });
   });
 
   it("stops installing Postgres on the server, which builds its connection string from the secret at boot", () => {
