@@ -11,6 +11,12 @@
  * - {@link withTimeout} bounds a command's wait: node-redis's own command timeout stops counting once a command
  *   is on the wire, which is exactly when a stalled server hurts.
  * - Connection errors are logged at most once per interval (with how many were not), never with the URL.
+ * - A connection attempt that stalls is started over. node-redis 5 awaits the handshake (HELLO, CLIENT SETINFO)
+ *   of a new connection with no timeout, and a socket error before the connection was ever ready does not restart
+ *   its reconnect loop: a server that accepts and never answers leaves the client open, not ready and silent for
+ *   ever (redis/node-redis#3346, reported against 6.1.0, closed unreproduced; 5.9.0's socket.js has the same code
+ *   path). While the client is open and not ready, each attempt emits an event at least every connect timeout plus
+ *   the longest back-off; a longer silence means the loop is stuck, and the client is destroyed and reconnected.
  */
 import { type RedisClientType, createClient } from "redis";
 import type { Logger } from "../logger";
@@ -49,6 +55,12 @@ export interface RedisOptions {
    * @default 30000
    */
   logIntervalMs?: number;
+  /**
+   * How long the client may stay open, not ready and silent (no error, connect or reconnecting event) before the
+   * attempt counts as stuck and starts over. Longer than any healthy gap between two attempts.
+   * @default 2 × (connectTimeoutMs + maxReconnectDelayMs)
+   */
+  stalledConnectMs?: number;
   /** Extra TLS settings for `rediss://` (tests pass the CA of their own server); ElastiCache needs none. */
   tls?: { ca?: string | Buffer };
 }
@@ -133,33 +145,62 @@ export function createRedis(options: RedisOptions): ShopRedis {
     logger.info("redis connected");
   });
   // Never awaited: the app works without Redis, and the client keeps trying in the background.
-  client.connect().catch((error: Error) => {
-    if (!closed) logger.warn({ reason: error.message }, "redis client gave up");
-  });
+  const connect = () =>
+    client.connect().catch((error: Error) => {
+      if (!closed) logger.warn({ reason: error.message }, "redis client gave up");
+    });
+  void connect();
+
+  // See the module comment: a stuck connection attempt is destroyed and started over.
+  const connectTimeout = options.connectTimeoutMs ?? 1000;
+  const stalledMs = options.stalledConnectMs ?? 2 * (connectTimeout + maxDelay);
+  let lastSign = Date.now();
+  let restarting = false;
+  for (const event of ["error", "connect", "reconnecting", "ready", "end"]) client.on(event, () => (lastSign = Date.now()));
+  const watchdog = setInterval(() => {
+    if (closed || restarting || client.isReady || !client.isOpen || Date.now() - lastSign < stalledMs) return;
+    logger.warn({ silentMs: Date.now() - lastSign }, "redis connection attempt stalled; starting over");
+    restarting = true;
+    client.destroy();
+    // destroy() flushes the stuck handshake. Its attempt then either fails and runs its loop once more after a
+    // back-off (at most maxDelay + 100 ms), or (node-redis ignores CLIENT SETINFO errors) believes it is ready and
+    // emits `ready` on a closed client. Reopening only after that keeps a single loop, and `isReady` above requires
+    // the client to be open.
+    setTimeout(() => {
+      restarting = false;
+      lastSign = Date.now();
+      if (!closed && !client.isOpen) void connect();
+    }, maxDelay + 200).unref();
+  }, Math.max(100, Math.min(1000, stalledMs / 4)));
+  watchdog.unref();
 
   return {
     client,
     address,
+    // Open as well as ready: after a destroy, node-redis's abandoned attempt can still report (and emit) ready.
     get isReady() {
-      return client.isReady;
+      return client.isReady && client.isOpen;
     },
     async whenReady(timeoutMs) {
-      if (client.isReady) return true;
+      if (client.isReady && client.isOpen) return true;
       return new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
           client.off("ready", onReady);
           resolve(false);
         }, timeoutMs);
         const onReady = () => {
+          if (!client.isOpen) return;
           clearTimeout(timer);
+          client.off("ready", onReady);
           resolve(true);
         };
-        client.once("ready", onReady);
+        client.on("ready", onReady);
       });
     },
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(watchdog);
       // destroy, not quit: quit would wait for replies a stalled server may never send.
       if (client.isOpen) client.destroy();
     },
