@@ -1,12 +1,13 @@
 /**
- * A connection attempt that stalls is started over (app/src/redis/client.ts). node-redis 5 awaits the handshake of
- * a new connection without a timeout, so a server that accepts the connection and never answers left the client
- * open, not ready and silent for ever — the state of redis/node-redis#3346 — and every session read a 503 long after
- * a real server was back on the port.
+ * A stuck Redis connection is started over (app/src/redis/client.ts). node-redis 5 awaits the handshake of a new
+ * connection without a timeout and does not restart its loop on an error before the first ready, so two peers left
+ * the client stuck for ever (redis/node-redis#3346), and every session read a 503 long after a real server was back
+ * on the port (the redis-session and cache-degraded flakes): one that accepts and never answers (open, not ready,
+ * silent), and one that resets the connection during the handshake (open and "ready" on a dead socket).
  */
 import { type Socket, createServer } from "node:net";
 import pino from "pino";
-import { createRedis } from "../../app/src/redis/client";
+import { createRedis, withTimeout } from "../../app/src/redis/client";
 import { type RedisServer, startRedisServer } from "./support/redis-server";
 
 let server: RedisServer;
@@ -42,6 +43,35 @@ test("a server that accepts and never answers does not hold the client: it is re
   } finally {
     await redis.close();
     for (const socket of held) socket.destroy();
+  }
+}, 30_000);
+
+test("a reset during the handshake does not leave the client ready on a dead socket: a real server is used again", async () => {
+  await server.kill();
+  // Killed while the client reconnects: the connection is accepted, then reset on the first bytes of the handshake.
+  let resets = 0;
+  const resetting = createServer((socket) => {
+    socket.on("error", () => undefined);
+    socket.once("data", () => {
+      resets++;
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => resetting.listen(server.port, "127.0.0.1", resolve));
+  const redis = createRedis({ url: server.url, logger: pino({ level: "silent" }), connectTimeoutMs: 200, maxReconnectDelayMs: 200 });
+  try {
+    await waitFor(() => resets > 0, 5000);
+    await new Promise<void>((resolve) => resetting.close(() => resolve()));
+    await server.restart();
+    const deadline = Date.now() + 10_000;
+    let pong = "";
+    while (pong !== "PONG" && Date.now() < deadline) {
+      pong = await withTimeout(redis.client.ping(), 300).catch(() => "");
+      if (pong !== "PONG") await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect({ pong, isReady: redis.isReady }).toEqual({ pong: "PONG", isReady: true });
+  } finally {
+    await redis.close();
   }
 }, 30_000);
 

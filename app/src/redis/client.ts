@@ -11,12 +11,16 @@
  * - {@link withTimeout} bounds a command's wait: node-redis's own command timeout stops counting once a command
  *   is on the wire, which is exactly when a stalled server hurts.
  * - Connection errors are logged at most once per interval (with how many were not), never with the URL.
- * - A connection attempt that stalls is started over. node-redis 5 awaits the handshake (HELLO, CLIENT SETINFO)
- *   of a new connection with no timeout, and a socket error before the connection was ever ready does not restart
- *   its reconnect loop: a server that accepts and never answers leaves the client open, not ready and silent for
- *   ever (redis/node-redis#3346, reported against 6.1.0, closed unreproduced; 5.9.0's socket.js has the same code
- *   path). While the client is open and not ready, each attempt emits an event at least every connect timeout plus
- *   the longest back-off; a longer silence means the loop is stuck, and the client is destroyed and reconnected.
+ * - A stuck connection is started over. node-redis 5 awaits the handshake (HELLO, CLIENT SETINFO) of a new
+ *   connection with no timeout, and a socket error before the connection was ever ready does not restart its
+ *   reconnect loop (5.9.0 socket.js `#onSocketError` returns when it was not ready; redis/node-redis#3346):
+ *   - a server that accepts and never answers leaves the client open, not ready and silent for ever. While open and
+ *     not ready, each attempt emits an event at least every connect timeout plus the longest back-off: a longer
+ *     silence means the loop is stuck;
+ *   - a reset during the handshake (a server killed or restarted while the client reconnects) fails the ignored
+ *     CLIENT SETINFO, so the client declares itself ready on a dead socket and every command waits for ever. While
+ *     ready, a PING a second checks it; two missed in a row mean the socket is dead.
+ *   Either way the client is destroyed and reconnected.
  */
 import { type RedisClientType, createClient } from "redis";
 import type { Logger } from "../logger";
@@ -151,26 +155,51 @@ export function createRedis(options: RedisOptions): ShopRedis {
     });
   void connect();
 
-  // See the module comment: a stuck connection attempt is destroyed and started over.
+  // See the module comment: a connection that is stuck (connecting in silence, or "ready" on a dead socket) is
+  // destroyed and started over.
   const connectTimeout = options.connectTimeoutMs ?? 1000;
   const stalledMs = options.stalledConnectMs ?? 2 * (connectTimeout + maxDelay);
   let lastSign = Date.now();
   let restarting = false;
+  let probing = false;
+  let failedProbes = 0;
   for (const event of ["error", "connect", "reconnecting", "ready", "end"]) client.on(event, () => (lastSign = Date.now()));
-  const watchdog = setInterval(() => {
-    if (closed || restarting || client.isReady || !client.isOpen || Date.now() - lastSign < stalledMs) return;
-    logger.warn({ silentMs: Date.now() - lastSign }, "redis connection attempt stalled; starting over");
+  const startOver = (reason: string) => {
+    logger.warn({ reason }, "redis connection stuck; starting over");
     restarting = true;
+    failedProbes = 0;
     client.destroy();
-    // destroy() flushes the stuck handshake. Its attempt then either fails and runs its loop once more after a
+    // destroy() flushes a stuck handshake. Its attempt then either fails and runs its loop once more after a
     // back-off (at most maxDelay + 100 ms), or (node-redis ignores CLIENT SETINFO errors) believes it is ready and
-    // emits `ready` on a closed client. Reopening only after that keeps a single loop, and `isReady` above requires
+    // emits `ready` on a closed client. Reopening only after that keeps a single loop, and `isReady` below requires
     // the client to be open.
     setTimeout(() => {
       restarting = false;
       lastSign = Date.now();
       if (!closed && !client.isOpen) void connect();
     }, maxDelay + 200).unref();
+  };
+  const watchdog = setInterval(() => {
+    if (closed || restarting || !client.isOpen) return;
+    if (!client.isReady) {
+      if (Date.now() - lastSign >= stalledMs) startOver(`no connection event for ${Date.now() - lastSign} ms`);
+      return;
+    }
+    // Ready: a reset during the handshake leaves node-redis "ready" on a dead socket, where every command waits for
+    // ever. A PING a second tells; two missed in a row start over.
+    if (probing) return;
+    probing = true;
+    withTimeout(client.ping(), connectTimeout).then(
+      () => {
+        probing = false;
+        failedProbes = 0;
+      },
+      (error: Error) => {
+        probing = false;
+        if (closed || restarting || !client.isOpen) return;
+        if (++failedProbes >= 2) startOver(`PING failed twice: ${error.message}`);
+      },
+    );
   }, Math.max(100, Math.min(1000, stalledMs / 4)));
   watchdog.unref();
 
