@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accountAdministersKey } from "./iam";
 
 /** Arguments for {@link DatabaseKey}. */
 export interface DatabaseKeyArgs {
@@ -74,13 +75,7 @@ export function databaseKeyPolicy(account: string, partition: string, region: st
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "AccountAdministersKey",
-        Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
+      accountAdministersKey(partition, account),
       {
         Sid: "RdsUsesKey",
         Effect: "Allow",

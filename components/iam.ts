@@ -123,3 +123,18 @@ export class InstanceRole extends pulumi.ComponentResource {
     this.registerOutputs({ roleArn: this.role.arn, profileName: this.profileName });
   }
 }
+
+/**
+ * The statement every customer-managed key policy here starts with: the account (its IAM policies) administers and
+ * uses the key, as in KMS's default key policy. Without it a key can become unmanageable
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+ */
+export function accountAdministersKey(partition: string, account: string): Record<string, unknown> {
+  return {
+    Sid: "AccountAdministersKey",
+    Effect: "Allow",
+    Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+    Action: "kms:*",
+    Resource: "*",
+  };
+}

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accountAdministersKey } from "./iam";
 import { AGENT_NAMESPACE, BUSINESS_NAMESPACE, NAME_PREFIX_RE } from "./telemetry";
 import { requireMatch } from "./validate";
 
@@ -237,13 +238,7 @@ export function alarmTopicKeyPolicy(
     return JSON.stringify({
       Version: "2012-10-17",
       Statement: [
-        {
-          Sid: "AccountAdministersKey",
-          Effect: "Allow",
-          Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
+        accountAdministersKey(partition, accountId),
         {
           Sid: "CloudWatchAlarmsPublish",
           Effect: "Allow",
