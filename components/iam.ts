@@ -125,8 +125,8 @@ export class InstanceRole extends pulumi.ComponentResource {
 }
 
 /**
- * The statement every customer-managed key policy here starts with: the account (its IAM policies) administers and
- * uses the key, as in KMS's default key policy. Without it a key can become unmanageable
+ * The first statement of every customer-managed key policy here, as in KMS's default key policy.
+ * The account (its IAM policies) administers and uses the key; without it a key can become unmanageable
  * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
  */
 export function accountAdministersKey(partition: string, account: string): Record<string, unknown> {
