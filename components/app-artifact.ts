@@ -46,16 +46,30 @@ export class AppArtifact extends pulumi.ComponentResource {
   constructor(name: string, args: AppArtifactArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:app:AppArtifact", name, {}, opts);
     if (!existsSync(args.path)) {
-      throw new pulumi.RunError(`AppArtifact: path ${JSON.stringify(args.path)} does not exist. Run \`npm run build\` first: it builds app/ into that file.`);
+      throw new pulumi.RunError(
+        `AppArtifact: path ${JSON.stringify(args.path)} does not exist. Run \`npm run build\` first: it builds app/ into that file.`,
+      );
     }
     const digest = createHash("sha256").update(readFileSync(args.path)).digest("hex").slice(0, 16);
     this.key = `releases/shop-${digest}.tgz`;
 
-    const serverAccessLogs = args.accessLogBucket !== undefined ? { targetBucket: args.accessLogBucket, prefix: `${SERVER_ACCESS_LOG_PREFIX}artifact/` } : undefined;
-    this.bucket = new PrivateBucket(`${name}-bucket`, { forceDestroy: args.forceDestroy, serverAccessLogs }, { parent: this });
+    const serverAccessLogs =
+      args.accessLogBucket !== undefined
+        ? { targetBucket: args.accessLogBucket, prefix: `${SERVER_ACCESS_LOG_PREFIX}artifact/` }
+        : undefined;
+    this.bucket = new PrivateBucket(
+      `${name}-bucket`,
+      { forceDestroy: args.forceDestroy, serverAccessLogs },
+      { parent: this },
+    );
     const object = new aws.s3.BucketObjectv2(
       `${name}-release`,
-      { bucket: this.bucket.bucket.id, key: this.key, source: new pulumi.asset.FileAsset(args.path), contentType: "application/gzip" },
+      {
+        bucket: this.bucket.bucket.id,
+        key: this.key,
+        source: new pulumi.asset.FileAsset(args.path),
+        contentType: "application/gzip",
+      },
       { parent: this },
     );
     this.uri = pulumi.interpolate`s3://${this.bucket.bucketName}/${object.key}`;
@@ -66,7 +80,11 @@ export class AppArtifact extends pulumi.ComponentResource {
     );
     this.releaseParameterName = parameter.name;
     this.readStatements = [
-      { sid: "ReadReleases", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [pulumi.interpolate`${this.bucket.arn}/releases/*`] },
+      {
+        sid: "ReadReleases",
+        actions: ["s3:GetObject", "s3:GetObjectVersion"],
+        resources: [pulumi.interpolate`${this.bucket.arn}/releases/*`],
+      },
       { sid: "ReadCurrentRelease", actions: ["ssm:GetParameter"], resources: [parameter.arn] },
     ];
     this.registerOutputs({ uri: this.uri, releaseParameterName: this.releaseParameterName });

@@ -31,20 +31,32 @@ export class AppSecrets extends pulumi.ComponentResource {
   constructor(name: string, args: AppSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:app:AppSecrets", name, {}, opts);
     const admin = new random.RandomPassword(`${name}-admin-token`, { length: 40, special: false }, { parent: this });
-    const session = new random.RandomPassword(`${name}-session-secret`, { length: 64, special: false }, { parent: this });
+    const session = new random.RandomPassword(
+      `${name}-session-secret`,
+      { length: 64, special: false },
+      { parent: this },
+    );
     this.secret = new aws.secretsmanager.Secret(
       `${name}-secret`,
-      { description: "scale-ladder app secrets (admin token, session signing key)", recoveryWindowInDays: args.recoveryWindowInDays ?? 7 },
+      {
+        description: "scale-ladder app secrets (admin token, session signing key)",
+        recoveryWindowInDays: args.recoveryWindowInDays ?? 7,
+      },
       { parent: this },
     );
     new aws.secretsmanager.SecretVersion(
       `${name}-secret-value`,
-      { secretId: this.secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ adminToken: admin.result, sessionSecret: session.result })) },
+      {
+        secretId: this.secret.id,
+        secretString: pulumi.secret(pulumi.jsonStringify({ adminToken: admin.result, sessionSecret: session.result })),
+      },
       { parent: this },
     );
     this.secretArn = this.secret.arn;
     this.adminToken = pulumi.secret(admin.result);
-    this.readStatements = [{ sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] }];
+    this.readStatements = [
+      { sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] },
+    ];
     this.registerOutputs({ secretArn: this.secretArn });
   }
 }

@@ -84,7 +84,13 @@ export class Cache extends pulumi.ComponentResource {
   constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:cache:Cache", name, {}, opts);
     const nodeType = args.nodeType ?? "cache.t4g.micro";
-    requireMatch("Cache", "nodeType", nodeType, /^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro");
+    requireMatch(
+      "Cache",
+      "nodeType",
+      nodeType,
+      /^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/,
+      "an ElastiCache node type such as cache.t4g.micro",
+    );
     const replicas = args.replicas ?? 1;
     requireRange("Cache", "replicas", replicas, 0, 5);
     const policy = args.maxmemoryPolicy ?? "allkeys-lru";
@@ -100,10 +106,18 @@ export class Cache extends pulumi.ComponentResource {
       service: "Valkey",
       clientSecurityGroupIds: args.clientSecurityGroupIds,
     });
-    const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder cache, isolated subnets" }, { parent: this });
+    const subnetGroup = new aws.elasticache.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: "scale-ladder cache, isolated subnets" },
+      { parent: this },
+    );
     const parameters = new aws.elasticache.ParameterGroup(
       `${name}-params`,
-      { family: "valkey8", description: `scale-ladder cache: ${policy}`, parameters: [{ name: "maxmemory-policy", value: policy }] },
+      {
+        family: "valkey8",
+        description: `scale-ladder cache: ${policy}`,
+        parameters: [{ name: "maxmemory-policy", value: policy }],
+      },
       { parent: this },
     );
 
@@ -115,7 +129,11 @@ export class Cache extends pulumi.ComponentResource {
       { description: "scale-ladder cache AUTH token", recoveryWindowInDays: args.recoveryWindowInDays ?? 7 },
       { parent: this },
     );
-    new aws.secretsmanager.SecretVersion(`${name}-auth-value`, { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ authToken: token.result })) }, { parent: this });
+    new aws.secretsmanager.SecretVersion(
+      `${name}-auth-value`,
+      { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ authToken: token.result })) },
+      { parent: this },
+    );
     this.authSecretArn = secret.arn;
 
     this.group = new aws.elasticache.ReplicationGroup(
@@ -145,7 +163,13 @@ export class Cache extends pulumi.ComponentResource {
     );
     this.primaryAddress = this.group.primaryEndpointAddress;
     this.readerAddress = this.group.readerEndpointAddress;
-    this.readStatements = [{ sid: "ReadCacheToken", actions: ["secretsmanager:GetSecretValue"], resources: [this.authSecretArn] }];
-    this.registerOutputs({ primaryAddress: this.primaryAddress, readerAddress: this.readerAddress, authSecretArn: this.authSecretArn });
+    this.readStatements = [
+      { sid: "ReadCacheToken", actions: ["secretsmanager:GetSecretValue"], resources: [this.authSecretArn] },
+    ];
+    this.registerOutputs({
+      primaryAddress: this.primaryAddress,
+      readerAddress: this.readerAddress,
+      authSecretArn: this.authSecretArn,
+    });
   }
 }

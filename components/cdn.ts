@@ -47,7 +47,11 @@ export interface CdnArgs {
    * deleting either would delete the record both rely on.
    * @default undefined (no custom domain; without `validationRecordFqdns` the CDN creates and owns the record)
    */
-  dns?: { domain: string; hostedZoneId: pulumi.Input<string>; validationRecordFqdns?: Record<string, pulumi.Input<string>> };
+  dns?: {
+    domain: string;
+    hostedZoneId: pulumi.Input<string>;
+    validationRecordFqdns?: Record<string, pulumi.Input<string>>;
+  };
   /** A provider for us-east-1, for the viewer certificate. Required with `dns`. */
   certificateProvider?: aws.Provider;
   /**
@@ -109,20 +113,39 @@ export class Cdn extends pulumi.ComponentResource {
     super("scale-ladder:cdn:Cdn", name, {}, opts);
     const priceClass = args.priceClass ?? "PriceClass_100";
     requireOneOf("Cdn", "priceClass", priceClass, PRICE_CLASSES);
-    if (args.dns && !args.certificateProvider) throw new Error("Cdn: certificateProvider (a us-east-1 provider) is required when dns is set");
+    if (args.dns && !args.certificateProvider)
+      throw new Error("Cdn: certificateProvider (a us-east-1 provider) is required when dns is set");
 
-    const serverAccessLogs = args.accessLogBucket !== undefined ? { targetBucket: args.accessLogBucket, prefix: `${SERVER_ACCESS_LOG_PREFIX}assets/` } : undefined;
-    this.assets = new PrivateBucket(`${name}-assets`, { versioned: false, externalPolicy: true, forceDestroy: args.forceDestroy, serverAccessLogs }, { parent: this });
+    const serverAccessLogs =
+      args.accessLogBucket !== undefined
+        ? { targetBucket: args.accessLogBucket, prefix: `${SERVER_ACCESS_LOG_PREFIX}assets/` }
+        : undefined;
+    this.assets = new PrivateBucket(
+      `${name}-assets`,
+      { versioned: false, externalPolicy: true, forceDestroy: args.forceDestroy, serverAccessLogs },
+      { parent: this },
+    );
     for (const file of args.staticFiles) {
       new aws.s3.BucketObjectv2(
         `${name}-static-${file.key}`,
-        { bucket: this.assets.bucket.id, key: `static/${file.key}`, source: new pulumi.asset.FileAsset(file.path), contentType: file.contentType, cacheControl: file.cacheControl },
+        {
+          bucket: this.assets.bucket.id,
+          key: `static/${file.key}`,
+          source: new pulumi.asset.FileAsset(file.path),
+          contentType: file.contentType,
+          cacheControl: file.cacheControl,
+        },
         { parent: this },
       );
     }
     const oac = new aws.cloudfront.OriginAccessControl(
       `${name}-oac`,
-      { description: "scale-ladder static assets", originAccessControlOriginType: "s3", signingBehavior: "always", signingProtocol: "sigv4" },
+      {
+        description: "scale-ladder static assets",
+        originAccessControlOriginType: "s3",
+        signingBehavior: "always",
+        signingProtocol: "sigv4",
+      },
       { parent: this },
     );
 
@@ -172,7 +195,11 @@ export class Cdn extends pulumi.ComponentResource {
             },
             customHeaders: [{ name: ORIGIN_VERIFY_HEADER, value: this.originSecret }],
           },
-          { originId: "assets", domainName: this.assets.bucket.bucketRegionalDomainName, originAccessControlId: oac.id },
+          {
+            originId: "assets",
+            domainName: this.assets.bucket.bucketRegionalDomainName,
+            originAccessControlId: oac.id,
+          },
         ],
         defaultCacheBehavior: {
           targetOriginId: "alb",
@@ -224,25 +251,48 @@ export class Cdn extends pulumi.ComponentResource {
     ]);
 
     this.domainName = this.distribution.domainName;
-    this.url = args.dns ? pulumi.output(`https://${args.dns.domain}/`) : pulumi.interpolate`https://${this.domainName}/`;
+    this.url = args.dns
+      ? pulumi.output(`https://${args.dns.domain}/`)
+      : pulumi.interpolate`https://${this.domainName}/`;
     this.registerOutputs({ url: this.url, domainName: this.domainName, distributionId: this.distribution.id });
   }
 
   /** The viewer certificate, in us-east-1 through `provider`, DNS-validated; resolves once issued. */
-  private viewerCertificate(name: string, dns: NonNullable<CdnArgs["dns"]>, provider: aws.Provider): pulumi.Output<string> {
-    const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: dns.domain, validationMethod: "DNS" }, { parent: this, provider });
+  private viewerCertificate(
+    name: string,
+    dns: NonNullable<CdnArgs["dns"]>,
+    provider: aws.Provider,
+  ): pulumi.Output<string> {
+    const cert = new aws.acm.Certificate(
+      `${name}-cert`,
+      { domainName: dns.domain, validationMethod: "DNS" },
+      { parent: this, provider },
+    );
     let fqdn = dns.validationRecordFqdns?.[dns.domain];
     if (dns.validationRecordFqdns && fqdn === undefined) {
-      throw new Error(`Cdn: dns.validationRecordFqdns has no record for ${dns.domain}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`);
+      throw new Error(
+        `Cdn: dns.validationRecordFqdns has no record for ${dns.domain}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`,
+      );
     }
     if (fqdn === undefined) {
       const option = cert.domainValidationOptions.apply((o) => o[0]);
       fqdn = new aws.route53.Record(
         `${name}-cert-validation`,
-        { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+        {
+          zoneId: dns.hostedZoneId,
+          name: option.resourceRecordName,
+          type: option.resourceRecordType,
+          records: [option.resourceRecordValue],
+          ttl: 300,
+          allowOverwrite: true,
+        },
         { parent: this, provider },
       ).fqdn;
     }
-    return new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [fqdn] }, { parent: this, provider }).certificateArn;
+    return new aws.acm.CertificateValidation(
+      `${name}-cert-validated`,
+      { certificateArn: cert.arn, validationRecordFqdns: [fqdn] },
+      { parent: this, provider },
+    ).certificateArn;
   }
 }

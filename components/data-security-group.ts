@@ -21,15 +21,36 @@ export interface DataTierSecurityGroupArgs {
  * ingress rule per client group, and one per peered CIDR, on the tier's port. Nothing from the internet, no egress
  * needed (data tiers answer, they do not call out).
  */
-export function dataTierSecurityGroup(parent: pulumi.Resource, name: string, args: DataTierSecurityGroupArgs): aws.ec2.SecurityGroup {
-  const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: args.description, tags: { Name: name } }, { parent });
-  const rule = (suffix: string, source: { referencedSecurityGroupId: pulumi.Input<string> } | { cidrIpv4: string }, what: string) =>
+export function dataTierSecurityGroup(
+  parent: pulumi.Resource,
+  name: string,
+  args: DataTierSecurityGroupArgs,
+): aws.ec2.SecurityGroup {
+  const sg = new aws.ec2.SecurityGroup(
+    `${name}-sg`,
+    { vpcId: args.vpcId, description: args.description, tags: { Name: name } },
+    { parent },
+  );
+  const rule = (
+    suffix: string,
+    source: { referencedSecurityGroupId: pulumi.Input<string> } | { cidrIpv4: string },
+    what: string,
+  ) =>
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-${suffix}`,
-      { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: args.port, toPort: args.port, description: `${args.service} from ${what}`, ...source },
+      {
+        securityGroupId: sg.id,
+        ipProtocol: "tcp",
+        fromPort: args.port,
+        toPort: args.port,
+        description: `${args.service} from ${what}`,
+        ...source,
+      },
       { parent },
     );
-  args.clientSecurityGroupIds.forEach((client, i) => rule(`from-client-${i}`, { referencedSecurityGroupId: client }, "an app tier"));
+  args.clientSecurityGroupIds.forEach((client, i) =>
+    rule(`from-client-${i}`, { referencedSecurityGroupId: client }, "an app tier"),
+  );
   (args.clientCidrs ?? []).forEach((cidr, i) => rule(`from-peer-${i}`, { cidrIpv4: cidr }, "a peered region"));
   return sg;
 }

@@ -37,12 +37,18 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
     this.password = pulumi.secret(password.result);
     const secret = new aws.secretsmanager.Secret(
       `${name}-secret`,
-      { description: `scale-ladder database credentials (${name})`, recoveryWindowInDays: args.recoveryWindowInDays ?? 7 },
+      {
+        description: `scale-ladder database credentials (${name})`,
+        recoveryWindowInDays: args.recoveryWindowInDays ?? 7,
+      },
       { parent: this },
     );
     new aws.secretsmanager.SecretVersion(
       `${name}-secret-value`,
-      { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ username: args.username, password: password.result })) },
+      {
+        secretId: secret.id,
+        secretString: pulumi.secret(pulumi.jsonStringify({ username: args.username, password: password.result })),
+      },
       { parent: this },
     );
     this.secretArn = secret.arn;

@@ -52,9 +52,11 @@ export class DatabaseKey extends pulumi.ComponentResource {
     }
     const caller = aws.getCallerIdentityOutput({}, { parent: this });
     // The partition comes from the caller's own ARN (arn:<partition>:iam::...), so aws-cn and aws-us-gov work too.
-    const policy = pulumi.all([caller.accountId, caller.arn]).apply(([account, callerArn]) =>
-      JSON.stringify(databaseKeyPolicy(account, callerArn.split(":")[1], args.region)),
-    );
+    const policy = pulumi
+      .all([caller.accountId, caller.arn])
+      .apply(([account, callerArn]) =>
+        JSON.stringify(databaseKeyPolicy(account, callerArn.split(":")[1], args.region)),
+      );
     this.key = new aws.kms.Key(
       `${name}`,
       {

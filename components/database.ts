@@ -20,7 +20,10 @@ export const MASTER_USERNAME = "shop_admin";
  * account and region (dev beside prod, one stack per step) never collide.
  */
 export function stackNamePrefix(): string {
-  const raw = `${pulumi.getProject()}-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const raw = `${pulumi.getProject()}-${pulumi.getStack()}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return /^[a-z]/.test(raw) ? raw : `s-${raw}`;
 }
 
@@ -31,7 +34,10 @@ export function stackNamePrefix(): string {
  * otherwise RDS manages and rotates it. Switching `"rds"` → `"generated"` (climbing to step 4, or to step 11 with
  * `dbReplicas=0`) modifies the instance in place, sets a new password and moves the credentials to our secret.
  */
-export function passwordManagementFor(replication: { localReplicas: number; crossRegionReplicas: boolean }): "rds" | "generated" {
+export function passwordManagementFor(replication: {
+  localReplicas: number;
+  crossRegionReplicas: boolean;
+}): "rds" | "generated" {
   return replication.localReplicas > 0 || replication.crossRegionReplicas ? "generated" : "rds";
 }
 
@@ -56,7 +62,11 @@ export interface DatabaseArgs {
    * this region's `kmsKeyArn` (cross-region encrypted replicas must name a key of their own region). Credentials
    * stay the primary's (`sourceSecretArn`).
    */
-  replicaOf?: { sourceArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string>; sourceSecretArn: pulumi.Input<string> };
+  replicaOf?: {
+    sourceArn: pulumi.Input<string>;
+    kmsKeyArn: pulumi.Input<string>;
+    sourceSecretArn: pulumi.Input<string>;
+  };
   /**
    * Instance class.
    * @default "db.t4g.micro"
@@ -166,7 +176,13 @@ export class Database extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:database:Database", name, {}, opts);
     const instanceClass = args.instanceClass ?? "db.t4g.micro";
-    requireMatch("Database", "instanceClass", instanceClass, /^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro");
+    requireMatch(
+      "Database",
+      "instanceClass",
+      instanceClass,
+      /^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/,
+      "an RDS instance class such as db.t4g.micro",
+    );
     const allocated = args.allocatedStorageGb ?? 20;
     requireRange("Database", "allocatedStorageGb", allocated, 20, 65536);
     const maxAllocated = args.maxAllocatedStorageGb ?? 100;
@@ -198,7 +214,13 @@ export class Database extends pulumi.ComponentResource {
     const prefix = args.namePrefix ?? stackNamePrefix();
     const azCount = args.availabilityZoneCount ?? 2;
     requireRange("Database", "availabilityZoneCount", azCount, 1, 6);
-    requireMatch("Database", "dbName", this.dbName, /^[a-z][a-z0-9_]{0,62}$/, "a lowercase identifier of at most 63 characters");
+    requireMatch(
+      "Database",
+      "dbName",
+      this.dbName,
+      /^[a-z][a-z0-9_]{0,62}$/,
+      "a lowercase identifier of at most 63 characters",
+    );
 
     this.securityGroup = dataTierSecurityGroup(this, name, {
       vpcId: args.vpcId,
@@ -209,7 +231,11 @@ export class Database extends pulumi.ComponentResource {
       clientCidrs: args.clientCidrs,
     });
 
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder database, isolated subnets" }, { parent: this });
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: "scale-ladder database, isolated subnets" },
+      { parent: this },
+    );
     const parameters = new aws.rds.ParameterGroup(
       `${name}-params`,
       {
@@ -227,7 +253,11 @@ export class Database extends pulumi.ComponentResource {
     const crossRegion = args.replicaOf;
     const credentials =
       passwordManagement === "generated" && !crossRegion
-        ? new DatabaseCredentials(`${name}-credentials`, { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays }, { parent: this })
+        ? new DatabaseCredentials(
+            `${name}-credentials`,
+            { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays },
+            { parent: this },
+          )
         : undefined;
     // What the primary, its replicas and a cross-region replica share.
     const common = {
@@ -316,13 +346,20 @@ export class Database extends pulumi.ComponentResource {
     this.secretArn = crossRegion
       ? pulumi.output(crossRegion.sourceSecretArn)
       : credentials
-      ? credentials.secretArn
-      : this.instance.masterUserSecrets.apply((s) => {
-          const arn = s?.[0]?.secretArn;
-          if (!arn) throw new Error(`Database ${name}: RDS returned no managed master user secret`);
-          return arn;
-        });
-    this.readStatements = [{ sid: "ReadDatabaseCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] }];
-    this.registerOutputs({ address: this.address, port: this.port, secretArn: this.secretArn, securityGroupId: this.securityGroup.id });
+        ? credentials.secretArn
+        : this.instance.masterUserSecrets.apply((s) => {
+            const arn = s?.[0]?.secretArn;
+            if (!arn) throw new Error(`Database ${name}: RDS returned no managed master user secret`);
+            return arn;
+          });
+    this.readStatements = [
+      { sid: "ReadDatabaseCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] },
+    ];
+    this.registerOutputs({
+      address: this.address,
+      port: this.port,
+      secretArn: this.secretArn,
+      securityGroupId: this.securityGroup.id,
+    });
   }
 }

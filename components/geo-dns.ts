@@ -64,7 +64,13 @@ export class GeoDns extends pulumi.ComponentResource {
       );
       return new aws.route53.HealthCheck(
         `${name}-${r.code}-health`,
-        { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: alarm.name, cloudwatchAlarmRegion: r.region, insufficientDataHealthStatus: "LastKnownStatus", tags: { Name: `${name}-${r.region}` } },
+        {
+          type: "CLOUDWATCH_METRIC",
+          cloudwatchAlarmName: alarm.name,
+          cloudwatchAlarmRegion: r.region,
+          insufficientDataHealthStatus: "LastKnownStatus",
+          tags: { Name: `${name}-${r.region}` },
+        },
         { parent: this, provider: r.provider },
       ).id;
     });

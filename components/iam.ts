@@ -17,23 +17,22 @@ export interface Statement {
 export function policyDocument(statements: Statement[]): pulumi.Output<string> {
   for (const s of statements) {
     for (const a of s.actions) {
-      if (a === "*" || a.endsWith(":*")) throw new Error(`IAM statement ${s.sid}: action ${JSON.stringify(a)} is a wildcard; list the actions it needs`);
+      if (a === "*" || a.endsWith(":*"))
+        throw new Error(`IAM statement ${s.sid}: action ${JSON.stringify(a)} is a wildcard; list the actions it needs`);
     }
   }
-  return pulumi
-    .all(statements.map((s) => pulumi.output(s.resources)))
-    .apply((resources) =>
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: statements.map((s, i) => ({
-          Sid: s.sid,
-          Effect: "Allow",
-          Action: s.actions,
-          Resource: resources[i],
-          ...(s.conditions ? { Condition: s.conditions } : {}),
-        })),
-      }),
-    );
+  return pulumi.all(statements.map((s) => pulumi.output(s.resources))).apply((resources) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: statements.map((s, i) => ({
+        Sid: s.sid,
+        Effect: "Allow",
+        Action: s.actions,
+        Resource: resources[i],
+        ...(s.conditions ? { Condition: s.conditions } : {}),
+      })),
+    }),
+  );
 }
 
 /** Trust policy that lets EC2 instances assume a role. */
@@ -77,12 +76,24 @@ export const SSM_AGENT_STATEMENTS: Statement[] = [
   },
   {
     sid: "SessionManagerChannels",
-    actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+    actions: [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ],
     resources: ["*"],
   },
   {
     sid: "RunCommandMessages",
-    actions: ["ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply"],
+    actions: [
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply",
+    ],
     resources: ["*"],
   },
 ];
@@ -113,10 +124,26 @@ export class InstanceRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: InstanceRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:iam:InstanceRole", name, {}, opts);
-    this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: ec2AssumeRolePolicy, description: `scale-ladder ${name} instances` }, { parent: this });
-    this.policies = [new aws.iam.RolePolicy(`${name}-ssm-agent`, { role: this.role.id, policy: policyDocument(SSM_AGENT_STATEMENTS) }, { parent: this })];
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      { assumeRolePolicy: ec2AssumeRolePolicy, description: `scale-ladder ${name} instances` },
+      { parent: this },
+    );
+    this.policies = [
+      new aws.iam.RolePolicy(
+        `${name}-ssm-agent`,
+        { role: this.role.id, policy: policyDocument(SSM_AGENT_STATEMENTS) },
+        { parent: this },
+      ),
+    ];
     if (args.statements.length > 0) {
-      this.policies.push(new aws.iam.RolePolicy(`${name}-policy`, { role: this.role.id, policy: policyDocument(args.statements) }, { parent: this }));
+      this.policies.push(
+        new aws.iam.RolePolicy(
+          `${name}-policy`,
+          { role: this.role.id, policy: policyDocument(args.statements) },
+          { parent: this },
+        ),
+      );
     }
     this.instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, { parent: this });
     this.profileName = this.instanceProfile.name;

@@ -33,20 +33,49 @@ export interface AppLaunchTemplateArgs {
  * gp3 root volume, no public IP, detailed monitoring, and the tier's instance profile. Pass the role's policies as
  * `opts.dependsOn` (see `InstanceRole.policies`).
  */
-export function appLaunchTemplate(name: string, args: AppLaunchTemplateArgs, opts: pulumi.CustomResourceOptions): aws.ec2.LaunchTemplate {
+export function appLaunchTemplate(
+  name: string,
+  args: AppLaunchTemplateArgs,
+  opts: pulumi.CustomResourceOptions,
+): aws.ec2.LaunchTemplate {
   return new aws.ec2.LaunchTemplate(
     name,
     {
       imageId: `resolve:ssm:${al2023AmiParameter(args.instanceType)}`,
       instanceType: args.instanceType,
       iamInstanceProfile: { name: args.profileName },
-      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [args.securityGroupId], deleteOnTermination: "true" }],
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: args.rootVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      networkInterfaces: [
+        {
+          deviceIndex: 0,
+          associatePublicIpAddress: "false",
+          securityGroups: [args.securityGroupId],
+          deleteOnTermination: "true",
+        },
+      ],
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "disabled",
+      },
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: {
+            volumeSize: args.rootVolumeGb ?? 20,
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
+        },
+      ],
       monitoring: { enabled: true },
       userData: pulumi.output(args.userData).apply((s) => Buffer.from(s, "utf8").toString("base64")),
       updateDefaultVersion: true,
-      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { ...args.launchTags, Name: args.nameTag } })),
+      tagSpecifications: ["instance", "volume"].map((resourceType) => ({
+        resourceType,
+        tags: { ...args.launchTags, Name: args.nameTag },
+      })),
     },
     opts,
   );
@@ -73,7 +102,11 @@ export interface AppGroupArgs {
  * counts (it installs Node.js and fetches the release); the scaling policies own the running capacity once the
  * group exists, so `desiredCapacity` is only where a new group starts.
  */
-export function appAutoScalingGroup(name: string, args: AppGroupArgs, opts: pulumi.CustomResourceOptions): aws.autoscaling.Group {
+export function appAutoScalingGroup(
+  name: string,
+  args: AppGroupArgs,
+  opts: pulumi.CustomResourceOptions,
+): aws.autoscaling.Group {
   return new aws.autoscaling.Group(
     name,
     {
@@ -88,7 +121,11 @@ export function appAutoScalingGroup(name: string, args: AppGroupArgs, opts: pulu
       defaultInstanceWarmup: 180,
       instanceRefresh: ROLLING_REFRESH,
       enabledMetrics: GROUP_METRICS,
-      tags: Object.entries({ ...args.launchTags, Name: args.nameTag }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      tags: Object.entries({ ...args.launchTags, Name: args.nameTag }).map(([key, value]) => ({
+        key,
+        value,
+        propagateAtLaunch: true,
+      })),
     },
     { ...opts, ignoreChanges: ["desiredCapacity"] },
   );
@@ -119,4 +156,10 @@ export const ROLLING_REFRESH = {
 };
 
 /** Group metrics published to CloudWatch (dashboards at step 10). */
-export const GROUP_METRICS: aws.autoscaling.Metric[] = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"];
+export const GROUP_METRICS: aws.autoscaling.Metric[] = [
+  "GroupDesiredCapacity",
+  "GroupInServiceInstances",
+  "GroupMinSize",
+  "GroupMaxSize",
+  "GroupTotalInstances",
+];

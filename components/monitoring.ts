@@ -54,7 +54,8 @@ export class Monitoring extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:observability:Monitoring", name, {}, opts);
-    if (args.alarmEmail !== undefined) requireMatch("Monitoring", "alarmEmail", args.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address");
+    if (args.alarmEmail !== undefined)
+      requireMatch("Monitoring", "alarmEmail", args.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address");
     const prefixRule = "letters, digits, hyphens and underscores (1-100)";
     requireMatch("Monitoring", "namePrefix", args.namePrefix, NAME_PREFIX_RE, prefixRule);
     const w = args.watched;
@@ -85,7 +86,11 @@ export class Monitoring extends pulumi.ComponentResource {
       { parent: this },
     );
     if (args.alarmEmail) {
-      new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.alarmEmail }, { parent: this });
+      new aws.sns.TopicSubscription(
+        `${name}-alarms-email`,
+        { topic: this.topic.arn, protocol: "email", endpoint: args.alarmEmail },
+        { parent: this },
+      );
     }
     this.alarmsFor(name, w);
 
@@ -120,8 +125,28 @@ export class Monitoring extends pulumi.ComponentResource {
         evaluationPeriods: 5,
         datapointsToAlarm: 5,
         metricQueries: [
-          { id: "errors", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", stat: "Sum", period: 60, dimensions: { LoadBalancer: lb.arnSuffix } } },
-          { id: "requests", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", stat: "Sum", period: 60, dimensions: { LoadBalancer: lb.arnSuffix } } },
+          {
+            id: "errors",
+            returnData: false,
+            metric: {
+              namespace: "AWS/ApplicationELB",
+              metricName: "HTTPCode_Target_5XX_Count",
+              stat: "Sum",
+              period: 60,
+              dimensions: { LoadBalancer: lb.arnSuffix },
+            },
+          },
+          {
+            id: "requests",
+            returnData: false,
+            metric: {
+              namespace: "AWS/ApplicationELB",
+              metricName: "RequestCount",
+              stat: "Sum",
+              period: 60,
+              dimensions: { LoadBalancer: lb.arnSuffix },
+            },
+          },
           // IF(TS > S, TS, S) is a documented form; MAX([requests, 1]) puts a scalar in an array (TS[]) and MAX is
           // one of the functions AWS recommends against in alarms (see lib/aws-documents/metric-math.ts).
           { id: "rate", label: "5xx %", returnData: true, expression: "100 * errors / IF(requests > 1, requests, 1)" },
@@ -268,7 +293,10 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
   type Entry = { kind: "text"; markdown: string } | { kind: "metric"; properties: object };
   const entries: Entry[] = [];
   const widget = (title: string, metrics: (string | object)[][], extra: object = {}) =>
-    entries.push({ kind: "metric", properties: { title, region, metrics, view: "timeSeries", stacked: false, period: 60, ...extra } });
+    entries.push({
+      kind: "metric",
+      properties: { title, region, metrics, view: "timeSeries", stacked: false, period: 60, ...extra },
+    });
   const text = (markdown: string) => entries.push({ kind: "text", markdown });
 
   text("## Business");
@@ -292,15 +320,34 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
   }
   const dbs = w.databaseIdentifiers ?? [];
   if (dbs.length > 0) {
-    widget("Catalog database CPU %", dbs.map((id) => ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", id]));
-    widget("Catalog database connections", dbs.map((id) => ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", id]));
-    if (dbs.length > 1) widget("Replica lag (s)", dbs.slice(1).map((id) => ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", id, { stat: "Maximum" }]));
+    widget(
+      "Catalog database CPU %",
+      dbs.map((id) => ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", id]),
+    );
+    widget(
+      "Catalog database connections",
+      dbs.map((id) => ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", id]),
+    );
+    if (dbs.length > 1)
+      widget(
+        "Replica lag (s)",
+        dbs.slice(1).map((id) => ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", id, { stat: "Maximum" }]),
+      );
   }
   const shards = w.shardClusterIdentifiers ?? [];
   if (shards.length > 0) {
-    widget("Shard CPU %", shards.map((id) => ["AWS/RDS", "CPUUtilization", "DBClusterIdentifier", id]));
-    widget("Shard connections", shards.map((id) => ["AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", id]));
-    widget("Shard replica lag (ms)", shards.map((id) => ["AWS/RDS", "AuroraReplicaLagMaximum", "DBClusterIdentifier", id, { stat: "Maximum" }]));
+    widget(
+      "Shard CPU %",
+      shards.map((id) => ["AWS/RDS", "CPUUtilization", "DBClusterIdentifier", id]),
+    );
+    widget(
+      "Shard connections",
+      shards.map((id) => ["AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", id]),
+    );
+    widget(
+      "Shard replica lag (ms)",
+      shards.map((id) => ["AWS/RDS", "AuroraReplicaLagMaximum", "DBClusterIdentifier", id, { stat: "Maximum" }]),
+    );
   }
   if (w.cacheGroupId) {
     const node = `${w.cacheGroupId}-001`;
@@ -308,13 +355,23 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
     widget("Cache evictions", [["AWS/ElastiCache", "Evictions", "CacheClusterId", node, { stat: "Sum" }]]);
   }
   if (w.queueName) {
-    widget("Orders queue depth", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.queueName, { stat: "Maximum" }]]);
-    widget("Oldest order waiting (s)", [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", w.queueName, { stat: "Maximum" }]]);
+    widget("Orders queue depth", [
+      ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.queueName, { stat: "Maximum" }],
+    ]);
+    widget("Oldest order waiting (s)", [
+      ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", w.queueName, { stat: "Maximum" }],
+    ]);
   }
-  if (w.deadLetterQueueName) widget("Dead-lettered orders", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.deadLetterQueueName, { stat: "Maximum" }]]);
+  if (w.deadLetterQueueName)
+    widget("Dead-lettered orders", [
+      ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.deadLetterQueueName, { stat: "Maximum" }],
+    ]);
 
   text("## Hosts");
-  for (const [label, groupName] of [["Web", w.webGroupName], ["Workers", w.workerGroupName]] as const) {
+  for (const [label, groupName] of [
+    ["Web", w.webGroupName],
+    ["Workers", w.workerGroupName],
+  ] as const) {
     if (!groupName) continue;
     widget(`${label} fleet CPU %`, [["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", groupName]]);
     widget(`${label} fleet memory and disk used %`, [
@@ -328,13 +385,13 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
   let y = 0;
   for (const e of entries) {
     if (e.kind === "text") {
-      if (x !== 0) (x = 0), (y += 6);
+      if (x !== 0) ((x = 0), (y += 6));
       widgets.push({ type: "text", x: 0, y, width: 24, height: 1, properties: { markdown: e.markdown } });
       y += 1;
     } else {
       widgets.push({ type: "metric", x, y, width: 12, height: 6, properties: e.properties });
       if (x === 0) x = 12;
-      else (x = 0), (y += 6);
+      else ((x = 0), (y += 6));
     }
   }
   return { widgets };

@@ -29,7 +29,11 @@ const intToIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) 
  * subnet lands on the next AZ's public one and AWS refuses the overlap at `pulumi up`. `fits` says whether every
  * subnet stays inside its AZ's block.
  */
-export function awsxAutoLayout(cidr: string, availabilityZones: number, masks: readonly number[] = NETWORK_SUBNET_MASKS): { fits: boolean; subnets: string[] } {
+export function awsxAutoLayout(
+  cidr: string,
+  availabilityZones: number,
+  masks: readonly number[] = NETWORK_SUBNET_MASKS,
+): { fits: boolean; subnets: string[] } {
   const [address, bits] = cidr.split("/");
   const vpcPrefix = Number(bits);
   const size = (prefix: number) => 2 ** (32 - prefix);
@@ -135,10 +139,14 @@ export class Network extends pulumi.ComponentResource {
     requireRange("Network", "availabilityZones", azs, 2, 3);
     const zoneNames = args.availabilityZoneNames;
     if (zoneNames !== undefined && (zoneNames.length !== azs || zoneNames.some((z) => !z.startsWith(args.region)))) {
-      throw new Error(`Network: availabilityZoneNames must be ${azs} zones of ${args.region}, got ${JSON.stringify(zoneNames)}`);
+      throw new Error(
+        `Network: availabilityZoneNames must be ${azs} zones of ${args.region}, got ${JSON.stringify(zoneNames)}`,
+      );
     }
     if (!awsxAutoLayout(cidrBlock, azs).fits) {
-      throw new Error(`Network: cidrBlock ${cidrBlock} cannot hold a /24, a /20 and a /24 in each of ${azs} AZs; use a /${largestVpcPrefix(azs)} or larger`);
+      throw new Error(
+        `Network: cidrBlock ${cidrBlock} cannot hold a /24, a /20 and a /24 in each of ${azs} AZs; use a /${largestVpcPrefix(azs)} or larger`,
+      );
     }
     const natGateways = args.natGateways ?? "None";
     requireOneOf("Network", "natGateways", natGateways, ["None", "Single", "OnePerAz"]);
@@ -186,13 +194,27 @@ export class Network extends pulumi.ComponentResource {
       // Compute tiers talk HTTPS to AWS APIs and package repositories, and to data tiers inside the VPC only.
       new aws.vpc.SecurityGroupEgressRule(
         `${name}-${tier}-https-out`,
-        { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS to AWS APIs and package repositories" },
+        {
+          securityGroupId: sg.id,
+          ipProtocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrIpv4: "0.0.0.0/0",
+          description: "HTTPS to AWS APIs and package repositories",
+        },
         { parent: this },
       );
       for (const [service, port] of Object.entries(DATA_PORTS)) {
         new aws.vpc.SecurityGroupEgressRule(
           `${name}-${tier}-${service}-out`,
-          { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: cidrBlock, description: `${service} inside the VPC` },
+          {
+            securityGroupId: sg.id,
+            ipProtocol: "tcp",
+            fromPort: port,
+            toPort: port,
+            cidrIpv4: cidrBlock,
+            description: `${service} inside the VPC`,
+          },
           { parent: this },
         );
       }
@@ -200,7 +222,14 @@ export class Network extends pulumi.ComponentResource {
       (args.peerCidrs ?? []).forEach((peer, i) => {
         new aws.vpc.SecurityGroupEgressRule(
           `${name}-${tier}-postgres-peer-${i}`,
-          { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: DATA_PORTS.postgres, toPort: DATA_PORTS.postgres, cidrIpv4: peer, description: "postgres in a peered region" },
+          {
+            securityGroupId: sg.id,
+            ipProtocol: "tcp",
+            fromPort: DATA_PORTS.postgres,
+            toPort: DATA_PORTS.postgres,
+            cidrIpv4: peer,
+            description: "postgres in a peered region",
+          },
           { parent: this },
         );
       });
@@ -217,7 +246,10 @@ export class Network extends pulumi.ComponentResource {
   /** The security group of a tier this network was asked to create; throws with the tiers it has otherwise. */
   securityGroup(tier: ComputeTier): aws.ec2.SecurityGroup {
     const sg = this.securityGroups[tier];
-    if (!sg) throw new Error(`Network has no "${tier}" security group; it was created with tiers ${Object.keys(this.securityGroups).join(", ")}`);
+    if (!sg)
+      throw new Error(
+        `Network has no "${tier}" security group; it was created with tiers ${Object.keys(this.securityGroups).join(", ")}`,
+      );
     return sg;
   }
 }

@@ -79,18 +79,35 @@ export class PrivateBucket extends pulumi.ComponentResource {
 
     this.publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
-      { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: this.bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-sse`,
-      { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+      {
+        bucket: this.bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      },
       { parent: this },
     );
     const versioned = args.versioned ?? true;
     if (versioned) {
-      new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+      new aws.s3.BucketVersioning(
+        `${name}-versioning`,
+        { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } },
+        { parent: this },
+      );
     }
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
@@ -112,7 +129,11 @@ export class PrivateBucket extends pulumi.ComponentResource {
     if (args.serverAccessLogs !== undefined) {
       new aws.s3.BucketLogging(
         `${name}-server-access-logs`,
-        { bucket: this.bucket.id, targetBucket: args.serverAccessLogs.targetBucket, targetPrefix: args.serverAccessLogs.prefix },
+        {
+          bucket: this.bucket.id,
+          targetBucket: args.serverAccessLogs.targetBucket,
+          targetPrefix: args.serverAccessLogs.prefix,
+        },
         { parent: this },
       );
     }
@@ -138,7 +159,9 @@ export class PrivateBucket extends pulumi.ComponentResource {
     if (!args.externalPolicy) {
       this.attachPolicy(`${name}-policy`, statements);
     } else if (args.receivesServerAccessLogs) {
-      throw new Error("PrivateBucket: receivesServerAccessLogs needs the bucket's own policy; it cannot be combined with externalPolicy");
+      throw new Error(
+        "PrivateBucket: receivesServerAccessLogs needs the bucket's own policy; it cannot be combined with externalPolicy",
+      );
     }
     this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
   }
@@ -158,7 +181,10 @@ export class PrivateBucket extends pulumi.ComponentResource {
  * A bucket policy that refuses plain HTTP, plus extra statements; `{bucketArn}` in a statement is replaced by the
  * bucket's ARN.
  */
-export function bucketPolicyDocument(bucketArn: pulumi.Input<string>, statements: pulumi.Input<Record<string, unknown>>[]): pulumi.Output<string> {
+export function bucketPolicyDocument(
+  bucketArn: pulumi.Input<string>,
+  statements: pulumi.Input<Record<string, unknown>>[],
+): pulumi.Output<string> {
   return pulumi.all([bucketArn, pulumi.all(statements.map((st) => pulumi.output(st)))]).apply(([arn, extra]) =>
     JSON.stringify({
       Version: "2012-10-17",

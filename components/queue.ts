@@ -71,17 +71,32 @@ export class Queue extends pulumi.ComponentResource {
     );
     new aws.sqs.RedriveAllowPolicy(
       `${name}-dlq-redrive-allow`,
-      { queueUrl: this.deadLetterQueue.url, redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }) },
+      {
+        queueUrl: this.deadLetterQueue.url,
+        redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
+      },
       { parent: this },
     );
-    for (const [role, q] of [["main", this.queue], ["dlq", this.deadLetterQueue]] as const) {
+    for (const [role, q] of [
+      ["main", this.queue],
+      ["dlq", this.deadLetterQueue],
+    ] as const) {
       new aws.sqs.QueuePolicy(
         `${name}-${role}-tls-only`,
         {
           queueUrl: q.url,
           policy: pulumi.jsonStringify({
             Version: "2012-10-17",
-            Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: q.arn, Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+            Statement: [
+              {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "sqs:*",
+                Resource: q.arn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              },
+            ],
           }),
         },
         { parent: this },
@@ -92,9 +107,15 @@ export class Queue extends pulumi.ComponentResource {
     this.arn = this.queue.arn;
     this.name = this.queue.name;
     this.deadLetterName = this.deadLetterQueue.name;
-    this.sendStatements = [{ sid: "SendOrders", actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources: [this.arn] }];
+    this.sendStatements = [
+      { sid: "SendOrders", actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources: [this.arn] },
+    ];
     this.consumeStatements = [
-      { sid: "ConsumeOrders", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], resources: [this.arn] },
+      {
+        sid: "ConsumeOrders",
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        resources: [this.arn],
+      },
     ];
     this.registerOutputs({ url: this.url, arn: this.arn, deadLetterArn: this.deadLetterQueue.arn });
   }

@@ -14,7 +14,8 @@ export const SHARD_BUCKETS = 256;
  * and shard sizes never differ by more than one bucket.
  */
 export function assignBuckets(shards: number, buckets = SHARD_BUCKETS): number[] {
-  if (!Number.isInteger(shards) || shards < 1 || shards > buckets) throw new Error(`shards must be an integer from 1 to ${buckets}, got ${shards}`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > buckets)
+    throw new Error(`shards must be an integer from 1 to ${buckets}, got ${shards}`);
   const owner = new Array<number>(buckets).fill(0);
   for (let added = 1; added < shards; added++) {
     const count = added + 1;

@@ -9,7 +9,11 @@ import {
   auroraGlobalDatabaseAccepts,
   auroraPostgresOffers,
 } from "./facts/rds-instance-classes";
-import { AURORA_POSTGRES_CREATE_VERSION, AURORA_POSTGRES_FAMILY, AURORA_VERSION_IGNORED } from "./facts/rds-engine-versions";
+import {
+  AURORA_POSTGRES_CREATE_VERSION,
+  AURORA_POSTGRES_FAMILY,
+  AURORA_VERSION_IGNORED,
+} from "./facts/rds-engine-versions";
 import { Statement } from "./iam";
 import { SHARD_BUCKETS, ShardMapDocument, assignBuckets } from "./shard-map";
 import { ArgumentError, requireRange } from "./validate";
@@ -131,10 +135,20 @@ export class ShardedDatabase extends pulumi.ComponentResource {
     const global = args.globalDatabase === true || args.secondaryOf !== undefined;
     const instanceClass = args.instanceClass ?? (global ? AURORA_GLOBAL_DEFAULT_CLASS : "db.t4g.medium");
     if (!auroraPostgresOffers(instanceClass)) {
-      throw new ArgumentError("ShardedDatabase", "instanceClass", instanceClass, "an Aurora PostgreSQL instance class of medium size or larger, such as db.t4g.medium");
+      throw new ArgumentError(
+        "ShardedDatabase",
+        "instanceClass",
+        instanceClass,
+        "an Aurora PostgreSQL instance class of medium size or larger, such as db.t4g.medium",
+      );
     }
     if (global && !auroraGlobalDatabaseAccepts(instanceClass)) {
-      throw new ArgumentError("ShardedDatabase", "instanceClass", instanceClass, `${AURORA_GLOBAL_ALLOWED} for a member of a global database`);
+      throw new ArgumentError(
+        "ShardedDatabase",
+        "instanceClass",
+        instanceClass,
+        `${AURORA_GLOBAL_ALLOWED} for a member of a global database`,
+      );
     }
     const prefix = args.namePrefix ?? stackNamePrefix();
     const retention = args.backupRetentionDays ?? 7;
@@ -144,10 +158,13 @@ export class ShardedDatabase extends pulumi.ComponentResource {
     const secondary = args.secondaryOf;
     for (const k of ["globalClusterIds", "engineVersions", "primaryWriters"] as const) {
       if (secondary && secondary[k].length !== count) {
-        throw new Error(`ShardedDatabase: secondaryOf.${k} must list one entry per shard (${count}), got ${secondary[k].length}`);
+        throw new Error(
+          `ShardedDatabase: secondaryOf.${k} must list one entry per shard (${count}), got ${secondary[k].length}`,
+        );
       }
     }
-    if (secondary && args.globalDatabase) throw new Error("ShardedDatabase: globalDatabase and secondaryOf exclude each other");
+    if (secondary && args.globalDatabase)
+      throw new Error("ShardedDatabase: globalDatabase and secondaryOf exclude each other");
     const production = args.deletionProtection ?? false;
 
     this.securityGroup = dataTierSecurityGroup(this, name, {
@@ -158,15 +175,27 @@ export class ShardedDatabase extends pulumi.ComponentResource {
       clientSecurityGroupIds: args.clientSecurityGroupIds,
       clientCidrs: args.clientCidrs,
     });
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: "scale-ladder order shards, isolated subnets" }, { parent: this });
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: "scale-ladder order shards, isolated subnets" },
+      { parent: this },
+    );
     const parameters = new aws.rds.ClusterParameterGroup(
       `${name}-params`,
-      { family: AURORA_PARAMETER_FAMILY, description: "scale-ladder shards: TLS only", parameters: [{ name: "rds.force_ssl", value: "1" }] },
+      {
+        family: AURORA_PARAMETER_FAMILY,
+        description: "scale-ladder shards: TLS only",
+        parameters: [{ name: "rds.force_ssl", value: "1" }],
+      },
       { parent: this },
     );
     const credentials = secondary
       ? undefined
-      : new DatabaseCredentials(`${name}-credentials`, { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays }, { parent: this });
+      : new DatabaseCredentials(
+          `${name}-credentials`,
+          { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays },
+          { parent: this },
+        );
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this });
     const zone = (i: number) => zones.names.apply((n) => n.slice(0, azCount)[i % Math.min(azCount, n.length)]);
 
@@ -259,13 +288,22 @@ export class ShardedDatabase extends pulumi.ComponentResource {
       });
     }
 
-    this.map = { version: 1, bucketCount: SHARD_BUCKETS, buckets: assignBuckets(count), shards: this.shards.map((s) => s.name) };
+    this.map = {
+      version: 1,
+      bucketCount: SHARD_BUCKETS,
+      buckets: assignBuckets(count),
+      shards: this.shards.map((s) => s.name),
+    };
     this.readStatements = [];
     if (credentials) {
       this.secretArn = credentials.secretArn;
       const parameter = new aws.ssm.Parameter(
         `${name}-map`,
-        { type: "String", value: JSON.stringify(this.map), description: `scale-ladder order shard map: ${SHARD_BUCKETS} buckets over ${count} shards` },
+        {
+          type: "String",
+          value: JSON.stringify(this.map),
+          description: `scale-ladder order shard map: ${SHARD_BUCKETS} buckets over ${count} shards`,
+        },
         { parent: this },
       );
       this.shardMapParameterName = parameter.name;
@@ -274,6 +312,9 @@ export class ShardedDatabase extends pulumi.ComponentResource {
         { sid: "ReadShardMap", actions: ["ssm:GetParameter"], resources: [parameter.arn] },
       );
     }
-    this.registerOutputs({ shards: this.shards.map((s) => s.writer), shardMapParameterName: this.shardMapParameterName });
+    this.registerOutputs({
+      shards: this.shards.map((s) => s.writer),
+      shardMapParameterName: this.shardMapParameterName,
+    });
   }
 }

@@ -60,7 +60,13 @@ export class SingleServer extends pulumi.ComponentResource {
   constructor(name: string, args: SingleServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:compute:SingleServer", name, {}, opts);
     const instanceType = args.instanceType ?? "t4g.small";
-    requireMatch("SingleServer", "instanceType", instanceType, INSTANCE_TYPE_RE, "an EC2 instance type such as t4g.small");
+    requireMatch(
+      "SingleServer",
+      "instanceType",
+      instanceType,
+      INSTANCE_TYPE_RE,
+      "an EC2 instance type such as t4g.small",
+    );
     const rootVolumeGb = args.rootVolumeGb ?? 20;
     requireRange("SingleServer", "rootVolumeGb", rootVolumeGb, 8, 16384);
     const port = args.port ?? 80;
@@ -68,7 +74,14 @@ export class SingleServer extends pulumi.ComponentResource {
 
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-http-in`,
-      { securityGroupId: args.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0", description: "HTTP from the internet to the single server" },
+      {
+        securityGroupId: args.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: "0.0.0.0/0",
+        description: "HTTP from the internet to the single server",
+      },
       { parent: this },
     );
 
@@ -84,7 +97,12 @@ export class SingleServer extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [args.securityGroupId],
         iamInstanceProfile: this.role.profileName,
         associatePublicIpAddress: false, // the Elastic IP is the address; no second, ephemeral one
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "disabled",
+        },
         rootBlockDevice: { volumeType: "gp3", volumeSize: rootVolumeGb, encrypted: true, deleteOnTermination: true },
         monitoring: true,
         userData: args.userData,
@@ -97,7 +115,11 @@ export class SingleServer extends pulumi.ComponentResource {
     this.instanceId = this.instance.id;
 
     this.eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: { Name: name } }, { parent: this });
-    new aws.ec2.EipAssociation(`${name}-eip-association`, { allocationId: this.eip.allocationId, instanceId: this.instance.id }, { parent: this });
+    new aws.ec2.EipAssociation(
+      `${name}-eip-association`,
+      { allocationId: this.eip.allocationId, instanceId: this.instance.id },
+      { parent: this },
+    );
     this.publicIp = this.eip.publicIp;
 
     if (args.releaseUri !== undefined) {

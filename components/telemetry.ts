@@ -7,7 +7,14 @@ import { requireMatch } from "./validate";
 /** Namespace of the app's business metrics (embedded metric format). */
 export const BUSINESS_NAMESPACE = "ScaleLadder/Shop";
 /** Business metrics the app emits, as the dashboard and the tests name them. */
-export const BUSINESS_METRICS = ["OrdersPlaced", "Revenue", "ActiveShoppers", "CacheHits", "CacheMisses", "QueueLagSeconds"] as const;
+export const BUSINESS_METRICS = [
+  "OrdersPlaced",
+  "Revenue",
+  "ActiveShoppers",
+  "CacheHits",
+  "CacheMisses",
+  "QueueLagSeconds",
+] as const;
 /** Namespace of the CloudWatch agent's host metrics. */
 export const AGENT_NAMESPACE = "CWAgent";
 /** Where the agent listens for embedded-metric-format records (its default). */
@@ -38,7 +45,9 @@ export interface TelemetryArgs {
 export const NAME_PREFIX_RE = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** Retention values CloudWatch Logs accepts. */
-export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /**
  * Step 10, on the instances: log groups with retention for the app, the workers, system logs and embedded metrics;
@@ -60,14 +69,25 @@ export class Telemetry extends pulumi.ComponentResource {
   constructor(name: string, args: TelemetryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:observability:Telemetry", name, {}, opts);
     const retention = args.logRetentionDays ?? 30;
-    if (!RETENTION_DAYS.includes(retention)) throw new Error(`Telemetry: logRetentionDays must be one of ${RETENTION_DAYS.join(", ")}, got ${retention}`);
-    requireMatch("Telemetry", "logGroupPrefix", args.logGroupPrefix, /^\/[A-Za-z0-9_\-/.#]{1,400}[^/]$/, "a log group path such as /scale-ladder/step10/use1");
+    if (!RETENTION_DAYS.includes(retention))
+      throw new Error(`Telemetry: logRetentionDays must be one of ${RETENTION_DAYS.join(", ")}, got ${retention}`);
+    requireMatch(
+      "Telemetry",
+      "logGroupPrefix",
+      args.logGroupPrefix,
+      /^\/[A-Za-z0-9_\-/.#]{1,400}[^/]$/,
+      "a log group path such as /scale-ladder/step10/use1",
+    );
     const prefixRule = "letters, digits, hyphens and underscores (1-100)";
     requireMatch("Telemetry", "namePrefix", args.namePrefix, NAME_PREFIX_RE, prefixRule);
     this.metricsLogGroupName = `${args.logGroupPrefix}/metrics`;
 
     const group = (kind: "app" | "worker" | "system" | "metrics") =>
-      new aws.cloudwatch.LogGroup(`${name}-${kind}`, { name: `${args.logGroupPrefix}/${kind}`, retentionInDays: retention }, { parent: this });
+      new aws.cloudwatch.LogGroup(
+        `${name}-${kind}`,
+        { name: `${args.logGroupPrefix}/${kind}`, retentionInDays: retention },
+        { parent: this },
+      );
     this.logGroups = { app: group("app"), worker: group("worker"), system: group("system"), metrics: group("metrics") };
 
     const agentConfig: AgentConfig = {
@@ -85,9 +105,21 @@ export class Telemetry extends pulumi.ComponentResource {
         logs_collected: {
           files: {
             collect_list: [
-              { file_path: "/var/log/shop/server.log", log_group_name: `${args.logGroupPrefix}/app`, log_stream_name: "{instance_id}" },
-              { file_path: "/var/log/shop/worker.log", log_group_name: `${args.logGroupPrefix}/worker`, log_stream_name: "{instance_id}" },
-              { file_path: "/var/log/shop-boot.log", log_group_name: `${args.logGroupPrefix}/system`, log_stream_name: "{instance_id}/boot" },
+              {
+                file_path: "/var/log/shop/server.log",
+                log_group_name: `${args.logGroupPrefix}/app`,
+                log_stream_name: "{instance_id}",
+              },
+              {
+                file_path: "/var/log/shop/worker.log",
+                log_group_name: `${args.logGroupPrefix}/worker`,
+                log_stream_name: "{instance_id}",
+              },
+              {
+                file_path: "/var/log/shop-boot.log",
+                log_group_name: `${args.logGroupPrefix}/system`,
+                log_stream_name: "{instance_id}/boot",
+              },
             ],
           },
         },
@@ -122,7 +154,11 @@ export class Telemetry extends pulumi.ComponentResource {
     const groupArns = Object.values(this.logGroups).map((g) => pulumi.interpolate`${g.arn}:*`);
     this.instanceStatements = [
       { sid: "ReadAgentConfig", actions: ["ssm:GetParameter"], resources: [parameter.arn] },
-      { sid: "ShipLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: groupArns },
+      {
+        sid: "ShipLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        resources: groupArns,
+      },
       // PutMetricData and DescribeTags have no resource-level permissions; the namespace condition scopes the first.
       {
         sid: "PutAgentMetrics",

@@ -6,7 +6,13 @@ export type DatabaseSource =
   /** Step 1: PostgreSQL on the same box, its password generated on the box and never leaving it. */
   | { kind: "local" }
   /** Step 2 on: RDS, credentials read from the Secrets Manager secret RDS manages. */
-  | { kind: "rds"; host: pulumi.Input<string>; port: pulumi.Input<number>; dbName: string; secretArn: pulumi.Input<string> };
+  | {
+      kind: "rds";
+      host: pulumi.Input<string>;
+      port: pulumi.Input<number>;
+      dbName: string;
+      secretArn: pulumi.Input<string>;
+    };
 
 /** What the boot script needs; none of it is secret. */
 export interface AppUserDataArgs {
@@ -58,7 +64,8 @@ export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
   return pulumi.output(inputs).apply((resolved) => {
     const script = renderScript({ ...args, ...(resolved as ResolvedInputs) });
     const size = Buffer.byteLength(script, "utf8");
-    if (size > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
+    if (size > USER_DATA_LIMIT_BYTES)
+      throw new Error(`user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
     return script;
   });
 }
@@ -129,9 +136,9 @@ REGION=$(/opt/shop/bin/imds-region)
 secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query SecretString --output text; }
 current_version() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query VersionId --output text; }
 ${
-    // Remembered so the watcher below can tell when RDS has rotated the password.
-    a.database.kind === "rds" ? `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new\n` : ""
-  }${env.prelude}
+  // Remembered so the watcher below can tell when RDS has rotated the password.
+  a.database.kind === "rds" ? `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new\n` : ""
+}${env.prelude}
 {
 ${env.echoes.map((line) => `  ${line}`).join("\n")}
 } > /run/shop/env

@@ -10,8 +10,14 @@ export class ArgumentError extends Error {
   }
 }
 
-export function requireOneOf<T extends string>(component: string, arg: string, value: string, allowed: readonly T[]): asserts value is T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ArgumentError(component, arg, value, `one of ${allowed.join(", ")}`);
+export function requireOneOf<T extends string>(
+  component: string,
+  arg: string,
+  value: string,
+  allowed: readonly T[],
+): asserts value is T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ArgumentError(component, arg, value, `one of ${allowed.join(", ")}`);
 }
 
 export function requireRange(component: string, arg: string, value: number, min: number, max: number): void {

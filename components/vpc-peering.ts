@@ -39,7 +39,13 @@ export class VpcPeering extends pulumi.ComponentResource {
     const { requester, accepter } = args;
     this.connection = new aws.ec2.VpcPeeringConnection(
       `${name}`,
-      { vpcId: requester.vpcId, peerVpcId: accepter.vpcId, peerRegion: accepter.region, autoAccept: false, tags: { Name: name } },
+      {
+        vpcId: requester.vpcId,
+        peerVpcId: accepter.vpcId,
+        peerRegion: accepter.region,
+        autoAccept: false,
+        tags: { Name: name },
+      },
       { parent: this, provider: requester.provider },
     );
     const accepted = new aws.ec2.VpcPeeringConnectionAccepter(
@@ -47,7 +53,10 @@ export class VpcPeering extends pulumi.ComponentResource {
       { vpcPeeringConnectionId: this.connection.id, autoAccept: true, tags: { Name: name } },
       { parent: this, provider: accepter.provider },
     );
-    for (const [role, side, other] of [["requester", requester, accepter], ["accepter", accepter, requester]] as const) {
+    for (const [role, side, other] of [
+      ["requester", requester, accepter],
+      ["accepter", accepter, requester],
+    ] as const) {
       const tables = aws.ec2.getRouteTablesOutput(
         { vpcId: side.vpcId, filters: [{ name: "tag:Name", values: ["*private*", "*isolated*"] }] },
         { parent: this, provider: side.provider },
@@ -58,7 +67,9 @@ export class VpcPeering extends pulumi.ComponentResource {
           {
             routeTableId: tables.apply((ids) => {
               if (ids.length !== side.routeTableCount) {
-                throw new Error(`VpcPeering ${name}: expected ${side.routeTableCount} private and isolated route tables in ${side.region}, found ${ids.length}`);
+                throw new Error(
+                  `VpcPeering ${name}: expected ${side.routeTableCount} private and isolated route tables in ${side.region}, found ${ids.length}`,
+                );
               }
               return [...ids].sort()[i];
             }),

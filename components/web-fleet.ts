@@ -181,7 +181,8 @@ export class WebFleet extends pulumi.ComponentResource {
     requireRange("WebFleet", "appPort", port, 1024, 65535);
     const cpuTarget = args.cpuTargetPercent ?? 50;
     requireRange("WebFleet", "cpuTargetPercent", cpuTarget, 10, 90);
-    if (args.requestsPerTarget !== undefined) requireRange("WebFleet", "requestsPerTarget", args.requestsPerTarget, 1, 100000);
+    if (args.requestsPerTarget !== undefined)
+      requireRange("WebFleet", "requestsPerTarget", args.requestsPerTarget, 1, 100000);
     const https = args.dns !== undefined;
 
     // --- security group edges: viewers → ALB, ALB → instances (app port), nothing else ---
@@ -189,26 +190,54 @@ export class WebFleet extends pulumi.ComponentResource {
       const p = https ? 443 : 80;
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-alb-cdn-in`,
-        { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: p, toPort: p, prefixListId: args.viewerPrefixListId, description: `Port ${p} from CloudFront only` },
+        {
+          securityGroupId: args.albSecurityGroupId,
+          ipProtocol: "tcp",
+          fromPort: p,
+          toPort: p,
+          prefixListId: args.viewerPrefixListId,
+          description: `Port ${p} from CloudFront only`,
+        },
         { parent: this },
       );
     } else {
       for (const p of https ? [80, 443] : [80]) {
         new aws.vpc.SecurityGroupIngressRule(
           `${name}-alb-${p}-in`,
-          { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: "0.0.0.0/0", description: `Port ${p} from the internet` },
+          {
+            securityGroupId: args.albSecurityGroupId,
+            ipProtocol: "tcp",
+            fromPort: p,
+            toPort: p,
+            cidrIpv4: "0.0.0.0/0",
+            description: `Port ${p} from the internet`,
+          },
           { parent: this },
         );
       }
     }
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-alb-to-web`,
-      { securityGroupId: args.albSecurityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: args.webSecurityGroupId, description: "To the web fleet" },
+      {
+        securityGroupId: args.albSecurityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: args.webSecurityGroupId,
+        description: "To the web fleet",
+      },
       { parent: this },
     );
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-web-from-alb`,
-      { securityGroupId: args.webSecurityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: args.albSecurityGroupId, description: "App port from the load balancer" },
+      {
+        securityGroupId: args.webSecurityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: args.albSecurityGroupId,
+        description: "App port from the load balancer",
+      },
       { parent: this },
     );
 
@@ -260,7 +289,15 @@ export class WebFleet extends pulumi.ComponentResource {
         protocol: "HTTP",
         port,
         deregistrationDelay: 30,
-        healthCheck: { path: "/readyz", matcher: "200", protocol: "HTTP", interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+        healthCheck: {
+          path: "/readyz",
+          matcher: "200",
+          protocol: "HTTP",
+          interval: 10,
+          timeout: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
         stickiness: { type: "lb_cookie", enabled: args.sticky ?? true, cookieDuration: 86400 },
       },
       { parent: this },
@@ -269,14 +306,28 @@ export class WebFleet extends pulumi.ComponentResource {
     const forward = { type: "forward", targetGroupArn: this.targetGroup.arn };
     const verify = args.originVerifyHeader;
     // Behind a CDN the listener answers 403 unless the request carries the CDN's secret header.
-    const defaultActions = verify ? [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "403", messageBody: "Forbidden" } }] : [forward];
+    const defaultActions = verify
+      ? [
+          {
+            type: "fixed-response",
+            fixedResponse: { contentType: "text/plain", statusCode: "403", messageBody: "Forbidden" },
+          },
+        ]
+      : [forward];
     let serving: aws.lb.Listener;
     if (https) {
       const certificate = this.certificate(name, args.dns!);
       this.validationRecordFqdns = certificate.records;
       serving = new aws.lb.Listener(
         `${name}-https`,
-        { loadBalancerArn: this.loadBalancer.arn, port: 443, protocol: "HTTPS", sslPolicy: ALB_TLS_POLICY, certificateArn: certificate.arn, defaultActions },
+        {
+          loadBalancerArn: this.loadBalancer.arn,
+          port: 443,
+          protocol: "HTTPS",
+          sslPolicy: ALB_TLS_POLICY,
+          certificateArn: certificate.arn,
+          defaultActions,
+        },
         { parent: this },
       );
       new aws.lb.Listener(
@@ -290,12 +341,21 @@ export class WebFleet extends pulumi.ComponentResource {
         { parent: this },
       );
     } else {
-      serving = new aws.lb.Listener(`${name}-http`, { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions }, { parent: this });
+      serving = new aws.lb.Listener(
+        `${name}-http`,
+        { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions },
+        { parent: this },
+      );
     }
     if (verify) {
       new aws.lb.ListenerRule(
         `${name}-from-cdn`,
-        { listenerArn: serving.arn, priority: 1, conditions: [{ httpHeader: { httpHeaderName: verify.name, values: [verify.value] } }], actions: [forward] },
+        {
+          listenerArn: serving.arn,
+          priority: 1,
+          conditions: [{ httpHeader: { httpHeaderName: verify.name, values: [verify.value] } }],
+          actions: [forward],
+        },
         { parent: this },
       );
     }
@@ -304,7 +364,14 @@ export class WebFleet extends pulumi.ComponentResource {
     this.role = new InstanceRole(`${name}`, { statements: args.statements }, { parent: this });
     this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
-      { instanceType, profileName: this.role.profileName, securityGroupId: args.webSecurityGroupId, userData: args.userData, nameTag: name, launchTags: args.launchTags },
+      {
+        instanceType,
+        profileName: this.role.profileName,
+        securityGroupId: args.webSecurityGroupId,
+        userData: args.userData,
+        nameTag: name,
+        launchTags: args.launchTags,
+      },
       // Nothing launches from the profile before its policies exist (first boot reads the secrets).
       { parent: this, dependsOn: this.role.policies },
     );
@@ -329,7 +396,10 @@ export class WebFleet extends pulumi.ComponentResource {
       {
         autoscalingGroupName: this.group.name,
         policyType: "TargetTrackingScaling",
-        targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: cpuTarget },
+        targetTrackingConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+          targetValue: cpuTarget,
+        },
       },
       { parent: this },
     );
@@ -352,7 +422,12 @@ export class WebFleet extends pulumi.ComponentResource {
     }
 
     this.url = https ? pulumi.output(`https://${args.dns!.domain}/`) : pulumi.interpolate`http://${this.dnsName}/`;
-    this.registerOutputs({ url: this.url, dnsName: this.dnsName, targetGroupArn: this.targetGroup.arn, groupName: this.group.name });
+    this.registerOutputs({
+      url: this.url,
+      dnsName: this.dnsName,
+      targetGroupArn: this.targetGroup.arn,
+      groupName: this.group.name,
+    });
   }
 
   /**
@@ -361,12 +436,18 @@ export class WebFleet extends pulumi.ComponentResource {
    */
   private certificate(name: string, dns: WebFleetDns): { arn: pulumi.Output<string>; records: ValidationRecordFqdns } {
     const names = [dns.domain, `origin.${dns.domain}`];
-    const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: names[0], subjectAlternativeNames: names.slice(1), validationMethod: "DNS" }, { parent: this });
+    const cert = new aws.acm.Certificate(
+      `${name}-cert`,
+      { domainName: names[0], subjectAlternativeNames: names.slice(1), validationMethod: "DNS" },
+      { parent: this },
+    );
     const owned: ValidationRecordFqdns = {};
     const fqdns = names.map((domainName, i) => {
       const shared = dns.validationRecordFqdns?.[domainName];
       if (dns.validationRecordFqdns && shared === undefined) {
-        throw new Error(`WebFleet: dns.validationRecordFqdns has no record for ${domainName}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`);
+        throw new Error(
+          `WebFleet: dns.validationRecordFqdns has no record for ${domainName}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`,
+        );
       }
       if (shared !== undefined) return shared;
       const option = cert.domainValidationOptions.apply((options) => {
@@ -378,13 +459,24 @@ export class WebFleet extends pulumi.ComponentResource {
       // reuses it per domain and account) instead of failing on it.
       const fqdn = new aws.route53.Record(
         `${name}-cert-validation-${i}`,
-        { zoneId: dns.hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+        {
+          zoneId: dns.hostedZoneId,
+          name: option.resourceRecordName,
+          type: option.resourceRecordType,
+          records: [option.resourceRecordValue],
+          ttl: 300,
+          allowOverwrite: true,
+        },
         { parent: this },
       ).fqdn;
       owned[domainName] = fqdn;
       return fqdn;
     });
-    const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: fqdns }, { parent: this });
+    const validation = new aws.acm.CertificateValidation(
+      `${name}-cert-validated`,
+      { certificateArn: cert.arn, validationRecordFqdns: fqdns },
+      { parent: this },
+    );
     return { arn: validation.certificateArn, records: dns.validationRecordFqdns ?? owned };
   }
 }

@@ -54,7 +54,13 @@ export class WorkerFleet extends pulumi.ComponentResource {
   constructor(name: string, args: WorkerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:compute:WorkerFleet", name, {}, opts);
     const instanceType = args.instanceType ?? "t4g.small";
-    requireMatch("WorkerFleet", "instanceType", instanceType, INSTANCE_TYPE_RE, "an EC2 instance type such as t4g.small");
+    requireMatch(
+      "WorkerFleet",
+      "instanceType",
+      instanceType,
+      INSTANCE_TYPE_RE,
+      "an EC2 instance type such as t4g.small",
+    );
     const minSize = args.minSize ?? 1;
     const maxSize = args.maxSize ?? 4;
     requireRange("WorkerFleet", "minSize", minSize, 1, 1000);
@@ -65,13 +71,29 @@ export class WorkerFleet extends pulumi.ComponentResource {
     this.role = new InstanceRole(`${name}`, { statements: args.statements }, { parent: this });
     this.launchTemplate = appLaunchTemplate(
       `${name}-lt`,
-      { instanceType, profileName: this.role.profileName, securityGroupId: args.securityGroupId, userData: args.userData, nameTag: name, launchTags: args.launchTags },
+      {
+        instanceType,
+        profileName: this.role.profileName,
+        securityGroupId: args.securityGroupId,
+        userData: args.userData,
+        nameTag: name,
+        launchTags: args.launchTags,
+      },
       // Nothing launches from the profile before its policies exist (first boot reads the secrets).
       { parent: this, dependsOn: this.role.policies },
     );
     this.group = appAutoScalingGroup(
       `${name}-asg`,
-      { subnetIds: args.subnetIds, launchTemplate: this.launchTemplate, minSize, maxSize, desiredCapacity: minSize, healthCheckType: "EC2", nameTag: name, launchTags: args.launchTags },
+      {
+        subnetIds: args.subnetIds,
+        launchTemplate: this.launchTemplate,
+        minSize,
+        maxSize,
+        desiredCapacity: minSize,
+        healthCheckType: "EC2",
+        nameTag: name,
+        launchTags: args.launchTags,
+      },
       { parent: this, dependsOn: this.role.policies },
     );
     new aws.autoscaling.Policy(
@@ -89,7 +111,11 @@ export class WorkerFleet extends pulumi.ComponentResource {
                 returnData: false,
                 metricStat: {
                   stat: "Sum",
-                  metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: [{ name: "QueueName", value: args.queueName }] },
+                  metric: {
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateNumberOfMessagesVisible",
+                    dimensions: [{ name: "QueueName", value: args.queueName }],
+                  },
                 },
               },
               {
@@ -98,7 +124,11 @@ export class WorkerFleet extends pulumi.ComponentResource {
                 returnData: false,
                 metricStat: {
                   stat: "Average",
-                  metric: { namespace: "AWS/AutoScaling", metricName: "GroupInServiceInstances", dimensions: [{ name: "AutoScalingGroupName", value: this.group.name }] },
+                  metric: {
+                    namespace: "AWS/AutoScaling",
+                    metricName: "GroupInServiceInstances",
+                    dimensions: [{ name: "AutoScalingGroupName", value: this.group.name }],
+                  },
                 },
               },
               // AWS's own example is `m1 / m2`; IF(TS > S, TS, S) (documented in using-metric-math.html) keeps a

@@ -25,13 +25,28 @@ export interface LadderContext {
 /** The config schema every context-dependent policy declares. */
 export const CONTEXT_SCHEMA: PolicyConfigSchema = {
   properties: {
-    step: { type: "integer", minimum: 1, maximum: TOP_STEP, description: "Rung of the ladder the stack is on; defaults to the provider's `step` default tag." },
-    environment: { type: "string", enum: [...ENVIRONMENTS], description: "dev or prod; defaults to the provider's `environment` default tag, else prod." },
+    step: {
+      type: "integer",
+      minimum: 1,
+      maximum: TOP_STEP,
+      description: "Rung of the ladder the stack is on; defaults to the provider's `step` default tag.",
+    },
+    environment: {
+      type: "string",
+      enum: [...ENVIRONMENTS],
+      description: "dev or prod; defaults to the provider's `environment` default tag, else prod.",
+    },
   },
 };
 
 /** The policies that read {@link LadderContext}; `ladderPolicyConfig` writes config for each of them. */
-export const CONTEXT_POLICIES = ["world-ingress-only-to-entry-points", "multi-az-databases", "multi-az-cache", "deletion-protection-in-prod", "default-tags"] as const;
+export const CONTEXT_POLICIES = [
+  "world-ingress-only-to-entry-points",
+  "multi-az-databases",
+  "multi-az-cache",
+  "deletion-protection-in-prod",
+  "default-tags",
+] as const;
 
 /** Policy pack config that tells every context-dependent policy the stack's step and/or environment. */
 export function ladderPolicyConfig(ctx: Partial<LadderContext>): PolicyPackConfig {
@@ -76,13 +91,19 @@ function fromTags(tags: Record<string, unknown>): { step?: number; environment?:
 }
 
 /** The context for one resource: config, else its provider's default tags, else the strict defaults. */
-export function resourceContext(config: ContextConfig, provider: PolicyProviderResource | undefined): { step: number | undefined; environment: Environment } {
+export function resourceContext(
+  config: ContextConfig,
+  provider: PolicyProviderResource | undefined,
+): { step: number | undefined; environment: Environment } {
   const tags = provider?.type === T.awsProvider ? fromTags(providerDefaultTags(provider)) : {};
   return { step: config.step ?? tags.step, environment: config.environment ?? tags.environment ?? "prod" };
 }
 
 /** The context for a whole stack: config, else the default tags of its AWS providers, else the strict defaults. */
-export function stackContext(config: ContextConfig, resources: readonly PolicyResource[]): { step: number | undefined; environment: Environment } {
+export function stackContext(
+  config: ContextConfig,
+  resources: readonly PolicyResource[],
+): { step: number | undefined; environment: Environment } {
   let tags: { step?: number; environment?: Environment } = {};
   for (const r of resources) {
     if (r.type !== T.awsProvider) continue;

@@ -3,7 +3,12 @@
  * port, and instance credentials stay on the instance.
  */
 import * as aws from "@pulumi/aws";
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import {
+  PolicyResource,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+  validateResourceOfType,
+} from "@pulumi/policy";
 import { CONTEXT_SCHEMA, stackContext } from "./context";
 import { LOAD_BALANCER_TYPES, T, isFalse, isTrue, known, label, strings, targetsOf } from "./relations";
 
@@ -18,19 +23,25 @@ function portRange(protocol: unknown, from: unknown, to: unknown): { all: boolea
   return { all: false, from: Number(from ?? 0), to: Number(to ?? from ?? 0) };
 }
 
-const portText = (r: { all: boolean; from: number; to: number }) => (r.all ? "all ports" : r.from === r.to ? `port ${r.from}` : `ports ${r.from}-${r.to}`);
+const portText = (r: { all: boolean; from: number; to: number }) =>
+  r.all ? "all ports" : r.from === r.to ? `port ${r.from}` : `ports ${r.from}-${r.to}`;
 
 export const dataTierNotPublic: ResourceValidationPolicy = {
   name: "data-tier-not-public",
   description: "Databases are never publicly accessible.",
   severity: "critical",
-  remediationSteps: "Set publiclyAccessible: false (the default) and keep the instance in isolated subnets; clients reach it from inside the VPC.",
+  remediationSteps:
+    "Set publiclyAccessible: false (the default) and keep the instance in isolated subnets; clients reach it from inside the VPC.",
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
-      if (isTrue(db.publiclyAccessible)) report(`${args.name}: publiclyAccessible is true; an RDS instance must only be reachable from inside the VPC.`);
+      if (isTrue(db.publiclyAccessible))
+        report(`${args.name}: publiclyAccessible is true; an RDS instance must only be reachable from inside the VPC.`);
     }),
     validateResourceOfType(aws.rds.ClusterInstance, (db, args, report) => {
-      if (isTrue(db.publiclyAccessible)) report(`${args.name}: publiclyAccessible is true; an Aurora instance must only be reachable from inside the VPC.`);
+      if (isTrue(db.publiclyAccessible))
+        report(
+          `${args.name}: publiclyAccessible is true; an Aurora instance must only be reachable from inside the VPC.`,
+        );
     }),
   ],
 };
@@ -48,18 +59,33 @@ function worldRules(resources: readonly PolicyResource[]): WorldRule[] {
   const out: WorldRule[] = [];
   for (const r of resources) {
     if (r.type === T.ingressRule) {
-      const cidrs = known(() => [r.props.cidrIpv4, r.props.cidrIpv6].filter((c): c is string => typeof c === "string"), []);
+      const cidrs = known(
+        () => [r.props.cidrIpv4, r.props.cidrIpv6].filter((c): c is string => typeof c === "string"),
+        [],
+      );
       for (const cidr of cidrs.filter((c) => WORLD.includes(c))) {
-        out.push({ rule: r, cidr, ports: portRange(r.props.ipProtocol, r.props.fromPort, r.props.toPort), groups: targetsOf(resources, r, "securityGroupId", [T.securityGroup]) });
+        out.push({
+          rule: r,
+          cidr,
+          ports: portRange(r.props.ipProtocol, r.props.fromPort, r.props.toPort),
+          groups: targetsOf(resources, r, "securityGroupId", [T.securityGroup]),
+        });
       }
     } else if (r.type === T.securityGroupRule && r.props.type === "ingress") {
       const cidrs = known(() => [...strings(r.props.cidrBlocks), ...strings(r.props.ipv6CidrBlocks)], []);
       for (const cidr of cidrs.filter((c) => WORLD.includes(c))) {
-        out.push({ rule: r, cidr, ports: portRange(r.props.protocol, r.props.fromPort, r.props.toPort), groups: targetsOf(resources, r, "securityGroupId", [T.securityGroup]) });
+        out.push({
+          rule: r,
+          cidr,
+          ports: portRange(r.props.protocol, r.props.fromPort, r.props.toPort),
+          groups: targetsOf(resources, r, "securityGroupId", [T.securityGroup]),
+        });
       }
     } else if (r.type === T.securityGroup) {
       for (const inline of known(() => (r.props.ingress ?? []) as Array<Record<string, unknown>>, [])) {
-        for (const cidr of [...strings(inline.cidrBlocks), ...strings(inline.ipv6CidrBlocks)].filter((c) => WORLD.includes(c))) {
+        for (const cidr of [...strings(inline.cidrBlocks), ...strings(inline.ipv6CidrBlocks)].filter((c) =>
+          WORLD.includes(c),
+        )) {
           out.push({ rule: r, cidr, ports: portRange(inline.protocol, inline.fromPort, inline.toPort), groups: [r] });
         }
       }
@@ -70,7 +96,8 @@ function worldRules(resources: readonly PolicyResource[]): WorldRule[] {
 
 export const worldIngressOnlyToEntryPoints: StackValidationPolicy = {
   name: "world-ingress-only-to-entry-points",
-  description: "Only the entry point is open to the internet: an internet-facing ALB on 80/443, or at steps 1–2 the single server on 80.",
+  description:
+    "Only the entry point is open to the internet: an internet-facing ALB on 80/443, or at steps 1–2 the single server on 80.",
   severity: "critical",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
@@ -79,9 +106,12 @@ export const worldIngressOnlyToEntryPoints: StackValidationPolicy = {
     const { step } = stackContext(args.getConfig(), args.resources);
     const entry = new Map<string, { ports: number[]; why: string }>();
     for (const lb of args.resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type))) {
-      const internetFacing = !isTrue(known(() => lb.props.internal, false)) && (known(() => lb.props.loadBalancerType, undefined) ?? "application") === "application";
+      const internetFacing =
+        !isTrue(known(() => lb.props.internal, false)) &&
+        (known(() => lb.props.loadBalancerType, undefined) ?? "application") === "application";
       if (!internetFacing) continue;
-      for (const sg of targetsOf(args.resources, lb, "securityGroups", [T.securityGroup])) entry.set(sg.urn, { ports: [80, 443], why: `the security group of load balancer ${lb.name}` });
+      for (const sg of targetsOf(args.resources, lb, "securityGroups", [T.securityGroup]))
+        entry.set(sg.urn, { ports: [80, 443], why: `the security group of load balancer ${lb.name}` });
     }
     // Steps 1–2: the single server is the entry point. It is recognised by its public address: an Elastic IP
     // associated with it, or a public IP of its own.
@@ -91,19 +121,28 @@ export const worldIngressOnlyToEntryPoints: StackValidationPolicy = {
         publicAddressesOf(args.resources, server).length > 0;
       if (!publicIp) continue;
       if (step !== undefined && step > 2) continue; // from step 3 the load balancer is the only way in
-      for (const sg of [...targetsOf(args.resources, server, "vpcSecurityGroupIds", [T.securityGroup]), ...targetsOf(args.resources, server, "securityGroups", [T.securityGroup])]) {
-        if (!entry.has(sg.urn)) entry.set(sg.urn, { ports: [80], why: `the security group of the single server ${server.name} (steps 1–2)` });
+      for (const sg of [
+        ...targetsOf(args.resources, server, "vpcSecurityGroupIds", [T.securityGroup]),
+        ...targetsOf(args.resources, server, "securityGroups", [T.securityGroup]),
+      ]) {
+        if (!entry.has(sg.urn))
+          entry.set(sg.urn, { ports: [80], why: `the security group of the single server ${server.name} (steps 1–2)` });
       }
     }
     for (const w of worldRules(args.resources)) {
-      const allowed = w.groups.length > 0 && w.groups.every((g) => {
-        const e = entry.get(g.urn);
-        return e !== undefined && !w.ports.all && w.ports.from === w.ports.to && e.ports.includes(w.ports.from);
-      });
+      const allowed =
+        w.groups.length > 0 &&
+        w.groups.every((g) => {
+          const e = entry.get(g.urn);
+          return e !== undefined && !w.ports.all && w.ports.from === w.ports.to && e.ports.includes(w.ports.from);
+        });
       if (allowed) continue;
-      const target = w.groups.length > 0 ? w.groups.map((g) => g.name).join(", ") : "a security group outside this stack";
+      const target =
+        w.groups.length > 0 ? w.groups.map((g) => g.name).join(", ") : "a security group outside this stack";
       const point = w.groups.map((g) => entry.get(g.urn)).find((e) => e !== undefined);
-      const why = point ? `${target} is ${point.why}, which may only be open on port${point.ports.length > 1 ? "s" : ""} ${point.ports.join(" and ")}` : `${target} is not an entry point`;
+      const why = point
+        ? `${target} is ${point.why}, which may only be open on port${point.ports.length > 1 ? "s" : ""} ${point.ports.join(" and ")}`
+        : `${target} is not an entry point`;
       report(`${label(w.rule)} admits ${w.cidr} on ${portText(w.ports)}: ${why}.`, w.rule.urn);
     }
   },
@@ -112,7 +151,9 @@ export const worldIngressOnlyToEntryPoints: StackValidationPolicy = {
 /** Elastic IP associations (and Elastic IPs with `instance`) that give `server` a public address. */
 function publicAddressesOf(resources: readonly PolicyResource[], server: PolicyResource): PolicyResource[] {
   return resources.filter(
-    (r) => (r.type === T.eipAssociation && targetsOf([server], r, "instanceId", [T.instance]).length > 0) || (r.type === T.eip && targetsOf([server], r, "instance", [T.instance]).length > 0),
+    (r) =>
+      (r.type === T.eipAssociation && targetsOf([server], r, "instanceId", [T.instance]).length > 0) ||
+      (r.type === T.eip && targetsOf([server], r, "instance", [T.instance]).length > 0),
   );
 }
 
@@ -126,7 +167,8 @@ export const noSshIngress: ResourceValidationPolicy = {
   name: "no-ssh-ingress",
   description: "No security group rule opens SSH (22) or RDP (3389), from anywhere.",
   severity: "high",
-  remediationSteps: "Remove the rule; operators connect with `aws ssm start-session` (the instance role has AmazonSSMManagedInstanceCore).",
+  remediationSteps:
+    "Remove the rule; operators connect with `aws ssm start-session` (the instance role has AmazonSSMManagedInstanceCore).",
   validateResource: [
     validateResourceOfType(aws.vpc.SecurityGroupIngressRule, (rule, args, report) => {
       const v = shellPortViolation(args.name, portRange(rule.ipProtocol, rule.fromPort, rule.toPort));
@@ -139,18 +181,28 @@ export const noSshIngress: ResourceValidationPolicy = {
     }),
     validateResourceOfType(aws.ec2.SecurityGroup, (sg, args, report) => {
       for (const rule of sg.ingress ?? []) {
-        const v = shellPortViolation(`${args.name} (inline ingress)`, portRange(rule.protocol, rule.fromPort, rule.toPort));
+        const v = shellPortViolation(
+          `${args.name} (inline ingress)`,
+          portRange(rule.protocol, rule.fromPort, rule.toPort),
+        );
         if (v) report(v);
       }
     }),
   ],
 };
 
-function metadataViolation(name: string, m: { httpEndpoint?: string; httpTokens?: string; httpPutResponseHopLimit?: number } | undefined): string | undefined {
+function metadataViolation(
+  name: string,
+  m: { httpEndpoint?: string; httpTokens?: string; httpPutResponseHopLimit?: number } | undefined,
+): string | undefined {
   if (m?.httpEndpoint === "disabled") return undefined; // no metadata service at all is stricter still
   const problems: string[] = [];
-  if (m?.httpTokens !== "required") problems.push(`httpTokens is ${JSON.stringify(m?.httpTokens ?? "unset (optional)")}, not "required"`);
-  if (m?.httpPutResponseHopLimit !== 1) problems.push(`httpPutResponseHopLimit is ${m?.httpPutResponseHopLimit ?? "unset (the AMI's default, 2 on Amazon Linux 2023)"}, not 1`);
+  if (m?.httpTokens !== "required")
+    problems.push(`httpTokens is ${JSON.stringify(m?.httpTokens ?? "unset (optional)")}, not "required"`);
+  if (m?.httpPutResponseHopLimit !== 1)
+    problems.push(
+      `httpPutResponseHopLimit is ${m?.httpPutResponseHopLimit ?? "unset (the AMI's default, 2 on Amazon Linux 2023)"}, not 1`,
+    );
   return problems.length > 0 ? `${name}: metadataOptions ${problems.join(" and ")}.` : undefined;
 }
 
@@ -158,7 +210,8 @@ export const imdsv2Required: ResourceValidationPolicy = {
   name: "imdsv2-required",
   description: "Instances and launch templates require IMDSv2 tokens with a hop limit of 1.",
   severity: "high",
-  remediationSteps: 'Set metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 }.',
+  remediationSteps:
+    'Set metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 }.',
   validateResource: [
     validateResourceOfType(aws.ec2.Instance, (i, args, report) => {
       const v = metadataViolation(args.name, i.metadataOptions);
@@ -173,19 +226,32 @@ export const imdsv2Required: ResourceValidationPolicy = {
 
 export const launchTemplateNoPublicIp: ResourceValidationPolicy = {
   name: "launch-template-no-public-ip",
-  description: "Fleet instances get no public IP: every launch template network interface sets associatePublicIpAddress to false.",
+  description:
+    "Fleet instances get no public IP: every launch template network interface sets associatePublicIpAddress to false.",
   severity: "high",
-  remediationSteps: 'Declare networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [...] }]; the subnet\'s default must not decide.',
+  remediationSteps:
+    'Declare networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [...] }]; the subnet\'s default must not decide.',
   validateResource: validateResourceOfType(aws.ec2.LaunchTemplate, (lt, args, report) => {
     const nics = lt.networkInterfaces ?? [];
     if (nics.length === 0) {
-      report(`${args.name}: no networkInterfaces, so the subnet's mapPublicIpOnLaunch decides whether instances get a public IP.`);
+      report(
+        `${args.name}: no networkInterfaces, so the subnet's mapPublicIpOnLaunch decides whether instances get a public IP.`,
+      );
       return;
     }
     nics.forEach((nic, i) => {
-      if (!isFalse(nic.associatePublicIpAddress)) report(`${args.name}: networkInterfaces[${i}].associatePublicIpAddress is ${JSON.stringify(nic.associatePublicIpAddress ?? "unset")}, not false.`);
+      if (!isFalse(nic.associatePublicIpAddress))
+        report(
+          `${args.name}: networkInterfaces[${i}].associatePublicIpAddress is ${JSON.stringify(nic.associatePublicIpAddress ?? "unset")}, not false.`,
+        );
     });
   }),
 };
 
-export const NETWORK_POLICIES = [dataTierNotPublic, worldIngressOnlyToEntryPoints, noSshIngress, imdsv2Required, launchTemplateNoPublicIp];
+export const NETWORK_POLICIES = [
+  dataTierNotPublic,
+  worldIngressOnlyToEntryPoints,
+  noSshIngress,
+  imdsv2Required,
+  launchTemplateNoPublicIp,
+];

@@ -11,7 +11,13 @@ import { RESILIENCE_POLICIES } from "./resilience";
 
 export const PACK_NAME = "scale-ladder";
 
-export const POLICIES: Policies = [...NETWORK_POLICIES, ...DATA_POLICIES, ...EDGE_POLICIES, ...RESILIENCE_POLICIES, ...GOVERNANCE_POLICIES];
+export const POLICIES: Policies = [
+  ...NETWORK_POLICIES,
+  ...DATA_POLICIES,
+  ...EDGE_POLICIES,
+  ...RESILIENCE_POLICIES,
+  ...GOVERNANCE_POLICIES,
+];
 
 export const PACK_ARGS: PolicyPackArgs = {
   description: "Security and resilience invariants of the scale-ladder blueprint (docs/policies.md).",

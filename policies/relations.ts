@@ -93,7 +93,12 @@ export function strings(v: unknown): string[] {
  * Does `from`'s property `prop` point at `to`? By the engine's property dependencies when it has them, else by
  * comparing the property's known value(s) with `to`'s known identifying outputs (`id`, `arn`, `name`, ...).
  */
-export function refersTo(from: PolicyResource, prop: string, to: PolicyResource, keys: readonly string[] = ["id", "arn", "name"]): boolean {
+export function refersTo(
+  from: PolicyResource,
+  prop: string,
+  to: PolicyResource,
+  keys: readonly string[] = ["id", "arn", "name"],
+): boolean {
   const deps = from.propertyDependencies[prop];
   if (deps && deps.length > 0) return deps.some((d) => d.urn === to.urn);
   const values = known(() => strings(from.props[prop]), []);
@@ -105,12 +110,24 @@ export function refersTo(from: PolicyResource, prop: string, to: PolicyResource,
 }
 
 /** Resources of `types` that `from.prop` points at (see {@link refersTo}). */
-export function targetsOf(resources: readonly PolicyResource[], from: PolicyResource, prop: string, types: readonly string[], keys?: readonly string[]): PolicyResource[] {
+export function targetsOf(
+  resources: readonly PolicyResource[],
+  from: PolicyResource,
+  prop: string,
+  types: readonly string[],
+  keys?: readonly string[],
+): PolicyResource[] {
   return resources.filter((r) => types.includes(r.type) && refersTo(from, prop, r, keys));
 }
 
 /** Resources of `types` whose `prop` points at `to`. */
-export function referrersOf(resources: readonly PolicyResource[], to: PolicyResource, types: readonly string[], prop: string, keys?: readonly string[]): PolicyResource[] {
+export function referrersOf(
+  resources: readonly PolicyResource[],
+  to: PolicyResource,
+  types: readonly string[],
+  prop: string,
+  keys?: readonly string[],
+): PolicyResource[] {
   return resources.filter((r) => types.includes(r.type) && refersTo(r, prop, to, keys));
 }
 

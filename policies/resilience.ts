@@ -3,7 +3,12 @@
  * that expire, and queues whose poison messages go somewhere.
  */
 import * as aws from "@pulumi/aws";
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import {
+  PolicyResource,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+  validateResourceOfType,
+} from "@pulumi/policy";
 import { CONTEXT_SCHEMA, fromStep, resourceContext, stackContext } from "./context";
 import { T, isSet, isTrue, known, label, policyDocument, referrersOf, strings } from "./relations";
 
@@ -21,34 +26,51 @@ export const backupRetention: ResourceValidationPolicy = {
       // Replicas take their backups from the source.
       if (isSet(() => db.replicateSourceDb)) return;
       const min = args.getConfig<{ minimumDays?: number }>().minimumDays ?? 7;
-      if ((db.backupRetentionPeriod ?? 1) < min) report(`${args.name}: backupRetentionPeriod is ${db.backupRetentionPeriod ?? "unset (1 day)"}, under ${min} days.`);
+      if ((db.backupRetentionPeriod ?? 1) < min)
+        report(
+          `${args.name}: backupRetentionPeriod is ${db.backupRetentionPeriod ?? "unset (1 day)"}, under ${min} days.`,
+        );
     }),
     validateResourceOfType(aws.rds.Cluster, (c, args, report) => {
       const min = args.getConfig<{ minimumDays?: number }>().minimumDays ?? 7;
-      if ((c.backupRetentionPeriod ?? 1) < min) report(`${args.name}: backupRetentionPeriod is ${c.backupRetentionPeriod ?? "unset (1 day)"}, under ${min} days.`);
+      if ((c.backupRetentionPeriod ?? 1) < min)
+        report(
+          `${args.name}: backupRetentionPeriod is ${c.backupRetentionPeriod ?? "unset (1 day)"}, under ${min} days.`,
+        );
     }),
   ],
 };
 
 export const multiAzDatabases: StackValidationPolicy = {
   name: "multi-az-databases",
-  description: "From step 4 (step 2 in prod) every database has a standby in another AZ: Multi-AZ RDS primaries, Aurora clusters of two or more instances.",
+  description:
+    "From step 4 (step 2 in prod) every database has a standby in another AZ: Multi-AZ RDS primaries, Aurora clusters of two or more instances.",
   severity: "high",
   configSchema: CONTEXT_SCHEMA,
-  remediationSteps: "Set multiAz: true on the RDS primary (scale-ladder:dbMultiAz); give every Aurora cluster a writer and at least one reader in different AZs.",
+  remediationSteps:
+    "Set multiAz: true on the RDS primary (scale-ladder:dbMultiAz); give every Aurora cluster a writer and at least one reader in different AZs.",
   validateStack: (args, report) => {
     const ctx = stackContext(args.getConfig(), args.resources);
     const from = ctx.environment === "prod" ? MULTI_AZ_FROM.databaseProd : MULTI_AZ_FROM.databaseDev;
-    if (!fromStep(ctx.step, from)) args.notApplicable(`step ${ctx.step} is below ${from}, where Multi-AZ starts in ${ctx.environment}`);
+    if (!fromStep(ctx.step, from))
+      args.notApplicable(`step ${ctx.step} is below ${from}, where Multi-AZ starts in ${ctx.environment}`);
     for (const db of args.resources.filter((r) => r.type === T.rdsInstance)) {
       if (isSet(() => db.props.replicateSourceDb)) continue;
-      if (!isTrue(known(() => db.props.multiAz, true))) report(`${label(db)}: multiAz is ${known(() => db.props.multiAz, undefined) ?? "unset (false)"} at step ${ctx.step ?? "(unknown)"} in ${ctx.environment}.`, db.urn);
+      if (!isTrue(known(() => db.props.multiAz, true)))
+        report(
+          `${label(db)}: multiAz is ${known(() => db.props.multiAz, undefined) ?? "unset (false)"} at step ${ctx.step ?? "(unknown)"} in ${ctx.environment}.`,
+          db.urn,
+        );
     }
     for (const cluster of args.resources.filter((r) => r.type === T.rdsCluster)) {
-      const members = referrersOf(args.resources, cluster, [T.rdsClusterInstance], "clusterIdentifier", ["clusterIdentifier", "id"]);
+      const members = referrersOf(args.resources, cluster, [T.rdsClusterInstance], "clusterIdentifier", [
+        "clusterIdentifier",
+        "id",
+      ]);
       // A secondary cluster of a global database (it joins one and has no credentials of its own) is the other
       // region's standby: one reader lets it take over; its own second AZ is a cost the owner may choose.
-      const secondary = isSet(() => cluster.props.globalClusterIdentifier) && !isSet(() => cluster.props.masterUsername);
+      const secondary =
+        isSet(() => cluster.props.globalClusterIdentifier) && !isSet(() => cluster.props.masterUsername);
       const needed = secondary ? 1 : 2;
       if (members.length < needed) {
         report(
@@ -59,7 +81,8 @@ export const multiAzDatabases: StackValidationPolicy = {
       }
       if (secondary) continue;
       const zones = members.map((m) => known(() => m.props.availabilityZone as string | undefined, undefined));
-      if (zones.every((z) => z !== undefined) && new Set(zones).size < 2) report(`${label(cluster)}: all its instances are pinned to ${zones[0]}.`, cluster.urn);
+      if (zones.every((z) => z !== undefined) && new Set(zones).size < 2)
+        report(`${label(cluster)}: all its instances are pinned to ${zones[0]}.`, cluster.urn);
     }
   },
 };
@@ -69,26 +92,35 @@ export const multiAzCache: ResourceValidationPolicy = {
   description: "From step 5 the cache keeps a replica in another AZ with automatic failover.",
   severity: "medium",
   configSchema: CONTEXT_SCHEMA,
-  remediationSteps: "Set numCacheClusters ≥ 2 (scale-ladder:cacheReplicas ≥ 1), automaticFailoverEnabled: true and multiAzEnabled: true.",
+  remediationSteps:
+    "Set numCacheClusters ≥ 2 (scale-ladder:cacheReplicas ≥ 1), automaticFailoverEnabled: true and multiAzEnabled: true.",
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (rg, args, report) => {
     const ctx = resourceContext(args.getConfig(), args.provider);
-    if (!fromStep(ctx.step, MULTI_AZ_FROM.cache)) args.notApplicable(`step ${ctx.step} is below ${MULTI_AZ_FROM.cache}`);
+    if (!fromStep(ctx.step, MULTI_AZ_FROM.cache))
+      args.notApplicable(`step ${ctx.step} is below ${MULTI_AZ_FROM.cache}`);
     const nodes = rg.numCacheClusters ?? (rg.replicasPerNodeGroup !== undefined ? 1 + rg.replicasPerNodeGroup : 1);
-    if (nodes < 2) report(`${args.name}: ${nodes} node${nodes === 1 ? "" : "s"} per shard; a replica is needed for failover.`);
-    if (!isTrue(rg.automaticFailoverEnabled)) report(`${args.name}: automaticFailoverEnabled is ${rg.automaticFailoverEnabled ?? "unset (false)"}.`);
+    if (nodes < 2)
+      report(`${args.name}: ${nodes} node${nodes === 1 ? "" : "s"} per shard; a replica is needed for failover.`);
+    if (!isTrue(rg.automaticFailoverEnabled))
+      report(`${args.name}: automaticFailoverEnabled is ${rg.automaticFailoverEnabled ?? "unset (false)"}.`);
     if (!isTrue(rg.multiAzEnabled)) report(`${args.name}: multiAzEnabled is ${rg.multiAzEnabled ?? "unset (false)"}.`);
   }),
 };
 
 /** Skip a resource policy in dev: deletion protection is a production rule. */
-function inProd(args: { getConfig<T extends object>(): T; provider?: Parameters<typeof resourceContext>[1]; notApplicable(reason?: string): never }): void {
+function inProd(args: {
+  getConfig<T extends object>(): T;
+  provider?: Parameters<typeof resourceContext>[1];
+  notApplicable(reason?: string): never;
+}): void {
   const ctx = resourceContext(args.getConfig(), args.provider);
   if (ctx.environment !== "prod") args.notApplicable("a dev stack");
 }
 
 export const deletionProtectionInProd: ResourceValidationPolicy = {
   name: "deletion-protection-in-prod",
-  description: "In prod, databases and load balancers refuse deletion, databases leave a final snapshot, buckets and secrets are not destroyed with their contents.",
+  description:
+    "In prod, databases and load balancers refuse deletion, databases leave a final snapshot, buckets and secrets are not destroyed with their contents.",
   severity: "high",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
@@ -96,37 +128,48 @@ export const deletionProtectionInProd: ResourceValidationPolicy = {
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
       inProd(args);
-      if (!isTrue(db.deletionProtection)) report(`${args.name}: deletionProtection is ${db.deletionProtection ?? "unset (false)"}.`);
+      if (!isTrue(db.deletionProtection))
+        report(`${args.name}: deletionProtection is ${db.deletionProtection ?? "unset (false)"}.`);
       const primary = !isSet(() => db.replicateSourceDb);
-      if (primary && (isTrue(db.skipFinalSnapshot) || !isSet(() => db.finalSnapshotIdentifier))) report(`${args.name}: no final snapshot on deletion (skipFinalSnapshot ${db.skipFinalSnapshot ?? "unset"}, finalSnapshotIdentifier ${db.finalSnapshotIdentifier ?? "unset"}).`);
+      if (primary && (isTrue(db.skipFinalSnapshot) || !isSet(() => db.finalSnapshotIdentifier)))
+        report(
+          `${args.name}: no final snapshot on deletion (skipFinalSnapshot ${db.skipFinalSnapshot ?? "unset"}, finalSnapshotIdentifier ${db.finalSnapshotIdentifier ?? "unset"}).`,
+        );
     }),
     validateResourceOfType(aws.rds.Cluster, (c, args, report) => {
       inProd(args);
-      if (!isTrue(c.deletionProtection)) report(`${args.name}: deletionProtection is ${c.deletionProtection ?? "unset (false)"}.`);
+      if (!isTrue(c.deletionProtection))
+        report(`${args.name}: deletionProtection is ${c.deletionProtection ?? "unset (false)"}.`);
       // A secondary cluster of a global database (no credentials of its own) is deleted without a snapshot.
-      if (isSet(() => c.masterUsername) && (isTrue(c.skipFinalSnapshot) || !isSet(() => c.finalSnapshotIdentifier))) report(`${args.name}: no final snapshot on deletion.`);
+      if (isSet(() => c.masterUsername) && (isTrue(c.skipFinalSnapshot) || !isSet(() => c.finalSnapshotIdentifier)))
+        report(`${args.name}: no final snapshot on deletion.`);
     }),
     validateResourceOfType(aws.rds.GlobalCluster, (g, args, report) => {
       inProd(args);
-      if (!isTrue(g.deletionProtection)) report(`${args.name}: deletionProtection is ${g.deletionProtection ?? "unset (false)"}.`);
+      if (!isTrue(g.deletionProtection))
+        report(`${args.name}: deletionProtection is ${g.deletionProtection ?? "unset (false)"}.`);
     }),
     ...[aws.lb.LoadBalancer, aws.alb.LoadBalancer].map((cls) =>
       validateResourceOfType(cls, (lb, args, report) => {
         inProd(args);
-        if (!isTrue(lb.enableDeletionProtection)) report(`${args.name}: enableDeletionProtection is ${lb.enableDeletionProtection ?? "unset (false)"}.`);
+        if (!isTrue(lb.enableDeletionProtection))
+          report(`${args.name}: enableDeletionProtection is ${lb.enableDeletionProtection ?? "unset (false)"}.`);
       }),
     ),
     validateResourceOfType(aws.s3.Bucket, (b, args, report) => {
       inProd(args);
-      if (isTrue(b.forceDestroy)) report(`${args.name}: forceDestroy is true; \`pulumi destroy\` would delete every object with it.`);
+      if (isTrue(b.forceDestroy))
+        report(`${args.name}: forceDestroy is true; \`pulumi destroy\` would delete every object with it.`);
     }),
     validateResourceOfType(aws.s3.BucketV2, (b, args, report) => {
       inProd(args);
-      if (isTrue(b.forceDestroy)) report(`${args.name}: forceDestroy is true; \`pulumi destroy\` would delete every object with it.`);
+      if (isTrue(b.forceDestroy))
+        report(`${args.name}: forceDestroy is true; \`pulumi destroy\` would delete every object with it.`);
     }),
     validateResourceOfType(aws.secretsmanager.Secret, (s, args, report) => {
       inProd(args);
-      if (s.recoveryWindowInDays === 0) report(`${args.name}: recoveryWindowInDays is 0; a deleted secret could not be recovered.`);
+      if (s.recoveryWindowInDays === 0)
+        report(`${args.name}: recoveryWindowInDays is 0; a deleted secret could not be recovered.`);
     }),
   ],
 };
@@ -146,12 +189,14 @@ function deadLetterQueues(resources: readonly PolicyResource[]): Set<string> {
   const queues = resources.filter((r) => r.type === T.queue);
   const dlqs = new Set<string>();
   for (const q of queues) {
-    for (const dep of q.propertyDependencies.redrivePolicy ?? []) if (dep.type === T.queue && dep.urn !== q.urn) dlqs.add(dep.urn);
+    for (const dep of q.propertyDependencies.redrivePolicy ?? [])
+      if (dep.type === T.queue && dep.urn !== q.urn) dlqs.add(dep.urn);
     const target = known(() => policyDocumentTarget(q.props.redrivePolicy), undefined);
     if (target) for (const other of queues) if (known(() => other.props.arn, undefined) === target) dlqs.add(other.urn);
   }
   for (const allow of resources.filter((r) => r.type === T.redriveAllowPolicy)) {
-    for (const q of queues) if (referrersOf([allow], q, [T.redriveAllowPolicy], "queueUrl", ["url", "id"]).length > 0) dlqs.add(q.urn);
+    for (const q of queues)
+      if (referrersOf([allow], q, [T.redriveAllowPolicy], "queueUrl", ["url", "id"]).length > 0) dlqs.add(q.urn);
   }
   return dlqs;
 }
@@ -165,7 +210,8 @@ export const sqsDeadLetterQueue: StackValidationPolicy = {
   name: "sqs-dead-letter-queue",
   description: "Every SQS queue that is not itself a dead-letter queue has one (redrivePolicy with maxReceiveCount).",
   severity: "medium",
-  remediationSteps: "Create a second queue and set redrivePolicy: JSON { deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 } (the Queue component does).",
+  remediationSteps:
+    "Create a second queue and set redrivePolicy: JSON { deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 } (the Queue component does).",
   validateStack: (args, report) => {
     const dlqs = deadLetterQueues(args.resources);
     for (const q of args.resources.filter((r) => r.type === T.queue && !dlqs.has(r.urn))) {
@@ -173,10 +219,26 @@ export const sqsDeadLetterQueue: StackValidationPolicy = {
         report(`${label(q)} has no redrivePolicy: a message that always fails is retried until it expires.`, q.urn);
         continue;
       }
-      const doc = known(() => policyDocument(q.props.redrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined, { deadLetterTargetArn: "(unknown)", maxReceiveCount: 1 });
-      if (!doc || !doc.deadLetterTargetArn || !(Number(doc.maxReceiveCount) >= 1)) report(`${label(q)}: redrivePolicy ${strings(q.props.redrivePolicy).join("")} names no dead-letter queue with a maxReceiveCount.`, q.urn);
+      const doc = known(
+        () =>
+          policyDocument(q.props.redrivePolicy) as
+            { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined,
+        { deadLetterTargetArn: "(unknown)", maxReceiveCount: 1 },
+      );
+      if (!doc || !doc.deadLetterTargetArn || !(Number(doc.maxReceiveCount) >= 1))
+        report(
+          `${label(q)}: redrivePolicy ${strings(q.props.redrivePolicy).join("")} names no dead-letter queue with a maxReceiveCount.`,
+          q.urn,
+        );
     }
   },
 };
 
-export const RESILIENCE_POLICIES = [backupRetention, multiAzDatabases, multiAzCache, deletionProtectionInProd, logGroupRetention, sqsDeadLetterQueue];
+export const RESILIENCE_POLICIES = [
+  backupRetention,
+  multiAzDatabases,
+  multiAzCache,
+  deletionProtectionInProd,
+  logGroupRetention,
+  sqsDeadLetterQueue,
+];

@@ -48,7 +48,10 @@ interface LoadOptions {
   connections: number;
   duration?: number;
   amount?: number;
-  requests: Array<{ method: string; setupRequest(request: Record<string, unknown>, context: Record<string, number>): Record<string, unknown> }>;
+  requests: Array<{
+    method: string;
+    setupRequest(request: Record<string, unknown>, context: Record<string, number>): Record<string, unknown>;
+  }>;
 }
 interface LoadResult {
   duration: number;
@@ -98,12 +101,18 @@ interface Server {
   name: string;
   child: ChildProcess;
   address: string;
-  stats(): Promise<{ databaseReads: number; cache: { hits: number; misses: number; errors: number; bypassed: number } | null }>;
+  stats(): Promise<{
+    databaseReads: number;
+    cache: { hits: number; misses: number; errors: number; bypassed: number } | null;
+  }>;
   close(): Promise<void>;
 }
 
 function startAppServer(name: string, env: Record<string, string>): Promise<Server> {
-  const child = fork(__filename, ["serve"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(__filename, ["serve"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const next = <T>(key: string) =>
     new Promise<T>((resolve, reject) => {
       const onMessage = (message: Record<string, unknown>) => {
@@ -144,7 +153,9 @@ async function load(server: Server, pick: () => string, options: { duration: num
   });
   const after = await server.stats();
   if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(`${server.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
+    throw new Error(
+      `${server.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`,
+    );
   }
   return {
     requests: result.requests.total,
@@ -180,13 +191,24 @@ async function main(): Promise<void> {
     const cluster: ClusterInfo = {
       runDir,
       password: randomBytes(12).toString("hex"),
-      primary: { name: "primary", dataDir: path.join(runDir, "primary"), port: await freePort(), logFile: path.join(runDir, "primary.log") },
+      primary: {
+        name: "primary",
+        dataDir: path.join(runDir, "primary"),
+        port: await freePort(),
+        logFile: path.join(runDir, "primary.log"),
+      },
       replica: { name: "unused", dataDir: path.join(runDir, "unused"), port: 0, logFile: "" },
       postgresBin: path.join(nativeDir, "bin", "postgres"),
       libraryPath: await linkLibraries(nativeDir, path.join(runDir, "lib")),
       owner,
     };
-    await initPrimary({ nativeDir, libraryPath: cluster.libraryPath, dataDir: cluster.primary.dataDir, password: cluster.password, owner });
+    await initPrimary({
+      nativeDir,
+      libraryPath: cluster.libraryPath,
+      dataDir: cluster.primary.dataDir,
+      password: cluster.password,
+      owner,
+    });
     await startServer(cluster, cluster.primary);
     cleanups.push(() => stopServer(cluster.primary));
     const admin = clientFor(cluster, cluster.primary);
@@ -194,8 +216,15 @@ async function main(): Promise<void> {
     await admin.query("CREATE DATABASE bench");
     await admin.end();
     const databaseUrl = urlFor(cluster, cluster.primary, "bench");
-    const seeder = createDbRouter(loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, SESSION_SECRET }), createLogger("bench", "warn"));
-    await prepareDatabase(seeder.primaryPool, { migrationsDir: MIGRATIONS_DIR, seedProducts: PRODUCTS, logger: createLogger("bench", "warn") });
+    const seeder = createDbRouter(
+      loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, SESSION_SECRET }),
+      createLogger("bench", "warn"),
+    );
+    await prepareDatabase(seeder.primaryPool, {
+      migrationsDir: MIGRATIONS_DIR,
+      seedProducts: PRODUCTS,
+      logger: createLogger("bench", "warn"),
+    });
     await seeder.close();
 
     const redis = await startRedisServer();
@@ -213,7 +242,8 @@ async function main(): Promise<void> {
       for (let page = 0; page < 5; page += 1) {
         const pagePath: string = `/api/products?category=${category}&limit=50${cursor ? `&cursor=${cursor}` : ""}`;
         pages.push(pagePath);
-        cursor = ((await (await fetch(`${uncached.address}${pagePath}`)).json()) as { nextCursor: string | null }).nextCursor;
+        cursor = ((await (await fetch(`${uncached.address}${pagePath}`)).json()) as { nextCursor: string | null })
+          .nextCursor;
       }
     }
     const pickPage = () => pages[Math.floor(Math.random() * pages.length)];
@@ -226,11 +256,18 @@ async function main(): Promise<void> {
       next += 1;
       return { ...request, path: `/api/products/${((next - 1) % PRODUCTS) + 1}` };
     };
-    await autocannon({ url: cached.address, connections, amount: PRODUCTS, requests: [{ method: "GET", setupRequest: everyProduct }] });
+    await autocannon({
+      url: cached.address,
+      connections,
+      amount: PRODUCTS,
+      requests: [{ method: "GET", setupRequest: everyProduct }],
+    });
     for (const pagePath of pages) await fetch(`${cached.address}${pagePath}`);
     await load(uncached, pickProduct, { duration: 2, connections });
 
-    console.log(`load: autocannon, ${connections} connections, ${duration} s per run, 127.0.0.1; uncached then cached, same run`);
+    console.log(
+      `load: autocannon, ${connections} connections, ${duration} s per run, 127.0.0.1; uncached then cached, same run`,
+    );
     const rows: Array<[string, Awaited<ReturnType<typeof load>>, Awaited<ReturnType<typeof load>>]> = [];
     for (const [label, pick] of [
       ["GET /api/products?category=...&limit=50", pickPage],
@@ -242,7 +279,9 @@ async function main(): Promise<void> {
     }
 
     const fmt = (n: number) => n.toFixed(0).padStart(7);
-    console.log("\nroute                                      uncached req/s   cached req/s   ratio   p99 ms (uncached/cached)   cached reads reaching the database");
+    console.log(
+      "\nroute                                      uncached req/s   cached req/s   ratio   p99 ms (uncached/cached)   cached reads reaching the database",
+    );
     let reads = 0;
     let requests = 0;
     for (const [label, without, withCache] of rows) {
@@ -258,9 +297,13 @@ async function main(): Promise<void> {
     const share = (100 * reads) / requests;
     const stats = await cached.stats();
     console.log(`\ncached server's cache: ${JSON.stringify(stats.cache)}`);
-    console.log(`category page: cached/uncached = ${pageRatio.toFixed(2)}x (goal >= 3x: ${pageRatio >= 3 ? "met" : "NOT met"})`);
+    console.log(
+      `category page: cached/uncached = ${pageRatio.toFixed(2)}x (goal >= 3x: ${pageRatio >= 3 ? "met" : "NOT met"})`,
+    );
     console.log(`product by id: cached/uncached = ${productRatio.toFixed(2)}x`);
-    console.log(`warm product reads reaching the database: ${reads} of ${requests} = ${share.toFixed(2)} % (goal <= 5 %: ${share <= 5 ? "met" : "NOT met"})`);
+    console.log(
+      `warm product reads reaching the database: ${reads} of ${requests} = ${share.toFixed(2)} % (goal <= 5 %: ${share <= 5 ? "met" : "NOT met"})`,
+    );
   } finally {
     await cleanup();
   }

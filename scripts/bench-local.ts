@@ -37,8 +37,14 @@ function parse(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const value = Number(argv[i + 1]);
     const flag = argv[i];
-    if (!["--duration", "--connections", "--port", "--seed-products"].includes(flag) || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`usage: npm run bench [-- --duration S (10) --connections C (32) --port P (23000) --seed-products N (2000)]; got ${flag} ${argv[i + 1] ?? ""}`);
+    if (
+      !["--duration", "--connections", "--port", "--seed-products"].includes(flag) ||
+      !Number.isInteger(value) ||
+      value <= 0
+    ) {
+      throw new Error(
+        `usage: npm run bench [-- --duration S (10) --connections C (32) --port P (23000) --seed-products N (2000)]; got ${flag} ${argv[i + 1] ?? ""}`,
+      );
     }
     if (flag === "--duration") options.duration = value;
     if (flag === "--connections") options.connections = value;
@@ -61,12 +67,27 @@ interface LoadResult {
 /** One bounded autocannon run against `url`; prints its command line and figures. */
 async function load(label: string, url: string, o: Options, duration = o.duration): Promise<LoadResult> {
   const args = [AUTOCANNON, "--json", "-c", String(o.connections), "-d", String(duration), url];
-  if (duration === o.duration) process.stdout.write(`  $ node node_modules/autocannon/autocannon.js -c ${o.connections} -d ${duration} ${url}\n`);
+  if (duration === o.duration)
+    process.stdout.write(`  $ node node_modules/autocannon/autocannon.js -c ${o.connections} -d ${duration} ${url}\n`);
   const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, cwd: PROJECT_DIR });
-  const r = JSON.parse(stdout) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
-  const result = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, total: r.requests.total };
+  const r = JSON.parse(stdout) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  const result = {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+    total: r.requests.total,
+  };
   if (duration === o.duration) {
-    process.stdout.write(`    ${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.total} requests, ${result.errors} errors, ${result.non2xx} non-2xx\n`);
+    process.stdout.write(
+      `    ${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.total} requests, ${result.errors} errors, ${result.non2xx} non-2xx\n`,
+    );
   }
   return result;
 }
@@ -82,9 +103,20 @@ const verdict = (ok: boolean) => (ok ? "meets the goal" : "MISSES the goal");
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const cpus = os.cpus();
-  process.stdout.write(`npm run bench: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, node ${process.version}; autocannon ${o.connections} connections, ${o.duration} s per figure\n\n`);
+  process.stdout.write(
+    `npm run bench: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, node ${process.version}; autocannon ${o.connections} connections, ${o.duration} s per figure\n\n`,
+  );
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "scale-ladder-bench-"));
-  const common = ["--port", String(o.port), "--data-dir", dataDir, "--seed-products", String(o.seedProducts), "--log-level", "warn"];
+  const common = [
+    "--port",
+    String(o.port),
+    "--data-dir",
+    dataDir,
+    "--seed-products",
+    String(o.seedProducts),
+    "--log-level",
+    "warn",
+  ];
   const entry = `http://127.0.0.1:${o.port}`;
   const productUrl = `${entry}/api/products/42`;
   const categoryUrl = `${entry}/api/products?category=books&limit=20`;
@@ -92,7 +124,11 @@ async function main(): Promise<void> {
     // 1. The physical limit.
     process.stdout.write("1. bare node:http JSON server (the physical limit)\n");
     const barePort = o.port + 299;
-    const bare: ChildProcess = spawn(process.execPath, [path.join(PROJECT_DIR, "scripts", "local", "bare-server.mjs"), String(barePort)], { stdio: ["ignore", "pipe", "inherit"] });
+    const bare: ChildProcess = spawn(
+      process.execPath,
+      [path.join(PROJECT_DIR, "scripts", "local", "bare-server.mjs"), String(barePort)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve) => bare.stdout!.once("data", () => resolve()));
     const bareUrl = `http://127.0.0.1:${barePort}/api/products/42`;
     const bareBefore = await warmAndLoad("bare node:http", bareUrl, o);
@@ -121,20 +157,45 @@ async function main(): Promise<void> {
     // 3. Start time at step 11: cold (empty data directory), then warm (the data it left).
     process.stdout.write("\n3. step 11 start time, npm start to every /readyz green\n");
     const coldDir = mkdtempSync(path.join(os.tmpdir(), "scale-ladder-bench-11-"));
-    const args11 = ["--step", "11", "--port", String(o.port), "--data-dir", coldDir, "--seed-products", String(o.seedProducts), "--log-level", "warn"];
+    const args11 = [
+      "--step",
+      "11",
+      "--port",
+      String(o.port),
+      "--data-dir",
+      coldDir,
+      "--seed-products",
+      String(o.seedProducts),
+      "--log-level",
+      "warn",
+    ];
     process.stdout.write(`  $ npm start -- ${args11.join(" ")}\n`);
     const cold = await spawnLauncher(args11);
     await cold.stop();
     const warm = await spawnLauncher(args11);
     await warm.stop();
     await rm(coldDir, { recursive: true, force: true });
-    process.stdout.write(`    cold (initdb, replicas, migrations, seed of ${o.seedProducts} products): ${(cold.startMs / 1000).toFixed(1)} s; warm: ${(warm.startMs / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `    cold (initdb, replicas, migrations, seed of ${o.seedProducts} products): ${(cold.startMs / 1000).toFixed(1)} s; warm: ${(warm.startMs / 1000).toFixed(1)} s\n`,
+    );
     // Where the time went, from the launcher's own progress lines (a rebuild of a stale release shows as "built").
-    for (const [name, s] of [["cold", cold], ["warm", warm]] as const) {
-      const phases = s.output().split("\n").filter((l) => /^\s+✓ /.test(l)).map((l) => l.replace(/^\s+✓ (\S+(?: \S+)*?)\s{2,}.*\((\d+\.\d) s\)$/, "$1 $2s"));
+    for (const [name, s] of [
+      ["cold", cold],
+      ["warm", warm],
+    ] as const) {
+      const phases = s
+        .output()
+        .split("\n")
+        .filter((l) => /^\s+✓ /.test(l))
+        .map((l) => l.replace(/^\s+✓ (\S+(?: \S+)*?)\s{2,}.*\((\d+\.\d) s\)$/, "$1 $2s"));
       process.stdout.write(`    ${name}: ${phases.join(", ")}\n`);
     }
-    process.stdout.write(`    load average while measuring: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (other processes on this machine count)\n`);
+    process.stdout.write(
+      `    load average while measuring: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} (other processes on this machine count)\n`,
+    );
 
     const r1 = product5.rps / bareResult.rps;
     const r2 = category5.rps / category4.rps;

@@ -16,7 +16,16 @@ const step = arg("step", 2);
 // Bundle the program with the test harness (dependencies stay in node_modules) so no TypeScript compiler is timed.
 // Inside node_modules so that the bundle resolves the project's packages.
 const out = join("node_modules", ".cache", "scale-ladder", "evaluate-step.cjs");
-await build({ entryPoints: ["scripts/evaluate-step.ts"], bundle: true, platform: "node", target: "node20", format: "cjs", packages: "external", outfile: out, logLevel: "error" });
+await build({
+  entryPoints: ["scripts/evaluate-step.ts"],
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  packages: "external",
+  outfile: out,
+  logLevel: "error",
+});
 
 function time(args) {
   const start = process.hrtime.bigint();
@@ -39,7 +48,13 @@ for (let i = 0; i < runs; i++) {
 }
 const b = median(baseline);
 const p = median(program);
-console.log(`command: npm run bench:program -- --runs ${runs} --step ${step}   (node ${process.version}, ${runs} alternated runs each)`);
-console.log(`baseline  node -e "require('@pulumi/aws')"          median ${b.toFixed(0)} ms  (min ${Math.min(...baseline).toFixed(0)}, max ${Math.max(...baseline).toFixed(0)})`);
-console.log(`program   step ${step} under mocks ${summary.padEnd(30)} median ${p.toFixed(0)} ms  (min ${Math.min(...program).toFixed(0)}, max ${Math.max(...program).toFixed(0)})`);
+console.log(
+  `command: npm run bench:program -- --runs ${runs} --step ${step}   (node ${process.version}, ${runs} alternated runs each)`,
+);
+console.log(
+  `baseline  node -e "require('@pulumi/aws')"          median ${b.toFixed(0)} ms  (min ${Math.min(...baseline).toFixed(0)}, max ${Math.max(...baseline).toFixed(0)})`,
+);
+console.log(
+  `program   step ${step} under mocks ${summary.padEnd(30)} median ${p.toFixed(0)} ms  (min ${Math.min(...program).toFixed(0)}, max ${Math.max(...program).toFixed(0)})`,
+);
 console.log(`ratio     program / baseline = ${(p / b).toFixed(2)}x  (goal <= 1.5x)`);

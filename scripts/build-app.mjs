@@ -86,7 +86,8 @@ for (let attempt = 0; ; attempt += 1) {
   }
 }
 renameSync(archive, finalArchive);
-for (let attempt = 0; attempt <= 10; attempt += 1) rmSync(path.join(dist, `.old-app-${process.pid}-${attempt}`), { recursive: true, force: true });
+for (let attempt = 0; attempt <= 10; attempt += 1)
+  rmSync(path.join(dist, `.old-app-${process.pid}-${attempt}`), { recursive: true, force: true });
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 for (const file of readdirSync(finalOut).filter((name) => name.endsWith(".js"))) {

@@ -10,7 +10,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
 import { PRICE_CLASSES, PriceClass } from "../components/cdn";
-import { AURORA_GLOBAL_ALLOWED, AURORA_GLOBAL_DEFAULT_CLASS, auroraGlobalDatabaseAccepts, auroraPostgresOffers } from "../components/facts/rds-instance-classes";
+import {
+  AURORA_GLOBAL_ALLOWED,
+  AURORA_GLOBAL_DEFAULT_CLASS,
+  auroraGlobalDatabaseAccepts,
+  auroraPostgresOffers,
+} from "../components/facts/rds-instance-classes";
 import { awsxAutoLayout, largestVpcPrefix } from "../components/network";
 import { MAX_STEP, MIN_STEP, featuresAt, highestBuiltStep } from "./steps";
 
@@ -44,7 +49,11 @@ interface KeySpec<T> {
   default: (ctx: DefaultContext) => T | undefined;
 }
 
-const key = <T>(doc: string, schema: z.ZodType<T, string>, dflt: (ctx: DefaultContext) => T | undefined): KeySpec<T> => ({
+const key = <T>(
+  doc: string,
+  schema: z.ZodType<T, string>,
+  dflt: (ctx: DefaultContext) => T | undefined,
+): KeySpec<T> => ({
   doc,
   schema,
   default: dflt,
@@ -56,17 +65,23 @@ const integer = (min: number, max: number) =>
     .trim()
     .regex(/^-?\d+$/, { error: `must be an integer from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be an integer from ${min} to ${max}` }).max(max, { error: `must be an integer from ${min} to ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be an integer from ${min} to ${max}` })
+        .max(max, { error: `must be an integer from ${min} to ${max}` }),
+    );
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
-const boolean = () =>
-  z
-    .enum(["true", "false"], { error: "must be true or false" })
-    .transform((v) => v === "true");
+const boolean = () => z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true");
 
-const pattern = (re: RegExp, what: string) => z.string().trim().regex(re, { error: `must be ${what}` });
+const pattern = (re: RegExp, what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(re, { error: `must be ${what}` });
 
 const isProd = (c: DefaultContext) => c.environment === "prod";
 
@@ -75,7 +90,11 @@ const isProd = (c: DefaultContext) => c.environment === "prod";
  * rejected when wrong and listed in the docs.
  */
 export const CONFIG_KEYS = {
-  step: key("Which rung of the ladder this stack is on (1–11). Required.", integer(MIN_STEP, MAX_STEP), () => undefined),
+  step: key(
+    "Which rung of the ladder this stack is on (1–11). Required.",
+    integer(MIN_STEP, MAX_STEP),
+    () => undefined,
+  ),
   environment: key(
     "`dev` or `prod`. `prod` turns on deletion protection, final snapshots and Multi-AZ from step 2.",
     oneOf(ENVIRONMENTS),
@@ -83,7 +102,10 @@ export const CONFIG_KEYS = {
   ),
   domain: key(
     "Optional site hostname (e.g. `shop.example.com`); with `hostedZoneId`, DNS points at the site.",
-    pattern(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lowercase DNS name such as shop.example.com"),
+    pattern(
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+      "a lowercase DNS name such as shop.example.com",
+    ),
     () => undefined,
   ),
   hostedZoneId: key(
@@ -99,7 +121,10 @@ export const CONFIG_KEYS = {
   availabilityZones: key("How many AZs the VPC spans (2 or 3).", integer(2, 3), () => 2),
   availabilityZoneNames: key(
     "Zones each region's VPC spans, by name, availabilityZones per region (e.g. `us-east-1a,us-east-1c`; list a secondary region's too at step 11). Unset: the region's first zones, as stacks built before this key have. Pick zones that offer the instance types (Graviton types are not in every zone); changing it on a running stack replaces every subnet.",
-    pattern(/^[a-z]{2}-[a-z]+-\d[a-z](,[a-z]{2}-[a-z]+-\d[a-z])*$/, "a comma-separated list of zone names such as us-east-1a,us-east-1b").transform((v) => v.split(",")),
+    pattern(
+      /^[a-z]{2}-[a-z]+-\d[a-z](,[a-z]{2}-[a-z]+-\d[a-z])*$/,
+      "a comma-separated list of zone names such as us-east-1a,us-east-1b",
+    ).transform((v) => v.split(",")),
     () => undefined,
   ),
   natGateways: key(
@@ -118,7 +143,11 @@ export const CONFIG_KEYS = {
     () => "db.t4g.micro",
   ),
   dbAllocatedStorageGb: key("Initial gp3 storage of the database, GiB.", integer(20, 65536), () => 20),
-  dbMaxAllocatedStorageGb: key("Storage autoscaling ceiling, GiB (≥ dbAllocatedStorageGb).", integer(20, 65536), () => 100),
+  dbMaxAllocatedStorageGb: key(
+    "Storage autoscaling ceiling, GiB (≥ dbAllocatedStorageGb).",
+    integer(20, 65536),
+    () => 100,
+  ),
   dbBackupRetentionDays: key("Automated backup retention, days (7–35).", integer(7, 35), () => 7),
   dbMultiAz: key(
     "Multi-AZ standby for the primary: on in prod, and from step 4 (read replicas) in dev.",
@@ -132,19 +161,37 @@ export const CONFIG_KEYS = {
   ),
   webMinSize: key("Fewest web instances (step 3 on); at least 2 keeps a server in each AZ.", integer(1, 100), () => 2),
   webMaxSize: key("Most web instances (step 3 on).", integer(1, 100), () => 6),
-  webDesiredCapacity: key("Web instances a new fleet starts with; the scaling policies own it afterwards.", integer(1, 100), () => 2),
+  webDesiredCapacity: key(
+    "Web instances a new fleet starts with; the scaling policies own it afterwards.",
+    integer(1, 100),
+    () => 2,
+  ),
   webCpuTargetPercent: key("Average CPU the fleet's target-tracking policy aims for.", integer(10, 90), () => 50),
-  dbReplicas: key("Read replicas of the catalog database: 2 from step 4.", integer(0, 5), (c) => (featuresAt(c.step).replicas ? 2 : 0)),
+  dbReplicas: key("Read replicas of the catalog database: 2 from step 4.", integer(0, 5), (c) =>
+    featuresAt(c.step).replicas ? 2 : 0,
+  ),
   cacheNodeType: key(
     "ElastiCache node type (step 5 on).",
     pattern(/^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
     () => "cache.t4g.micro",
   ),
-  cacheReplicas: key("Cache replicas beside the primary; 1 or more turns on Multi-AZ failover.", integer(0, 5), () => 1),
-  cacheMaxmemoryPolicy: key("Valkey eviction policy when the cache is full.", oneOf(MAXMEMORY_POLICIES), () => "allkeys-lru" as MaxmemoryPolicy),
+  cacheReplicas: key(
+    "Cache replicas beside the primary; 1 or more turns on Multi-AZ failover.",
+    integer(0, 5),
+    () => 1,
+  ),
+  cacheMaxmemoryPolicy: key(
+    "Valkey eviction policy when the cache is full.",
+    oneOf(MAXMEMORY_POLICIES),
+    () => "allkeys-lru" as MaxmemoryPolicy,
+  ),
   cacheSnapshotRetentionDays: key("Days of cache snapshots kept (0 for none).", integer(0, 35), () => 7),
   cacheTtlSeconds: key("TTL of cached product reads in the app, seconds.", integer(1, 86400), () => 60),
-  webRequestsPerTarget: key("ALB requests per target per minute the step-7 policy aims for.", integer(10, 100000), () => 1000),
+  webRequestsPerTarget: key(
+    "ALB requests per target per minute the step-7 policy aims for.",
+    integer(10, 100000),
+    () => 1000,
+  ),
   cdnPriceClass: key("CloudFront price class (step 6 on).", oneOf(PRICE_CLASSES), () => "PriceClass_100" as PriceClass),
   workerInstanceType: key(
     "EC2 type of the worker fleet (step 8 on).",
@@ -154,28 +201,58 @@ export const CONFIG_KEYS = {
   workerMinSize: key("Fewest workers (step 8 on).", integer(1, 100), () => 1),
   workerMaxSize: key("Most workers (step 8 on).", integer(1, 100), () => 4),
   workerBacklogPerInstance: key("Queued orders per worker the backlog policy aims for.", integer(1, 100000), () => 100),
-  queueVisibilityTimeoutSeconds: key("Seconds a received order stays hidden from other workers.", integer(10, 43200), () => 60),
+  queueVisibilityTimeoutSeconds: key(
+    "Seconds a received order stays hidden from other workers.",
+    integer(10, 43200),
+    () => 60,
+  ),
   shards: key("Order shards, each an Aurora PostgreSQL cluster (step 9 on).", integer(1, 16), () => 2),
   shardInstanceClass: key(
     "Instance class of each shard's writer and reader: `db.t4g.medium` at steps 9–10; at step 11 a memory-optimized class (Aurora global databases refuse burstable ones), `db.r6g.large` by default. The climb to 11 changes the class in place.",
     pattern(/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an Aurora instance class such as db.t4g.medium"),
     (c) => (featuresAt(c.step).multiRegion ? AURORA_GLOBAL_DEFAULT_CLASS : "db.t4g.medium"),
   ),
-  logRetentionDays: key("Days CloudWatch keeps logs (step 10 on): 30 in dev, 90 in prod.", oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number), (c) => (isProd(c) ? 90 : 30)),
-  alarmEmail: key("E-mail address that alarms are sent to (step 10 on); unset sends them to the SNS topic only.", pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address"), () => undefined),
+  logRetentionDays: key(
+    "Days CloudWatch keeps logs (step 10 on): 30 in dev, 90 in prod.",
+    oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number),
+    (c) => (isProd(c) ? 90 : 30),
+  ),
+  alarmEmail: key(
+    "E-mail address that alarms are sent to (step 10 on); unset sends them to the SNS topic only.",
+    pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address"),
+    () => undefined,
+  ),
   secondaryRegions: key(
     "Comma-separated regions beside the primary at step 11 (at most 3): eu-west-1, or us-east-1 when the primary is eu-west-1.",
-    pattern(/^[a-z]{2}(-gov)?-[a-z]+-\d(,[a-z]{2}(-gov)?-[a-z]+-\d){0,2}$/, "a comma-separated list of 1 to 3 AWS regions such as eu-west-1,ap-southeast-2").transform((v) => v.split(",")),
+    pattern(
+      /^[a-z]{2}(-gov)?-[a-z]+-\d(,[a-z]{2}(-gov)?-[a-z]+-\d){0,2}$/,
+      "a comma-separated list of 1 to 3 AWS regions such as eu-west-1,ap-southeast-2",
+    ).transform((v) => v.split(",")),
     (c) => (c.region === "eu-west-1" ? ["us-east-1"] : ["eu-west-1"]),
   ),
   geoRouting: key(
     "Continent → region for step 11's geolocation DNS, e.g. NA=us-east-1,EU=eu-west-1; continents left out (and the rest of the world) go to the primary. Unset: EU, AF and AS go to the first secondary region, the rest to the primary.",
-    pattern(/^(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d(,(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d)*$/, "a list such as NA=us-east-1,EU=eu-west-1 (continents AF, AN, AS, EU, NA, OC, SA)"),
+    pattern(
+      /^(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d(,(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d)*$/,
+      "a list such as NA=us-east-1,EU=eu-west-1 (continents AF, AN, AS, EU, NA, OC, SA)",
+    ),
     () => undefined,
   ),
-  staticDir: key("Static files the build makes, published through the CDN (step 6 on).", z.string().trim().min(1, { error: "must be a directory path" }), () => "dist/app/static"),
-  artifactPath: key("Path of the app build that `npm run build` makes, relative to the project.", z.string().trim().min(1, { error: "must be a file path" }), () => "dist/shop.tgz"),
-  seedProducts: key("How many demo products the app seeds into an empty catalog (0 for none).", integer(0, 1_000_000), () => 10_000),
+  staticDir: key(
+    "Static files the build makes, published through the CDN (step 6 on).",
+    z.string().trim().min(1, { error: "must be a directory path" }),
+    () => "dist/app/static",
+  ),
+  artifactPath: key(
+    "Path of the app build that `npm run build` makes, relative to the project.",
+    z.string().trim().min(1, { error: "must be a file path" }),
+    () => "dist/shop.tgz",
+  ),
+  seedProducts: key(
+    "How many demo products the app seeds into an empty catalog (0 for none).",
+    integer(0, 1_000_000),
+    () => 10_000,
+  ),
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -201,7 +278,14 @@ export interface LadderConfig {
     zoneNames: Record<string, string[]>;
   };
   server: { instanceType: string };
-  web: { instanceType: string; minSize: number; maxSize: number; desiredCapacity: number; cpuTargetPercent: number; requestsPerTarget: number };
+  web: {
+    instanceType: string;
+    minSize: number;
+    maxSize: number;
+    desiredCapacity: number;
+    cpuTargetPercent: number;
+    requestsPerTarget: number;
+  };
   cdn: { priceClass: PriceClass };
   worker: { instanceType: string; minSize: number; maxSize: number; backlogPerInstance: number };
   queue: { visibilityTimeoutSeconds: number };
@@ -209,7 +293,13 @@ export interface LadderConfig {
   /** Step 11: the regions, their VPC CIDRs, and which region serves each continent. */
   regions: { secondaries: string[]; cidrs: Record<string, string>; geo: Partial<Record<Continent, string>> };
   observability: { logRetentionDays: number; alarmEmail?: string };
-  cache: { nodeType: string; replicas: number; maxmemoryPolicy: MaxmemoryPolicy; snapshotRetentionDays: number; ttlSeconds: number };
+  cache: {
+    nodeType: string;
+    replicas: number;
+    maxmemoryPolicy: MaxmemoryPolicy;
+    snapshotRetentionDays: number;
+    ttlSeconds: number;
+  };
   database: {
     instanceClass: string;
     allocatedStorageGb: number;
@@ -252,7 +342,9 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     if (v === undefined) continue;
     const bare = k.startsWith(`${CONFIG_NAMESPACE}:`) ? k.slice(CONFIG_NAMESPACE.length + 1) : k;
     if (!(bare in CONFIG_KEYS)) {
-      problems.push(`${CONFIG_NAMESPACE}:${bare} is not a known key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}`);
+      problems.push(
+        `${CONFIG_NAMESPACE}:${bare} is not a known key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}`,
+      );
       continue;
     }
     raw[bare] = v;
@@ -263,14 +355,20 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     if (raw[name] === undefined) continue;
     const result = spec.schema.safeParse(raw[name]);
     if (result.success) (parsed as Record<string, unknown>)[name] = result.data;
-    else problems.push(`${CONFIG_NAMESPACE}:${name} ${result.error.issues[0]?.message ?? "is invalid"}, got ${JSON.stringify(raw[name])}`);
+    else
+      problems.push(
+        `${CONFIG_NAMESPACE}:${name} ${result.error.issues[0]?.message ?? "is invalid"}, got ${JSON.stringify(raw[name])}`,
+      );
   }
   if (raw.step === undefined) {
     problems.push(`${CONFIG_NAMESPACE}:step is required: run \`pulumi config set ${CONFIG_NAMESPACE}:step 1\``);
   }
-  if (!REGION_RE.test(region)) problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
+  if (!REGION_RE.test(region))
+    problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
   else if (partitionOf(region) !== "aws") {
-    problems.push(`aws:region ${region} is in the ${partitionOf(region)} partition; scale-ladder supports the aws partition only (CloudFront with a us-east-1 certificate, aws ARNs)`);
+    problems.push(
+      `aws:region ${region} is in the ${partitionOf(region)} partition; scale-ladder supports the aws partition only (CloudFront with a us-east-1 certificate, aws ARNs)`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -291,7 +389,9 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   // RDS storage autoscaling wants the ceiling at least 10% above the allocated size.
   const minCeiling = Math.ceil((allocated * 11) / 10);
   if (maxAllocated < minCeiling) {
-    problems.push(`${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (${allocated}), so ${minCeiling} or more, got ${maxAllocated}`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (${allocated}), so ${minCeiling} or more, got ${maxAllocated}`,
+    );
   }
   const web = {
     instanceType: get("webInstanceType") as string,
@@ -301,34 +401,53 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     cpuTargetPercent: get("webCpuTargetPercent") as number,
     requestsPerTarget: get("webRequestsPerTarget") as number,
   };
-  if (featuresAt(step).redisSessions && web.minSize < 2) problems.push(`${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ${web.minSize}`);
+  if (featuresAt(step).redisSessions && web.minSize < 2)
+    problems.push(
+      `${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ${web.minSize}`,
+    );
   const worker = {
     instanceType: get("workerInstanceType") as string,
     minSize: get("workerMinSize") as number,
     maxSize: get("workerMaxSize") as number,
     backlogPerInstance: get("workerBacklogPerInstance") as number,
   };
-  if (worker.maxSize < worker.minSize) problems.push(`${CONFIG_NAMESPACE}:workerMaxSize must be at least workerMinSize (${worker.minSize}), got ${worker.maxSize}`);
-  if (web.maxSize < web.minSize) problems.push(`${CONFIG_NAMESPACE}:webMaxSize must be at least webMinSize (${web.minSize}), got ${web.maxSize}`);
+  if (worker.maxSize < worker.minSize)
+    problems.push(
+      `${CONFIG_NAMESPACE}:workerMaxSize must be at least workerMinSize (${worker.minSize}), got ${worker.maxSize}`,
+    );
+  if (web.maxSize < web.minSize)
+    problems.push(`${CONFIG_NAMESPACE}:webMaxSize must be at least webMinSize (${web.minSize}), got ${web.maxSize}`);
   if (web.desiredCapacity < web.minSize || web.desiredCapacity > web.maxSize) {
-    problems.push(`${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize (${web.maxSize}), got ${web.desiredCapacity}`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize (${web.maxSize}), got ${web.desiredCapacity}`,
+    );
   }
   const natGateways = get("natGateways") as NatStrategy;
   if (featuresAt(step).fleet && natGateways === "None") {
-    problems.push(`${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`,
+    );
   }
   const shardClass = get("shardInstanceClass") as string;
   if (!auroraPostgresOffers(shardClass)) {
-    problems.push(`${CONFIG_NAMESPACE}:shardInstanceClass must be an Aurora PostgreSQL class of medium size or larger (no micro or small), got ${JSON.stringify(shardClass)}`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:shardInstanceClass must be an Aurora PostgreSQL class of medium size or larger (no micro or small), got ${JSON.stringify(shardClass)}`,
+    );
   } else if (featuresAt(step).multiRegion && !auroraGlobalDatabaseAccepts(shardClass)) {
-    problems.push(`${CONFIG_NAMESPACE}:shardInstanceClass must be ${AURORA_GLOBAL_ALLOWED} at step 11 (Aurora global database), got ${JSON.stringify(shardClass)}`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:shardInstanceClass must be ${AURORA_GLOBAL_ALLOWED} at step 11 (Aurora global database), got ${JSON.stringify(shardClass)}`,
+    );
   }
   const secondaries = get("secondaryRegions") as string[];
   if (secondaries.includes(region) || new Set(secondaries).size !== secondaries.length) {
-    problems.push(`${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ${JSON.stringify(secondaries.join(","))}`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ${JSON.stringify(secondaries.join(","))}`,
+    );
   }
   for (const r of secondaries.filter((x) => partitionOf(x) !== "aws")) {
-    problems.push(`${CONFIG_NAMESPACE}:secondaryRegions names ${r}, in the ${partitionOf(r)} partition; scale-ladder supports the aws partition only`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:secondaryRegions names ${r}, in the ${partitionOf(r)} partition; scale-ladder supports the aws partition only`,
+    );
   }
   const cidr = get("vpcCidr") as string;
   const availabilityZones = get("availabilityZones") as number;
@@ -337,7 +456,12 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
       `${CONFIG_NAMESPACE}:vpcCidr ${cidr} is too small for ${availabilityZones} AZs: each AZ holds a public /24, a private /20 and an isolated /24 as awsx lays them out; use a /${largestVpcPrefix(availabilityZones)} or larger`,
     );
   }
-  const zoneNames = parseZoneNames(get("availabilityZoneNames") as string[] | undefined, [region, ...secondaries], availabilityZones, problems);
+  const zoneNames = parseZoneNames(
+    get("availabilityZoneNames") as string[] | undefined,
+    [region, ...secondaries],
+    availabilityZones,
+    problems,
+  );
   const cidrs = Object.fromEntries([region, ...secondaries].map((r, i) => [r, shiftCidr(cidr, i)]));
   const geo = parseGeoRouting(get("geoRouting") as string | undefined, region, secondaries, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -356,7 +480,10 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     queue: { visibilityTimeoutSeconds: get("queueVisibilityTimeoutSeconds") as number },
     shards: { count: get("shards") as number, instanceClass: shardClass },
     regions: { secondaries, cidrs, geo },
-    observability: { logRetentionDays: get("logRetentionDays") as number, alarmEmail: get("alarmEmail") as string | undefined },
+    observability: {
+      logRetentionDays: get("logRetentionDays") as number,
+      alarmEmail: get("alarmEmail") as string | undefined,
+    },
     cache: {
       nodeType: get("cacheNodeType") as string,
       replicas: get("cacheReplicas") as number,
@@ -372,7 +499,11 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
       multiAz: get("dbMultiAz") as boolean,
       replicas: get("dbReplicas") as number,
     },
-    app: { artifactPath: get("artifactPath") as string, staticDir: get("staticDir") as string, seedProducts: get("seedProducts") as number },
+    app: {
+      artifactPath: get("artifactPath") as string,
+      staticDir: get("staticDir") as string,
+      seedProducts: get("seedProducts") as number,
+    },
   };
 }
 
@@ -385,26 +516,37 @@ export function shiftCidr(cidr: string, i: number): string {
   const prefix = Number(bits);
   const value = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
   const shifted = value + i * 2 ** (32 - prefix);
-  if (shifted >= 2 ** 32) throw new ConfigError([`${CONFIG_NAMESPACE}:vpcCidr ${cidr} leaves no room for region ${i + 1}'s block`]);
+  if (shifted >= 2 ** 32)
+    throw new ConfigError([`${CONFIG_NAMESPACE}:vpcCidr ${cidr} leaves no room for region ${i + 1}'s block`]);
   const octets = [24, 16, 8, 0].map((s) => Math.floor(shifted / 2 ** s) % 256);
   return `${octets.join(".")}/${prefix}`;
 }
 
 /** Region → zone names, from `availabilityZoneNames`: each named region gets exactly `count` distinct zones of its own. */
-function parseZoneNames(names: string[] | undefined, regions: string[], count: number, problems: string[]): Record<string, string[]> {
+function parseZoneNames(
+  names: string[] | undefined,
+  regions: string[],
+  count: number,
+  problems: string[],
+): Record<string, string[]> {
   const byRegion: Record<string, string[]> = {};
   for (const zone of names ?? []) {
     const region = zone.slice(0, -1);
     if (!regions.includes(region)) {
-      problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone}, which is in none of the stack's regions (${regions.join(", ")})`);
+      problems.push(
+        `${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone}, which is in none of the stack's regions (${regions.join(", ")})`,
+      );
       continue;
     }
-    if (byRegion[region]?.includes(zone)) problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone} twice`);
+    if (byRegion[region]?.includes(zone))
+      problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone} twice`);
     byRegion[region] = [...(byRegion[region] ?? []), zone];
   }
   for (const [region, zones] of Object.entries(byRegion)) {
     if (zones.length !== count) {
-      problems.push(`${CONFIG_NAMESPACE}:availabilityZoneNames lists ${zones.length} zone${zones.length === 1 ? "" : "s"} of ${region}; it needs exactly availabilityZones (${count})`);
+      problems.push(
+        `${CONFIG_NAMESPACE}:availabilityZoneNames lists ${zones.length} zone${zones.length === 1 ? "" : "s"} of ${region}; it needs exactly availabilityZones (${count})`,
+      );
     }
   }
   return byRegion;
@@ -414,7 +556,12 @@ function parseZoneNames(names: string[] | undefined, regions: string[], count: n
  * Continent → region. Unset: Europe, Africa and Asia go to the first secondary region, the rest to the primary.
  * Every named region must be one the stack runs in.
  */
-function parseGeoRouting(value: string | undefined, primary: string, secondaries: string[], problems: string[]): Partial<Record<Continent, string>> {
+function parseGeoRouting(
+  value: string | undefined,
+  primary: string,
+  secondaries: string[],
+  problems: string[],
+): Partial<Record<Continent, string>> {
   if (value === undefined) {
     const east = secondaries[0];
     return { NA: primary, SA: primary, OC: primary, AN: primary, EU: east, AF: east, AS: east };
@@ -423,7 +570,9 @@ function parseGeoRouting(value: string | undefined, primary: string, secondaries
   for (const pair of value.split(",")) {
     const [continent, region] = pair.split("=") as [Continent, string];
     if (region !== primary && !secondaries.includes(region)) {
-      problems.push(`${CONFIG_NAMESPACE}:geoRouting sends ${continent} to ${region}, which must be aws:region or one of secondaryRegions (${[primary, ...secondaries].join(", ")})`);
+      problems.push(
+        `${CONFIG_NAMESPACE}:geoRouting sends ${continent} to ${region}, which must be aws:region or one of secondaryRegions (${[primary, ...secondaries].join(", ")})`,
+      );
     }
     if (geo[continent]) problems.push(`${CONFIG_NAMESPACE}:geoRouting names ${continent} twice`);
     geo[continent] = region;

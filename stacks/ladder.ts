@@ -14,15 +14,22 @@ import { STEPS, featuresAt } from "./steps";
 export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>> {
   const features = featuresAt(cfg.builtStep);
   if (cfg.builtStep !== cfg.step) {
-    const missing = STEPS.filter((s) => s.step > cfg.builtStep && s.step <= cfg.step).map((s) => `${s.step} (${s.name})`);
-    pulumi.log.warn(`scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`);
+    const missing = STEPS.filter((s) => s.step > cfg.builtStep && s.step <= cfg.step).map(
+      (s) => `${s.step} (${s.name})`,
+    );
+    pulumi.log.warn(
+      `scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`,
+    );
   }
   const defaultTags = { project: pulumi.getProject(), stack: pulumi.getStack(), step: String(cfg.step) };
-  const providerFor = (region: string, name = `aws-${region}`) => new aws.Provider(name, { region: region as aws.Region, defaultTags: { tags: defaultTags } });
+  const providerFor = (region: string, name = `aws-${region}`) =>
+    new aws.Provider(name, { region: region as aws.Region, defaultTags: { tags: defaultTags } });
   const provider = providerFor(cfg.region);
   // CloudFront reads viewer certificates from us-east-1 only.
   const certificateProvider =
-    cfg.region === "us-east-1" || !features.cdn || !cfg.dns ? provider : providerFor("us-east-1", "aws-us-east-1-certificates");
+    cfg.region === "us-east-1" || !features.cdn || !cfg.dns
+      ? provider
+      : providerFor("us-east-1", "aws-us-east-1-certificates");
   const primaryTarget: RegionTarget = { name: cfg.region, provider, certificateProvider, tags: defaultTags };
   const primary = buildRegion(cfg, primaryTarget);
 
@@ -37,8 +44,20 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
       // awsx makes a route table per subnet: one private and one isolated per AZ.
       const routeTableCount = 2 * cfg.network.availabilityZones;
       new VpcPeering(`${primary.parts.code}-to-${region.parts.code}`, {
-        requester: { vpcId: primary.parts.vpcId, cidr: cfg.regions.cidrs[cfg.region], region: cfg.region, provider, routeTableCount },
-        accepter: { vpcId: region.parts.vpcId, cidr: cfg.regions.cidrs[name], region: name, provider: target.provider, routeTableCount },
+        requester: {
+          vpcId: primary.parts.vpcId,
+          cidr: cfg.regions.cidrs[cfg.region],
+          region: cfg.region,
+          provider,
+          routeTableCount,
+        },
+        accepter: {
+          vpcId: region.parts.vpcId,
+          cidr: cfg.regions.cidrs[name],
+          region: name,
+          provider: target.provider,
+          routeTableCount,
+        },
       });
     }
     if (cfg.dns) {
@@ -60,7 +79,9 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
         })),
       });
     } else {
-      pulumi.log.warn("step 11 without scale-ladder:domain: the regions are built and peered, but there is no geolocation DNS to spread users over them.");
+      pulumi.log.warn(
+        "step 11 without scale-ladder:domain: the regions are built and peered, but there is no geolocation DNS to spread users over them.",
+      );
     }
   }
 
@@ -106,5 +127,8 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
         : undefined,
   };
   // An output a step does not have is left out, not exported as undefined (which Pulumi warns about).
-  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Record<string, pulumi.Input<unknown>>;
+  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    pulumi.Input<unknown>
+  >;
 }

@@ -54,7 +54,13 @@ export interface PrimaryShared {
   originSecret: pulumi.Output<string>;
   /** The primary fleet's ACM validation records (one per domain name), which the secondaries' certificates reuse. */
   validationRecordFqdns?: Record<string, pulumi.Input<string>>;
-  database: { arn: pulumi.Output<string>; address: pulumi.Output<string>; port: pulumi.Output<number>; dbName: string; secretArn: pulumi.Output<string> };
+  database: {
+    arn: pulumi.Output<string>;
+    address: pulumi.Output<string>;
+    port: pulumi.Output<number>;
+    dbName: string;
+    secretArn: pulumi.Output<string>;
+  };
   shards: {
     globalClusterIds: pulumi.Output<string>[];
     /** Each global database's running engine version: a secondary cluster must be created at exactly this one. */
@@ -75,7 +81,12 @@ export type RegionRole = { kind: "primary" } | { kind: "secondary"; primary: Pri
 export interface RegionParts {
   code: string;
   vpcId: pulumi.Output<string>;
-  web?: { dnsName: pulumi.Output<string>; zoneId: pulumi.Output<string>; arnSuffix: pulumi.Output<string>; targetGroupArnSuffix: pulumi.Output<string> };
+  web?: {
+    dnsName: pulumi.Output<string>;
+    zoneId: pulumi.Output<string>;
+    arnSuffix: pulumi.Output<string>;
+    targetGroupArnSuffix: pulumi.Output<string>;
+  };
   /** Set on the primary from step 11. */
   shared?: PrimaryShared;
 }
@@ -109,7 +120,9 @@ export interface RegionOutputs {
 export function regionCode(region: string): string {
   const m = /^([a-z]{2})(?:-gov)?-([a-z]+)-(\d)$/.exec(region);
   if (!m) throw new Error(`not an AWS region name: ${JSON.stringify(region)}`);
-  const direction = m[2].replace(/(north|south)(east|west)/, (_, a: string, b: string) => a[0] + b[0]).replace(/^(central|east|west|north|south)$/, (d) => d[0]);
+  const direction = m[2]
+    .replace(/(north|south)(east|west)/, (_, a: string, b: string) => a[0] + b[0])
+    .replace(/^(central|east|west|north|south)$/, (d) => d[0]);
   return `${m[1]}${direction}${m[3]}`;
 }
 
@@ -117,7 +130,11 @@ export function regionCode(region: string): string {
  * Builds one region's platform for the configured step. Every resource is named `<region code>-<role>` and created
  * through the region's provider, so a second region (step 11) is added beside this one without renaming anything.
  */
-export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: RegionRole = { kind: "primary" }): { outputs: RegionOutputs; parts: RegionParts } {
+export function buildRegion(
+  cfg: LadderConfig,
+  region: RegionTarget,
+  role: RegionRole = { kind: "primary" },
+): { outputs: RegionOutputs; parts: RegionParts } {
   const code = regionCode(region.name);
   const primary = role.kind === "secondary" ? role.primary : undefined;
   const f = featuresAt(cfg.builtStep);
@@ -146,7 +163,11 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   const appTiers = f.queue ? [web.id, network.securityGroup("worker").id] : [web.id];
   // Prod: S3 server access logs of the artifact and static-asset buckets, kept 90 days.
   const s3AccessLogs = prod
-    ? new PrivateBucket(`${code}-s3-access-logs`, { versioned: false, expireAfterDays: 90, receivesServerAccessLogs: true }, opts)
+    ? new PrivateBucket(
+        `${code}-s3-access-logs`,
+        { versioned: false, expireAfterDays: 90, receivesServerAccessLogs: true },
+        opts,
+      )
     : undefined;
   const artifact = new AppArtifact(
     `${code}-artifact`,
@@ -155,113 +176,140 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   );
   // One set of app secrets for every region (sessions signed in one region are valid in another).
   const secrets = primary
-    ? { secretArn: primary.appSecretsArn, adminToken: undefined, readStatements: [{ sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [primary.appSecretsArn] }] }
+    ? {
+        secretArn: primary.appSecretsArn,
+        adminToken: undefined,
+        readStatements: [
+          { sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [primary.appSecretsArn] },
+        ],
+      }
     : new AppSecrets(`${code}-secrets`, { recoveryWindowInDays: prod ? 30 : 7 }, opts);
   // Cross-region replicas must be encrypted with a key of their own region: a customer-managed key of ours, since
   // alias/aws/rds exists only once RDS has encrypted something in the region. Choose it before the first step-11
   // deploy: a new kmsKeyId replaces the replica and the secondary clusters (see DatabaseKey).
-  const rdsKey = primary ? new DatabaseKey(`${code}-db-key`, { region: region.name, purpose: "RDS replica and Aurora secondaries" }, opts).arn : undefined;
+  const rdsKey = primary
+    ? new DatabaseKey(`${code}-db-key`, { region: region.name, purpose: "RDS replica and Aurora secondaries" }, opts)
+        .arn
+    : undefined;
 
   // Step 2: the database leaves the server. Step 4: Multi-AZ (config default) and read replicas.
-  const database =
-    f.separateDatabase
-      ? new Database(
-          `${code}-db`,
-          {
-            vpcId: network.vpcId,
-            subnetIds: network.isolatedSubnetIds,
-            clientSecurityGroupIds: appTiers,
-            clientCidrs: peerCidrs,
-            replicaOf: primary ? { sourceArn: primary.database.arn, kmsKeyArn: rdsKey!, sourceSecretArn: primary.database.secretArn } : undefined,
-            instanceClass: cfg.database.instanceClass,
-            allocatedStorageGb: cfg.database.allocatedStorageGb,
-            maxAllocatedStorageGb: cfg.database.maxAllocatedStorageGb,
-            backupRetentionDays: cfg.database.backupRetentionDays,
-            multiAz: primary ? false : cfg.database.multiAz,
-            replicas: primary ? 0 : cfg.database.replicas,
-            // RDS cannot create read replicas (here or in another region) of an instance whose master password it
-            // manages: the password is generated as soon as anything replicates from the primary.
-            crossRegionReplicas: multiRegion && !primary,
-            passwordManagement: primary ? "rds" : passwordManagementFor({ localReplicas: cfg.database.replicas, crossRegionReplicas: multiRegion }),
-            recoveryWindowInDays: prod ? 30 : 7,
-            availabilityZoneCount: cfg.network.availabilityZones,
-            deletionProtection: prod,
-            finalSnapshot: prod,
-          },
-          opts,
-        )
-      : undefined;
+  const database = f.separateDatabase
+    ? new Database(
+        `${code}-db`,
+        {
+          vpcId: network.vpcId,
+          subnetIds: network.isolatedSubnetIds,
+          clientSecurityGroupIds: appTiers,
+          clientCidrs: peerCidrs,
+          replicaOf: primary
+            ? { sourceArn: primary.database.arn, kmsKeyArn: rdsKey!, sourceSecretArn: primary.database.secretArn }
+            : undefined,
+          instanceClass: cfg.database.instanceClass,
+          allocatedStorageGb: cfg.database.allocatedStorageGb,
+          maxAllocatedStorageGb: cfg.database.maxAllocatedStorageGb,
+          backupRetentionDays: cfg.database.backupRetentionDays,
+          multiAz: primary ? false : cfg.database.multiAz,
+          replicas: primary ? 0 : cfg.database.replicas,
+          // RDS cannot create read replicas (here or in another region) of an instance whose master password it
+          // manages: the password is generated as soon as anything replicates from the primary.
+          crossRegionReplicas: multiRegion && !primary,
+          passwordManagement: primary
+            ? "rds"
+            : passwordManagementFor({ localReplicas: cfg.database.replicas, crossRegionReplicas: multiRegion }),
+          recoveryWindowInDays: prod ? 30 : 7,
+          availabilityZoneCount: cfg.network.availabilityZones,
+          deletionProtection: prod,
+          finalSnapshot: prod,
+        },
+        opts,
+      )
+    : undefined;
   // A secondary region writes to the primary and reads its local replica.
   const databaseSource: DatabaseSource = primary
-    ? { kind: "rds", host: primary.database.address, port: primary.database.port, dbName: primary.database.dbName, secretArn: primary.database.secretArn }
+    ? {
+        kind: "rds",
+        host: primary.database.address,
+        port: primary.database.port,
+        dbName: primary.database.dbName,
+        secretArn: primary.database.secretArn,
+      }
     : database
-      ? { kind: "rds", host: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn }
+      ? {
+          kind: "rds",
+          host: database.address,
+          port: database.port,
+          dbName: database.dbName,
+          secretArn: database.secretArn,
+        }
       : { kind: "local" };
   const replicaHosts = primary && database ? [database.address] : database?.replicaAddresses;
 
   // Step 5: the cache tier.
-  const cache =
-    f.cache
-      ? new Cache(
-          `${code}-cache`,
-          {
-            vpcId: network.vpcId,
-            subnetIds: network.isolatedSubnetIds,
-            clientSecurityGroupIds: appTiers,
-            nodeType: cfg.cache.nodeType,
-            replicas: cfg.cache.replicas,
-            maxmemoryPolicy: cfg.cache.maxmemoryPolicy,
-            snapshotRetentionDays: cfg.cache.snapshotRetentionDays,
-            recoveryWindowInDays: prod ? 30 : 7,
-            applyImmediately: !prod,
-          },
-          opts,
-        )
-      : undefined;
+  const cache = f.cache
+    ? new Cache(
+        `${code}-cache`,
+        {
+          vpcId: network.vpcId,
+          subnetIds: network.isolatedSubnetIds,
+          clientSecurityGroupIds: appTiers,
+          nodeType: cfg.cache.nodeType,
+          replicas: cfg.cache.replicas,
+          maxmemoryPolicy: cfg.cache.maxmemoryPolicy,
+          snapshotRetentionDays: cfg.cache.snapshotRetentionDays,
+          recoveryWindowInDays: prod ? 30 : 7,
+          applyImmediately: !prod,
+        },
+        opts,
+      )
+    : undefined;
 
   // Step 8: the orders queue.
-  const queue = f.queue ? new Queue(`${code}-orders`, { visibilityTimeoutSeconds: cfg.queue.visibilityTimeoutSeconds }, opts) : undefined;
+  const queue = f.queue
+    ? new Queue(`${code}-orders`, { visibilityTimeoutSeconds: cfg.queue.visibilityTimeoutSeconds }, opts)
+    : undefined;
 
   // Step 9: orders sharded by shopper across Aurora clusters; the catalog stays on the step-2 database.
-  const shards =
-    f.shards
-      ? new ShardedDatabase(
-          `${code}-shards`,
-          {
-            vpcId: network.vpcId,
-            subnetIds: network.isolatedSubnetIds,
-            clientSecurityGroupIds: appTiers,
-            clientCidrs: peerCidrs,
-            globalDatabase: multiRegion && !primary,
-            secondaryOf: primary
-              ? {
-                  globalClusterIds: primary.shards.globalClusterIds,
-                  engineVersions: primary.shards.engineVersions,
-                  primaryWriters: primary.shards.writerInstances,
-                  kmsKeyArn: rdsKey!,
-                }
-              : undefined,
-            shards: cfg.shards.count,
-            instanceClass: cfg.shards.instanceClass,
-            backupRetentionDays: cfg.database.backupRetentionDays,
-            availabilityZoneCount: cfg.network.availabilityZones,
-            deletionProtection: prod,
-            finalSnapshot: prod,
-            recoveryWindowInDays: prod ? 30 : 7,
-          },
-          opts,
-        )
-      : undefined;
+  const shards = f.shards
+    ? new ShardedDatabase(
+        `${code}-shards`,
+        {
+          vpcId: network.vpcId,
+          subnetIds: network.isolatedSubnetIds,
+          clientSecurityGroupIds: appTiers,
+          clientCidrs: peerCidrs,
+          globalDatabase: multiRegion && !primary,
+          secondaryOf: primary
+            ? {
+                globalClusterIds: primary.shards.globalClusterIds,
+                engineVersions: primary.shards.engineVersions,
+                primaryWriters: primary.shards.writerInstances,
+                kmsKeyArn: rdsKey!,
+              }
+            : undefined,
+          shards: cfg.shards.count,
+          instanceClass: cfg.shards.instanceClass,
+          backupRetentionDays: cfg.database.backupRetentionDays,
+          availabilityZoneCount: cfg.network.availabilityZones,
+          deletionProtection: prod,
+          finalSnapshot: prod,
+          recoveryWindowInDays: prod ? 30 : 7,
+        },
+        opts,
+      )
+    : undefined;
 
   // Step 10: log groups and the CloudWatch agent's configuration, which the fleets' boot scripts use.
-  const telemetry =
-    f.telemetry
-      ? new Telemetry(
-          `${code}-telemetry`,
-          { logGroupPrefix: `/scale-ladder/${pulumi.getStack()}/${code}`, namePrefix: physicalNamePrefix(), logRetentionDays: cfg.observability.logRetentionDays },
-          opts,
-        )
-      : undefined;
+  const telemetry = f.telemetry
+    ? new Telemetry(
+        `${code}-telemetry`,
+        {
+          logGroupPrefix: `/scale-ladder/${pulumi.getStack()}/${code}`,
+          namePrefix: physicalNamePrefix(),
+          logRetentionDays: cfg.observability.logRetentionDays,
+        },
+        opts,
+      )
+    : undefined;
 
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
   const originSecret = primary
@@ -278,8 +326,18 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
     ...(shards?.readStatements ?? []),
     ...(primary
       ? [
-          { sid: "ReadShardCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [primary.shards.secretArn] },
-          { sid: "ReadShardMap", actions: ["ssm:GetParameter"], resources: [pulumi.interpolate`arn:aws:ssm:${primary.region}:${aws.getCallerIdentityOutput({}, { provider: region.provider }).accountId}:parameter/${primary.shards.mapParameterName}`] },
+          {
+            sid: "ReadShardCredentials",
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: [primary.shards.secretArn],
+          },
+          {
+            sid: "ReadShardMap",
+            actions: ["ssm:GetParameter"],
+            resources: [
+              pulumi.interpolate`arn:aws:ssm:${primary.region}:${aws.getCallerIdentityOutput({}, { provider: region.provider }).accountId}:parameter/${primary.shards.mapParameterName}`,
+            ],
+          },
         ]
       : []),
     ...(telemetry?.instanceStatements ?? []),
@@ -288,7 +346,13 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
   const envFacts: AwsEnvFacts = {
     database:
       databaseSource.kind === "rds"
-        ? { kind: "rds", host: databaseSource.host, port: pulumi.output(databaseSource.port).apply(String), dbName: databaseSource.dbName, secretArn: databaseSource.secretArn }
+        ? {
+            kind: "rds",
+            host: databaseSource.host,
+            port: pulumi.output(databaseSource.port).apply(String),
+            dbName: databaseSource.dbName,
+            secretArn: databaseSource.secretArn,
+          }
         : { kind: "local" },
     replicaHosts: replicaHosts ?? [],
     appSecretsArn: secrets.secretArn,
@@ -299,7 +363,11 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
           mapParameterName: primary.shards.mapParameterName,
           mapRegion: primary.region,
           secretArn: primary.shards.secretArn,
-          endpoints: primary.shards.names.map((name, i) => ({ name, writer: primary.shards.writers[i], reader: shards!.shards[i].reader })),
+          endpoints: primary.shards.names.map((name, i) => ({
+            name,
+            writer: primary.shards.writers[i],
+            reader: shards!.shards[i].reader,
+          })),
         }
       : shards && shards.shardMapParameterName && shards.secretArn
         ? {
@@ -326,7 +394,8 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
     adminToken: secrets.adminToken ?? undefined,
     databaseEndpoint: database ? pulumi.interpolate`${database.address}:${database.port}` : undefined,
     databaseSecretArn: database?.secretArn,
-    databaseReplicaEndpoints: database && database.replicas.length > 0 ? pulumi.all(database.replicaAddresses) : undefined,
+    databaseReplicaEndpoints:
+      database && database.replicas.length > 0 ? pulumi.all(database.replicaAddresses) : undefined,
     cacheEndpoint: cache ? pulumi.interpolate`${cache.primaryAddress}:${cache.port}` : undefined,
   };
 
@@ -378,7 +447,10 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       launchTags: region.tags,
       // Step 6: only CloudFront reaches the ALB, and only with our header.
       viewerPrefixListId: originSecret
-        ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { provider: region.provider }).id
+        ? aws.ec2.getManagedPrefixListOutput(
+            { name: "com.amazonaws.global.cloudfront.origin-facing" },
+            { provider: region.provider },
+          ).id
         : undefined,
       originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: originSecret } : undefined,
     },
@@ -395,7 +467,10 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
         userData: userData("worker", { mode: "worker", releaseUri: artifact.uri }),
         // Workers serve no HTTP API, sign no cookies and use no cache: everything the web tier reads but the app's
         // secrets and the cache's token (their environment, stacks/app-environment.ts, reads neither).
-        statements: [...statements.filter((s) => s.sid !== "ReadAppSecrets" && s.sid !== "ReadCacheToken"), ...queue.consumeStatements],
+        statements: [
+          ...statements.filter((s) => s.sid !== "ReadAppSecrets" && s.sid !== "ReadCacheToken"),
+          ...queue.consumeStatements,
+        ],
         queueName: queue.name,
         instanceType: cfg.worker.instanceType,
         minSize: cfg.worker.minSize,
@@ -417,8 +492,13 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
         watched: {
           webGroupName: webFleet.group.name,
           workerGroupName: workers?.group.name,
-          loadBalancer: { arnSuffix: webFleet.loadBalancer.arnSuffix, targetGroupArnSuffix: webFleet.targetGroup.arnSuffix },
-          databaseIdentifiers: database ? [database.instance.identifier, ...database.replicas.map((r) => r.identifier)] : undefined,
+          loadBalancer: {
+            arnSuffix: webFleet.loadBalancer.arnSuffix,
+            targetGroupArnSuffix: webFleet.targetGroup.arnSuffix,
+          },
+          databaseIdentifiers: database
+            ? [database.instance.identifier, ...database.replicas.map((r) => r.identifier)]
+            : undefined,
           shardClusterIdentifiers: shards?.shards.map((s) => s.clusterIdentifier),
           cacheGroupId: cache?.group.id,
           queueName: queue?.name,
@@ -427,16 +507,38 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       },
       opts,
     );
-  const observabilityOutputs = monitoring ? { dashboardUrl: monitoring.dashboardUrl, alarmTopicArn: monitoring.topic.arn } : {};
-  const shardOutputs = shards ? { shardEndpoints: pulumi.all(shards.shards.map((s) => s.writer)), shardMapParameterName: shards.shardMapParameterName } : {};
-  const queueOutputs = queue && workers ? { orderQueueUrl: queue.url, deadLetterQueueUrl: queue.deadLetterQueue.url, workerGroupName: workers.group.name } : {};
+  const observabilityOutputs = monitoring
+    ? { dashboardUrl: monitoring.dashboardUrl, alarmTopicArn: monitoring.topic.arn }
+    : {};
+  const shardOutputs = shards
+    ? {
+        shardEndpoints: pulumi.all(shards.shards.map((s) => s.writer)),
+        shardMapParameterName: shards.shardMapParameterName,
+      }
+    : {};
+  const queueOutputs =
+    queue && workers
+      ? { orderQueueUrl: queue.url, deadLetterQueueUrl: queue.deadLetterQueue.url, workerGroupName: workers.group.name }
+      : {};
 
   const parts: RegionParts = {
     code,
     vpcId: network.vpcId,
-    web: { dnsName: webFleet.dnsName, zoneId: webFleet.zoneId, arnSuffix: webFleet.loadBalancer.arnSuffix, targetGroupArnSuffix: webFleet.targetGroup.arnSuffix },
+    web: {
+      dnsName: webFleet.dnsName,
+      zoneId: webFleet.zoneId,
+      arnSuffix: webFleet.loadBalancer.arnSuffix,
+      targetGroupArnSuffix: webFleet.targetGroup.arnSuffix,
+    },
   };
-  const fleetOutputs = { ...common, ...queueOutputs, ...shardOutputs, ...observabilityOutputs, loadBalancerDnsName: webFleet.dnsName, webGroupName: webFleet.group.name };
+  const fleetOutputs = {
+    ...common,
+    ...queueOutputs,
+    ...shardOutputs,
+    ...observabilityOutputs,
+    loadBalancerDnsName: webFleet.dnsName,
+    webGroupName: webFleet.group.name,
+  };
   if (!originSecret) {
     siteRecord(cfg, code, region, { alias: { name: webFleet.dnsName, zoneId: webFleet.zoneId } });
     return { outputs: { ...fleetOutputs, siteUrl: webFleet.url }, parts };
@@ -487,7 +589,13 @@ export function buildRegion(cfg: LadderConfig, region: RegionTarget, role: Regio
       appSecretsArn: secrets.secretArn,
       originSecret,
       validationRecordFqdns: webFleet.validationRecordFqdns,
-      database: { arn: database.instance.arn, address: database.address, port: database.port, dbName: database.dbName, secretArn: database.secretArn },
+      database: {
+        arn: database.instance.arn,
+        address: database.address,
+        port: database.port,
+        dbName: database.dbName,
+        secretArn: database.secretArn,
+      },
       shards: {
         globalClusterIds: shards.globalClusters.map((g) => g.id),
         engineVersions: shards.globalClusters.map((g) => g.engineVersionActual),
@@ -526,7 +634,13 @@ function siteRecord(
         ? { ttl: 60, records: target.records }
         : {
             // Route 53 refuses to evaluate a CloudFront distribution's health; a load balancer's it can.
-            aliases: [{ name: target.alias.name, zoneId: target.alias.zoneId, evaluateTargetHealth: target.alias.zoneId !== CLOUDFRONT_ZONE_ID }],
+            aliases: [
+              {
+                name: target.alias.name,
+                zoneId: target.alias.zoneId,
+                evaluateTargetHealth: target.alias.zoneId !== CLOUDFRONT_ZONE_ID,
+              },
+            ],
           }),
     },
     { provider: region.provider },

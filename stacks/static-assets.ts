@@ -26,11 +26,15 @@ const HASHED = /\.[0-9a-f]{8,}\.[a-z0-9]+$/;
  */
 export function listStaticFiles(dir: string): StaticFile[] {
   if (!fs.existsSync(dir)) {
-    throw new pulumi.RunError(`static directory ${JSON.stringify(dir)} does not exist. Run \`npm run build\` first (it writes the app's static files there).`);
+    throw new pulumi.RunError(
+      `static directory ${JSON.stringify(dir)} does not exist. Run \`npm run build\` first (it writes the app's static files there).`,
+    );
   }
   const files: StaticFile[] = [];
   const walk = (sub: string) => {
-    for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs
+      .readdirSync(path.join(dir, sub), { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(rel);
       else

@@ -87,7 +87,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   if (!redis && config.REDIS_URL) {
     const own = createRedis({ url: config.REDIS_URL, logger, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
     app.addHook("onClose", async () => own.close());
-    if (!(await own.whenReady(config.DB_CONNECT_TIMEOUT_MS))) logger.warn({ address: own.address }, "redis not reachable at start; going on without it");
+    if (!(await own.whenReady(config.DB_CONNECT_TIMEOUT_MS)))
+      logger.warn({ address: own.address }, "redis not reachable at start; going on without it");
     redis = own;
   }
   const productCache =
@@ -99,7 +100,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
         })
       : undefined;
   let sessionStore = deps.sessionStore;
-  if (!sessionStore && config.SESSION_STORE === "redis" && redis) sessionStore = createRedisSessionStore({ redis, logger });
+  if (!sessionStore && config.SESSION_STORE === "redis" && redis)
+    sessionStore = createRedisSessionStore({ redis, logger });
   if (!sessionStore) {
     const ownStore = new MemorySessionStore();
     app.addHook("onClose", async () => ownStore.close());
@@ -126,9 +128,13 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   // Orders: their shards, the outbox relay (with the queue) and the business metrics. One onClose hook, added
   // after the router's, so it runs before it (Fastify runs onClose hooks last-added first): the relay's last run
   // and the last metrics record still have their pools.
-  const opened = deps.shards ? { shards: deps.shards, stopRetrying: () => undefined } : await openOrderShards(config, router, logger);
+  const opened = deps.shards
+    ? { shards: deps.shards, stopRetrying: () => undefined }
+    : await openOrderShards(config, router, logger);
   const shards = opened.shards;
-  const sqs = config.ORDER_QUEUE_URL ? (deps.sqs ?? createSqsClient({ ...config, ORDER_QUEUE_URL: config.ORDER_QUEUE_URL })) : undefined;
+  const sqs = config.ORDER_QUEUE_URL
+    ? (deps.sqs ?? createSqsClient({ ...config, ORDER_QUEUE_URL: config.ORDER_QUEUE_URL }))
+    : undefined;
   const relay =
     config.ORDER_QUEUE_URL && sqs
       ? new OutboxRelay({
@@ -160,15 +166,29 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
 
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
   const redisCheck = async () => {
-    const ok = redis !== undefined && redis.isReady && (await withTimeout(redis.client.ping(), 200).then(() => true, () => false));
+    const ok =
+      redis !== undefined &&
+      redis.isReady &&
+      (await withTimeout(redis.client.ping(), 200).then(
+        () => true,
+        () => false,
+      ));
     return { name: "redis", ok };
   };
   await app.register(healthRoutes, { router, optionalChecks: redis ? [redisCheck] : [] });
   await app.register(productRoutes, { prefix: "/api", router, adminToken: config.ADMIN_TOKEN, cache: productCache });
   await app.register(cartRoutes, { prefix: "/api", router });
   await app.register(orderRoutes, { prefix: "/api", router, shards, relay });
-  await app.register(adminOrderRoutes, { prefix: "/api", shards, adminToken: config.ADMIN_TOKEN, shardTimeoutMs: config.SHARD_QUERY_TIMEOUT_MS });
-  await app.register(storefrontRoutes, { staticDir: deps.staticDir ?? STATIC_DIR, staticBaseUrl: config.STATIC_BASE_URL });
+  await app.register(adminOrderRoutes, {
+    prefix: "/api",
+    shards,
+    adminToken: config.ADMIN_TOKEN,
+    shardTimeoutMs: config.SHARD_QUERY_TIMEOUT_MS,
+  });
+  await app.register(storefrontRoutes, {
+    staticDir: deps.staticDir ?? STATIC_DIR,
+    staticBaseUrl: config.STATIC_BASE_URL,
+  });
   await app.ready();
   return app;
 }

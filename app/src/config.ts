@@ -41,13 +41,14 @@ const flag = () =>
     error: "must be true or false",
   });
 
-
 /**
  * A PostgreSQL URL, kept exactly as given: pg parses it, including `sslmode=verify-full&sslrootcert=/path` on AWS.
  * Error messages never repeat the value, since it may hold a password.
  */
 const postgresUrl = () =>
-  z.string(required("a postgres:// URL")).refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" });
+  z
+    .string(required("a postgres:// URL"))
+    .refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" });
 
 /** Comma-separated PostgreSQL URLs; blanks around commas are ignored. */
 const postgresUrlList = () =>
@@ -116,7 +117,10 @@ const sharedFields = {
   /** Step 8: the orders queue. Set, checkout answers 202 `pending` and the worker confirms; unset, checkout is synchronous. */
   ORDER_QUEUE_URL: httpUrl().optional(),
   /** Region of the queue; unset, it is read from the queue URL's host (`sqs.<region>.amazonaws.com`). */
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "must be an AWS region such as us-east-1" }).optional(),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "must be an AWS region such as us-east-1" })
+    .optional(),
   /** Endpoint of an SQS emulator (local runs and tests); unset on AWS. */
   SQS_ENDPOINT: httpUrl().optional(),
   /** Step 9: the order shard map, JSON `{ buckets: [256 shard indexes], shards: [{ name, url, readerUrl }] }`. */
@@ -131,7 +135,10 @@ const sharedFields = {
   /** Log group the agent writes EMF records to. */
   AWS_EMF_LOG_GROUP_NAME: z.string().min(1).optional(),
   /** CloudWatch namespace of the business metrics. */
-  AWS_EMF_NAMESPACE: z.string().regex(/^[A-Za-z0-9./#:_-]{1,255}$/, { error: "must be a CloudWatch namespace" }).default("ScaleLadder/Shop"),
+  AWS_EMF_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9./#:_-]{1,255}$/, { error: "must be a CloudWatch namespace" })
+    .default("ScaleLadder/Shop"),
 };
 
 /** Settings of the HTTP server. */

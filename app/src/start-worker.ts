@@ -43,7 +43,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
   const pool = createPool(
     config.DATABASE_URL,
     "primary",
-    { max: config.DB_POOL_MAX, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS },
+    {
+      max: config.DB_POOL_MAX,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
+    },
     logger,
   );
   // The worker only ever talks to the primary: it writes, and it must see what it wrote.
@@ -55,7 +59,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
   try {
     await pool.query("SELECT 1");
     // The server migrates the shards; the worker only ever touches orders the server has written.
-    const { shards } = deps.shards ? { shards: deps.shards } : await openOrderShards(config, router, logger, { migrate: false });
+    const { shards } = deps.shards
+      ? { shards: deps.shards }
+      : await openOrderShards(config, router, logger, { migrate: false });
     if (!deps.shards) cleanups.push(() => shards.close());
 
     let consumer: OrderConsumer | undefined;
@@ -79,11 +85,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
 
     if (shards.sharded) {
       let settling: Promise<unknown> = Promise.resolve();
-      const timer = setInterval(() => {
-        settling = settleStaleReservations(router, shards, config.RESERVATION_TIMEOUT_MS, logger).catch((error: unknown) =>
-          logger.warn({ reason: (error as Error).message }, "settling stock reservations failed; will retry"),
-        );
-      }, Math.min(30_000, config.RESERVATION_TIMEOUT_MS));
+      const timer = setInterval(
+        () => {
+          settling = settleStaleReservations(router, shards, config.RESERVATION_TIMEOUT_MS, logger).catch(
+            (error: unknown) =>
+              logger.warn({ reason: (error as Error).message }, "settling stock reservations failed; will retry"),
+          );
+        },
+        Math.min(30_000, config.RESERVATION_TIMEOUT_MS),
+      );
       timer.unref();
       cleanups.push(async () => {
         clearInterval(timer);
@@ -102,7 +112,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
       await health.register(healthRoutes, { router });
       healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });
     }
-    logger.info({ healthAddress, queue: config.ORDER_QUEUE_URL !== undefined, shards: shards.all().map((s) => s.name) }, "worker ready");
+    logger.info(
+      { healthAddress, queue: config.ORDER_QUEUE_URL !== undefined, shards: shards.all().map((s) => s.name) },
+      "worker ready",
+    );
     return { healthAddress, consumer, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -43,7 +43,9 @@ async function loadProducts(reset) {
   for (const p of page.items) {
     $("products").append(
       item(`${p.name} (${p.category}) ${money(p.priceCents)}, ${p.stock} left`, "Add", () =>
-        api("POST", "/api/cart/items", { productId: p.id, quantity: 1 }).then(showCart).then(() => report(), report),
+        api("POST", "/api/cart/items", { productId: p.id, quantity: 1 })
+          .then(showCart)
+          .then(() => report(), report),
       ),
     );
   }
@@ -55,7 +57,9 @@ function showCart(cart) {
   $("cart").replaceChildren(
     ...cart.items.map((line) =>
       item(`${line.quantity} x ${line.name} ${money(line.lineTotalCents)}`, "Remove", () =>
-        api("DELETE", `/api/cart/items/${line.productId}`).then(showCart).then(() => report(), report),
+        api("DELETE", `/api/cart/items/${line.productId}`)
+          .then(showCart)
+          .then(() => report(), report),
       ),
     ),
   );
@@ -64,7 +68,9 @@ function showCart(cart) {
 
 async function loadOrders() {
   const orders = await api("GET", "/api/orders");
-  $("orders").replaceChildren(...orders.items.map((o) => item(`${o.createdAt.slice(0, 16)} ${o.status} ${money(o.totalCents)}`)));
+  $("orders").replaceChildren(
+    ...orders.items.map((o) => item(`${o.createdAt.slice(0, 16)} ${o.status} ${money(o.totalCents)}`)),
+  );
 }
 
 $("category").addEventListener("change", () => loadProducts(true).catch(report));

@@ -131,7 +131,11 @@ function reserialise(text: string): string {
     const reverse = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(reverse);
       if (!v || typeof v !== "object") return v;
-      return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)]));
+      return Object.fromEntries(
+        Object.entries(v)
+          .reverse()
+          .map(([k, x]) => [k, reverse(x)]),
+      );
     };
     return JSON.stringify(reverse(JSON.parse(text)), null, 1);
   } catch {
@@ -168,7 +172,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
       `${CLUSTER_GO}: replication_source_identifier is Optional only (not Computed); Read sets it from ` +
       "DescribeDBClusters; Update calls PromoteReadReplicaDBCluster when it becomes empty. " +
       `${SDK} rds/cluster.d.ts: "Removing this attribute after creation will promote the read replica to a ` +
-      "standalone cluster. If DB Cluster is part of a Global Cluster, use the ignoreChanges resource option\". " +
+      'standalone cluster. If DB Cluster is part of a Global Cluster, use the ignoreChanges resource option". ' +
       "Pull request #40921 (the global-cluster example ignores it on the secondary); issues #43214, #13715",
     checked: CHECKED,
   },

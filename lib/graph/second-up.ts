@@ -121,7 +121,13 @@ export function changesOf(
     changed.push({ type: after.type, name: after.name, property, state: old, wanted, row, exception });
   }
   if (changed.length === 0) return [];
-  const forcing = replacingInputs(after.type, changed.map((c) => c.property), after.inputs, state) ?? [];
+  const forcing =
+    replacingInputs(
+      after.type,
+      changed.map((c) => c.property),
+      after.inputs,
+      state,
+    ) ?? [];
   const replacing = new Set(forcing.map((x) => x.input.split(".")[0]));
   return changed.map((c) => ({ ...c, kind: replacing.has(c.property) ? "replace" : "update" }));
 }
@@ -134,10 +140,12 @@ export function secondUpChanges(
 ): SecondUpChange[] {
   const ctx: ReadBackContext = { resources: first, outputsOf };
   const next = new Map(second.map((r) => [r.urn, r]));
-  return first.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).flatMap((r) => {
-    const after = next.get(r.urn);
-    return after ? changesOf(r, after, ctx) : [];
-  });
+  return first
+    .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
+    .flatMap((r) => {
+      const after = next.get(r.urn);
+      return after ? changesOf(r, after, ctx) : [];
+    });
 }
 
 /** Inputs and resources that differ between two evaluations of the same program and configuration. */

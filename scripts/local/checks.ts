@@ -8,8 +8,10 @@ import { connect, createServer } from "node:net";
 export class LocalError extends Error {}
 
 const INSTALL: Record<string, string> = {
-  "redis-server": "the cache (step 5 on) runs Debian's Redis: install it with `sudo apt-get install -y redis-server` (on macOS: `brew install redis`)",
-  haproxy: "the load balancer (step 3 on) is Debian's HAProxy: install it with `sudo apt-get install -y haproxy` (on macOS: `brew install haproxy`)",
+  "redis-server":
+    "the cache (step 5 on) runs Debian's Redis: install it with `sudo apt-get install -y redis-server` (on macOS: `brew install redis`)",
+  haproxy:
+    "the load balancer (step 3 on) is Debian's HAProxy: install it with `sudo apt-get install -y haproxy` (on macOS: `brew install haproxy`)",
 };
 
 /** Fails unless `command` is on the PATH. */
@@ -33,7 +35,10 @@ function listener(port: number): string {
       }
     }
     if (inodes.size === 0) return "";
-    const out = execFileSync("/bin/sh", ["-c", "ls -l /proc/[0-9]*/fd 2>/dev/null || true"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync("/bin/sh", ["-c", "ls -l /proc/[0-9]*/fd 2>/dev/null || true"], {
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
     let pid = "";
     for (const line of out.split("\n")) {
       const dir = /^\/proc\/(\d+)\/fd:$/.exec(line);
@@ -68,7 +73,11 @@ export function requireFreePort(port: number, what: string): Promise<void> {
 }
 
 /** One HTTP GET; resolves with the status and body, rejects on a connection error. */
-export function httpGet(url: string, headers: Record<string, string> = {}, timeoutMs = 3000): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function httpGet(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 3000,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers, agent: false, timeout: timeoutMs }, (res) => {
       let body = "";
@@ -103,7 +112,11 @@ export function redisPing(port: number, password: string): Promise<boolean> {
 }
 
 /** Waits for `probe` to say yes; `failed` may throw to say it never will (the process died). */
-export async function waitFor(what: string, probe: () => Promise<boolean>, options: { timeoutMs?: number; failed?: () => Promise<string | undefined> } = {}): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  options: { timeoutMs?: number; failed?: () => Promise<string | undefined> } = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   for (;;) {
     const reason = await options.failed?.();

@@ -19,11 +19,15 @@ target: a replica (replica-2), a worker or web process (web-2, web-eu-west-1-1),
 function post(url: string, body: unknown): Promise<{ status: number; json: { done?: string; error?: string } }> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -58,7 +62,9 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${json.done}\n`);
   } catch (error) {
-    process.stderr.write(`the launcher (pid ${launcher.pid}) does not answer on ${launcher.controlUrl}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `the launcher (pid ${launcher.pid}) does not answer on ${launcher.controlUrl}: ${(error as Error).message}\n`,
+    );
     process.exit(1);
   }
 }

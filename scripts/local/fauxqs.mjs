@@ -12,9 +12,17 @@ await app.listen({ host: "127.0.0.1", port: Number(port) });
 const endpoint = `http://127.0.0.1:${port}`;
 const queueUrls = {};
 for (const q of JSON.parse(queuesJson)) {
-  const sqs = new SQSClient({ region: q.region, endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: q.deadLetter, Attributes: { MessageRetentionPeriod: "1209600" } }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }));
+  const sqs = new SQSClient({
+    region: q.region,
+    endpoint,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: q.deadLetter, Attributes: { MessageRetentionPeriod: "1209600" } }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
   const main = await sqs.send(
     new CreateQueueCommand({
       QueueName: q.name,

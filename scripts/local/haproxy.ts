@@ -9,7 +9,8 @@
 import { connect } from "node:net";
 import { GEO_HEADER, type Plan, type RegionPlan } from "./plan";
 
-const backendName = (region: RegionPlan, plan: Plan) => (plan.regions.length > 1 ? `web_${region.name.replace(/-/g, "_")}` : "web");
+const backendName = (region: RegionPlan, plan: Plan) =>
+  plan.regions.length > 1 ? `web_${region.name.replace(/-/g, "_")}` : "web";
 
 /** The whole configuration of the plan's HAProxy. */
 export function renderHaproxyConfig(plan: Plan): string {
@@ -50,15 +51,22 @@ export function renderHaproxyConfig(plan: Plan): string {
     lines.push("frontend geo", `  bind 127.0.0.1:${plan.entryPort}`, ...noUnsafeRetries());
     const [home] = plan.regions;
     for (const r of plan.regions.slice(1)) {
-      const continents = Object.entries(plan.geo ?? {}).filter(([, region]) => region === r.name).map(([c]) => c);
+      const continents = Object.entries(plan.geo ?? {})
+        .filter(([, region]) => region === r.name)
+        .map(([c]) => c);
       const acl = `to_${backendName(r, plan)}`;
-      lines.push(`  acl ${acl} req.hdr(${GEO_HEADER}) -i ${continents.join(" ")}`, `  use_backend ${backendName(r, plan)} if ${acl} { nbsrv(${backendName(r, plan)}) gt 0 }`);
+      lines.push(
+        `  acl ${acl} req.hdr(${GEO_HEADER}) -i ${continents.join(" ")}`,
+        `  use_backend ${backendName(r, plan)} if ${acl} { nbsrv(${backendName(r, plan)}) gt 0 }`,
+      );
     }
     // Everyone else goes home; when home has no healthy server, to any region that has one; else fail open.
     lines.push(`  use_backend ${backendName(home, plan)} if { nbsrv(${backendName(home, plan)}) gt 0 }`);
-    for (const r of plan.regions.slice(1)) lines.push(`  use_backend ${backendName(r, plan)} if { nbsrv(${backendName(r, plan)}) gt 0 }`);
+    for (const r of plan.regions.slice(1))
+      lines.push(`  use_backend ${backendName(r, plan)} if { nbsrv(${backendName(r, plan)}) gt 0 }`);
     lines.push(`  default_backend ${backendName(home, plan)}_any`, "");
-    for (const r of plan.regions) lines.push(`frontend lb_${backendName(r, plan)}`, `  bind 127.0.0.1:${r.lbPort}`, ...entryRules(r, plan), "");
+    for (const r of plan.regions)
+      lines.push(`frontend lb_${backendName(r, plan)}`, `  bind 127.0.0.1:${r.lbPort}`, ...entryRules(r, plan), "");
   }
 
   for (const r of plan.regions) {
@@ -72,7 +80,10 @@ export function renderHaproxyConfig(plan: Plan): string {
       lines.push("  retry-on conn-failure empty-response response-timeout");
       if (h.sticky) lines.push("  cookie SHOPLB insert indirect nocache httponly");
       lines.push(`  http-response set-header X-Shop-Region ${r.name}`);
-      for (const w of r.web) lines.push(`  server ${w.name} 127.0.0.1:${w.port}${checked ? " check" : ""}${h.sticky ? ` cookie ${w.name}` : ""}`);
+      for (const w of r.web)
+        lines.push(
+          `  server ${w.name} 127.0.0.1:${w.port}${checked ? " check" : ""}${h.sticky ? ` cookie ${w.name}` : ""}`,
+        );
       lines.push("");
     }
   }

@@ -12,7 +12,17 @@ import path from "node:path";
 import { LocalError, httpGet, redisPing, requireCommand, requireFreePort, waitFor } from "./checks";
 import { haproxyCommand, renderHaproxyConfig } from "./haproxy";
 import { type LocalOptions, PROJECT_DIR } from "./options";
-import { type LocalSecrets, type PgSpec, type Plan, type ProcessSpec, type RegionPlan, type Runtime, buildPlan, plannedPorts, processEnv } from "./plan";
+import {
+  type LocalSecrets,
+  type PgSpec,
+  type Plan,
+  type ProcessSpec,
+  type RegionPlan,
+  type Runtime,
+  buildPlan,
+  plannedPorts,
+  processEnv,
+} from "./plan";
 import * as pg from "./postgres";
 import { type ProcessDefinition, Supervisor, killLeftovers } from "./supervisor";
 import { renderTable } from "./table";
@@ -92,7 +102,9 @@ export class Launcher {
   ) {
     this.plan = buildPlan(options);
     this.currentPrimary = this.plan.primary;
-    this.supervisor = new Supervisor(this.plan.logDir, path.join(this.plan.runDir, "pids"), (message) => this.out(`  ! ${message}`));
+    this.supervisor = new Supervisor(this.plan.logDir, path.join(this.plan.runDir, "pids"), (message) =>
+      this.out(`  ! ${message}`),
+    );
   }
 
   private get launcherFile(): string {
@@ -102,7 +114,9 @@ export class Launcher {
   /** Starts everything; resolves once every /readyz is green. On failure, stops what it started and rethrows. */
   async start(): Promise<void> {
     const { plan } = this;
-    this.out(`scale-ladder local: step ${plan.step} (${STEP_NAMES[plan.step - 1]}), entry http://127.0.0.1:${plan.entryPort}, data ${plan.dataDir}`);
+    this.out(
+      `scale-ladder local: step ${plan.step} (${STEP_NAMES[plan.step - 1]}), entry http://127.0.0.1:${plan.entryPort}, data ${plan.dataDir}`,
+    );
     await this.preflight();
     try {
       await this.startControl();
@@ -117,9 +131,14 @@ export class Launcher {
       await this.writeLauncherFile("ready", readyAfterMs);
       this.out(`ready in ${(readyAfterMs / 1000).toFixed(1)} s\n`);
       this.out(renderTable(this.status()));
-      this.out(`\nOpen http://127.0.0.1:${plan.entryPort}/${plan.features.multiRegion ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""}`);
-      this.out(`Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> [name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`);
-      if (plan.emf) this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
+      this.out(
+        `\nOpen http://127.0.0.1:${plan.entryPort}/${plan.features.multiRegion ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""}`,
+      );
+      this.out(
+        `Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> [name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`,
+      );
+      if (plan.emf)
+        this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
       this.out("Ctrl-C stops everything.");
     } catch (error) {
       await this.stop();
@@ -142,7 +161,9 @@ export class Launcher {
       previous = undefined; // none, or half-written by a launcher that died
     }
     if (previous && previous.pid !== process.pid && alive(previous.pid)) {
-      throw new LocalError(`a launcher (pid ${previous.pid}, step ${previous.step}) already runs on ${plan.dataDir}: stop it first (Ctrl-C there, or kill ${previous.pid}), or use another --data-dir.`);
+      throw new LocalError(
+        `a launcher (pid ${previous.pid}, step ${previous.step}) already runs on ${plan.dataDir}: stop it first (Ctrl-C there, or kill ${previous.pid}), or use another --data-dir.`,
+      );
     }
     await mkdir(plan.dataDir, { recursive: true });
     // Whatever a killed launcher left running on this data directory goes first, then its data if asked to.
@@ -165,7 +186,14 @@ export class Launcher {
     const file = path.join(this.plan.dataDir, "secrets.json");
     if (existsSync(file)) return JSON.parse(await readFile(file, "utf8")) as LocalSecrets;
     const hex = (n: number) => randomBytes(n).toString("hex");
-    const secrets: LocalSecrets = { superuserPassword: hex(12), replicationPassword: hex(12), shopPassword: hex(12), redisPassword: hex(16), adminToken: hex(16), sessionSecret: hex(24) };
+    const secrets: LocalSecrets = {
+      superuserPassword: hex(12),
+      replicationPassword: hex(12),
+      shopPassword: hex(12),
+      redisPassword: hex(16),
+      adminToken: hex(16),
+      sessionSecret: hex(24),
+    };
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
     return secrets;
   }
@@ -178,11 +206,20 @@ export class Launcher {
     }
     const archive = path.join(PROJECT_DIR, "dist", "shop.tgz");
     let built = "";
-    if (!existsSync(archive) || newestMtime([path.join(PROJECT_DIR, "app"), path.join(PROJECT_DIR, "scripts", "build-app.mjs")]) > statSync(archive).mtimeMs) {
+    if (
+      !existsSync(archive) ||
+      newestMtime([path.join(PROJECT_DIR, "app"), path.join(PROJECT_DIR, "scripts", "build-app.mjs")]) >
+        statSync(archive).mtimeMs
+    ) {
       try {
-        execFileSync(process.execPath, [path.join(PROJECT_DIR, "scripts", "build-app.mjs")], { cwd: PROJECT_DIR, stdio: "pipe" });
+        execFileSync(process.execPath, [path.join(PROJECT_DIR, "scripts", "build-app.mjs")], {
+          cwd: PROJECT_DIR,
+          stdio: "pipe",
+        });
       } catch (error) {
-        throw new LocalError(`npm run build failed:\n${(error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message}`);
+        throw new LocalError(
+          `npm run build failed:\n${(error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message}`,
+        );
       }
       built = "built, ";
     }
@@ -204,7 +241,9 @@ export class Launcher {
       const promoted = path.join(plan.dataDir, "pg", state.promoted);
       if (existsSync(path.join(promoted, "PG_VERSION"))) {
         await pg.adoptPromoted(plan.primary, promoted);
-        this.out(`  · the last run failed over to ${state.promoted}: its data is the primary's now (the old primary's is in pg/primary.before-failover)`);
+        this.out(
+          `  · the last run failed over to ${state.promoted}: its data is the primary's now (the old primary's is in pg/primary.before-failover)`,
+        );
       }
       await this.writeState({});
     }
@@ -247,7 +286,28 @@ export class Launcher {
       kind: "redis",
       command: "redis-server",
       // No persistence: a cache, and sessions that may be lost with it (as a cache node's are).
-      args: ["--bind", "127.0.0.1", "--port", String(redis.port), "--requirepass", this.secrets.redisPassword, "--maxmemory", cache!.maxmemory, "--maxmemory-policy", cache!.policy, "--save", "", "--appendonly", "no", "--dir", redis.dir, "--daemonize", "no", "--protected-mode", "yes"],
+      args: [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(redis.port),
+        "--requirepass",
+        this.secrets.redisPassword,
+        "--maxmemory",
+        cache!.maxmemory,
+        "--maxmemory-policy",
+        cache!.policy,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        redis.dir,
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+      ],
       env: process.env,
     };
   }
@@ -256,17 +316,22 @@ export class Launcher {
     const redis = region.redis!;
     await mkdir(redis.dir, { recursive: true });
     const proc = await this.supervisor.start(this.redisDefinition(region));
-    await waitFor(redis.name, () => redisPing(redis.port, this.secrets.redisPassword), { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `redis-server ${proc.lastExit}; see ${proc.logFile}`) });
+    await waitFor(redis.name, () => redisPing(redis.port, this.secrets.redisPassword), {
+      timeoutMs: 20_000,
+      failed: async () => (proc.child ? undefined : `redis-server ${proc.lastExit}; see ${proc.logFile}`),
+    });
   }
 
   private async startCaches(): Promise<void> {
     await Promise.all(
       this.plan.regions
         .filter((r) => r.redis)
-        .map((r) => this.timed(r.redis!.name, async () => {
-          await this.startRedis(r);
-          return `127.0.0.1:${r.redis!.port}, maxmemory ${this.plan.cache!.maxmemory}, ${this.plan.cache!.policy}`;
-        })),
+        .map((r) =>
+          this.timed(r.redis!.name, async () => {
+            await this.startRedis(r);
+            return `127.0.0.1:${r.redis!.port}, maxmemory ${this.plan.cache!.maxmemory}, ${this.plan.cache!.policy}`;
+          }),
+        ),
     );
   }
 
@@ -274,21 +339,31 @@ export class Launcher {
     const { plan } = this;
     if (!plan.queue) return;
     await this.timed("fauxqs (SQS)", async () => {
-      const queues = plan.regions.filter((r) => r.queue).map((r) => ({ region: r.name, name: r.queue!.name, deadLetter: r.queue!.deadLetter }));
+      const queues = plan.regions
+        .filter((r) => r.queue)
+        .map((r) => ({ region: r.name, name: r.queue!.name, deadLetter: r.queue!.deadLetter }));
       let ready: ((urls: Record<string, string>) => void) | undefined;
       const urls = new Promise<Record<string, string>>((resolve) => (ready = resolve));
       const proc = await this.supervisor.start({
         name: "fauxqs",
         kind: "fauxqs",
         command: process.execPath,
-        args: [path.join(__dirname, "fauxqs.mjs"), String(plan.queue!.port), String(plan.queue!.visibilitySeconds), JSON.stringify(queues)],
+        args: [
+          path.join(__dirname, "fauxqs.mjs"),
+          String(plan.queue!.port),
+          String(plan.queue!.visibilitySeconds),
+          JSON.stringify(queues),
+        ],
         env: { ...process.env, NODE_NO_WARNINGS: "1" },
         cwd: PROJECT_DIR,
         onLine: (line) => {
-          if (line.includes('"fauxqs ready"')) ready?.((JSON.parse(line) as { queueUrls: Record<string, string> }).queueUrls);
+          if (line.includes('"fauxqs ready"'))
+            ready?.((JSON.parse(line) as { queueUrls: Record<string, string> }).queueUrls);
         },
       });
-      const failed = new Promise<never>((_, reject) => proc.child?.once("exit", () => reject(new LocalError(`fauxqs ${proc.lastExit}; see ${proc.logFile}`))));
+      const failed = new Promise<never>((_, reject) =>
+        proc.child?.once("exit", () => reject(new LocalError(`fauxqs ${proc.lastExit}; see ${proc.logFile}`))),
+      );
       this.runtime.queueUrls = await Promise.race([urls, failed]);
       return `127.0.0.1:${plan.queue!.port}, queues ${queues.map((q) => q.name).join(", ")} (visibility ${plan.queue!.visibilitySeconds} s, DLQ after 5 receives)`;
     });
@@ -299,8 +374,18 @@ export class Launcher {
     if (!plan.cdn) return;
     await this.timed("static origin", async () => {
       const dir = path.join(this.releaseDir, "static");
-      const proc = await this.supervisor.start({ name: "static-origin", kind: "static", command: process.execPath, args: [path.join(__dirname, "static-origin.mjs"), dir, String(plan.cdn!.originPort)], env: process.env });
-      await waitFor("static origin", async () => (await httpGet(`http://127.0.0.1:${plan.cdn!.originPort}/healthz`)).status === 200, { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) });
+      const proc = await this.supervisor.start({
+        name: "static-origin",
+        kind: "static",
+        command: process.execPath,
+        args: [path.join(__dirname, "static-origin.mjs"), dir, String(plan.cdn!.originPort)],
+        env: process.env,
+      });
+      await waitFor(
+        "static origin",
+        async () => (await httpGet(`http://127.0.0.1:${plan.cdn!.originPort}/healthz`)).status === 200,
+        { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) },
+      );
       return `127.0.0.1:${plan.cdn!.originPort}, ${dir}`;
     });
   }
@@ -313,10 +398,22 @@ export class Launcher {
       try {
         execFileSync("haproxy", ["-c", "-q", "-f", plan.haproxy!.configFile], { stdio: "pipe" });
       } catch (error) {
-        throw new LocalError(`haproxy rejects ${plan.haproxy!.configFile}:\n${(error as { stderr?: Buffer }).stderr?.toString()}`);
+        throw new LocalError(
+          `haproxy rejects ${plan.haproxy!.configFile}:\n${(error as { stderr?: Buffer }).stderr?.toString()}`,
+        );
       }
-      const proc = await this.supervisor.start({ name: "haproxy", kind: "haproxy", command: "haproxy", args: ["-db", "-f", plan.haproxy!.configFile], env: process.env });
-      await waitFor("haproxy", async () => (await httpGet(`http://127.0.0.1:${plan.haproxy!.statsPort}/`)).status === 200, { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) });
+      const proc = await this.supervisor.start({
+        name: "haproxy",
+        kind: "haproxy",
+        command: "haproxy",
+        args: ["-db", "-f", plan.haproxy!.configFile],
+        env: process.env,
+      });
+      await waitFor(
+        "haproxy",
+        async () => (await httpGet(`http://127.0.0.1:${plan.haproxy!.statsPort}/`)).status === 200,
+        { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) },
+      );
       const parts = [`127.0.0.1:${plan.entryPort}`, plan.haproxy!.sticky ? "sticky by cookie" : "round-robin"];
       if (plan.pgProxyPort) parts.push(`primary endpoint 127.0.0.1:${plan.pgProxyPort}`);
       if (plan.cdn) parts.push(`CDN edge 127.0.0.1:${plan.cdn.edgePort}`);
@@ -325,7 +422,11 @@ export class Launcher {
   }
 
   private appDefinition(region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker"): ProcessDefinition {
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", ...processEnv(this.plan, region, proc, kind, this.secrets, this.runtime), NODE_NO_WARNINGS: "1" };
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      ...processEnv(this.plan, region, proc, kind, this.secrets, this.runtime),
+      NODE_NO_WARNINGS: "1",
+    };
     const entry = kind === "web" ? "server" : "worker";
     const ts = this.options.runtime === "ts";
     const echo = this.options.logs;
@@ -334,7 +435,9 @@ export class Launcher {
       name: proc.name,
       kind,
       command: process.execPath,
-      args: ts ? ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "app", "src", `${entry}.ts`)] : ["--enable-source-maps", path.join(this.releaseDir, `${entry}.js`)],
+      args: ts
+        ? ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "app", "src", `${entry}.ts`)]
+        : ["--enable-source-maps", path.join(this.releaseDir, `${entry}.js`)],
       env: ts ? { ...env, TS_NODE_PROJECT: path.join(PROJECT_DIR, "tsconfig.json") } : env,
       cwd: ts ? PROJECT_DIR : this.releaseDir,
       restart: true,
@@ -351,10 +454,12 @@ export class Launcher {
 
   private async startApp(): Promise<void> {
     const { plan } = this;
-    const all: Array<{ region: RegionPlan; proc: ProcessSpec; kind: "web" | "worker" }> = plan.regions.flatMap((region) => [
-      ...region.web.map((proc) => ({ region, proc, kind: "web" as const })),
-      ...region.workers.map((proc) => ({ region, proc, kind: "worker" as const })),
-    ]);
+    const all: Array<{ region: RegionPlan; proc: ProcessSpec; kind: "web" | "worker" }> = plan.regions.flatMap(
+      (region) => [
+        ...region.web.map((proc) => ({ region, proc, kind: "web" as const })),
+        ...region.workers.map((proc) => ({ region, proc, kind: "worker" as const })),
+      ],
+    );
     // The first web server migrates and seeds (the others would wait on its advisory lock anyway).
     const [first, ...rest] = all;
     await this.startAppProcess(first.region, first.proc, first.kind);
@@ -364,27 +469,44 @@ export class Launcher {
   private async startAppProcess(region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker"): Promise<void> {
     await this.timed(proc.name, async () => {
       const started = await this.supervisor.start(this.appDefinition(region, proc, kind));
-      await waitFor(`${proc.name} /readyz`, async () => (await httpGet(`http://127.0.0.1:${proc.port}/readyz`)).status === 200, {
-        timeoutMs: 120_000,
-        failed: async () => (started.child ? undefined : `${started.lastExit}; the end of ${started.logFile}:\n${tail(started.logFile)}`),
-      });
+      await waitFor(
+        `${proc.name} /readyz`,
+        async () => (await httpGet(`http://127.0.0.1:${proc.port}/readyz`)).status === 200,
+        {
+          timeoutMs: 120_000,
+          failed: async () =>
+            started.child ? undefined : `${started.lastExit}; the end of ${started.logFile}:\n${tail(started.logFile)}`,
+        },
+      );
       return `http://127.0.0.1:${proc.port}${kind === "worker" ? " (health)" : ""}`;
     });
   }
 
   private async waitForEntry(): Promise<void> {
     const { plan } = this;
-    const entries = plan.features.multiRegion ? plan.regions.map((r) => ({ what: `load balancer ${r.name}`, url: `http://127.0.0.1:${r.lbPort}/readyz` })) : [];
-    entries.push({ what: plan.features.multiRegion ? "geo router" : plan.features.fleet ? "load balancer" : "entry", url: `http://127.0.0.1:${plan.entryPort}/readyz` });
+    const entries = plan.features.multiRegion
+      ? plan.regions.map((r) => ({ what: `load balancer ${r.name}`, url: `http://127.0.0.1:${r.lbPort}/readyz` }))
+      : [];
+    entries.push({
+      what: plan.features.multiRegion ? "geo router" : plan.features.fleet ? "load balancer" : "entry",
+      url: `http://127.0.0.1:${plan.entryPort}/readyz`,
+    });
     for (const e of entries) {
       await this.timed(e.what, async () => {
         await waitFor(`${e.url}`, async () => (await httpGet(e.url)).status === 200, { timeoutMs: 30_000 });
         if (plan.haproxy) {
           // HAProxy must see every server healthy (not only one) before the entry counts as ready.
-          await waitFor("every web server healthy in HAProxy", async () => {
-            const csv = (await httpGet(`http://127.0.0.1:${plan.haproxy!.statsPort}/;csv`)).body;
-            return csv.split("\n").filter((l) => /^web[^,]*,web/.test(l) && !l.includes("_any,")).every((l) => l.split(",")[17] === "UP");
-          }, { timeoutMs: 30_000 });
+          await waitFor(
+            "every web server healthy in HAProxy",
+            async () => {
+              const csv = (await httpGet(`http://127.0.0.1:${plan.haproxy!.statsPort}/;csv`)).body;
+              return csv
+                .split("\n")
+                .filter((l) => /^web[^,]*,web/.test(l) && !l.includes("_any,"))
+                .every((l) => l.split(",")[17] === "UP");
+            },
+            { timeoutMs: 30_000 },
+          );
         }
         return e.url.replace("/readyz", "");
       });
@@ -403,7 +525,12 @@ export class Launcher {
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", (): void => {
         const url = req.url ?? "/";
-        if (req.method === "GET" && url === "/status") return reply(200, { step: this.plan.step, entryUrl: `http://127.0.0.1:${this.plan.entryPort}`, services: this.status() });
+        if (req.method === "GET" && url === "/status")
+          return reply(200, {
+            step: this.plan.step,
+            entryUrl: `http://127.0.0.1:${this.plan.entryPort}`,
+            services: this.status(),
+          });
         if (req.method === "POST" && url === "/stop") {
           reply(202, { stopping: true });
           void this.stop().then(() => process.exit(0));
@@ -442,29 +569,100 @@ export class Launcher {
     const rows: ServiceStatus[] = [];
     const procRow = (name: string, kind: string, url: string, extra: Partial<ServiceStatus> = {}) => {
       const p = this.supervisor.processes.get(name);
-      rows.push({ name, kind, url, pid: p?.pid, running: Boolean(p?.child), restarts: p?.restarts, log: p ? rel(p.logFile) : undefined, ...extra });
+      rows.push({
+        name,
+        kind,
+        url,
+        pid: p?.pid,
+        running: Boolean(p?.child),
+        restarts: p?.restarts,
+        log: p ? rel(p.logFile) : undefined,
+        ...extra,
+      });
     };
     if (plan.haproxy) {
-      procRow("haproxy", plan.features.multiRegion ? "geo router + load balancers" : "load balancer", `http://127.0.0.1:${plan.entryPort}`, {
-        note: `${plan.features.multiRegion ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, else ${plan.regions[0].name}; ` : ""}${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
-        data: rel(plan.haproxy.configFile),
+      procRow(
+        "haproxy",
+        plan.features.multiRegion ? "geo router + load balancers" : "load balancer",
+        `http://127.0.0.1:${plan.entryPort}`,
+        {
+          note: `${plan.features.multiRegion ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, else ${plan.regions[0].name}; ` : ""}${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
+          data: rel(plan.haproxy.configFile),
+        },
+      );
+      if (plan.features.multiRegion)
+        for (const r of plan.regions)
+          rows.push({
+            name: `lb-${r.name}`,
+            kind: "load balancer",
+            region: r.name,
+            url: `http://127.0.0.1:${r.lbPort}`,
+            running: Boolean(this.supervisor.processes.get("haproxy")?.child),
+            note: "in the haproxy process",
+          });
+      if (plan.pgProxyPort)
+        rows.push({
+          name: "pg-primary-endpoint",
+          kind: "primary endpoint (TCP)",
+          url: `postgres://127.0.0.1:${plan.pgProxyPort}`,
+          running: Boolean(this.supervisor.processes.get("haproxy")?.child),
+          note: `→ ${this.currentPrimary.name} :${this.currentPrimary.port}`,
+        });
+      if (plan.cdn)
+        rows.push({
+          name: "cdn-edge",
+          kind: "CDN edge (cache)",
+          url: `http://127.0.0.1:${plan.cdn.edgePort}/static/`,
+          running: Boolean(this.supervisor.processes.get("haproxy")?.child),
+          note: "in the haproxy process; a hit has an Age header",
+        });
+    }
+    if (plan.cdn)
+      procRow("static-origin", "static origin", `http://127.0.0.1:${plan.cdn.originPort}/static/`, {
+        data: rel(path.join(this.releaseDir, "static")),
+        note: "Cache-Control, ETag",
       });
-      if (plan.features.multiRegion) for (const r of plan.regions) rows.push({ name: `lb-${r.name}`, kind: "load balancer", region: r.name, url: `http://127.0.0.1:${r.lbPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process" });
-      if (plan.pgProxyPort) rows.push({ name: "pg-primary-endpoint", kind: "primary endpoint (TCP)", url: `postgres://127.0.0.1:${plan.pgProxyPort}`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: `→ ${this.currentPrimary.name} :${this.currentPrimary.port}` });
-      if (plan.cdn) rows.push({ name: "cdn-edge", kind: "CDN edge (cache)", url: `http://127.0.0.1:${plan.cdn.edgePort}/static/`, running: Boolean(this.supervisor.processes.get("haproxy")?.child), note: "in the haproxy process; a hit has an Age header" });
-    }
-    if (plan.cdn) procRow("static-origin", "static origin", `http://127.0.0.1:${plan.cdn.originPort}/static/`, { data: rel(path.join(this.releaseDir, "static")), note: "Cache-Control, ETag" });
     for (const r of plan.regions) {
-      for (const w of r.web) procRow(w.name, "web", `http://127.0.0.1:${w.port}`, { region: multiRegion ? r.name : undefined });
-      for (const w of r.workers) procRow(w.name, "worker", `http://127.0.0.1:${w.port}/readyz`, { region: multiRegion ? r.name : undefined });
-      if (r.redis) procRow(r.redis.name, "redis", `redis://127.0.0.1:${r.redis.port}`, { region: multiRegion ? r.name : undefined, data: rel(r.redis.dir), note: `${plan.cache!.maxmemory}, ${plan.cache!.policy}, TTL ${plan.cache!.ttlSeconds} s` });
+      for (const w of r.web)
+        procRow(w.name, "web", `http://127.0.0.1:${w.port}`, { region: multiRegion ? r.name : undefined });
+      for (const w of r.workers)
+        procRow(w.name, "worker", `http://127.0.0.1:${w.port}/readyz`, { region: multiRegion ? r.name : undefined });
+      if (r.redis)
+        procRow(r.redis.name, "redis", `redis://127.0.0.1:${r.redis.port}`, {
+          region: multiRegion ? r.name : undefined,
+          data: rel(r.redis.dir),
+          note: `${plan.cache!.maxmemory}, ${plan.cache!.policy}, TTL ${plan.cache!.ttlSeconds} s`,
+        });
     }
-    if (plan.queue) procRow("fauxqs", "SQS emulator", `http://127.0.0.1:${plan.queue.port}`, { note: plan.regions.map((r) => r.queue?.name).filter(Boolean).join(", ") });
+    if (plan.queue)
+      procRow("fauxqs", "SQS emulator", `http://127.0.0.1:${plan.queue.port}`, {
+        note: plan.regions
+          .map((r) => r.queue?.name)
+          .filter(Boolean)
+          .join(", "),
+      });
     for (const spec of this.allPgSpecs(false)) {
-      const role = spec === this.currentPrimary ? "postgres primary" : spec === plan.primary ? "postgres (old primary)" : spec.name.startsWith("shard") ? "postgres shard" : "postgres replica";
+      const role =
+        spec === this.currentPrimary
+          ? "postgres primary"
+          : spec === plan.primary
+            ? "postgres (old primary)"
+            : spec.name.startsWith("shard")
+              ? "postgres shard"
+              : "postgres replica";
       const region = multiRegion ? plan.regions.find((r) => r.replicas.includes(spec))?.name : undefined;
       const pid = readPid(spec.dataDir);
-      rows.push({ name: spec.name, kind: role, region, url: `postgres://127.0.0.1:${spec.port}/${spec.database}`, pid, running: pid !== undefined && alive(pid), data: rel(spec.dataDir), log: rel(spec.logFile), note: spec === plan.primary && !plan.features.separateDatabase ? "on the web server's host" : undefined });
+      rows.push({
+        name: spec.name,
+        kind: role,
+        region,
+        url: `postgres://127.0.0.1:${spec.port}/${spec.database}`,
+        pid,
+        running: pid !== undefined && alive(pid),
+        data: rel(spec.dataDir),
+        log: rel(spec.logFile),
+        note: spec === plan.primary && !plan.features.separateDatabase ? "on the web server's host" : undefined,
+      });
     }
     return rows;
   }
@@ -475,13 +673,19 @@ export class Launcher {
     // A previous run at another step may have left servers this step does not plan.
     const pgDir = path.join(this.plan.dataDir, "pg");
     const names = existsSync(pgDir) ? readdirSync(pgDir).filter((n) => !specs.some((s) => s.name === n)) : [];
-    return [...specs, ...names.map((name) => ({ name, port: 0, dataDir: path.join(pgDir, name), logFile: "", database: "" }))];
+    return [
+      ...specs,
+      ...names.map((name) => ({ name, port: 0, dataDir: path.join(pgDir, name), logFile: "", database: "" })),
+    ];
   }
 
   private region(target: string | undefined): RegionPlan {
     if (!target) return this.plan.regions[0];
     const r = this.plan.regions.find((x) => x.name === target || x.redis?.name === target);
-    if (!r) throw new LocalError(`no region or redis named ${target}: ${this.plan.regions.map((x) => x.redis?.name ?? x.name).join(", ")}`);
+    if (!r)
+      throw new LocalError(
+        `no region or redis named ${target}: ${this.plan.regions.map((x) => x.redis?.name ?? x.name).join(", ")}`,
+      );
     return r;
   }
 
@@ -491,7 +695,12 @@ export class Launcher {
     const replicas = plan.regions.flatMap((r) => r.replicas).filter((s) => s !== this.currentPrimary);
     const pick = <T extends { name: string }>(items: T[], what: string, filter: (t: T) => boolean = () => true): T => {
       const found = target ? items.find((i) => i.name === target) : items.find(filter);
-      if (!found) throw new LocalError(target ? `no ${what} named ${target} (there: ${items.map((i) => i.name).join(", ") || "none"})` : `no ${what} to act on at step ${plan.step}`);
+      if (!found)
+        throw new LocalError(
+          target
+            ? `no ${what} named ${target} (there: ${items.map((i) => i.name).join(", ") || "none"})`
+            : `no ${what} to act on at step ${plan.step}`,
+        );
       return found;
     };
     switch (kind) {
@@ -510,13 +719,21 @@ export class Launcher {
         return `started ${spec.name} again; it catches up by streaming`;
       }
       case "primary-failover": {
-        if (!plan.pgProxyPort) throw new LocalError(`step ${plan.step} has no replica to promote (replicas come at step 4)`);
-        const candidate = pick(plan.regions[0].replicas.filter((s) => s !== this.currentPrimary), "running replica of the primary region", (s) => !this.stoppedReplicas.has(s.name));
+        if (!plan.pgProxyPort)
+          throw new LocalError(`step ${plan.step} has no replica to promote (replicas come at step 4)`);
+        const candidate = pick(
+          plan.regions[0].replicas.filter((s) => s !== this.currentPrimary),
+          "running replica of the primary region",
+          (s) => !this.stoppedReplicas.has(s.name),
+        );
         const old = this.currentPrimary;
         await pg.stopPg(old);
         await pg.promote(this.pgRuntime, candidate);
         this.currentPrimary = candidate;
-        await haproxyCommand(plan.haproxy!.adminPort, `set server pg_primary/primary addr 127.0.0.1 port ${candidate.port}`);
+        await haproxyCommand(
+          plan.haproxy!.adminPort,
+          `set server pg_primary/primary addr 127.0.0.1 port ${candidate.port}`,
+        );
         await haproxyCommand(plan.haproxy!.adminPort, "shutdown sessions server pg_primary/primary");
         await this.writeState({ promoted: candidate.name });
         const refollowed: string[] = [];
@@ -544,7 +761,9 @@ export class Launcher {
       case "worker-kill":
       case "web-kill": {
         const procs = plan.regions.flatMap((r) => (kind === "web-kill" ? r.web : r.workers));
-        const proc = pick(procs, kind === "web-kill" ? "web process" : "worker", (p) => Boolean(this.supervisor.processes.get(p.name)?.child));
+        const proc = pick(procs, kind === "web-kill" ? "web process" : "worker", (p) =>
+          Boolean(this.supervisor.processes.get(p.name)?.child),
+        );
         const pid = this.supervisor.kill(proc.name, "SIGKILL");
         if (pid === undefined) throw new LocalError(`${proc.name} is not running`);
         return `killed ${proc.name} (pid ${pid}) with SIGKILL; it restarts in 1 s`;
@@ -565,7 +784,11 @@ export class Launcher {
       await this.supervisor.stopKinds(["haproxy"]);
       await this.supervisor.stopKinds(["web", "worker"]);
       await this.supervisor.stopAll();
-      await Promise.all(this.allPgSpecs(true).map((s) => pg.stopLeftover(s).catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`))));
+      await Promise.all(
+        this.allPgSpecs(true).map((s) =>
+          pg.stopLeftover(s).catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`)),
+        ),
+      );
       await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
       this.control?.closeAllConnections();
       await rm(this.launcherFile, { force: true });
@@ -584,14 +807,24 @@ export class Launcher {
   }
 
   private async writeLauncherFile(state: LauncherFile["state"], readyAfterMs?: number): Promise<void> {
-    const file: LauncherFile = { pid: process.pid, step: this.plan.step, entryUrl: `http://127.0.0.1:${this.plan.entryPort}`, controlUrl: `http://127.0.0.1:${this.plan.controlPort}`, state, readyAfterMs };
+    const file: LauncherFile = {
+      pid: process.pid,
+      step: this.plan.step,
+      entryUrl: `http://127.0.0.1:${this.plan.entryPort}`,
+      controlUrl: `http://127.0.0.1:${this.plan.controlPort}`,
+      state,
+      readyAfterMs,
+    };
     // Written whole or not at all: readers (the fault CLI, tests) never see half a file.
     await writeFile(`${this.launcherFile}.tmp`, JSON.stringify(file, null, 2));
     await rename(`${this.launcherFile}.tmp`, this.launcherFile);
   }
 
   private async readState(): Promise<{ promoted?: string }> {
-    return readFile(path.join(this.plan.dataDir, "state.json"), "utf8").then((t) => JSON.parse(t), () => ({}));
+    return readFile(path.join(this.plan.dataDir, "state.json"), "utf8").then(
+      (t) => JSON.parse(t),
+      () => ({}),
+    );
   }
 
   private async writeState(state: { promoted?: string }): Promise<void> {

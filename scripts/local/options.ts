@@ -102,7 +102,8 @@ Faults, while it runs: npm run local:fault -- <kind> [target]   (npm run local:f
 export class UsageError extends Error {}
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
-  if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`${flag} needs a whole number, got ${JSON.stringify(value ?? "")}`);
+  if (value === undefined || !/^\d+$/.test(value))
+    throw new UsageError(`${flag} needs a whole number, got ${JSON.stringify(value ?? "")}`);
   const n = Number(value);
   if (n < min || n > max) throw new UsageError(`${flag} must be from ${min} to ${max}, got ${n}`);
   return n;
@@ -110,10 +111,15 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
 
 /** Parses `argv` (without node and the script); throws {@link UsageError}, or returns `"help"`. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): LocalOptions | "help" {
-  const options: LocalOptions = { ...DEFAULTS, dataDir: env.SCALE_LADDER_LOCAL_DIR ?? path.join(PROJECT_DIR, ".local") };
+  const options: LocalOptions = {
+    ...DEFAULTS,
+    dataDir: env.SCALE_LADDER_LOCAL_DIR ?? path.join(PROJECT_DIR, ".local"),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case "--help":
@@ -151,13 +157,17 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         break;
       case "--cache-maxmemory": {
         const v = value();
-        if (!v || !/^\d+(kb|mb|gb)?$/i.test(v)) throw new UsageError(`--cache-maxmemory needs a size such as 64mb, got ${JSON.stringify(v ?? "")}`);
+        if (!v || !/^\d+(kb|mb|gb)?$/i.test(v))
+          throw new UsageError(`--cache-maxmemory needs a size such as 64mb, got ${JSON.stringify(v ?? "")}`);
         options.cacheMaxmemory = v;
         break;
       }
       case "--cache-policy": {
         const v = value() as LocalOptions["cachePolicy"];
-        if (!MAXMEMORY_POLICIES.includes(v)) throw new UsageError(`--cache-policy must be one of ${MAXMEMORY_POLICIES.join(", ")}, got ${JSON.stringify(v ?? "")}`);
+        if (!MAXMEMORY_POLICIES.includes(v))
+          throw new UsageError(
+            `--cache-policy must be one of ${MAXMEMORY_POLICIES.join(", ")}, got ${JSON.stringify(v ?? "")}`,
+          );
         options.cachePolicy = v;
         break;
       }
@@ -169,7 +179,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         break;
       case "--log-level": {
         const v = value();
-        if (!v || !["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(v)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug, trace or silent`);
+        if (!v || !["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(v))
+          throw new UsageError(`--log-level must be fatal, error, warn, info, debug, trace or silent`);
         options.logLevel = v;
         break;
       }

@@ -103,8 +103,13 @@ export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> 
     { port: plan.primary.port, what: "postgres primary" },
   ];
   if (plan.pgProxyPort) ports.push({ port: plan.pgProxyPort, what: "postgres primary proxy" });
-  if (plan.haproxy) ports.push({ port: plan.haproxy.statsPort, what: "haproxy stats" }, { port: plan.haproxy.adminPort, what: "haproxy admin" });
-  if (plan.cdn) ports.push({ port: plan.cdn.edgePort, what: "CDN edge" }, { port: plan.cdn.originPort, what: "static origin" });
+  if (plan.haproxy)
+    ports.push(
+      { port: plan.haproxy.statsPort, what: "haproxy stats" },
+      { port: plan.haproxy.adminPort, what: "haproxy admin" },
+    );
+  if (plan.cdn)
+    ports.push({ port: plan.cdn.edgePort, what: "CDN edge" }, { port: plan.cdn.originPort, what: "static origin" });
   if (plan.queue) ports.push({ port: plan.queue.port, what: "fauxqs (SQS)" });
   for (const s of plan.shards) ports.push({ port: s.port, what: `postgres ${s.name}` });
   for (const r of plan.regions) {
@@ -140,14 +145,24 @@ export function buildPlan(options: LocalOptions): Plan {
       name,
       primary: r === 0,
       lbPort: f.multiRegion ? P + 50 + r : f.fleet ? P : undefined,
-      replicas: Array.from({ length: replicaCount }, (_, i) => pg(r === 0 ? `replica-${i + 1}` : `replica${suffix}-${i + 1}`, replicaPort++, "shop")),
-      redis: f.cache ? { name: `redis${suffix}`, port: P + 40 + r, dir: path.join(dataDir, `redis${suffix}`) } : undefined,
+      replicas: Array.from({ length: replicaCount }, (_, i) =>
+        pg(r === 0 ? `replica-${i + 1}` : `replica${suffix}-${i + 1}`, replicaPort++, "shop"),
+      ),
+      redis: f.cache
+        ? { name: `redis${suffix}`, port: P + 40 + r, dir: path.join(dataDir, `redis${suffix}`) }
+        : undefined,
       web: Array.from({ length: webCount }, (_, i) => ({
         name: `web${suffix}-${i + 1}`,
         region: name,
         port: f.fleet ? P + 100 + 100 * r + i : P,
       })),
-      workers: f.queue ? Array.from({ length: options.workers }, (_, i) => ({ name: `worker${suffix}-${i + 1}`, region: name, port: P + 150 + 100 * r + i })) : [],
+      workers: f.queue
+        ? Array.from({ length: options.workers }, (_, i) => ({
+            name: `worker${suffix}-${i + 1}`,
+            region: name,
+            port: P + 150 + 100 * r + i,
+          }))
+        : [],
       queue: f.queue ? { name: `orders${suffix}`, deadLetter: `orders${suffix}-dlq` } : undefined,
     });
   }
@@ -163,12 +178,21 @@ export function buildPlan(options: LocalOptions): Plan {
     pgProxyPort: f.replicas ? P + 6 : undefined,
     shards: f.shards ? Array.from({ length: options.shards }, (_, i) => pg(`shard-${i}`, P + 20 + i, "orders")) : [],
     regions,
-    haproxy: f.fleet ? { statsPort: P + 2, adminPort: P + 7, configFile: path.join(dataDir, "run", "haproxy.cfg"), sticky: !f.redisSessions } : undefined,
+    haproxy: f.fleet
+      ? {
+          statsPort: P + 2,
+          adminPort: P + 7,
+          configFile: path.join(dataDir, "run", "haproxy.cfg"),
+          sticky: !f.redisSessions,
+        }
+      : undefined,
     cdn: f.cdn ? { edgePort: P + 3, originPort: P + 4 } : undefined,
     queue: f.queue ? { port: P + 5, visibilitySeconds: options.queueVisibilitySeconds } : undefined,
     emf: f.telemetry,
     geo: f.multiRegion ? Object.fromEntries(SECONDARY_CONTINENTS.map((c) => [c, REGIONS[1]])) : undefined,
-    cache: f.cache ? { maxmemory: options.cacheMaxmemory, policy: options.cachePolicy, ttlSeconds: options.cacheTtlSeconds } : undefined,
+    cache: f.cache
+      ? { maxmemory: options.cacheMaxmemory, policy: options.cachePolicy, ttlSeconds: options.cacheTtlSeconds }
+      : undefined,
     seedProducts: options.seedProducts,
     logLevel: options.logLevel,
   };
@@ -197,7 +221,14 @@ const SHOP_USER = "shop";
  * The app's environment of one local process: the contract of stacks/app-environment.ts — the variables a server
  * on AWS gets at this step, for this role — with local values (127.0.0.1, local passwords, the emulator's queue).
  */
-export function localAppEnvironment(plan: Plan, region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker", secrets: LocalSecrets, runtime: Runtime): EnvVar<string>[] {
+export function localAppEnvironment(
+  plan: Plan,
+  region: RegionPlan,
+  proc: ProcessSpec,
+  kind: "web" | "worker",
+  secrets: LocalSecrets,
+  runtime: Runtime,
+): EnvVar<string>[] {
   const credentials = { kind: "literal" as const, user: SHOP_USER, password: secrets.shopPassword };
   const at = (port: number) => ({ host: "127.0.0.1", port });
   return appEnvironment<string>(plan.features, kind, {
@@ -205,15 +236,31 @@ export function localAppEnvironment(plan: Plan, region: RegionPlan, proc: Proces
     logLevel: plan.logLevel,
     region: { kind: "literal", value: region.name },
     // From step 4 the primary is reached through the proxy that survives a failover.
-    database: { primary: at(plan.pgProxyPort ?? plan.primary.port), replicas: region.replicas.map((r) => at(r.port)), name: plan.primary.database, credentials },
+    database: {
+      primary: at(plan.pgProxyPort ?? plan.primary.port),
+      replicas: region.replicas.map((r) => at(r.port)),
+      name: plan.primary.database,
+      credentials,
+    },
     // Locally a replica is a process that may be stopped by a fault: come back to it soon after it returns.
     replicaCooldownMs: 5000,
-    appSecrets: { adminToken: { kind: "literal", value: secrets.adminToken }, sessionSecret: { kind: "literal", value: secrets.sessionSecret } },
+    appSecrets: {
+      adminToken: { kind: "literal", value: secrets.adminToken },
+      sessionSecret: { kind: "literal", value: secrets.sessionSecret },
+    },
     cookieSecure: false,
     seedProducts: plan.seedProducts,
     cache:
       region.redis && plan.cache
-        ? { url: { kind: "redis", endpoint: at(region.redis.port), auth: { kind: "literal", password: secrets.redisPassword }, tls: false }, ttlSeconds: plan.cache.ttlSeconds }
+        ? {
+            url: {
+              kind: "redis",
+              endpoint: at(region.redis.port),
+              auth: { kind: "literal", password: secrets.redisPassword },
+              tls: false,
+            },
+            ttlSeconds: plan.cache.ttlSeconds,
+          }
         : undefined,
     queueUrl: region.queue ? (runtime.queueUrls[region.queue.name] ?? "") : undefined,
     staticBaseUrl: plan.cdn ? `http://127.0.0.1:${plan.cdn.edgePort}/static/` : undefined,
@@ -234,7 +281,14 @@ export function localAppEnvironment(plan: Plan, region: RegionPlan, proc: Proces
 }
 
 /** The whole environment of one local process: the app's ({@link localAppEnvironment}) and the emulator's plumbing. */
-export function processEnv(plan: Plan, region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker", secrets: LocalSecrets, runtime: Runtime): Record<string, string> {
+export function processEnv(
+  plan: Plan,
+  region: RegionPlan,
+  proc: ProcessSpec,
+  kind: "web" | "worker",
+  secrets: LocalSecrets,
+  runtime: Runtime,
+): Record<string, string> {
   const env = resolveEnv(localAppEnvironment(plan, region, proc, kind, secrets, runtime));
   if (plan.queue && region.queue) {
     const plumbing: Record<keyof typeof LOCAL_ONLY, string> = {

@@ -42,19 +42,37 @@ export async function preparePgRuntime(runDir: string, secrets: LocalSecrets): P
   const libDir = path.join(runDir, "pglib");
   await rm(libDir, { recursive: true, force: true });
   const libraryPath = await linkLibraries(nativeDir, libDir);
-  return { base: { runDir, password: secrets.superuserPassword, postgresBin: path.join(nativeDir, "bin", "postgres"), libraryPath, owner } };
+  return {
+    base: {
+      runDir,
+      password: secrets.superuserPassword,
+      postgresBin: path.join(nativeDir, "bin", "postgres"),
+      libraryPath,
+      owner,
+    },
+  };
 }
 
 const execFileAsync = promisify(execFile);
 
-const info = (spec: PgSpec): ServerInfo => ({ name: spec.name, dataDir: spec.dataDir, port: spec.port, logFile: spec.logFile });
+const info = (spec: PgSpec): ServerInfo => ({
+  name: spec.name,
+  dataDir: spec.dataDir,
+  port: spec.port,
+  logFile: spec.logFile,
+});
 const cluster = (rt: PgRuntime, primary: PgSpec, replica?: PgSpec): ClusterInfo => ({
   ...rt.base,
   primary: info(primary),
   replica: info(replica ?? primary),
 });
 
-async function withClient<T>(rt: PgRuntime, spec: PgSpec, database: string, work: (c: Client) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  rt: PgRuntime,
+  spec: PgSpec,
+  database: string,
+  work: (c: Client) => Promise<T>,
+): Promise<T> {
   const client = clientFor(rt.base, spec, database);
   await client.connect();
   try {
@@ -90,7 +108,13 @@ function clusterTemplate(rt: PgRuntime, pgDir: string, secrets: LocalSecrets): P
       await rm(dir, { recursive: true, force: true });
       await mkdir(pgDir, { recursive: true });
       await chmod(pgDir, 0o755);
-      await initPrimary({ nativeDir: path.dirname(path.dirname(rt.base.postgresBin)), libraryPath: rt.base.libraryPath, dataDir: dir, password: secrets.superuserPassword, owner: rt.base.owner });
+      await initPrimary({
+        nativeDir: path.dirname(path.dirname(rt.base.postgresBin)),
+        libraryPath: rt.base.libraryPath,
+        dataDir: dir,
+        password: secrets.superuserPassword,
+        owner: rt.base.owner,
+      });
     }
     return dir;
   })();
@@ -101,7 +125,12 @@ function clusterTemplate(rt: PgRuntime, pgDir: string, secrets: LocalSecrets): P
  * Starts a primary (the catalog's, or a shard): a copy of the cluster template with the `shop` role and
  * `database` the first time, the same data directory afterwards.
  */
-export async function startPrimary(rt: PgRuntime, spec: PgSpec, secrets: LocalSecrets, options: { replication: boolean }): Promise<{ created: boolean }> {
+export async function startPrimary(
+  rt: PgRuntime,
+  spec: PgSpec,
+  secrets: LocalSecrets,
+  options: { replication: boolean },
+): Promise<{ created: boolean }> {
   const created = !existsSync(path.join(spec.dataDir, "PG_VERSION"));
   await mkdir(path.dirname(spec.logFile), { recursive: true });
   if (created) {
@@ -115,7 +144,10 @@ export async function startPrimary(rt: PgRuntime, spec: PgSpec, secrets: LocalSe
     await withClient(rt, spec, "postgres", async (c) => {
       await c.query(`CREATE ROLE shop LOGIN PASSWORD '${secrets.shopPassword}'`);
       await c.query(`CREATE DATABASE ${spec.database} OWNER shop`);
-      if (options.replication) await c.query(`CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD '${secrets.replicationPassword}'`);
+      if (options.replication)
+        await c.query(
+          `CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD '${secrets.replicationPassword}'`,
+        );
     });
   }
   return { created };
@@ -127,11 +159,21 @@ const slotOf = (replica: PgSpec) => replica.name.replace(/[^a-z0-9_]/g, "_");
  * Builds `replica` afresh as a streaming standby of `primary` (a base backup of the running primary) and starts it;
  * resolves once it streams.
  */
-export async function startReplica(rt: PgRuntime, primary: PgSpec, replica: PgSpec, secrets: LocalSecrets): Promise<void> {
+export async function startReplica(
+  rt: PgRuntime,
+  primary: PgSpec,
+  replica: PgSpec,
+  secrets: LocalSecrets,
+): Promise<void> {
   await rm(replica.dataDir, { recursive: true, force: true });
   await mkdir(path.dirname(replica.dataDir), { recursive: true });
   // A slot left by the previous run's replica of the same name would make the new one fail to be created.
-  await withClient(rt, primary, "postgres", (c) => c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [slotOf(replica)]));
+  await withClient(rt, primary, "postgres", (c) =>
+    c.query(
+      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
+      [slotOf(replica)],
+    ),
+  );
   await createStandby(cluster(rt, primary, replica), secrets.replicationPassword);
 }
 
@@ -174,13 +216,23 @@ export async function promote(rt: PgRuntime, spec: PgSpec): Promise<void> {
  * Points a surviving standby at the new primary: a slot there, then primary_conninfo and primary_slot_name
  * (reloadable since PostgreSQL 13). The standby follows the new timeline (recovery_target_timeline = latest).
  */
-export async function refollow(rt: PgRuntime, newPrimary: PgSpec, replica: PgSpec, secrets: LocalSecrets): Promise<void> {
+export async function refollow(
+  rt: PgRuntime,
+  newPrimary: PgSpec,
+  replica: PgSpec,
+  secrets: LocalSecrets,
+): Promise<void> {
   const slot = slotOf(replica);
   await withClient(rt, newPrimary, "postgres", (c) =>
-    c.query("SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", [slot]),
+    c.query(
+      "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+      [slot],
+    ),
   );
   await withClient(rt, replica, "postgres", async (c) => {
-    await c.query(`ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=${newPrimary.port} user=${REPLICATION_USER} password=${secrets.replicationPassword} application_name=${slot}'`);
+    await c.query(
+      `ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=${newPrimary.port} user=${REPLICATION_USER} password=${secrets.replicationPassword} application_name=${slot}'`,
+    );
     await c.query(`ALTER SYSTEM SET primary_slot_name = '${slot}'`);
     await c.query("SELECT pg_reload_conf()");
   });
@@ -196,5 +248,11 @@ export async function adoptPromoted(primary: PgSpec, promotedDir: string): Promi
   // A promoted standby keeps its (now meaningless) primary_conninfo; without standby.signal it is ignored.
   const auto = path.join(primary.dataDir, "postgresql.auto.conf");
   const text = await readFile(auto, "utf8").catch(() => "");
-  await writeFile(auto, text.split("\n").filter((l) => !/^primary_(conninfo|slot_name)\b/.test(l)).join("\n"));
+  await writeFile(
+    auto,
+    text
+      .split("\n")
+      .filter((l) => !/^primary_(conninfo|slot_name)\b/.test(l))
+      .join("\n"),
+  );
 }

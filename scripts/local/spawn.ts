@@ -26,7 +26,10 @@ export async function spawnLauncher(args: string[], options: { timeoutMs?: numbe
   const dataDir = args[args.indexOf("--data-dir") + 1];
   if (!args.includes("--data-dir") || !dataDir) throw new Error("spawnLauncher: pass --data-dir");
   const t0 = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [TS_NODE, "--swc", path.join(__dirname, "start.ts"), ...args], { cwd: PROJECT_DIR, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [TS_NODE, "--swc", path.join(__dirname, "start.ts"), ...args], {
+    cwd: PROJECT_DIR,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));

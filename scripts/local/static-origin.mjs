@@ -8,7 +8,17 @@ import { createServer } from "node:http";
 import path from "node:path";
 
 const [dir, port] = process.argv.slice(2);
-const TYPES = { ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".woff2": "font/woff2", ".txt": "text/plain; charset=utf-8" };
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+};
 const HASHED = /\.[0-9a-f]{8,}\.[a-z0-9]+$/;
 
 // Read once: only files present at start are served, so no path can reach outside the directory.
@@ -37,7 +47,9 @@ const server = createServer((req, res) => {
     return;
   }
   if (!file) {
-    res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "cache-control": "public, max-age=10" }).end("not found\n");
+    res
+      .writeHead(404, { "content-type": "text/plain; charset=utf-8", "cache-control": "public, max-age=10" })
+      .end("not found\n");
     return;
   }
   const headers = {
@@ -56,7 +68,9 @@ const server = createServer((req, res) => {
   res.writeHead(200, { ...headers, "content-length": file.body.length });
   res.end(req.method === "HEAD" ? undefined : file.body);
 });
-server.listen(Number(port), "127.0.0.1", () => process.stdout.write(`${JSON.stringify({ msg: "static origin ready", port: Number(port), files: files.size })}\n`));
+server.listen(Number(port), "127.0.0.1", () =>
+  process.stdout.write(`${JSON.stringify({ msg: "static origin ready", port: Number(port), files: files.size })}\n`),
+);
 const stop = () => server.close(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -54,7 +54,12 @@ export class Supervisor {
     await mkdir(this.logDir, { recursive: true });
     await mkdir(this.pidDir, { recursive: true });
     const existing = this.processes.get(def.name);
-    const entry: Supervised = existing ?? { def, wanted: true, restarts: 0, logFile: path.join(this.logDir, `${def.name}.log`) };
+    const entry: Supervised = existing ?? {
+      def,
+      wanted: true,
+      restarts: 0,
+      logFile: path.join(this.logDir, `${def.name}.log`),
+    };
     entry.def = def;
     entry.wanted = true;
     this.processes.set(def.name, entry);
@@ -94,7 +99,9 @@ export class Supervisor {
       entry.lastExit = signal ? `killed by ${signal}` : `exited with ${code}`;
       rm(pidFile, { force: true }).catch(() => undefined);
       if (!entry.wanted || this.stopping) return;
-      this.onEvent(`${def.name} ${entry.lastExit}${def.restart ? `; restarting in ${RESTART_DELAY_MS / 1000} s` : ""} (log: ${entry.logFile})`);
+      this.onEvent(
+        `${def.name} ${entry.lastExit}${def.restart ? `; restarting in ${RESTART_DELAY_MS / 1000} s` : ""} (log: ${entry.logFile})`,
+      );
       if (def.restart) {
         setTimeout(() => {
           if (!entry.wanted || this.stopping || entry.child) return;
@@ -130,7 +137,9 @@ export class Supervisor {
 
   /** Stops every process of the given kinds, all at once. */
   async stopKinds(kinds: ProcessDefinition["kind"][]): Promise<void> {
-    await Promise.all([...this.processes.values()].filter((p) => kinds.includes(p.def.kind)).map((p) => this.stop(p.def.name)));
+    await Promise.all(
+      [...this.processes.values()].filter((p) => kinds.includes(p.def.kind)).map((p) => this.stop(p.def.name)),
+    );
   }
 
   /** Stops everything (nothing restarts from now on). */

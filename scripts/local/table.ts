@@ -18,7 +18,11 @@ export function renderTable(services: ServiceStatus[]): string {
   const keep = header.map((_, i) => rows.some((r) => r[i] !== ""));
   const cols = header.map((h, i) => [h, ...rows.map((r) => r[i])]).filter((_, i) => keep[i]);
   const widths = cols.map((c) => Math.max(...c.map((v) => v.length)));
-  const line = (cells: string[]) => cells.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((v, i) => v.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   const all = [header, ...rows].map((r) => r.filter((_, i) => keep[i]));
   return [line(all[0]), widths.map((w) => "-".repeat(w)).join("  "), ...all.slice(1).map(line)].join("\n");
 }

@@ -50,7 +50,8 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       case "--format": {
         const v = take();
-        if (v !== "text" && v !== "json" && v !== "mermaid") throw new Error(`--format must be text, json or mermaid, got ${JSON.stringify(v)}`);
+        if (v !== "text" && v !== "json" && v !== "mermaid")
+          throw new Error(`--format must be text, json or mermaid, got ${JSON.stringify(v)}`);
         format = v;
         break;
       }
@@ -63,13 +64,15 @@ export function parseArgs(argv: string[]): CliArgs {
       case "--set": {
         const v = take();
         const eq = v.indexOf("=");
-        if (eq <= 0) throw new Error(`--set takes key=value (a scale-ladder key, or aws:region), got ${JSON.stringify(v)}`);
+        if (eq <= 0)
+          throw new Error(`--set takes key=value (a scale-ladder key, or aws:region), got ${JSON.stringify(v)}`);
         options.config![v.slice(0, eq)] = v.slice(eq + 1);
         break;
       }
       case "--build": {
         const v = take();
-        if (v !== "auto" && v !== "real" && v !== "fake") throw new Error(`--build must be auto, real or fake, got ${JSON.stringify(v)}`);
+        if (v !== "auto" && v !== "real" && v !== "fake")
+          throw new Error(`--build must be auto, real or fake, got ${JSON.stringify(v)}`);
         options.build = v;
         break;
       }
@@ -101,7 +104,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const plan = await makePlan(args.options);
-    const out = args.format === "json" ? `${JSON.stringify(planJson(plan), null, 2)}\n` : args.format === "mermaid" ? `${plan.mermaid}\n` : planText(plan, { verbose: args.verbose });
+    const out =
+      args.format === "json"
+        ? `${JSON.stringify(planJson(plan), null, 2)}\n`
+        : args.format === "mermaid"
+          ? `${plan.mermaid}\n`
+          : planText(plan, { verbose: args.verbose });
     process.stdout.write(out);
     return 0;
   } catch (e) {

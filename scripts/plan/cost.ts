@@ -48,7 +48,13 @@ export interface CostEstimate {
   unpriced: string[];
   /** Regions priced at the table's (us-east-1) rates. */
   pricedAsTableRegion: string[];
-  priceTable: { region: string; asOf: string; hoursPerMonth: number; sources: Record<string, string>; notIncluded: readonly string[] };
+  priceTable: {
+    region: string;
+    asOf: string;
+    hoursPerMonth: number;
+    sources: Record<string, string>;
+    notIncluded: readonly string[];
+  };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -58,7 +64,13 @@ const hourly = (rate: number) => rate * HOURS_PER_MONTH;
 function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): CostLine[] {
   const i = index.inputs(r);
   const lines: CostLine[] = [];
-  const line = (item: string, monthly: number | null, atMaxSize?: number) => lines.push({ item, resource: r.name, monthly: monthly === null ? null : round(monthly), ...(atMaxSize ? { atMaxSize: round(atMaxSize) } : {}) });
+  const line = (item: string, monthly: number | null, atMaxSize?: number) =>
+    lines.push({
+      item,
+      resource: r.name,
+      monthly: monthly === null ? null : round(monthly),
+      ...(atMaxSize ? { atMaxSize: round(atMaxSize) } : {}),
+    });
   const lookup = (table: Readonly<Record<string, number>>, key: string, what: string): number | null => {
     const v = table[key];
     if (v === undefined) unpriced.add(`${what} ${key}`);
@@ -72,7 +84,8 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
       line(`1 × ${i.instanceType}`, h === null ? null : hourly(h));
       const gb = i.rootBlockDevice?.volumeSize ?? 8;
       line(`${gb} GiB gp3 root volume`, gb * RATES.ebsGp3PerGbMonth);
-      if (i.monitoring) line("detailed monitoring", RATES.detailedMonitoringMetricsPerInstance * RATES.cloudwatchMetricPerMonth);
+      if (i.monitoring)
+        line("detailed monitoring", RATES.detailedMonitoringMetricsPerInstance * RATES.cloudwatchMetricPerMonth);
       break;
     }
     case "aws:ec2/eip:Eip":
@@ -81,7 +94,8 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
     case "awsx:ec2:Vpc": {
       const strategy = i.natGateways?.strategy ?? "OnePerAz";
       const n = strategy === "None" ? 0 : strategy === "Single" ? 1 : (i.numberOfAvailabilityZones ?? 3);
-      if (n > 0) line(`${n} × NAT gateway (${strategy}), with its public IPv4`, n * (hourly(RATES.natGatewayPerHour) + ipv4));
+      if (n > 0)
+        line(`${n} × NAT gateway (${strategy}), with its public IPv4`, n * (hourly(RATES.natGatewayPerHour) + ipv4));
       break;
     }
     case "aws:lb/loadBalancer:LoadBalancer": {
@@ -102,20 +116,38 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
         (h === null ? 0 : hourly(h)) +
         gb * RATES.ebsGp3PerGbMonth +
         (li.monitoring?.enabled ? RATES.detailedMonitoringMetricsPerInstance * RATES.cloudwatchMetricPerMonth : 0);
-      line(`${desired} × ${type} (min ${i.minSize}, max ${i.maxSize})`, h === null ? null : desired * hourly(h), extra * perInstance);
+      line(
+        `${desired} × ${type} (min ${i.minSize}, max ${i.maxSize})`,
+        h === null ? null : desired * hourly(h),
+        extra * perInstance,
+      );
       line(`${desired} × ${gb} GiB gp3 root volume`, desired * gb * RATES.ebsGp3PerGbMonth);
-      if (li.monitoring?.enabled) line(`${desired} × detailed monitoring`, desired * RATES.detailedMonitoringMetricsPerInstance * RATES.cloudwatchMetricPerMonth);
+      if (li.monitoring?.enabled)
+        line(
+          `${desired} × detailed monitoring`,
+          desired * RATES.detailedMonitoringMetricsPerInstance * RATES.cloudwatchMetricPerMonth,
+        );
       const userData = typeof li.userData === "string" ? Buffer.from(li.userData, "base64").toString("utf8") : "";
       if (userData.includes("amazon-cloudwatch-agent")) {
         // mem_used_percent and disk used_percent per instance, and the same two aggregated per group.
         const metrics = desired * 2 + 2;
-        line(`${metrics} CloudWatch agent metrics`, metrics * RATES.cloudwatchMetricPerMonth, extra * 2 * RATES.cloudwatchMetricPerMonth);
+        line(
+          `${metrics} CloudWatch agent metrics`,
+          metrics * RATES.cloudwatchMetricPerMonth,
+          extra * 2 * RATES.cloudwatchMetricPerMonth,
+        );
       }
       break;
     }
     case "aws:rds/instance:Instance": {
-      const source = i.replicateSourceDb ? index.resolve(i.replicateSourceDb, ["aws:rds/instance:Instance"]) : undefined;
-      const role = i.replicateSourceDb ? (typeof i.replicateSourceDb === "string" && i.replicateSourceDb.startsWith("arn:") ? "cross-region replica" : "read replica") : "primary";
+      const source = i.replicateSourceDb
+        ? index.resolve(i.replicateSourceDb, ["aws:rds/instance:Instance"])
+        : undefined;
+      const role = i.replicateSourceDb
+        ? typeof i.replicateSourceDb === "string" && i.replicateSourceDb.startsWith("arn:")
+          ? "cross-region replica"
+          : "read replica"
+        : "primary";
       const az = i.multiAz ? 2 : 1;
       const h = lookup(RDS_POSTGRES_HOURLY, i.instanceClass, "RDS for PostgreSQL class");
       line(`${i.instanceClass} ${role}${az === 2 ? ", Multi-AZ (×2)" : ""}`, h === null ? null : az * hourly(h));
@@ -141,7 +173,9 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
       line("CloudWatch dashboard", RATES.cloudwatchDashboardPerMonth);
       break;
     case "aws:cloudwatch/metricAlarm:MetricAlarm": {
-      const metrics = Array.isArray(i.metricQueries) ? i.metricQueries.filter((q: { metric?: unknown }) => q.metric).length : 1;
+      const metrics = Array.isArray(i.metricQueries)
+        ? i.metricQueries.filter((q: { metric?: unknown }) => q.metric).length
+        : 1;
       line(`alarm (${metrics} metric${metrics > 1 ? "s" : ""})`, metrics * RATES.cloudwatchAlarmPerMetricMonth);
       break;
     }
@@ -181,7 +215,13 @@ export function estimateCost(index: GraphIndex): CostEstimate {
     const key = top?.urn ?? "(stack)";
     const region = top ? index.regionOf(top) : index.regionOf(r);
     if (region) regions.add(region);
-    const g = groups.get(key) ?? { name: top?.name ?? "(stack)", type: top ? shortType(top.type) : "Stack", region, monthly: 0, lines: [] };
+    const g = groups.get(key) ?? {
+      name: top?.name ?? "(stack)",
+      type: top ? shortType(top.type) : "Stack",
+      region,
+      monthly: 0,
+      lines: [],
+    };
     g.lines.push(...lines);
     groups.set(key, g);
   }
@@ -197,6 +237,12 @@ export function estimateCost(index: GraphIndex): CostEstimate {
     byComponent,
     unpriced: [...unpriced].sort(),
     pricedAsTableRegion: [...regions].filter((r) => r !== PRICE_REGION).sort(),
-    priceTable: { region: PRICE_REGION, asOf: PRICES_AS_OF, hoursPerMonth: HOURS_PER_MONTH, sources: { ...PRICE_SOURCES }, notIncluded: NOT_INCLUDED },
+    priceTable: {
+      region: PRICE_REGION,
+      asOf: PRICES_AS_OF,
+      hoursPerMonth: HOURS_PER_MONTH,
+      sources: { ...PRICE_SOURCES },
+      notIncluded: NOT_INCLUDED,
+    },
   };
 }

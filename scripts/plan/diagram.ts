@@ -68,7 +68,8 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
       label,
       shape,
       area: area ?? regionCode(r),
-      component: t && !global ? { id: mermaidId(`${t.name}-box`), label: `${t.type.split(":")[2]} ${t.name}` } : undefined,
+      component:
+        t && !global ? { id: mermaidId(`${t.name}-box`), label: `${t.type.split(":")[2]} ${t.name}` } : undefined,
       urns: [r.urn],
     });
     nodeOf.set(r.urn, id);
@@ -118,13 +119,21 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
         break;
       }
       case "aws:rds/cluster:Cluster": {
-        const members = index.graph.ofType("aws:rds/clusterInstance:ClusterInstance").filter((m) => inputs(m).clusterIdentifier === idOf(r));
+        const members = index.graph
+          .ofType("aws:rds/clusterInstance:ClusterInstance")
+          .filter((m) => inputs(m).clusterIdentifier === idOf(r));
         const klass = members[0] ? inputs(members[0]).instanceClass : "?";
         const shard = r.name.match(/-(\d+)$/)?.[1];
-        const global = index.graph.ofType("aws:rds/globalCluster:GlobalCluster").some((g) => inputs(g).sourceDbClusterIdentifier === out(r).arn);
+        const global = index.graph
+          .ofType("aws:rds/globalCluster:GlobalCluster")
+          .some((g) => inputs(g).sourceDbClusterIdentifier === out(r).arn);
         const secondary = i.globalClusterIdentifier !== undefined && i.masterUsername === undefined;
         const roles = members.map((m) => m.name.split("-").pop()).join(" + ");
-        add(r, `orders shard ${shard}<br/>Aurora ${roles}, ${klass}${global ? ", global primary" : secondary ? ", global secondary" : ""}`, "db");
+        add(
+          r,
+          `orders shard ${shard}<br/>Aurora ${roles}, ${klass}${global ? ", global primary" : secondary ? ", global secondary" : ""}`,
+          "db",
+        );
         break;
       }
       case "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -156,7 +165,14 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
         const geo = i.geolocationRoutingPolicies !== undefined;
         const existing = nodes.get(id);
         if (existing) existing.urns.push(r.urn);
-        else nodes.set(id, { id, label: `Route 53<br/>${i.name}${geo ? ", geolocation" : ""}`, shape: "dns", area: GLOBAL, urns: [r.urn] });
+        else
+          nodes.set(id, {
+            id,
+            label: `Route 53<br/>${i.name}${geo ? ", geolocation" : ""}`,
+            shape: "dns",
+            area: GLOBAL,
+            urns: [r.urn],
+          });
         nodeOf.set(r.urn, id);
         break;
       }
@@ -173,17 +189,24 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     const i = inputs(r);
     const node = nodeOf.get(r.urn);
     if (r.type === "aws:ec2/launchTemplate:LaunchTemplate") {
-      const groups = index.graph.ofType("aws:autoscaling/group:Group").filter((g) => inputs(g).launchTemplate?.id === idOf(r));
-      for (const sg of (i.networkInterfaces ?? []).flatMap((n: { securityGroups?: string[] }) => n.securityGroups ?? [])) for (const g of groups) use(sg, nodeOf.get(g.urn));
+      const groups = index.graph
+        .ofType("aws:autoscaling/group:Group")
+        .filter((g) => inputs(g).launchTemplate?.id === idOf(r));
+      for (const sg of (i.networkInterfaces ?? []).flatMap(
+        (n: { securityGroups?: string[] }) => n.securityGroups ?? [],
+      ))
+        for (const g of groups) use(sg, nodeOf.get(g.urn));
       continue;
     }
-    for (const key of ["vpcSecurityGroupIds", "securityGroups", "securityGroupIds"]) for (const sg of i[key] ?? []) use(sg, node);
+    for (const key of ["vpcSecurityGroupIds", "securityGroups", "securityGroupIds"])
+      for (const sg of i[key] ?? []) use(sg, node);
   }
   // VPC id → CIDR, and security group id → its VPC's CIDR.
   const vpcCidr = new Map<string, string>();
   for (const v of index.graph.ofType("awsx:ec2:Vpc")) vpcCidr.set(out(v).vpcId, inputs(v).cidrBlock);
   const sgCidr = new Map<string, string>();
-  for (const sg of index.graph.ofType("aws:ec2/securityGroup:SecurityGroup")) sgCidr.set(idOf(sg), vpcCidr.get(inputs(sg).vpcId) ?? "");
+  for (const sg of index.graph.ofType("aws:ec2/securityGroup:SecurityGroup"))
+    sgCidr.set(idOf(sg), vpcCidr.get(inputs(sg).vpcId) ?? "");
   const egress = index.graph.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map(inputs);
 
   for (const rule of index.graph.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map(inputs)) {
@@ -197,12 +220,20 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
       // A peered region: the groups there whose egress reaches this VPC on the port.
       const here = sgCidr.get(rule.securityGroupId);
       sources = egress
-        .filter((e) => e.cidrIpv4 === here && e.fromPort <= rule.fromPort && e.toPort >= rule.toPort && sgCidr.get(e.securityGroupId) === rule.cidrIpv4)
+        .filter(
+          (e) =>
+            e.cidrIpv4 === here &&
+            e.fromPort <= rule.fromPort &&
+            e.toPort >= rule.toPort &&
+            sgCidr.get(e.securityGroupId) === rule.cidrIpv4,
+        )
         .flatMap((e) => sgUsers.get(e.securityGroupId) ?? []);
       dotted = false;
     }
     // Prefix-list rules (CloudFront's origin-facing addresses) are drawn from the distribution's origins instead.
-    for (const s of sources) for (const t of targets) edge(s, t, rule.cidrIpv4 && rule.cidrIpv4 !== "0.0.0.0/0" ? `${label} over peering` : label, dotted);
+    for (const s of sources)
+      for (const t of targets)
+        edge(s, t, rule.cidrIpv4 && rule.cidrIpv4 !== "0.0.0.0/0" ? `${label} over peering` : label, dotted);
   }
 
   // --- CDN origins ---
@@ -212,11 +243,20 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     edge("users", cf, "HTTPS");
     const paths = new Map<string, string[]>();
     paths.set(i.defaultCacheBehavior?.targetOriginId, ["/*"]);
-    for (const b of i.orderedCacheBehaviors ?? []) paths.set(b.targetOriginId, [...(paths.get(b.targetOriginId) ?? []), b.pathPattern]);
+    for (const b of i.orderedCacheBehaviors ?? [])
+      paths.set(b.targetOriginId, [...(paths.get(b.targetOriginId) ?? []), b.pathPattern]);
     for (const o of i.origins ?? []) {
-      const target = index.resolve(o.domainName, ["aws:lb/loadBalancer:LoadBalancer", "aws:s3/bucket:Bucket", "aws:route53/record:Record"]);
+      const target = index.resolve(o.domainName, [
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:s3/bucket:Bucket",
+        "aws:route53/record:Record",
+      ]);
       const label = (paths.get(o.originId) ?? []).join(" ");
-      edge(cf, target ? nodeOf.get(target.urn) : undefined, o.customHeaders?.length ? `${label}, X-Origin-Verify` : label);
+      edge(
+        cf,
+        target ? nodeOf.get(target.urn) : undefined,
+        o.customHeaders?.length ? `${label}, X-Origin-Verify` : label,
+      );
     }
   }
 
@@ -228,12 +268,19 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     const where = i.geolocationRoutingPolicies?.[0];
     const label = where ? (where.continent ?? (where.country === "*" ? "default" : where.country)) : "alias";
     for (const a of i.aliases ?? []) {
-      const target = index.resolve(a.name, ["aws:lb/loadBalancer:LoadBalancer", "aws:cloudfront/distribution:Distribution"]);
+      const target = index.resolve(a.name, [
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:cloudfront/distribution:Distribution",
+      ]);
       edge(from, target && nodeOf.get(target.urn), label, true);
     }
     for (const ip of i.records ?? []) {
       const eip = index.resolve(ip, ["aws:ec2/eip:Eip"]);
-      const assoc = eip && index.graph.ofType("aws:ec2/eipAssociation:EipAssociation").find((x) => inputs(x).allocationId === out(eip).allocationId);
+      const assoc =
+        eip &&
+        index.graph
+          .ofType("aws:ec2/eipAssociation:EipAssociation")
+          .find((x) => inputs(x).allocationId === out(eip).allocationId);
       const server = assoc && index.resolve(inputs(assoc).instanceId, ["aws:ec2/instance:Instance"]);
       edge(from, server && nodeOf.get(server.urn), "A (Elastic IP)", true);
     }
@@ -245,7 +292,12 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     const src = inputs(r).replicateSourceDb;
     if (src === undefined) continue;
     const primary = index.resolve(src, ["aws:rds/instance:Instance"]);
-    edge(primary && nodeOf.get(primary.urn), nodeOf.get(r.urn), String(src).startsWith("arn:") ? "cross-region replication" : "replication", true);
+    edge(
+      primary && nodeOf.get(primary.urn),
+      nodeOf.get(r.urn),
+      String(src).startsWith("arn:") ? "cross-region replication" : "replication",
+      true,
+    );
   }
   for (const c of index.graph.ofType("aws:rds/cluster:Cluster")) {
     const gid = inputs(c).globalClusterIdentifier;
@@ -291,7 +343,9 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   }
 
   // --- render ---
-  const regionNames = [...new Set([...nodes.values()].map((n) => n.area).filter((a): a is string => a !== undefined && a !== GLOBAL))];
+  const regionNames = [
+    ...new Set([...nodes.values()].map((n) => n.area).filter((a): a is string => a !== undefined && a !== GLOBAL)),
+  ];
   const vpcLabel = (region: string) => {
     const v = index.graph.ofType("awsx:ec2:Vpc").find((x) => index.regionOf(x) === region);
     return v ? `${region}, VPC ${inputs(v).cidrBlock}` : region;
@@ -345,7 +399,9 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   }
   for (const p of index.graph.ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) {
     const i = inputs(p);
-    lines.push(`  ${mermaidId(`region-${index.regionOf(p)}`)} -.-|"VPC peering"| ${mermaidId(`region-${i.peerRegion}`)}`);
+    lines.push(
+      `  ${mermaidId(`region-${index.regionOf(p)}`)} -.-|"VPC peering"| ${mermaidId(`region-${i.peerRegion}`)}`,
+    );
   }
   const added = [...nodes.values()].filter((n) => n.urns.some((u) => opts.added?.has(u))).map((n) => n.id);
   if (added.length > 0) {
@@ -359,9 +415,13 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
  * Edges with the same source, label and style that reach every box of a component (a primary and its replicas, all
  * shards) become one edge to the component's box; likewise edges from every box of a component.
  */
-function groupEdges(edges: DEdge[], nodes: Map<string, DNode>): Array<{ from: string; to: string; label: string; dotted: boolean }> {
+function groupEdges(
+  edges: DEdge[],
+  nodes: Map<string, DNode>,
+): Array<{ from: string; to: string; label: string; dotted: boolean }> {
   const members = new Map<string, string[]>();
-  for (const n of nodes.values()) if (n.component) members.set(n.component.id, [...(members.get(n.component.id) ?? []), n.id]);
+  for (const n of nodes.values())
+    if (n.component) members.set(n.component.id, [...(members.get(n.component.id) ?? []), n.id]);
   const groups = [...members].filter(([, m]) => m.length > 1);
   let list = edges.map((e) => ({ from: e.from, to: e.to, label: [...e.labels].join(", "), dotted: e.dotted }));
   for (const side of ["to", "from"] as const) {

@@ -56,7 +56,9 @@ function changedInputs(index: { before: GraphIndex; after: GraphIndex }, b: Regi
   const bi = index.before.inputs(b);
   const ai = index.after.inputs(a);
   const ignored = new Set(a.ignoreChanges.map((p) => p.split(/[.[]/)[0]));
-  return [...new Set([...Object.keys(bi), ...Object.keys(ai)])].filter((k) => !ignored.has(k) && canonical(bi[k]) !== canonical(ai[k])).sort();
+  return [...new Set([...Object.keys(bi), ...Object.keys(ai)])]
+    .filter((k) => !ignored.has(k) && canonical(bi[k]) !== canonical(ai[k]))
+    .sort();
 }
 
 /** Strings a custom resource's replacement would change: its id and computed outputs (not its own inputs). */
@@ -64,7 +66,12 @@ function computedStrings(index: GraphIndex, r: Registration): string[] {
   if (!isResourceLike(r)) return [];
   const { id, state } = index.outputs(r);
   const inputs = index.inputs(r);
-  const out = [id, ...Object.entries(state).filter(([k, v]) => !(k in inputs) && typeof v === "string").map(([, v]) => v as string)];
+  const out = [
+    id,
+    ...Object.entries(state)
+      .filter(([k, v]) => !(k in inputs) && typeof v === "string")
+      .map(([, v]) => v as string),
+  ];
   return out.filter((s) => typeof s === "string" && s.length >= 6);
 }
 
@@ -75,8 +82,21 @@ const mentions = (value: unknown, needles: string[]): boolean => {
 };
 
 /** The diff between the graph a stack has (`before`, or none) and the one the program now makes (`after`). */
-export function diffGraphs(before: GraphIndex | undefined, after: GraphIndex, steps: { from: number | null; to: number }): PlanDiff {
-  const result: PlanDiff = { from: steps.from, to: steps.to, added: [], removed: [], replaced: [], updated: [], unchanged: 0, unknownTypes: [] };
+export function diffGraphs(
+  before: GraphIndex | undefined,
+  after: GraphIndex,
+  steps: { from: number | null; to: number },
+): PlanDiff {
+  const result: PlanDiff = {
+    from: steps.from,
+    to: steps.to,
+    added: [],
+    removed: [],
+    replaced: [],
+    updated: [],
+    unchanged: 0,
+    unknownTypes: [],
+  };
   const relevant = (r: Registration) => r.type !== "pulumi:pulumi:Stack";
   if (!before) {
     result.added = after.resources.filter(relevant).map((r) => ref(after, r));
@@ -120,9 +140,13 @@ export function diffGraphs(before: GraphIndex | undefined, after: GraphIndex, st
   // too (the value is unknown until the new resource exists); any other input that holds one is updated.
   const pairByAfter = new Map(pairs.map(([b, a]) => [a.urn, b] as const));
   const providerRef = (r: Registration) => (r.provider ?? "").split("::").slice(0, -1).join("::");
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
-    const gone = [...replaced.keys()].map((urn) => ({ urn, name: after.byUrn.get(urn)!.name, strings: computedStrings(before, pairByAfter.get(urn)!) }));
+    const gone = [...replaced.keys()].map((urn) => ({
+      urn,
+      name: after.byUrn.get(urn)!.name,
+      strings: computedStrings(before, pairByAfter.get(urn)!),
+    }));
     for (const [b, a] of pairs) {
       if (replaced.has(a.urn)) continue;
       const inputs = before.inputs(b);
@@ -147,7 +171,8 @@ export function diffGraphs(before: GraphIndex | undefined, after: GraphIndex, st
   }
   for (const [, a] of pairs) {
     if (replaced.has(a.urn)) result.replaced.push({ ...ref(after, a), reasons: replaced.get(a.urn)! });
-    else if ((changed.get(a.urn) ?? []).length > 0) result.updated.push({ ...ref(after, a), inputs: changed.get(a.urn)! });
+    else if ((changed.get(a.urn) ?? []).length > 0)
+      result.updated.push({ ...ref(after, a), inputs: changed.get(a.urn)! });
     else result.unchanged++;
   }
   result.unknownTypes = [...unknown].sort();

@@ -23,14 +23,23 @@ export const REAL_BUILD = { artifactPath: "dist/shop.tgz", staticDir: "dist/app/
  * says which, because the CDN uploads one object per static file, so the resource count depends on it.
  */
 export function chooseBuild(mode: "auto" | "real" | "fake", root = process.cwd()): BuildInfo {
-  const real = { artifactPath: path.resolve(root, REAL_BUILD.artifactPath), staticDir: path.resolve(root, REAL_BUILD.staticDir) };
+  const real = {
+    artifactPath: path.resolve(root, REAL_BUILD.artifactPath),
+    staticDir: path.resolve(root, REAL_BUILD.staticDir),
+  };
   const haveReal = fs.existsSync(real.artifactPath) && fs.existsSync(real.staticDir);
   if (mode === "real" && !haveReal) {
-    throw new Error(`no real build: ${REAL_BUILD.artifactPath} or ${REAL_BUILD.staticDir} is missing. Run \`npm run build\` first, or pass --build fake.`);
+    throw new Error(
+      `no real build: ${REAL_BUILD.artifactPath} or ${REAL_BUILD.staticDir} is missing. Run \`npm run build\` first, or pass --build fake.`,
+    );
   }
   if (mode !== "fake" && haveReal) {
     const files = countFiles(real.staticDir);
-    return { kind: "real", ...real, note: `real build: ${REAL_BUILD.artifactPath} and ${REAL_BUILD.staticDir} (${files} static files)` };
+    return {
+      kind: "real",
+      ...real,
+      note: `real build: ${REAL_BUILD.artifactPath} and ${REAL_BUILD.staticDir} (${files} static files)`,
+    };
   }
   const fake = fakeBuild();
   return {
@@ -43,7 +52,8 @@ export function chooseBuild(mode: "auto" | "real" | "fake", root = process.cwd()
 
 function countFiles(dir: string): number {
   let n = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? countFiles(path.join(dir, e.name)) : 1;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }))
+    n += e.isDirectory() ? countFiles(path.join(dir, e.name)) : 1;
   return n;
 }
 

@@ -28,7 +28,9 @@ const names = ["name", "namePrefix"] as const;
 
 /** ForceNew inputs of the types `REPLACED_ON` does not cover. */
 export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
-  "aws:acm/certificate:Certificate": { inputs: ["domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"] },
+  "aws:acm/certificate:Certificate": {
+    inputs: ["domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"],
+  },
   "aws:acm/certificateValidation:CertificateValidation": { inputs: ["certificateArn", "validationRecordFqdns"] },
   "aws:autoscaling/group:Group": { inputs: [...names] },
   "aws:autoscaling/policy:Policy": { inputs: ["name", "autoscalingGroupName"] },
@@ -37,9 +39,13 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   "aws:cloudfront/originAccessControl:OriginAccessControl": { inputs: [] },
   "aws:cloudwatch/dashboard:Dashboard": { inputs: ["dashboardName"] },
   "aws:cloudwatch/metricAlarm:MetricAlarm": { inputs: ["name"] },
-  "aws:ec2/eipAssociation:EipAssociation": { inputs: ["allocationId", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp", "allowReassociation"] },
+  "aws:ec2/eipAssociation:EipAssociation": {
+    inputs: ["allocationId", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp", "allowReassociation"],
+  },
   "aws:ec2/launchTemplate:LaunchTemplate": { inputs: [...names] },
-  "aws:ec2/route:Route": { inputs: ["routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId"] },
+  "aws:ec2/route:Route": {
+    inputs: ["routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId"],
+  },
   "aws:ec2/securityGroup:SecurityGroup": { inputs: [...names, "description", "vpcId"] },
   "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": { inputs: ["vpcId", "peerVpcId", "peerOwnerId", "peerRegion"] },
   "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": { inputs: ["vpcPeeringConnectionId"] },
@@ -54,7 +60,9 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   "aws:kms/key:Key": { inputs: ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"] },
   "aws:lb/listener:Listener": { inputs: ["loadBalancerArn"] },
   "aws:lb/listenerRule:ListenerRule": { inputs: ["listenerArn"] },
-  "aws:lb/targetGroup:TargetGroup": { inputs: [...names, "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"] },
+  "aws:lb/targetGroup:TargetGroup": {
+    inputs: [...names, "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"],
+  },
   "aws:rds/clusterParameterGroup:ClusterParameterGroup": { inputs: [...names, "family", "description"] },
   "aws:rds/parameterGroup:ParameterGroup": { inputs: [...names, "family", "description"] },
   "aws:rds/subnetGroup:SubnetGroup": { inputs: [...names] },
@@ -65,7 +73,9 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   "aws:s3/bucketPolicy:BucketPolicy": { inputs: ["bucket"] },
   "aws:s3/bucketLogging:BucketLogging": { inputs: ["bucket", "expectedBucketOwner"] },
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": { inputs: ["bucket"] },
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": { inputs: ["bucket", "expectedBucketOwner"] },
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+    inputs: ["bucket", "expectedBucketOwner"],
+  },
   "aws:s3/bucketVersioning:BucketVersioning": { inputs: ["bucket", "expectedBucketOwner"] },
   "aws:secretsmanager/secretVersion:SecretVersion": { inputs: ["secretId", "secretString", "secretBinary"] },
   "aws:sns/topic:Topic": { inputs: [...names, "fifoTopic"] },
@@ -116,14 +126,21 @@ export function canonical(v: unknown): string {
  * The inputs, of those that changed, that force a replacement of a resource of `type`, with a reason each.
  * `undefined` when the type is not in the table.
  */
-export function replacingInputs(type: string, changed: string[], after: Record<string, any>, before: Record<string, any>): Array<{ input: string; why: string }> | undefined {
+export function replacingInputs(
+  type: string,
+  changed: string[],
+  after: Record<string, any>,
+  before: Record<string, any>,
+): Array<{ input: string; why: string }> | undefined {
   const rule = FORCE_NEW[type];
   if (!rule) return undefined;
   const out: Array<{ input: string; why: string }> = [];
   for (const p of rule.inputs) {
     const top = p.split(".")[0];
-    if (changed.includes(top) && canonical(valueAt(before, p)) !== canonical(valueAt(after, p))) out.push({ input: p, why: "ForceNew" });
+    if (changed.includes(top) && canonical(valueAt(before, p)) !== canonical(valueAt(after, p)))
+      out.push({ input: p, why: "ForceNew" });
   }
-  for (const c of rule.conditional ?? []) if (changed.includes(c.input) && c.when(after)) out.push({ input: c.input, why: c.why });
+  for (const c of rule.conditional ?? [])
+    if (changed.includes(c.input) && c.when(after)) out.push({ input: c.input, why: c.why });
   return out;
 }

@@ -88,7 +88,11 @@ export class GraphIndex {
     if (r.type.startsWith("pulumi:providers:aws")) return this.inputs(r).region;
     if (r.custom) return regionOf(r.provider);
     // A component's region is its resources'; a remote one (awsx) has none under mocks, so its siblings'.
-    for (let c: Registration | undefined = r; c && c.type !== STACK_TYPE; c = c.parent ? this.byUrn.get(c.parent) : undefined) {
+    for (
+      let c: Registration | undefined = r;
+      c && c.type !== STACK_TYPE;
+      c = c.parent ? this.byUrn.get(c.parent) : undefined
+    ) {
       const first = this.descendantsOf(c).find((d) => d.custom);
       if (first) return regionOf(first.provider);
     }

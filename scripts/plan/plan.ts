@@ -47,7 +47,10 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
   const target = { ...opts, stack };
   const graph = await evaluate(target, build);
   const index = new GraphIndex(graph);
-  const previous = opts.compare !== false && opts.step > MIN_STEP ? new GraphIndex(await evaluate({ ...target, step: opts.step - 1 }, build)) : undefined;
+  const previous =
+    opts.compare !== false && opts.step > MIN_STEP
+      ? new GraphIndex(await evaluate({ ...target, step: opts.step - 1 }, build))
+      : undefined;
   const diff = diffGraphs(previous, index, { from: previous ? opts.step - 1 : null, to: opts.step });
   const regions = [...new Set(graph.ofType("pulumi:providers:aws").map((p) => String(index.inputs(p).region)))];
   return {

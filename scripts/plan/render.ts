@@ -28,7 +28,9 @@ export function treeLines(nodes: TreeNode[], cost?: CostEstimate, prefix = ""): 
     const money = prefix === "" && costOf.has(n.name) ? `  ${usd(costOf.get(n.name)!)}/mo` : "";
     const region = prefix === "" && n.region ? `  [${n.region}]` : "";
     const label = n.type === "pulumi:pulumi:Stack" ? "directly under the stack" : `${shortType(n.type)} ${n.name}`;
-    lines.push(`${prefix}${last ? "└─" : "├─"} ${label}  ·  ${n.resources} resource${n.resources === 1 ? "" : "s"}${region}${money}`);
+    lines.push(
+      `${prefix}${last ? "└─" : "├─"} ${label}  ·  ${n.resources} resource${n.resources === 1 ? "" : "s"}${region}${money}`,
+    );
     const inner = prefix + (last ? "   " : "│  ");
     if (own && n.children.length > 0) lines.push(`${inner}   (${own})`);
     else if (own) lines.push(`${inner}   ${own}`);
@@ -37,7 +39,8 @@ export function treeLines(nodes: TreeNode[], cost?: CostEstimate, prefix = ""): 
   return lines;
 }
 
-const refLine = (sign: string, r: ResourceRef, verbose: boolean) => `  ${sign} ${verbose ? r.urn : `${r.type}  ${r.name}`}`;
+const refLine = (sign: string, r: ResourceRef, verbose: boolean) =>
+  `  ${sign} ${verbose ? r.urn : `${r.type}  ${r.name}`}`;
 
 /** The diff as text. */
 export function diffLines(diff: PlanDiff, verbose = false, limit = Infinity): string[] {
@@ -56,14 +59,34 @@ export function diffLines(diff: PlanDiff, verbose = false, limit = Infinity): st
   if (diff.from === null) {
     const byType = new Map<string, number>();
     for (const a of diff.added) byType.set(a.type, (byType.get(a.type) ?? 0) + 1);
-    section("create", [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => `  + ${n} × ${t}`));
+    section(
+      "create",
+      [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => `  + ${n} × ${t}`),
+    );
     return lines;
   }
-  section("replace (same URN; a replacement-forcing input changes)", diff.replaced.map((r) => `${refLine("±", r, verbose)}  ← ${r.reasons.map((x) => `${x.input}: ${x.why}`).join("; ")}`));
-  section("delete", diff.removed.map((r) => refLine("-", r, verbose)));
-  section("create", diff.added.map((r) => refLine("+", r, verbose)));
-  section("update in place", diff.updated.map((r) => `${refLine("~", r, verbose)}  (${r.inputs.join(", ")})`));
-  if (diff.unknownTypes.length > 0) lines.push(`note: no ForceNew entry for ${diff.unknownTypes.join(", ")}: their changes are shown as updates (scripts/plan/force-new.ts)`);
+  section(
+    "replace (same URN; a replacement-forcing input changes)",
+    diff.replaced.map(
+      (r) => `${refLine("±", r, verbose)}  ← ${r.reasons.map((x) => `${x.input}: ${x.why}`).join("; ")}`,
+    ),
+  );
+  section(
+    "delete",
+    diff.removed.map((r) => refLine("-", r, verbose)),
+  );
+  section(
+    "create",
+    diff.added.map((r) => refLine("+", r, verbose)),
+  );
+  section(
+    "update in place",
+    diff.updated.map((r) => `${refLine("~", r, verbose)}  (${r.inputs.join(", ")})`),
+  );
+  if (diff.unknownTypes.length > 0)
+    lines.push(
+      `note: no ForceNew entry for ${diff.unknownTypes.join(", ")}: their changes are shown as updates (scripts/plan/force-new.ts)`,
+    );
   return lines;
 }
 
@@ -71,16 +94,30 @@ export function diffLines(diff: PlanDiff, verbose = false, limit = Infinity): st
 export function costLines(cost: CostEstimate): string[] {
   const lines: string[] = [];
   const width = 64;
-  const row = (label: string, amount: string) => `  ${label.length > width ? `${label.slice(0, width - 1)}…` : label.padEnd(width)} ${amount.padStart(11)}`;
-  const sorted = [...cost.byComponent].sort((a: ComponentCost, b: ComponentCost) => b.monthly - a.monthly || a.name.localeCompare(b.name));
+  const row = (label: string, amount: string) =>
+    `  ${label.length > width ? `${label.slice(0, width - 1)}…` : label.padEnd(width)} ${amount.padStart(11)}`;
+  const sorted = [...cost.byComponent].sort(
+    (a: ComponentCost, b: ComponentCost) => b.monthly - a.monthly || a.name.localeCompare(b.name),
+  );
   for (const c of sorted) {
     lines.push(row(`${c.type} ${c.name}${c.region ? ` [${c.region}]` : ""}`, usd(c.monthly)));
-    for (const l of c.lines) lines.push(row(`    ${l.item}${l.atMaxSize ? ` (max size: +${usd(l.atMaxSize)})` : ""}`, l.monthly === null ? "no price" : usd(l.monthly)));
+    for (const l of c.lines)
+      lines.push(
+        row(
+          `    ${l.item}${l.atMaxSize ? ` (max size: +${usd(l.atMaxSize)})` : ""}`,
+          l.monthly === null ? "no price" : usd(l.monthly),
+        ),
+      );
   }
   lines.push(row("total per month (730 h)", usd(cost.monthly)));
   if (cost.atMaxSize > 0) lines.push(row("  with every fleet at its maximum size", usd(cost.monthly + cost.atMaxSize)));
-  lines.push(`  prices: on-demand ${cost.priceTable.region}, compiled ${cost.priceTable.asOf} (scripts/plan/prices.ts, docs/pricing.md)`);
-  if (cost.pricedAsTableRegion.length > 0) lines.push(`  ${cost.pricedAsTableRegion.join(", ")} priced at ${cost.priceTable.region} rates (most regions cost 5–15% more)`);
+  lines.push(
+    `  prices: on-demand ${cost.priceTable.region}, compiled ${cost.priceTable.asOf} (scripts/plan/prices.ts, docs/pricing.md)`,
+  );
+  if (cost.pricedAsTableRegion.length > 0)
+    lines.push(
+      `  ${cost.pricedAsTableRegion.join(", ")} priced at ${cost.priceTable.region} rates (most regions cost 5–15% more)`,
+    );
   if (cost.unpriced.length > 0) lines.push(`  not priced (not in the table): ${cost.unpriced.join(", ")}`);
   lines.push("  not included:");
   for (const n of cost.priceTable.notIncluded) lines.push(`    - ${n}`);
@@ -99,9 +136,13 @@ export function planText(plan: Plan, opts: { verbose?: boolean } = {}): string {
     `Resources: ${r.total} (${r.custom} cloud resources, ${r.components} components, ${r.providers} providers, ${r.stack} stack); awsx:ec2:Vpc counts as one, its subnets, gateways and routes are made by awsx at deploy time`,
     ...treeLines(plan.tree, plan.cost),
     "",
-    plan.diff.from === null ? "Changes (`pulumi up` on an empty stack):" : `Changes from step ${plan.diff.from} (\`pulumi config set scale-ladder:step ${plan.step} && pulumi up\`), matched by URN:`,
+    plan.diff.from === null
+      ? "Changes (`pulumi up` on an empty stack):"
+      : `Changes from step ${plan.diff.from} (\`pulumi config set scale-ladder:step ${plan.step} && pulumi up\`), matched by URN:`,
     ...diffLines(plan.diff, opts.verbose, opts.verbose ? Infinity : 40).map((l) => `  ${l}`),
-    ...(plan.diff.from === null ? [] : ["  (the provider's `step` default tag changes too: every taggable resource's tags update in place)"]),
+    ...(plan.diff.from === null
+      ? []
+      : ["  (the provider's `step` default tag changes too: every taggable resource's tags update in place)"]),
     "",
     `Estimated monthly cost: ${usd(plan.cost.monthly)}`,
     ...costLines(plan.cost),

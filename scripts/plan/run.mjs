@@ -14,7 +14,12 @@ if (!entry) {
   process.stderr.write("usage: node scripts/plan/run.mjs <entry.ts> [args...]\n");
   process.exit(2);
 }
-const out = resolve("node_modules", ".cache", "scale-ladder", `${basename(dirname(entry))}-${basename(entry, ".ts")}.cjs`);
+const out = resolve(
+  "node_modules",
+  ".cache",
+  "scale-ladder",
+  `${basename(dirname(entry))}-${basename(entry, ".ts")}.cjs`,
+);
 const stamp = `${out}.inputs.json`;
 const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
 const fresh = () => {
@@ -23,7 +28,18 @@ const fresh = () => {
   return root === process.cwd() && Object.entries(inputs).every(([f, t]) => mtime(f) === t);
 };
 if (!fresh()) {
-  const result = await build({ entryPoints: [entry], bundle: true, platform: "node", target: "node20", format: "cjs", packages: "external", outfile: out, logLevel: "error", sourcemap: "inline", metafile: true });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    packages: "external",
+    outfile: out,
+    logLevel: "error",
+    sourcemap: "inline",
+    metafile: true,
+  });
   const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), mtime(resolve(f))]));
   writeFileSync(stamp, JSON.stringify({ root: process.cwd(), inputs }));
 }

@@ -57,7 +57,14 @@ export function componentTree(index: GraphIndex): TreeNode[] {
   if (loose.length > 0) {
     const own: Record<string, number> = {};
     for (const k of loose) own[shortType(k.type)] = (own[shortType(k.type)] ?? 0) + 1;
-    nodes.push({ urn: index.stack!.urn, type: "pulumi:pulumi:Stack", name: "(stack)", resources: loose.length, own, children: [] });
+    nodes.push({
+      urn: index.stack!.urn,
+      type: "pulumi:pulumi:Stack",
+      name: "(stack)",
+      resources: loose.length,
+      own,
+      children: [],
+    });
   }
   return nodes;
 }

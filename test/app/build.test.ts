@@ -51,7 +51,11 @@ interface Running {
 
 function run(entry: "server.js" | "worker.js", env: Record<string, string>): Running {
   // Only PATH from this environment: nothing from the test run (NODE_PATH, NODE_OPTIONS) may help the bundle.
-  const child = spawn(process.execPath, [entry], { cwd: releaseDir, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [entry], {
+    cwd: releaseDir,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
@@ -74,22 +78,44 @@ function run(entry: "server.js" | "worker.js", env: Record<string, string>): Run
         const seen = lines.find((line) => line.msg === msg);
         if (seen) return resolve(seen);
         waiters.push({ msg, resolve });
-        void exit.then((code) => reject(new Error(`${entry} exited (${code}) before logging "${msg}": ${JSON.stringify(lines)} ${stderr}`)));
+        void exit.then((code) =>
+          reject(new Error(`${entry} exited (${code}) before logging "${msg}": ${JSON.stringify(lines)} ${stderr}`)),
+        );
       }),
   };
 }
 
 test("npm run build makes a self-contained release: bundles, migrations, static files, package.json, shop.tgz", () => {
-  for (const file of ["server.js", "worker.js", "package.json", "migrations/0001_catalog.sql", "migrations/0002_orders.sql", "static/index.html"]) {
+  for (const file of [
+    "server.js",
+    "worker.js",
+    "package.json",
+    "migrations/0001_catalog.sql",
+    "migrations/0002_orders.sql",
+    "static/index.html",
+  ]) {
     expect(existsSync(path.join(ROOT, "dist", "app", file))).toBe(true);
   }
   // The storefront's other files are there under content-hashed names only (static.test.ts checks the hashing).
   const staticFiles = readdirSync(path.join(ROOT, "dist", "app", "static"));
-  expect(staticFiles).toEqual(expect.arrayContaining([expect.stringMatching(/^app\.[0-9a-f]{12}\.js$/), expect.stringMatching(/^style\.[0-9a-f]{12}\.css$/)]));
+  expect(staticFiles).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^app\.[0-9a-f]{12}\.js$/),
+      expect.stringMatching(/^style\.[0-9a-f]{12}\.css$/),
+    ]),
+  );
   expect(staticFiles).not.toContain("app.js");
   expect(JSON.parse(readFileSync(path.join(ROOT, "dist", "app", "package.json"), "utf8")).type).toBe("commonjs");
   const listing = execFileSync("tar", ["-tzf", ARTIFACT], { encoding: "utf8" }).split("\n");
-  expect(listing).toEqual(expect.arrayContaining(["./server.js", "./worker.js", "./migrations/0001_catalog.sql", "./static/index.html", "./package.json"]));
+  expect(listing).toEqual(
+    expect.arrayContaining([
+      "./server.js",
+      "./worker.js",
+      "./migrations/0001_catalog.sql",
+      "./static/index.html",
+      "./package.json",
+    ]),
+  );
   // The tests below run the release from a temp directory with no node_modules anywhere above it.
   for (let dir = releaseDir; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
     expect(existsSync(path.join(dir, "node_modules"))).toBe(false);
@@ -109,7 +135,10 @@ test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes t
   const url = ready.address as string;
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(server.lines.map((line) => line.msg)).toEqual(expect.arrayContaining(["migration applied", "catalog seeded"]));
-  expect(server.lines.find((line) => line.msg === "catalog seeded")).toMatchObject({ products: 10_000, service: "shop-server" });
+  expect(server.lines.find((line) => line.msg === "catalog seeded")).toMatchObject({
+    products: 10_000,
+    service: "shop-server",
+  });
   expect((await httpRequest(url, { path: "/readyz" })).status).toBe(200);
   await waitForReplica(db.cluster);
   expect((await httpRequest(url, { path: "/api/products?limit=1" })).json().items[0].id).toBe(1);
@@ -125,7 +154,9 @@ test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes t
     await holder.query("SELECT 1 FROM products WHERE id = 1 FOR UPDATE");
     const checkout = shopper.post("/api/checkout");
     await pollUntil("the checkout to wait for the row lock", async () => {
-      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary' AND a.datname = current_database()");
+      const { rows } = await holder.query(
+        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary' AND a.datname = current_database()",
+      );
       return rows[0].n > 0;
     });
     server.child.kill("SIGTERM");
@@ -144,7 +175,10 @@ test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes t
   } finally {
     await holder.end();
   }
-  expect({ code: await server.exit, log: server.lines.slice(-3).map((line) => line.msg) }).toEqual({ code: 0, log: expect.arrayContaining(["shutting down", "stopped"]) });
+  expect({ code: await server.exit, log: server.lines.slice(-3).map((line) => line.msg) }).toEqual({
+    code: 0,
+    log: expect.arrayContaining(["shutting down", "stopped"]),
+  });
   expect(server.lines.every((line) => typeof line.level === "string" && typeof line.time === "string")).toBe(true);
 });
 
@@ -154,7 +188,10 @@ test("the built worker reports ready with its health port and exits 0 on SIGINT"
   expect(ready.service).toBe("shop-worker");
   const url = ready.healthAddress as string;
   expect((await httpRequest(url, { path: "/healthz" })).status).toBe(200);
-  expect((await httpRequest(url, { path: "/readyz" })).json()).toEqual({ status: "ready", checks: [{ name: "primary", ok: true }] });
+  expect((await httpRequest(url, { path: "/readyz" })).json()).toEqual({
+    status: "ready",
+    checks: [{ name: "primary", ok: true }],
+  });
   worker.child.kill("SIGINT");
   expect(await worker.exit).toBe(0);
 });
@@ -163,6 +200,9 @@ test("a release started with a bad environment exits 1 with one line naming the 
   const server = run("server.js", { DATABASE_URL: db.primaryUrl, ADMIN_TOKEN: "short" });
   expect(await server.exit).toBe(1);
   expect(server.lines).toEqual([
-    expect.objectContaining({ level: "fatal", problems: ["ADMIN_TOKEN: must be at least 16 characters", "SESSION_SECRET: is required"] }),
+    expect.objectContaining({
+      level: "fatal",
+      problems: ["ADMIN_TOKEN: must be at least 16 characters", "SESSION_SECRET: is required"],
+    }),
   ]);
 });

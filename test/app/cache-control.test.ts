@@ -42,7 +42,12 @@ describe.each([
     }
     const head = await shop().request({ method: "HEAD", path: "/api/products/2" });
     expect([head.status, head.headers["cache-control"]]).toEqual([200, PUBLIC]);
-    for (const path of ["/api/products/99999", "/api/products?limit=0", "/api/products?cursor=not-ours", "/api/products/abc"]) {
+    for (const path of [
+      "/api/products/99999",
+      "/api/products?limit=0",
+      "/api/products?cursor=not-ours",
+      "/api/products/abc",
+    ]) {
       const response = await shop().request({ path });
       expect([path, response.status >= 400, response.headers["cache-control"]]).toEqual([path, true, PERSONAL]);
     }
@@ -66,9 +71,19 @@ describe.each([
 
   test("admin writes (and their refusals): private, no-store", async () => {
     const sku = `CC-${_label === "cache on" ? 1 : 2}`;
-    const created = await shop().request({ method: "POST", path: "/api/products", headers: admin, body: { sku, name: "Cache Test", category: "misc", priceCents: 1, stock: 1 } });
+    const created = await shop().request({
+      method: "POST",
+      path: "/api/products",
+      headers: admin,
+      body: { sku, name: "Cache Test", category: "misc", priceCents: 1, stock: 1 },
+    });
     expect(created.status).toBe(201);
-    const patched = await shop().request({ method: "PATCH", path: `/api/products/${created.json().id}`, headers: admin, body: { stock: 2 } });
+    const patched = await shop().request({
+      method: "PATCH",
+      path: `/api/products/${created.json().id}`,
+      headers: admin,
+      body: { stock: 2 },
+    });
     expect(patched.status).toBe(200);
     const refused = await shop().request({ method: "PATCH", path: "/api/products/1", body: { stock: 2 } });
     expect(refused.status).toBe(401);

@@ -48,10 +48,18 @@ async function readyz(shop: ShopInstance) {
 test("Redis killed mid-test: reads and writes stay 200 and correct from the database; back, it is used again", async () => {
   const { redis, shop } = await redisAndShop();
   expect(await readsForTwoGets(shop, "/api/products/5")).toBe(0);
-  expect((await readyz(shop)).body).toMatchObject({ status: "ready", checks: expect.arrayContaining([{ name: "redis", ok: true, optional: true }]) });
+  expect((await readyz(shop)).body).toMatchObject({
+    status: "ready",
+    checks: expect.arrayContaining([{ name: "redis", ok: true, optional: true }]),
+  });
 
   await redis.kill();
-  for (const path of ["/api/products/5", "/api/products/6", "/api/products?category=toys&limit=7", "/api/products/424242"]) {
+  for (const path of [
+    "/api/products/5",
+    "/api/products/6",
+    "/api/products?category=toys&limit=7",
+    "/api/products/424242",
+  ]) {
     const response = await shop.request({ path });
     const expected = await plain.request({ path });
     expect(response.status).toBe(expected.status);
@@ -63,7 +71,10 @@ test("Redis killed mid-test: reads and writes stay 200 and correct from the data
   // Not ready would take the whole fleet out of the load balancer for want of an optimisation: degraded, 200.
   const degraded = await readyz(shop);
   expect(degraded.status).toBe(200);
-  expect(degraded.body).toMatchObject({ status: "degraded", checks: expect.arrayContaining([{ name: "redis", ok: false, optional: true }]) });
+  expect(degraded.body).toMatchObject({
+    status: "degraded",
+    checks: expect.arrayContaining([{ name: "redis", ok: false, optional: true }]),
+  });
   expect(shop.app.productCache!.status()).toBe("degraded");
 
   await redis.restart();
@@ -77,7 +88,12 @@ test("Redis stalled (SIGSTOP): every read still answers 200 from the database; r
   expect(await readsForTwoGets(shop, "/api/products/8")).toBe(0);
   redis.pause();
   try {
-    const paths = ["/api/products/8", "/api/products/9", "/api/products?limit=5", "/api/products?category=home&limit=3"];
+    const paths = [
+      "/api/products/8",
+      "/api/products/9",
+      "/api/products?limit=5",
+      "/api/products?category=home&limit=3",
+    ];
     const responses = await Promise.all([...paths, ...paths].map((path) => shop.request({ path })));
     for (const [i, response] of responses.entries()) {
       expect(response.status).toBe(200);

@@ -35,7 +35,12 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** Product `id` as the (possibly lagging) replica has it. */
 async function onReplica(id: number): Promise<{ price_cents: number; stock: number }> {
   const { cluster, name } = suite.db;
-  return withClient(cluster, cluster.replica, name, async (client) => (await client.query("SELECT price_cents, stock FROM products WHERE id = $1", [id])).rows[0]);
+  return withClient(
+    cluster,
+    cluster.replica,
+    name,
+    async (client) => (await client.query("SELECT price_cents, stock FROM products WHERE id = $1", [id])).rows[0],
+  );
 }
 
 test("with replay paused, the reads after a PATCH on either instance show the write and cache it, never the old row", async () => {
@@ -47,7 +52,12 @@ test("with replay paused, the reads after a PATCH on either instance show the wr
   }
   await pauseReplay(suite.db.cluster);
   try {
-    const patched = await writer.request({ method: "PATCH", path: `/api/products/${id}`, headers: admin, body: { priceCents: 31337 } });
+    const patched = await writer.request({
+      method: "PATCH",
+      path: `/api/products/${id}`,
+      headers: admin,
+      body: { priceCents: 31337 },
+    });
     expect(patched.status).toBe(200);
     expect((await onReplica(id)).price_cents).not.toBe(31337); // the replica really lags
 
@@ -63,6 +73,7 @@ test("with replay paused, the reads after a PATCH on either instance show the wr
     await resumeReplay(suite.db.cluster);
   }
   // What is cached is the new row: still served, now without the database at all.
-  for (const shop of [reader, writer]) expect((await shop.request({ path: `/api/products/${id}` })).json().priceCents).toBe(31337);
+  for (const shop of [reader, writer])
+    expect((await shop.request({ path: `/api/products/${id}` })).json().priceCents).toBe(31337);
   await pollUntil("the replica to have the write", async () => (await onReplica(id)).price_cents === 31337);
 });

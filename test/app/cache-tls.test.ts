@@ -67,23 +67,31 @@ test.each([
   ["no token", (url: string) => url.replace(`:${TOKEN}@`, ""), true],
   ["plain TCP to a TLS port", (url: string) => url.replace("rediss:", "redis:"), true],
   ["a certificate it does not trust", (url: string) => url, false],
-])("%s: no command gets through, the shop serves from the database, the token is not logged", async (_what, urlFor, trustCa) => {
-  const { logger, lines } = capturingLogger();
-  const redis = createRedis({ url: urlFor(server.url), logger, tls: trustCa ? { ca: readFileSync(tls.caFile) } : undefined, connectTimeoutMs: 500 });
-  cleanups.push(() => redis.close());
-  // Without a token the connection itself may come up; every command is refused (NOAUTH).
-  await redis.whenReady(700);
-  await expect(redis.client.ping()).rejects.toThrow();
-  const shop = await startShop(suite, { REDIS_URL: server.url }, { redis, logger });
-  cleanups.push(() => shop.close());
-  for (let i = 0; i < 3; i += 1) expect((await shop.request({ path: "/api/products/4" })).json().id).toBe(4);
-  const ready = await shop.request({ path: "/readyz" });
-  expect(ready.status).toBe(200);
-  expect(ready.json().checks).toContainEqual({ name: "redis", ok: false, optional: true });
-  await redis.close();
-  expect(lines.some((line) => /redis unreachable|cache unavailable/.test(line))).toBe(true);
-  expect(lines.every((line) => !line.includes(TOKEN) && !line.includes("not-the-token"))).toBe(true);
-});
+])(
+  "%s: no command gets through, the shop serves from the database, the token is not logged",
+  async (_what, urlFor, trustCa) => {
+    const { logger, lines } = capturingLogger();
+    const redis = createRedis({
+      url: urlFor(server.url),
+      logger,
+      tls: trustCa ? { ca: readFileSync(tls.caFile) } : undefined,
+      connectTimeoutMs: 500,
+    });
+    cleanups.push(() => redis.close());
+    // Without a token the connection itself may come up; every command is refused (NOAUTH).
+    await redis.whenReady(700);
+    await expect(redis.client.ping()).rejects.toThrow();
+    const shop = await startShop(suite, { REDIS_URL: server.url }, { redis, logger });
+    cleanups.push(() => shop.close());
+    for (let i = 0; i < 3; i += 1) expect((await shop.request({ path: "/api/products/4" })).json().id).toBe(4);
+    const ready = await shop.request({ path: "/readyz" });
+    expect(ready.status).toBe(200);
+    expect(ready.json().checks).toContainEqual({ name: "redis", ok: false, optional: true });
+    await redis.close();
+    expect(lines.some((line) => /redis unreachable|cache unavailable/.test(line))).toBe(true);
+    expect(lines.every((line) => !line.includes(TOKEN) && !line.includes("not-the-token"))).toBe(true);
+  },
+);
 
 test("logs name the server as host:port, never the URL", () => {
   expect(redisAddress(`rediss://:${TOKEN}@cache.example.internal:6380`)).toBe("cache.example.internal:6380");

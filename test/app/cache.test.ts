@@ -75,7 +75,9 @@ describe("cache-aside reads", () => {
       const warm = await counting(cached, () => walk(cached, query));
       expect(warm.reads).toBe(0);
       expect(warm.result).toEqual(cold.result);
-      expect(cold.result.map((text) => JSON.parse(text))).toEqual((await walk(plain, query)).map((text) => JSON.parse(text)));
+      expect(cold.result.map((text) => JSON.parse(text))).toEqual(
+        (await walk(plain, query)).map((text) => JSON.parse(text)),
+      );
     }
   });
 
@@ -97,7 +99,12 @@ describe("invalidation", () => {
       await walk(instance, `category=${category}&limit=3`);
       await walk(instance, "limit=100");
     }
-    const patched = await cached.request({ method: "PATCH", path: `/api/products/${id}`, headers: admin, body: { priceCents: 4242 } });
+    const patched = await cached.request({
+      method: "PATCH",
+      path: `/api/products/${id}`,
+      headers: admin,
+      body: { priceCents: 4242 },
+    });
     expect(patched.status).toBe(200);
 
     for (const instance of [cached, other]) {
@@ -160,13 +167,22 @@ describe("TTL", () => {
     try {
       const id = 12;
       expect((await short.request({ path: `/api/products/${id}` })).status).toBe(200);
-      const ttl = integer(await redis.command("EVAL", `redis.call('SELECT', 1) return redis.call('PTTL', KEYS[1])`, "1", productKey(id)));
+      const ttl = integer(
+        await redis.command("EVAL", `redis.call('SELECT', 1) return redis.call('PTTL', KEYS[1])`, "1", productKey(id)),
+      );
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(1100);
       await plain.router.primaryPool.query("UPDATE products SET stock = 77 WHERE id = $1", [id]);
       await waitForReplica(suite.db.cluster);
-      await pollUntil("the entry to expire", async () =>
-        (await redis.command("EVAL", `redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])`, "1", productKey(id))) === ":0\r\n",
+      await pollUntil(
+        "the entry to expire",
+        async () =>
+          (await redis.command(
+            "EVAL",
+            `redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])`,
+            "1",
+            productKey(id),
+          )) === ":0\r\n",
       );
       const fresh = await counting(short, () => short.request({ path: `/api/products/${id}` }));
       expect(fresh.reads).toBe(1);

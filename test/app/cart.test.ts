@@ -38,7 +38,14 @@ test("adding items sets a signed HttpOnly session cookie and the cart follows th
   const more = await shopper.post("/api/cart/items", { productId: 10, quantity: 1 });
   const cart = more.json();
   expect(cart.items).toEqual([
-    { productId: 10, name: product.name, priceCents: product.priceCents, quantity: 3, lineTotalCents: 3 * product.priceCents, inStock: true },
+    {
+      productId: 10,
+      name: product.name,
+      priceCents: product.priceCents,
+      quantity: 3,
+      lineTotalCents: 3 * product.priceCents,
+      inStock: true,
+    },
     expect.objectContaining({ productId: 11, quantity: 1 }),
   ]);
   expect(cart.totalCents).toBe(cart.items[0].lineTotalCents + cart.items[1].lineTotalCents);
@@ -81,7 +88,12 @@ test.each([
   const shopper = new Shopper(t);
   const response = await shopper.send("POST", "/api/cart/items", undefined, { "content-type": "application/json" });
   expect(response.status).toBe(400); // no body at all
-  const withBody = await t.request({ method: "POST", path: "/api/cart/items", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const withBody = await t.request({
+    method: "POST",
+    path: "/api/cart/items",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
   expect(withBody.status).toBe(400);
   expect(withBody.json().error).toBe("validation_failed");
 });
@@ -92,7 +104,10 @@ test("more units than in stock is a 409 naming the product, counting what the ca
   expect((await shopper.post("/api/cart/items", { productId: 20, quantity: 2 })).status).toBe(200);
   const response = await shopper.post("/api/cart/items", { productId: 20, quantity: 2 });
   expect(response.status).toBe(409);
-  expect(response.json()).toMatchObject({ error: "insufficient_stock", details: { productId: 20, requested: 4, available: 3 } });
+  expect(response.json()).toMatchObject({
+    error: "insufficient_stock",
+    details: { productId: 20, requested: 4, available: 3 },
+  });
   expect(response.json().message).toContain("product 20");
 });
 
@@ -152,7 +167,11 @@ describe("COOKIE_SECURE", () => {
   });
 
   test("never sends a Secure cookie over plain HTTP", async () => {
-    const response = await httpRequest(url, { method: "POST", path: "/api/cart/items", body: { productId: 15, quantity: 1 } });
+    const response = await httpRequest(url, {
+      method: "POST",
+      path: "/api/cart/items",
+      body: { productId: 15, quantity: 1 },
+    });
     expect(response.status).toBe(200);
     expect(response.headers["set-cookie"]).toBeUndefined();
   });

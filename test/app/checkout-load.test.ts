@@ -21,7 +21,12 @@ beforeAll(async () => {
   fauxqs = await startFauxqs();
   queue = await fauxqs.createQueuePair("orders-load-test", { visibilityTimeoutSeconds: 5 });
   t = await startTestApp("checkout_load", {
-    env: { ORDER_QUEUE_URL: queue.queueUrl, SQS_ENDPOINT: fauxqs.endpoint, OUTBOX_RELAY_INTERVAL_MS: "200", DB_POOL_MAX: "20" },
+    env: {
+      ORDER_QUEUE_URL: queue.queueUrl,
+      SQS_ENDPOINT: fauxqs.endpoint,
+      OUTBOX_RELAY_INTERVAL_MS: "200",
+      DB_POOL_MAX: "20",
+    },
   });
 });
 afterAll(async () => {
@@ -43,7 +48,14 @@ test(`${SHOPPERS} concurrent checkouts: ${SHOPPERS} orders confirmed once each, 
     expect((await shopper.post("/api/cart/items", extra(i))).status).toBe(200);
   }
   for (let i = 0; i < 2; i += 1) {
-    workers.push(await startTestWorker({ databaseUrl: t.db.primaryUrl, queueUrl: queue.queueUrl, sqs: fauxqs.sqs, env: { WORKER_BATCH_SIZE: "5" } }));
+    workers.push(
+      await startTestWorker({
+        databaseUrl: t.db.primaryUrl,
+        queueUrl: queue.queueUrl,
+        sqs: fauxqs.sqs,
+        env: { WORKER_BATCH_SIZE: "5" },
+      }),
+    );
   }
 
   const responses = await Promise.all(shoppers.map((shopper) => shopper.post("/api/checkout")));
@@ -61,20 +73,33 @@ test(`${SHOPPERS} concurrent checkouts: ${SHOPPERS} orders confirmed once each, 
     return visible === 0 && inFlight === 0;
   });
 
-  expect(await primary("SELECT status, count(*)::int AS n FROM orders GROUP BY status")).toEqual([{ status: "confirmed", n: SHOPPERS }]);
-  expect((await primary("SELECT array_agg(id::text ORDER BY id) AS ids FROM orders"))[0].ids).toEqual([...orderIds].sort());
-  expect(await primary("SELECT kind, count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM order_events GROUP BY kind")).toEqual([
-    { kind: "order_confirmed", n: SHOPPERS, orders: SHOPPERS },
+  expect(await primary("SELECT status, count(*)::int AS n FROM orders GROUP BY status")).toEqual([
+    { status: "confirmed", n: SHOPPERS },
   ]);
-  expect(await primary("SELECT count(*)::int AS n, count(sent_at)::int AS sent FROM order_outbox")).toEqual([{ n: SHOPPERS, sent: SHOPPERS }]);
+  expect((await primary("SELECT array_agg(id::text ORDER BY id) AS ids FROM orders"))[0].ids).toEqual(
+    [...orderIds].sort(),
+  );
+  expect(
+    await primary(
+      "SELECT kind, count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM order_events GROUP BY kind",
+    ),
+  ).toEqual([{ kind: "order_confirmed", n: SHOPPERS, orders: SHOPPERS }]);
+  expect(await primary("SELECT count(*)::int AS n, count(sent_at)::int AS sent FROM order_outbox")).toEqual([
+    { n: SHOPPERS, sent: SHOPPERS },
+  ]);
   expect(await fauxqs.counts(queue.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
 
   // Stock: exactly what was bought, product by product.
   const bought = new Map<number, number>([[90, SHOPPERS]]);
-  for (let i = 0; i < SHOPPERS; i += 1) bought.set(extra(i).productId, (bought.get(extra(i).productId) ?? 0) + extra(i).quantity);
+  for (let i = 0; i < SHOPPERS; i += 1)
+    bought.set(extra(i).productId, (bought.get(extra(i).productId) ?? 0) + extra(i).quantity);
   const stock = await primary("SELECT id, stock FROM products WHERE id BETWEEN 90 AND 94 ORDER BY id");
-  expect(stock).toEqual([90, 91, 92, 93, 94].map((id) => ({ id, stock: (id === 90 ? SHOPPERS : 1000) - bought.get(id)! })));
-  const items = await primary("SELECT product_id, sum(quantity)::int AS n FROM order_items GROUP BY product_id ORDER BY product_id");
+  expect(stock).toEqual(
+    [90, 91, 92, 93, 94].map((id) => ({ id, stock: (id === 90 ? SHOPPERS : 1000) - bought.get(id)! })),
+  );
+  const items = await primary(
+    "SELECT product_id, sum(quantity)::int AS n FROM order_items GROUP BY product_id ORDER BY product_id",
+  );
   expect(items).toEqual([...bought.entries()].sort(([a], [b]) => a - b).map(([id, n]) => ({ product_id: id, n })));
 
   // Between them the workers confirmed every order once, and refused none.

@@ -47,7 +47,11 @@ test("DATABASE_URL is kept exactly as given, TLS parameters included", () => {
 });
 
 test("an empty environment names each required variable", () => {
-  expect(problemsOf({})).toEqual(["DATABASE_URL: is required", "ADMIN_TOKEN: is required", "SESSION_SECRET: is required"]);
+  expect(problemsOf({})).toEqual([
+    "DATABASE_URL: is required",
+    "ADMIN_TOKEN: is required",
+    "SESSION_SECRET: is required",
+  ]);
 });
 
 test("an empty value counts as unset", () => {
@@ -61,7 +65,11 @@ test.each([
   ["PORT", "-1", "PORT: must be a whole number"],
   ["DATABASE_URL", "mysql://db/shop", "DATABASE_URL: must be a postgres:// or postgresql:// URL"],
   ["DATABASE_URL", "not a url", "DATABASE_URL: must be a postgres:// or postgresql:// URL"],
-  ["DATABASE_REPLICA_URLS", "postgres://r1/shop,redis://r2", "DATABASE_REPLICA_URLS[1]: must be a postgres:// or postgresql:// URL"],
+  [
+    "DATABASE_REPLICA_URLS",
+    "postgres://r1/shop,redis://r2",
+    "DATABASE_REPLICA_URLS[1]: must be a postgres:// or postgresql:// URL",
+  ],
   ["ADMIN_TOKEN", "short", "ADMIN_TOKEN: must be at least 16 characters"],
   ["SESSION_SECRET", "x".repeat(31), "SESSION_SECRET: must be at least 32 characters"],
   ["COOKIE_SECURE", "maybe", "COOKIE_SECURE: must be true or false"],
@@ -74,16 +82,26 @@ test.each([
 });
 
 test("every bad variable is reported at once, and no value is echoed", () => {
-  const problems = problemsOf({ DATABASE_URL: "mysql://root:hunter2@db/shop", ADMIN_TOKEN: "hunter2", SESSION_SECRET: "hunter2", PORT: "x" });
-  expect(problems.map((problem) => problem.split(":")[0]).sort()).toEqual(["ADMIN_TOKEN", "DATABASE_URL", "PORT", "SESSION_SECRET"]);
+  const problems = problemsOf({
+    DATABASE_URL: "mysql://root:hunter2@db/shop",
+    ADMIN_TOKEN: "hunter2",
+    SESSION_SECRET: "hunter2",
+    PORT: "x",
+  });
+  expect(problems.map((problem) => problem.split(":")[0]).sort()).toEqual([
+    "ADMIN_TOKEN",
+    "DATABASE_URL",
+    "PORT",
+    "SESSION_SECRET",
+  ]);
   expect(problems.join("\n")).not.toContain("hunter2");
 });
 
 test("replica URLs are split on commas, blanks ignored", () => {
-  expect(loadConfig({ ...valid, DATABASE_REPLICA_URLS: " postgres://r1/shop , postgresql://r2/shop ,," }).DATABASE_REPLICA_URLS).toEqual([
-    "postgres://r1/shop",
-    "postgresql://r2/shop",
-  ]);
+  expect(
+    loadConfig({ ...valid, DATABASE_REPLICA_URLS: " postgres://r1/shop , postgresql://r2/shop ,," })
+      .DATABASE_REPLICA_URLS,
+  ).toEqual(["postgres://r1/shop", "postgresql://r2/shop"]);
 });
 
 test.each([
@@ -106,6 +124,8 @@ test("the worker needs only DATABASE_URL, not the server's secrets", () => {
   const worker = loadWorkerConfig({ DATABASE_URL: valid.DATABASE_URL });
   expect(worker.DATABASE_URL).toBe(valid.DATABASE_URL);
   expect(worker.WORKER_HEALTH_PORT).toBeUndefined();
-  expect(loadWorkerConfig({ DATABASE_URL: valid.DATABASE_URL, WORKER_HEALTH_PORT: "9100" }).WORKER_HEALTH_PORT).toBe(9100);
+  expect(loadWorkerConfig({ DATABASE_URL: valid.DATABASE_URL, WORKER_HEALTH_PORT: "9100" }).WORKER_HEALTH_PORT).toBe(
+    9100,
+  );
   expect(problemsOf({}, loadWorkerConfig)).toEqual(["DATABASE_URL: is required"]);
 });

@@ -29,11 +29,15 @@ function hostileSegment(): string {
     () => String(rng.int(-5, 0)),
     () => "9".repeat(rng.int(10, 40)),
     () => rng.pick(["1.5", "1e3", "0x10", "NaN", "Infinity", "null", "true", "%5B%5D", "%7B%7D", "%201", "1%20"]),
-    () => encodeURIComponent(rng.pick(["' OR 1=1 --", "<script>alert(1)</script>", "../../etc/passwd", "%00", "\u0000", "𝔘𝔫𝔦", "\r\nX: y"])),
+    () =>
+      encodeURIComponent(
+        rng.pick(["' OR 1=1 --", "<script>alert(1)</script>", "../../etc/passwd", "%00", "\u0000", "𝔘𝔫𝔦", "\r\nX: y"]),
+      ),
     () => rng.pick(["%ff", "%", "%zz", "%2e%2e%2f", "..%2F..%2F"]),
     () => encodeURIComponent(rng.string(rng.int(1, 120), ASCII)),
     () => "00000000-0000-4000-8000-00000000000" + rng.int(0, 9),
-    () => [8, 4, 4, 4, 12].map((n) => rng.string(n, rng.chance(0.8) ? "0123456789abcdef" : "0123456789abcdefg")).join("-"),
+    () =>
+      [8, 4, 4, 4, 12].map((n) => rng.string(n, rng.chance(0.8) ? "0123456789abcdef" : "0123456789abcdefg")).join("-"),
   ])();
 }
 
@@ -57,7 +61,21 @@ function randomJson(depth: number): unknown {
       return Array.from({ length: rng.int(0, 4) }, () => randomJson(depth - 1));
     default: {
       const value: Record<string, unknown> = {};
-      for (let i = rng.int(0, 4); i > 0; i -= 1) value[rng.pick(["productId", "quantity", "sku", "name", "category", "priceCents", "stock", "description", "constructor", "x"])] = randomJson(depth - 1);
+      for (let i = rng.int(0, 4); i > 0; i -= 1)
+        value[
+          rng.pick([
+            "productId",
+            "quantity",
+            "sku",
+            "name",
+            "category",
+            "priceCents",
+            "stock",
+            "description",
+            "constructor",
+            "x",
+          ])
+        ] = randomJson(depth - 1);
       return value;
     }
   }
@@ -79,7 +97,17 @@ function hostileBody(valid: Record<string, unknown>): string | Buffer {
   ])();
 }
 
-const CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "application/json; charset=utf-16", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "", "application/json, text/plain"];
+const CONTENT_TYPES = [
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/json; charset=utf-16",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/xml",
+  "",
+  "application/json, text/plain",
+];
 
 interface Case extends HttpRequest {
   method: string;
@@ -92,25 +120,43 @@ function hostileRequest(shopperCookies: string[]): Case {
     () => {
       const params = new URLSearchParams();
       for (let i = rng.int(0, 4); i > 0; i -= 1) {
-        params.append(rng.pick(["category", "limit", "cursor", "x", "__proto__", "constructor[prototype]"]), rng.pick([
-          () => rng.pick(["books", "garden", "BOOKS", "", " "]),
-          () => String(rng.int(-5, 500)),
-          () => rng.string(rng.int(0, 300), ASCII),
-          () => Buffer.from(JSON.stringify({ after: randomJson(1) })).toString("base64url"),
-        ])());
+        params.append(
+          rng.pick(["category", "limit", "cursor", "x", "__proto__", "constructor[prototype]"]),
+          rng.pick([
+            () => rng.pick(["books", "garden", "BOOKS", "", " "]),
+            () => String(rng.int(-5, 500)),
+            () => rng.string(rng.int(0, 300), ASCII),
+            () => Buffer.from(JSON.stringify({ after: randomJson(1) })).toString("base64url"),
+          ])(),
+        );
       }
       return { method: "GET", path: `/api/products?${params}` };
     },
     () => ({ method: "GET", path: `/api/products/${id()}` }),
-    () => ({ method: "POST", path: "/api/products", body: hostileBody({ sku: `FZ-${rng.int(100, 999)}`, name: "Fuzz", category: "fuzz", priceCents: 1, stock: 1 }) }),
-    () => ({ method: "PATCH", path: `/api/products/${id()}`, body: hostileBody({ stock: rng.int(0, 50), priceCents: rng.int(0, 5000) }) }),
+    () => ({
+      method: "POST",
+      path: "/api/products",
+      body: hostileBody({ sku: `FZ-${rng.int(100, 999)}`, name: "Fuzz", category: "fuzz", priceCents: 1, stock: 1 }),
+    }),
+    () => ({
+      method: "PATCH",
+      path: `/api/products/${id()}`,
+      body: hostileBody({ stock: rng.int(0, 50), priceCents: rng.int(0, 5000) }),
+    }),
     () => ({ method: "GET", path: "/api/cart" }),
-    () => ({ method: "POST", path: "/api/cart/items", body: hostileBody({ productId: rng.int(1, 130), quantity: rng.int(1, 3) }) }),
+    () => ({
+      method: "POST",
+      path: "/api/cart/items",
+      body: hostileBody({ productId: rng.int(1, 130), quantity: rng.int(1, 3) }),
+    }),
     () => ({ method: "DELETE", path: `/api/cart/items/${id()}` }),
     () => ({ method: "POST", path: "/api/checkout", ...(rng.chance(0.5) ? { body: hostileBody({}) } : {}) }),
     () => ({ method: "GET", path: "/api/orders" }),
     () => ({ method: "GET", path: `/api/orders/${hostileSegment()}` }),
-    () => ({ method: "GET", path: rng.pick(["/healthz", "/readyz", "/", "/static/app.js", `/static/${hostileSegment()}`]) }),
+    () => ({
+      method: "GET",
+      path: rng.pick(["/healthz", "/readyz", "/", "/static/app.js", `/static/${hostileSegment()}`]),
+    }),
     () => ({ method: "GET", path: `/${hostileSegment()}/${hostileSegment()}` }),
   ];
   const request = rng.pick(routes)();
@@ -123,12 +169,19 @@ function hostileRequest(shopperCookies: string[]): Case {
   }
   const auth = rng.int(0, 5);
   if (auth === 1) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
-  if (auth === 2) headers.authorization = rng.pick(["Bearer", "Bearer ", `bearer ${ADMIN_TOKEN}`, `Basic ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN} extra`]);
+  if (auth === 2)
+    headers.authorization = rng.pick([
+      "Bearer",
+      "Bearer ",
+      `bearer ${ADMIN_TOKEN}`,
+      `Basic ${ADMIN_TOKEN}`,
+      `Bearer ${ADMIN_TOKEN} extra`,
+    ]);
   if (auth === 3) headers.authorization = `Bearer ${rng.string(rng.int(0, 2000), ASCII.replace(/[\r\n]/g, ""))}`;
   const cookie = rng.int(0, 4);
   if (cookie === 1 && shopperCookies.length > 0) headers.cookie = `shop_session=${rng.pick(shopperCookies)}`;
   if (cookie === 2) headers.cookie = `shop_session=${rng.string(rng.int(0, 200), "abcdefABCDEF0123456789.-_%")}`;
-  if (cookie === 3) headers.cookie = rng.string(rng.int(0, 300), "abc=;, .%\"");
+  if (cookie === 3) headers.cookie = rng.string(rng.int(0, 300), 'abc=;, .%"');
   if (rng.chance(0.2)) headers["x-request-id"] = rng.string(rng.int(0, 200), ASCII.replace(/[\r\n]/g, ""));
   return { ...request, headers };
 }
@@ -136,7 +189,8 @@ function hostileRequest(shopperCookies: string[]): Case {
 test(`${REQUESTS} hostile requests across every route: no 5xx, no crash, still ready (seed ${SEED})`, async () => {
   // A few shoppers with carts, so that cookies reach real sessions and checkout has something to work on.
   const shoppers = Array.from({ length: 4 }, () => new Shopper(t));
-  for (const [i, shopper] of shoppers.entries()) await shopper.post("/api/cart/items", { productId: 80 + i, quantity: 1 });
+  for (const [i, shopper] of shoppers.entries())
+    await shopper.post("/api/cart/items", { productId: 80 + i, quantity: 1 });
   const cookies = shoppers.map((shopper) => shopper.cookie as string);
 
   const statuses = new Map<number, number>();
@@ -144,11 +198,16 @@ test(`${REQUESTS} hostile requests across every route: no 5xx, no crash, still r
   for (let sent = 0; sent < REQUESTS; sent += PARALLEL) {
     const batch = Array.from({ length: Math.min(PARALLEL, REQUESTS - sent) }, () => hostileRequest(cookies));
     const responses = await Promise.all(
-      batch.map((request) => t.request(request).catch((error: Error) => ({ status: 599, text: `transport error: ${error.message}`, request }))),
+      batch.map((request) =>
+        t
+          .request(request)
+          .catch((error: Error) => ({ status: 599, text: `transport error: ${error.message}`, request })),
+      ),
     );
     responses.forEach((response, i) => {
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-      if (response.status >= 500) failures.push({ request: batch[i], status: response.status, body: response.text.slice(0, 300) });
+      if (response.status >= 500)
+        failures.push({ request: batch[i], status: response.status, body: response.text.slice(0, 300) });
     });
   }
 
@@ -178,7 +237,7 @@ test("malformed HTTP on the wire is refused with a 4xx or a closed connection, n
   const cases = [
     "GARBAGE\r\n\r\n",
     "GET /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
-    "POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"productId\":1}",
+    'POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"productId":1}',
     "POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n",
     "GET /api/products HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n",
     `GET /api/products?${"a=1&".repeat(5000)} HTTP/1.1\r\nHost: x\r\n\r\n`,

@@ -42,7 +42,13 @@ test("/healthz answers while the process lives", async () => {
 test("/readyz is 200 when the primary and every replica answer", async () => {
   const response = await t.request({ path: "/readyz" });
   expect(response.status).toBe(200);
-  expect(response.json()).toEqual({ status: "ready", checks: [{ name: "primary", ok: true }, { name: "replica-1", ok: true }] });
+  expect(response.json()).toEqual({
+    status: "ready",
+    checks: [
+      { name: "primary", ok: true },
+      { name: "replica-1", ok: true },
+    ],
+  });
 });
 
 test("/readyz is 503 naming each unreachable replica, and only those", async () => {
@@ -89,7 +95,9 @@ describe("request ids", () => {
     ["with a newline escape", "abc%0Ainjected"],
   ])("one that is %s is replaced by a fresh UUID", async (_, id) => {
     const response = await t.request({ path: "/healthz", headers: id === undefined ? {} : { "x-request-id": id } });
-    expect(response.headers["x-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(response.headers["x-request-id"]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   test("log lines are JSON and carry the request id", async () => {
@@ -109,7 +117,11 @@ describe("request ids", () => {
 });
 
 test("a route that does not exist is a 404 in the error shape", async () => {
-  for (const [method, path] of [["GET", "/api/nope"], ["DELETE", "/api/products/1"], ["PUT", "/api/cart"]]) {
+  for (const [method, path] of [
+    ["GET", "/api/nope"],
+    ["DELETE", "/api/products/1"],
+    ["PUT", "/api/cart"],
+  ]) {
     const response = await t.request({ method, path });
     expect(response.status).toBe(404);
     expect(response.json()).toEqual({ error: "not_found", message: `No route for ${method} ${path}`, details: null });
@@ -126,9 +138,16 @@ describe("storefront", () => {
   });
 
   test("its script and stylesheet are served; nothing else is", async () => {
-    expect((await t.request({ path: "/static/app.js" })).headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect((await t.request({ path: "/static/app.js" })).headers["content-type"]).toBe(
+      "text/javascript; charset=utf-8",
+    );
     expect((await t.request({ path: "/static/style.css" })).headers["content-type"]).toBe("text/css; charset=utf-8");
-    for (const path of ["/static/nope.js", "/static/..%2F..%2Fpackage.json", "/static/%2e%2e%2fserver.ts", "/static/"]) {
+    for (const path of [
+      "/static/nope.js",
+      "/static/..%2F..%2Fpackage.json",
+      "/static/%2e%2e%2fserver.ts",
+      "/static/",
+    ]) {
       const response = await t.request({ path });
       expect(response.status).toBe(404);
       expect(response.json().error).toBe("not_found");

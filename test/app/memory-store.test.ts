@@ -17,7 +17,9 @@ function session(data: Partial<Session>, expiresInMs = 60_000): Session {
 }
 
 const get = (s: MemorySessionStore, id: string) =>
-  new Promise<Session | null | undefined>((resolve, reject) => s.get(id, (error, value) => (error ? reject(error) : resolve(value))));
+  new Promise<Session | null | undefined>((resolve, reject) =>
+    s.get(id, (error, value) => (error ? reject(error) : resolve(value))),
+  );
 const set = (s: MemorySessionStore, id: string, value: Session) =>
   new Promise<void>((resolve, reject) => s.set(id, value, (error) => (error ? reject(error) : resolve())));
 

@@ -30,12 +30,31 @@ test("counters are sums since the last record; the window is not reset by a reco
   counters.queueLag(1.5);
   counters.queueLag(-3); // a clock a little behind SQS's: never a negative lag
   counters.shopperSeen("s");
-  expect(counters.take()).toEqual({ ordersPlaced: 2, revenueCents: 2000, activeShoppers: 1, cacheHits: 1, cacheMisses: 1, queueLagSeconds: [1.5, 0] });
-  expect(counters.take()).toEqual({ ordersPlaced: 0, revenueCents: 0, activeShoppers: 1, cacheHits: 0, cacheMisses: 0, queueLagSeconds: [] });
+  expect(counters.take()).toEqual({
+    ordersPlaced: 2,
+    revenueCents: 2000,
+    activeShoppers: 1,
+    cacheHits: 1,
+    cacheMisses: 1,
+    queueLagSeconds: [1.5, 0],
+  });
+  expect(counters.take()).toEqual({
+    ordersPlaced: 0,
+    revenueCents: 0,
+    activeShoppers: 1,
+    cacheHits: 0,
+    cacheMisses: 0,
+    queueLagSeconds: [],
+  });
 });
 
 test("nothing is published, and the library is never loaded, without AWS_EMF_ENVIRONMENT", () => {
-  expect(startMetricsPublisher({ AWS_EMF_AGENT_ENDPOINT: "tcp://127.0.0.1:25888", AWS_EMF_NAMESPACE: "ScaleLadder/Shop" }, { service: "shop-server", logger: testLogger(), publishes: [] })).toBeUndefined();
+  expect(
+    startMetricsPublisher(
+      { AWS_EMF_AGENT_ENDPOINT: "tcp://127.0.0.1:25888", AWS_EMF_NAMESPACE: "ScaleLadder/Shop" },
+      { service: "shop-server", logger: testLogger(), publishes: [] },
+    ),
+  ).toBeUndefined();
   expect(Object.keys(require.cache).some((file) => file.includes("aws-embedded-metrics"))).toBe(false);
 });
 
@@ -48,7 +67,12 @@ test("Local: one EMF record on stdout, in the configured namespace, with no dime
     const counters = new BusinessMetrics();
     const publisher = startMetricsPublisher(
       { AWS_EMF_ENVIRONMENT: "Local", AWS_EMF_AGENT_ENDPOINT: "tcp://127.0.0.1:25888", AWS_EMF_NAMESPACE: "Test/Shop" },
-      { service: "shop-server", logger: testLogger(), publishes: ["OrdersPlaced", "Revenue", "QueueLagSeconds"], source: counters },
+      {
+        service: "shop-server",
+        logger: testLogger(),
+        publishes: ["OrdersPlaced", "Revenue", "QueueLagSeconds"],
+        source: counters,
+      },
     )!;
     counters.orderPlaced(999);
     counters.queueLag(2);

@@ -62,7 +62,9 @@ test("the server and the worker send EMF records to the agent: business metrics 
     AWS_EMF_LOG_GROUP_NAME: LOG_GROUP,
     AWS_EMF_NAMESPACE: "ScaleLadder/Shop",
   };
-  t = await startTestApp("metrics", { env: { ...emf, ORDER_QUEUE_URL: queue.queueUrl, SQS_ENDPOINT: fauxqs.endpoint, OUTBOX_RELAY_INTERVAL_MS: "200" } });
+  t = await startTestApp("metrics", {
+    env: { ...emf, ORDER_QUEUE_URL: queue.queueUrl, SQS_ENDPOINT: fauxqs.endpoint, OUTBOX_RELAY_INTERVAL_MS: "200" },
+  });
   worker = await startTestWorker({ databaseUrl: t.db.primaryUrl, queueUrl: queue.queueUrl, sqs: fauxqs.sqs, env: emf });
 
   let totalCents = 0;
@@ -99,7 +101,13 @@ test("the server and the worker send EMF records to the agent: business metrics 
       { Name: "CacheMisses", Unit: "Count" },
     ]),
   );
-  expect(server).toMatchObject({ OrdersPlaced: 2, Revenue: totalCents / 100, ActiveShoppers: 2, CacheHits: 3, CacheMisses: 1 });
+  expect(server).toMatchObject({
+    OrdersPlaced: 2,
+    Revenue: totalCents / 100,
+    ActiveShoppers: 2,
+    CacheHits: 3,
+    CacheMisses: 1,
+  });
 
   const fromWorker = records.find((record) => record.service === "shop-worker")!;
   expectEmfShape(fromWorker, ["QueueLagSeconds"]);

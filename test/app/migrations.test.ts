@@ -30,7 +30,10 @@ afterAll(async () => {
 async function freshDatabase(): Promise<{ db: SuiteDatabase; pool: Pool }> {
   const db = await createSuiteDatabase("migrations");
   const pool = new Pool({ connectionString: db.primaryUrl, max: 3 });
-  cleanups.push(() => db.drop(), () => pool.end());
+  cleanups.push(
+    () => db.drop(),
+    () => pool.end(),
+  );
   return { db, pool };
 }
 
@@ -51,7 +54,9 @@ test("a fresh database gets every migration and the default 10,000-product seed;
   expect(seedProducts).toBe(10_000);
   expect(await prepare(pool, seedProducts)).toEqual({ applied: ALL, seeded: 10_000 });
   expect(await prepare(pool, seedProducts)).toEqual({ applied: [], seeded: 0 });
-  const { rows } = await pool.query("SELECT version, file, length(checksum) AS checksum_length FROM schema_migrations ORDER BY version");
+  const { rows } = await pool.query(
+    "SELECT version, file, length(checksum) AS checksum_length FROM schema_migrations ORDER BY version",
+  );
   expect(rows).toEqual([
     { version: "0001", file: "0001_catalog.sql", checksum_length: 64 },
     { version: "0002", file: "0002_orders.sql", checksum_length: 64 },
@@ -78,7 +83,9 @@ test("a server waits while another holds the schema lock, then finds its work to
   const waiting = prepare(pool, 10);
   try {
     await pollUntil("the other server's lock request to queue behind ours", async () => {
-      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()");
+      const { rows } = await holder.query(
+        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()",
+      );
       return rows[0].n > 0;
     });
     expect((await holder.query("SELECT to_regclass('schema_migrations') AS t")).rows[0].t).toBeNull();
@@ -91,21 +98,36 @@ test("a server waits while another holds the schema lock, then finds its work to
 
 test("the seed is deterministic: the same count gives the same rows in any database", async () => {
   const fingerprint = async (pool: Pool) =>
-    (await pool.query("SELECT md5(string_agg(concat_ws('|', id, sku, name, description, category, price_cents, stock), ',' ORDER BY id)) AS h FROM products")).rows[0].h;
+    (
+      await pool.query(
+        "SELECT md5(string_agg(concat_ws('|', id, sku, name, description, category, price_cents, stock), ',' ORDER BY id)) AS h FROM products",
+      )
+    ).rows[0].h;
   const [a, b] = [await freshDatabase(), await freshDatabase()];
   await prepare(a.pool, 400);
   await prepare(b.pool, 400);
   expect(await fingerprint(a.pool)).toBe(await fingerprint(b.pool));
-  const { rows } = await a.pool.query("SELECT category, count(*)::int AS n FROM products GROUP BY category ORDER BY category");
+  const { rows } = await a.pool.query(
+    "SELECT category, count(*)::int AS n FROM products GROUP BY category ORDER BY category",
+  );
   expect(rows).toEqual([...SEED_CATEGORIES].sort().map((category) => ({ category, n: 400 / SEED_CATEGORIES.length })));
-  const first = (await a.pool.query("SELECT sku, name, category, price_cents, stock FROM products WHERE id = 1")).rows[0];
-  expect(first).toEqual({ sku: "SKU-0000001", name: "Sturdy Novel 1", category: "books", price_cents: 199 + 7919, stock: 37 });
+  const first = (await a.pool.query("SELECT sku, name, category, price_cents, stock FROM products WHERE id = 1"))
+    .rows[0];
+  expect(first).toEqual({
+    sku: "SKU-0000001",
+    name: "Sturdy Novel 1",
+    category: "books",
+    price_cents: 199 + 7919,
+    stock: 37,
+  });
 });
 
 test("a catalog that already has products is not seeded", async () => {
   const { pool } = await freshDatabase();
   await prepare(pool, 0);
-  await pool.query("INSERT INTO products (sku, name, category, price_cents, stock) VALUES ('OWN-1', 'Own', 'home', 1, 1)");
+  await pool.query(
+    "INSERT INTO products (sku, name, category, price_cents, stock) VALUES ('OWN-1', 'Own', 'home', 1, 1)",
+  );
   expect((await prepare(pool, 50)).seeded).toBe(0);
   expect((await pool.query("SELECT count(*)::int AS n FROM products")).rows[0].n).toBe(1);
 });
@@ -114,7 +136,9 @@ test("a migration edited after it was applied stops the start, naming the file",
   const { pool } = await freshDatabase();
   await prepare(pool, 0);
   await pool.query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = '0001'");
-  await expect(prepare(pool, 0)).rejects.toThrow(new MigrationError("migration 0001_catalog.sql was changed after it was applied; add a new migration instead"));
+  await expect(prepare(pool, 0)).rejects.toThrow(
+    new MigrationError("migration 0001_catalog.sql was changed after it was applied; add a new migration instead"),
+  );
 });
 
 describe("with a migrations directory of its own", () => {
@@ -127,9 +151,16 @@ describe("with a migrations directory of its own", () => {
 
   test("a failing migration is rolled back whole and not recorded", async () => {
     const { pool } = await freshDatabase();
-    await writeFile(path.join(dir, "0099_broken.sql"), "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n");
-    await expect(prepare(pool, 0, dir)).rejects.toThrow(/migration 0099_broken.sql failed: function no_such_function\(\) does not exist/);
-    expect((await pool.query("SELECT version FROM schema_migrations ORDER BY version")).rows).toEqual(ALL.map((file) => ({ version: file.slice(0, 4) })));
+    await writeFile(
+      path.join(dir, "0099_broken.sql"),
+      "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n",
+    );
+    await expect(prepare(pool, 0, dir)).rejects.toThrow(
+      /migration 0099_broken.sql failed: function no_such_function\(\) does not exist/,
+    );
+    expect((await pool.query("SELECT version FROM schema_migrations ORDER BY version")).rows).toEqual(
+      ALL.map((file) => ({ version: file.slice(0, 4) })),
+    );
     expect((await pool.query("SELECT to_regclass('half_done') AS t")).rows[0].t).toBeNull();
   });
 

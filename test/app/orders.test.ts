@@ -10,7 +10,8 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 async function primaryRow(productId: number): Promise<{ stock: number; price_cents: number }> {
-  return (await t.router.primaryPool.query("SELECT stock, price_cents FROM products WHERE id = $1", [productId])).rows[0];
+  return (await t.router.primaryPool.query("SELECT stock, price_cents FROM products WHERE id = $1", [productId]))
+    .rows[0];
 }
 
 test("checking out an empty cart is a 409", async () => {
@@ -113,7 +114,8 @@ test("stock that ran out since the item was added is a 409 naming the product; n
 test("concurrent checkouts never oversell: with 5 in stock, exactly 5 of 12 shoppers get one", async () => {
   await setStock(t, 50, 5);
   const shoppers = Array.from({ length: 12 }, () => new Shopper(t));
-  for (const shopper of shoppers) expect((await shopper.post("/api/cart/items", { productId: 50, quantity: 1 })).status).toBe(200);
+  for (const shopper of shoppers)
+    expect((await shopper.post("/api/cart/items", { productId: 50, quantity: 1 })).status).toBe(200);
 
   const results = await Promise.all(shoppers.map((shopper) => shopper.post("/api/checkout")));
   const statuses = results.map((response) => response.status).sort();
@@ -122,7 +124,9 @@ test("concurrent checkouts never oversell: with 5 in stock, exactly 5 of 12 shop
     expect(refused.json()).toMatchObject({ error: "insufficient_stock", details: { productId: 50, available: 0 } });
   }
   expect((await primaryRow(50)).stock).toBe(0);
-  const sold = await t.router.primaryPool.query("SELECT sum(quantity)::int AS n FROM order_items WHERE product_id = 50");
+  const sold = await t.router.primaryPool.query(
+    "SELECT sum(quantity)::int AS n FROM order_items WHERE product_id = 50",
+  );
   expect(sold.rows[0].n).toBe(5);
 });
 

@@ -39,7 +39,10 @@ afterAll(async () => {
 async function writeOutbox(count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
   for (const orderId of ids) {
-    await pool.query("INSERT INTO order_outbox (order_id, body) VALUES ($1, $2)", [orderId, orderPlacedMessage({ orderId, shopperId: randomUUID(), totalCents: 1 })]);
+    await pool.query("INSERT INTO order_outbox (order_id, body) VALUES ($1, $2)", [
+      orderId,
+      orderPlacedMessage({ orderId, shopperId: randomUUID(), totalCents: 1 }),
+    ]);
   }
   return ids;
 }
@@ -51,7 +54,11 @@ async function drain(queueUrl: string): Promise<string[]> {
     const batch = await fauxqs.peek(queueUrl);
     if (batch.length === 0) return bodies;
     bodies.push(...batch.map((m) => m.Body!));
-    await Promise.all(batch.map((m) => fauxqs.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }))));
+    await Promise.all(
+      batch.map((m) =>
+        fauxqs.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle })),
+      ),
+    );
   }
 }
 

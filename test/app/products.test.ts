@@ -94,14 +94,21 @@ describe("GET /api/products/:id", () => {
   test("an unknown id is a 404 in the error shape", async () => {
     const response = await get("/api/products/999999");
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ error: "product_not_found", message: "Product 999999 does not exist", details: null });
+    expect(response.body).toEqual({
+      error: "product_not_found",
+      message: "Product 999999 does not exist",
+      details: null,
+    });
   });
 
-  test.each(["0", "-3", "1.5", "abc", "99999999999", "Infinity", "-Infinity", "1e400", "NaN"])("id %s is a 400", async (id) => {
-    const response = await get(`/api/products/${id}`);
-    expect(response.status).toBe(400);
-    expect(response.body.error).toBe("validation_failed");
-  });
+  test.each(["0", "-3", "1.5", "abc", "99999999999", "Infinity", "-Infinity", "1e400", "NaN"])(
+    "id %s is a 400",
+    async (id) => {
+      const response = await get(`/api/products/${id}`);
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe("validation_failed");
+    },
+  );
 });
 
 describe("admin writes", () => {
@@ -139,7 +146,12 @@ describe("admin writes", () => {
   });
 
   test("a taken SKU is a 409", async () => {
-    const response = await t.request({ method: "POST", path: "/api/products", headers: admin, body: { ...product, name: "Copy" } });
+    const response = await t.request({
+      method: "POST",
+      path: "/api/products",
+      headers: admin,
+      body: { ...product, name: "Copy" },
+    });
     expect(response.status).toBe(409);
     expect(response.json()).toMatchObject({ error: "sku_taken", details: { sku: product.sku } });
   });
@@ -162,12 +174,22 @@ describe("admin writes", () => {
   });
 
   test("an unknown field is named in the details", async () => {
-    const response = await t.request({ method: "POST", path: "/api/products", headers: admin, body: { ...product, sku: "X-130", colour: "red" } });
+    const response = await t.request({
+      method: "POST",
+      path: "/api/products",
+      headers: admin,
+      body: { ...product, sku: "X-130", colour: "red" },
+    });
     expect(response.json().details.issues).toContainEqual(expect.objectContaining({ field: "colour" }));
   });
 
   test("PATCH changes price and stock on the primary and returns the product", async () => {
-    const response = await t.request({ method: "PATCH", path: "/api/products/3", headers: admin, body: { priceCents: 4321, stock: 77 } });
+    const response = await t.request({
+      method: "PATCH",
+      path: "/api/products/3",
+      headers: admin,
+      body: { priceCents: 4321, stock: 77 },
+    });
     expect(response.status).toBe(200);
     expect(response.json()).toMatchObject({ id: 3, priceCents: 4321, stock: 77 });
     const only = await t.request({ method: "PATCH", path: "/api/products/3", headers: admin, body: { stock: 5 } });
@@ -192,16 +214,31 @@ describe("admin writes", () => {
     const broken = await t.request({ method: "POST", path: "/api/products", headers, body: '{"sku": "X-1",' });
     expect(broken.status).toBe(400);
     expect(broken.json()).toEqual({ error: "invalid_json", message: expect.any(String), details: null });
-    const huge = await t.request({ method: "POST", path: "/api/products", headers, body: JSON.stringify({ ...product, description: "x".repeat(64 * 1024) }) });
+    const huge = await t.request({
+      method: "POST",
+      path: "/api/products",
+      headers,
+      body: JSON.stringify({ ...product, description: "x".repeat(64 * 1024) }),
+    });
     expect(huge.status).toBe(413);
     expect(huge.json().error).toBe("payload_too_large");
-    const xml = await t.request({ method: "POST", path: "/api/products", headers: { ...admin, "content-type": "application/xml" }, body: "<product/>" });
+    const xml = await t.request({
+      method: "POST",
+      path: "/api/products",
+      headers: { ...admin, "content-type": "application/xml" },
+      body: "<product/>",
+    });
     expect(xml.status).toBe(415);
     expect(xml.json().error).toBe("unsupported_media_type");
   });
 
   test("PATCH of an unknown product is a 404", async () => {
-    const response = await t.request({ method: "PATCH", path: "/api/products/999999", headers: admin, body: { stock: 1 } });
+    const response = await t.request({
+      method: "PATCH",
+      path: "/api/products/999999",
+      headers: admin,
+      body: { stock: 1 },
+    });
     expect(response.status).toBe(404);
     expect(response.json().error).toBe("product_not_found");
   });

@@ -21,7 +21,12 @@ beforeAll(async () => {
   fauxqs = await startFauxqs();
   queue = await fauxqs.createQueuePair("orders-queue-test", { visibilityTimeoutSeconds: 1, maxReceiveCount: 5 });
   t = await startTestApp("queue", {
-    env: { ORDER_QUEUE_URL: queue.queueUrl, SQS_ENDPOINT: fauxqs.endpoint, AWS_REGION: "us-east-1", OUTBOX_RELAY_INTERVAL_MS: "200" },
+    env: {
+      ORDER_QUEUE_URL: queue.queueUrl,
+      SQS_ENDPOINT: fauxqs.endpoint,
+      AWS_REGION: "us-east-1",
+      OUTBOX_RELAY_INTERVAL_MS: "200",
+    },
   });
 });
 afterAll(async () => {
@@ -54,14 +59,24 @@ test("checkout answers 202 pending; the relay sends it; the worker confirms it o
   // Stock is taken at checkout, in the order's own transaction, with its outbox row.
   expect((await primary("SELECT stock FROM products WHERE id = 70"))[0].stock).toBe(7);
   expect((await shopper.get(`/api/orders/${orderId}`)).json().status).toBe("pending");
-  await pollUntil("the relay to send the outbox row", async () => (await primary("SELECT sent_at FROM order_outbox WHERE order_id = $1", [orderId]))[0].sent_at !== null);
+  await pollUntil(
+    "the relay to send the outbox row",
+    async () => (await primary("SELECT sent_at FROM order_outbox WHERE order_id = $1", [orderId]))[0].sent_at !== null,
+  );
 
   const running = await runWorker();
-  await pollUntil("the order to be confirmed", async () => (await shopper.get(`/api/orders/${orderId}`)).json().status === "confirmed");
+  await pollUntil(
+    "the order to be confirmed",
+    async () => (await shopper.get(`/api/orders/${orderId}`)).json().status === "confirmed",
+  );
   await pollUntil("the queue to drain", () => queueDrained(queue.queueUrl));
-  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([{ kind: "order_confirmed" }]);
+  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([
+    { kind: "order_confirmed" },
+  ]);
   expect((await primary("SELECT stock FROM products WHERE id = 70"))[0].stock).toBe(7);
-  expect((await shopper.get("/api/orders")).json().items).toEqual([expect.objectContaining({ orderId, status: "confirmed" })]);
+  expect((await shopper.get("/api/orders")).json().items).toEqual([
+    expect.objectContaining({ orderId, status: "confirmed" }),
+  ]);
   expect(running.consumer?.stats).toMatchObject({ confirmed: 1, deleted: 1, poison: 0 });
 });
 
@@ -70,7 +85,10 @@ test("a redelivered message for a confirmed order changes nothing and is deleted
   const shopper = new Shopper(t);
   await shopper.post("/api/cart/items", { productId: 71, quantity: 1 });
   const { orderId } = (await shopper.post("/api/checkout")).json();
-  await pollUntil("the order to be confirmed", async () => (await primary("SELECT status FROM orders WHERE id = $1", [orderId]))[0].status === "confirmed");
+  await pollUntil(
+    "the order to be confirmed",
+    async () => (await primary("SELECT status FROM orders WHERE id = $1", [orderId]))[0].status === "confirmed",
+  );
   const [{ confirmed_at: confirmedAt }] = await primary("SELECT confirmed_at FROM orders WHERE id = $1", [orderId]);
   const duplicatesBefore = running.consumer!.stats.duplicates;
 
@@ -78,20 +96,37 @@ test("a redelivered message for a confirmed order changes nothing and is deleted
   const [{ body }] = await primary("SELECT body FROM order_outbox WHERE order_id = $1", [orderId]);
   await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: body }));
   await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: body }));
-  await pollUntil("both duplicates to be handled", async () => running.consumer!.stats.duplicates === duplicatesBefore + 2);
+  await pollUntil(
+    "both duplicates to be handled",
+    async () => running.consumer!.stats.duplicates === duplicatesBefore + 2,
+  );
   await pollUntil("the queue to drain", () => queueDrained(queue.queueUrl));
-  expect(await primary("SELECT status, confirmed_at FROM orders WHERE id = $1", [orderId])).toEqual([{ status: "confirmed", confirmed_at: confirmedAt }]);
-  expect(await primary("SELECT count(*)::int AS n FROM order_events WHERE order_id = $1", [orderId])).toEqual([{ n: 1 }]);
+  expect(await primary("SELECT status, confirmed_at FROM orders WHERE id = $1", [orderId])).toEqual([
+    { status: "confirmed", confirmed_at: confirmedAt },
+  ]);
+  expect(await primary("SELECT count(*)::int AS n FROM order_events WHERE order_id = $1", [orderId])).toEqual([
+    { n: 1 },
+  ]);
 });
 
 test("poison messages (not JSON, an unknown order) are never deleted and land in the dead-letter queue after 5 receives", async () => {
   const running = await runWorker();
   const poisonBefore = running.consumer!.stats.poison;
-  const unknown = { type: "order_placed", orderId: randomUUID(), shopperId: randomUUID(), totalCents: 100, placedAt: new Date().toISOString() };
+  const unknown = {
+    type: "order_placed",
+    orderId: randomUUID(),
+    shopperId: randomUUID(),
+    totalCents: 100,
+    placedAt: new Date().toISOString(),
+  };
   await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: "{ this is not an order" }));
   await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: JSON.stringify(unknown) }));
 
-  await pollUntil("both poison messages to reach the DLQ", async () => (await fauxqs.counts(queue.dlqUrl)).visible === 2, { intervalMs: 200 });
+  await pollUntil(
+    "both poison messages to reach the DLQ",
+    async () => (await fauxqs.counts(queue.dlqUrl)).visible === 2,
+    { intervalMs: 200 },
+  );
   await pollUntil("the main queue to drain", () => queueDrained(queue.queueUrl));
   // Each was received (and refused) 5 times: the queue's maxReceiveCount.
   expect(running.consumer!.stats.poison - poisonBefore).toBe(10);

@@ -61,7 +61,9 @@ test("a cart built through A is read and changed through B, survives A's restart
   shops.splice(shops.indexOf(a), 1);
   a = await redisSessions();
   const afterRestart = await sameShopper(viaA, a).get("/api/cart");
-  expect(afterRestart.json().items.map((line: { productId: number; quantity: number }) => [line.productId, line.quantity])).toEqual([
+  expect(
+    afterRestart.json().items.map((line: { productId: number; quantity: number }) => [line.productId, line.quantity]),
+  ).toEqual([
     [21, 2],
     [22, 1],
   ]);
@@ -85,7 +87,9 @@ test("sessions have their own key prefix, and live as long as the cookie (7 days
   const ttlSeconds = Number((await redis.command("TTL", key)).slice(1).trim());
   expect(ttlSeconds).toBeGreaterThan(SESSION_MAX_AGE_MS / 1000 - 120);
   expect(ttlSeconds).toBeLessThanOrEqual(SESSION_MAX_AGE_MS / 1000);
-  expect(JSON.parse((await redis.command("GET", key)).split("\r\n")[1])).toMatchObject({ cart: [{ productId: 30, quantity: 1 }] });
+  expect(JSON.parse((await redis.command("GET", key)).split("\r\n")[1])).toMatchObject({
+    cart: [{ productId: 30, quantity: 1 }],
+  });
   // Browsing makes no session and sets no cookie.
   const before = keysOf(await redis.command("KEYS", "shop:sess:*")).length;
   const browse = await shop.request({ path: "/api/products?limit=3" });
@@ -121,7 +125,10 @@ test("Redis down: the cart is a fast 503 (not a 500, not a hang), browsing with 
   }
   // The client reconnects with a capped back-off; on a loaded 2-core machine that has taken longer than the default
   // 30 s deadline once, so this wait gets a more generous one (still a wait on the state, not on time).
-  await pollUntil("carts to work again", async () => (await shopper.get("/api/cart")).status === 200, { timeoutMs: 90_000, intervalMs: 250 });
+  await pollUntil("carts to work again", async () => (await shopper.get("/api/cart")).status === 200, {
+    timeoutMs: 90_000,
+    intervalMs: 250,
+  });
   // The restarted Redis is empty (no persistence): the session is gone, the shopper starts a new cart.
   expect((await shopper.post("/api/cart/items", { productId: 25, quantity: 1 })).status).toBe(200);
   expect((await shopper.get("/api/cart")).json().items).toEqual([expect.objectContaining({ productId: 25 })]);
@@ -141,15 +148,24 @@ describe("configuration", () => {
   test("SESSION_STORE=redis needs REDIS_URL; SESSION_STORE is memory or redis", () => {
     expect(problemsOf({ ...base(), SESSION_STORE: "redis" })).toEqual(["SESSION_STORE: redis needs REDIS_URL"]);
     expect(problemsOf({ ...base(), SESSION_STORE: "dynamo" })).toEqual(["SESSION_STORE: must be memory or redis"]);
-    expect(loadConfig({ ...base(), SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" }).SESSION_STORE).toBe("redis");
+    expect(loadConfig({ ...base(), SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" }).SESSION_STORE).toBe(
+      "redis",
+    );
   });
 
   test("REDIS_URL is redis:// or rediss://, never echoed; CACHE_TTL_SECONDS is 0 (off) to a day", () => {
     const secret = "http://:hunter2hunter2@cache:6379";
     const problems = problemsOf({ ...base(), REDIS_URL: secret, CACHE_TTL_SECONDS: "86401" });
-    expect(problems).toEqual(["REDIS_URL: must be a redis:// or rediss:// URL", "CACHE_TTL_SECONDS: must be at most 86400"]);
+    expect(problems).toEqual([
+      "REDIS_URL: must be a redis:// or rediss:// URL",
+      "CACHE_TTL_SECONDS: must be at most 86400",
+    ]);
     expect(problems.join(" ")).not.toContain("hunter2");
-    const aws = loadConfig({ ...base(), REDIS_URL: "rediss://:tok3n@master.shop.abc123.use1.cache.amazonaws.com:6379", CACHE_TTL_SECONDS: "0" });
+    const aws = loadConfig({
+      ...base(),
+      REDIS_URL: "rediss://:tok3n@master.shop.abc123.use1.cache.amazonaws.com:6379",
+      CACHE_TTL_SECONDS: "0",
+    });
     expect(aws.REDIS_URL).toBe("rediss://:tok3n@master.shop.abc123.use1.cache.amazonaws.com:6379");
     expect(aws.CACHE_TTL_SECONDS).toBe(0);
   });

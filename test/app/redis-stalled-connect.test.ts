@@ -28,8 +28,14 @@ test("a server that accepts and never answers does not hold the client: it is re
   });
   await new Promise<void>((resolve) => blackHole.listen(server.port, "127.0.0.1", resolve));
   const events: string[] = [];
-  const redis = createRedis({ url: server.url, logger: pino({ level: "silent" }), connectTimeoutMs: 200, maxReconnectDelayMs: 200 });
-  for (const event of ["connect", "ready", "error", "reconnecting", "end"]) redis.client.on(event, () => events.push(event));
+  const redis = createRedis({
+    url: server.url,
+    logger: pino({ level: "silent" }),
+    connectTimeoutMs: 200,
+    maxReconnectDelayMs: 200,
+  });
+  for (const event of ["connect", "ready", "error", "reconnecting", "end"])
+    redis.client.on(event, () => events.push(event));
   try {
     await waitFor(() => held.length > 0, 5000);
     // Stop listening but keep the accepted connection open, as a stalled server does; then the real server returns.
@@ -37,7 +43,11 @@ test("a server that accepts and never answers does not hold the client: it is re
     blackHole.close();
     await server.restart();
     const ready = await redis.whenReady(10_000);
-    expect({ ready, isOpen: redis.client.isOpen, isReady: redis.isReady }).toEqual({ ready: true, isOpen: true, isReady: true });
+    expect({ ready, isOpen: redis.client.isOpen, isReady: redis.isReady }).toEqual({
+      ready: true,
+      isOpen: true,
+      isReady: true,
+    });
     expect(await redis.client.ping()).toBe("PONG");
     expect(events).toEqual(expect.arrayContaining(["connect", "end", "ready"]));
   } finally {
@@ -58,7 +68,12 @@ test("a reset during the handshake does not leave the client ready on a dead soc
     });
   });
   await new Promise<void>((resolve) => resetting.listen(server.port, "127.0.0.1", resolve));
-  const redis = createRedis({ url: server.url, logger: pino({ level: "silent" }), connectTimeoutMs: 200, maxReconnectDelayMs: 200 });
+  const redis = createRedis({
+    url: server.url,
+    logger: pino({ level: "silent" }),
+    connectTimeoutMs: 200,
+    maxReconnectDelayMs: 200,
+  });
   try {
     await waitFor(() => resets > 0, 5000);
     await new Promise<void>((resolve) => resetting.close(() => resolve()));

@@ -82,7 +82,9 @@ test("read-your-writes: after checkout the shopper sees their order and the new 
     const { orderId } = checkout.json();
 
     expect((await shopper.get(`/api/orders/${orderId}`)).status).toBe(200);
-    expect((await shopper.get("/api/orders")).json().items.map((o: { orderId: string }) => o.orderId)).toEqual([orderId]);
+    expect((await shopper.get("/api/orders")).json().items.map((o: { orderId: string }) => o.orderId)).toEqual([
+      orderId,
+    ]);
     expect((await shopper.get("/api/products/70")).json().stock).toBe(stockBefore - 2);
     // checkout (1) and the three reads above (3) ran on the primary; the paused replica would have missed them.
     expect(stat("primary").served).toBe(primaryBefore + 4);
@@ -167,7 +169,11 @@ describe("with several replicas", () => {
   test("reads go round-robin over healthy replicas", async () => {
     const router = routerFor([t.db.replicaUrl, t.db.replicaUrl]);
     for (let i = 0; i < 6; i += 1) await router.read("SELECT 1");
-    expect(router.stats().map((s) => [s.name, s.served])).toEqual([["primary", 0], ["replica-1", 3], ["replica-2", 3]]);
+    expect(router.stats().map((s) => [s.name, s.served])).toEqual([
+      ["primary", 0],
+      ["replica-1", 3],
+      ["replica-2", 3],
+    ]);
   });
 
   test("a read that fails on an unreachable replica is retried once on the next replica, which then takes all reads", async () => {

@@ -44,7 +44,12 @@ beforeAll(async () => {
     SHARD_QUERY_TIMEOUT_MS: "1000",
   };
   t = await startTestApp("shards", { env });
-  worker = await startTestWorker({ databaseUrl: t.db.primaryUrl, queueUrl: queue.queueUrl, sqs: fauxqs.sqs, env: { ORDER_SHARDS: cluster.env, DB_CONNECT_TIMEOUT_MS: "1000" } });
+  worker = await startTestWorker({
+    databaseUrl: t.db.primaryUrl,
+    queueUrl: queue.queueUrl,
+    sqs: fauxqs.sqs,
+    env: { ORDER_SHARDS: cluster.env, DB_CONNECT_TIMEOUT_MS: "1000" },
+  });
   for (const shard of cluster.shards) {
     const pool = new Pool({ connectionString: shard.url, max: 3 });
     pool.on("error", () => undefined); // a shard this file stops on purpose
@@ -60,7 +65,11 @@ afterAll(async () => {
 });
 
 const catalog = (text: string, values: unknown[] = []) => t.router.primaryPool.query(text, values).then((r) => r.rows);
-const onShard = (name: string, text: string, values: unknown[] = []) => pools.get(name)!.query(text, values).then((r) => r.rows);
+const onShard = (name: string, text: string, values: unknown[] = []) =>
+  pools
+    .get(name)!
+    .query(text, values)
+    .then((r) => r.rows);
 /** The shard the published map gives `shopperId`. */
 const shardFor = (shopperId: string) => NAMES[cluster.map.buckets[bucketOf(shopperId)]];
 const admin = (path: string) => t.request({ path, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -113,7 +122,9 @@ describe("placement", () => {
 describe("sharded orders", () => {
   test("every shard got the shard migrations under the lock; the catalog keeps products and no orders", async () => {
     for (const name of NAMES) {
-      expect(await onShard(name, "SELECT file FROM schema_migrations ORDER BY version")).toEqual([{ file: "0001_orders.sql" }]);
+      expect(await onShard(name, "SELECT file FROM schema_migrations ORDER BY version")).toEqual([
+        { file: "0001_orders.sql" },
+      ]);
     }
     expect(await catalog("SELECT count(*)::int AS n FROM orders")).toEqual([{ n: 0 }]);
   });
@@ -136,11 +147,15 @@ describe("sharded orders", () => {
         return items.length === 2 && items.every((item: { status: string }) => item.status === "confirmed");
       });
       const order = (await shopper.get(`/api/orders/${first.json().orderId}`)).json();
-      expect(order.items).toEqual([{ productId: 100, name: expect.any(String), quantity: 1, unitPriceCents: expect.any(Number) }]);
+      expect(order.items).toEqual([
+        { productId: 100, name: expect.any(String), quantity: 1, unitPriceCents: expect.any(Number) },
+      ]);
     }
     expect(seen.size).toBeGreaterThan(1);
     expect(await catalog("SELECT stock FROM products WHERE id = 100")).toEqual([{ stock: 50 - 8 * 3 }]);
-    expect(await catalog("SELECT state, count(*)::int AS n FROM stock_reservations GROUP BY state")).toEqual([{ state: "committed", n: 16 }]);
+    expect(await catalog("SELECT state, count(*)::int AS n FROM stock_reservations GROUP BY state")).toEqual([
+      { state: "committed", n: 16 },
+    ]);
     expect(await catalog("SELECT count(*)::int AS n FROM orders")).toEqual([{ n: 0 }]);
   });
 });
@@ -154,11 +169,19 @@ describe("scatter-gather: GET /api/admin/orders/recent", () => {
       const shard = NAMES[(k * 7) % 3];
       const orderId = randomUUID();
       const at = new Date(base + k * 1000).toISOString();
-      await onShard(shard, "INSERT INTO orders (id, shopper_id, status, total_cents, created_at) VALUES ($1, $2, 'confirmed', $3, $4)", [orderId, randomUUID(), 100 + k, at]);
+      await onShard(
+        shard,
+        "INSERT INTO orders (id, shopper_id, status, total_cents, created_at) VALUES ($1, $2, 'confirmed', $3, $4)",
+        [orderId, randomUUID(), 100 + k, at],
+      );
       planted.push({ orderId, shard, at });
     }
     // A void id (a failed checkout's claim) is never listed, however new.
-    await onShard(NAMES[0], "INSERT INTO orders (id, shopper_id, status, total_cents, created_at) VALUES ($1, $2, 'void', 0, $3)", [randomUUID(), randomUUID(), new Date(base + 60_000).toISOString()]);
+    await onShard(
+      NAMES[0],
+      "INSERT INTO orders (id, shopper_id, status, total_cents, created_at) VALUES ($1, $2, 'void', 0, $3)",
+      [randomUUID(), randomUUID(), new Date(base + 60_000).toISOString()],
+    );
     return planted;
   }
 
@@ -170,10 +193,21 @@ describe("scatter-gather: GET /api/admin/orders/recent", () => {
     expect(body.partial).toBe(false);
     expect(body.details).toEqual({ shards: NAMES, unavailableShards: [] });
     const newest = [...planted].reverse().slice(0, 5);
-    expect(body.items.map((item: { orderId: string; shard: string; createdAt: string }) => [item.orderId, item.shard, item.createdAt])).toEqual(
-      newest.map((p) => [p.orderId, p.shard, p.at]),
-    );
-    expect(body.items[0]).toEqual({ orderId: newest[0].orderId, shard: newest[0].shard, shopperId: expect.any(String), status: "confirmed", totalCents: 111, createdAt: newest[0].at });
+    expect(
+      body.items.map((item: { orderId: string; shard: string; createdAt: string }) => [
+        item.orderId,
+        item.shard,
+        item.createdAt,
+      ]),
+    ).toEqual(newest.map((p) => [p.orderId, p.shard, p.at]));
+    expect(body.items[0]).toEqual({
+      orderId: newest[0].orderId,
+      shard: newest[0].shard,
+      shopperId: expect.any(String),
+      status: "confirmed",
+      totalCents: 111,
+      createdAt: newest[0].at,
+    });
     expect((await admin("/api/admin/orders/recent")).json().items).toHaveLength(20);
   });
 
@@ -223,14 +257,20 @@ describe("a shard down", () => {
     try {
       const list = await victim.get("/api/orders");
       expect(list.status).toBe(503);
-      expect(list.json()).toEqual({ error: "shard_unavailable", message: expect.stringContaining(down), details: { shard: down } });
+      expect(list.json()).toEqual({
+        error: "shard_unavailable",
+        message: expect.stringContaining(down),
+        details: { shard: down },
+      });
       const stockBefore = (await catalog("SELECT stock FROM products WHERE id = 101"))[0].stock;
       const refused = await buy(victim, 101, 2);
       expect(refused.status).toBe(503);
       expect(refused.json().details).toEqual({ shard: down });
       // The write never reached the shard, so the reservation was released at once: stock as before.
       expect((await catalog("SELECT stock FROM products WHERE id = 101"))[0].stock).toBe(stockBefore);
-      expect((await victim.get("/api/cart")).json().items).toEqual([expect.objectContaining({ productId: 101, quantity: 2 })]);
+      expect((await victim.get("/api/cart")).json().items).toEqual([
+        expect.objectContaining({ productId: 101, quantity: 2 }),
+      ]);
 
       expect((await bystander.get("/api/orders")).status).toBe(200);
       expect((await buy(bystander, 101)).status).toBe(202);
@@ -241,7 +281,11 @@ describe("a shard down", () => {
     } finally {
       await cluster.start(down);
     }
-    await pollUntil("the shard's shoppers to be served again", async () => (await victim.get("/api/orders")).status === 200, { timeoutMs: 30_000 });
+    await pollUntil(
+      "the shard's shoppers to be served again",
+      async () => (await victim.get("/api/orders")).status === 200,
+      { timeoutMs: 30_000 },
+    );
     expect((await victim.post("/api/checkout")).status).toBe(202);
     expect(await catalog("SELECT count(*)::int AS n FROM stock_reservations WHERE state = 'held'")).toEqual([{ n: 0 }]);
   });
@@ -250,7 +294,11 @@ describe("a shard down", () => {
 describe("stock reservations left open by a crash", () => {
   test("are settled by asking the shard: released (stock back, id void for good) when the order is not there, committed when it is", async () => {
     await setStock(t, 102, 10);
-    const own = OrderShards.fromMap(cluster.map, { max: 2, connectTimeoutMs: 1000, queryTimeoutMs: 5000, cooldownMs: 0 }, testLogger());
+    const own = OrderShards.fromMap(
+      cluster.map,
+      { max: 2, connectTimeoutMs: 1000, queryTimeoutMs: 5000, cooldownMs: 0 },
+      testLogger(),
+    );
     for (const shard of own.all()) shard.ready = true;
     try {
       const lost = { orderId: randomUUID(), shopperId: randomUUID() };
@@ -259,21 +307,39 @@ describe("stock reservations left open by a crash", () => {
       for (const r of [lost, landed]) {
         await reserveStock(t.router, { ...r, shard: shardFor(r.shopperId), lines: [{ productId: 102, quantity: 3 }] });
       }
-      await onShard(shardFor(landed.shopperId), "INSERT INTO orders (id, shopper_id, status, total_cents) VALUES ($1, $2, 'pending', 1)", [landed.orderId, landed.shopperId]);
+      await onShard(
+        shardFor(landed.shopperId),
+        "INSERT INTO orders (id, shopper_id, status, total_cents) VALUES ($1, $2, 'pending', 1)",
+        [landed.orderId, landed.shopperId],
+      );
       expect(await catalog("SELECT stock FROM products WHERE id = 102")).toEqual([{ stock: 4 }]);
 
       // Not yet stale: left alone.
-      expect(await settleStaleReservations(t.router, own, 60_000, testLogger())).toEqual({ committed: [], released: [], deferred: [] });
+      expect(await settleStaleReservations(t.router, own, 60_000, testLogger())).toEqual({
+        committed: [],
+        released: [],
+        deferred: [],
+      });
       const settled = await settleStaleReservations(t.router, own, 0, testLogger());
       expect(settled).toEqual({ committed: [landed.orderId], released: [lost.orderId], deferred: [] });
       expect(await catalog("SELECT stock FROM products WHERE id = 102")).toEqual([{ stock: 7 }]);
-      expect(await onShard(shardFor(lost.shopperId), "SELECT status FROM orders WHERE id = $1", [lost.orderId])).toEqual([{ status: "void" }]);
+      expect(
+        await onShard(shardFor(lost.shopperId), "SELECT status FROM orders WHERE id = $1", [lost.orderId]),
+      ).toEqual([{ status: "void" }]);
       // A late write of the lost order can never land now: its id is taken.
       await expect(
-        onShard(shardFor(lost.shopperId), "INSERT INTO orders (id, shopper_id, status, total_cents) VALUES ($1, $2, 'pending', 1)", [lost.orderId, lost.shopperId]),
+        onShard(
+          shardFor(lost.shopperId),
+          "INSERT INTO orders (id, shopper_id, status, total_cents) VALUES ($1, $2, 'pending', 1)",
+          [lost.orderId, lost.shopperId],
+        ),
       ).rejects.toThrow(/duplicate key/);
       // Settling again changes nothing: the stock is given back once.
-      expect(await settleStaleReservations(t.router, own, 0, testLogger())).toEqual({ committed: [], released: [], deferred: [] });
+      expect(await settleStaleReservations(t.router, own, 0, testLogger())).toEqual({
+        committed: [],
+        released: [],
+        deferred: [],
+      });
       expect(await catalog("SELECT stock FROM products WHERE id = 102")).toEqual([{ stock: 7 }]);
     } finally {
       await own.close();

@@ -29,7 +29,9 @@ afterAll(async () => {
 /** Runs the build's hashing step on `source` into a new directory; returns it and the name mapping. */
 function hash(source: string, name: string): { dir: string; mapping: Record<string, string> } {
   const dir = path.join(tmp, name);
-  const stdout = execFileSync(process.execPath, [path.join(ROOT, "scripts", "static-assets.mjs"), source, dir], { encoding: "utf8" });
+  const stdout = execFileSync(process.execPath, [path.join(ROOT, "scripts", "static-assets.mjs"), source, dir], {
+    encoding: "utf8",
+  });
   return { dir, mapping: JSON.parse(stdout) };
 }
 
@@ -49,7 +51,9 @@ describe("the build's hashed names", () => {
       }
       const ext = path.extname(source);
       const content = readFileSync(path.join(built.dir, hashed));
-      expect(hashed).toBe(`${path.basename(source, ext)}.${createHash("sha256").update(content).digest("hex").slice(0, 12)}${ext}`);
+      expect(hashed).toBe(
+        `${path.basename(source, ext)}.${createHash("sha256").update(content).digest("hex").slice(0, 12)}${ext}`,
+      );
       expect(CDN_HASHED.test(hashed)).toBe(true);
     }
   });
@@ -68,7 +72,10 @@ describe("the build's hashed names", () => {
     expect(hash(STATIC_DIR, "again").mapping).toEqual(built.mapping);
     const changed = path.join(tmp, "changed-source");
     cpSync(STATIC_DIR, changed, { recursive: true });
-    writeFileSync(path.join(changed, "logo.svg"), readFileSync(path.join(changed, "logo.svg"), "utf8").replace("#2f6f4f", "#7a2f2f"));
+    writeFileSync(
+      path.join(changed, "logo.svg"),
+      readFileSync(path.join(changed, "logo.svg"), "utf8").replace("#2f6f4f", "#7a2f2f"),
+    );
     const mapping = hash(changed, "changed").mapping;
     expect(mapping["logo.svg"]).not.toBe(built.mapping["logo.svg"]);
     expect(mapping["style.css"]).not.toBe(built.mapping["style.css"]);
@@ -93,7 +100,9 @@ describe("the build's hashed names", () => {
         expect(response.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
         expect(response.text).toBe(readFileSync(path.join(built.dir, built.mapping[source]), "utf8"));
       }
-      expect((await shop.request({ path: `/static/${built.mapping["logo.svg"]}` })).headers["content-type"]).toBe("image/svg+xml");
+      expect((await shop.request({ path: `/static/${built.mapping["logo.svg"]}` })).headers["content-type"]).toBe(
+        "image/svg+xml",
+      );
       const page = await shop.request({ path: "/" });
       expect(page.headers["cache-control"]).toBe("no-cache");
       expect(page.text).toContain(`<script src="/static/${built.mapping["app.js"]}" defer></script>`);
@@ -103,8 +112,12 @@ describe("the build's hashed names", () => {
     test("STATIC_BASE_URL moves the page's links to the CDN and admits its origin in the content security policy", async () => {
       const shop = await start({ STATIC_BASE_URL: "https://cdn.example.com/static" }, built.dir);
       const page = await shop.request({ path: "/" });
-      expect(page.text).toContain(`<script src="https://cdn.example.com/static/${built.mapping["app.js"]}" defer></script>`);
-      expect(page.text).toContain(`<link rel="stylesheet" href="https://cdn.example.com/static/${built.mapping["style.css"]}">`);
+      expect(page.text).toContain(
+        `<script src="https://cdn.example.com/static/${built.mapping["app.js"]}" defer></script>`,
+      );
+      expect(page.text).toContain(
+        `<link rel="stylesheet" href="https://cdn.example.com/static/${built.mapping["style.css"]}">`,
+      );
       expect(page.text).toContain(`<img src="https://cdn.example.com/static/${built.mapping["logo.svg"]}"`);
       expect(page.text).not.toContain('"/static/');
       expect(page.headers["content-security-policy"]).toContain("default-src 'self' https://cdn.example.com;");
@@ -125,7 +138,9 @@ describe("STATIC_BASE_URL", () => {
   const base = () => testEnv({ primaryUrl: "postgres://u:p@127.0.0.1:5432/db", replicaUrl: "" } as never);
   test("is /static/ by default, a path or an http(s) URL, always ending in /", () => {
     expect(loadConfig(base()).STATIC_BASE_URL).toBe("/static/");
-    expect(loadConfig({ ...base(), STATIC_BASE_URL: "https://shop.example.com/static" }).STATIC_BASE_URL).toBe("https://shop.example.com/static/");
+    expect(loadConfig({ ...base(), STATIC_BASE_URL: "https://shop.example.com/static" }).STATIC_BASE_URL).toBe(
+      "https://shop.example.com/static/",
+    );
     expect(loadConfig({ ...base(), STATIC_BASE_URL: "/assets/" }).STATIC_BASE_URL).toBe("/assets/");
     for (const bad of ["static/", "//evil.example.com/", "ftp://x/static/", "javascript:alert(1)"]) {
       expect(() => loadConfig({ ...base(), STATIC_BASE_URL: bad })).toThrow(ConfigError);

@@ -60,7 +60,9 @@ function spawnWorker(): { child: ChildProcess; lines: Array<Record<string, unkno
   });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: child.stdout! }).on("line", (text) => lines.push(JSON.parse(text) as Record<string, unknown>));
+  createInterface({ input: child.stdout! }).on("line", (text) =>
+    lines.push(JSON.parse(text) as Record<string, unknown>),
+  );
   return { child, lines };
 }
 
@@ -92,28 +94,41 @@ test("killed after confirming and before deleting: the redelivery is a no-op, th
   proxy.hold("DeleteMessage");
   const crashing = spawnWorker();
   const orderId = await checkout(80);
-  await pollUntil("the worker to confirm the order and try to delete the message", async () => proxy.held("DeleteMessage") === 1, { timeoutMs: 30_000 });
+  await pollUntil(
+    "the worker to confirm the order and try to delete the message",
+    async () => proxy.held("DeleteMessage") === 1,
+    { timeoutMs: 30_000 },
+  );
   expect((await primary("SELECT status FROM orders WHERE id = $1", [orderId]))[0].status).toBe("confirmed");
   await kill(crashing.child);
   proxy.dropAll();
   expect(crashing.lines.filter((line) => line.msg === "notification: order confirmed")).toHaveLength(1);
 
   await withSurvivor(async (survivor) => {
-    await pollUntil("the message to come back and be deleted as a duplicate", async () => survivor.consumer!.stats.duplicates === 1, { timeoutMs: 30_000 });
+    await pollUntil(
+      "the message to come back and be deleted as a duplicate",
+      async () => survivor.consumer!.stats.duplicates === 1,
+      { timeoutMs: 30_000 },
+    );
     await pollUntil("the queue to drain", async () => {
       const { visible, inFlight } = await fauxqs.counts(queue.queueUrl);
       return visible === 0 && inFlight === 0;
     });
     expect(survivor.consumer!.stats.confirmed).toBe(0);
   });
-  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([{ kind: "order_confirmed" }]);
+  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([
+    { kind: "order_confirmed" },
+  ]);
   expect((await primary("SELECT stock FROM products WHERE id = 80"))[0].stock).toBe(8);
 });
 
 test("killed while its confirmation is uncommitted: nothing of it lands, the redelivery confirms the order once", async () => {
   await setStock(t, 81, 10);
   const orderId = await checkout(81);
-  await pollUntil("the relay to send the order", async () => (await primary("SELECT sent_at FROM order_outbox WHERE order_id = $1", [orderId]))[0].sent_at !== null);
+  await pollUntil(
+    "the relay to send the order",
+    async () => (await primary("SELECT sent_at FROM order_outbox WHERE order_id = $1", [orderId]))[0].sent_at !== null,
+  );
   // Hold the order's row, so the worker stops inside its transaction, after the receive and before any commit.
   const holder: Client = clientFor(t.db.cluster, t.db.cluster.primary, t.db.name);
   await holder.connect();
@@ -121,10 +136,16 @@ test("killed while its confirmation is uncommitted: nothing of it lands, the red
     await holder.query("BEGIN");
     await holder.query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", [orderId]);
     const crashing = spawnWorker();
-    await pollUntil("the worker to wait for the order's row", async () => {
-      const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database() AND a.application_name = 'shop:primary'");
-      return rows[0].n > 0;
-    }, { timeoutMs: 30_000 });
+    await pollUntil(
+      "the worker to wait for the order's row",
+      async () => {
+        const { rows } = await holder.query(
+          "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database() AND a.application_name = 'shop:primary'",
+        );
+        return rows[0].n > 0;
+      },
+      { timeoutMs: 30_000 },
+    );
     await kill(crashing.child);
     await holder.query("COMMIT");
     expect(crashing.lines.filter((line) => line.msg === "notification: order confirmed")).toHaveLength(0);
@@ -135,9 +156,15 @@ test("killed while its confirmation is uncommitted: nothing of it lands, the red
   expect((await primary("SELECT status FROM orders WHERE id = $1", [orderId]))[0].status).toBe("pending");
 
   await withSurvivor(async (survivor) => {
-    await pollUntil("the redelivered message to confirm the order", async () => survivor.consumer!.stats.confirmed === 1, { timeoutMs: 30_000 });
+    await pollUntil(
+      "the redelivered message to confirm the order",
+      async () => survivor.consumer!.stats.confirmed === 1,
+      { timeoutMs: 30_000 },
+    );
   });
   expect(await primary("SELECT status FROM orders WHERE id = $1", [orderId])).toEqual([{ status: "confirmed" }]);
-  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([{ kind: "order_confirmed" }]);
+  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([
+    { kind: "order_confirmed" },
+  ]);
   expect((await primary("SELECT stock FROM products WHERE id = 81"))[0].stock).toBe(8);
 });

@@ -62,11 +62,25 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       "sourceRegion",
       "storageEncrypted",
     ],
-    conditional: [{ key: "storageType", when: (i) => !String(i.engine ?? "").startsWith("aurora"), because: "only Aurora changes storage type in place" }],
+    conditional: [
+      {
+        key: "storageType",
+        when: (i) => !String(i.engine ?? "").startsWith("aurora"),
+        because: "only Aurora changes storage type in place",
+      },
+    ],
   },
   "aws:rds/clusterInstance:ClusterInstance": {
     why: "a shard's writer or reader: a replacement is a failover and a cold cache",
-    keys: ["availabilityZone", "clusterIdentifier", "customIamInstanceProfile", "dbSubnetGroupName", "engine", "identifier", "identifierPrefix"],
+    keys: [
+      "availabilityZone",
+      "clusterIdentifier",
+      "customIamInstanceProfile",
+      "dbSubnetGroupName",
+      "engine",
+      "identifier",
+      "identifierPrefix",
+    ],
   },
   "aws:rds/globalCluster:GlobalCluster": {
     why: "a shard's global database: a replacement detaches every region",
@@ -74,32 +88,116 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
   },
   "aws:elasticache/replicationGroup:ReplicationGroup": {
     why: "the cache, which from step 7 holds every session",
-    keys: ["atRestEncryptionEnabled", "dataTieringEnabled", "globalReplicationGroupId", "kmsKeyId", "networkType", "port", "replicationGroupId", "securityGroupNames", "snapshotArns", "snapshotName", "subnetGroupName"],
-    conditional: [{ key: "transitEncryptionEnabled", when: (i) => i.engine === "redis" && /^[0-6]\.|^7\.0\.[0-4]$/.test(String(i.engineVersion ?? "")), because: "Redis before 7.0.5 sets TLS at creation only" }],
-  },
-  "aws:s3/bucket:Bucket": { why: "releases, access logs and static assets", keys: ["bucket", "bucketPrefix", "objectLockEnabled"] },
-  "aws:s3/bucketV2:BucketV2": { why: "a bucket (legacy type)", keys: ["bucket", "bucketPrefix", "objectLockEnabled"] },
-  "aws:sqs/queue:Queue": { why: "the orders queue and its DLQ: a replacement drops every waiting order", keys: ["fifoQueue", "name", "namePrefix"] },
-  "aws:cloudwatch/logGroup:LogGroup": { why: "application and system logs", keys: ["logGroupClass", "name", "namePrefix"] },
-  "aws:secretsmanager/secret:Secret": { why: "app, database and cache secrets (their ARNs are in every server's boot)", keys: ["name", "namePrefix"] },
-  "aws:ssm/parameter:Parameter": { why: "the current release pointer, the shard map, the agent config", keys: ["name"] },
-  "aws:route53/record:Record": { why: "the site's and the origin's names: a delete-then-create leaves them unanswered", keys: ["name", "zoneId"] },
-  "aws:ec2/eip:Eip": { why: "the single server's public address, which DNS points at", keys: ["address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"] },
-  "aws:ec2/instance:Instance": {
-    why: "the single server, which at step 1 holds the database",
-    keys: ["ami", "associatePublicIpAddress", "availabilityZone", "ebsBlockDevices", "ephemeralBlockDevices", "hostId", "keyName", "networkInterfaces", "placementGroup", "privateIp", "rootBlockDevice.encrypted", "rootBlockDevice.kmsKeyId", "subnetId", "tenancy"],
+    keys: [
+      "atRestEncryptionEnabled",
+      "dataTieringEnabled",
+      "globalReplicationGroupId",
+      "kmsKeyId",
+      "networkType",
+      "port",
+      "replicationGroupId",
+      "securityGroupNames",
+      "snapshotArns",
+      "snapshotName",
+      "subnetGroupName",
+    ],
     conditional: [
-      { key: "userData", when: (i) => i.userDataReplaceOnChange === true || i.userDataReplaceOnChange === "true", because: "userDataReplaceOnChange" },
-      { key: "userDataBase64", when: (i) => i.userDataReplaceOnChange === true || i.userDataReplaceOnChange === "true", because: "userDataReplaceOnChange" },
+      {
+        key: "transitEncryptionEnabled",
+        when: (i) => i.engine === "redis" && /^[0-6]\.|^7\.0\.[0-4]$/.test(String(i.engineVersion ?? "")),
+        because: "Redis before 7.0.5 sets TLS at creation only",
+      },
     ],
   },
-  "aws:lb/loadBalancer:LoadBalancer": { why: "the entry point: a new DNS name, and in prod its deletion protection refuses the replacement", keys: ["internal", "loadBalancerType", "name", "namePrefix"] },
+  "aws:s3/bucket:Bucket": {
+    why: "releases, access logs and static assets",
+    keys: ["bucket", "bucketPrefix", "objectLockEnabled"],
+  },
+  "aws:s3/bucketV2:BucketV2": { why: "a bucket (legacy type)", keys: ["bucket", "bucketPrefix", "objectLockEnabled"] },
+  "aws:sqs/queue:Queue": {
+    why: "the orders queue and its DLQ: a replacement drops every waiting order",
+    keys: ["fifoQueue", "name", "namePrefix"],
+  },
+  "aws:cloudwatch/logGroup:LogGroup": {
+    why: "application and system logs",
+    keys: ["logGroupClass", "name", "namePrefix"],
+  },
+  "aws:secretsmanager/secret:Secret": {
+    why: "app, database and cache secrets (their ARNs are in every server's boot)",
+    keys: ["name", "namePrefix"],
+  },
+  "aws:ssm/parameter:Parameter": {
+    why: "the current release pointer, the shard map, the agent config",
+    keys: ["name"],
+  },
+  "aws:route53/record:Record": {
+    why: "the site's and the origin's names: a delete-then-create leaves them unanswered",
+    keys: ["name", "zoneId"],
+  },
+  "aws:ec2/eip:Eip": {
+    why: "the single server's public address, which DNS points at",
+    keys: ["address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"],
+  },
+  "aws:ec2/instance:Instance": {
+    why: "the single server, which at step 1 holds the database",
+    keys: [
+      "ami",
+      "associatePublicIpAddress",
+      "availabilityZone",
+      "ebsBlockDevices",
+      "ephemeralBlockDevices",
+      "hostId",
+      "keyName",
+      "networkInterfaces",
+      "placementGroup",
+      "privateIp",
+      "rootBlockDevice.encrypted",
+      "rootBlockDevice.kmsKeyId",
+      "subnetId",
+      "tenancy",
+    ],
+    conditional: [
+      {
+        key: "userData",
+        when: (i) => i.userDataReplaceOnChange === true || i.userDataReplaceOnChange === "true",
+        because: "userDataReplaceOnChange",
+      },
+      {
+        key: "userDataBase64",
+        when: (i) => i.userDataReplaceOnChange === true || i.userDataReplaceOnChange === "true",
+        because: "userDataReplaceOnChange",
+      },
+    ],
+  },
+  "aws:lb/loadBalancer:LoadBalancer": {
+    why: "the entry point: a new DNS name, and in prod its deletion protection refuses the replacement",
+    keys: ["internal", "loadBalancerType", "name", "namePrefix"],
+  },
   "random:index/randomPassword:RandomPassword": {
     why: "a generated secret: a new value locks out whoever holds the old one",
-    keys: ["keepers", "length", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"],
+    keys: [
+      "keepers",
+      "length",
+      "lower",
+      "minLower",
+      "minNumeric",
+      "minSpecial",
+      "minUpper",
+      "number",
+      "numeric",
+      "overrideSpecial",
+      "special",
+      "upper",
+    ],
   },
-  "pulumi:providers:aws": { why: "a region's provider: changing its region replaces everything created through it", keys: ["region"] },
-  "awsx:ec2:Vpc": { why: "the region's network: a new layout re-plans every subnet", keys: ["availabilityZoneNames", "cidrBlock", "numberOfAvailabilityZones", "subnetSpecs", "subnetStrategy"] },
+  "pulumi:providers:aws": {
+    why: "a region's provider: changing its region replaces everything created through it",
+    keys: ["region"],
+  },
+  "awsx:ec2:Vpc": {
+    why: "the region's network: a new layout re-plans every subnet",
+    keys: ["availabilityZoneNames", "cidrBlock", "numberOfAvailabilityZones", "subnetSpecs", "subnetStrategy"],
+  },
 };
 
 /**
@@ -144,7 +242,8 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
     type: "aws:ec2/instance:Instance",
     name: "{region}-server",
     change: "removed",
-    reason: "The web fleet behind the load balancer takes over; the single server (with its role, profile, Elastic IP association and rollout association) leaves. It holds no data from step 2 on.",
+    reason:
+      "The web fleet behind the load balancer takes over; the single server (with its role, profile, Elastic IP association and rollout association) leaves. It holds no data from step 2 on.",
   },
   {
     from: 2,
@@ -152,7 +251,8 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
     type: "aws:ec2/eip:Eip",
     name: "{region}-server-eip",
     change: "removed",
-    reason: "The site's DNS record moves, in place, from the Elastic IP to an alias of the load balancer; the address is released with the server.",
+    reason:
+      "The site's DNS record moves, in place, from the Elastic IP to an alias of the load balancer; the address is released with the server.",
   },
 ];
 
@@ -162,16 +262,33 @@ export function inputAt(inputs: Record<string, any>, key: string): unknown {
 }
 
 /** The replacing inputs of a registration, honouring its `ignoreChanges`. */
-export function replacingKeys(r: Registration, rule: { keys: string[]; conditional?: ReplaceRule["conditional"] }): string[] {
+export function replacingKeys(
+  r: Registration,
+  rule: { keys: string[]; conditional?: ReplaceRule["conditional"] },
+): string[] {
   const keys = [...rule.keys, ...(rule.conditional ?? []).filter((c) => c.when(r.inputs)).map((c) => c.key)];
   return keys.filter((k) => !r.ignoreChanges.some((i) => i === k || k.startsWith(`${i}.`)));
 }
 
-const regionPattern = (name: string) => new RegExp(`^${name.replace("{region}", "[a-z]{2,4}\\d").replace(/[.]/g, "\\.")}$`);
+const regionPattern = (name: string) =>
+  new RegExp(`^${name.replace("{region}", "[a-z]{2,4}\\d").replace(/[.]/g, "\\.")}$`);
 
 /** The exception that covers a change, if any. */
-export function exceptionFor(from: number, type: string, name: string, change: ClimbException["change"], key?: string): ClimbException | undefined {
-  return CLIMB_EXCEPTIONS.find((e) => e.from === from && e.type === type && e.change === change && regionPattern(e.name).test(name) && (key === undefined || (e.keys ?? []).includes(key)));
+export function exceptionFor(
+  from: number,
+  type: string,
+  name: string,
+  change: ClimbException["change"],
+  key?: string,
+): ClimbException | undefined {
+  return CLIMB_EXCEPTIONS.find(
+    (e) =>
+      e.from === from &&
+      e.type === type &&
+      e.change === change &&
+      regionPattern(e.name).test(name) &&
+      (key === undefined || (e.keys ?? []).includes(key)),
+  );
 }
 
 export interface ClimbProblem {
@@ -212,7 +329,9 @@ export function aliasUrnsOf(r: Registration): string[] {
  */
 export function climbProblems(from: number, lower: PolicyGraph, upper: PolicyGraph): ClimbProblem[] {
   const problems: ClimbProblem[] = [];
-  const after = new Map(upper.graph.resources.flatMap((r) => [[r.urn, r] as const, ...aliasUrnsOf(r).map((u) => [u, r] as const)]));
+  const after = new Map(
+    upper.graph.resources.flatMap((r) => [[r.urn, r] as const, ...aliasUrnsOf(r).map((u) => [u, r] as const)]),
+  );
   const add = (r: Registration, change: ClimbException["change"], problem: string, key?: string) =>
     problems.push({ type: r.type, name: r.name, problem, exception: exceptionFor(from, r.type, r.name, change, key) });
 
@@ -241,9 +360,12 @@ export function climbProblems(from: number, lower: PolicyGraph, upper: PolicyGra
           add(now, "replaced", `is replaced: ${key} comes from ${dep.type} ${dep.name}, which is removed`, key);
           continue;
         }
-        const depKeys = REPLACED_ON[dep.type] ? replacingKeys(depNow, REPLACED_ON[dep.type]) : DEPENDENCY_REPLACED_ON[dep.type] ?? [];
+        const depKeys = REPLACED_ON[dep.type]
+          ? replacingKeys(depNow, REPLACED_ON[dep.type])
+          : (DEPENDENCY_REPLACED_ON[dep.type] ?? []);
         for (const dk of depKeys) {
-          if (!same(inputAt(dep.inputs, dk), inputAt(depNow.inputs, dk))) add(now, "replaced", `is replaced: ${key} comes from ${dep.name}, which is replaced (${dk} changes)`, key);
+          if (!same(inputAt(dep.inputs, dk), inputAt(depNow.inputs, dk)))
+            add(now, "replaced", `is replaced: ${key} comes from ${dep.name}, which is replaced (${dk} changes)`, key);
         }
       }
     }

@@ -66,7 +66,9 @@ beforeAll(async () => {
   for (const [k, g] of await evaluateLadder()) graphs.set(k, g);
 }, LADDER_HOOK_TIMEOUT_MS);
 
-const CLIMBS = BUILT_STEPS.filter((n) => BUILT_STEPS.includes(n + 1)).flatMap((n) => VARIANTS.map((v) => [n, n + 1, v.name] as const));
+const CLIMBS = BUILT_STEPS.filter((n) => BUILT_STEPS.includes(n + 1)).flatMap((n) =>
+  VARIANTS.map((v) => [n, n + 1, v.name] as const),
+);
 const show = (ps: ClimbProblem[]) => ps.map((p) => `${p.type} ${p.name} ${p.problem}`);
 
 describe("climbing one step keeps every stateful resource", () => {
@@ -82,61 +84,116 @@ describe("climbing one step keeps every stateful resource", () => {
   });
 
   it("uses every exception of the table in some climb (a stale entry must go)", () => {
-    const used = new Set(CLIMBS.flatMap(([from, to, name]) => climbProblems(from, graphs.get(`${from}:${name}`)!, graphs.get(`${to}:${name}`)!).map((p) => p.exception)));
-    expect(CLIMB_EXCEPTIONS.filter((e) => !used.has(e)).map((e) => `${e.from}→${e.to} ${e.type} ${e.name}`)).toEqual([]);
+    const used = new Set(
+      CLIMBS.flatMap(([from, to, name]) =>
+        climbProblems(from, graphs.get(`${from}:${name}`)!, graphs.get(`${to}:${name}`)!).map((p) => p.exception),
+      ),
+    );
+    expect(CLIMB_EXCEPTIONS.filter((e) => !used.has(e)).map((e) => `${e.from}→${e.to} ${e.type} ${e.name}`)).toEqual(
+      [],
+    );
   });
 
   it("classifies every type the ladder declares as stateful (REPLACED_ON) or not (with a reason)", () => {
     const types = new Set([...graphs.values()].flatMap((g) => g.graph.resources.map((r) => r.type)));
-    const unclassified = [...types].filter((t) => !(t in REPLACED_ON) && !(t in NOT_STATEFUL) && !t.startsWith("scale-ladder:"));
+    const unclassified = [...types].filter(
+      (t) => !(t in REPLACED_ON) && !(t in NOT_STATEFUL) && !t.startsWith("scale-ladder:"),
+    );
     expect(unclassified).toEqual([]);
   });
 
   it("lists every exception, with its reason, in docs/climbing.md", () => {
     const doc = fs.readFileSync(path.join(root, "docs", "climbing.md"), "utf8");
     for (const e of CLIMB_EXCEPTIONS) {
-      const row = doc.split("\n").find((l) => l.startsWith(`| ${e.from} → ${e.to} | \`${e.type}\` | \`${e.name}\` | ${e.change}`));
-      expect({ exception: `${e.from}→${e.to} ${e.name} ${e.change}`, documented: row !== undefined && row.includes(e.reason) }).toEqual({ exception: `${e.from}→${e.to} ${e.name} ${e.change}`, documented: true });
+      const row = doc
+        .split("\n")
+        .find((l) => l.startsWith(`| ${e.from} → ${e.to} | \`${e.type}\` | \`${e.name}\` | ${e.change}`));
+      expect({
+        exception: `${e.from}→${e.to} ${e.name} ${e.change}`,
+        documented: row !== undefined && row.includes(e.reason),
+      }).toEqual({ exception: `${e.from}→${e.to} ${e.name} ${e.change}`, documented: true });
     }
   });
 });
 
 describe("the climb check finds", () => {
-  const pair = async (before: (aws: typeof import("@pulumi/aws")) => void, after: (aws: typeof import("@pulumi/aws")) => void) => {
+  const pair = async (
+    before: (aws: typeof import("@pulumi/aws")) => void,
+    after: (aws: typeof import("@pulumi/aws")) => void,
+  ) => {
     const lower = await runWithEdges(async () => before(await import("@pulumi/aws")));
     const upper = await runWithEdges(async () => after(await import("@pulumi/aws")));
     return show(climbProblems(5, lower, upper));
   };
   const db = (aws: typeof import("@pulumi/aws"), subnetGroupName: string, encrypted = true) => {
-    const subnets = new aws.rds.SubnetGroup("db-subnets", { name: subnetGroupName, subnetIds: ["subnet-a", "subnet-b"] });
-    new aws.rds.Instance("db", { engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "admin_user", manageMasterUserPassword: true, storageEncrypted: encrypted, dbSubnetGroupName: subnets.name });
+    const subnets = new aws.rds.SubnetGroup("db-subnets", {
+      name: subnetGroupName,
+      subnetIds: ["subnet-a", "subnet-b"],
+    });
+    new aws.rds.Instance("db", {
+      engine: "postgres",
+      instanceClass: "db.t4g.micro",
+      allocatedStorage: 20,
+      username: "admin_user",
+      manageMasterUserPassword: true,
+      storageEncrypted: encrypted,
+      dbSubnetGroupName: subnets.name,
+    });
   };
 
   it("a stateful resource that disappears", async () => {
-    expect(await pair((aws) => void new aws.sqs.Queue("orders"), () => undefined)).toEqual(["aws:sqs/queue:Queue orders is removed"]);
+    expect(
+      await pair(
+        (aws) => void new aws.sqs.Queue("orders"),
+        () => undefined,
+      ),
+    ).toEqual(["aws:sqs/queue:Queue orders is removed"]);
   });
 
   it("a replacing input that changes", async () => {
-    expect(await pair((aws) => db(aws, "db-subnets"), (aws) => db(aws, "db-subnets", false))).toEqual(["aws:rds/instance:Instance db is replaced: storageEncrypted changes from true to false"]);
+    expect(
+      await pair(
+        (aws) => db(aws, "db-subnets"),
+        (aws) => db(aws, "db-subnets", false),
+      ),
+    ).toEqual(["aws:rds/instance:Instance db is replaced: storageEncrypted changes from true to false"]);
   });
 
   it("a dependency behind a replacing input that is replaced", async () => {
-    expect(await pair((aws) => db(aws, "db-subnets"), (aws) => db(aws, "db-subnets-v2"))).toEqual([
+    expect(
+      await pair(
+        (aws) => db(aws, "db-subnets"),
+        (aws) => db(aws, "db-subnets-v2"),
+      ),
+    ).toEqual([
       'aws:rds/instance:Instance db is replaced: dbSubnetGroupName changes from "db-subnets" to "db-subnets-v2"',
     ]);
   });
 
   it("a provider whose region changes", async () => {
-    expect(await pair((aws) => void new aws.Provider("aws-main", { region: "us-east-1" }), (aws) => void new aws.Provider("aws-main", { region: "eu-west-1" }))).toEqual([
-      'pulumi:providers:aws aws-main is replaced: region changes from "us-east-1" to "eu-west-1"',
-    ]);
+    expect(
+      await pair(
+        (aws) => void new aws.Provider("aws-main", { region: "us-east-1" }),
+        (aws) => void new aws.Provider("aws-main", { region: "eu-west-1" }),
+      ),
+    ).toEqual(['pulumi:providers:aws aws-main is replaced: region changes from "us-east-1" to "eu-west-1"']);
   });
 
   it("a rename, which is a removal (without an alias)", async () => {
-    expect(await pair((aws) => void new aws.s3.Bucket("assets"), (aws) => void new aws.s3.Bucket("static-assets"))).toEqual(["aws:s3/bucket:Bucket assets is removed"]);
+    expect(
+      await pair(
+        (aws) => void new aws.s3.Bucket("assets"),
+        (aws) => void new aws.s3.Bucket("static-assets"),
+      ),
+    ).toEqual(["aws:s3/bucket:Bucket assets is removed"]);
   });
 
   it("but not a rename that keeps the old URN as an alias", async () => {
-    expect(await pair((aws) => void new aws.s3.Bucket("assets"), (aws) => void new aws.s3.Bucket("static-assets", {}, { aliases: [{ name: "assets" }] }))).toEqual([]);
+    expect(
+      await pair(
+        (aws) => void new aws.s3.Bucket("assets"),
+        (aws) => void new aws.s3.Bucket("static-assets", {}, { aliases: [{ name: "assets" }] }),
+      ),
+    ).toEqual([]);
   });
 });

@@ -49,54 +49,96 @@ describe("other keys", () => {
   });
 
   it("rejects an unknown key (a typo must not silently fall back to a default)", () => {
-    expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:enviroment": "prod" })).toContain("scale-ladder:enviroment is not a known key");
+    expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:enviroment": "prod" })).toContain(
+      "scale-ladder:enviroment is not a known key",
+    );
   });
 
   it("reports every problem at once", () => {
-    const message = messageFor({ "scale-ladder:step": "99", "scale-ladder:dbBackupRetentionDays": "1", "scale-ladder:dbMultiAz": "yes" });
+    const message = messageFor({
+      "scale-ladder:step": "99",
+      "scale-ladder:dbBackupRetentionDays": "1",
+      "scale-ladder:dbMultiAz": "yes",
+    });
     expect(message).toContain("scale-ladder:step must be");
     expect(message).toContain('scale-ladder:dbBackupRetentionDays must be an integer from 7 to 35, got "1"');
     expect(message).toContain('scale-ladder:dbMultiAz must be true or false, got "yes"');
   });
 
   it("needs domain and hostedZoneId together", () => {
-    expect(messageFor({ "scale-ladder:step": "1", "scale-ladder:domain": "shop.example.com" })).toContain("domain and scale-ladder:hostedZoneId go together");
-    const cfg = parse({ "scale-ladder:step": "1", "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" });
+    expect(messageFor({ "scale-ladder:step": "1", "scale-ladder:domain": "shop.example.com" })).toContain(
+      "domain and scale-ladder:hostedZoneId go together",
+    );
+    const cfg = parse({
+      "scale-ladder:step": "1",
+      "scale-ladder:domain": "shop.example.com",
+      "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ",
+    });
     expect(cfg.dns).toEqual({ domain: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" });
   });
 
   it("rejects malformed names, CIDRs and classes", () => {
-    expect(messageFor({ "scale-ladder:step": "1", "scale-ladder:domain": "Shop..example", "scale-ladder:hostedZoneId": "Z1" })).toContain("scale-ladder:domain must be a lowercase DNS name");
-    expect(messageFor({ "scale-ladder:step": "1", "scale-ladder:vpcCidr": "10.0.0.0/8" })).toContain("scale-ladder:vpcCidr must be an IPv4 CIDR from /16 to /20");
-    expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:dbInstanceClass": "t4g.micro" })).toContain("scale-ladder:dbInstanceClass must be an RDS instance class");
-    expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:dbMaxAllocatedStorageGb": "30", "scale-ladder:dbAllocatedStorageGb": "50" })).toContain(
+    expect(
+      messageFor({
+        "scale-ladder:step": "1",
+        "scale-ladder:domain": "Shop..example",
+        "scale-ladder:hostedZoneId": "Z1",
+      }),
+    ).toContain("scale-ladder:domain must be a lowercase DNS name");
+    expect(messageFor({ "scale-ladder:step": "1", "scale-ladder:vpcCidr": "10.0.0.0/8" })).toContain(
+      "scale-ladder:vpcCidr must be an IPv4 CIDR from /16 to /20",
+    );
+    expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:dbInstanceClass": "t4g.micro" })).toContain(
+      "scale-ladder:dbInstanceClass must be an RDS instance class",
+    );
+    expect(
+      messageFor({
+        "scale-ladder:step": "2",
+        "scale-ladder:dbMaxAllocatedStorageGb": "30",
+        "scale-ladder:dbAllocatedStorageGb": "50",
+      }),
+    ).toContain(
       "scale-ladder:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (50), so 55 or more, got 30",
     );
   });
 
   it("refuses a fleet step without NAT egress", () => {
-    expect(messageFor({ "scale-ladder:step": "3", "scale-ladder:natGateways": "None" })).toContain("scale-ladder:natGateways must be Single or OnePerAz from step 3");
+    expect(messageFor({ "scale-ladder:step": "3", "scale-ladder:natGateways": "None" })).toContain(
+      "scale-ladder:natGateways must be Single or OnePerAz from step 3",
+    );
   });
 
   it("validates aws:region", () => {
-    expect(messageFor({ "scale-ladder:step": "1" }, "mars-north-1a")).toContain('aws:region must be an AWS region such as us-east-1, got "mars-north-1a"');
+    expect(messageFor({ "scale-ladder:step": "1" }, "mars-north-1a")).toContain(
+      'aws:region must be an AWS region such as us-east-1, got "mars-north-1a"',
+    );
   });
 });
 
 describe("per-step defaults", () => {
   it("are cheap at the bottom of the ladder and safe in prod", () => {
     const step1 = parse({ "scale-ladder:step": "1" });
-    expect(step1).toMatchObject({ environment: "dev", region: "us-east-1", network: { natGateways: "None", availabilityZones: 2, cidr: "10.0.0.0/16" } });
+    expect(step1).toMatchObject({
+      environment: "dev",
+      region: "us-east-1",
+      network: { natGateways: "None", availabilityZones: 2, cidr: "10.0.0.0/16" },
+    });
     expect(step1.database.multiAz).toBe(false);
     expect(parse({ "scale-ladder:step": "3" }).network.natGateways).toBe("Single");
-    expect(parse({ "scale-ladder:step": "3", "scale-ladder:environment": "prod" }).network.natGateways).toBe("OnePerAz");
+    expect(parse({ "scale-ladder:step": "3", "scale-ladder:environment": "prod" }).network.natGateways).toBe(
+      "OnePerAz",
+    );
     expect(parse({ "scale-ladder:step": "2" }).database.multiAz).toBe(false);
     expect(parse({ "scale-ladder:step": "2", "scale-ladder:environment": "prod" }).database.multiAz).toBe(true);
     expect(parse({ "scale-ladder:step": "4" }).database.multiAz).toBe(true);
   });
 
   it("yield to explicit values", () => {
-    const cfg = parse({ "scale-ladder:step": "4", "scale-ladder:dbMultiAz": "false", "scale-ladder:availabilityZones": "3" });
+    const cfg = parse({
+      "scale-ladder:step": "4",
+      "scale-ladder:dbMultiAz": "false",
+      "scale-ladder:availabilityZones": "3",
+    });
     expect(cfg.database.multiAz).toBe(false);
     expect(cfg.network.availabilityZones).toBe(3);
   });
@@ -109,6 +151,7 @@ describe("per-step defaults", () => {
   });
 
   it("document every key", () => {
-    for (const [name, spec] of Object.entries(CONFIG_KEYS)) expect({ name, doc: spec.doc.length > 10 }).toEqual({ name, doc: true });
+    for (const [name, spec] of Object.entries(CONFIG_KEYS))
+      expect({ name, doc: spec.doc.length > 10 }).toEqual({ name, doc: true });
   });
 });

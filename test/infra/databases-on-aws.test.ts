@@ -5,7 +5,10 @@
  * Issue 12, defects 2, 3, 4, 7, 8 and 12. Graphs are evaluated once, in `beforeAll`.
  */
 import { CONFIG_KEYS, parseLadderConfig } from "../../stacks/config";
-import { AURORA_GLOBAL_DATABASE_FAMILIES, auroraGlobalDatabaseAccepts } from "../../components/facts/rds-instance-classes";
+import {
+  AURORA_GLOBAL_DATABASE_FAMILIES,
+  auroraGlobalDatabaseAccepts,
+} from "../../components/facts/rds-instance-classes";
 import { REPLACED_ON, climbProblems } from "./climb-rules";
 import { DEPLOY_RULES, View } from "./deploy-rules";
 import { stackConfig } from "./harness";
@@ -61,9 +64,14 @@ describe("defect 2: shard instance classes an Aurora global database accepts", (
     expect(at(10)).not.toThrow();
     expect(at(11)).toThrow("scale-ladder:shardInstanceClass must be a memory-optimized class of the db.r5");
     expect(at(11)).toThrow('at step 11 (Aurora global database), got "db.t4g.medium"');
-    for (const family of AURORA_GLOBAL_DATABASE_FAMILIES) expect(() => parseLadderConfig({ step: "11", shardInstanceClass: `db.${family}.large` })).not.toThrow();
-    expect(CONFIG_KEYS.shardInstanceClass.default({ step: 11, environment: "dev", region: "us-east-1" })).toBe("db.r6g.large");
-    expect(CONFIG_KEYS.shardInstanceClass.default({ step: 10, environment: "dev", region: "us-east-1" })).toBe("db.t4g.medium");
+    for (const family of AURORA_GLOBAL_DATABASE_FAMILIES)
+      expect(() => parseLadderConfig({ step: "11", shardInstanceClass: `db.${family}.large` })).not.toThrow();
+    expect(CONFIG_KEYS.shardInstanceClass.default({ step: 11, environment: "dev", region: "us-east-1" })).toBe(
+      "db.r6g.large",
+    );
+    expect(CONFIG_KEYS.shardInstanceClass.default({ step: 10, environment: "dev", region: "us-east-1" })).toBe(
+      "db.t4g.medium",
+    );
   });
 
   it("has a deploy rule that finds a burstable member of a global database", () => {
@@ -82,8 +90,13 @@ describe("defect 3: the second `pulumi up` leaves the secondary clusters in thei
       // AWS reads back the primary cluster's ARN as the secondary's replication source.
       const shard = sec.name.replace(/^[a-z0-9]+-/, "");
       const primary = primaries(g.s11).find((p) => p.name.endsWith(`-${shard}`))!;
-      const reported: Record<string, unknown> = { ...v.inputs(sec), replicationSourceIdentifier: v.outputs(primary).arn };
-      const changed = Object.keys(reported).filter((k) => JSON.stringify(reported[k]) !== JSON.stringify(v.inputs(sec)[k]) && !sec.ignoreChanges.includes(k));
+      const reported: Record<string, unknown> = {
+        ...v.inputs(sec),
+        replicationSourceIdentifier: v.outputs(primary).arn,
+      };
+      const changed = Object.keys(reported).filter(
+        (k) => JSON.stringify(reported[k]) !== JSON.stringify(v.inputs(sec)[k]) && !sec.ignoreChanges.includes(k),
+      );
       expect({ cluster: sec.name, changed }).toEqual({ cluster: sec.name, changed: [] });
     }
   });
@@ -94,7 +107,10 @@ describe("defect 4: secondary clusters wait for the primary's writer instance", 
     for (const sec of secondaries(g.s11)) {
       const shard = /-(\d+)$/.exec(sec.name)![1];
       const deps = g.s11.edgesOf(sec).dependencies.map((u) => byUrn(g.s11, u)?.name);
-      expect({ cluster: sec.name, waitsFor: deps.filter((n) => n?.endsWith(`-${shard}-writer`)) }).toEqual({ cluster: sec.name, waitsFor: [`use1-shards-${shard}-writer`] });
+      expect({ cluster: sec.name, waitsFor: deps.filter((n) => n?.endsWith(`-${shard}-writer`)) }).toEqual({
+        cluster: sec.name,
+        waitsFor: [`use1-shards-${shard}-writer`],
+      });
     }
   });
 });
@@ -142,17 +158,30 @@ describe("defect 12: each secondary region encrypts with a customer-managed key 
     expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     const policy = JSON.parse(key.inputs.policy);
     const admin = policy.Statement.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey");
-    expect(admin).toMatchObject({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" });
+    expect(admin).toMatchObject({
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::123456789012:root" },
+      Action: "kms:*",
+      Resource: "*",
+    });
     const rds = policy.Statement.find((s: { Sid: string }) => s.Sid === "RdsUsesKey");
-    expect(rds.Condition).toEqual({ StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "rds.eu-west-1.amazonaws.com" } });
-    expect(rds.Action).toEqual(expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"]));
+    expect(rds.Condition).toEqual({
+      StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "rds.eu-west-1.amazonaws.com" },
+    });
+    expect(rds.Action).toEqual(
+      expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"]),
+    );
     expect(dbKeys(g.s10)).toEqual([]);
   });
 
   it("encrypts the cross-region replica and every secondary cluster with that key", () => {
     const key = g.s11.graph.one(KEY, "euw1-db-key");
     const encrypted = [g.s11.graph.one(RDS, "euw1-db"), ...secondaries(g.s11)];
-    for (const r of encrypted) expect({ name: r.name, from: g.s11.edgesOf(r).propertyDependencies.kmsKeyId }).toEqual({ name: r.name, from: [key.urn] });
+    for (const r of encrypted)
+      expect({ name: r.name, from: g.s11.edgesOf(r).propertyDependencies.kmsKeyId }).toEqual({
+        name: r.name,
+        from: [key.urn],
+      });
   });
 });
 
@@ -161,10 +190,34 @@ describe("defect 8: physical names of the databases are unique per stack", () =>
     const names: string[] = [];
     for (const r of pg.graph.resources) {
       const i = reveal(r.inputs) as Record<string, unknown>;
-      for (const k of ["globalClusterIdentifier", "finalSnapshotIdentifier", "identifier", "clusterIdentifier", "name"]) {
-        if (typeof i[k] === "string" && [GLOBAL, CLUSTER, INSTANCE, RDS, KEY, "aws:kms/alias:Alias", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:secretsmanager/secret:Secret"].includes(r.type)) {
+      for (const k of [
+        "globalClusterIdentifier",
+        "finalSnapshotIdentifier",
+        "identifier",
+        "clusterIdentifier",
+        "name",
+      ]) {
+        if (
+          typeof i[k] === "string" &&
+          [
+            GLOBAL,
+            CLUSTER,
+            INSTANCE,
+            RDS,
+            KEY,
+            "aws:kms/alias:Alias",
+            "aws:rds/subnetGroup:SubnetGroup",
+            "aws:rds/parameterGroup:ParameterGroup",
+            "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+            "aws:secretsmanager/secret:Secret",
+          ].includes(r.type)
+        ) {
           // References to another resource's name, not names.
-          if ((r.type === CLUSTER && k === "globalClusterIdentifier") || (r.type === INSTANCE && k === "clusterIdentifier")) continue;
+          if (
+            (r.type === CLUSTER && k === "globalClusterIdentifier") ||
+            (r.type === INSTANCE && k === "clusterIdentifier")
+          )
+            continue;
           names.push(`${r.type.split(":").pop()} ${k}=${i[k]}`);
         }
       }
@@ -180,7 +233,9 @@ describe("defect 8: physical names of the databases are unique per stack", () =>
   });
 
   it("names final snapshots per stack in prod", () => {
-    const snapshots = [...of(g.prod11, RDS), ...of(g.prod11, CLUSTER)].map((r) => r.inputs.finalSnapshotIdentifier).filter((s) => s !== undefined);
+    const snapshots = [...of(g.prod11, RDS), ...of(g.prod11, CLUSTER)]
+      .map((r) => r.inputs.finalSnapshotIdentifier)
+      .filter((s) => s !== undefined);
     expect(snapshots.length).toBeGreaterThan(0);
     for (const s of snapshots) expect(s).toMatch(/^scale-ladder-prod-/);
   });
@@ -192,7 +247,9 @@ describe("RDS and Aurora log groups", () => {
   // ResourceAlreadyExistsException on every stack at step 2+. Their retention is set by an operator instead.
   it("declares no /aws/rds/ log group, at any step that exports logs", () => {
     for (const pg of [g.s10, g.s11, g.prod4, g.prod11]) {
-      const rds = of(pg, "aws:cloudwatch/logGroup:LogGroup").filter((l) => String(l.inputs.name ?? "").startsWith("/aws/rds/"));
+      const rds = of(pg, "aws:cloudwatch/logGroup:LogGroup").filter((l) =>
+        String(l.inputs.name ?? "").startsWith("/aws/rds/"),
+      );
       expect(rds).toEqual([]);
     }
     expect(g.s11.graph.one(RDS, "use1-db").inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);
@@ -201,7 +258,11 @@ describe("RDS and Aurora log groups", () => {
 
 describe("engine versions after AWS's own minor upgrades", () => {
   it("leaves every shard cluster's and instance's engineVersion to AWS after creation", () => {
-    for (const r of [...of(g.s11, CLUSTER), ...of(g.s11, INSTANCE)]) expect({ name: r.name, ignored: r.ignoreChanges }).toEqual({ name: r.name, ignored: expect.arrayContaining(["engineVersion"]) });
+    for (const r of [...of(g.s11, CLUSTER), ...of(g.s11, INSTANCE)])
+      expect({ name: r.name, ignored: r.ignoreChanges }).toEqual({
+        name: r.name,
+        ignored: expect.arrayContaining(["engineVersion"]),
+      });
   });
 
   it("creates each secondary cluster with the global cluster's running version", () => {
@@ -216,4 +277,3 @@ describe("engine versions after AWS's own minor upgrades", () => {
     expect(db.inputs).toMatchObject({ engineVersion: "16", autoMinorVersionUpgrade: true });
   });
 });
-

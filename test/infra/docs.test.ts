@@ -18,14 +18,21 @@ const ROOT = path.resolve(__dirname, "../..");
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
 
 /** Mermaid's parser (scripts/docs/mermaid-check.mjs, under jsdom) over named diagrams. */
-function parseMermaid(diagrams: Array<{ name: string; source: string }>): Array<{ name: string; ok: boolean; type?: string; error?: string }> {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/docs/mermaid-check.mjs")], { cwd: ROOT, input: JSON.stringify(diagrams), encoding: "utf8" });
+function parseMermaid(
+  diagrams: Array<{ name: string; source: string }>,
+): Array<{ name: string; ok: boolean; type?: string; error?: string }> {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/docs/mermaid-check.mjs")], {
+    cwd: ROOT,
+    input: JSON.stringify(diagrams),
+    encoding: "utf8",
+  });
   if (r.status === 2 || !r.stdout) throw new Error(`the Mermaid parser could not run: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 /** Every ```mermaid block of a Markdown file. */
-const mermaidBlocks = (rel: string) => [...read(rel).matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m, i) => ({ name: `${rel} #${i + 1}`, source: m[1] }));
+const mermaidBlocks = (rel: string) =>
+  [...read(rel).matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m, i) => ({ name: `${rel} #${i + 1}`, source: m[1] }));
 
 describe("generated docs", () => {
   let docs: GeneratedDocs;
@@ -34,8 +41,13 @@ describe("generated docs", () => {
   }, 300_000);
 
   it("match the program: `npm run docs` would change nothing", () => {
-    const stale = staleFiles(docs.files, ROOT).map((s) => `${s.file}:${s.line}\n  committed: ${s.actual}\n  generated: ${s.expected}`);
-    expect({ stale, fix: stale.length > 0 ? "run `npm run docs` and commit the result" : "" }).toEqual({ stale: [], fix: "" });
+    const stale = staleFiles(docs.files, ROOT).map(
+      (s) => `${s.file}:${s.line}\n  committed: ${s.actual}\n  generated: ${s.expected}`,
+    );
+    expect({ stale, fix: stale.length > 0 ? "run `npm run docs` and commit the result" : "" }).toEqual({
+      stale: [],
+      fix: "",
+    });
   });
 
   it("has a page per step with every generated section, each linked from the README's ladder table", () => {
@@ -47,7 +59,9 @@ describe("generated docs", () => {
       expect(sectionNames(read(rel))).toEqual([...STEP_SECTIONS]);
       expect(ladder).toContain(`](${rel})`);
     }
-    expect(fs.readdirSync(path.join(ROOT, "docs/steps")).sort()).toEqual(STEPS.map((s) => path.basename(stepDocPath(s))).sort());
+    expect(fs.readdirSync(path.join(ROOT, "docs/steps")).sort()).toEqual(
+      STEPS.map((s) => path.basename(stepDocPath(s))).sort(),
+    );
   });
 
   it("draws each step's diagram from the graph's edges", () => {
@@ -62,13 +76,20 @@ describe("generated docs", () => {
     expect(diagram(8)).toContain('use1_orders -->|"ReceiveMessage"| use1_workers_asg');
     expect(diagram(11)).toMatch(/dns_origin_shop_example_com -.->\|"EU, AF, AS"\| euw1_web_alb/);
     expect(diagram(11)).toContain('use1_db -.->|"cross-region replication"| euw1_db');
-    expect(diagram(11)).toContain("region_us_east_1 -.-|\"VPC peering\"| region_eu_west_1");
+    expect(diagram(11)).toContain('region_us_east_1 -.-|"VPC peering"| region_eu_west_1');
   });
 
   it("parses every diagram with Mermaid's own parser, which rejects a broken one", () => {
-    const committed = [...STEPS.flatMap((s) => mermaidBlocks(stepDocPath(s))), ...mermaidBlocks("README.md"), ...mermaidBlocks("docs/components.md")];
+    const committed = [
+      ...STEPS.flatMap((s) => mermaidBlocks(stepDocPath(s))),
+      ...mermaidBlocks("README.md"),
+      ...mermaidBlocks("docs/components.md"),
+    ];
     expect(committed.length).toBeGreaterThanOrEqual(STEPS.length);
-    const results = parseMermaid([...committed, { name: "broken", source: "flowchart TB\n  a -->|\"x\"| \n  subgraph s\n" }]);
+    const results = parseMermaid([
+      ...committed,
+      { name: "broken", source: 'flowchart TB\n  a -->|"x"| \n  subgraph s\n' },
+    ]);
     expect(results.filter((r) => !r.ok && r.name !== "broken")).toEqual([]);
     expect(results.find((r) => r.name === "broken")).toMatchObject({ ok: false });
     expect(results.filter((r) => r.ok).every((r) => r.type === "flowchart-v2")).toBe(true);
@@ -82,17 +103,27 @@ describe("generated docs", () => {
       .readdirSync(path.join(ROOT, "components"))
       // Only the component files: components/facts/ holds data tables, not components.
       .filter((f) => f.endsWith(".ts"))
-      .flatMap((f) => [...read(`components/${f}`).matchAll(/export class (\w+) extends pulumi\.ComponentResource/g)].map((m) => m[1]));
+      .flatMap((f) =>
+        [...read(`components/${f}`).matchAll(/export class (\w+) extends pulumi\.ComponentResource/g)].map((m) => m[1]),
+      );
     expect(classes.length).toBeGreaterThan(10);
     for (const c of classes) expect(reference).toContain(`## ${c}\n`);
-    expect(readComponents(path.join(ROOT, "components")).components.map((c) => c.className).sort()).toEqual([...classes].sort());
+    expect(
+      readComponents(path.join(ROOT, "components"))
+        .components.map((c) => c.className)
+        .sort(),
+    ).toEqual([...classes].sort());
   });
 
   it("documents each component arg with the default the code uses, or flags the difference", () => {
     const { components } = readComponents(path.join(ROOT, "components"));
     const cache = components.find((c) => c.className === "Cache")!;
     expect(cache.token).toBe("scale-ladder:cache:Cache");
-    expect(cache.args.find((a) => a.name === "nodeType")).toMatchObject({ default: '"cache.t4g.micro"', codeDefault: '"cache.t4g.micro"', optional: true });
+    expect(cache.args.find((a) => a.name === "nodeType")).toMatchObject({
+      default: '"cache.t4g.micro"',
+      codeDefault: '"cache.t4g.micro"',
+      optional: true,
+    });
     const reference = sectionBody(read("docs/components.md"), "reference")!;
     for (const n of docs.notes) {
       const [component, arg] = n.split(":")[0].split(".");
@@ -101,7 +132,9 @@ describe("generated docs", () => {
   });
 
   it("refuses to generate into a file without the section's markers", () => {
-    expect(() => replaceSection("# no markers\n", "config", "x", "README.md")).toThrow('README.md: no "<!-- generated:config -->"');
+    expect(() => replaceSection("# no markers\n", "config", "x", "README.md")).toThrow(
+      'README.md: no "<!-- generated:config -->"',
+    );
     expect(replaceSection("a\n<!-- generated:x -->\nold\n<!-- /generated:x -->\nb\n", "x", "new", "f.md")).toBe(
       "a\n<!-- generated:x (do not edit: npm run docs regenerates this from the program) -->\nnew\n<!-- /generated:x -->\nb\n",
     );

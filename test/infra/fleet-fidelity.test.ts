@@ -63,9 +63,13 @@ describe("defect 6: instance refresh rollback with a resolve:ssm image id", () =
   });
 
   it("keeps resolve:ssm (patched AMIs at every launch, a second `pulumi up` changes nothing) and launches before it terminates", () => {
-    for (const lt of g("workersProd").graph.ofType(T.lt)) expect(lt.inputs.imageId).toMatch(/^resolve:ssm:\/aws\/service\/ami-amazon-linux-latest\//);
+    for (const lt of g("workersProd").graph.ofType(T.lt))
+      expect(lt.inputs.imageId).toMatch(/^resolve:ssm:\/aws\/service\/ami-amazon-linux-latest\//);
     for (const asg of g("workersProd").graph.ofType(T.asg)) {
-      expect(asg.inputs.instanceRefresh.preferences).toMatchObject({ minHealthyPercentage: 100, maxHealthyPercentage: 200 });
+      expect(asg.inputs.instanceRefresh.preferences).toMatchObject({
+        minHealthyPercentage: 100,
+        maxHealthyPercentage: 200,
+      });
       expect(asg.inputs.instanceRefresh.preferences.autoRollback).not.toBe(true);
     }
   });
@@ -73,7 +77,9 @@ describe("defect 6: instance refresh rollback with a resolve:ssm image id", () =
 
 describe("ALB access logs in regions without a classic ELB log-delivery account", () => {
   const logStatement = (name: StackName) => {
-    const policy = g(name).graph.ofType(T.bucketPolicy).find((p) => p.name.endsWith("web-access-logs-policy"));
+    const policy = g(name)
+      .graph.ofType(T.bucketPolicy)
+      .find((p) => p.name.endsWith("web-access-logs-policy"));
     expect(policy).toBeDefined();
     return statements(policy!.inputs.policy).find((s) => s.Sid === "AlbLogDelivery");
   };
@@ -91,9 +97,12 @@ describe("ALB access logs in regions without a classic ELB log-delivery account"
   });
 
   it("reads a dated table, not the provider's getServiceAccount (which fails with 'unsupported AWS Region' there)", async () => {
-    const { elbLogDeliveryPrincipal, ELB_LOG_DELIVERY_ACCOUNTS } = await import("../../components/facts/elb-log-delivery");
+    const { elbLogDeliveryPrincipal, ELB_LOG_DELIVERY_ACCOUNTS } =
+      await import("../../components/facts/elb-log-delivery");
     expect(elbLogDeliveryPrincipal("eu-west-1")).toEqual({ AWS: "arn:aws:iam::156460612806:root" });
-    expect(elbLogDeliveryPrincipal("mx-central-1")).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+    expect(elbLogDeliveryPrincipal("mx-central-1")).toEqual({
+      Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+    });
     expect(Object.keys(ELB_LOG_DELIVERY_ACCOUNTS)).not.toContain("ap-southeast-4");
   });
 });
@@ -141,29 +150,42 @@ describe("vpcCidr must hold the subnets asked of awsx", () => {
 });
 
 describe("ACM validation records have one owner", () => {
-  it.each(["cdnDev", "cdnProd", "global"] as const)("%s: one record resource per zone, name, type and set identifier", (name) => {
-    const owners = new Map<string, string[]>();
-    for (const r of g(name).graph.ofType(T.record)) {
-      const i = r.inputs;
-      const key = `${i.zoneId} ${String(i.name).replace(/\.$/, "").toLowerCase()} ${i.type} ${i.setIdentifier ?? ""}`;
-      owners.set(key, [...(owners.get(key) ?? []), r.name]);
-    }
-    expect([...owners].filter(([, names]) => names.length > 1)).toEqual([]);
-  });
+  it.each(["cdnDev", "cdnProd", "global"] as const)(
+    "%s: one record resource per zone, name, type and set identifier",
+    (name) => {
+      const owners = new Map<string, string[]>();
+      for (const r of g(name).graph.ofType(T.record)) {
+        const i = r.inputs;
+        const key = `${i.zoneId} ${String(i.name).replace(/\.$/, "").toLowerCase()} ${i.type} ${i.setIdentifier ?? ""}`;
+        owners.set(key, [...(owners.get(key) ?? []), r.name]);
+      }
+      expect([...owners].filter(([, names]) => names.length > 1)).toEqual([]);
+    },
+  );
 
   it("every certificate waits for a record of each of its domain names", () => {
     const v = new View(g("global"));
-    const records = new Map(g("global").graph.ofType(T.record).map((r) => [v.outputs(r).fqdn, r]));
+    const records = new Map(
+      g("global")
+        .graph.ofType(T.record)
+        .map((r) => [v.outputs(r).fqdn, r]),
+    );
     for (const validation of g("global").graph.ofType("aws:acm/certificateValidation:CertificateValidation")) {
       const fqdns = v.inputs(validation).validationRecordFqdns as string[];
       expect(fqdns.length).toBeGreaterThan(0);
-      for (const f of fqdns) expect({ validation: validation.name, f, owned: records.has(f) }).toEqual({ validation: validation.name, f, owned: true });
+      for (const f of fqdns)
+        expect({ validation: validation.name, f, owned: records.has(f) }).toEqual({
+          validation: validation.name,
+          f,
+          owned: true,
+        });
     }
   });
 });
 
 describe("availability zones", () => {
-  const parse = (values: Record<string, string>, region = "us-east-1") => parseLadderConfig({ "scale-ladder:step": "11", ...values }, region);
+  const parse = (values: Record<string, string>, region = "us-east-1") =>
+    parseLadderConfig({ "scale-ladder:step": "11", ...values }, region);
 
   it("default: awsx takes the region's first N zones, as every existing stack was built (no subnet replaced)", () => {
     const vpc = g("fleet").graph.ofType(T.vpc)[0].inputs;
@@ -173,19 +195,36 @@ describe("availability zones", () => {
 
   it("availabilityZoneNames picks the zones per region, and the VPC is built in them", async () => {
     const cfg = parse({ "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1c,eu-west-1b,eu-west-1c" });
-    expect(cfg.network.zoneNames).toEqual({ "us-east-1": ["us-east-1a", "us-east-1c"], "eu-west-1": ["eu-west-1b", "eu-west-1c"] });
+    expect(cfg.network.zoneNames).toEqual({
+      "us-east-1": ["us-east-1a", "us-east-1c"],
+      "eu-west-1": ["eu-west-1b", "eu-west-1c"],
+    });
     const { Network } = await import("../../components/network");
-    const graph = await runProgram(() => void new Network("net", { region: "us-east-1", availabilityZoneNames: ["us-east-1a", "us-east-1c"] }));
+    const graph = await runProgram(
+      () => void new Network("net", { region: "us-east-1", availabilityZoneNames: ["us-east-1a", "us-east-1c"] }),
+    );
     const vpc = graph.one(T.vpc).inputs;
     expect(vpc.availabilityZoneNames).toEqual(["us-east-1a", "us-east-1c"]);
     expect(vpc.numberOfAvailabilityZones).toBeUndefined();
   });
 
   it.each([
-    [{ "scale-ladder:availabilityZoneNames": "us-east-1a" }, "scale-ladder:availabilityZoneNames lists 1 zone of us-east-1; it needs exactly availabilityZones (2)"],
-    [{ "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1a" }, "scale-ladder:availabilityZoneNames names us-east-1a twice"],
-    [{ "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1b,ap-south-1a,ap-south-1b" }, "scale-ladder:availabilityZoneNames names ap-south-1a, which is in none of the stack's regions (us-east-1, eu-west-1)"],
-    [{ "scale-ladder:availabilityZoneNames": "use1-az1,use1-az2" }, 'scale-ladder:availabilityZoneNames must be a comma-separated list of zone names such as us-east-1a,us-east-1b, got "use1-az1,use1-az2"'],
+    [
+      { "scale-ladder:availabilityZoneNames": "us-east-1a" },
+      "scale-ladder:availabilityZoneNames lists 1 zone of us-east-1; it needs exactly availabilityZones (2)",
+    ],
+    [
+      { "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1a" },
+      "scale-ladder:availabilityZoneNames names us-east-1a twice",
+    ],
+    [
+      { "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1b,ap-south-1a,ap-south-1b" },
+      "scale-ladder:availabilityZoneNames names ap-south-1a, which is in none of the stack's regions (us-east-1, eu-west-1)",
+    ],
+    [
+      { "scale-ladder:availabilityZoneNames": "use1-az1,use1-az2" },
+      'scale-ladder:availabilityZoneNames must be a comma-separated list of zone names such as us-east-1a,us-east-1b, got "use1-az1,use1-az2"',
+    ],
   ])("refuses %j", (values, text) => {
     expect(() => parse(values)).toThrow(text);
   });
@@ -195,7 +234,12 @@ describe("S3 server access logs in prod", () => {
   const logged = (name: StackName) => {
     const graph = g(name).graph;
     const buckets = new Map(graph.ofType(T.bucket).map((b) => [b.name, b]));
-    return graph.ofType(T.logging).map((l) => ({ l, source: [...buckets.values()].find((b) => new View(g(name)).outputs(b).id === l.inputs.bucket) }));
+    return graph
+      .ofType(T.logging)
+      .map((l) => ({
+        l,
+        source: [...buckets.values()].find((b) => new View(g(name)).outputs(b).id === l.inputs.bucket),
+      }));
   };
 
   it("logs the artifact and static-asset buckets to a log bucket in prod", () => {
@@ -211,11 +255,22 @@ describe("S3 server access logs in prod", () => {
     const target = logged("cdnProd")[0].l.inputs.targetBucket;
     const bucket = graph.ofType(T.bucket).find((b) => v.outputs(b).id === target)!;
     const on = (type: string) => graph.ofType(type).filter((r) => r.inputs.bucket === v.outputs(bucket).id);
-    expect(on(T.bpa)[0].inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(on(T.bpa)[0].inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
     expect(on(T.sse)[0].inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
     expect(on(T.lifecycle)[0].inputs.rules[0].expiration.days).toBeGreaterThan(0);
-    const s = statements(on(T.bucketPolicy)[0].inputs.policy).find((x) => x.Principal?.Service === "logging.s3.amazonaws.com");
-    expect(s).toMatchObject({ Effect: "Allow", Action: "s3:PutObject", Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } });
+    const s = statements(on(T.bucketPolicy)[0].inputs.policy).find(
+      (x) => x.Principal?.Service === "logging.s3.amazonaws.com",
+    );
+    expect(s).toMatchObject({
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+    });
     expect(on(T.logging)).toEqual([]); // the log bucket does not log into itself
   });
 
@@ -240,19 +295,27 @@ describe("instances boot after their role's policies exist (IAM propagation at f
     return seen;
   };
 
-  it.each(["server", "fleet", "workersProd"] as const)("%s: every instance, launch template and group depends on its role's policies", (name) => {
-    const pg = g(name);
-    const byUrn = new Map(pg.graph.resources.map((x) => [x.urn, x]));
-    const launchers = pg.graph.resources.filter((r) => [T.instance, T.lt, T.asg].includes(r.type as any));
-    expect(launchers.length).toBeGreaterThan(0);
-    for (const r of launchers) {
-      const component = byUrn.get(r.parent!)!;
-      const policies = pg.graph.descendants(component).filter((x) => x.type === T.rolePolicy);
-      expect(policies.length).toBeGreaterThan(0);
-      const deps = closure(pg, r);
-      for (const p of policies) expect({ launcher: r.name, policy: p.name, dependsOn: deps.has(p.urn) }).toEqual({ launcher: r.name, policy: p.name, dependsOn: true });
-    }
-  });
+  it.each(["server", "fleet", "workersProd"] as const)(
+    "%s: every instance, launch template and group depends on its role's policies",
+    (name) => {
+      const pg = g(name);
+      const byUrn = new Map(pg.graph.resources.map((x) => [x.urn, x]));
+      const launchers = pg.graph.resources.filter((r) => [T.instance, T.lt, T.asg].includes(r.type as any));
+      expect(launchers.length).toBeGreaterThan(0);
+      for (const r of launchers) {
+        const component = byUrn.get(r.parent!)!;
+        const policies = pg.graph.descendants(component).filter((x) => x.type === T.rolePolicy);
+        expect(policies.length).toBeGreaterThan(0);
+        const deps = closure(pg, r);
+        for (const p of policies)
+          expect({ launcher: r.name, policy: p.name, dependsOn: deps.has(p.urn) }).toEqual({
+            launcher: r.name,
+            policy: p.name,
+            dependsOn: true,
+          });
+      }
+    },
+  );
 });
 
 describe("Session Manager without AmazonSSMManagedInstanceCore", () => {
@@ -261,11 +324,14 @@ describe("Session Manager without AmazonSSMManagedInstanceCore", () => {
   it("no role in any graph has ssm:GetParameter(s) on *, and the managed policy is not attached", () => {
     const offending: string[] = [];
     for (const [name, pg] of all()) {
-      for (const a of pg.graph.ofType(T.attachment)) if (String(a.inputs.policyArn).includes("AmazonSSMManagedInstanceCore")) offending.push(`${name}: ${a.name} attaches ${a.inputs.policyArn}`);
+      for (const a of pg.graph.ofType(T.attachment))
+        if (String(a.inputs.policyArn).includes("AmazonSSMManagedInstanceCore"))
+          offending.push(`${name}: ${a.name} attaches ${a.inputs.policyArn}`);
       for (const p of pg.graph.ofType(T.rolePolicy)) {
         for (const s of statements(p.inputs.policy)) {
           const broad = asList(s.Action).filter((a) => SSM_READ.test(a));
-          if (broad.length > 0 && asList(s.Resource).includes("*")) offending.push(`${name}: ${p.name} ${s.Sid} allows ${broad.join(", ")} on *`);
+          if (broad.length > 0 && asList(s.Resource).includes("*"))
+            offending.push(`${name}: ${p.name} ${s.Sid} allows ${broad.join(", ")} on *`);
         }
       }
     }
@@ -273,12 +339,32 @@ describe("Session Manager without AmazonSSMManagedInstanceCore", () => {
   });
 
   it("every instance role can still register, open sessions and run the release association", () => {
-    const needed = ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "ec2messages:GetMessages", "ssm:ListInstanceAssociations", "ssm:UpdateInstanceAssociationStatus", "ssm:DescribeAssociation", "ssm:GetDocument"];
+    const needed = [
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+      "ec2messages:GetMessages",
+      "ssm:ListInstanceAssociations",
+      "ssm:UpdateInstanceAssociationStatus",
+      "ssm:DescribeAssociation",
+      "ssm:GetDocument",
+    ];
     for (const [name, pg] of all()) {
-      for (const role of pg.graph.ofType("aws:iam/role:Role").filter((r) => String(r.inputs.assumeRolePolicy).includes("ec2.amazonaws.com"))) {
+      for (const role of pg.graph
+        .ofType("aws:iam/role:Role")
+        .filter((r) => String(r.inputs.assumeRolePolicy).includes("ec2.amazonaws.com"))) {
         const component = pg.graph.resources.find((x) => x.urn === role.parent)!;
-        const actions = pg.graph.descendants(component).filter((x) => x.type === T.rolePolicy).flatMap((p) => statements(p.inputs.policy).flatMap((s) => asList(s.Action)));
-        expect({ name, role: role.name, missing: needed.filter((a) => !actions.includes(a)) }).toEqual({ name, role: role.name, missing: [] });
+        const actions = pg.graph
+          .descendants(component)
+          .filter((x) => x.type === T.rolePolicy)
+          .flatMap((p) => statements(p.inputs.policy).flatMap((s) => asList(s.Action)));
+        expect({ name, role: role.name, missing: needed.filter((a) => !actions.includes(a)) }).toEqual({
+          name,
+          role: role.name,
+          missing: [],
+        });
       }
     }
   });
@@ -295,7 +381,9 @@ describe("partitions", () => {
   });
 
   it("refuses a secondary region in another partition", () => {
-    expect(() => parseLadderConfig({ "scale-ladder:step": "11", "scale-ladder:secondaryRegions": "us-gov-east-1" })).toThrow(
+    expect(() =>
+      parseLadderConfig({ "scale-ladder:step": "11", "scale-ladder:secondaryRegions": "us-gov-east-1" }),
+    ).toThrow(
       "scale-ladder:secondaryRegions names us-gov-east-1, in the aws-us-gov partition; scale-ladder supports the aws partition only",
     );
   });

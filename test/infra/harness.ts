@@ -43,7 +43,9 @@ export class Graph {
   one(type: string, name?: string): Registration {
     const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
     if (found.length !== 1) {
-      throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ") || "none"}`);
+      throw new Error(
+        `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ") || "none"}`,
+      );
     }
     return found[0];
   }
@@ -99,7 +101,10 @@ export function fakeBuild(): { "scale-ladder:artifactPath": string; "scale-ladde
         fs.rmSync(tmp, { recursive: true, force: true });
       }
     }
-    build = { "scale-ladder:artifactPath": path.join(dir, "shop.tgz"), "scale-ladder:staticDir": path.join(dir, "static") };
+    build = {
+      "scale-ladder:artifactPath": path.join(dir, "shop.tgz"),
+      "scale-ladder:staticDir": path.join(dir, "static"),
+    };
   }
   return build;
 }
@@ -111,18 +116,26 @@ let pulumi: typeof PulumiModule | undefined;
  * stack configuration and returns its graph. Rejects with the program's error when it throws.
  */
 export async function runLadder(config: Record<string, string>, stack = "test"): Promise<Graph> {
-  return runProgram(async () => {
-    const { readLadderConfig } = await import("../../stacks/config");
-    const { ladder } = await import("../../stacks/ladder");
-    return ladder(readLadderConfig());
-  }, config, stack);
+  return runProgram(
+    async () => {
+      const { readLadderConfig } = await import("../../stacks/config");
+      const { ladder } = await import("../../stacks/ladder");
+      return ladder(readLadderConfig());
+    },
+    config,
+    stack,
+  );
 }
 
 /**
  * Evaluates any program — the ladder, or a single component a test builds — inside a mocked stack and returns
  * its graph once every registration has finished.
  */
-export async function runProgram(program: () => Promise<unknown> | unknown, config: Record<string, string> = {}, stack = "test"): Promise<Graph> {
+export async function runProgram(
+  program: () => Promise<unknown> | unknown,
+  config: Record<string, string> = {},
+  stack = "test",
+): Promise<Graph> {
   pulumi ??= await import("@pulumi/pulumi");
   const p = pulumi;
   const pending = new Map<string, Registration[]>();

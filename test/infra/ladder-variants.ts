@@ -19,14 +19,21 @@ export interface Variant {
 
 export const VARIANTS: readonly Variant[] = [
   { name: "dev", environment: "dev", stack: "dev", extra: {} },
-  { name: "prod", environment: "prod", stack: "prod", extra: { ...DNS, "aws:region": "eu-west-1", "scale-ladder:environment": "prod" } },
+  {
+    name: "prod",
+    environment: "prod",
+    stack: "prod",
+    extra: { ...DNS, "aws:region": "eu-west-1", "scale-ladder:environment": "prod" },
+  },
 ];
 
 /** Steps this version of the program builds, in order. */
 export const BUILT_STEPS: readonly number[] = STEPS.filter((s) => s.built).map((s) => s.step);
 
 /** Every (step, variant) pair, for `it.each`. */
-export const CASES: ReadonlyArray<[number, Variant["name"]]> = BUILT_STEPS.flatMap((step) => VARIANTS.map((v) => [step, v.name] as [number, Variant["name"]]));
+export const CASES: ReadonlyArray<[number, Variant["name"]]> = BUILT_STEPS.flatMap((step) =>
+  VARIANTS.map((v) => [step, v.name] as [number, Variant["name"]]),
+);
 
 export const variant = (name: Variant["name"]): Variant => VARIANTS.find((v) => v.name === name)!;
 
@@ -37,7 +44,8 @@ export const variant = (name: Variant["name"]): Variant => VARIANTS.find((v) => 
 export async function evaluateLadder(): Promise<Map<string, PolicyGraph>> {
   const graphs = new Map<string, PolicyGraph>();
   for (const step of BUILT_STEPS) {
-    for (const v of VARIANTS) graphs.set(`${step}:${v.name}`, await runLadderWithEdges(stackConfig(step, v.extra), v.stack));
+    for (const v of VARIANTS)
+      graphs.set(`${step}:${v.name}`, await runLadderWithEdges(stackConfig(step, v.extra), v.stack));
   }
   return graphs;
 }

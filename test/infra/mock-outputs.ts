@@ -26,10 +26,16 @@ export function regionOf(provider: string | undefined): string {
   return m ? m[1] : "us-east-1";
 }
 
-const arn = (service: string, region: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT}:${resource}`;
+const arn = (service: string, region: string, resource: string) =>
+  `arn:aws:${service}:${region}:${ACCOUNT}:${resource}`;
 
 /** Computed outputs per resource type; inputs are echoed back first, as the engine does. */
-export function resourceState(type: string, name: string, inputs: State, provider?: string): { id: string; state: State } {
+export function resourceState(
+  type: string,
+  name: string,
+  inputs: State,
+  provider?: string,
+): { id: string; state: State } {
   const region = regionOf(provider);
   const id = `${name}-${hex(`${type}:${name}`, 8)}`;
   const autoName = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
@@ -56,7 +62,10 @@ export function resourceState(type: string, name: string, inputs: State, provide
         state: { ...inputs, arn: arn("ec2", region, `instance/i-${hex(name)}`), privateIp: "10.0.1.10", publicIp: "" },
       };
     case "aws:ec2/eip:Eip":
-      return { id: `eipalloc-${hex(name)}`, state: { ...inputs, allocationId: `eipalloc-${hex(name)}`, publicIp: "203.0.113.10" } };
+      return {
+        id: `eipalloc-${hex(name)}`,
+        state: { ...inputs, allocationId: `eipalloc-${hex(name)}`, publicIp: "203.0.113.10" },
+      };
     case "aws:rds/instance:Instance": {
       const host = `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com`;
       return {
@@ -69,25 +78,53 @@ export function resourceState(type: string, name: string, inputs: State, provide
           port: inputs.port ?? 5432,
           arn: arn("rds", region, `db:${name}`),
           masterUserSecrets: inputs.manageMasterUserPassword
-            ? [{ secretArn: arn("secretsmanager", region, `secret:rds!db-${hex(name, 8)}-AbCdEf`), secretStatus: "active", kmsKeyId: "" }]
+            ? [
+                {
+                  secretArn: arn("secretsmanager", region, `secret:rds!db-${hex(name, 8)}-AbCdEf`),
+                  secretStatus: "active",
+                  kmsKeyId: "",
+                },
+              ]
             : [],
         },
       };
     }
     case "aws:s3/bucket:Bucket": {
       const bucket = (inputs.bucket as string | undefined) ?? `${name}-${hex(name, 7)}`;
-      return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
+      return {
+        id: bucket,
+        state: {
+          ...inputs,
+          bucket,
+          arn: `arn:aws:s3:::${bucket}`,
+          bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+        },
+      };
     }
     case "aws:s3/bucketObjectv2:BucketObjectv2":
       return { id: inputs.key as string, state: { ...inputs, versionId: hex(name, 32), etag: hex(name, 32) } };
     case "aws:ssm/parameter:Parameter":
-      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("ssm", region, `parameter/${autoName.replace(/^\//, "")}`), version: 1 } };
+      return {
+        id: autoName,
+        state: {
+          ...inputs,
+          name: autoName,
+          arn: arn("ssm", region, `parameter/${autoName.replace(/^\//, "")}`),
+          version: 1,
+        },
+      };
     case "aws:secretsmanager/secret:Secret":
-      return { id: arn("secretsmanager", region, `secret:${name}-AbCdEf`), state: { ...inputs, arn: arn("secretsmanager", region, `secret:${name}-AbCdEf`) } };
+      return {
+        id: arn("secretsmanager", region, `secret:${name}-AbCdEf`),
+        state: { ...inputs, arn: arn("secretsmanager", region, `secret:${name}-AbCdEf`) },
+      };
     case "aws:iam/role:Role":
       return { id: autoName, state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:role/${autoName}` } };
     case "aws:iam/instanceProfile:InstanceProfile":
-      return { id: autoName, state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${autoName}` } };
+      return {
+        id: autoName,
+        state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${autoName}` },
+      };
     case "aws:route53/record:Record":
       return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { ...inputs, fqdn: inputs.name } };
     case "aws:rds/subnetGroup:SubnetGroup":
@@ -97,17 +134,41 @@ export function resourceState(type: string, name: string, inputs: State, provide
       const suffix = `app/${name}/${hex(name, 16)}`;
       return {
         id: arn("elasticloadbalancing", region, `loadbalancer/${suffix}`),
-        state: { ...inputs, arn: arn("elasticloadbalancing", region, `loadbalancer/${suffix}`), arnSuffix: suffix, dnsName: `${name}-${hex(name, 9)}.${region}.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K" },
+        state: {
+          ...inputs,
+          arn: arn("elasticloadbalancing", region, `loadbalancer/${suffix}`),
+          arnSuffix: suffix,
+          dnsName: `${name}-${hex(name, 9)}.${region}.elb.amazonaws.com`,
+          zoneId: "Z35SXDOTRQ7X7K",
+        },
       };
     }
     case "aws:lb/targetGroup:TargetGroup": {
       const suffix = `targetgroup/${name}/${hex(name, 16)}`;
-      return { id: arn("elasticloadbalancing", region, suffix), state: { ...inputs, arn: arn("elasticloadbalancing", region, suffix), arnSuffix: suffix, name: autoName } };
+      return {
+        id: arn("elasticloadbalancing", region, suffix),
+        state: { ...inputs, arn: arn("elasticloadbalancing", region, suffix), arnSuffix: suffix, name: autoName },
+      };
     }
     case "aws:ec2/launchTemplate:LaunchTemplate":
-      return { id: `lt-${hex(name)}`, state: { ...inputs, arn: arn("ec2", region, `launch-template/lt-${hex(name)}`), latestVersion: 1, defaultVersion: 1 } };
+      return {
+        id: `lt-${hex(name)}`,
+        state: {
+          ...inputs,
+          arn: arn("ec2", region, `launch-template/lt-${hex(name)}`),
+          latestVersion: 1,
+          defaultVersion: 1,
+        },
+      };
     case "aws:autoscaling/group:Group":
-      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("autoscaling", region, `autoScalingGroup:${hex(name, 8)}:autoScalingGroupName/${autoName}`) } };
+      return {
+        id: autoName,
+        state: {
+          ...inputs,
+          name: autoName,
+          arn: arn("autoscaling", region, `autoScalingGroup:${hex(name, 8)}:autoScalingGroupName/${autoName}`),
+        },
+      };
     case "aws:elasticache/replicationGroup:ReplicationGroup":
       return {
         id: name,
@@ -127,7 +188,10 @@ export function resourceState(type: string, name: string, inputs: State, provide
         state: {
           ...inputs,
           arn: arn("acm", region, `certificate/${hex(name, 8)}`),
-          domainValidationOptions: [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])].map((domainName) => ({
+          domainValidationOptions: [
+            inputs.domainName as string,
+            ...((inputs.subjectAlternativeNames as string[] | undefined) ?? []),
+          ].map((domainName) => ({
             domainName,
             // ACM answers one validation CNAME per domain name and account, whatever the certificate or region
             // (hashicorp/terraform-provider-aws#13653: "the CNAME record used for the validation already exists").
@@ -141,11 +205,23 @@ export function resourceState(type: string, name: string, inputs: State, provide
       return { id: String(inputs.certificateArn), state: { ...inputs } };
     case "aws:cloudfront/distribution:Distribution": {
       const id = `E${hex(name, 13).toUpperCase()}`;
-      return { id, state: { ...inputs, arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`, domainName: `d${hex(name, 13)}.cloudfront.net`, hostedZoneId: "Z2FDTNDATAQYW2", status: "Deployed" } };
+      return {
+        id,
+        state: {
+          ...inputs,
+          arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`,
+          domainName: `d${hex(name, 13)}.cloudfront.net`,
+          hostedZoneId: "Z2FDTNDATAQYW2",
+          status: "Deployed",
+        },
+      };
     }
     case "aws:cloudfront/originAccessControl:OriginAccessControl":
     case "aws:cloudfront/cachePolicy:CachePolicy":
-      return { id: `${hex(name, 8)}-${hex(name + "x", 4)}-${hex(name + "y", 4)}-${hex(name + "z", 4)}-${hex(name + "w", 12)}`, state: { ...inputs, name: autoName } };
+      return {
+        id: `${hex(name, 8)}-${hex(name + "x", 4)}-${hex(name + "y", 4)}-${hex(name + "z", 4)}-${hex(name + "w", 12)}`,
+        state: { ...inputs, name: autoName },
+      };
     case "aws:sqs/queue:Queue": {
       const queueName = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
       const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`;
@@ -166,7 +242,15 @@ export function resourceState(type: string, name: string, inputs: State, provide
       };
     }
     case "aws:rds/clusterInstance:ClusterInstance":
-      return { id: `${name}-${hex(name, 7)}`, state: { ...inputs, identifier: `${name}-${hex(name, 7)}`, arn: arn("rds", region, `db:${name}`), endpoint: `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com` } };
+      return {
+        id: `${name}-${hex(name, 7)}`,
+        state: {
+          ...inputs,
+          identifier: `${name}-${hex(name, 7)}`,
+          arn: arn("rds", region, `db:${name}`),
+          endpoint: `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com`,
+        },
+      };
     case "aws:rds/globalCluster:GlobalCluster":
       // A global database created from a cluster runs that cluster's version; the ladder creates shards at 16.6.
       return {
@@ -183,22 +267,34 @@ export function resourceState(type: string, name: string, inputs: State, provide
     case "aws:cloudwatch/logGroup:LogGroup":
       return { id: String(inputs.name), state: { ...inputs, arn: arn("logs", region, `log-group:${inputs.name}`) } };
     case "aws:cloudwatch/dashboard:Dashboard":
-      return { id: String(inputs.dashboardName), state: { ...inputs, dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` } };
+      return {
+        id: String(inputs.dashboardName),
+        state: { ...inputs, dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` },
+      };
     case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
       return { id: `pcx-${hex(name)}`, state: { ...inputs, acceptStatus: "pending-acceptance" } };
     case "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
       return { id: String(inputs.vpcPeeringConnectionId), state: { ...inputs, acceptStatus: "active" } };
     case "aws:route53/healthCheck:HealthCheck":
-      return { id: `${hex(name, 8)}-aaaa-bbbb-cccc-${hex(name, 12)}`, state: { ...inputs, arn: `arn:aws:route53:::healthcheck/${hex(name, 8)}` } };
+      return {
+        id: `${hex(name, 8)}-aaaa-bbbb-cccc-${hex(name, 12)}`,
+        state: { ...inputs, arn: `arn:aws:route53:::healthcheck/${hex(name, 8)}` },
+      };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
-      return { id: autoName, state: { ...inputs, name: autoName, arn: arn("cloudwatch", region, `alarm:${autoName}`) } };
+      return {
+        id: autoName,
+        state: { ...inputs, name: autoName, arn: arn("cloudwatch", region, `alarm:${autoName}`) },
+      };
     case "aws:kms/key:Key": {
       // KMS names a key by a UUID; its ARN is arn:<partition>:kms:<region>:<account>:key/<uuid>.
       const keyId = `${hex(`key:${name}`, 8)}-${hex(`key:${name}:1`, 4)}-4${hex(`key:${name}:2`, 3)}-8${hex(`key:${name}:3`, 3)}-${hex(`key:${name}:4`, 12)}`;
       return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", region, `key/${keyId}`) } };
     }
     case "aws:sns/topic:Topic":
-      return { id: arn("sns", region, autoName), state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) } };
+      return {
+        id: arn("sns", region, autoName),
+        state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) },
+      };
     case "random:index/randomPassword:RandomPassword":
       return { id: "none", state: { ...inputs, result: mockPassword(name) } };
     default:
@@ -211,33 +307,64 @@ export function invokeResult(token: string, inputs: State, provider?: string): S
   switch (token) {
     case "aws:ssm/getParameter:getParameter": {
       const name = String(inputs.name);
-      if (!name.startsWith("/aws/service/ami-amazon-linux-latest/al2023-ami-")) throw new Error(`mock has no SSM parameter ${name}`);
-      return { id: name, name, type: "String", value: MOCK_AMI, version: 1, arn: arn("ssm", regionOf(provider), `parameter${name}`) };
+      if (!name.startsWith("/aws/service/ami-amazon-linux-latest/al2023-ami-"))
+        throw new Error(`mock has no SSM parameter ${name}`);
+      return {
+        id: name,
+        name,
+        type: "String",
+        value: MOCK_AMI,
+        version: 1,
+        arn: arn("ssm", regionOf(provider), `parameter${name}`),
+      };
     }
     case "aws:elb/getServiceAccount:getServiceAccount":
       // The regional Elastic Load Balancing account that writes access logs (us-east-1's, from the AWS docs).
       return { id: "127311923021", arn: "arn:aws:iam::127311923021:root" };
     case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
-      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new Error(`mock has no prefix list ${String(inputs.name)}`);
-      return { id: "pl-3b927c52", name: inputs.name, addressFamily: "IPv4", maxEntries: 55, arn: arn("ec2", regionOf(provider), "prefix-list/pl-3b927c52") };
+      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing")
+        throw new Error(`mock has no prefix list ${String(inputs.name)}`);
+      return {
+        id: "pl-3b927c52",
+        name: inputs.name,
+        addressFamily: "IPv4",
+        maxEntries: 55,
+        arn: arn("ec2", regionOf(provider), "prefix-list/pl-3b927c52"),
+      };
     case "aws:kms/getAlias:getAlias": {
       const region = regionOf(provider);
       const keyId = `${hex(`${region}:${String(inputs.name)}`, 8)}-1111-2222-3333-${hex(region, 12)}`;
-      return { id: arn("kms", region, String(inputs.name)), name: inputs.name, arn: arn("kms", region, String(inputs.name)), targetKeyId: keyId, targetKeyArn: arn("kms", region, `key/${keyId}`) };
+      return {
+        id: arn("kms", region, String(inputs.name)),
+        name: inputs.name,
+        arn: arn("kms", region, String(inputs.name)),
+        targetKeyId: keyId,
+        targetKeyArn: arn("kms", region, `key/${keyId}`),
+      };
     }
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { id: ACCOUNT, accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDAMOCK" };
     case "aws:ec2/getRouteTables:getRouteTables": {
       // awsx names each route table after its subnet; the mock VPC has two AZs.
       const vpc = String(inputs.vpcId);
-      return { id: vpc, ids: ["private-1", "private-2", "isolated-1", "isolated-2"].map((n) => `rtb-${hex(`${vpc}:${n}`)}`) };
+      return {
+        id: vpc,
+        ids: ["private-1", "private-2", "isolated-1", "isolated-2"].map((n) => `rtb-${hex(`${vpc}:${n}`)}`),
+      };
     }
     case "aws:index/getAvailabilityZones:getAvailabilityZones": {
       const region = regionOf(provider);
       const names = ["a", "b", "c", "d"].map((z) => `${region}${z}`);
-      return { id: region, names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), groupNames: names.map(() => region) };
+      return {
+        id: region,
+        names,
+        zoneIds: names.map((_, i) => `use1-az${i + 1}`),
+        groupNames: names.map(() => region),
+      };
     }
     default:
-      throw new Error(`unexpected invoke ${token}: add a realistic answer to test/infra/mock-outputs.ts if the program really needs it`);
+      throw new Error(
+        `unexpected invoke ${token}: add a realistic answer to test/infra/mock-outputs.ts if the program really needs it`,
+      );
   }
 }

@@ -12,22 +12,39 @@ describe("Network", () => {
   it("builds a 2-AZ VPC with public, private and isolated subnets, cheap NAT and an S3 gateway endpoint", async () => {
     const g = await newNetwork();
     const vpc = g.one(T.vpc).inputs;
-    expect(vpc).toMatchObject({ cidrBlock: "10.0.0.0/16", numberOfAvailabilityZones: 2, natGateways: { strategy: "None" }, subnetStrategy: "Auto", vpcEndpointStrategy: "Auto" });
+    expect(vpc).toMatchObject({
+      cidrBlock: "10.0.0.0/16",
+      numberOfAvailabilityZones: 2,
+      natGateways: { strategy: "None" },
+      subnetStrategy: "Auto",
+      vpcEndpointStrategy: "Auto",
+    });
     expect(vpc.subnetSpecs.map((s: { type: string }) => s.type)).toEqual(["Public", "Private", "Isolated"]);
     expect(vpc.vpcEndpointSpecs).toEqual([{ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway" }]);
   });
 
   it("takes the NAT strategy and AZ count it is given", async () => {
     const g = await newNetwork({ natGateways: "OnePerAz", availabilityZones: 3, cidrBlock: "10.20.0.0/16" });
-    expect(g.one(T.vpc).inputs).toMatchObject({ natGateways: { strategy: "OnePerAz" }, numberOfAvailabilityZones: 3, cidrBlock: "10.20.0.0/16" });
+    expect(g.one(T.vpc).inputs).toMatchObject({
+      natGateways: { strategy: "OnePerAz" },
+      numberOfAvailabilityZones: 3,
+      cidrBlock: "10.20.0.0/16",
+    });
   });
 
   it("gives each compute tier a group with no ingress and least-privilege egress", async () => {
     const g = await newNetwork({ tiers: ["web", "worker", "alb"] });
-    expect(g.ofType(T.sg).map((s) => s.name).sort()).toEqual(["net-alb-sg", "net-web-sg", "net-worker-sg"]);
+    expect(
+      g
+        .ofType(T.sg)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["net-alb-sg", "net-web-sg", "net-worker-sg"]);
     expect(g.ofType(T.ingress)).toHaveLength(0);
     for (const sg of g.ofType(T.sg)) expect(sg.inputs.ingress ?? []).toEqual([]);
-    const egress = g.ofType(T.egress).map((e) => `${e.name} ${e.inputs.fromPort}-${e.inputs.toPort} ${e.inputs.cidrIpv4}`);
+    const egress = g
+      .ofType(T.egress)
+      .map((e) => `${e.name} ${e.inputs.fromPort}-${e.inputs.toPort} ${e.inputs.cidrIpv4}`);
     expect(egress.sort()).toEqual([
       "net-web-https-out 443-443 0.0.0.0/0",
       "net-web-postgres-out 5432-5432 10.0.0.0/16",
@@ -50,7 +67,9 @@ describe("Network", () => {
     const { Network } = await import("../../components/network");
     await runProgram(() => {
       const net = new Network("net2", { region: "us-east-1" });
-      expect(() => net.securityGroup("worker")).toThrow('Network has no "worker" security group; it was created with tiers web');
+      expect(() => net.securityGroup("worker")).toThrow(
+        'Network has no "worker" security group; it was created with tiers web',
+      );
     });
   });
 });

@@ -20,7 +20,10 @@ const HOOK_TIMEOUT_MS = 300_000;
 
 /** Runs `npm run plan`'s entry point as a user would (esbuild bundle, fresh node process). */
 function planCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/plan/run.mjs"), "scripts/plan/cli.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/plan/run.mjs"), "scripts/plan/cli.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -61,11 +64,16 @@ describe("npm run plan", () => {
   });
 
   it("refuses arguments it does not know, with the usage", () => {
-    expect(() => parseArgs(["--step", "3", "--colour"])).toThrow(/unknown argument "--colour"[\s\S]*usage: npm run plan/);
+    expect(() => parseArgs(["--step", "3", "--colour"])).toThrow(
+      /unknown argument "--colour"[\s\S]*usage: npm run plan/,
+    );
     expect(() => parseArgs([])).toThrow("--step is required");
     expect(() => parseArgs(["--step", "3", "--format", "yaml"])).toThrow("--format must be text, json or mermaid");
     expect(() => parseArgs(["--step", "three"])).toThrow("--step must be an integer");
-    expect(parseArgs(["--step=4", "--env", "prod", "--set", "dbReplicas=3", "--domain", "shop.example.com", "--zone", "Z1"]).options).toMatchObject({
+    expect(
+      parseArgs(["--step=4", "--env", "prod", "--set", "dbReplicas=3", "--domain", "shop.example.com", "--zone", "Z1"])
+        .options,
+    ).toMatchObject({
       step: 4,
       environment: "prod",
       config: { dbReplicas: "3", domain: "shop.example.com", hostedZoneId: "Z1" },
@@ -80,7 +88,9 @@ describe("npm run plan", () => {
     const missing = [...types].filter((t) => FORCE_NEW[t] === undefined).sort();
     expect(missing).toEqual([]);
     // Components of our own are never "unknown": their inputs are recorded, not diffed by a provider.
-    expect(graph11.resources.filter((r) => isComponent(r) && !isRemote(r)).every((r) => r.type.startsWith("scale-ladder:"))).toBe(true);
+    expect(
+      graph11.resources.filter((r) => isComponent(r) && !isRemote(r)).every((r) => r.type.startsWith("scale-ladder:")),
+    ).toBe(true);
   });
 });
 
@@ -89,7 +99,9 @@ describe("the diff, matched by URN", () => {
   beforeAll(async () => {
     for (const step of [1, 2, 3]) g[step] = new GraphIndex(await runLadder(stackConfig(step, DNS), "dev"));
     g.cidr = new GraphIndex(await runLadder(stackConfig(3, { ...DNS, "scale-ladder:vpcCidr": "10.8.0.0/16" }), "dev"));
-    g.bigger = new GraphIndex(await runLadder(stackConfig(3, { ...DNS, "scale-ladder:dbInstanceClass": "db.t4g.small" }), "dev"));
+    g.bigger = new GraphIndex(
+      await runLadder(stackConfig(3, { ...DNS, "scale-ladder:dbInstanceClass": "db.t4g.small" }), "dev"),
+    );
   }, HOOK_TIMEOUT_MS);
 
   it("1 → 2 replaces the server (its boot script changes, userDataReplaceOnChange) and what holds its id, nothing else", () => {
@@ -117,7 +129,10 @@ describe("the diff, matched by URN", () => {
     const d = diffGraphs(g[3], g.cidr, { from: 3, to: 3 });
     const replaced = new Map(d.replaced.map((r) => [r.name, r.reasons]));
     expect(replaced.get("use1-network-vpc")).toEqual([{ input: "cidrBlock", why: "ForceNew" }]);
-    expect(replaced.get("use1-network-web-sg")?.[0]).toEqual({ input: "vpcId", why: "holds an output of use1-network-vpc, which is replaced" });
+    expect(replaced.get("use1-network-web-sg")?.[0]).toEqual({
+      input: "vpcId",
+      why: "holds an output of use1-network-vpc, which is replaced",
+    });
     expect(replaced.has("use1-db-sg")).toBe(true);
   });
 
@@ -134,7 +149,12 @@ describe("the cost estimate", () => {
 
   it("prices the single server from the table: instance, root volume, monitoring, Elastic IP, secret", async () => {
     const cost = estimateCost(new GraphIndex(await runLadder(stackConfig(1), "dev")));
-    const expected = month(EC2_HOURLY["t4g.small"]) + 20 * RATES.ebsGp3PerGbMonth + 7 * RATES.cloudwatchMetricPerMonth + month(RATES.publicIpv4PerHour) + RATES.secretPerMonth;
+    const expected =
+      month(EC2_HOURLY["t4g.small"]) +
+      20 * RATES.ebsGp3PerGbMonth +
+      7 * RATES.cloudwatchMetricPerMonth +
+      month(RATES.publicIpv4PerHour) +
+      RATES.secretPerMonth;
     expect(cost.monthly).toBeCloseTo(expected, 1);
     expect(cost.byComponent.map((c) => c.name).sort()).toEqual(["use1-secrets", "use1-server"]);
     expect(cost.unpriced).toEqual([]);
@@ -142,8 +162,16 @@ describe("the cost estimate", () => {
 
   it("follows the configuration: Multi-AZ doubles the database, OnePerAz NAT costs one gateway per AZ, an unknown class is reported", async () => {
     const dev = estimateCost(new GraphIndex(await runLadder(stackConfig(3), "dev")));
-    const prod = estimateCost(new GraphIndex(await runLadder(stackConfig(3, { "scale-ladder:environment": "prod", "scale-ladder:dbInstanceClass": "db.m7i.48xlarge" }), "prod")));
-    const db = (c: typeof dev, item: RegExp) => c.byComponent.find((x) => x.name === "use1-db")!.lines.find((l) => item.test(l.item))!;
+    const prod = estimateCost(
+      new GraphIndex(
+        await runLadder(
+          stackConfig(3, { "scale-ladder:environment": "prod", "scale-ladder:dbInstanceClass": "db.m7i.48xlarge" }),
+          "prod",
+        ),
+      ),
+    );
+    const db = (c: typeof dev, item: RegExp) =>
+      c.byComponent.find((x) => x.name === "use1-db")!.lines.find((l) => item.test(l.item))!;
     expect(db(dev, /primary/).monthly).toBe(round(month(RDS_POSTGRES_HOURLY["db.t4g.micro"])));
     expect(db(prod, /primary/).monthly).toBeNull();
     expect(prod.unpriced).toEqual(["RDS for PostgreSQL class db.m7i.48xlarge"]);
@@ -151,12 +179,16 @@ describe("the cost estimate", () => {
     expect(nat(prod)).toBeCloseTo(2 * nat(dev), 2);
   });
 
-  it("says what it leaves out and which regions it priced at us-east-1 rates", async () => {
-    const plan = await makePlan({ step: 11, build: "fake", compare: false });
-    expect(plan.cost.pricedAsTableRegion).toEqual(["eu-west-1"]);
-    const text = planText(plan);
-    expect(text).toContain("eu-west-1 priced at us-east-1 rates");
-    expect(text).toContain("data transfer");
-    expect(text).toContain("a new stack");
-  }, HOOK_TIMEOUT_MS);
+  it(
+    "says what it leaves out and which regions it priced at us-east-1 rates",
+    async () => {
+      const plan = await makePlan({ step: 11, build: "fake", compare: false });
+      expect(plan.cost.pricedAsTableRegion).toEqual(["eu-west-1"]);
+      const text = planText(plan);
+      expect(text).toContain("eu-west-1 priced at us-east-1 rates");
+      expect(text).toContain("data transfer");
+      expect(text).toContain("a new stack");
+    },
+    HOOK_TIMEOUT_MS,
+  );
 });

@@ -22,7 +22,8 @@ const root = path.resolve(__dirname, "../..");
  * the matching violations expected; once the component is fixed the entry fails the test below and must go.
  */
 const AWAITING_FIX: Array<{ policy: string; resource: RegExp; fix: string }> = [];
-const awaitingFix = (v: Diagnostic) => AWAITING_FIX.find((f) => f.policy === v.policy && f.resource.test(v.resource ?? ""));
+const awaitingFix = (v: Diagnostic) =>
+  AWAITING_FIX.find((f) => f.policy === v.policy && f.resource.test(v.resource ?? ""));
 
 /** Policies that read a value only `pulumi up` knows (a policy document built from ARNs); a first preview defers them. */
 const DEFERRED_AT_FIRST_PREVIEW = ["iam-no-wildcard-actions"];
@@ -65,7 +66,9 @@ describe("every built step passes every policy", () => {
   it.each(CASES)("step %d, %s, at the first preview (outputs of other resources unknown)", (step, name) => {
     const result = atPreview.get(`${step}:${name}`)!;
     expect(show(result.violations.filter((x) => !awaitingFix(x)))).toEqual([]);
-    expect([...new Set(result.deferred.map((d) => d.policy))].filter((p) => !DEFERRED_AT_FIRST_PREVIEW.includes(p))).toEqual([]);
+    expect(
+      [...new Set(result.deferred.map((d) => d.policy))].filter((p) => !DEFERRED_AT_FIRST_PREVIEW.includes(p)),
+    ).toEqual([]);
   });
 
   it("defers at the first preview exactly the policies docs/policies.md says it does", () => {
@@ -83,7 +86,10 @@ describe("context: step and environment", () => {
   it("reads the step from the provider's default tags when no config gives it", async () => {
     // Step 3 in dev: Multi-AZ does not apply yet, by the `step` tag alone.
     const result = await evaluate(graphs.get("3:dev")!, context.ladderPolicyConfig({ environment: "dev" }));
-    expect(result.notApplicable).toContainEqual({ policy: "multi-az-databases", reason: "step 3 is below 4, where Multi-AZ starts in dev" });
+    expect(result.notApplicable).toContainEqual({
+      policy: "multi-az-databases",
+      reason: "step 3 is below 4, where Multi-AZ starts in dev",
+    });
   });
 
   it("holds a stack that does not say it is dev to production rules", async () => {
@@ -116,9 +122,19 @@ describe("the pack", () => {
     const names = pack.POLICIES.map((p) => p.name);
     expect(new Set(names).size).toBe(names.length);
     for (const p of pack.POLICIES) {
-      expect({ name: p.name, ok: /^[a-z0-9]+(-[a-z0-9]+)*$/.test(p.name) && p.name !== "all" }).toEqual({ name: p.name, ok: true });
-      expect({ name: p.name, oneLine: !p.description.includes("\n") && p.description.length > 10 }).toEqual({ name: p.name, oneLine: true });
-      expect({ name: p.name, severity: p.severity !== undefined, remediation: (p.remediationSteps ?? "").length > 10 }).toEqual({ name: p.name, severity: true, remediation: true });
+      expect({ name: p.name, ok: /^[a-z0-9]+(-[a-z0-9]+)*$/.test(p.name) && p.name !== "all" }).toEqual({
+        name: p.name,
+        ok: true,
+      });
+      expect({ name: p.name, oneLine: !p.description.includes("\n") && p.description.length > 10 }).toEqual({
+        name: p.name,
+        oneLine: true,
+      });
+      expect({
+        name: p.name,
+        severity: p.severity !== undefined,
+        remediation: (p.remediationSteps ?? "").length > 10,
+      }).toEqual({ name: p.name, severity: true, remediation: true });
       expect(p.configSchema?.properties.enforcementLevel).toBeUndefined();
     }
   });
@@ -163,14 +179,43 @@ interface Negative {
   expected: string[];
 }
 
-const postgres = { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "admin_user", manageMasterUserPassword: true, storageEncrypted: true };
+const postgres = {
+  engine: "postgres",
+  engineVersion: "16",
+  instanceClass: "db.t4g.micro",
+  allocatedStorage: 20,
+  username: "admin_user",
+  manageMasterUserPassword: true,
+  storageEncrypted: true,
+};
 
 /** A distribution with everything CloudFront requires, and the parts a case changes. */
-function distribution(aws: typeof Aws, name: string, change: Partial<Aws.cloudfront.DistributionArgs> = {}): Aws.cloudfront.Distribution {
+function distribution(
+  aws: typeof Aws,
+  name: string,
+  change: Partial<Aws.cloudfront.DistributionArgs> = {},
+): Aws.cloudfront.Distribution {
   return new aws.cloudfront.Distribution(name, {
     enabled: true,
-    origins: [{ originId: "web", domainName: "origin.example.com", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } }],
-    defaultCacheBehavior: { targetOriginId: "web", viewerProtocolPolicy: "redirect-to-https", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"], cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" },
+    origins: [
+      {
+        originId: "web",
+        domainName: "origin.example.com",
+        customOriginConfig: {
+          httpPort: 80,
+          httpsPort: 443,
+          originProtocolPolicy: "https-only",
+          originSslProtocols: ["TLSv1.2"],
+        },
+      },
+    ],
+    defaultCacheBehavior: {
+      targetOriginId: "web",
+      viewerProtocolPolicy: "redirect-to-https",
+      allowedMethods: ["GET", "HEAD"],
+      cachedMethods: ["GET", "HEAD"],
+      cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    },
     restrictions: { geoRestriction: { restrictionType: "none" } },
     viewerCertificate: { cloudfrontDefaultCertificate: true },
     ...change,
@@ -189,11 +234,34 @@ const NEGATIVES: Negative[] = [
     title: "Postgres open to the internet, and the ALB's group open on 8080",
     program: (aws) => {
       const db = new aws.ec2.SecurityGroup("db-sg", { vpcId: "vpc-1" });
-      new aws.vpc.SecurityGroupIngressRule("db-world", { securityGroupId: db.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "0.0.0.0/0" });
+      new aws.vpc.SecurityGroupIngressRule("db-world", {
+        securityGroupId: db.id,
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        cidrIpv4: "0.0.0.0/0",
+      });
       const albSg = new aws.ec2.SecurityGroup("alb-sg", { vpcId: "vpc-1" });
-      new aws.lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["subnet-a", "subnet-b"], securityGroups: [albSg.id], dropInvalidHeaderFields: true });
-      new aws.vpc.SecurityGroupIngressRule("alb-443", { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" });
-      new aws.vpc.SecurityGroupIngressRule("alb-8080", { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: 8080, toPort: 8080, cidrIpv6: "::/0" });
+      new aws.lb.LoadBalancer("alb", {
+        loadBalancerType: "application",
+        subnets: ["subnet-a", "subnet-b"],
+        securityGroups: [albSg.id],
+        dropInvalidHeaderFields: true,
+      });
+      new aws.vpc.SecurityGroupIngressRule("alb-443", {
+        securityGroupId: albSg.id,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      });
+      new aws.vpc.SecurityGroupIngressRule("alb-8080", {
+        securityGroupId: albSg.id,
+        ipProtocol: "tcp",
+        fromPort: 8080,
+        toPort: 8080,
+        cidrIpv6: "::/0",
+      });
     },
     expected: [
       "db-world (SecurityGroupIngressRule) admits 0.0.0.0/0 on port 5432: db-sg is not an entry point.",
@@ -206,8 +274,18 @@ const NEGATIVES: Negative[] = [
     config: { "world-ingress-only-to-entry-points": { step: 3 } },
     program: (aws) => {
       const sg = new aws.ec2.SecurityGroup("server-sg", { vpcId: "vpc-1" });
-      new aws.vpc.SecurityGroupIngressRule("server-http", { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0" });
-      const server = new aws.ec2.Instance("server", { ami: "ami-1", instanceType: "t4g.small", vpcSecurityGroupIds: [sg.id] });
+      new aws.vpc.SecurityGroupIngressRule("server-http", {
+        securityGroupId: sg.id,
+        ipProtocol: "tcp",
+        fromPort: 80,
+        toPort: 80,
+        cidrIpv4: "0.0.0.0/0",
+      });
+      const server = new aws.ec2.Instance("server", {
+        ami: "ami-1",
+        instanceType: "t4g.small",
+        vpcSecurityGroupIds: [sg.id],
+      });
       const eip = new aws.ec2.Eip("server-eip", { domain: "vpc" });
       new aws.ec2.EipAssociation("server-eip-association", { allocationId: eip.allocationId, instanceId: server.id });
     },
@@ -217,8 +295,17 @@ const NEGATIVES: Negative[] = [
     policy: "no-ssh-ingress",
     title: "SSH from inside the VPC, and an all-traffic inline rule",
     program: (aws) => {
-      new aws.vpc.SecurityGroupIngressRule("ssh", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.0.0.0/16" });
-      new aws.ec2.SecurityGroup("anything", { vpcId: "vpc-1", ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/16"] }] });
+      new aws.vpc.SecurityGroupIngressRule("ssh", {
+        securityGroupId: "sg-1",
+        ipProtocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        cidrIpv4: "10.0.0.0/16",
+      });
+      new aws.ec2.SecurityGroup("anything", {
+        vpcId: "vpc-1",
+        ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/16"] }],
+      });
     },
     expected: [
       "ssh admits port 22, which includes SSH (22); use Session Manager instead of a shell port.",
@@ -230,7 +317,11 @@ const NEGATIVES: Negative[] = [
     title: "a launch template with optional tokens, an instance with the AMI's hop limit",
     program: (aws) => {
       new aws.ec2.LaunchTemplate("lt", { metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 } });
-      new aws.ec2.Instance("server", { ami: "ami-1", instanceType: "t4g.small", metadataOptions: { httpTokens: "required" } });
+      new aws.ec2.Instance("server", {
+        ami: "ami-1",
+        instanceType: "t4g.small",
+        metadataOptions: { httpTokens: "required" },
+      });
     },
     expected: [
       'lt: metadataOptions httpTokens is "optional", not "required".',
@@ -241,30 +332,56 @@ const NEGATIVES: Negative[] = [
     policy: "launch-template-no-public-ip",
     title: "a launch template that asks for a public IP, and one that leaves it to the subnet",
     program: (aws) => {
-      new aws.ec2.LaunchTemplate("public", { networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true" }] });
+      new aws.ec2.LaunchTemplate("public", {
+        networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true" }],
+      });
       new aws.ec2.LaunchTemplate("implicit", {});
     },
-    expected: ['public: networkInterfaces[0].associatePublicIpAddress is "true", not false.', "implicit: no networkInterfaces, so the subnet's mapPublicIpOnLaunch decides whether instances get a public IP."],
+    expected: [
+      'public: networkInterfaces[0].associatePublicIpAddress is "true", not false.',
+      "implicit: no networkInterfaces, so the subnet's mapPublicIpOnLaunch decides whether instances get a public IP.",
+    ],
   },
   {
     policy: "rds-storage-encrypted",
     title: "an unencrypted instance and an Aurora cluster left at the default",
     program: (aws) => {
       new aws.rds.Instance("plain-db", { ...postgres, storageEncrypted: false });
-      new aws.rds.Cluster("plain-cluster", { engine: "aurora-postgresql", masterUsername: "admin_user", manageMasterUserPassword: true });
+      new aws.rds.Cluster("plain-cluster", {
+        engine: "aurora-postgresql",
+        masterUsername: "admin_user",
+        manageMasterUserPassword: true,
+      });
     },
-    expected: ["plain-db: storageEncrypted is false.", "plain-cluster: storageEncrypted is unset (false for provisioned Aurora)."],
+    expected: [
+      "plain-db: storageEncrypted is false.",
+      "plain-cluster: storageEncrypted is unset (false for provisioned Aurora).",
+    ],
   },
   {
     policy: "elasticache-encrypted-at-rest",
     title: "a replication group without encryption at rest",
-    program: (aws) => void new aws.elasticache.ReplicationGroup("cache", { description: "c", engine: "valkey", nodeType: "cache.t4g.micro", transitEncryptionEnabled: true, authToken: "x".repeat(32) }),
+    program: (aws) =>
+      void new aws.elasticache.ReplicationGroup("cache", {
+        description: "c",
+        engine: "valkey",
+        nodeType: "cache.t4g.micro",
+        transitEncryptionEnabled: true,
+        authToken: "x".repeat(32),
+      }),
     expected: ["cache: atRestEncryptionEnabled is unset (false)."],
   },
   {
     policy: "elasticache-encrypted-in-transit",
     title: "a replication group in plain text without authentication",
-    program: (aws) => void new aws.elasticache.ReplicationGroup("cache", { description: "c", engine: "valkey", nodeType: "cache.t4g.micro", atRestEncryptionEnabled: true, transitEncryptionMode: "preferred" }),
+    program: (aws) =>
+      void new aws.elasticache.ReplicationGroup("cache", {
+        description: "c",
+        engine: "valkey",
+        nodeType: "cache.t4g.micro",
+        atRestEncryptionEnabled: true,
+        transitEncryptionMode: "preferred",
+      }),
     expected: [
       "cache: transitEncryptionEnabled is unset (false); clients would talk in plain text.",
       'cache: transitEncryptionMode is "preferred", which still accepts plain-text clients.',
@@ -278,7 +395,10 @@ const NEGATIVES: Negative[] = [
       new aws.ebs.Volume("data", { availabilityZone: "us-east-1a", size: 10 });
       new aws.ec2.Instance("server", { ami: "ami-1", instanceType: "t4g.small" });
     },
-    expected: ["data: encrypted is unset.", "server: no rootBlockDevice, so the root volume is encrypted only if the AMI's snapshot is."],
+    expected: [
+      "data: encrypted is unset.",
+      "server: no rootBlockDevice, so the root volume is encrypted only if the AMI's snapshot is.",
+    ],
   },
   {
     policy: "sqs-encrypted",
@@ -298,15 +418,27 @@ const NEGATIVES: Negative[] = [
     program: (aws) => {
       new aws.s3.Bucket("open");
       const half = new aws.s3.Bucket("half-open");
-      new aws.s3.BucketPublicAccessBlock("half-open-bpa", { bucket: half.id, blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: false });
+      new aws.s3.BucketPublicAccessBlock("half-open-bpa", {
+        bucket: half.id,
+        blockPublicAcls: true,
+        ignorePublicAcls: true,
+        blockPublicPolicy: false,
+        restrictPublicBuckets: false,
+      });
     },
-    expected: ["open (Bucket) has no BucketPublicAccessBlock.", "half-open (Bucket): its public access block leaves blockPublicPolicy, restrictPublicBuckets off."],
+    expected: [
+      "open (Bucket) has no BucketPublicAccessBlock.",
+      "half-open (Bucket): its public access block leaves blockPublicPolicy, restrictPublicBuckets off.",
+    ],
   },
   {
     policy: "rds-force-ssl",
     title: "PostgreSQL on a parameter group without rds.force_ssl, and on the default group",
     program: (aws) => {
-      const pg = new aws.rds.ParameterGroup("lax", { family: "postgres16", parameters: [{ name: "log_min_duration_statement", value: "500" }] });
+      const pg = new aws.rds.ParameterGroup("lax", {
+        family: "postgres16",
+        parameters: [{ name: "log_min_duration_statement", value: "500" }],
+      });
       new aws.rds.Instance("lax-db", { ...postgres, parameterGroupName: pg.name });
       new aws.rds.Instance("default-db", { ...postgres });
     },
@@ -318,8 +450,15 @@ const NEGATIVES: Negative[] = [
   {
     policy: "db-master-password-generated",
     title: "a master password typed into the program",
-    program: (aws) => void new aws.rds.Instance("typed-db", { ...postgres, manageMasterUserPassword: undefined, password: "correct-horse-battery" }),
-    expected: ["typed-db (Instance): password is not generated by a RandomPassword of this stack; a typed or configured password is in the program's history and every operator's shell."],
+    program: (aws) =>
+      void new aws.rds.Instance("typed-db", {
+        ...postgres,
+        manageMasterUserPassword: undefined,
+        password: "correct-horse-battery",
+      }),
+    expected: [
+      "typed-db (Instance): password is not generated by a RandomPassword of this stack; a typed or configured password is in the program's history and every operator's shell.",
+    ],
   },
   {
     policy: "deny-insecure-transport",
@@ -328,16 +467,40 @@ const NEGATIVES: Negative[] = [
       const b = new aws.s3.Bucket("logs");
       new aws.s3.BucketPolicy("logs-policy", {
         bucket: b.id,
-        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::logs/*" }] }),
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::logs/*",
+            },
+          ],
+        }),
       });
       new aws.sqs.Queue("q", { sqsManagedSseEnabled: true });
     },
-    expected: ["logs (Bucket): no statement of its policy denies s3:* when aws:SecureTransport is false.", "q (Queue) has no QueuePolicy."],
+    expected: [
+      "logs (Bucket): no statement of its policy denies s3:* when aws:SecureTransport is false.",
+      "q (Queue) has no QueuePolicy.",
+    ],
   },
   {
     policy: "cloudfront-https-only",
     title: "a behavior that serves plain HTTP",
-    program: (aws) => void distribution(aws, "cdn", { orderedCacheBehaviors: [{ pathPattern: "/static/*", targetOriginId: "web", viewerProtocolPolicy: "allow-all", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"] }] }),
+    program: (aws) =>
+      void distribution(aws, "cdn", {
+        orderedCacheBehaviors: [
+          {
+            pathPattern: "/static/*",
+            targetOriginId: "web",
+            viewerProtocolPolicy: "allow-all",
+            allowedMethods: ["GET", "HEAD"],
+            cachedMethods: ["GET", "HEAD"],
+          },
+        ],
+      }),
     expected: ['cdn: cache behavior /static/* has viewerProtocolPolicy "allow-all".'],
   },
   {
@@ -345,10 +508,28 @@ const NEGATIVES: Negative[] = [
     title: "a custom certificate that still accepts TLS 1.0, an origin reached with TLS 1.0",
     program: (aws) =>
       void distribution(aws, "cdn", {
-        origins: [{ originId: "web", domainName: "origin.example.com", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1", "TLSv1.2"] } }],
-        viewerCertificate: { acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1_2016" },
+        origins: [
+          {
+            originId: "web",
+            domainName: "origin.example.com",
+            customOriginConfig: {
+              httpPort: 80,
+              httpsPort: 443,
+              originProtocolPolicy: "https-only",
+              originSslProtocols: ["TLSv1", "TLSv1.2"],
+            },
+          },
+        ],
+        viewerCertificate: {
+          acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+          sslSupportMethod: "sni-only",
+          minimumProtocolVersion: "TLSv1_2016",
+        },
       }),
-    expected: ['cdn: viewerCertificate.minimumProtocolVersion is "TLSv1_2016", not TLSv1.2_2021 or later.', "cdn: origin web allows TLSv1."],
+    expected: [
+      'cdn: viewerCertificate.minimumProtocolVersion is "TLSv1_2016", not TLSv1.2_2021 or later.',
+      "cdn: origin web allows TLSv1.",
+    ],
   },
   {
     policy: "cloudfront-s3-origin-oac",
@@ -356,33 +537,71 @@ const NEGATIVES: Negative[] = [
     program: (aws) =>
       void distribution(aws, "cdn", {
         origins: [
-          { originId: "web", domainName: "assets.s3-website-us-east-1.amazonaws.com", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "http-only", originSslProtocols: ["TLSv1.2"] } },
+          {
+            originId: "web",
+            domainName: "assets.s3-website-us-east-1.amazonaws.com",
+            customOriginConfig: {
+              httpPort: 80,
+              httpsPort: 443,
+              originProtocolPolicy: "http-only",
+              originSslProtocols: ["TLSv1.2"],
+            },
+          },
           { originId: "assets", domainName: "assets.s3.us-east-1.amazonaws.com" },
         ],
       }),
-    expected: ["cdn: origin web reaches S3 (assets.s3-website-us-east-1.amazonaws.com) as a custom origin, which bypasses Origin Access Control.", "cdn: S3 origin assets has no originAccessControlId."],
+    expected: [
+      "cdn: origin web reaches S3 (assets.s3-website-us-east-1.amazonaws.com) as a custom origin, which bypasses Origin Access Control.",
+      "cdn: S3 origin assets has no originAccessControlId.",
+    ],
   },
   {
     policy: "alb-drop-invalid-headers",
     title: "an ALB that forwards malformed headers",
-    program: (aws) => void new aws.lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["subnet-a", "subnet-b"] }),
+    program: (aws) =>
+      void new aws.lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["subnet-a", "subnet-b"] }),
     expected: ["alb: dropInvalidHeaderFields is unset (false)."],
   },
   {
     policy: "alb-http-redirects-to-https",
     title: "an ALB with HTTPS that still forwards HTTP",
     program: (aws) => {
-      const alb = new aws.lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["subnet-a", "subnet-b"], dropInvalidHeaderFields: true });
+      const alb = new aws.lb.LoadBalancer("alb", {
+        loadBalancerType: "application",
+        subnets: ["subnet-a", "subnet-b"],
+        dropInvalidHeaderFields: true,
+      });
       const tg = new aws.lb.TargetGroup("tg", { port: 3000, protocol: "HTTP", vpcId: "vpc-1" });
-      new aws.lb.Listener("https", { loadBalancerArn: alb.arn, port: 443, protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificateArn: "arn:aws:acm:us-east-1:1:certificate/x", defaultActions: [{ type: "forward", targetGroupArn: tg.arn }] });
-      new aws.lb.Listener("http", { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: tg.arn }] });
+      new aws.lb.Listener("https", {
+        loadBalancerArn: alb.arn,
+        port: 443,
+        protocol: "HTTPS",
+        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        certificateArn: "arn:aws:acm:us-east-1:1:certificate/x",
+        defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+      });
+      new aws.lb.Listener("http", {
+        loadBalancerArn: alb.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+      });
     },
-    expected: ["http (Listener) on alb serves plain HTTP although the load balancer has an HTTPS listener; redirect it to HTTPS."],
+    expected: [
+      "http (Listener) on alb serves plain HTTP although the load balancer has an HTTPS listener; redirect it to HTTPS.",
+    ],
   },
   {
     policy: "alb-tls12",
     title: "an HTTPS listener on the default security policy",
-    program: (aws) => void new aws.lb.Listener("https", { loadBalancerArn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/y", port: 443, protocol: "HTTPS", certificateArn: "arn:aws:acm:us-east-1:1:certificate/x", defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404" } }] }),
+    program: (aws) =>
+      void new aws.lb.Listener("https", {
+        loadBalancerArn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/y",
+        port: 443,
+        protocol: "HTTPS",
+        certificateArn: "arn:aws:acm:us-east-1:1:certificate/x",
+        defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404" } }],
+      }),
     expected: ['https: sslPolicy is "unset (ELBSecurityPolicy-2016-08)", which accepts TLS older than 1.2.'],
   },
   {
@@ -390,9 +609,17 @@ const NEGATIVES: Negative[] = [
     title: "a day of backups on an instance and a cluster left at the default",
     program: (aws) => {
       new aws.rds.Instance("short-db", { ...postgres, backupRetentionPeriod: 1 });
-      new aws.rds.Cluster("short-cluster", { engine: "aurora-postgresql", masterUsername: "admin_user", manageMasterUserPassword: true, storageEncrypted: true });
+      new aws.rds.Cluster("short-cluster", {
+        engine: "aurora-postgresql",
+        masterUsername: "admin_user",
+        manageMasterUserPassword: true,
+        storageEncrypted: true,
+      });
     },
-    expected: ["short-db: backupRetentionPeriod is 1, under 7 days.", "short-cluster: backupRetentionPeriod is unset (1 day), under 7 days."],
+    expected: [
+      "short-db: backupRetentionPeriod is 1, under 7 days.",
+      "short-cluster: backupRetentionPeriod is unset (1 day), under 7 days.",
+    ],
   },
   {
     policy: "multi-az-databases",
@@ -400,17 +627,39 @@ const NEGATIVES: Negative[] = [
     config: { "multi-az-databases": { step: 4, environment: "dev" } },
     program: (aws) => {
       new aws.rds.Instance("single-db", { ...postgres, multiAz: false });
-      const c = new aws.rds.Cluster("lonely", { engine: "aurora-postgresql", masterUsername: "admin_user", manageMasterUserPassword: true, storageEncrypted: true });
-      new aws.rds.ClusterInstance("lonely-writer", { clusterIdentifier: c.id, engine: "aurora-postgresql", instanceClass: "db.t4g.medium" });
+      const c = new aws.rds.Cluster("lonely", {
+        engine: "aurora-postgresql",
+        masterUsername: "admin_user",
+        manageMasterUserPassword: true,
+        storageEncrypted: true,
+      });
+      new aws.rds.ClusterInstance("lonely-writer", {
+        clusterIdentifier: c.id,
+        engine: "aurora-postgresql",
+        instanceClass: "db.t4g.medium",
+      });
     },
-    expected: ["single-db (Instance): multiAz is false at step 4 in dev.", "lonely (Cluster) has 1 instance; a writer and at least one reader in another AZ are needed for failover."],
+    expected: [
+      "single-db (Instance): multiAz is false at step 4 in dev.",
+      "lonely (Cluster) has 1 instance; a writer and at least one reader in another AZ are needed for failover.",
+    ],
   },
   {
     policy: "multi-az-cache",
     title: "at step 5: a cache without a replica",
     config: { "multi-az-cache": { step: 5 } },
-    program: (aws) => void new aws.elasticache.ReplicationGroup("cache", { description: "c", engine: "valkey", nodeType: "cache.t4g.micro", numCacheClusters: 1 }),
-    expected: ["cache: 1 node per shard; a replica is needed for failover.", "cache: automaticFailoverEnabled is unset (false).", "cache: multiAzEnabled is unset (false)."],
+    program: (aws) =>
+      void new aws.elasticache.ReplicationGroup("cache", {
+        description: "c",
+        engine: "valkey",
+        nodeType: "cache.t4g.micro",
+        numCacheClusters: 1,
+      }),
+    expected: [
+      "cache: 1 node per shard; a replica is needed for failover.",
+      "cache: automaticFailoverEnabled is unset (false).",
+      "cache: multiAzEnabled is unset (false).",
+    ],
   },
   {
     policy: "deletion-protection-in-prod",
@@ -455,9 +704,16 @@ const NEGATIVES: Negative[] = [
           ],
         }),
       });
-      new aws.iam.RolePolicyAttachment("admin-attach", { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+      new aws.iam.RolePolicyAttachment("admin-attach", {
+        role: "r",
+        policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+      });
     },
-    expected: ['admin: statement Everything allows Action "*".', "admin: statement AllBuckets allows s3:* on every resource.", "admin-attach: attaches arn:aws:iam::aws:policy/AdministratorAccess."],
+    expected: [
+      'admin: statement Everything allows Action "*".',
+      "admin: statement AllBuckets allows s3:* on every resource.",
+      "admin-attach: attaches arn:aws:iam::aws:policy/AdministratorAccess.",
+    ],
   },
   {
     policy: "default-tags",
@@ -465,10 +721,17 @@ const NEGATIVES: Negative[] = [
     program: (aws) => {
       const bare = new aws.Provider("bare", { region: "us-east-1" });
       new aws.sqs.Queue("untagged", {}, { provider: bare });
-      const tagged = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags: { project: "p", stack: "s", step: "3" } } });
+      const tagged = new aws.Provider("tagged", {
+        region: "us-east-1",
+        defaultTags: { tags: { project: "p", stack: "s", step: "3" } },
+      });
       new aws.sqs.Queue("blanked", { tags: { step: "" } }, { provider: tagged });
     },
-    expected: ["provider bare: defaultTags lacks project, stack, step.", "untagged is created through provider bare, whose defaultTags lack project, stack, step.", 'blanked: tags.step is set to "", blanking the provider\'s default tag.'],
+    expected: [
+      "provider bare: defaultTags lacks project, stack, step.",
+      "untagged is created through provider bare, whose defaultTags lack project, stack, step.",
+      'blanked: tags.step is set to "", blanking the provider\'s default tag.',
+    ],
   },
   {
     policy: "fleet-tags",
@@ -476,8 +739,30 @@ const NEGATIVES: Negative[] = [
     program: (aws) => {
       const tags = { project: "p", stack: "s", step: "3" };
       const provider = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags } });
-      const lt = new aws.ec2.LaunchTemplate("lt", { tagSpecifications: [{ resourceType: "instance", tags: { Name: "web", ...tags } }, { resourceType: "volume", tags: { Name: "web" } }] }, { provider });
-      new aws.autoscaling.Group("asg", { minSize: 1, maxSize: 1, vpcZoneIdentifiers: ["subnet-a"], launchTemplate: { id: lt.id }, tags: [{ key: "Name", value: "web", propagateAtLaunch: true }, { key: "step", value: "2", propagateAtLaunch: true }] }, { provider });
+      const lt = new aws.ec2.LaunchTemplate(
+        "lt",
+        {
+          tagSpecifications: [
+            { resourceType: "instance", tags: { Name: "web", ...tags } },
+            { resourceType: "volume", tags: { Name: "web" } },
+          ],
+        },
+        { provider },
+      );
+      new aws.autoscaling.Group(
+        "asg",
+        {
+          minSize: 1,
+          maxSize: 1,
+          vpcZoneIdentifiers: ["subnet-a"],
+          launchTemplate: { id: lt.id },
+          tags: [
+            { key: "Name", value: "web", propagateAtLaunch: true },
+            { key: "step", value: "2", propagateAtLaunch: true },
+          ],
+        },
+        { provider },
+      );
     },
     expected: [
       "lt: tagSpecifications for volume lack the default tags (project missing, stack missing, step missing); launched volumes are not tagged by the provider.",
@@ -499,7 +784,12 @@ describe("each policy fires on a deliberately wrong program", () => {
       n.program(aws, pulumi);
     });
     const { POLICIES, PACK_ARGS } = await import("../../policies/pack");
-    const result = await evaluatePolicies(g, { policies: POLICIES, enforcementLevel: PACK_ARGS.enforcementLevel, config: n.config, only: [n.policy] });
+    const result = await evaluatePolicies(g, {
+      policies: POLICIES,
+      enforcementLevel: PACK_ARGS.enforcementLevel,
+      config: n.config,
+      only: [n.policy],
+    });
     // Registrations complete in no fixed order, so neither do the reports.
     expect(result.violations.map((v) => v.detail).sort()).toEqual([...n.expected].sort());
     const policy = POLICIES.find((p) => p.name === n.policy)!;
@@ -522,31 +812,55 @@ describe("the pack as the Pulumi CLI runs it", () => {
 
   const LEVEL = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 } as const;
   const runnerView = (r: Evaluation) =>
-    r.violations.map((v) => ({ policy: v.policy, message: v.message, urn: v.urn ?? "", enforcementLevel: LEVEL[v.enforcementLevel] })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  const servedView = (ds: Awaited<ReturnType<ServedPack["analyze"]>>) => [...ds].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    r.violations
+      .map((v) => ({
+        policy: v.policy,
+        message: v.message,
+        urn: v.urn ?? "",
+        enforcementLevel: LEVEL[v.enforcementLevel],
+      }))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const servedView = (ds: Awaited<ReturnType<ServedPack["analyze"]>>) =>
+    [...ds].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
   it("serves every policy of the pack, mandatory, under the pack's name and package version", async () => {
     const info = await cli.info();
     expect(info.name).toBe(pack.PACK_NAME);
     expect(info.version).toBe(JSON.parse(fs.readFileSync(path.join(root, "policies", "package.json"), "utf8")).version);
     expect(info.policies.map((p) => p.name).sort()).toEqual(pack.POLICIES.map((p) => p.name).sort());
-    for (const p of info.policies) expect({ name: p.name, level: p.enforcementLevel }).toEqual({ name: p.name, level: LEVEL.mandatory });
-    expect(info.policies.filter((p) => p.hasConfigSchema).map((p) => p.name).sort()).toEqual(pack.POLICIES.filter((p) => p.configSchema).map((p) => p.name).sort());
+    for (const p of info.policies)
+      expect({ name: p.name, level: p.enforcementLevel }).toEqual({ name: p.name, level: LEVEL.mandatory });
+    expect(
+      info.policies
+        .filter((p) => p.hasConfigSchema)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(
+      pack.POLICIES.filter((p) => p.configSchema)
+        .map((p) => p.name)
+        .sort(),
+    );
   });
 
   it.each(["11:prod", "5:dev"])("reports exactly what the runner reports for step %s", async (key) => {
     const [step, name] = key.split(":");
-    const config = context.ladderPolicyConfig({ step: Number(step), environment: variant(name as "dev" | "prod").environment });
+    const config = context.ladderPolicyConfig({
+      step: Number(step),
+      environment: variant(name as "dev" | "prod").environment,
+    });
     await cli.configure(config);
     const expected = await evaluate(graphs.get(key)!, config);
     expect(servedView(await cli.analyze(graphs.get(key)!))).toEqual(runnerView(expected));
   });
 
-  it.each(NEGATIVES.map((n) => [n.policy, n.title, n] as const))("reports exactly what the runner reports for %s: %s", async (_policy, _title, n) => {
-    const g = await runWithEdges(async () => n.program(await import("@pulumi/aws"), await import("@pulumi/pulumi")));
-    await cli.configure(n.config ?? {});
-    const expected = await evaluate(g, n.config ?? {});
-    expect(expected.violations.length).toBeGreaterThan(0);
-    expect(servedView(await cli.analyze(g))).toEqual(runnerView(expected));
-  });
+  it.each(NEGATIVES.map((n) => [n.policy, n.title, n] as const))(
+    "reports exactly what the runner reports for %s: %s",
+    async (_policy, _title, n) => {
+      const g = await runWithEdges(async () => n.program(await import("@pulumi/aws"), await import("@pulumi/pulumi")));
+      await cli.configure(n.config ?? {});
+      const expected = await evaluate(g, n.config ?? {});
+      expect(expected.violations.length).toBeGreaterThan(0);
+      expect(servedView(await cli.analyze(g))).toEqual(runnerView(expected));
+    },
+  );
 });

@@ -11,7 +11,17 @@
  * another resource, and every computed output, is unknown.
  */
 import type * as PolicyModule from "@pulumi/policy";
-import type { EnforcementLevel, Policies, PolicyConfigSchema, PolicyPackConfig, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  Policies,
+  PolicyConfigSchema,
+  PolicyPackConfig,
+  PolicyProviderResource,
+  PolicyResource,
+  PolicyResourceOptions,
+  ResourceValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { Graph, Registration, runProgram } from "./harness";
 import { resourceState } from "./mock-outputs";
 import { reveal } from "./queries";
@@ -35,7 +45,11 @@ export class PolicyGraph {
 }
 
 /** Evaluates a program under the harness's mocks and records each registration's dependencies as well. */
-export async function runWithEdges(program: () => Promise<unknown> | unknown, config: Record<string, string> = {}, stack = "test"): Promise<PolicyGraph> {
+export async function runWithEdges(
+  program: () => Promise<unknown> | unknown,
+  config: Record<string, string> = {},
+  stack = "test",
+): Promise<PolicyGraph> {
   const edges = new Map<string, Edges>();
   const graph = await runProgram(
     async () => {
@@ -46,7 +60,9 @@ export async function runWithEdges(program: () => Promise<unknown> | unknown, co
         inner(req, (err: unknown, resp: any) => {
           if (resp) {
             const propertyDependencies: Record<string, string[]> = {};
-            req.getPropertydependenciesMap().forEach((v: any, k: string) => (propertyDependencies[k] = v.getUrnsList()));
+            req
+              .getPropertydependenciesMap()
+              .forEach((v: any, k: string) => (propertyDependencies[k] = v.getUrnsList()));
             edges.set(resp.getUrn(), { dependencies: req.getDependenciesList(), propertyDependencies });
           }
           callback(err, resp);
@@ -117,7 +133,13 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
   const lib = policyLib;
   if (!unknowns) {
     const proxy = require("@pulumi/policy/proxy");
-    unknowns = { string: proxy.unknownStringValue, number: proxy.unknownNumberValue, boolean: proxy.unknownBooleanValue, array: proxy.unknownArrayValue, object: proxy.unknownObjectValue };
+    unknowns = {
+      string: proxy.unknownStringValue,
+      number: proxy.unknownNumberValue,
+      boolean: proxy.unknownBooleanValue,
+      array: proxy.unknownArrayValue,
+      object: proxy.unknownObjectValue,
+    };
   }
   const config = normaliseConfig(opts.config ?? {});
   const byUrn = new Map(pg.graph.resources.map((r) => [r.urn, r]));
@@ -142,7 +164,10 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     if (t) return type === t;
     return typeof cls?.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
   };
-  const unknownOf = (v: unknown): string => unknowns![Array.isArray(v) ? "array" : typeof v === "object" ? "object" : (typeof v as "string" | "number" | "boolean")] ?? unknowns!.string;
+  const unknownOf = (v: unknown): string =>
+    unknowns![
+      Array.isArray(v) ? "array" : typeof v === "object" ? "object" : (typeof v as "string" | "number" | "boolean")
+    ] ?? unknowns!.string;
   const previews = new Map<string, { inputs: Record<string, any>; unknownStrings: string[] }>();
   /**
    * A first preview's view of a resource: every input string that contains a value its dependencies do not know
@@ -162,14 +187,20 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     const computed: string[] = [];
     if (r.custom && !r.type.startsWith("pulumi:providers:")) {
       const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
-      computed.push(id, ...Object.entries(reveal(state) as Record<string, unknown>).filter(([k]) => !(k in r.inputs)).flatMap(([, v]) => leafStrings(v)));
+      computed.push(
+        id,
+        ...Object.entries(reveal(state) as Record<string, unknown>)
+          .filter(([k]) => !(k in r.inputs))
+          .flatMap(([, v]) => leafStrings(v)),
+      );
     }
     const result = { inputs, unknownStrings: [...computed, ...replaced].filter((v) => v.length >= 6) };
     previews.set(r.urn, result);
     return result;
   };
   /** Inputs as the analyzer sees them (at a first preview, with what is not known yet replaced by the sentinel). */
-  const inputsOf = (r: Registration): Record<string, any> => (opts.preview ? previewOf(r).inputs : (reveal(r.inputs) as Record<string, any>));
+  const inputsOf = (r: Registration): Record<string, any> =>
+    opts.preview ? previewOf(r).inputs : (reveal(r.inputs) as Record<string, any>);
   const outputsOf = (r: Registration): Record<string, any> => {
     if (!r.custom || r.type.startsWith("pulumi:providers:")) return inputsOf(r);
     const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
@@ -210,9 +241,13 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
       const res = resources.get(r.urn)!;
       if (r.parent && resources.has(r.parent)) res.parent = resources.get(r.parent);
       const e = pg.edgesOf(r);
-      res.dependencies = e.dependencies.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+      res.dependencies = e.dependencies
+        .map((u) => resources.get(u))
+        .filter((x): x is PolicyResource => x !== undefined);
       for (const [k, urns] of Object.entries(e.propertyDependencies)) {
-        res.propertyDependencies[k] = urns.map((u) => resources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+        res.propertyDependencies[k] = urns
+          .map((u) => resources.get(u))
+          .filter((x): x is PolicyResource => x !== undefined);
       }
     }
     return (stackCache = [...resources.values()]);
@@ -226,20 +261,39 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
 
   const selected = opts.policies.filter((p) => !opts.only || opts.only.includes(p.name));
   for (const p of selected) {
-    const level = ((config[p.name] as { enforcementLevel?: EnforcementLevel } | undefined)?.enforcementLevel ?? p.enforcementLevel ?? opts.enforcementLevel ?? "advisory") as EnforcementLevel;
+    const level = ((config[p.name] as { enforcementLevel?: EnforcementLevel } | undefined)?.enforcementLevel ??
+      p.enforcementLevel ??
+      opts.enforcementLevel ??
+      "advisory") as EnforcementLevel;
     if (level === "disabled") continue;
     const reportTo = (defaultUrn?: string) => (detail: string, urn?: string) => {
       const u = urn ?? defaultUrn;
-      out.violations.push({ policy: p.name, detail, message: detail ? `${p.description}\n${detail}` : p.description, urn: u, resource: resourceName(u), enforcementLevel: level === "remediate" ? "mandatory" : level });
+      out.violations.push({
+        policy: p.name,
+        detail,
+        message: detail ? `${p.description}\n${detail}` : p.description,
+        urn: u,
+        resource: resourceName(u),
+        enforcementLevel: level === "remediate" ? "mandatory" : level,
+      });
     };
     const handle = (e: unknown, urn?: string) => {
       if (e instanceof lib.UnknownValueError) {
         const message = (e as Error).message;
-        out.deferred.push({ policy: p.name, detail: message, message: `can't run policy '${p.name}' during preview: ${message}`, urn, resource: resourceName(urn), enforcementLevel: "advisory" });
+        out.deferred.push({
+          policy: p.name,
+          detail: message,
+          message: `can't run policy '${p.name}' during preview: ${message}`,
+          urn,
+          resource: resourceName(urn),
+          enforcementLevel: "advisory",
+        });
       } else if (e instanceof NotApplicable) {
         out.notApplicable.push({ policy: p.name, reason: e.reason });
       } else {
-        throw new Error(`policy ${p.name} failed on ${resourceName(urn) ?? "the stack"}: ${e instanceof Error ? e.stack : String(e)}`);
+        throw new Error(
+          `policy ${p.name} failed on ${resourceName(urn) ?? "the stack"}: ${e instanceof Error ? e.stack : String(e)}`,
+        );
       }
     };
 
@@ -271,7 +325,9 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
 
     if (!("validateResource" in p) || !p.validateResource) continue;
     const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-    const onlyType = !Array.isArray(p.validateResource) ? (p.validateResource as { __pulumiType?: string }).__pulumiType : undefined;
+    const onlyType = !Array.isArray(p.validateResource)
+      ? (p.validateResource as { __pulumiType?: string }).__pulumiType
+      : undefined;
     for (const r of pg.graph.resources) {
       if (onlyType && r.type !== onlyType) continue;
       for (const validate of validations) {
@@ -319,17 +375,24 @@ function replaceLeaves(v: unknown, unknown: string[], replaced: string[], sentin
     return sentinel(v);
   }
   if (Array.isArray(v)) return v.map((x) => replaceLeaves(x, unknown, replaced, sentinel));
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceLeaves(x, unknown, replaced, sentinel)]));
+  if (typeof v === "object" && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceLeaves(x, unknown, replaced, sentinel)]));
   return v;
 }
 
 /** Policy pack config with the shorthand `"policy": "advisory"` expanded, as the CLI sends it. */
 function normaliseConfig(config: PolicyPackConfig): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? { enforcementLevel: v } : { ...v }]));
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? { enforcementLevel: v } : { ...v }]),
+  );
 }
 
 /** A policy's config: what was given (validated against its schema, as the CLI does) plus the schema's defaults. */
-function configFor(config: Record<string, Record<string, unknown>>, policy: string, schema?: PolicyConfigSchema): Record<string, unknown> {
+function configFor(
+  config: Record<string, Record<string, unknown>>,
+  policy: string,
+  schema?: PolicyConfigSchema,
+): Record<string, unknown> {
   const { enforcementLevel: _level, ...given } = config[policy] ?? {};
   const props = schema?.properties ?? {};
   for (const [k, v] of Object.entries(given)) {
@@ -344,7 +407,12 @@ function configFor(config: Record<string, Record<string, unknown>>, policy: stri
     if (spec.minimum !== undefined && (v as number) < spec.minimum) fail(`is under ${spec.minimum}`);
     if (spec.maximum !== undefined && (v as number) > spec.maximum) fail(`is over ${spec.maximum}`);
   }
-  for (const r of schema?.required ?? []) if (!(r in given)) throw new Error(`policy ${policy}: config ${r} is required`);
-  const defaults = Object.fromEntries(Object.entries(props).filter(([, s]) => typeof s === "object" && s.default !== undefined).map(([k, s]) => [k, (s as { default: unknown }).default]));
+  for (const r of schema?.required ?? [])
+    if (!(r in given)) throw new Error(`policy ${policy}: config ${r} is required`);
+  const defaults = Object.fromEntries(
+    Object.entries(props)
+      .filter(([, s]) => typeof s === "object" && s.default !== undefined)
+      .map(([k, s]) => [k, (s as { default: unknown }).default]),
+  );
   return { ...defaults, ...given };
 }

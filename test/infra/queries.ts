@@ -37,7 +37,9 @@ export function reveal(v: any): any {
 }
 
 /** Every security group rule that admits traffic, old-style inline rules included. */
-export function ingressRules(g: Graph): Array<{ from: number; to: number; cidr?: string; sourceSg?: string; groupId: string; name: string }> {
+export function ingressRules(
+  g: Graph,
+): Array<{ from: number; to: number; cidr?: string; sourceSg?: string; groupId: string; name: string }> {
   const rules = g.ofType(T.ingress).map((r) => ({
     name: r.name,
     from: r.inputs.fromPort,
@@ -49,7 +51,14 @@ export function ingressRules(g: Graph): Array<{ from: number; to: number; cidr?:
   for (const sg of g.ofType(T.sg)) {
     for (const rule of sg.inputs.ingress ?? []) {
       for (const cidr of [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])]) {
-        rules.push({ name: sg.name, from: rule.fromPort, to: rule.toPort, cidr, sourceSg: undefined, groupId: sg.name });
+        rules.push({
+          name: sg.name,
+          from: rule.fromPort,
+          to: rule.toPort,
+          cidr,
+          sourceSg: undefined,
+          groupId: sg.name,
+        });
       }
     }
   }
@@ -57,7 +66,10 @@ export function ingressRules(g: Graph): Array<{ from: number; to: number; cidr?:
 }
 
 /** Parsed statements of the inline policy of a role, by the role's name prefix. */
-export function statementsOf(g: Graph, policyName: string): Array<{ Sid: string; Action: string[]; Resource: string[] }> {
+export function statementsOf(
+  g: Graph,
+  policyName: string,
+): Array<{ Sid: string; Action: string[]; Resource: string[] }> {
   const policy = g.ofType(T.rolePolicy).find((p) => p.name === policyName);
   if (!policy) throw new Error(`no role policy ${policyName}`);
   return JSON.parse(policy.inputs.policy).Statement;
@@ -67,7 +79,8 @@ export function statementsOf(g: Graph, policyName: string): Array<{ Sid: string;
 function withoutSecrets(v: any): any {
   if (isSecret(v)) return "[secret]";
   if (Array.isArray(v)) return v.map(withoutSecrets);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecrets(x)]));
+  if (typeof v === "object" && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecrets(x)]));
   return v;
 }
 

@@ -41,7 +41,11 @@ export class ServedPack {
 
   /** Starts the pack the way the CLI does and connects to it. Rejects with the pack's stderr if it exits. */
   static async start(): Promise<ServedPack> {
-    const child = spawn(process.execPath, [path.join(root, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."], { cwd: path.join(root, "policies"), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [path.join(root, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."],
+      { cwd: path.join(root, "policies"), stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += String(d)));
     const port = await new Promise<number>((resolve, reject) => {
@@ -73,8 +77,17 @@ export class ServedPack {
       policies: info.getPoliciesList().map((p: any) => {
         const schema = p.getConfigschema();
         const properties = (schema?.getProperties()?.toJavaScript() ?? {}) as Record<string, { default?: unknown }>;
-        const defaults = Object.fromEntries(Object.entries(properties).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]));
-        return { name: p.getName(), enforcementLevel: p.getEnforcementlevel(), hasConfigSchema: schema !== undefined, defaults };
+        const defaults = Object.fromEntries(
+          Object.entries(properties)
+            .filter(([, s]) => s.default !== undefined)
+            .map(([k, s]) => [k, s.default]),
+        );
+        return {
+          name: p.getName(),
+          enforcementLevel: p.getEnforcementlevel(),
+          hasConfigSchema: schema !== undefined,
+          defaults,
+        };
       }),
     };
   }
@@ -91,7 +104,9 @@ export class ServedPack {
       const value = config[p.name] ?? {};
       const { enforcementLevel, ...properties } = typeof value === "string" ? { enforcementLevel: value } : value;
       const c = new analyzer.PolicyConfig();
-      c.setEnforcementlevel(enforcementLevel ? analyzer.EnforcementLevel[String(enforcementLevel).toUpperCase()] : p.enforcementLevel);
+      c.setEnforcementlevel(
+        enforcementLevel ? analyzer.EnforcementLevel[String(enforcementLevel).toUpperCase()] : p.enforcementLevel,
+      );
       c.setProperties(Struct.fromJavaScript({ ...p.defaults, ...properties }));
       map.set(p.name, c);
     }
@@ -123,7 +138,13 @@ export class ServedPack {
     };
     const out: ServedDiagnostic[] = [];
     const collect = (resp: any) => {
-      for (const d of resp.getDiagnosticsList()) out.push({ policy: d.getPolicyname(), message: d.getMessage(), urn: d.getUrn(), enforcementLevel: d.getEnforcementlevel() });
+      for (const d of resp.getDiagnosticsList())
+        out.push({
+          policy: d.getPolicyname(),
+          message: d.getMessage(),
+          urn: d.getUrn(),
+          enforcementLevel: d.getEnforcementlevel(),
+        });
     };
     for (const r of pg.graph.resources) {
       const req = new analyzer.AnalyzeRequest();
@@ -136,7 +157,13 @@ export class ServedPack {
       if (p) req.setProvider(p);
       const resp: any = await this.call("analyze", req);
       // A resource policy's diagnostics carry no URN; the engine attributes them to the resource analyzed.
-      for (const d of resp.getDiagnosticsList()) out.push({ policy: d.getPolicyname(), message: d.getMessage(), urn: d.getUrn() || r.urn, enforcementLevel: d.getEnforcementlevel() });
+      for (const d of resp.getDiagnosticsList())
+        out.push({
+          policy: d.getPolicyname(),
+          message: d.getMessage(),
+          urn: d.getUrn() || r.urn,
+          enforcementLevel: d.getEnforcementlevel(),
+        });
     }
     const stack = new analyzer.AnalyzeStackRequest();
     stack.setResourcesList(
@@ -145,10 +172,13 @@ export class ServedPack {
         res.setType(r.type);
         res.setName(r.name);
         res.setUrn(r.urn);
-        const outputs = r.custom && !r.type.startsWith("pulumi:providers:") ? (() => {
-          const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
-          return { ...state, id };
-        })() : r.inputs;
+        const outputs =
+          r.custom && !r.type.startsWith("pulumi:providers:")
+            ? (() => {
+                const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
+                return { ...state, id };
+              })()
+            : r.inputs;
         res.setProperties(Struct.fromJavaScript(plain(outputs)));
         res.setOptions(options(r));
         const p = provider(r);
@@ -172,5 +202,10 @@ export class ServedPack {
 
 /** JSON-able properties (what the engine holds); secrets stay marked, the analyzer unwraps them. */
 function plain(v: Record<string, any>): Record<string, any> {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (x === undefined ? null : x)), (_k, x) => (x === null ? undefined : x)) ?? {};
+  return (
+    JSON.parse(
+      JSON.stringify(v, (_k, x) => (x === undefined ? null : x)),
+      (_k, x) => (x === null ? undefined : x),
+    ) ?? {}
+  );
 }

@@ -6,7 +6,10 @@ import { MAX_STEP, STEPS } from "../../stacks/steps";
 import { fakeBuild, runLadder, stackConfig } from "./harness";
 
 const root = path.resolve(__dirname, "../..");
-const stackFiles = fs.readdirSync(path.join(root, "stacks")).filter((f) => /^Pulumi\.step\d\d\.yaml$/.test(f)).sort();
+const stackFiles = fs
+  .readdirSync(path.join(root, "stacks"))
+  .filter((f) => /^Pulumi\.step\d\d\.yaml$/.test(f))
+  .sort();
 
 describe("stack files", () => {
   it("exist for every step", () => {
@@ -14,7 +17,9 @@ describe("stack files", () => {
   });
 
   it.each(stackFiles)("%s evaluates under mocks", async (file) => {
-    const { config } = parse(fs.readFileSync(path.join(root, "stacks", file), "utf8")) as { config: Record<string, unknown> };
+    const { config } = parse(fs.readFileSync(path.join(root, "stacks", file), "utf8")) as {
+      config: Record<string, unknown>;
+    };
     const step = Number(/step(\d\d)/.exec(file)![1]);
     expect(config["scale-ladder:step"]).toBe(step);
     expect(config["aws:region"]).toBe("us-east-1");
@@ -25,11 +30,19 @@ describe("stack files", () => {
     const built = STEPS.filter((s) => s.built).map((s) => s.step);
     if (built.includes(step)) {
       // The one warning a built step may give: step 11 without a domain has no geolocation DNS to build.
-      expect(g.warnings).toEqual(step === 11 && !config["scale-ladder:domain"] ? [expect.stringMatching(/^step 11 without scale-ladder:domain: /)] : []);
+      expect(g.warnings).toEqual(
+        step === 11 && !config["scale-ladder:domain"]
+          ? [expect.stringMatching(/^step 11 without scale-ladder:domain: /)]
+          : [],
+      );
     } else {
       // Steps not built yet compose what exists and say so in one line.
       expect(g.warnings).toHaveLength(1);
-      expect(g.warnings[0]).toMatch(new RegExp(`^scale-ladder:step is ${step}, but this version builds up to step \\d+; composing steps 1–\\d+ without .*\\.$`));
+      expect(g.warnings[0]).toMatch(
+        new RegExp(
+          `^scale-ladder:step is ${step}, but this version builds up to step \\d+; composing steps 1–\\d+ without .*\\.$`,
+        ),
+      );
       expect(g.warnings[0]).not.toContain("\n");
     }
   });
@@ -54,7 +67,12 @@ describe("Pulumi.yaml", () => {
   const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
 
   it("names the project, the TypeScript program and the stack config directory", () => {
-    expect(project).toMatchObject({ name: "scale-ladder", runtime: { name: "nodejs", options: { typescript: true } }, main: "stacks/index.ts", stackConfigDir: "stacks" });
+    expect(project).toMatchObject({
+      name: "scale-ladder",
+      runtime: { name: "nodejs", options: { typescript: true } },
+      main: "stacks/index.ts",
+      stackConfigDir: "stacks",
+    });
     expect(fs.existsSync(path.join(root, project.main))).toBe(true);
   });
 
@@ -63,8 +81,14 @@ describe("Pulumi.yaml", () => {
       const spec = CONFIG_KEYS[key as keyof typeof CONFIG_KEYS];
       expect({ key, known: spec !== undefined }).toEqual({ key, known: true });
       if (decl.default !== undefined) {
-        expect({ key, default: spec.default({ step: 1, environment: "dev", region: "us-east-1" }) }).toEqual({ key, default: decl.default });
-        expect({ key, default: spec.default({ step: 11, environment: "prod", region: "us-east-1" }) }).toEqual({ key, default: decl.default });
+        expect({ key, default: spec.default({ step: 1, environment: "dev", region: "us-east-1" }) }).toEqual({
+          key,
+          default: decl.default,
+        });
+        expect({ key, default: spec.default({ step: 11, environment: "prod", region: "us-east-1" }) }).toEqual({
+          key,
+          default: decl.default,
+        });
       }
     }
     expect(project.config.step).toEqual(expect.objectContaining({ type: "integer" }));
@@ -73,9 +97,12 @@ describe("Pulumi.yaml", () => {
 });
 
 describe("stack file comments", () => {
-  it.each(stackFiles)("%s lists every knob with its default at that step (regenerate: npm run stack-files)", async (file) => {
-    const { renderStackFile } = await import("../../scripts/stack-files/render");
-    const step = Number(/step(\d\d)/.exec(file)![1]);
-    expect(fs.readFileSync(path.join(root, "stacks", file), "utf8")).toBe(renderStackFile(step));
-  });
+  it.each(stackFiles)(
+    "%s lists every knob with its default at that step (regenerate: npm run stack-files)",
+    async (file) => {
+      const { renderStackFile } = await import("../../scripts/stack-files/render");
+      const step = Number(/step(\d\d)/.exec(file)![1]);
+      expect(fs.readFileSync(path.join(root, "stacks", file), "utf8")).toBe(renderStackFile(step));
+    },
+  );
 });

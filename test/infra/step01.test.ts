@@ -11,7 +11,9 @@ describe("step 1: single server", () => {
   it("is one EC2 instance, no database service, no load balancer", () => {
     expect(g.ofType(T.instance)).toHaveLength(1);
     expect(g.ofType(T.rds)).toHaveLength(0);
-    expect(g.resources.filter((r) => r.type.startsWith("aws:lb/") || r.type.startsWith("aws:autoscaling/"))).toHaveLength(0);
+    expect(
+      g.resources.filter((r) => r.type.startsWith("aws:lb/") || r.type.startsWith("aws:autoscaling/")),
+    ).toHaveLength(0);
   });
 
   it("runs Amazon Linux 2023 for its architecture from the public SSM parameter, and keeps it", () => {
@@ -22,7 +24,11 @@ describe("step 1: single server", () => {
   });
 
   it("requires IMDSv2 with a hop limit of 1", () => {
-    expect(g.one(T.instance).inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" });
+    expect(g.one(T.instance).inputs.metadataOptions).toMatchObject({
+      httpTokens: "required",
+      httpPutResponseHopLimit: 1,
+      httpEndpoint: "enabled",
+    });
   });
 
   it("has an encrypted gp3 root volume", () => {
@@ -48,7 +54,9 @@ describe("step 1: single server", () => {
   it("uses Session Manager instead of SSH, and its role reads only its release and its secrets", () => {
     // The SSM agent's own policy, not AmazonSSMManagedInstanceCore (which grants ssm:GetParameter(s) on *).
     expect(g.ofType(T.attachment)).toEqual([]);
-    expect(statementsOf(g, "use1-server-ssm-agent").flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["ssm:UpdateInstanceInformation", "ssmmessages:OpenDataChannel"]));
+    expect(statementsOf(g, "use1-server-ssm-agent").flatMap((s) => s.Action)).toEqual(
+      expect.arrayContaining(["ssm:UpdateInstanceInformation", "ssmmessages:OpenDataChannel"]),
+    );
     const statements = statementsOf(g, "use1-server-policy");
     expect(statements.map((s) => s.Sid).sort()).toEqual(["ReadAppSecrets", "ReadCurrentRelease", "ReadReleases"]);
     for (const s of statements) {
@@ -56,7 +64,9 @@ describe("step 1: single server", () => {
       for (const r of s.Resource) expect(r).not.toBe("*");
     }
     const releases = statements.find((s) => s.Sid === "ReadReleases")!;
-    expect(releases.Resource).toEqual([expect.stringMatching(/^arn:aws:s3:::use1-artifact-bucket-[0-9a-f]+\/releases\/\*$/)]);
+    expect(releases.Resource).toEqual([
+      expect.stringMatching(/^arn:aws:s3:::use1-artifact-bucket-[0-9a-f]+\/releases\/\*$/),
+    ]);
   });
 
   it("installs Node 22 and PostgreSQL on the box and keeps every secret out of user data", () => {
@@ -77,11 +87,18 @@ describe("step 1: single server", () => {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    expect(g.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
+    expect(
+      g.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules[0]
+        .applyServerSideEncryptionByDefault.sseAlgorithm,
+    ).toBe("AES256");
     expect(g.one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status).toBe("Enabled");
-    expect(g.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
+    expect(g.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule.objectOwnership).toBe(
+      "BucketOwnerEnforced",
+    );
     const policy = JSON.parse(g.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
-    expect(policy.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    ]);
     expect(bucket).toBe("use1-artifact-bucket");
     const release = g.one("aws:s3/bucketObjectv2:BucketObjectv2");
     expect(release.inputs.key).toMatch(/^releases\/shop-[0-9a-f]{16}\.tgz$/);
@@ -98,14 +115,27 @@ describe("step 1: single server", () => {
     const provider = g.one("pulumi:providers:aws");
     // Provider config reaches the engine JSON-encoded.
     expect(provider.inputs.region).toBe("us-east-1");
-    expect(JSON.parse(provider.inputs.defaultTags)).toEqual({ tags: { project: "scale-ladder", stack: "test", step: "1" } });
-    for (const r of g.customResources.filter((x) => x.type.startsWith("aws:"))) expect(r.provider).toMatch(/::aws-us-east-1::/);
+    expect(JSON.parse(provider.inputs.defaultTags)).toEqual({
+      tags: { project: "scale-ladder", stack: "test", step: "1" },
+    });
+    for (const r of g.customResources.filter((x) => x.type.startsWith("aws:")))
+      expect(r.provider).toMatch(/::aws-us-east-1::/);
   });
 
   it("puts DNS on the Elastic IP only when a domain is configured", async () => {
     expect(g.ofType(T.record)).toHaveLength(0);
-    const withDns = await runLadder(stackConfig(1, { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" }));
-    expect(withDns.one(T.record).inputs).toMatchObject({ type: "A", name: "shop.example.com", zoneId: "Z0123456789ABCDEFGHIJ", records: ["203.0.113.10"] });
+    const withDns = await runLadder(
+      stackConfig(1, {
+        "scale-ladder:domain": "shop.example.com",
+        "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ",
+      }),
+    );
+    expect(withDns.one(T.record).inputs).toMatchObject({
+      type: "A",
+      name: "shop.example.com",
+      zoneId: "Z0123456789ABCDEFGHIJ",
+      records: ["203.0.113.10"],
+    });
     expect(withDns.outputs.siteUrl).toBe("http://shop.example.com/");
   });
 });

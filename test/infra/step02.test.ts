@@ -33,7 +33,12 @@ describe("step 2: separate database", () => {
   });
 
   it("encrypts storage (gp3) and forces TLS", () => {
-    expect(dev.one(T.rds).inputs).toMatchObject({ storageEncrypted: true, storageType: "gp3", allocatedStorage: 20, maxAllocatedStorage: 100 });
+    expect(dev.one(T.rds).inputs).toMatchObject({
+      storageEncrypted: true,
+      storageType: "gp3",
+      allocatedStorage: 20,
+      maxAllocatedStorage: 100,
+    });
     const params = dev.one("aws:rds/parameterGroup:ParameterGroup").inputs;
     expect(params.family).toBe("postgres16");
     expect(params.parameters).toContainEqual(expect.objectContaining({ name: "rds.force_ssl", value: "1" }));
@@ -48,13 +53,22 @@ describe("step 2: separate database", () => {
   });
 
   it("keeps 7 days of backups and turns Performance Insights on", () => {
-    expect(dev.one(T.rds).inputs).toMatchObject({ backupRetentionPeriod: 7, performanceInsightsEnabled: true, copyTagsToSnapshot: true });
+    expect(dev.one(T.rds).inputs).toMatchObject({
+      backupRetentionPeriod: 7,
+      performanceInsightsEnabled: true,
+      copyTagsToSnapshot: true,
+    });
   });
 
   it("flips deletion protection, final snapshot and Multi-AZ with the environment", () => {
     expect(dev.one(T.rds).inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true, multiAz: false });
     expect(dev.one(T.rds).inputs.finalSnapshotIdentifier).toBeUndefined();
-    expect(prod.one(T.rds).inputs).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false, multiAz: true, finalSnapshotIdentifier: "scale-ladder-prod-use1-db-final" });
+    expect(prod.one(T.rds).inputs).toMatchObject({
+      deletionProtection: true,
+      skipFinalSnapshot: false,
+      multiAz: true,
+      finalSnapshotIdentifier: "scale-ladder-prod-use1-db-final",
+    });
   });
 
   it("stops installing Postgres on the server, which builds its connection string from the secret at boot", () => {
@@ -70,7 +84,12 @@ describe("step 2: separate database", () => {
 
   it("grants the server read access to exactly the database secret", () => {
     const statement = statementsOf(dev, "use1-server-policy").find((s) => s.Sid === "ReadDatabaseCredentials");
-    expect(statement).toEqual({ Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [dev.outputs.databaseSecretArn] });
+    expect(statement).toEqual({
+      Sid: "ReadDatabaseCredentials",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [dev.outputs.databaseSecretArn],
+    });
   });
 
   it("keeps the URN of every step-1 resource except the server it replaces by design", async () => {

@@ -9,7 +9,8 @@ const originsOf = (g: Graph) => {
   expect(isSecret(origins)).toBe(true);
   return reveal(origins) as Array<{ originId: string; [k: string]: any }>;
 };
-const userDataOf = (g: Graph, lt: string) => Buffer.from(g.one("aws:ec2/launchTemplate:LaunchTemplate", lt).inputs.userData, "base64").toString("utf8");
+const userDataOf = (g: Graph, lt: string) =>
+  Buffer.from(g.one("aws:ec2/launchTemplate:LaunchTemplate", lt).inputs.userData, "base64").toString("utf8");
 
 describe("steps 6–8", () => {
   const g: Record<string, Graph> = {};
@@ -25,31 +26,62 @@ describe("steps 6–8", () => {
       const assets = originsOf(g[6]).find((o) => o.originId === "assets")!;
       expect(assets.originAccessControlId).toBeTruthy();
       expect(assets.customOriginConfig).toBeUndefined();
-      expect(g[6].one("aws:cloudfront/originAccessControl:OriginAccessControl").inputs).toMatchObject({ originAccessControlOriginType: "s3", signingBehavior: "always", signingProtocol: "sigv4" });
+      expect(g[6].one("aws:cloudfront/originAccessControl:OriginAccessControl").inputs).toMatchObject({
+        originAccessControlOriginType: "s3",
+        signingBehavior: "always",
+        signingProtocol: "sigv4",
+      });
       const statics = dist.orderedCacheBehaviors.find((b: { pathPattern: string }) => b.pathPattern === "/static/*");
-      expect(statics).toMatchObject({ targetOriginId: "assets", cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6", viewerProtocolPolicy: "redirect-to-https" });
+      expect(statics).toMatchObject({
+        targetOriginId: "assets",
+        cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        viewerProtocolPolicy: "redirect-to-https",
+      });
     });
 
     it("lets only this distribution read the bucket, which blocks all public access", () => {
       const policy = JSON.parse(g[6].one("aws:s3/bucketPolicy:BucketPolicy", "use1-cdn-assets-policy").inputs.policy);
       const read = policy.Statement.find((s: { Sid: string }) => s.Sid === "CloudFrontReadsThroughOac");
-      expect(read).toMatchObject({ Principal: { Service: "cloudfront.amazonaws.com" }, Action: "s3:GetObject", Condition: { StringEquals: { "AWS:SourceArn": expect.stringMatching(/^arn:aws:cloudfront::123456789012:distribution\/E/) } } });
+      expect(read).toMatchObject({
+        Principal: { Service: "cloudfront.amazonaws.com" },
+        Action: "s3:GetObject",
+        Condition: {
+          StringEquals: { "AWS:SourceArn": expect.stringMatching(/^arn:aws:cloudfront::123456789012:distribution\/E/) },
+        },
+      });
       expect(policy.Statement.find((s: { Sid: string }) => s.Sid === "DenyInsecureTransport")).toBeTruthy();
-      expect(g[6].one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "use1-cdn-assets-public-access").inputs).toMatchObject({ blockPublicPolicy: true, restrictPublicBuckets: true });
-      for (const b of g[6].ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")) expect(b.inputs.blockPublicAcls && b.inputs.ignorePublicAcls).toBe(true);
+      expect(
+        g[6].one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "use1-cdn-assets-public-access").inputs,
+      ).toMatchObject({ blockPublicPolicy: true, restrictPublicBuckets: true });
+      for (const b of g[6].ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"))
+        expect(b.inputs.blockPublicAcls && b.inputs.ignorePublicAcls).toBe(true);
     });
 
     it("uploads hashed static files as immutable and the rest briefly cached", () => {
-      const objects = g[6].ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => o.inputs.key.startsWith("static/"));
+      const objects = g[6]
+        .ofType("aws:s3/bucketObjectv2:BucketObjectv2")
+        .filter((o) => o.inputs.key.startsWith("static/"));
       const byKey = Object.fromEntries(objects.map((o) => [o.inputs.key, o.inputs]));
-      expect(byKey["static/app.3f9a1c0d.js"]).toMatchObject({ cacheControl: "public, max-age=31536000, immutable", contentType: "text/javascript; charset=utf-8" });
-      expect(byKey["static/index.html"]).toMatchObject({ cacheControl: "public, max-age=60", contentType: "text/html; charset=utf-8" });
+      expect(byKey["static/app.3f9a1c0d.js"]).toMatchObject({
+        cacheControl: "public, max-age=31536000, immutable",
+        contentType: "text/javascript; charset=utf-8",
+      });
+      expect(byKey["static/index.html"]).toMatchObject({
+        cacheControl: "public, max-age=60",
+        contentType: "text/html; charset=utf-8",
+      });
     });
 
     it("caches public product reads briefly and nothing personalised", () => {
       const dist = g[6].one(DIST).inputs;
-      expect(dist.defaultCacheBehavior).toMatchObject({ targetOriginId: "alb", cachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", viewerProtocolPolicy: "redirect-to-https" });
-      const products = dist.orderedCacheBehaviors.find((b: { pathPattern: string }) => b.pathPattern === "/api/products*");
+      expect(dist.defaultCacheBehavior).toMatchObject({
+        targetOriginId: "alb",
+        cachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        viewerProtocolPolicy: "redirect-to-https",
+      });
+      const products = dist.orderedCacheBehaviors.find(
+        (b: { pathPattern: string }) => b.pathPattern === "/api/products*",
+      );
       const policy = g[6].one("aws:cloudfront/cachePolicy:CachePolicy").inputs;
       expect(products.cachePolicyId).toMatch(/^[0-9a-f-]{36}$/);
       expect(policy).toMatchObject({ minTtl: 0, defaultTtl: 30, maxTtl: 60 });
@@ -57,14 +89,17 @@ describe("steps 6–8", () => {
     });
 
     it("redirects to HTTPS; with a domain, TLS 1.2 with a certificate from us-east-1", () => {
-      for (const b of [g[6].one(DIST).inputs.defaultCacheBehavior, ...g[6].one(DIST).inputs.orderedCacheBehaviors]) expect(b.viewerProtocolPolicy).toBe("redirect-to-https");
+      for (const b of [g[6].one(DIST).inputs.defaultCacheBehavior, ...g[6].one(DIST).inputs.orderedCacheBehaviors])
+        expect(b.viewerProtocolPolicy).toBe("redirect-to-https");
       expect(g[6].one(DIST).inputs.viewerCertificate).toEqual({ cloudfrontDefaultCertificate: true });
       const viewer = g.euDns6.one(DIST).inputs.viewerCertificate;
       expect(viewer).toMatchObject({ sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
       expect(viewer.acmCertificateArn).toMatch(/^arn:aws:acm:us-east-1:/);
       const certProvider = g.euDns6.one("pulumi:providers:aws", "aws-us-east-1-certificates");
       expect(certProvider.inputs.region).toBe("us-east-1");
-      expect(g.euDns6.one("aws:acm/certificate:Certificate", "euw1-cdn-cert").provider).toContain("::aws-us-east-1-certificates::");
+      expect(g.euDns6.one("aws:acm/certificate:Certificate", "euw1-cdn-cert").provider).toContain(
+        "::aws-us-east-1-certificates::",
+      );
       expect(g.euDns6.one("aws:acm/certificate:Certificate", "euw1-web-cert").provider).toContain("::aws-eu-west-1::");
       expect(g.euDns6.one(DIST).inputs).toMatchObject({ aliases: ["shop.example.com"], priceClass: "PriceClass_100" });
     });
@@ -74,14 +109,24 @@ describe("steps 6–8", () => {
         expect(ingressRules(graph).filter((r) => r.cidr !== undefined)).toEqual([]);
         const alb = sgIdOf(graph.one(T.sg, "use1-network-alb-sg"));
         const intoAlb = graph.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === alb);
-        expect(intoAlb.map((r) => ({ port: r.inputs.fromPort, prefixListId: r.inputs.prefixListId }))).toEqual([{ port: graph === g.dns6 ? 443 : 80, prefixListId: "pl-3b927c52" }]);
+        expect(intoAlb.map((r) => ({ port: r.inputs.fromPort, prefixListId: r.inputs.prefixListId }))).toEqual([
+          { port: graph === g.dns6 ? 443 : 80, prefixListId: "pl-3b927c52" },
+        ]);
       }
       const listener = g[6].one("aws:lb/listener:Listener");
-      expect(listener.inputs.defaultActions).toEqual([expect.objectContaining({ type: "fixed-response", fixedResponse: expect.objectContaining({ statusCode: "403" }) })]);
+      expect(listener.inputs.defaultActions).toEqual([
+        expect.objectContaining({
+          type: "fixed-response",
+          fixedResponse: expect.objectContaining({ statusCode: "403" }),
+        }),
+      ]);
       const rule = g[6].one("aws:lb/listenerRule:ListenerRule").inputs;
       const header = originsOf(g[6]).find((o) => o.originId === "alb")!.customHeaders[0];
       expect(header.name).toBe("X-Origin-Verify");
-      expect(reveal(rule.conditions)[0].httpHeader).toEqual({ httpHeaderName: "X-Origin-Verify", values: [header.value] });
+      expect(reveal(rule.conditions)[0].httpHeader).toEqual({
+        httpHeaderName: "X-Origin-Verify",
+        values: [header.value],
+      });
       expect(header.value).toMatch(/^MockSecret/);
       expect(rule.actions[0].type).toBe("forward");
     });
@@ -89,9 +134,16 @@ describe("steps 6–8", () => {
     it("reaches the ALB over HTTPS by origin.<domain> when there is a domain, and points the site at CloudFront", () => {
       const alb = originsOf(g.dns6).find((o) => o.originId === "alb")!;
       expect(alb.domainName).toBe("origin.shop.example.com");
-      expect(alb.customOriginConfig).toMatchObject({ originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] });
-      expect(g.dns6.one("aws:acm/certificate:Certificate", "use1-web-cert").inputs.subjectAlternativeNames).toEqual(["origin.shop.example.com"]);
-      expect(g.dns6.one(T.record, "use1-site-dns").inputs.aliases).toEqual([expect.objectContaining({ zoneId: "Z2FDTNDATAQYW2" })]);
+      expect(alb.customOriginConfig).toMatchObject({
+        originProtocolPolicy: "https-only",
+        originSslProtocols: ["TLSv1.2"],
+      });
+      expect(g.dns6.one("aws:acm/certificate:Certificate", "use1-web-cert").inputs.subjectAlternativeNames).toEqual([
+        "origin.shop.example.com",
+      ]);
+      expect(g.dns6.one(T.record, "use1-site-dns").inputs.aliases).toEqual([
+        expect.objectContaining({ zoneId: "Z2FDTNDATAQYW2" }),
+      ]);
       expect(g.dns6.outputs.siteUrl).toBe("https://shop.example.com/");
       expect(g[6].outputs.siteUrl).toMatch(/^https:\/\/d[0-9a-f]+\.cloudfront\.net\/$/);
     });
@@ -106,10 +158,19 @@ describe("steps 6–8", () => {
     });
 
     it("scales on requests per target, keeping at least two servers", async () => {
-      const policies = g[7].ofType("aws:autoscaling/policy:Policy").map((p) => p.inputs.targetTrackingConfiguration.predefinedMetricSpecification);
-      expect(policies).toContainEqual(expect.objectContaining({ predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: expect.stringMatching(/^app\/use1-web-alb\/[0-9a-f]+\/targetgroup\/use1-web-tg\/[0-9a-f]+$/) }));
+      const policies = g[7]
+        .ofType("aws:autoscaling/policy:Policy")
+        .map((p) => p.inputs.targetTrackingConfiguration.predefinedMetricSpecification);
+      expect(policies).toContainEqual(
+        expect.objectContaining({
+          predefinedMetricType: "ALBRequestCountPerTarget",
+          resourceLabel: expect.stringMatching(/^app\/use1-web-alb\/[0-9a-f]+\/targetgroup\/use1-web-tg\/[0-9a-f]+$/),
+        }),
+      );
       expect(g[7].one("aws:autoscaling/group:Group").inputs.minSize).toBeGreaterThanOrEqual(2);
-      await expect(runLadder(stackConfig(7, { "scale-ladder:webMinSize": "1" }))).rejects.toThrow("scale-ladder:webMinSize must be at least 2 from step 7");
+      await expect(runLadder(stackConfig(7, { "scale-ladder:webMinSize": "1" }))).rejects.toThrow(
+        "scale-ladder:webMinSize must be at least 2 from step 7",
+      );
     });
   });
 
@@ -117,20 +178,39 @@ describe("steps 6–8", () => {
     it("encrypts the queue, long-polls, and dead-letters after 5 receives into a 14-day DLQ that only it may redrive", () => {
       const queue = g[8].one("aws:sqs/queue:Queue", "use1-orders").inputs;
       const dlq = g[8].one("aws:sqs/queue:Queue", "use1-orders-dlq");
-      expect(queue).toMatchObject({ sqsManagedSseEnabled: true, receiveWaitTimeSeconds: 20, visibilityTimeoutSeconds: 60 });
-      expect(JSON.parse(queue.redrivePolicy)).toEqual({ deadLetterTargetArn: expect.stringMatching(/^arn:aws:sqs:us-east-1:123456789012:use1-orders-dlq-[0-9a-f]{7}$/), maxReceiveCount: 5 });
+      expect(queue).toMatchObject({
+        sqsManagedSseEnabled: true,
+        receiveWaitTimeSeconds: 20,
+        visibilityTimeoutSeconds: 60,
+      });
+      expect(JSON.parse(queue.redrivePolicy)).toEqual({
+        deadLetterTargetArn: expect.stringMatching(/^arn:aws:sqs:us-east-1:123456789012:use1-orders-dlq-[0-9a-f]{7}$/),
+        maxReceiveCount: 5,
+      });
       expect(dlq.inputs).toMatchObject({ sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 86400 });
       const allow = JSON.parse(g[8].one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy").inputs.redriveAllowPolicy);
-      expect(allow).toEqual({ redrivePermission: "byQueue", sourceQueueArns: [expect.stringMatching(/^arn:aws:sqs:us-east-1:123456789012:use1-orders-[0-9a-f]{7}$/)] });
+      expect(allow).toEqual({
+        redrivePermission: "byQueue",
+        sourceQueueArns: [expect.stringMatching(/^arn:aws:sqs:us-east-1:123456789012:use1-orders-[0-9a-f]{7}$/)],
+      });
       expect(g[7].ofType("aws:sqs/queue:Queue")).toHaveLength(0);
     });
 
     it("lets the web tier only send and the workers only receive, delete and change visibility", () => {
       const web = statementsOf(g[8], "use1-web-policy");
       const workers = statementsOf(g[8], "use1-workers-policy");
-      const sqsActions = (st: typeof web) => st.flatMap((s) => s.Action).filter((a) => a.startsWith("sqs:")).sort();
+      const sqsActions = (st: typeof web) =>
+        st
+          .flatMap((s) => s.Action)
+          .filter((a) => a.startsWith("sqs:"))
+          .sort();
       expect(sqsActions(web)).toEqual(["sqs:GetQueueAttributes", "sqs:SendMessage"]);
-      expect(sqsActions(workers)).toEqual(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]);
+      expect(sqsActions(workers)).toEqual([
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+      ]);
       for (const graph of [g[8]]) {
         for (const p of graph.ofType(T.rolePolicy)) {
           for (const s of JSON.parse(p.inputs.policy).Statement) {
@@ -151,10 +231,18 @@ describe("steps 6–8", () => {
       expect(statementsOf(g[8], "use1-workers-policy").map((s) => s.Sid)).not.toContain("ReadAppSecrets");
       expect(ud).toContain(`echo "ORDER_QUEUE_URL=${g[8].outputs.orderQueueUrl}"`);
       expect(userDataOf(g[8], "use1-web-lt")).toContain(`echo "ORDER_QUEUE_URL=${g[8].outputs.orderQueueUrl}"`);
-      const backlog = g[8].one("aws:autoscaling/policy:Policy", "use1-workers-backlog").inputs.targetTrackingConfiguration;
+      const backlog = g[8].one("aws:autoscaling/policy:Policy", "use1-workers-backlog").inputs
+        .targetTrackingConfiguration;
       expect(backlog.targetValue).toBe(100);
-      const ids = backlog.customizedMetricSpecification.metrics.map((m: { id: string; expression?: string; metricStat?: { metric: { metricName: string } } }) => m.expression ?? m.metricStat!.metric.metricName);
-      expect(ids).toEqual(["ApproximateNumberOfMessagesVisible", "GroupInServiceInstances", "visible / IF(workers > 1, workers, 1)"]);
+      const ids = backlog.customizedMetricSpecification.metrics.map(
+        (m: { id: string; expression?: string; metricStat?: { metric: { metricName: string } } }) =>
+          m.expression ?? m.metricStat!.metric.metricName,
+      );
+      expect(ids).toEqual([
+        "ApproximateNumberOfMessagesVisible",
+        "GroupInServiceInstances",
+        "visible / IF(workers > 1, workers, 1)",
+      ]);
       const asg = g[8].one("aws:autoscaling/group:Group", "use1-workers-asg").inputs;
       expect(asg.targetGroupArns).toBeUndefined();
       for (const s of asg.vpcZoneIdentifiers) expect(s).toMatch(/^subnet-prv/);
@@ -163,18 +251,40 @@ describe("steps 6–8", () => {
     it("admits the worker tier to the database and the cache, and nothing into the workers", () => {
       const worker = sgIdOf(g[8].one(T.sg, "use1-network-worker-sg"));
       const rules = ingressRules(g[8]);
-      expect(rules.filter((r) => r.sourceSg === worker).map((r) => r.from).sort()).toEqual([5432, 6379]);
+      expect(
+        rules
+          .filter((r) => r.sourceSg === worker)
+          .map((r) => r.from)
+          .sort(),
+      ).toEqual([5432, 6379]);
       expect(rules.filter((r) => r.groupId === worker)).toEqual([]);
-      expect(plaintextSecretLeaks(g[8], [T.secretVersion, T.rds, "aws:elasticache/replicationGroup:ReplicationGroup", DIST, "aws:lb/listenerRule:ListenerRule"])).toEqual([]);
+      expect(
+        plaintextSecretLeaks(g[8], [
+          T.secretVersion,
+          T.rds,
+          "aws:elasticache/replicationGroup:ReplicationGroup",
+          DIST,
+          "aws:lb/listenerRule:ListenerRule",
+        ]),
+      ).toEqual([]);
     });
   });
 
   describe("climbing 5 → 6 → 7 → 8", () => {
     it("keeps every stateful resource of the step below", () => {
-      const stateful = /^aws:(rds|s3\/bucket:|elasticache\/replicationGroup|secretsmanager\/secret:|sqs\/queue|ssm\/parameter|route53)/;
-      for (const [from, to] of [[5, 6], [6, 7], [7, 8]]) {
+      const stateful =
+        /^aws:(rds|s3\/bucket:|elasticache\/replicationGroup|secretsmanager\/secret:|sqs\/queue|ssm\/parameter|route53)/;
+      for (const [from, to] of [
+        [5, 6],
+        [6, 7],
+        [7, 8],
+      ]) {
         const urns = new Set(g[to].resources.map((r) => r.urn));
-        expect({ from, to, lost: g[from].resources.filter((r) => stateful.test(r.type) && !urns.has(r.urn)).map((r) => r.name) }).toEqual({ from, to, lost: [] });
+        expect({
+          from,
+          to,
+          lost: g[from].resources.filter((r) => stateful.test(r.type) && !urns.has(r.urn)).map((r) => r.name),
+        }).toEqual({ from, to, lost: [] });
       }
     });
   });

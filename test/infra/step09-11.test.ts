@@ -8,7 +8,8 @@ import { T, ingressRules, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } f
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 const CLUSTER = "aws:rds/cluster:Cluster";
-const userDataOf = (g: Graph, lt: string) => Buffer.from(g.one("aws:ec2/launchTemplate:LaunchTemplate", lt).inputs.userData, "base64").toString("utf8");
+const userDataOf = (g: Graph, lt: string) =>
+  Buffer.from(g.one("aws:ec2/launchTemplate:LaunchTemplate", lt).inputs.userData, "base64").toString("utf8");
 
 describe("shard map", () => {
   it("is balanced to within one bucket, and adding a shard moves buckets only to it", () => {
@@ -34,7 +35,10 @@ describe("steps 9–11", () => {
     for (const step of [8, 9, 10, 11]) g[step] = await runLadder(stackConfig(step));
     g.dns10 = await runLadder(stackConfig(10, DNS));
     g.dns11 = await runLadder(stackConfig(11, DNS));
-    g.prod10 = await runLadder(stackConfig(10, { "scale-ladder:environment": "prod", "scale-ladder:alarmEmail": "oncall@example.com" }), "prod");
+    g.prod10 = await runLadder(
+      stackConfig(10, { "scale-ladder:environment": "prod", "scale-ladder:alarmEmail": "oncall@example.com" }),
+      "prod",
+    );
     // Seven graphs: on a loaded machine (several test files at once) this takes longer than jest's default minute.
   }, 300_000);
 
@@ -43,8 +47,16 @@ describe("steps 9–11", () => {
       const clusters = g[9].ofType(CLUSTER);
       expect(clusters.map((c) => c.name)).toEqual(["use1-shards-0", "use1-shards-1"]);
       for (const c of clusters) {
-        expect(c.inputs).toMatchObject({ engine: "aurora-postgresql", storageEncrypted: true, backupRetentionPeriod: 7, databaseName: "orders", masterUsername: "shop_admin" });
-        const instances = g[9].ofType("aws:rds/clusterInstance:ClusterInstance").filter((i) => i.name.startsWith(`${c.name}-`));
+        expect(c.inputs).toMatchObject({
+          engine: "aurora-postgresql",
+          storageEncrypted: true,
+          backupRetentionPeriod: 7,
+          databaseName: "orders",
+          masterUsername: "shop_admin",
+        });
+        const instances = g[9]
+          .ofType("aws:rds/clusterInstance:ClusterInstance")
+          .filter((i) => i.name.startsWith(`${c.name}-`));
         expect(instances.map((i) => i.name.slice(c.name.length + 1)).sort()).toEqual(["reader", "writer"]);
         expect(new Set(instances.map((i) => i.inputs.availabilityZone)).size).toBe(2);
         for (const i of instances) expect(i.inputs.publiclyAccessible).toBe(false);
@@ -54,23 +66,42 @@ describe("steps 9–11", () => {
 
     it("keeps the master password generated, secret, and out of everything but the cluster and its secret", () => {
       for (const c of g[9].ofType(CLUSTER)) expect(c.inputs.manageMasterUserPassword).toBeUndefined();
-      expect(plaintextSecretLeaks(g[9], [T.secretVersion, T.rds, CLUSTER, "aws:elasticache/replicationGroup:ReplicationGroup", "aws:cloudfront/distribution:Distribution", "aws:lb/listenerRule:ListenerRule"])).toEqual([]);
-      expect(g[9].one("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs.parameters).toContainEqual({ name: "rds.force_ssl", value: "1" });
+      expect(
+        plaintextSecretLeaks(g[9], [
+          T.secretVersion,
+          T.rds,
+          CLUSTER,
+          "aws:elasticache/replicationGroup:ReplicationGroup",
+          "aws:cloudfront/distribution:Distribution",
+          "aws:lb/listenerRule:ListenerRule",
+        ]),
+      ).toEqual([]);
+      expect(g[9].one("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs.parameters).toContainEqual({
+        name: "rds.force_ssl",
+        value: "1",
+      });
     });
 
     it("admits only the web and worker tiers on 5432", () => {
       const shardSg = sgIdOf(g[9].one(T.sg, "use1-shards-sg"));
       const sources = ingressRules(g[9]).filter((r) => r.groupId === shardSg);
-      expect(sources.map((r) => [r.from, r.sourceSg]).sort()).toEqual([
-        [5432, sgIdOf(g[9].one(T.sg, "use1-network-web-sg"))],
-        [5432, sgIdOf(g[9].one(T.sg, "use1-network-worker-sg"))],
-      ].sort());
+      expect(sources.map((r) => [r.from, r.sourceSg]).sort()).toEqual(
+        [
+          [5432, sgIdOf(g[9].one(T.sg, "use1-network-web-sg"))],
+          [5432, sgIdOf(g[9].one(T.sg, "use1-network-worker-sg"))],
+        ].sort(),
+      );
       expect(sources.every((r) => r.cidr === undefined)).toBe(true);
     });
 
     it("publishes the bucket map in SSM and renders ORDER_SHARDS from it at boot", () => {
       const map = JSON.parse(reveal(g[9].one("aws:ssm/parameter:Parameter", "use1-shards-map").inputs.value));
-      expect(map).toEqual({ version: 1, bucketCount: 256, buckets: assignBuckets(2), shards: ["use1-shards-0", "use1-shards-1"] });
+      expect(map).toEqual({
+        version: 1,
+        bucketCount: 256,
+        buckets: assignBuckets(2),
+        shards: ["use1-shards-0", "use1-shards-1"],
+      });
       for (const lt of ["use1-web-lt", "use1-workers-lt"]) {
         const ud = userDataOf(g[9], lt);
         expect(ud).toContain(`--name '${g[9].outputs.shardMapParameterName}'`);
@@ -85,7 +116,12 @@ describe("steps 9–11", () => {
   describe("step 10: logging, metrics, automation", () => {
     it("keeps logs for a set time: 30 days in dev, 90 in prod", () => {
       const groups = g[10].ofType("aws:cloudwatch/logGroup:LogGroup");
-      expect(groups.map((l) => l.inputs.name).sort()).toEqual(["/scale-ladder/test/use1/app", "/scale-ladder/test/use1/metrics", "/scale-ladder/test/use1/system", "/scale-ladder/test/use1/worker"]);
+      expect(groups.map((l) => l.inputs.name).sort()).toEqual([
+        "/scale-ladder/test/use1/app",
+        "/scale-ladder/test/use1/metrics",
+        "/scale-ladder/test/use1/system",
+        "/scale-ladder/test/use1/worker",
+      ]);
       for (const l of groups) expect(l.inputs.retentionInDays).toBe(30);
       for (const l of g.prod10.ofType("aws:cloudwatch/logGroup:LogGroup")) expect(l.inputs.retentionInDays).toBe(90);
     });
@@ -96,10 +132,19 @@ describe("steps 9–11", () => {
       const config = JSON.parse(reveal(param.inputs.value));
       expect(Object.keys(config.metrics.metrics_collected).sort()).toEqual(["disk", "mem"]);
       expect(config.logs.metrics_collected).toEqual({ emf: {} });
-      const files = config.logs.logs_collected.files.collect_list.map((f: { file_path: string; log_group_name: string }) => `${f.file_path} -> ${f.log_group_name}`);
-      expect(files).toEqual(expect.arrayContaining(["/var/log/shop/server.log -> /scale-ladder/test/use1/app", "/var/log/shop/worker.log -> /scale-ladder/test/use1/worker"]));
+      const files = config.logs.logs_collected.files.collect_list.map(
+        (f: { file_path: string; log_group_name: string }) => `${f.file_path} -> ${f.log_group_name}`,
+      );
+      expect(files).toEqual(
+        expect.arrayContaining([
+          "/var/log/shop/server.log -> /scale-ladder/test/use1/app",
+          "/var/log/shop/worker.log -> /scale-ladder/test/use1/worker",
+        ]),
+      );
       const ud = userDataOf(g[10], "use1-web-lt");
-      expect(ud).toContain("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:AmazonCloudWatch-scale-ladder-test-use1-telemetry'");
+      expect(ud).toContain(
+        "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:AmazonCloudWatch-scale-ladder-test-use1-telemetry'",
+      );
       expect(ud).toContain("StandardOutput=append:/var/log/shop/server.log");
       expect(ud).toContain('echo "AWS_EMF_ENVIRONMENT=Agent"');
       expect(userDataOf(g[10], "use1-workers-lt")).toContain("StandardOutput=append:/var/log/shop/worker.log");
@@ -108,7 +153,11 @@ describe("steps 9–11", () => {
     it("lets instances ship only to their log groups, and put metrics only in two namespaces", () => {
       const st = statementsOf(g[10], "use1-web-policy");
       const ship = st.find((s) => s.Sid === "ShipLogs")!;
-      expect(ship.Resource.every((r) => /^arn:aws:logs:us-east-1:123456789012:log-group:\/scale-ladder\/test\/use1\/[a-z]+:\*$/.test(r))).toBe(true);
+      expect(
+        ship.Resource.every((r) =>
+          /^arn:aws:logs:us-east-1:123456789012:log-group:\/scale-ladder\/test\/use1\/[a-z]+:\*$/.test(r),
+        ),
+      ).toBe(true);
       const put = st.find((s) => s.Sid === "PutAgentMetrics") as unknown as { Condition: unknown; Action: string[] };
       expect(put.Action).toEqual(["cloudwatch:PutMetricData"]);
       expect(put.Condition).toEqual({ StringEquals: { "cloudwatch:namespace": ["CWAgent", "ScaleLadder/Shop"] } });
@@ -123,19 +172,34 @@ describe("steps 9–11", () => {
         for (const m of w.properties.metrics) names.add(`${m[0]}/${m[1]}`);
       }
       const expected = [
-        "AWS/EC2/CPUUtilization", "CWAgent/mem_used_percent", "CWAgent/disk_used_percent",
-        "AWS/ApplicationELB/RequestCount", "AWS/ApplicationELB/HTTPCode_Target_5XX_Count", "AWS/ApplicationELB/TargetResponseTime",
-        "AWS/RDS/CPUUtilization", "AWS/RDS/DatabaseConnections", "AWS/RDS/ReplicaLag", "AWS/RDS/AuroraReplicaLagMaximum",
-        "AWS/ElastiCache/CacheHitRate", "AWS/ElastiCache/Evictions",
-        "AWS/SQS/ApproximateNumberOfMessagesVisible", "AWS/SQS/ApproximateAgeOfOldestMessage",
+        "AWS/EC2/CPUUtilization",
+        "CWAgent/mem_used_percent",
+        "CWAgent/disk_used_percent",
+        "AWS/ApplicationELB/RequestCount",
+        "AWS/ApplicationELB/HTTPCode_Target_5XX_Count",
+        "AWS/ApplicationELB/TargetResponseTime",
+        "AWS/RDS/CPUUtilization",
+        "AWS/RDS/DatabaseConnections",
+        "AWS/RDS/ReplicaLag",
+        "AWS/RDS/AuroraReplicaLagMaximum",
+        "AWS/ElastiCache/CacheHitRate",
+        "AWS/ElastiCache/Evictions",
+        "AWS/SQS/ApproximateNumberOfMessagesVisible",
+        "AWS/SQS/ApproximateAgeOfOldestMessage",
         ...BUSINESS_METRICS.filter((m) => m !== "QueueLagSeconds").map((m) => `ScaleLadder/Shop/${m}`),
       ];
       for (const e of expected) expect({ metric: e, present: names.has(e) }).toEqual({ metric: e, present: true });
-      const p99 = body.widgets.find((w: { properties: { title?: string } }) => w.properties.title === "ALB p99 latency (s)");
+      const p99 = body.widgets.find(
+        (w: { properties: { title?: string } }) => w.properties.title === "ALB p99 latency (s)",
+      );
       expect(p99.properties.metrics[0][4]).toEqual({ stat: "p99" });
-      const dbIds = body.widgets.find((w: { properties: { title?: string } }) => w.properties.title === "Replica lag (s)").properties.metrics.map((m: string[]) => m[3]);
+      const dbIds = body.widgets
+        .find((w: { properties: { title?: string } }) => w.properties.title === "Replica lag (s)")
+        .properties.metrics.map((m: string[]) => m[3]);
       expect(dbIds).toHaveLength(2);
-      expect(g[10].outputs.dashboardUrl).toBe("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=scale-ladder-test-use1-monitoring");
+      expect(g[10].outputs.dashboardUrl).toBe(
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=scale-ladder-test-use1-monitoring",
+      );
     });
 
     it("wires every alarm to the encrypted topic, with an e-mail subscription only when configured", () => {
@@ -143,29 +207,60 @@ describe("steps 9–11", () => {
       expect(topic.inputs.kmsMasterKeyId).toMatch(/^arn:aws:kms:us-east-1:123456789012:key\/[0-9a-f-]{36}$/);
       const alarms = g[10].ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
       const names = alarms.map((a) => a.name.replace("use1-monitoring-", "")).sort();
-      expect(names).toEqual(["5xx-rate", "cache-evictions", "dlq-not-empty", "orders-waiting", "p99-latency", "replica-lag-0", "replica-lag-1", "shard-lag-0", "shard-lag-1", "web-cpu"]);
+      expect(names).toEqual([
+        "5xx-rate",
+        "cache-evictions",
+        "dlq-not-empty",
+        "orders-waiting",
+        "p99-latency",
+        "replica-lag-0",
+        "replica-lag-1",
+        "shard-lag-0",
+        "shard-lag-1",
+        "web-cpu",
+      ]);
       for (const a of alarms) {
-        expect(a.inputs.alarmActions).toEqual([expect.stringContaining(":sns:us-east-1:123456789012:use1-monitoring-alarms")]);
+        expect(a.inputs.alarmActions).toEqual([
+          expect.stringContaining(":sns:us-east-1:123456789012:use1-monitoring-alarms"),
+        ]);
         expect((a.inputs.period ?? 60) * a.inputs.evaluationPeriods).toBeLessThanOrEqual(86400);
       }
       expect(g[10].ofType("aws:sns/topicSubscription:TopicSubscription")).toHaveLength(0);
-      expect(g.prod10.one("aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({ protocol: "email", endpoint: "oncall@example.com" });
+      expect(g.prod10.one("aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({
+        protocol: "email",
+        endpoint: "oncall@example.com",
+      });
     });
 
     it("ships CI workflow templates that parse and call scripts that exist", () => {
       const root = path.resolve(__dirname, "../..");
       const dir = path.join(root, ".github", "workflows");
-      const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+      const files = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".yml"))
+        .sort();
       expect(files).toEqual(["ci.yml", "deploy.yml", "preview.yml"]);
-      const scripts = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>;
+      const scripts = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<
+        string,
+        string
+      >;
       for (const f of files) {
         const wf = parse(fs.readFileSync(path.join(dir, f), "utf8"));
         expect(Object.keys(wf.jobs).length).toBeGreaterThan(0);
-        for (const job of Object.values(wf.jobs) as Array<{ steps?: Array<{ run?: string; uses?: string; with?: Record<string, string> }>; uses?: string }>) {
+        for (const job of Object.values(wf.jobs) as Array<{
+          steps?: Array<{ run?: string; uses?: string; with?: Record<string, string> }>;
+          uses?: string;
+        }>) {
           if (job.uses) expect(fs.existsSync(path.join(root, job.uses))).toBe(true);
           for (const step of job.steps ?? []) {
-            for (const m of (step.run ?? "").matchAll(/npm run ([\w:-]+)/g)) expect({ file: f, script: m[1], exists: m[1] in scripts }).toEqual({ file: f, script: m[1], exists: true });
-            for (const m of (step.run ?? "").matchAll(/bash (\S+)/g)) expect(fs.existsSync(path.join(root, m[1]))).toBe(true);
+            for (const m of (step.run ?? "").matchAll(/npm run ([\w:-]+)/g))
+              expect({ file: f, script: m[1], exists: m[1] in scripts }).toEqual({
+                file: f,
+                script: m[1],
+                exists: true,
+              });
+            for (const m of (step.run ?? "").matchAll(/bash (\S+)/g))
+              expect(fs.existsSync(path.join(root, m[1]))).toBe(true);
             if (step.uses?.startsWith("pulumi/actions")) {
               expect(step.with?.policyPacks).toBe("policies");
               expect(fs.existsSync(path.join(root, "policies"))).toBe(true);
@@ -180,18 +275,25 @@ describe("steps 9–11", () => {
   });
 
   describe("step 11: multiple regions", () => {
-    const regionOfResource = (r: { provider?: string }) => /::aws-([a-z0-9-]+?)(-certificates)?::/.exec(r.provider ?? "")?.[1];
+    const regionOfResource = (r: { provider?: string }) =>
+      /::aws-([a-z0-9-]+?)(-certificates)?::/.exec(r.provider ?? "")?.[1];
 
     it("creates one provider per region and puts every regional resource under the right one", () => {
-      const providers = g.dns11.ofType("pulumi:providers:aws").map((p) => `${p.name}=${p.inputs.region}`).sort();
+      const providers = g.dns11
+        .ofType("pulumi:providers:aws")
+        .map((p) => `${p.name}=${p.inputs.region}`)
+        .sort();
       expect(providers).toEqual(["aws-eu-west-1=eu-west-1", "aws-us-east-1=us-east-1"]);
       for (const r of g.dns11.customResources.filter((x) => x.type.startsWith("aws:"))) {
         // Resources of the secondary start with its code; of the peering, the accepting side's are the secondary's.
-        const secondary = r.name.startsWith("euw1-") || r.name.startsWith("geo-euw1-") || /^use1-to-euw1-accept/.test(r.name);
+        const secondary =
+          r.name.startsWith("euw1-") || r.name.startsWith("geo-euw1-") || /^use1-to-euw1-accept/.test(r.name);
         const expected = secondary ? "eu-west-1" : "us-east-1";
         expect({ name: r.name, region: regionOfResource(r) }).toEqual({ name: r.name, region: expected });
       }
-      expect(regionOfResource(g.dns11.one("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"))).toBe("eu-west-1");
+      expect(regionOfResource(g.dns11.one("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"))).toBe(
+        "eu-west-1",
+      );
     });
 
     it("keeps the primary's URNs: the second region is added beside it", () => {
@@ -216,7 +318,10 @@ describe("steps 9–11", () => {
     it("makes each shard an Aurora global database with a secondary cluster in the other region, same engine and version", () => {
       const globals = g.dns11.ofType("aws:rds/globalCluster:GlobalCluster");
       expect(globals.map((x) => x.name)).toEqual(["use1-shards-0-global", "use1-shards-1-global"]);
-      expect(globals.map((x) => x.inputs.globalClusterIdentifier)).toEqual(["scale-ladder-test-use1-shards-0-global", "scale-ladder-test-use1-shards-1-global"]);
+      expect(globals.map((x) => x.inputs.globalClusterIdentifier)).toEqual([
+        "scale-ladder-test-use1-shards-0-global",
+        "scale-ladder-test-use1-shards-1-global",
+      ]);
       const primaryClusters = g.dns11.ofType(CLUSTER).filter((c) => c.name.startsWith("use1-"));
       const secondaryClusters = g.dns11.ofType(CLUSTER).filter((c) => c.name.startsWith("euw1-"));
       expect(secondaryClusters).toHaveLength(2);
@@ -224,26 +329,43 @@ describe("steps 9–11", () => {
         expect(c.inputs.globalClusterIdentifier).toBe(`scale-ladder-test-use1-shards-${i}-global`);
         expect(c.inputs.masterUsername).toBeUndefined();
         expect(c.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:/);
-        expect({ engine: c.inputs.engine, version: c.inputs.engineVersion }).toEqual({ engine: primaryClusters[i].inputs.engine, version: primaryClusters[i].inputs.engineVersion });
+        expect({ engine: c.inputs.engine, version: c.inputs.engineVersion }).toEqual({
+          engine: primaryClusters[i].inputs.engine,
+          version: primaryClusters[i].inputs.engineVersion,
+        });
       });
       for (const c of primaryClusters) expect(c.ignoreChanges).toContain("globalClusterIdentifier");
     });
 
     it("peers the VPCs with non-overlapping CIDRs and routes between their private and isolated subnets", () => {
-      const vpcs = g.dns11.ofType(T.vpc).map((v) => v.inputs.cidrBlock).sort();
+      const vpcs = g.dns11
+        .ofType(T.vpc)
+        .map((v) => v.inputs.cidrBlock)
+        .sort();
       expect(vpcs).toEqual(["10.0.0.0/16", "10.1.0.0/16"]);
-      expect(g.dns11.one("aws:ec2/vpcPeeringConnection:VpcPeeringConnection").inputs).toMatchObject({ peerRegion: "eu-west-1" });
+      expect(g.dns11.one("aws:ec2/vpcPeeringConnection:VpcPeeringConnection").inputs).toMatchObject({
+        peerRegion: "eu-west-1",
+      });
       const routes = g.dns11.ofType("aws:ec2/route:Route");
       expect(routes.filter((r) => r.inputs.destinationCidrBlock === "10.1.0.0/16")).toHaveLength(4);
       expect(routes.filter((r) => r.inputs.destinationCidrBlock === "10.0.0.0/16")).toHaveLength(4);
-      const dbPeer = ingressRules(g.dns11).filter((r) => r.cidr === "10.1.0.0/16").map((r) => r.name).sort();
+      const dbPeer = ingressRules(g.dns11)
+        .filter((r) => r.cidr === "10.1.0.0/16")
+        .map((r) => r.name)
+        .sort();
       expect(dbPeer).toEqual(["use1-db-from-peer-0", "use1-shards-from-peer-0"]);
     });
 
     it("routes continents to regions by geolocation, with set identifiers, health checks and a default record", () => {
       const records = g.dns11.ofType(T.record).filter((r) => r.inputs.name === "origin.shop.example.com");
       for (const r of records) expect(r.inputs.setIdentifier).toBeTruthy();
-      const byLocation = Object.fromEntries(records.map((r) => [r.inputs.geolocationRoutingPolicies[0].continent ?? `country:${r.inputs.geolocationRoutingPolicies[0].country}`, r]));
+      const byLocation = Object.fromEntries(
+        records.map((r) => [
+          r.inputs.geolocationRoutingPolicies[0].continent ??
+            `country:${r.inputs.geolocationRoutingPolicies[0].country}`,
+          r,
+        ]),
+      );
       expect(Object.keys(byLocation).sort()).toEqual(["AF", "AN", "AS", "EU", "NA", "OC", "SA", "country:*"]);
       expect(byLocation.EU.inputs.aliases[0].name).toMatch(/^euw1-web-alb-/);
       expect(byLocation.NA.inputs.aliases[0].name).toMatch(/^use1-web-alb-/);
@@ -251,9 +373,17 @@ describe("steps 9–11", () => {
       const checks = g.dns11.ofType("aws:route53/healthCheck:HealthCheck");
       expect(checks.map((c) => c.inputs.cloudwatchAlarmRegion).sort()).toEqual(["eu-west-1", "us-east-1"]);
       for (const c of checks) expect(c.inputs.type).toBe("CLOUDWATCH_METRIC");
-      for (const continent of ["AF", "AN", "AS", "EU", "NA", "OC", "SA"]) expect(byLocation[continent].inputs.healthCheckId).toBeTruthy();
-      const alarms = g.dns11.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-healthy-hosts"));
-      for (const a of alarms) expect(a.inputs).toMatchObject({ metricName: "HealthyHostCount", comparisonOperator: "LessThanThreshold", threshold: 1 });
+      for (const continent of ["AF", "AN", "AS", "EU", "NA", "OC", "SA"])
+        expect(byLocation[continent].inputs.healthCheckId).toBeTruthy();
+      const alarms = g.dns11
+        .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+        .filter((a) => a.name.endsWith("-healthy-hosts"));
+      for (const a of alarms)
+        expect(a.inputs).toMatchObject({
+          metricName: "HealthyHostCount",
+          comparisonOperator: "LessThanThreshold",
+          threshold: 1,
+        });
     });
 
     it("puts the secondary behind the same CDN: CloudFront-only ingress and the same origin secret", () => {
@@ -279,10 +409,19 @@ describe("steps 9–11", () => {
 
   describe("climbing 8 → 9 → 10 → 11", () => {
     it("keeps every stateful resource of the step below", () => {
-      const stateful = /^aws:(rds|s3\/bucket:|elasticache\/replicationGroup|secretsmanager\/secret:|sqs\/queue|ssm\/parameter|route53\/record|cloudwatch\/logGroup)/;
-      for (const [from, to] of [[8, 9], [9, 10], [10, 11]]) {
+      const stateful =
+        /^aws:(rds|s3\/bucket:|elasticache\/replicationGroup|secretsmanager\/secret:|sqs\/queue|ssm\/parameter|route53\/record|cloudwatch\/logGroup)/;
+      for (const [from, to] of [
+        [8, 9],
+        [9, 10],
+        [10, 11],
+      ]) {
         const urns = new Set(g[to].resources.map((r) => r.urn));
-        expect({ from, to, lost: g[from].resources.filter((r) => stateful.test(r.type) && !urns.has(r.urn)).map((r) => r.name) }).toEqual({ from, to, lost: [] });
+        expect({
+          from,
+          to,
+          lost: g[from].resources.filter((r) => stateful.test(r.type) && !urns.has(r.urn)).map((r) => r.name),
+        }).toEqual({ from, to, lost: [] });
       }
     });
   });

@@ -167,7 +167,13 @@ export class Cache {
       if (pausing) this.skipUntil = this.now() + this.breakerMs;
       this.failures.record((suppressed) =>
         this.logger.warn(
-          { operation: what, reason: (error as Error).message, failuresInARow: this.failuresInARow, skipMs: pausing ? this.breakerMs : 0, suppressed },
+          {
+            operation: what,
+            reason: (error as Error).message,
+            failuresInARow: this.failuresInARow,
+            skipMs: pausing ? this.breakerMs : 0,
+            suppressed,
+          },
           "cache unavailable, reading from the database",
         ),
       );

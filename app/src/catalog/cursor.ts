@@ -26,7 +26,10 @@ export function decodeCursor(cursor: string): number | undefined {
 }
 
 /** The response body of a list page: its products and the cursor of the next page (`null` on the last one). */
-export function pageBody<T extends { id: number }>(page: { items: T[]; hasMore: boolean }): {
+export function pageBody<T extends { id: number }>(page: {
+  items: T[];
+  hasMore: boolean;
+}): {
   items: T[];
   nextCursor: string | null;
 } {

@@ -144,11 +144,12 @@ export class ProductCache {
       if (state === UNAVAILABLE) return this.loadProduct(id, {});
       const body = await this.loadProduct(id, state.readOptions);
       this.cache.stats.misses += 1;
-      await this.cache.runScript("fill product", FILL_IF_GENERATION, [this.generationKey, key], [
-        state.generation,
-        body,
-        String(this.cache.entryTtlMs()),
-      ]);
+      await this.cache.runScript(
+        "fill product",
+        FILL_IF_GENERATION,
+        [this.generationKey, key],
+        [state.generation, body, String(this.cache.entryTtlMs())],
+      );
       return body;
     });
   }
@@ -167,7 +168,9 @@ export class ProductCache {
       this.cache.stats.misses += 1;
       const key = `${this.pagePrefix}${state.generation}${suffix}`;
       const ttl = this.cache.entryTtlMs();
-      await this.cache.attempt("fill page", (client) => client.set(key, body, { expiration: { type: "PX", value: ttl } }));
+      await this.cache.attempt("fill page", (client) =>
+        client.set(key, body, { expiration: { type: "PX", value: ttl } }),
+      );
       return body;
     });
   }

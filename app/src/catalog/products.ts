@@ -91,9 +91,17 @@ export async function getProduct(router: DbRouter, id: number, options: ReadOpti
 }
 
 /** The products among `ids` that exist, by id. */
-export async function getProducts(router: DbRouter, ids: number[], options: ReadOptions): Promise<Map<number, Product>> {
+export async function getProducts(
+  router: DbRouter,
+  ids: number[],
+  options: ReadOptions,
+): Promise<Map<number, Product>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await router.read<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE id = ANY($1::integer[])`, [ids], options);
+  const { rows } = await router.read<ProductRow>(
+    `SELECT ${COLUMNS} FROM products WHERE id = ANY($1::integer[])`,
+    [ids],
+    options,
+  );
   return new Map(rows.map((row) => [row.id, toProduct(row)]));
 }
 

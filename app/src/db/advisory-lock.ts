@@ -14,7 +14,11 @@ export const SCHEMA_LOCK_KEY = "6001133709884082253";
  * Runs `work` while holding advisory lock `key`, on a connection no one else uses; the lock is released (and the
  * connection returned) whatever `work` does. Waits as long as another holder keeps the lock.
  */
-export async function withAdvisoryLock<T>(pool: Pool, key: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withAdvisoryLock<T>(
+  pool: Pool,
+  key: string,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

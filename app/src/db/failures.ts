@@ -39,7 +39,10 @@ const PG_CLIENT_MESSAGES = [
 export function isUnavailableError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
-  if (typeof code === "string" && (SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08"))) {
+  if (
+    typeof code === "string" &&
+    (SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08"))
+  ) {
     return true;
   }
   // Connecting to a name with several addresses fails with an AggregateError of one error per address.

@@ -94,7 +94,8 @@ export async function migrate(client: PoolClient, dir: string, logger: Logger): 
   // A database migrated by a newer release than this one (during a rollback): the code still runs, so only say so.
   const known = new Set(migrations.map((m) => m.version));
   for (const row of rows) {
-    if (!known.has(row.version)) logger.warn({ migration: row.file }, "database has a migration this release does not know");
+    if (!known.has(row.version))
+      logger.warn({ migration: row.file }, "database has a migration this release does not know");
   }
   return done;
 }

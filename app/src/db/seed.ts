@@ -7,7 +7,16 @@ import type { PoolClient } from "pg";
 import type { Logger } from "../logger";
 
 /** The seed's categories, in the order rows cycle through them (row i gets CATEGORIES[(i - 1) % 8]). */
-export const SEED_CATEGORIES = ["books", "electronics", "home", "garden", "toys", "sports", "grocery", "fashion"] as const;
+export const SEED_CATEGORIES = [
+  "books",
+  "electronics",
+  "home",
+  "garden",
+  "toys",
+  "sports",
+  "grocery",
+  "fashion",
+] as const;
 
 // Five nouns per category, in SEED_CATEGORIES order; SQL arrays are 1-based, hence the "1 +" below.
 const SEED_SQL = `

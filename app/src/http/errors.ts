@@ -85,12 +85,19 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
   const status = fastifyError.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const code = (fastifyError.code && FASTIFY_CODES[fastifyError.code]) || statusCode(status);
-    return { status, body: { error: code, message: fastifyError.message ?? STATUS_CODES[status] ?? "", details: null } };
+    return {
+      status,
+      body: { error: code, message: fastifyError.message ?? STATUS_CODES[status] ?? "", details: null },
+    };
   }
   if (isUnavailableError(error)) {
     return {
       status: 503,
-      body: { error: "service_unavailable", message: "The database is not reachable; try again shortly", details: { requestId } },
+      body: {
+        error: "service_unavailable",
+        message: "The database is not reachable; try again shortly",
+        details: { requestId },
+      },
     };
   }
   return {

@@ -20,7 +20,14 @@ import type { IConfiguration } from "aws-embedded-metrics/lib/config/IConfigurat
 import type { Logger } from "../logger";
 
 /** The metric names, as components/telemetry.ts `BUSINESS_METRICS` and the dashboard spell them. */
-export const METRIC_NAMES = ["OrdersPlaced", "Revenue", "ActiveShoppers", "CacheHits", "CacheMisses", "QueueLagSeconds"] as const;
+export const METRIC_NAMES = [
+  "OrdersPlaced",
+  "Revenue",
+  "ActiveShoppers",
+  "CacheHits",
+  "CacheMisses",
+  "QueueLagSeconds",
+] as const;
 /** One metric name. */
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -136,7 +143,8 @@ export const metrics = new BusinessMetrics();
  */
 function loadEmf(settings: MetricsSettings, service: string): typeof Emf {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const configuration = (require("aws-embedded-metrics/lib/config/Configuration") as { default: IConfiguration }).default;
+  const configuration = (require("aws-embedded-metrics/lib/config/Configuration") as { default: IConfiguration })
+    .default;
   configuration.environmentOverride = settings.AWS_EMF_ENVIRONMENT as IConfiguration["environmentOverride"];
   configuration.agentEndpoint = settings.AWS_EMF_AGENT_ENDPOINT;
   configuration.logGroupName = settings.AWS_EMF_LOG_GROUP_NAME;
@@ -187,7 +195,10 @@ export interface MetricsPublisher {
  * is not. The library's configuration is set from `settings` here, so it never probes its environment (an EC2
  * probe would call the instance metadata address) and reads nothing from `process.env` on its own.
  */
-export function startMetricsPublisher(settings: MetricsSettings, options: PublisherOptions): MetricsPublisher | undefined {
+export function startMetricsPublisher(
+  settings: MetricsSettings,
+  options: PublisherOptions,
+): MetricsPublisher | undefined {
   if (!settings.AWS_EMF_ENVIRONMENT) return undefined;
   const { createMetricsLogger } = loadEmf(settings, options.service);
   const source = options.source ?? metrics;

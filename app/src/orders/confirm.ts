@@ -24,7 +24,12 @@ export type ConfirmOutcome =
   | "unknown_order";
 
 /** Confirms order `orderId` of `shopperId` on `shard`; see the module comment. */
-export async function confirmOrder(shard: OrderShard, orderId: string, shopperId: string, logger: Logger): Promise<ConfirmOutcome> {
+export async function confirmOrder(
+  shard: OrderShard,
+  orderId: string,
+  shopperId: string,
+  logger: Logger,
+): Promise<ConfirmOutcome> {
   const { result } = await shard.router.transaction(async (client): Promise<ConfirmOutcome> => {
     const { rows } = await client.query<{ status: string }>(
       "SELECT status FROM orders WHERE id = $1 AND shopper_id = $2 FOR UPDATE",
@@ -34,9 +39,16 @@ export async function confirmOrder(shard: OrderShard, orderId: string, shopperId
     if (status === ORDER_CONFIRMED) return "already_confirmed";
     if (status !== ORDER_PENDING) return "unknown_order";
     await client.query("UPDATE orders SET status = $2, confirmed_at = now() WHERE id = $1", [orderId, ORDER_CONFIRMED]);
-    await client.query("INSERT INTO order_events (order_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING", [orderId, ORDER_CONFIRMED_EVENT]);
+    await client.query("INSERT INTO order_events (order_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+      orderId,
+      ORDER_CONFIRMED_EVENT,
+    ]);
     return "confirmed";
   });
-  if (result === "confirmed") logger.info({ orderId, shopperId, shard: shard.name, event: ORDER_CONFIRMED_EVENT }, "notification: order confirmed");
+  if (result === "confirmed")
+    logger.info(
+      { orderId, shopperId, shard: shard.name, event: ORDER_CONFIRMED_EVENT },
+      "notification: order confirmed",
+    );
   return result;
 }

@@ -95,7 +95,11 @@ async function writeOrder(client: PoolClient, order: NewOrder): Promise<void> {
     ],
   );
   if (order.queued) {
-    const body = orderPlacedMessage({ orderId: order.orderId, shopperId: order.shopperId, totalCents: order.totalCents });
+    const body = orderPlacedMessage({
+      orderId: order.orderId,
+      shopperId: order.shopperId,
+      totalCents: order.totalCents,
+    });
     await client.query("INSERT INTO order_outbox (order_id, body) VALUES ($1, $2)", [order.orderId, body]);
   }
 }
@@ -284,7 +288,12 @@ export interface RecentOrders {
  * on its reader, at most `timeoutMs` is waited for each, and the answers are merged newest first (ties by id). A
  * shard that fails or is late is named in `unavailableShards` and the rest is still returned.
  */
-export async function recentOrders(shards: OrderShards, limit: number, timeoutMs: number, logger: Logger): Promise<RecentOrders> {
+export async function recentOrders(
+  shards: OrderShards,
+  limit: number,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<RecentOrders> {
   const unavailableShards: string[] = [];
   const answers = await Promise.all(
     shards.all().map(async (shard) => {
@@ -302,7 +311,10 @@ export async function recentOrders(shards: OrderShards, limit: number, timeoutMs
         );
         query.catch(() => undefined); // a late answer's failure has nobody left to hear it
         const { rows } = await Promise.race([query, late]);
-        return rows.map((row) => ({ order: { ...toSummary(row), shopperId: row.shopper_id, shard: shard.name }, at: BigInt(row.created_us) }));
+        return rows.map((row) => ({
+          order: { ...toSummary(row), shopperId: row.shopper_id, shard: shard.name },
+          at: BigInt(row.created_us),
+        }));
       } catch (error) {
         logger.warn({ shard: shard.name, reason: (error as Error).message }, "shard left out of recent orders");
         unavailableShards.push(shard.name);
@@ -312,6 +324,8 @@ export async function recentOrders(shards: OrderShards, limit: number, timeoutMs
       }
     }),
   );
-  const merged = answers.flat().sort((a, b) => (a.at === b.at ? (a.order.orderId < b.order.orderId ? 1 : -1) : a.at < b.at ? 1 : -1));
+  const merged = answers
+    .flat()
+    .sort((a, b) => (a.at === b.at ? (a.order.orderId < b.order.orderId ? 1 : -1) : a.at < b.at ? 1 : -1));
   return { items: merged.slice(0, limit).map((entry) => entry.order), unavailableShards: unavailableShards.sort() };
 }

@@ -122,12 +122,18 @@ export async function settleStaleReservations(
         result.committed.push(row.order_id);
       }
     } catch (error) {
-      logger.warn({ orderId: row.order_id, shard: shard.name, reason: (error as Error).message }, "reservation not settled yet");
+      logger.warn(
+        { orderId: row.order_id, shard: shard.name, reason: (error as Error).message },
+        "reservation not settled yet",
+      );
       result.deferred.push(row.order_id);
     }
   }
   if (result.committed.length + result.released.length > 0) {
-    logger.info({ committed: result.committed.length, released: result.released.length }, "stale stock reservations settled");
+    logger.info(
+      { committed: result.committed.length, released: result.released.length },
+      "stale stock reservations settled",
+    );
   }
   return result;
 }

@@ -35,7 +35,10 @@ interface LockedProduct {
  * In a transaction on the catalog database: locks the lines' product rows, checks the stock of each and takes it.
  * @throws {CheckoutRejected} when a product is missing or short of stock (the caller's transaction rolls back).
  */
-export async function takeStock(client: PoolClient, lines: readonly CartLine[]): Promise<{ priced: PricedLine[]; totalCents: number }> {
+export async function takeStock(
+  client: PoolClient,
+  lines: readonly CartLine[],
+): Promise<{ priced: PricedLine[]; totalCents: number }> {
   const ids = lines.map((line) => line.productId);
   const { rows } = await client.query<LockedProduct>(
     "SELECT id, name, price_cents, stock FROM products WHERE id = ANY($1::integer[]) ORDER BY id FOR UPDATE",
@@ -71,4 +74,3 @@ export async function takeStock(client: PoolClient, lines: readonly CartLine[]):
   );
   return { priced, totalCents };
 }
-

@@ -20,7 +20,10 @@ export const orderPlacedSchema = z.object({
 export type OrderPlaced = z.infer<typeof orderPlacedSchema>;
 
 /** The JSON body of a new `order_placed` message. */
-export function orderPlacedMessage(order: { orderId: string; shopperId: string; totalCents: number }, at = new Date()): string {
+export function orderPlacedMessage(
+  order: { orderId: string; shopperId: string; totalCents: number },
+  at = new Date(),
+): string {
   const message: OrderPlaced = { type: "order_placed", ...order, placedAt: at.toISOString() };
   return JSON.stringify(message);
 }

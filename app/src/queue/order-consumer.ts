@@ -107,7 +107,10 @@ export class OrderConsumer {
     const order = parseOrderPlaced(message.Body);
     if (!order) {
       this.stats.poison += 1;
-      logger.warn({ messageId: message.MessageId, receiveCount }, "poison message: not an order_placed message; left for the dead-letter queue");
+      logger.warn(
+        { messageId: message.MessageId, receiveCount },
+        "poison message: not an order_placed message; left for the dead-letter queue",
+      );
       return;
     }
     const shard = this.options.shards.forShopper(order.shopperId);
@@ -115,25 +118,39 @@ export class OrderConsumer {
       const outcome = await confirmOrder(shard, order.orderId, order.shopperId, logger);
       if (outcome === "unknown_order") {
         this.stats.poison += 1;
-        logger.warn({ messageId: message.MessageId, orderId: order.orderId, shard: shard.name, receiveCount }, "poison message: no such order; left for the dead-letter queue");
+        logger.warn(
+          { messageId: message.MessageId, orderId: order.orderId, shard: shard.name, receiveCount },
+          "poison message: no such order; left for the dead-letter queue",
+        );
         return;
       }
       if (outcome === "confirmed") this.stats.confirmed += 1;
       else {
         this.stats.duplicates += 1;
-        logger.info({ messageId: message.MessageId, orderId: order.orderId }, "order already confirmed; redelivery ignored");
+        logger.info(
+          { messageId: message.MessageId, orderId: order.orderId },
+          "order already confirmed; redelivery ignored",
+        );
       }
     } catch (error) {
       this.stats.failed += 1;
-      logger.error({ err: error, messageId: message.MessageId, orderId: order.orderId, shard: shard.name, receiveCount }, "order not confirmed; the message will come back");
+      logger.error(
+        { err: error, messageId: message.MessageId, orderId: order.orderId, shard: shard.name, receiveCount },
+        "order not confirmed; the message will come back",
+      );
       return;
     }
     try {
-      await this.options.sqs.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await this.options.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
       this.stats.deleted += 1;
     } catch (error) {
       // The order is confirmed; a redelivery will find it so and be deleted then.
-      logger.warn({ messageId: message.MessageId, orderId: order.orderId, reason: (error as Error).message }, "message not deleted; its redelivery will be a no-op");
+      logger.warn(
+        { messageId: message.MessageId, orderId: order.orderId, reason: (error as Error).message },
+        "message not deleted; its redelivery will be a no-op",
+      );
     }
   }
 }

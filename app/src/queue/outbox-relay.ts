@@ -98,9 +98,13 @@ export class OutboxRelay {
           while ((await this.relayBatch(source)) === BATCH) {
             // a full batch, all of it sent: there may be more
           }
-          if (purge) await source.pool.query(`DELETE FROM order_outbox WHERE sent_at < now() - interval '${KEEP_SENT}'`);
+          if (purge)
+            await source.pool.query(`DELETE FROM order_outbox WHERE sent_at < now() - interval '${KEEP_SENT}'`);
         } catch (error) {
-          this.options.logger.warn({ source: source.name, reason: (error as Error).message }, "outbox relay run failed; will retry");
+          this.options.logger.warn(
+            { source: source.name, reason: (error as Error).message },
+            "outbox relay run failed; will retry",
+          );
         }
       }),
     );
@@ -127,10 +131,14 @@ export class OutboxRelay {
           );
           const sent = (answer.Successful ?? []).map((entry) => entry.Id);
           for (const failed of answer.Failed ?? []) {
-            this.options.logger.warn({ source: source.name, outboxId: failed.Id, code: failed.Code, reason: failed.Message }, "queue refused an outbox row; will retry");
+            this.options.logger.warn(
+              { source: source.name, outboxId: failed.Id, code: failed.Code, reason: failed.Message },
+              "queue refused an outbox row; will retry",
+            );
           }
           sentCount = sent.length;
-          if (sent.length > 0) await client.query("UPDATE order_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [sent]);
+          if (sent.length > 0)
+            await client.query("UPDATE order_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [sent]);
           this.options.logger.debug({ source: source.name, sent: sent.length }, "outbox rows sent");
         }
         await client.query("COMMIT");

@@ -128,7 +128,8 @@ export function createRedis(options: RedisOptions): ShopRedis {
       ...tls,
       connectTimeout: options.connectTimeoutMs ?? 1000,
       // 50, 100, 200, ... ms up to maxDelay, plus up to 100 ms of jitter so a fleet does not reconnect in step.
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) + Math.floor(Math.random() * 100),
+      reconnectStrategy: (retries) =>
+        Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) + Math.floor(Math.random() * 100),
     },
     disableOfflineQueue: true,
     commandsQueueMaxLength: options.maxQueuedCommands ?? 1000,
@@ -163,7 +164,8 @@ export function createRedis(options: RedisOptions): ShopRedis {
   let restarting = false;
   let probing = false;
   let failedProbes = 0;
-  for (const event of ["error", "connect", "reconnecting", "ready", "end"]) client.on(event, () => (lastSign = Date.now()));
+  for (const event of ["error", "connect", "reconnecting", "ready", "end"])
+    client.on(event, () => (lastSign = Date.now()));
   const startOver = (reason: string) => {
     logger.warn({ reason }, "redis connection stuck; starting over");
     restarting = true;
@@ -179,28 +181,31 @@ export function createRedis(options: RedisOptions): ShopRedis {
       if (!closed && !client.isOpen) void connect();
     }, maxDelay + 200).unref();
   };
-  const watchdog = setInterval(() => {
-    if (closed || restarting || !client.isOpen) return;
-    if (!client.isReady) {
-      if (Date.now() - lastSign >= stalledMs) startOver(`no connection event for ${Date.now() - lastSign} ms`);
-      return;
-    }
-    // Ready: a reset during the handshake leaves node-redis "ready" on a dead socket, where every command waits for
-    // ever. A PING a second tells; two missed in a row start over.
-    if (probing) return;
-    probing = true;
-    withTimeout(client.ping(), connectTimeout).then(
-      () => {
-        probing = false;
-        failedProbes = 0;
-      },
-      (error: Error) => {
-        probing = false;
-        if (closed || restarting || !client.isOpen) return;
-        if (++failedProbes >= 2) startOver(`PING failed twice: ${error.message}`);
-      },
-    );
-  }, Math.max(100, Math.min(1000, stalledMs / 4)));
+  const watchdog = setInterval(
+    () => {
+      if (closed || restarting || !client.isOpen) return;
+      if (!client.isReady) {
+        if (Date.now() - lastSign >= stalledMs) startOver(`no connection event for ${Date.now() - lastSign} ms`);
+        return;
+      }
+      // Ready: a reset during the handshake leaves node-redis "ready" on a dead socket, where every command waits for
+      // ever. A PING a second tells; two missed in a row start over.
+      if (probing) return;
+      probing = true;
+      withTimeout(client.ping(), connectTimeout).then(
+        () => {
+          probing = false;
+          failedProbes = 0;
+        },
+        (error: Error) => {
+          probing = false;
+          if (closed || restarting || !client.isOpen) return;
+          if (++failedProbes >= 2) startOver(`PING failed twice: ${error.message}`);
+        },
+      );
+    },
+    Math.max(100, Math.min(1000, stalledMs / 4)),
+  );
   watchdog.unref();
 
   return {

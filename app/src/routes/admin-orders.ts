@@ -27,7 +27,10 @@ export const DEFAULT_RECENT = 20;
 export const MAX_RECENT = 100;
 
 /** The admin orders plugin; see the module comment. */
-export const adminOrderRoutes: FastifyPluginAsync<AdminOrderRoutesOptions> = async (app, { shards, adminToken, shardTimeoutMs }) => {
+export const adminOrderRoutes: FastifyPluginAsync<AdminOrderRoutesOptions> = async (
+  app,
+  { shards, adminToken, shardTimeoutMs },
+) => {
   app.get<{ Querystring: { limit: number } }>(
     "/admin/orders/recent",
     {
@@ -41,10 +44,17 @@ export const adminOrderRoutes: FastifyPluginAsync<AdminOrderRoutesOptions> = asy
       },
     },
     async (request) => {
-      const { items, unavailableShards } = await recentOrders(shards, request.query.limit, shardTimeoutMs, request.log as Logger);
+      const { items, unavailableShards } = await recentOrders(
+        shards,
+        request.query.limit,
+        shardTimeoutMs,
+        request.log as Logger,
+      );
       const names = shards.all().map((shard) => shard.name);
       if (unavailableShards.length === names.length) {
-        throw new HttpError(503, "shard_unavailable", `No orders shard answered: ${unavailableShards.join(", ")}`, { unavailableShards });
+        throw new HttpError(503, "shard_unavailable", `No orders shard answered: ${unavailableShards.join(", ")}`, {
+          unavailableShards,
+        });
       }
       return { items, partial: unavailableShards.length > 0, details: { shards: names, unavailableShards } };
     },

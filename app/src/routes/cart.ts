@@ -34,7 +34,11 @@ export interface CartView {
 }
 
 async function viewOf(router: DbRouter, request: FastifyRequest, lines: readonly CartLine[]): Promise<CartView> {
-  const products = await getProducts(router, lines.map((line) => line.productId), readOptionsFor(request));
+  const products = await getProducts(
+    router,
+    lines.map((line) => line.productId),
+    readOptionsFor(request),
+  );
   const items: CartView["items"] = [];
   for (const line of lines) {
     // Products are never deleted through the API; a line whose product is gone (a reset catalog) is not shown,
@@ -63,7 +67,10 @@ export const cartRoutes: FastifyPluginAsync<CartRoutesOptions> = async (app, { r
       schema: {
         body: {
           type: "object",
-          properties: { productId: productIdSchema, quantity: { type: "integer", minimum: 1, maximum: MAX_LINE_QUANTITY } },
+          properties: {
+            productId: productIdSchema,
+            quantity: { type: "integer", minimum: 1, maximum: MAX_LINE_QUANTITY },
+          },
           required: ["productId", "quantity"],
           additionalProperties: false,
         },
@@ -85,7 +92,9 @@ export const cartRoutes: FastifyPluginAsync<CartRoutesOptions> = async (app, { r
       }
       const next = addLine(lines, productId, quantity);
       if (next === "cart_full") {
-        throw conflict("cart_full", `A cart holds at most ${MAX_CART_LINES} different products`, { max: MAX_CART_LINES });
+        throw conflict("cart_full", `A cart holds at most ${MAX_CART_LINES} different products`, {
+          max: MAX_CART_LINES,
+        });
       }
       if (next === "quantity_limit") {
         throw conflict("quantity_limit", `A cart holds at most ${MAX_LINE_QUANTITY} units of one product`, {

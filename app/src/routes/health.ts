@@ -28,7 +28,10 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     if (failing.length === 0) {
       return {
         status: optional.every((check) => check.ok) ? "ready" : "degraded",
-        checks: [...checks.map(({ name }) => ({ name, ok: true })), ...optional.map(({ name, ok }) => ({ name, ok, optional: true }))],
+        checks: [
+          ...checks.map(({ name }) => ({ name, ok: true })),
+          ...optional.map(({ name, ok }) => ({ name, ok, optional: true })),
+        ],
       };
     }
     // The reasons (addresses, ports) go to the log only: /readyz is reachable through the public load balancer.

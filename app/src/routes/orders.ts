@@ -63,10 +63,14 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       const shopperId = shopperIdOf(request);
       const shard = shards.forShopper(shopperId);
       try {
-        const placed = await placeOrder(router, shard, shopperId, lines, { queued: relay !== undefined, logger: request.log as Logger });
+        const placed = await placeOrder(router, shard, shopperId, lines, {
+          queued: relay !== undefined,
+          logger: request.log as Logger,
+        });
         request.session.cart = [];
         rememberWrite(request, placed.catalogLsn);
-        if (!shard.isCatalog && placed.orderLsn) request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
+        if (!shard.isCatalog && placed.orderLsn)
+          request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
         metrics.orderPlaced(placed.totalCents);
         relay?.nudge();
         return reply

@@ -133,7 +133,9 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
         return reply.code(201).header("location", `/api/products/${result.id}`).send(result);
       } catch (error) {
         if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
-          throw conflict("sku_taken", `A product with SKU ${request.body.sku} already exists`, { sku: request.body.sku });
+          throw conflict("sku_taken", `A product with SKU ${request.body.sku} already exists`, {
+            sku: request.body.sku,
+          });
         }
         throw error;
       }

@@ -42,7 +42,9 @@ export interface RedisSessionStoreOptions {
 
 /** The 503 a request gets when its session cannot be read or written. */
 export function sessionStoreUnavailable(): HttpError {
-  return new HttpError(503, "service_unavailable", "Sessions are not reachable; try again shortly", null, { "retry-after": "1" });
+  return new HttpError(503, "service_unavailable", "Sessions are not reachable; try again shortly", null, {
+    "retry-after": "1",
+  });
 }
 
 /** See the module comment. */
@@ -58,10 +60,16 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const failures = new ThrottledLog(options.logIntervalMs ?? 30_000);
 
   /** Calls `call` with a callback that fires once: with the store's answer, or with a 503 on error or timeout. */
-  function guarded<T>(operation: string, callback: (error: unknown, value?: T) => void, call: (done: (error: unknown, value?: T) => void) => void) {
+  function guarded<T>(
+    operation: string,
+    callback: (error: unknown, value?: T) => void,
+    call: (done: (error: unknown, value?: T) => void) => void,
+  ) {
     let settled = false;
     const fail = (reason: string) => {
-      failures.record((suppressed) => options.logger.warn({ operation, reason, suppressed }, "session store unavailable"));
+      failures.record((suppressed) =>
+        options.logger.warn({ operation, reason, suppressed }, "session store unavailable"),
+      );
       callback(sessionStoreUnavailable());
     };
     const timer = setTimeout(() => {
@@ -92,14 +100,22 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       });
     },
     set(sessionId, session, callback) {
-      guarded("set", (error) => callback(error ?? undefined), (done) => {
-        void store.set(sessionId, session as never, (error) => done(error));
-      });
+      guarded(
+        "set",
+        (error) => callback(error ?? undefined),
+        (done) => {
+          void store.set(sessionId, session as never, (error) => done(error));
+        },
+      );
     },
     destroy(sessionId, callback) {
-      guarded("destroy", (error) => callback(error ?? undefined), (done) => {
-        void store.destroy(sessionId, (error) => done(error));
-      });
+      guarded(
+        "destroy",
+        (error) => callback(error ?? undefined),
+        (done) => {
+          void store.destroy(sessionId, (error) => done(error));
+        },
+      );
     },
   };
 }

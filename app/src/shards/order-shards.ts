@@ -40,7 +40,9 @@ export interface OrderShard {
 
 /** 503 naming the shard; its causes (addresses) go to the log, not to the client. */
 export function shardUnavailable(shard: string): HttpError {
-  return new HttpError(503, "shard_unavailable", `The orders shard ${shard} is not reachable; try again shortly`, { shard });
+  return new HttpError(503, "shard_unavailable", `The orders shard ${shard} is not reachable; try again shortly`, {
+    shard,
+  });
 }
 
 /**
@@ -82,7 +84,12 @@ export class OrderShards {
       const replicas = spec.readerUrl
         ? [{ name: `${spec.name}-reader`, pool: createPool(spec.readerUrl, `${spec.name}-reader`, settings, logger) }]
         : [];
-      return { name: spec.name, router: new DbRouter({ primary, replicas, cooldownMs: settings.cooldownMs, logger }), isCatalog: false, ready: false };
+      return {
+        name: spec.name,
+        router: new DbRouter({ primary, replicas, cooldownMs: settings.cooldownMs, logger }),
+        isCatalog: false,
+        ready: false,
+      };
     });
     return new OrderShards(list, [...map.buckets], true);
   }
@@ -112,17 +119,25 @@ export class OrderShards {
     const results = await Promise.all(
       pending.map(async (shard) => {
         try {
-          await withAdvisoryLock(shard.router.primaryPool, SCHEMA_LOCK_KEY, (client) => migrate(client, dir, logger.child({ shard: shard.name })));
+          await withAdvisoryLock(shard.router.primaryPool, SCHEMA_LOCK_KEY, (client) =>
+            migrate(client, dir, logger.child({ shard: shard.name })),
+          );
           shard.ready = true;
           return { shard: shard.name, ok: true };
         } catch (error) {
           if (!isUnavailableError(error)) throw error;
-          logger.warn({ shard: shard.name, reason: (error as Error).message }, "order shard unreachable; its migrations wait");
+          logger.warn(
+            { shard: shard.name, reason: (error as Error).message },
+            "order shard unreachable; its migrations wait",
+          );
           return { shard: shard.name, ok: false };
         }
       }),
     );
-    return { migrated: results.filter((r) => r.ok).map((r) => r.shard), unavailable: results.filter((r) => !r.ok).map((r) => r.shard) };
+    return {
+      migrated: results.filter((r) => r.ok).map((r) => r.shard),
+      unavailable: results.filter((r) => !r.ok).map((r) => r.shard),
+    };
   }
 
   /**

@@ -36,7 +36,6 @@ export interface ShardMap {
   shards: ShardSpec[];
 }
 
-
 const postgresUrl = z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" });
 
 /** The shape of `ORDER_SHARDS`; messages never repeat a value (the URLs hold passwords). */
@@ -57,9 +56,15 @@ const shardMapSchema = z
   })
   .superRefine((map, ctx) => {
     const bad = map.buckets.findIndex((shard) => shard >= map.shards.length);
-    if (bad >= 0) ctx.addIssue({ code: "custom", path: ["buckets", bad], message: `names shard ${map.buckets[bad]}, but only ${map.shards.length} are listed` });
+    if (bad >= 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["buckets", bad],
+        message: `names shard ${map.buckets[bad]}, but only ${map.shards.length} are listed`,
+      });
     const names = map.shards.map((shard) => shard.name);
-    if (new Set(names).size !== names.length) ctx.addIssue({ code: "custom", path: ["shards"], message: "shard names must be unique" });
+    if (new Set(names).size !== names.length)
+      ctx.addIssue({ code: "custom", path: ["shards"], message: "shard names must be unique" });
   });
 
 /** `ORDER_SHARDS` as a config field: JSON text parsed and checked into a {@link ShardMap}. */
@@ -70,7 +75,7 @@ export const shardMapField = () =>
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON: {\"buckets\": [...], \"shards\": [...]}" });
+        ctx.addIssue({ code: "custom", message: 'must be JSON: {"buckets": [...], "shards": [...]}' });
         return z.NEVER;
       }
     })

@@ -35,7 +35,9 @@ test("npm run local:fault reaches the launcher: status lists what runs, and a fa
   expect(stdout).toContain(topology.entryUrl);
   expect(stdout).toMatch(/web-1\s+web\s+http:\/\/127\.0\.0\.1:\d+/);
   expect(stdout).toMatch(/primary\s+postgres primary/);
-  await expect(run(process.execPath, [tsNode, "--swc", cli, "primary-failover", "--data-dir", topology.dataDir])).rejects.toMatchObject({
+  await expect(
+    run(process.execPath, [tsNode, "--swc", cli, "primary-failover", "--data-dir", topology.dataDir]),
+  ).rejects.toMatchObject({
     stderr: expect.stringContaining("no replica to promote"),
   });
 });

@@ -60,13 +60,17 @@ test("the primary stopped and a replica promoted: writes resume and every acknow
   for (let i = 0; i < 3; i++) expect(await buy(11 + i)).toBe(true);
 
   // Every acknowledged order, those before the failover included, is on the promoted server.
-  const listed = (await shopper.get("/api/orders")).json<{ items: Array<{ orderId: string }> }>().items.map((o) => o.orderId);
+  const listed = (await shopper.get("/api/orders"))
+    .json<{ items: Array<{ orderId: string }> }>()
+    .items.map((o) => o.orderId);
   expect(listed.sort()).toEqual([...acknowledged].sort());
   const newPrimary = (await topology.status()).find((s) => s.kind === "postgres primary")!;
   expect(newPrimary.name).toMatch(/^replica-/);
   const db = await topology.db(newPrimary.name);
   try {
-    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[])", [acknowledged]);
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[])", [
+      acknowledged,
+    ]);
     expect(rows[0].n).toBe(acknowledged.length);
   } finally {
     await db.end();

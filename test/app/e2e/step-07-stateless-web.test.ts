@@ -39,7 +39,11 @@ test("a web process killed under load: the cart survives and fewer than 1% of re
     shoppers.map(async (shopper, n) => {
       for (let i = 0; !done(); i++) {
         const request =
-          i % 4 === 3 ? shopper.post("/api/cart/items", { productId: 1 + ((n + i) % 20), quantity: 1 }) : i % 4 === 2 ? shopper.get("/api/cart") : shopper.get(`/api/products/${1 + ((n * 7 + i) % 100)}`);
+          i % 4 === 3
+            ? shopper.post("/api/cart/items", { productId: 1 + ((n + i) % 20), quantity: 1 })
+            : i % 4 === 2
+              ? shopper.get("/api/cart")
+              : shopper.get(`/api/products/${1 + ((n * 7 + i) % 100)}`);
         const response = await request.catch((error: Error) => ({ status: 0, text: error.message }));
         total++;
         // A full cart (409) is the shop's answer, not a failure.
@@ -55,17 +59,23 @@ test("a web process killed under load: the cart survives and fewer than 1% of re
     }),
   );
   expect(await kill).toContain("killed web-1");
-  if (failed / total >= 0.01) throw new Error(`${failed} of ${total} requests failed; the first: ${failures.join(" | ")}`);
+  if (failed / total >= 0.01)
+    throw new Error(`${failed} of ${total} requests failed; the first: ${failures.join(" | ")}`);
   expect(failed / total).toBeLessThan(0.01);
 
   // The cart lives in Redis: whichever process answers (round-robin over both), it is intact.
   for (let i = 0; i < 4; i++) {
     const cart = await keeper.get("/api/cart");
     expect(cart.status).toBe(200);
-    expect(cart.json<{ items: Array<{ productId: number; quantity: number }> }>().items).toEqual([expect.objectContaining({ productId: 3, quantity: 2 })]);
+    expect(cart.json<{ items: Array<{ productId: number; quantity: number }> }>().items).toEqual([
+      expect.objectContaining({ productId: 3, quantity: 2 }),
+    ]);
   }
   // The supervisor brings the killed process back; wait for the restart to be counted rather than racing it.
-  await pollUntil("web-1 to be restarted by the supervisor", async () => ((await topology.status()).find((s) => s.name === "web-1")?.restarts ?? 0) >= 1);
+  await pollUntil(
+    "web-1 to be restarted by the supervisor",
+    async () => ((await topology.status()).find((s) => s.name === "web-1")?.restarts ?? 0) >= 1,
+  );
   const killed = (await topology.status()).find((s) => s.name === "web-1")!;
   expect(killed.restarts).toBeGreaterThanOrEqual(1);
 });

@@ -36,7 +36,11 @@ async function onShards<T>(work: (db: Client, shard: string) => Promise<T>): Pro
 test("a shopper's order goes pending, is confirmed by the worker, and lives on exactly one shard", async () => {
   const result = await journey(new BrowserShopper(topology.entryUrl));
   expect(result.placedAs).toBe("pending");
-  const counts = await onShards(async (db) => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE id = $1", [result.orderId])).rows[0].n);
+  const counts = await onShards(
+    async (db) =>
+      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE id = $1", [result.orderId])).rows[0]
+        .n,
+  );
   expect(counts.sort()).toEqual([0, 1]);
 });
 
@@ -54,16 +58,34 @@ test("a worker killed in the middle of an order: the order is confirmed exactly 
 
     // The worker is mid-order once one of its sessions waits for the lock.
     await pollUntil("the worker to wait inside its confirmation", async () =>
-      (await onShards(async (db) => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%order_events%'")).rows[0].n)).some((n) => n > 0),
+      (
+        await onShards(
+          async (db) =>
+            (
+              await db.query<{ n: number }>(
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%order_events%'",
+              )
+            ).rows[0].n,
+        )
+      ).some((n) => n > 0),
     );
     expect(await topology.fault("worker-kill", "worker-1")).toContain("killed worker-1");
     for (const db of locks) await db.query("ROLLBACK");
 
     // The message comes back after its visibility timeout; the restarted worker confirms the order.
     await waitForOrderStatus(shopper, orderId, "confirmed", 90_000);
-    const events = await onShards(async (db) => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND kind = 'order_confirmed'", [orderId])).rows[0].n);
+    const events = await onShards(
+      async (db) =>
+        (
+          await db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND kind = 'order_confirmed'",
+            [orderId],
+          )
+        ).rows[0].n,
+    );
     expect(events.reduce((a, b) => a + b, 0)).toBe(1);
-    const listed = (await shopper.get("/api/orders")).json<{ items: Array<{ orderId: string; status: string }> }>().items;
+    const listed = (await shopper.get("/api/orders")).json<{ items: Array<{ orderId: string; status: string }> }>()
+      .items;
     expect(listed).toEqual([expect.objectContaining({ orderId, status: "confirmed" })]);
     expect((await topology.status()).find((s) => s.name === "worker-1")!.restarts).toBeGreaterThanOrEqual(1);
   } finally {

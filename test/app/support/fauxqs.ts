@@ -50,7 +50,10 @@ export interface Fauxqs {
    * Creates `name` and `name-dlq`, the first redriving to the second after `maxReceiveCount` receives.
    * @param options.visibilityTimeoutSeconds short in tests, so redeliveries come quickly (production: 60)
    */
-  createQueuePair(name: string, options?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number }): Promise<QueuePair>;
+  createQueuePair(
+    name: string,
+    options?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number },
+  ): Promise<QueuePair>;
   /** Approximate visible and in-flight message counts of a queue. */
   counts(queueUrl: string): Promise<{ visible: number; inFlight: number }>;
   /** Receives (and leaves in place until their visibility ends) up to 10 messages. */
@@ -60,7 +63,8 @@ export interface Fauxqs {
 
 /** Starts fauxqs on a free loopback port. */
 export async function startFauxqs(): Promise<Fauxqs> {
-  if (!existsSync(path.resolve(__dirname, "../../../node_modules/fauxqs/package.json"))) throw new Error(`fauxqs is not installed. ${HOW_TO_INSTALL}`);
+  if (!existsSync(path.resolve(__dirname, "../../../node_modules/fauxqs/package.json")))
+    throw new Error(`fauxqs is not installed. ${HOW_TO_INSTALL}`);
   const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT], {
     env: { PATH: process.env.PATH ?? "", FAUXQS_PORT: "0" },
     stdio: ["pipe", "pipe", "pipe"],
@@ -70,14 +74,21 @@ export async function startFauxqs(): Promise<Fauxqs> {
     stderr += chunk.toString();
   });
   const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    child.once("exit", (code) => reject(new Error(`fauxqs exited (${code}) before listening: ${stderr} ${HOW_TO_INSTALL}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) =>
+      resolve((JSON.parse(line) as { port: number }).port),
+    );
+    child.once("exit", (code) =>
+      reject(new Error(`fauxqs exited (${code}) before listening: ${stderr} ${HOW_TO_INSTALL}`)),
+    );
     child.once("error", reject);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const sqs = sqsClientFor(endpoint);
   const attribute = async (queueUrl: string, name: string) =>
-    ((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [name as never] }))).Attributes as Record<string, string> | undefined)?.[name];
+    (
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [name as never] })))
+        .Attributes as Record<string, string> | undefined
+    )?.[name];
   return {
     endpoint,
     sqs,
@@ -89,7 +100,10 @@ export async function startFauxqs(): Promise<Fauxqs> {
           QueueName: name,
           Attributes: {
             VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 2),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqArn,
+              maxReceiveCount: options.maxReceiveCount ?? 5,
+            }),
           },
         }),
       );
@@ -97,13 +111,24 @@ export async function startFauxqs(): Promise<Fauxqs> {
     },
     async counts(queueUrl) {
       const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
       );
-      return { visible: Number(Attributes?.ApproximateNumberOfMessages), inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible) };
+      return {
+        visible: Number(Attributes?.ApproximateNumberOfMessages),
+        inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
+      };
     },
     async peek(queueUrl, waitSeconds = 0) {
       const answer = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ["ApproximateReceiveCount"] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
       );
       return answer.Messages ?? [];
     },

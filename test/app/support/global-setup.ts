@@ -33,8 +33,18 @@ export default async function globalSetup(): Promise<void> {
   const cluster: ClusterInfo = {
     runDir,
     password: randomBytes(12).toString("hex"),
-    primary: { name: "primary", dataDir: path.join(runDir, "primary"), port: await freePort(), logFile: path.join(runDir, "primary.log") },
-    replica: { name: "replica_1", dataDir: path.join(runDir, "replica"), port: await freePort(), logFile: path.join(runDir, "replica.log") },
+    primary: {
+      name: "primary",
+      dataDir: path.join(runDir, "primary"),
+      port: await freePort(),
+      logFile: path.join(runDir, "primary.log"),
+    },
+    replica: {
+      name: "replica_1",
+      dataDir: path.join(runDir, "replica"),
+      port: await freePort(),
+      logFile: path.join(runDir, "replica.log"),
+    },
     postgresBin: path.join(nativeDir, "bin", "postgres"),
     libraryPath,
     owner,

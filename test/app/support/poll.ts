@@ -17,7 +17,11 @@ export interface PollOptions {
  * Resolves once `attempt` resolves true; rejects with an error naming `what` after the deadline, or with whatever
  * `attempt` throws (an attempt throws to say "this will never happen", e.g. the server exited).
  */
-export async function pollUntil(what: string, attempt: () => Promise<boolean>, options: PollOptions = {}): Promise<void> {
+export async function pollUntil(
+  what: string,
+  attempt: () => Promise<boolean>,
+  options: PollOptions = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (!(await attempt())) {
     if (Date.now() > deadline) {

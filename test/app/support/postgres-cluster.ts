@@ -12,7 +12,19 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
-import { chmod, chown, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -91,7 +103,11 @@ function reachableByOthers(file: string): boolean {
  * The binaries as the server's user can run them: in place, or, when the project sits where that user cannot
  * go (a clone under /root), a copy in the run directory.
  */
-export async function runnableNativeDir(nativeDir: string, runDir: string, owner: ClusterInfo["owner"]): Promise<string> {
+export async function runnableNativeDir(
+  nativeDir: string,
+  runDir: string,
+  owner: ClusterInfo["owner"],
+): Promise<string> {
   if (!owner || reachableByOthers(path.join(nativeDir, "bin", "postgres"))) return nativeDir;
   const copy = path.join(runDir, "native");
   await cp(nativeDir, copy, { recursive: true });
@@ -106,7 +122,14 @@ export function postgresOwner(): { uid: number; gid: number } | undefined {
     return { uid: id("-u"), gid: id("-g") };
   } catch {
     try {
-      execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"]);
+      execFileSync("useradd", [
+        "--system",
+        "--user-group",
+        "--no-create-home",
+        "--shell",
+        "/usr/sbin/nologin",
+        "postgres",
+      ]);
     } catch (error) {
       throw new Error(
         `PostgreSQL cannot run as root and there is no 'postgres' user; creating one failed (${(error as Error).message}). ` +
@@ -124,7 +147,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -166,7 +191,14 @@ export async function initPrimary(options: {
   try {
     execFileSync(
       path.join(nativeDir, "bin", "initdb"),
-      [`--pgdata=${dataDir}`, `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C"],
+      [
+        `--pgdata=${dataDir}`,
+        `--username=${SUPERUSER}`,
+        `--pwfile=${pwFile}`,
+        "--auth=scram-sha-256",
+        "--encoding=UTF8",
+        "--locale=C",
+      ],
       { env: serverEnv(libraryPath), stdio: "pipe", ...(owner ?? {}) },
     );
   } catch (error) {
@@ -205,12 +237,20 @@ export async function initPrimary(options: {
 }
 
 /** Opens a client to `server` as the superuser. */
-export function clientFor(cluster: Pick<ClusterInfo, "password">, server: Pick<ServerInfo, "port">, database = "postgres"): Client {
+export function clientFor(
+  cluster: Pick<ClusterInfo, "password">,
+  server: Pick<ServerInfo, "port">,
+  database = "postgres",
+): Client {
   return new Client({ host: "127.0.0.1", port: server.port, user: SUPERUSER, password: cluster.password, database });
 }
 
 /** A postgres:// URL for `database` on `server`. */
-export function urlFor(cluster: Pick<ClusterInfo, "password">, server: Pick<ServerInfo, "port">, database: string): string {
+export function urlFor(
+  cluster: Pick<ClusterInfo, "password">,
+  server: Pick<ServerInfo, "port">,
+  database: string,
+): string {
   return `postgres://${SUPERUSER}:${encodeURIComponent(cluster.password)}@127.0.0.1:${server.port}/${database}`;
 }
 
@@ -282,12 +322,32 @@ export async function stopServer(server: Pick<ServerInfo, "name" | "dataDir">, t
     return; // already gone
   }
   // PostgreSQL removes postmaster.pid as the very last step of its shutdown.
-  await pollUntil(`PostgreSQL ${server.name} (pid ${pid}) to stop`, async () => !existsSync(path.join(server.dataDir, "postmaster.pid")), { timeoutMs });
+  await pollUntil(
+    `PostgreSQL ${server.name} (pid ${pid}) to stop`,
+    async () => !existsSync(path.join(server.dataDir, "postmaster.pid")),
+    { timeoutMs },
+  );
 }
 
 /** Entries of a data directory that a base backup leaves out (PostgreSQL docs, "Making a Base Backup Using the Low Level API"). */
-const SKIPPED_FILES = new Set(["postmaster.pid", "postmaster.opts", "backup_label", "tablespace_map", "standby.signal", "recovery.signal"]);
-const EMPTIED_DIRS = new Set(["pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans"]);
+const SKIPPED_FILES = new Set([
+  "postmaster.pid",
+  "postmaster.opts",
+  "backup_label",
+  "tablespace_map",
+  "standby.signal",
+  "recovery.signal",
+]);
+const EMPTIED_DIRS = new Set([
+  "pg_wal",
+  "pg_replslot",
+  "pg_dynshmem",
+  "pg_notify",
+  "pg_serial",
+  "pg_snapshots",
+  "pg_stat_tmp",
+  "pg_subtrans",
+]);
 
 /** Copies a live data directory; files that vanish mid-copy are skipped, as WAL replay makes them irrelevant. */
 async function copyDataDir(from: string, to: string, top = true): Promise<void> {
@@ -335,7 +395,9 @@ export async function createStandby(cluster: ClusterInfo, replicationPassword: s
     try {
       await copyDataDir(primary.dataDir, replica.dataDir);
     } finally {
-      ({ labelfile } = (await admin.query<{ labelfile: string }>("SELECT labelfile FROM pg_backup_stop(false)")).rows[0]);
+      ({ labelfile } = (
+        await admin.query<{ labelfile: string }>("SELECT labelfile FROM pg_backup_stop(false)")
+      ).rows[0]);
     }
     await writeFile(path.join(replica.dataDir, "backup_label"), labelfile);
   } finally {
@@ -361,7 +423,10 @@ export async function createStandby(cluster: ClusterInfo, replicationPassword: s
     await pollUntil(
       `replica ${replica.name} to stream from the primary`,
       async () => {
-        const { rows } = await check.query("SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [slot]);
+        const { rows } = await check.query(
+          "SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'",
+          [slot],
+        );
         return rows.length > 0;
       },
       { timeoutMs: 60_000, intervalMs: 100, detail: () => tail(replica.logFile) },
@@ -378,7 +443,9 @@ export const CLUSTER_ENV = "SHOP_TEST_CLUSTER_FILE";
 export async function readCluster(): Promise<ClusterInfo> {
   const file = process.env[CLUSTER_ENV];
   if (!file) {
-    throw new Error(`${CLUSTER_ENV} is not set: run the app tests through jest (npx jest --selectProjects app), whose global setup starts PostgreSQL`);
+    throw new Error(
+      `${CLUSTER_ENV} is not set: run the app tests through jest (npx jest --selectProjects app), whose global setup starts PostgreSQL`,
+    );
   }
   return JSON.parse(await readFile(file, "utf8")) as ClusterInfo;
 }

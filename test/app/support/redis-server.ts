@@ -13,7 +13,8 @@ import path from "node:path";
 import { pollUntil } from "./poll";
 import { freePort } from "./postgres-cluster";
 
-const HOW_TO_INSTALL = "the app tests run a real Redis: install it with `apt-get install redis-server` (it provides /usr/bin/redis-server)";
+const HOW_TO_INSTALL =
+  "the app tests run a real Redis: install it with `apt-get install redis-server` (it provides /usr/bin/redis-server)";
 
 /** The redis-server binary: REDIS_SERVER_BIN, or the first on PATH, or /usr/bin/redis-server. */
 export function redisServerBinary(): string {
@@ -64,7 +65,8 @@ process.once("exit", () => {
 
 /** One RESP command over a fresh plain TCP connection; resolves with the raw reply. */
 export function sendCommand(port: number, args: string[], password?: string, timeoutMs = 2000): Promise<string> {
-  const encode = (parts: string[]) => `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join("")}`;
+  const encode = (parts: string[]) =>
+    `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join("")}`;
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     let reply = "";
@@ -133,11 +135,29 @@ function parseReply(text: string, offset: number): number | undefined {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--protected-mode",
+    "no",
+  ];
   if (options.password) args.push("--requirepass", options.password);
   if (options.tls) {
     args.splice(1, 1, "0");
-    args.push("--tls-port", String(port), "--tls-cert-file", options.tls.certFile, "--tls-key-file", options.tls.keyFile);
+    args.push(
+      "--tls-port",
+      String(port),
+      "--tls-cert-file",
+      options.tls.certFile,
+      "--tls-key-file",
+      options.tls.keyFile,
+    );
     args.push("--tls-ca-cert-file", options.tls.caFile, "--tls-auth-clients", "no");
   }
   args.push(...(options.args ?? []));
@@ -223,9 +243,50 @@ export function makeTlsFiles(dir: string): { certFile: string; keyFile: string; 
       );
     }
   };
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "2", "-subj", "/CN=shop-test-ca");
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"), "-subj", "/CN=127.0.0.1");
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    file("ca.key"),
+    "-out",
+    file("ca.crt"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=shop-test-ca",
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    file("server.key"),
+    "-out",
+    file("server.csr"),
+    "-subj",
+    "/CN=127.0.0.1",
+  );
   writeFileSync(file("server.ext"), "subjectAltName=IP:127.0.0.1\n");
-  openssl("x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"), "-CAcreateserial", "-out", file("server.crt"), "-days", "2", "-extfile", file("server.ext"));
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    file("server.csr"),
+    "-CA",
+    file("ca.crt"),
+    "-CAkey",
+    file("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    file("server.crt"),
+    "-days",
+    "2",
+    "-extfile",
+    file("server.ext"),
+  );
   return { certFile: file("server.crt"), keyFile: file("server.key"), caFile: file("ca.crt") };
 }

@@ -56,9 +56,20 @@ export async function startShardCluster(names: string[]): Promise<ShardCluster> 
     await Promise.all(
       names.map(async (name) => {
         // A directory per shard: initdb's password file goes beside the data directory.
-        const server: ServerInfo = { name, dataDir: path.join(runDir, name, "data"), port: await freePort(), logFile: path.join(runDir, name, "server.log") };
+        const server: ServerInfo = {
+          name,
+          dataDir: path.join(runDir, name, "data"),
+          port: await freePort(),
+          logFile: path.join(runDir, name, "server.log"),
+        };
         shards.push({ name, server, url: urlFor(cluster, server, "orders") });
-        await initPrimary({ nativeDir, libraryPath: cluster.libraryPath, dataDir: server.dataDir, password: cluster.password, owner: cluster.owner });
+        await initPrimary({
+          nativeDir,
+          libraryPath: cluster.libraryPath,
+          dataDir: server.dataDir,
+          password: cluster.password,
+          owner: cluster.owner,
+        });
         await startServer(cluster, server);
         const admin = clientFor(cluster, server);
         await admin.connect();

@@ -38,7 +38,11 @@ export async function openSuite(label: string, options: SuiteOptions = {}): Prom
   const config = loadConfig(env);
   const router = createDbRouter(config, testLogger());
   try {
-    await prepareDatabase(router.primaryPool, { migrationsDir: MIGRATIONS_DIR, seedProducts: config.SEED_PRODUCTS, logger: testLogger() });
+    await prepareDatabase(router.primaryPool, {
+      migrationsDir: MIGRATIONS_DIR,
+      seedProducts: config.SEED_PRODUCTS,
+      logger: testLogger(),
+    });
     await waitForReplica(db.cluster);
   } catch (error) {
     await router.close();
@@ -74,7 +78,11 @@ export function databaseReads(router: DbRouter): number {
 }
 
 /** Starts an app on `suite`'s database with `env` on top of the test environment, listening on 127.0.0.1. */
-export async function startShop(suite: Suite, env: Record<string, string> = {}, deps: Omit<AppDeps, "router"> = {}): Promise<ShopInstance> {
+export async function startShop(
+  suite: Suite,
+  env: Record<string, string> = {},
+  deps: Omit<AppDeps, "router"> = {},
+): Promise<ShopInstance> {
   const config = loadConfig(testEnv(suite.db, env));
   const logger = deps.logger ?? testLogger();
   const router = createDbRouter(config, logger);

@@ -11,7 +11,12 @@ export class Shopper {
   constructor(private readonly t: Pick<TestApp, "request">) {}
 
   /** Sends a request with the shopper's cookie and keeps the cookie the response sets. */
-  async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse> {
     const response = await this.t.request({
       method,
       path,

@@ -76,7 +76,11 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
   const router = createDbRouter(config, logger, options.clock);
   let app: FastifyInstance;
   try {
-    await prepareDatabase(router.primaryPool, { migrationsDir: MIGRATIONS_DIR, seedProducts: config.SEED_PRODUCTS, logger });
+    await prepareDatabase(router.primaryPool, {
+      migrationsDir: MIGRATIONS_DIR,
+      seedProducts: config.SEED_PRODUCTS,
+      logger,
+    });
     // Reads go to the replica: it must hold the schema and the seed before the first request.
     await waitForReplica(db.cluster);
     app = await buildApp(config, { router, logger });

@@ -37,12 +37,19 @@ export async function withClient<T>(
  * {@link pauseReplay}) never catches up, so callers resume it first.
  */
 export async function waitForReplica(cluster: ClusterInfo): Promise<void> {
-  const target = await withClient(cluster, cluster.primary, "postgres", async (client) =>
-    (await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0].lsn,
+  const target = await withClient(
+    cluster,
+    cluster.primary,
+    "postgres",
+    async (client) =>
+      (await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0].lsn,
   );
   await withClient(cluster, cluster.replica, "postgres", (client) =>
     pollUntil("the replica to catch up", async () => {
-      const { rows } = await client.query<{ caught: boolean }>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught", [target]);
+      const { rows } = await client.query<{ caught: boolean }>(
+        "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught",
+        [target],
+      );
       return rows[0].caught;
     }),
   );
@@ -59,7 +66,10 @@ export async function createSuiteDatabase(label: string): Promise<SuiteDatabase>
     name,
     primaryUrl: urlFor(cluster, cluster.primary, name),
     replicaUrl: urlFor(cluster, cluster.replica, name),
-    drop: () => withClient(cluster, cluster.primary, "postgres", (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withClient(cluster, cluster.primary, "postgres", (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      ).then(() => undefined),
   };
 }
 
@@ -93,7 +103,9 @@ export async function lockReplica(cluster: ClusterInfo, mode: "shared" | "exclus
   // The server ends this session when the cluster stops at the end of the run; that is expected, not an error.
   client.on("error", () => undefined);
   await client.connect();
-  await client.query(mode === "shared" ? "SELECT pg_advisory_lock_shared($1)" : "SELECT pg_advisory_lock($1)", [REPLICA_LOCK_KEY]);
+  await client.query(mode === "shared" ? "SELECT pg_advisory_lock_shared($1)" : "SELECT pg_advisory_lock($1)", [
+    REPLICA_LOCK_KEY,
+  ]);
   // Ending the session releases the lock.
   return () => client.end();
 }

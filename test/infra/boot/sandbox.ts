@@ -98,7 +98,11 @@ export async function runSandbox(
       written,
       file: (p) => files.get(p),
       after: fs.existsSync(afterFile)
-        ? fs.readFileSync(afterFile, "utf8").trim().split("\n").map((l) => Number(l.split("\t")[0]))
+        ? fs
+            .readFileSync(afterFile, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => Number(l.split("\t")[0]))
         : [],
     };
   } finally {

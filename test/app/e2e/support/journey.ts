@@ -49,14 +49,18 @@ export interface JourneyResult {
 }
 
 function expectStatus(response: HttpResponse, expected: number[], what: string): void {
-  if (!expected.includes(response.status)) throw new Error(`${what}: HTTP ${response.status} ${response.text.slice(0, 300)}`);
+  if (!expected.includes(response.status))
+    throw new Error(`${what}: HTTP ${response.status} ${response.text.slice(0, 300)}`);
 }
 
 /**
  * Browse (storefront, a category, a product), add one unit to the cart, check out, and wait until the order reads
  * as confirmed: `placed` at once without a queue, `pending` then `confirmed` with one.
  */
-export async function journey(shopper: BrowserShopper, options: { productIndex?: number } = {}): Promise<JourneyResult> {
+export async function journey(
+  shopper: BrowserShopper,
+  options: { productIndex?: number } = {},
+): Promise<JourneyResult> {
   const regions = new Set<string>();
   const seen = () => shopper.lastRegion && regions.add(shopper.lastRegion);
   const home = await shopper.get("/");
@@ -71,11 +75,16 @@ export async function journey(shopper: BrowserShopper, options: { productIndex?:
   expectStatus(await shopper.get(`/api/products/${product.id}`), [200], "GET a product");
   seen();
 
-  expectStatus(await shopper.post("/api/cart/items", { productId: product.id, quantity: 1 }), [200], "POST /api/cart/items");
+  expectStatus(
+    await shopper.post("/api/cart/items", { productId: product.id, quantity: 1 }),
+    [200],
+    "POST /api/cart/items",
+  );
   const cart = await shopper.get("/api/cart");
   expectStatus(cart, [200], "GET /api/cart");
   const lines = cart.json<{ items: Array<{ productId: number; quantity: number }> }>().items;
-  if (!lines.some((l) => l.productId === product.id && l.quantity >= 1)) throw new Error(`the cart lost the product: ${cart.text}`);
+  if (!lines.some((l) => l.productId === product.id && l.quantity >= 1))
+    throw new Error(`the cart lost the product: ${cart.text}`);
 
   const checkout = await shopper.post("/api/checkout");
   expectStatus(checkout, [201, 202], "POST /api/checkout");
@@ -86,7 +95,12 @@ export async function journey(shopper: BrowserShopper, options: { productIndex?:
 }
 
 /** Polls the shopper's order until it has `status` (a worker confirms queued orders). */
-export async function waitForOrderStatus(shopper: BrowserShopper, orderId: string, status: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForOrderStatus(
+  shopper: BrowserShopper,
+  orderId: string,
+  status: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   let last = "";
   await pollUntil(
     `order ${orderId} to be ${status}`,

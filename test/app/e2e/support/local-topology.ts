@@ -48,7 +48,19 @@ export async function startTopology(step: number, port: number, extraArgs: strin
   for (let attempt = 0; !spawned; attempt++) {
     const base = port + attempt * 1500;
     try {
-      spawned = await spawnLauncher(["--step", String(step), "--port", String(base), "--data-dir", dataDir, "--seed-products", String(E2E_SEED_PRODUCTS), "--log-level", "warn", ...extraArgs]);
+      spawned = await spawnLauncher([
+        "--step",
+        String(step),
+        "--port",
+        String(base),
+        "--data-dir",
+        dataDir,
+        "--seed-products",
+        String(E2E_SEED_PRODUCTS),
+        "--log-level",
+        "warn",
+        ...extraArgs,
+      ]);
     } catch (error) {
       if (attempt < 4 && /port \d+ \(.*\) is taken/.test((error as Error).message)) continue;
       await rm(dataDir, { recursive: true, force: true });
@@ -76,7 +88,13 @@ export async function startTopology(step: number, port: number, extraArgs: strin
       const service = (await topology.status()).find((s) => s.name === name);
       if (!service) throw new Error(`no service ${name}`);
       const url = new URL(service.url);
-      const client = new Client({ host: "127.0.0.1", port: Number(url.port), user: "shop", password: secrets.shopPassword, database: url.pathname.slice(1) });
+      const client = new Client({
+        host: "127.0.0.1",
+        port: Number(url.port),
+        user: "shop",
+        password: secrets.shopPassword,
+        database: url.pathname.slice(1),
+      });
       await client.connect();
       return client;
     },
