@@ -13,7 +13,8 @@
  *     cached server's own database-read counter.
  *
  * Bounded: each load lasts `--duration` seconds (default 10), and the whole run is stopped after 5 minutes.
- * scripts/bench-cache.mjs bundles this file and runs it; with `serve` as first argument it is one app server.
+ * Run through scripts/run.mjs (bundled: no TypeScript compiler runs while measuring); with `serve` as first argument
+ * it is one app server, which the benchmark starts twice, the same way.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -109,7 +110,7 @@ interface Server {
 }
 
 function startAppServer(name: string, env: Record<string, string>): Promise<Server> {
-  const child = fork(__filename, ["serve"], {
+  const child = fork(path.join(__dirname, "run.mjs"), [__filename, "serve"], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -167,7 +168,7 @@ async function load(server: Server, pick: () => string, options: { duration: num
   };
 }
 
-async function main(): Promise<void> {
+async function bench(): Promise<void> {
   const duration = arg("duration", 10);
   const connections = arg("connections", 32);
   const deadline = setTimeout(() => {
@@ -309,13 +310,15 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "serve") {
-  serve().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  main().then(
+export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "serve") {
+    await serve().catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+    return;
+  }
+  await bench().then(
     () => process.exit(0),
     (error) => {
       console.error(error);

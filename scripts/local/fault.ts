@@ -33,8 +33,7 @@ function post(url: string, body: unknown): Promise<{ status: number; json: { don
   });
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+export async function main(args: string[]): Promise<void> {
   let dataDir = process.env.SCALE_LADDER_LOCAL_DIR ?? path.join(PROJECT_DIR, ".local");
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -68,5 +67,3 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 }
-
-void main();

@@ -202,7 +202,7 @@ export class Launcher {
   private async prepareRelease(): Promise<string> {
     if (this.options.runtime === "ts") {
       this.releaseDir = path.join(PROJECT_DIR, "app");
-      return "TypeScript sources (ts-node, transpile only)";
+      return "TypeScript sources (scripts/run.mjs)";
     }
     const archive = path.join(PROJECT_DIR, "dist", "shop.tgz");
     let built = "";
@@ -436,9 +436,13 @@ export class Launcher {
       kind,
       command: process.execPath,
       args: ts
-        ? ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "app", "src", `${entry}.ts`)]
+        ? [
+            "--enable-source-maps",
+            path.join(PROJECT_DIR, "scripts", "run.mjs"),
+            path.join(PROJECT_DIR, "app", "src", `${entry}.ts`),
+          ]
         : ["--enable-source-maps", path.join(this.releaseDir, `${entry}.js`)],
-      env: ts ? { ...env, TS_NODE_PROJECT: path.join(PROJECT_DIR, "tsconfig.json") } : env,
+      env,
       cwd: ts ? PROJECT_DIR : this.releaseDir,
       restart: true,
       onLine:

@@ -8,7 +8,8 @@ import path from "node:path";
 import type { LauncherFile } from "./launcher";
 import { PROJECT_DIR } from "./options";
 
-const TS_NODE = path.join(PROJECT_DIR, "node_modules", "ts-node", "dist", "bin.js");
+/** The one way the repository runs a TypeScript script (package.json's `npm start` is the same command). */
+const RUN = path.join(PROJECT_DIR, "scripts", "run.mjs");
 
 /** A launcher running as a child process. */
 export interface SpawnedLauncher {
@@ -26,7 +27,7 @@ export async function spawnLauncher(args: string[], options: { timeoutMs?: numbe
   const dataDir = args[args.indexOf("--data-dir") + 1];
   if (!args.includes("--data-dir") || !dataDir) throw new Error("spawnLauncher: pass --data-dir");
   const t0 = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [TS_NODE, "--swc", path.join(__dirname, "start.ts"), ...args], {
+  const child: ChildProcess = spawn(process.execPath, [RUN, path.join(__dirname, "start.ts"), ...args], {
     cwd: PROJECT_DIR,
     stdio: ["ignore", "pipe", "pipe"],
   });

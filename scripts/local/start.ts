@@ -6,10 +6,10 @@ import { LocalError } from "./checks";
 import { Launcher } from "./launcher";
 import { USAGE, UsageError, parseOptions } from "./options";
 
-async function main(): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   let options;
   try {
-    options = parseOptions(process.argv.slice(2));
+    options = parseOptions(argv);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
@@ -50,5 +50,3 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 }
-
-void main();

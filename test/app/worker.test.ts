@@ -40,14 +40,12 @@ afterAll(async () => {
 
 const primary = (text: string, values: unknown[] = []) => t.router.primaryPool.query(text, values).then((r) => r.rows);
 
-/** `node app/src/worker.ts` (through ts-node) as its own process, talking to SQS through the proxy. */
+/** `node scripts/run.mjs app/src/worker.ts` as its own process, talking to SQS through the proxy. */
 function spawnWorker(): { child: ChildProcess; lines: Array<Record<string, unknown>> } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "app/src/worker.ts"], {
+  const child = spawn(process.execPath, ["scripts/run.mjs", "app/src/worker.ts"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
-      TS_NODE_TRANSPILE_ONLY: "true",
-      TS_NODE_SWC: "true",
       AWS_EC2_METADATA_DISABLED: "true",
       DATABASE_URL: t.db.primaryUrl,
       ORDER_QUEUE_URL: queue.queueUrl,

@@ -28,15 +28,15 @@ test("the entry URL is the single server, and a shopper's order is placed", asyn
 });
 
 test("npm run local:fault reaches the launcher: status lists what runs, and a fault the step lacks is refused", async () => {
-  const cli = path.resolve(__dirname, "..", "..", "..", "scripts", "local", "fault.ts");
-  const tsNode = require.resolve("ts-node/dist/bin.js");
+  const scripts = path.resolve(__dirname, "..", "..", "..", "scripts");
+  const [runner, cli] = [path.join(scripts, "run.mjs"), path.join(scripts, "local", "fault.ts")];
   const run = promisify(execFile);
-  const { stdout } = await run(process.execPath, [tsNode, "--swc", cli, "status", "--data-dir", topology.dataDir]);
+  const { stdout } = await run(process.execPath, [runner, cli, "status", "--data-dir", topology.dataDir]);
   expect(stdout).toContain(topology.entryUrl);
   expect(stdout).toMatch(/web-1\s+web\s+http:\/\/127\.0\.0\.1:\d+/);
   expect(stdout).toMatch(/primary\s+postgres primary/);
   await expect(
-    run(process.execPath, [tsNode, "--swc", cli, "primary-failover", "--data-dir", topology.dataDir]),
+    run(process.execPath, [runner, cli, "primary-failover", "--data-dir", topology.dataDir]),
   ).rejects.toMatchObject({
     stderr: expect.stringContaining("no replica to promote"),
   });

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The one way this repository runs a TypeScript script (every `npm run …` that runs a .ts file, and the processes
+// those scripts start): esbuild bundles the entry (packages stay external) into node_modules/.cache, where the
+// bundle resolves the project's packages, and this process loads it and calls its exported `main(argv)`; a number
+// it resolves to is the exit code. An entry without `main` (the app's server.ts and worker.ts, which also run as
+// bundles on the servers) runs as it loads, as under node. No type checking here: `npm test` runs tsc --noEmit.
+// The bundle is rebuilt only when one of the files it was built from has changed (mtime), and is replaced
+// atomically, so processes started at the same time never read half a bundle.
+// `__dirname` and `__filename` keep their meaning in every source file (the .ts file's directory and path, as
+// under ts-node), not the bundle's. Stack traces point at the .ts files when asked:
+// NODE_OPTIONS=--enable-source-maps (off by default: the Pulumi SDK takes a stack trace per resource, and source
+// maps make each one cost more).
+// Usage: node scripts/run.mjs <entry.ts> [args...]
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const [entryArg, ...args] = process.argv.slice(2);
+if (!entryArg) {
+  process.stderr.write("usage: node scripts/run.mjs <entry.ts> [args...]\n");
+  process.exit(2);
+}
+const entry = resolve(entryArg);
+const name = relative(ROOT, entry)
+  .replace(/\.[cm]?ts$/, "")
+  .replace(/[\\/]/g, "-");
+const out = join(ROOT, "node_modules", ".cache", "scale-ladder", "run", `${name}.cjs`);
+const stamp = `${out}.inputs.json`;
+const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
+const fresh = () => {
+  if (!existsSync(out) || !existsSync(stamp)) return false;
+  try {
+    const { inputs } = JSON.parse(readFileSync(stamp, "utf8"));
+    return Object.entries(inputs).every(([f, t]) => mtime(f) === t);
+  } catch {
+    return false; // a stamp from another version of this file
+  }
+};
+
+/** Gives each TypeScript source its own `__dirname` and `__filename`, on its first line (line numbers stay). */
+const sourcePaths = {
+  name: "source-paths",
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?ts$/ }, (a) => {
+      const source = readFileSync(a.path, "utf8");
+      if (!/\b__(dirname|filename)\b/.test(source)) return undefined;
+      const head = `var __dirname = ${JSON.stringify(dirname(a.path))}, __filename = ${JSON.stringify(a.path)}; `;
+      return { contents: head + source, loader: "ts" };
+    });
+  },
+};
+
+if (!fresh()) {
+  const { build, stop } = await import("esbuild");
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    packages: "external",
+    outfile: out,
+    write: false,
+    logLevel: "error",
+    sourcemap: "inline",
+    metafile: true,
+    plugins: [sourcePaths],
+  });
+  mkdirSync(dirname(out), { recursive: true });
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(ROOT, f), 0]));
+  inputs[fileURLToPath(import.meta.url)] = 0; // this file: a change to how bundles are made rebuilds them all
+  for (const f of Object.keys(inputs)) inputs[f] = mtime(f);
+  const temp = `${out}.${process.pid}`;
+  writeFileSync(temp, result.outputFiles[0].contents);
+  renameSync(temp, out);
+  writeFileSync(`${stamp}.${process.pid}`, JSON.stringify({ entry, inputs }));
+  renameSync(`${stamp}.${process.pid}`, stamp);
+  stop(); // esbuild's service process would otherwise live as long as this one (npm start: until Ctrl-C)
+}
+// As `node <entry> [args...]` would have it, for code that reads process.argv.
+process.argv.splice(1, 2, entry);
+const { main } = createRequire(import.meta.url)(out);
+if (typeof main === "function") {
+  const code = await main(args);
+  if (typeof code === "number") process.exitCode = code;
+}
