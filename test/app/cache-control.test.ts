@@ -4,7 +4,7 @@
  * no-store`; health is `no-store`; the page `no-cache`. Checked with the cache on and off: the headers are a
  * property of the route, not of where the answer came from.
  */
-import { type RedisServer, startRedisServer } from "./support/redis-server";
+import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
 import { Shopper } from "./support/shopper";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { ADMIN_TOKEN } from "./support/test-app";

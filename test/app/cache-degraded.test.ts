@@ -2,8 +2,8 @@
  * Redis is an optimisation: killed, stalled or full, the shop keeps answering from the database, correctly, and
  * goes back to the cache when Redis is back.
  */
-import { pollUntil } from "./support/poll";
-import { type RedisServer, infoField, startRedisServer } from "./support/redis-server";
+import { pollUntil } from "../../lib/servers/poll";
+import { type RedisServer, infoField, startRedisServer } from "../../lib/servers/redis-server";
 import { type ShopInstance, type Suite, databaseReads, openSuite, startShop } from "./support/shop-instances";
 import { ADMIN_TOKEN } from "./support/test-app";
 

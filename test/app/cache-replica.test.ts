@@ -6,8 +6,8 @@
  *
  * This file pauses the shared replica's replay, so it holds the replica lock exclusively (see test-database.ts).
  */
-import { pollUntil } from "./support/poll";
-import { type RedisServer, startRedisServer } from "./support/redis-server";
+import { pollUntil } from "../../lib/servers/poll";
+import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { ADMIN_TOKEN } from "./support/test-app";
 import { pauseReplay, resumeReplay, withClient } from "./support/test-database";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { createRedis, redisAddress } from "../../app/src/redis/client";
-import { type RedisServer, makeTlsFiles, startRedisServer } from "./support/redis-server";
+import { type RedisServer, makeTlsFiles, startRedisServer } from "../../lib/servers/redis-server";
 import { type ShopInstance, type Suite, databaseReads, openSuite, startShop } from "./support/shop-instances";
 
 const TOKEN = "tls-auth-token-0123456789abcdef";

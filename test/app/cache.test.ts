@@ -4,8 +4,8 @@
  * without Redis on the same database: what the cached instances answer must always equal what it answers.
  */
 import { SEED_CATEGORIES } from "../../app/src/db/seed";
-import { pollUntil } from "./support/poll";
-import { type RedisServer, startRedisServer } from "./support/redis-server";
+import { pollUntil } from "../../lib/servers/poll";
+import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
 import { type ShopInstance, type Suite, databaseReads, openSuite, startShop } from "./support/shop-instances";
 import { ADMIN_TOKEN, TEST_SEED_PRODUCTS } from "./support/test-app";
 import { waitForReplica } from "./support/test-database";

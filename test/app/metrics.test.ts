@@ -11,7 +11,7 @@ import { metrics } from "../../app/src/metrics";
 import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
-import { pollUntil } from "./support/poll";
+import { pollUntil } from "../../lib/servers/poll";
 import { Shopper } from "./support/shopper";
 import { type TestApp, startTestApp } from "./support/test-app";
 

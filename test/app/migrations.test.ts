@@ -9,8 +9,8 @@ import { MigrationError, readMigrations } from "../../app/src/db/migrate";
 import { prepareDatabase } from "../../app/src/db/prepare";
 import { SEED_CATEGORIES } from "../../app/src/db/seed";
 import { MIGRATIONS_DIR } from "../../app/src/paths";
-import { pollUntil } from "./support/poll";
-import { readCluster } from "./support/postgres-cluster";
+import { pollUntil } from "../../lib/servers/poll";
+import { readCluster } from "../../lib/servers/postgres-cluster";
 import { testEnv, testLogger } from "./support/test-app";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica } from "./support/test-database";
 

@@ -11,7 +11,7 @@ import { MIGRATIONS_DIR } from "../../app/src/paths";
 import { OutboxRelay } from "../../app/src/queue/outbox-relay";
 import { orderPlacedMessage } from "../../app/src/queue/messages";
 import { type Fauxqs, startFauxqs, sqsClientFor } from "./support/fauxqs";
-import { freePort, readCluster } from "./support/postgres-cluster";
+import { freePort, readCluster } from "../../lib/servers/postgres-cluster";
 import { testLogger } from "./support/test-app";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica } from "./support/test-database";
 

@@ -8,7 +8,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
-import { pollUntil } from "./support/poll";
+import { pollUntil } from "../../lib/servers/poll";
 import { Shopper } from "./support/shopper";
 import { type TestApp, setStock, startTestApp } from "./support/test-app";
 

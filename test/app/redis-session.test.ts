@@ -5,8 +5,8 @@
  */
 import { ConfigError, loadConfig } from "../../app/src/config";
 import { SESSION_MAX_AGE_MS } from "../../app/src/session/shopper-session";
-import { pollUntil } from "./support/poll";
-import { type RedisServer, startRedisServer } from "./support/redis-server";
+import { pollUntil } from "../../lib/servers/poll";
+import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
 import { Shopper } from "./support/shopper";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { testEnv } from "./support/test-app";

@@ -8,7 +8,7 @@
 import { type Socket, createServer } from "node:net";
 import pino from "pino";
 import { createRedis, withTimeout } from "../../app/src/redis/client";
-import { type RedisServer, startRedisServer } from "./support/redis-server";
+import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
 
 let server: RedisServer;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { type Server, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../app/src/config";
 import { type DbRouter, type TargetStats, createDbRouter } from "../../app/src/db/router";
-import { serverPid, startServer, stopServer } from "./support/postgres-cluster";
+import { serverPid, startServer, stopServer } from "../../lib/servers/postgres-cluster";
 import { Shopper } from "./support/shopper";
 import { type TestApp, startTestApp, testEnv, testLogger } from "./support/test-app";
 import { pauseReplay, resumeReplay, waitForReplica, withClient } from "./support/test-database";

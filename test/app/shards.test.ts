@@ -13,7 +13,7 @@ import { SHARD_BUCKETS, bucketOf } from "../../app/src/shards/shard-map";
 import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
-import { pollUntil } from "./support/poll";
+import { pollUntil } from "../../lib/servers/poll";
 import { Prng } from "./support/prng";
 import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { Shopper } from "./support/shopper";

@@ -10,8 +10,8 @@ import type { Client } from "pg";
 import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, type SqsProxy, startFauxqs, startSqsProxy } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
-import { pollUntil } from "./support/poll";
-import { clientFor } from "./support/postgres-cluster";
+import { pollUntil } from "../../lib/servers/poll";
+import { clientFor } from "../../lib/servers/postgres-cluster";
 import { Shopper } from "./support/shopper";
 import { type TestApp, setStock, startTestApp } from "./support/test-app";
 

@@ -2,7 +2,7 @@
  * End to end, step 7: sessions in Redis and a round-robin load balancer. A shopper's journey; a web process killed
  * under load (its cart survives, fewer than 1% of requests fail); Redis stopped (catalog reads keep succeeding).
  */
-import { pollUntil } from "../support/poll";
+import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
 

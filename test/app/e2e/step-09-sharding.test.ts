@@ -6,7 +6,7 @@
 import type { Client } from "pg";
 import { BrowserShopper, journey, waitForOrderStatus } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
-import { pollUntil } from "../support/poll";
+import { pollUntil } from "../../../lib/servers/poll";
 
 jest.setTimeout(180_000);
 const PORT = 21900;

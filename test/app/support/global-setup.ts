@@ -22,7 +22,7 @@ import {
   runnableNativeDir,
   startServer,
   stopServer,
-} from "./postgres-cluster";
+} from "../../../lib/servers/postgres-cluster";
 
 export default async function globalSetup(): Promise<void> {
   const owner = postgresOwner();

@@ -20,7 +20,7 @@ import {
   startServer,
   stopServer,
   urlFor,
-} from "./postgres-cluster";
+} from "../../../lib/servers/postgres-cluster";
 
 /** One shard server. */
 export interface ShardServer {

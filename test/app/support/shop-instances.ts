@@ -11,7 +11,7 @@ import { prepareDatabase } from "../../../app/src/db/prepare";
 import { type DbRouter, createDbRouter } from "../../../app/src/db/router";
 import { MIGRATIONS_DIR } from "../../../app/src/paths";
 import { type HttpRequest, type HttpResponse, httpRequest } from "./http-client";
-import { readCluster } from "./postgres-cluster";
+import { readCluster } from "../../../lib/servers/postgres-cluster";
 import { testEnv, testLogger } from "./test-app";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./test-database";
 

@@ -12,7 +12,7 @@ import { type DbRouter, createDbRouter } from "../../../app/src/db/router";
 import { type Logger, createLogger } from "../../../app/src/logger";
 import { MIGRATIONS_DIR } from "../../../app/src/paths";
 import { type HttpRequest, type HttpResponse, httpRequest } from "./http-client";
-import { readCluster } from "./postgres-cluster";
+import { readCluster } from "../../../lib/servers/postgres-cluster";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./test-database";
 
 /** The admin token of every test app. */

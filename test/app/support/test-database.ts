@@ -3,8 +3,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
-import { pollUntil } from "./poll";
-import { type ClusterInfo, clientFor, readCluster, urlFor } from "./postgres-cluster";
+import { pollUntil } from "../../../lib/servers/poll";
+import { type ClusterInfo, clientFor, readCluster, urlFor } from "../../../lib/servers/postgres-cluster";
 
 /** A test file's own database, on the primary and (by replication) on the replica. */
 export interface SuiteDatabase {

@@ -5,7 +5,7 @@
  * the order confirmed.
  */
 import { type HttpResponse, httpRequest } from "../../support/http-client";
-import { pollUntil } from "../../support/poll";
+import { pollUntil } from "../../../../lib/servers/poll";
 
 export class BrowserShopper {
   readonly cookies = new Map<string, string>();

