@@ -25,6 +25,7 @@ if (!entryArg) {
 const entry = resolve(entryArg);
 const name = relative(ROOT, entry)
   .replace(/\.[cm]?ts$/, "")
+  .replace(/\.\.(?=[\\/])/g, "up")
   .replace(/[\\/]/g, "-");
 const out = join(ROOT, "node_modules", ".cache", "scale-ladder", "run", `${name}.cjs`);
 const stamp = `${out}.inputs.json`;
