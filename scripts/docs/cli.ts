@@ -9,8 +9,15 @@ import * as path from "node:path";
 import { generateDocs, staleFiles } from "./generate";
 
 /** Runs scripts/docs/mermaid-check.mjs (Mermaid's own parser under jsdom) over the diagrams. */
-export function checkMermaid(diagrams: Array<{ name: string; source: string }>, root = process.cwd()): Array<{ name: string; ok: boolean; error?: string }> {
-  const r = spawnSync(process.execPath, [path.join(root, "scripts/docs/mermaid-check.mjs")], { input: JSON.stringify(diagrams), encoding: "utf8", cwd: root });
+export function checkMermaid(
+  diagrams: Array<{ name: string; source: string }>,
+  root = process.cwd(),
+): Array<{ name: string; ok: boolean; error?: string }> {
+  const r = spawnSync(process.execPath, [path.join(root, "scripts/docs/mermaid-check.mjs")], {
+    input: JSON.stringify(diagrams),
+    encoding: "utf8",
+    cwd: root,
+  });
   if (r.status === 2 || !r.stdout) throw new Error(`the Mermaid parser could not run: ${r.stderr || r.error?.message}`);
   return JSON.parse(r.stdout);
 }
@@ -30,9 +37,13 @@ export async function main(argv: string[]): Promise<number> {
   for (const n of docs.notes) process.stderr.write(`note: ${n}\n`);
   const stale = staleFiles(docs.files, root);
   if (check) {
-    for (const s of stale) process.stderr.write(`${s.file}:${s.line} is out of date\n  committed: ${s.actual}\n  generated: ${s.expected}\n`);
+    for (const s of stale)
+      process.stderr.write(
+        `${s.file}:${s.line} is out of date\n  committed: ${s.actual}\n  generated: ${s.expected}\n`,
+      );
     if (stale.length > 0) process.stderr.write("run `npm run docs` and commit the result\n");
-    else process.stdout.write(`docs are up to date (${docs.files.size} files, ${docs.diagrams.length} diagrams parsed)\n`);
+    else
+      process.stdout.write(`docs are up to date (${docs.files.size} files, ${docs.diagrams.length} diagrams parsed)\n`);
     return stale.length > 0 ? 1 : 0;
   }
   for (const s of stale) {

@@ -53,16 +53,17 @@ function jsDocOf(node: ts.Node): { text: string; tags: Record<string, string> } 
   const docs = (node as { jsDoc?: ts.JSDoc[] }).jsDoc ?? [];
   const last = docs[docs.length - 1];
   if (!last) return { text: "", tags: {} };
-  const text = typeof last.comment === "string" ? last.comment : ts.getTextOfJSDocComment(last.comment) ?? "";
+  const text = typeof last.comment === "string" ? last.comment : (ts.getTextOfJSDocComment(last.comment) ?? "");
   const tags: Record<string, string> = {};
   for (const t of last.tags ?? []) {
-    const c = typeof t.comment === "string" ? t.comment : ts.getTextOfJSDocComment(t.comment) ?? "";
+    const c = typeof t.comment === "string" ? t.comment : (ts.getTextOfJSDocComment(t.comment) ?? "");
     tags[t.tagName.text] = c.trim();
   }
   return { text: text.trim(), tags };
 }
 
-const exported = (n: ts.Node) => ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+const exported = (n: ts.Node) =>
+  ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
 
 function membersOf(decl: ts.InterfaceDeclaration | ts.TypeLiteralNode, sf: ts.SourceFile): ArgDoc[] {
   return decl.members.filter(ts.isPropertySignature).map((m) => {
@@ -95,7 +96,11 @@ function codeDefaults(node: ts.Node, sf: ts.SourceFile): Record<string, string> 
 }
 
 /** `"t4g.small"` and `'t4g.small'` and `t4g.small` compare equal; so do `[]` and `[ ]`. */
-const norm = (s: string) => s.replace(/['"`]/g, "").replace(/\s+/g, "").replace(/\(.*\)$/, "");
+const norm = (s: string) =>
+  s
+    .replace(/['"`]/g, "")
+    .replace(/\s+/g, "")
+    .replace(/\(.*\)$/, "");
 
 /** Every component and helper of the files in `dir`. */
 export function readComponents(dir: string): { components: ComponentDoc[]; helpers: HelperDoc[] } {
@@ -108,7 +113,8 @@ export function readComponents(dir: string): { components: ComponentDoc[]; helpe
   const interfaces = new Map<string, { decl: ts.InterfaceDeclaration; sf: ts.SourceFile; file: string }>();
   const sources = files.map((f) => {
     const sf = ts.createSourceFile(f, fs.readFileSync(path.join(dir, f), "utf8"), ts.ScriptTarget.ES2022, true);
-    for (const s of sf.statements) if (ts.isInterfaceDeclaration(s)) interfaces.set(s.name.text, { decl: s, sf, file: f });
+    for (const s of sf.statements)
+      if (ts.isInterfaceDeclaration(s)) interfaces.set(s.name.text, { decl: s, sf, file: f });
     return { f, sf };
   });
   for (const { f, sf } of sources) {
@@ -119,33 +125,63 @@ export function readComponents(dir: string): { components: ComponentDoc[]; helpe
         const ctor = s.members.find(ts.isConstructorDeclaration);
         let token = "";
         ctor?.body?.forEachChild(function find(n): void {
-          if (!token && ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) token = n.arguments[0].text;
+          if (
+            !token &&
+            ts.isCallExpression(n) &&
+            n.expression.kind === ts.SyntaxKind.SuperKeyword &&
+            n.arguments[0] &&
+            ts.isStringLiteral(n.arguments[0])
+          )
+            token = n.arguments[0].text;
           else n.forEachChild(find);
         });
         const argsParam = ctor?.parameters[1];
-        const argsType = argsParam?.type && ts.isTypeReferenceNode(argsParam.type) ? argsParam.type.typeName.getText(sf) : undefined;
+        const argsType =
+          argsParam?.type && ts.isTypeReferenceNode(argsParam.type) ? argsParam.type.typeName.getText(sf) : undefined;
         const argsDecl = argsType ? interfaces.get(argsType) : undefined;
         const defaults = ctor ? codeDefaults(ctor, sf) : {};
-        const args = argsDecl ? membersOf(argsDecl.decl, argsDecl.sf).map((a) => ({ ...a, codeDefault: defaults[a.name] })) : [];
+        const args = argsDecl
+          ? membersOf(argsDecl.decl, argsDecl.sf).map((a) => ({ ...a, codeDefault: defaults[a.name] }))
+          : [];
         const outputs: OutputDoc[] = s.members
           .filter(ts.isPropertyDeclaration)
           .filter((p) => {
             const mods = ts.getModifiers(p) ?? [];
-            return mods.some((m) => m.kind === ts.SyntaxKind.PublicKeyword) && mods.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword);
+            return (
+              mods.some((m) => m.kind === ts.SyntaxKind.PublicKeyword) &&
+              mods.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword)
+            );
           })
-          .map((p) => ({ name: p.name.getText(sf), type: p.type ? flat(p.type.getText(sf)) : "unknown", doc: flat(jsDocOf(p).text) }));
+          .map((p) => ({
+            name: p.name.getText(sf),
+            type: p.type ? flat(p.type.getText(sf)) : "unknown",
+            doc: flat(jsDocOf(p).text),
+          }));
         const methods = s.members
           .filter(ts.isMethodDeclaration)
           .filter((m) => !(ts.getModifiers(m) ?? []).some((x) => x.kind === ts.SyntaxKind.PrivateKeyword))
           .map((m) => ({ name: `${m.name.getText(sf)}()`, type: "method", doc: flat(jsDocOf(m).text) }));
         const types = sf.statements
-          .filter((x): x is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(x) && exported(x) && x.name.text !== argsType)
+          .filter(
+            (x): x is ts.InterfaceDeclaration =>
+              ts.isInterfaceDeclaration(x) && exported(x) && x.name.text !== argsType,
+          )
           .map((x) => ({ name: x.name.text, doc: flat(jsDocOf(x).text), members: membersOf(x, sf) }));
-        components.push({ className: s.name.text, file: f, token, doc: jsDocOf(s).text, argsType, args, outputs: [...outputs, ...methods], types });
+        components.push({
+          className: s.name.text,
+          file: f,
+          token,
+          doc: jsDocOf(s).text,
+          argsType,
+          args,
+          outputs: [...outputs, ...methods],
+          types,
+        });
       } else if (ts.isFunctionDeclaration(s) && s.name && exported(s)) {
         helpers.push({ name: `${s.name.text}()`, file: f, kind: "function", doc: flat(jsDocOf(s).text) });
       } else if (ts.isVariableStatement(s) && exported(s)) {
-        for (const d of s.declarationList.declarations) helpers.push({ name: d.name.getText(sf), file: f, kind: "const", doc: flat(jsDocOf(s).text) });
+        for (const d of s.declarationList.declarations)
+          helpers.push({ name: d.name.getText(sf), file: f, kind: "const", doc: flat(jsDocOf(s).text) });
       }
     }
   }
@@ -158,7 +194,8 @@ export function componentDefaultMismatches(components: ComponentDoc[]): string[]
   for (const c of components) {
     for (const a of c.args) {
       if (a.codeDefault === undefined) continue;
-      if (a.default === undefined) out.push(`${c.className}.${a.name}: the code defaults to ${a.codeDefault} but the JSDoc has no @default`);
+      if (a.default === undefined)
+        out.push(`${c.className}.${a.name}: the code defaults to ${a.codeDefault} but the JSDoc has no @default`);
       else if (norm(a.default) !== norm(a.codeDefault) && !/^[A-Z_]+$/.test(a.codeDefault)) {
         out.push(`${c.className}.${a.name}: @default ${a.default} but the code defaults to ${a.codeDefault}`);
       }
@@ -168,7 +205,7 @@ export function componentDefaultMismatches(components: ComponentDoc[]): string[]
 }
 
 /** The first sentence of a doc comment. */
-const firstSentence = (s: string) => (flat(s).match(/^.*?[.:](?=\s|$)/)?.[0] ?? flat(s));
+const firstSentence = (s: string) => flat(s).match(/^.*?[.:](?=\s|$)/)?.[0] ?? flat(s);
 
 /**
  * The reference in Markdown. `firstStep` maps a component type token to the first step that creates it (from the
@@ -176,18 +213,47 @@ const firstSentence = (s: string) => (flat(s).match(/^.*?[.:](?=\s|$)/)?.[0] ?? 
  */
 export function componentReference(dir: string, firstStep: Record<string, number> = {}, linkBase = ".."): string {
   const { components, helpers } = readComponents(dir);
-  const byStep = [...components].sort((a, b) => (firstStep[a.token] ?? 99) - (firstStep[b.token] ?? 99) || a.className.localeCompare(b.className));
+  const byStep = [...components].sort(
+    (a, b) => (firstStep[a.token] ?? 99) - (firstStep[b.token] ?? 99) || a.className.localeCompare(b.className),
+  );
   const out: string[] = [];
   out.push("| component | type token | first at step | file |", "| --- | --- | ---: | --- |");
-  for (const c of byStep) out.push(`| [\`${c.className}\`](#${c.className.toLowerCase()}) | \`${c.token}\` | ${firstStep[c.token] ?? "—"} | [\`components/${c.file}\`](${linkBase}/components/${c.file}) |`);
+  for (const c of byStep)
+    out.push(
+      `| [\`${c.className}\`](#${c.className.toLowerCase()}) | \`${c.token}\` | ${firstStep[c.token] ?? "—"} | [\`components/${c.file}\`](${linkBase}/components/${c.file}) |`,
+    );
   for (const c of byStep) {
-    out.push("", `## ${c.className}`, "", `\`${c.token}\` · [\`components/${c.file}\`](${linkBase}/components/${c.file})${firstStep[c.token] ? ` · from step ${firstStep[c.token]}` : ""}`, "");
+    out.push(
+      "",
+      `## ${c.className}`,
+      "",
+      `\`${c.token}\` · [\`components/${c.file}\`](${linkBase}/components/${c.file})${firstStep[c.token] ? ` · from step ${firstStep[c.token]}` : ""}`,
+      "",
+    );
     out.push(c.doc.trim(), "");
     if (c.argsType) {
-      out.push(`**Args** (\`${c.argsType}\`)`, "", "| arg | type | default | description |", "| --- | --- | --- | --- |");
+      out.push(
+        `**Args** (\`${c.argsType}\`)`,
+        "",
+        "| arg | type | default | description |",
+        "| --- | --- | --- | --- |",
+      );
       for (const a of c.args) {
-        let dflt = a.default !== undefined ? `\`${a.default}\`` : a.optional ? (a.codeDefault ? `\`${a.codeDefault}\` (code)` : "—") : "required";
-        if (a.default !== undefined && a.codeDefault !== undefined && norm(a.default) !== norm(a.codeDefault) && !/^[A-Z_]+$/.test(a.codeDefault)) dflt += ` ⚠ code: \`${a.codeDefault}\``;
+        let dflt =
+          a.default !== undefined
+            ? `\`${a.default}\``
+            : a.optional
+              ? a.codeDefault
+                ? `\`${a.codeDefault}\` (code)`
+                : "—"
+              : "required";
+        if (
+          a.default !== undefined &&
+          a.codeDefault !== undefined &&
+          norm(a.default) !== norm(a.codeDefault) &&
+          !/^[A-Z_]+$/.test(a.codeDefault)
+        )
+          dflt += ` ⚠ code: \`${a.codeDefault}\``;
         const doc = [a.doc, a.example ? `Example: \`${a.example}\`` : ""].filter(Boolean).join(" ");
         out.push(`| \`${a.name}${a.optional ? "?" : ""}\` | \`${cell(a.type)}\` | ${cell(dflt)} | ${cell(doc)} |`);
       }
@@ -202,12 +268,18 @@ export function componentReference(dir: string, firstStep: Record<string, number
       out.push(`**\`${t.name}\`**${t.doc ? ` — ${t.doc}` : ""}`, "");
       if (t.members.length > 0) {
         out.push("| field | type | description |", "| --- | --- | --- |");
-        for (const m of t.members) out.push(`| \`${m.name}${m.optional ? "?" : ""}\` | \`${cell(m.type)}\` | ${cell([m.doc, m.default ? `Default \`${m.default}\`.` : ""].filter(Boolean).join(" "))} |`);
+        for (const m of t.members)
+          out.push(
+            `| \`${m.name}${m.optional ? "?" : ""}\` | \`${cell(m.type)}\` | ${cell([m.doc, m.default ? `Default \`${m.default}\`.` : ""].filter(Boolean).join(" "))} |`,
+          );
         out.push("");
       }
     }
   }
   out.push("", "## Shared helpers", "", "| export | file | what it is |", "| --- | --- | --- |");
-  for (const h of helpers) out.push(`| \`${h.name}\` | [\`${h.file}\`](${linkBase}/components/${h.file}) | ${cell(firstSentence(h.doc) || "—")} |`);
+  for (const h of helpers)
+    out.push(
+      `| \`${h.name}\` | [\`${h.file}\`](${linkBase}/components/${h.file}) | ${cell(firstSentence(h.doc) || "—")} |`,
+    );
   return out.join("\n");
 }

@@ -7,7 +7,8 @@ import { CONFIG_KEYS, ConfigKey, DefaultContext, ENVIRONMENTS } from "../../stac
 import { MAX_STEP, MIN_STEP } from "../../stacks/steps";
 import { cell } from "./markers";
 
-const show = (v: unknown): string => (v === undefined ? "unset" : Array.isArray(v) ? `\`${v.join(",")}\`` : `\`${String(v)}\``);
+const show = (v: unknown): string =>
+  v === undefined ? "unset" : Array.isArray(v) ? `\`${v.join(",")}\`` : `\`${String(v)}\``;
 
 /** `1–2`, `3–11`, `5`. */
 const span = (a: number, b: number) => (a === b ? `${a}` : `${a}–${b}`);
@@ -23,7 +24,9 @@ function stepsText(values: unknown[]): string {
     else runs.push({ value, from: step, to: step });
   });
   if (runs.length === 1) return runs[0].value;
-  return runs.map((r) => `${r.value} at ${r.to === MAX_STEP && r.from !== r.to ? `${r.from}+` : span(r.from, r.to)}`).join(", ");
+  return runs
+    .map((r) => `${r.value} at ${r.to === MAX_STEP && r.from !== r.to ? `${r.from}+` : span(r.from, r.to)}`)
+    .join(", ");
 }
 
 /** The default of one key, described over steps, environments and the primary region. */
@@ -31,7 +34,11 @@ export function defaultText(name: ConfigKey): string {
   const spec = CONFIG_KEYS[name] as { default: (c: DefaultContext) => unknown };
   if (name === "step") return "required";
   const over = (environment: DefaultContext["environment"], region: string) =>
-    stepsText(Array.from({ length: MAX_STEP - MIN_STEP + 1 }, (_, i) => spec.default({ step: MIN_STEP + i, environment, region })));
+    stepsText(
+      Array.from({ length: MAX_STEP - MIN_STEP + 1 }, (_, i) =>
+        spec.default({ step: MIN_STEP + i, environment, region }),
+      ),
+    );
   const byEnv = ENVIRONMENTS.map((e) => [e, over(e, "us-east-1")] as const);
   let text = byEnv.every(([, t]) => t === byEnv[0][1]) ? byEnv[0][1] : byEnv.map(([e, t]) => `${e}: ${t}`).join("; ");
   const other = "eu-west-1";
@@ -42,7 +49,11 @@ export function defaultText(name: ConfigKey): string {
 
 /** What a key accepts, in the schema's own words (its message for a value it refuses). */
 export function acceptsText(name: ConfigKey): string {
-  const schema = (CONFIG_KEYS[name] as { schema: { safeParse(v: string): { success: boolean; error?: { issues: Array<{ message: string }> } } } }).schema;
+  const schema = (
+    CONFIG_KEYS[name] as {
+      schema: { safeParse(v: string): { success: boolean; error?: { issues: Array<{ message: string }> } } };
+    }
+  ).schema;
   for (const probe of [" ", "?not valid?"]) {
     const r = schema.safeParse(probe);
     if (!r.success) return (r.error?.issues[0]?.message ?? "").replace(/^must be /, "");

@@ -9,7 +9,19 @@ import { componentDefaultMismatches, componentReference, readComponents } from "
 import { configReference } from "./config-ref";
 import { StepFacts, ladderFacts } from "./ladder";
 import { replaceSection, sectionNames } from "./markers";
-import { appEnvSection, changesSection, costSection, diagramSection, envSection, ladderSection, outputsSection, pricesSection, resourcesSection, stepDocPath, summarySection } from "./sections";
+import {
+  appEnvSection,
+  changesSection,
+  costSection,
+  diagramSection,
+  envSection,
+  ladderSection,
+  outputsSection,
+  pricesSection,
+  resourcesSection,
+  stepDocPath,
+  summarySection,
+} from "./sections";
 
 /** The sections every step doc has, in order. */
 export const STEP_SECTIONS = ["summary", "diagram", "env", "cost", "changes", "resources"] as const;
@@ -41,7 +53,8 @@ function fill(doc: string, file: string, sections: Record<string, string>): stri
   let out = doc;
   for (const [name, body] of Object.entries(sections)) out = replaceSection(out, name, body, file);
   const unknown = sectionNames(out).filter((n) => !(n in sections));
-  if (unknown.length > 0) throw new Error(`${file}: generated section(s) ${unknown.join(", ")} that npm run docs does not know`);
+  if (unknown.length > 0)
+    throw new Error(`${file}: generated section(s) ${unknown.join(", ")} that npm run docs does not know`);
   return out;
 }
 
@@ -61,24 +74,40 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
     const rel = stepDocPath(f.info);
     files.set(
       rel,
-      fill(read(rel, () => stepSkeleton(f)), rel, {
-        summary: summarySection(f),
-        diagram: diagramSection(f),
-        changes: changesSection(f),
-        env: envSection(f),
-        cost: costSection(f),
-        resources: resourcesSection(f),
-      }),
+      fill(
+        read(rel, () => stepSkeleton(f)),
+        rel,
+        {
+          summary: summarySection(f),
+          diagram: diagramSection(f),
+          changes: changesSection(f),
+          env: envSection(f),
+          cost: costSection(f),
+          resources: resourcesSection(f),
+        },
+      ),
     );
     diagrams.push({ name: `${rel} (step ${f.info.step})`, source: f.mermaid });
   }
 
-  files.set("README.md", fill(read("README.md"), "README.md", { ladder: ladderSection(ladder), outputs: outputsSection(ladder), config: configReference(), "app-env": appEnvSection(ladder) }));
+  files.set(
+    "README.md",
+    fill(read("README.md"), "README.md", {
+      ladder: ladderSection(ladder),
+      outputs: outputsSection(ladder),
+      config: configReference(),
+      "app-env": appEnvSection(ladder),
+    }),
+  );
 
   const firstStep: Record<string, number> = {};
-  for (const f of ladder) for (const r of f.index.resources) if (r.type.startsWith("scale-ladder:")) firstStep[r.type] ??= f.info.step;
+  for (const f of ladder)
+    for (const r of f.index.resources) if (r.type.startsWith("scale-ladder:")) firstStep[r.type] ??= f.info.step;
   const componentsDir = path.join(root, "components");
-  files.set("docs/components.md", fill(read("docs/components.md"), "docs/components.md", { reference: componentReference(componentsDir, firstStep) }));
+  files.set(
+    "docs/components.md",
+    fill(read("docs/components.md"), "docs/components.md", { reference: componentReference(componentsDir, firstStep) }),
+  );
   files.set("docs/pricing.md", fill(read("docs/pricing.md"), "docs/pricing.md", { prices: pricesSection(ladder) }));
 
   const notes = componentDefaultMismatches(readComponents(componentsDir).components);
@@ -86,7 +115,10 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
 }
 
 /** Files whose committed content differs from what the program generates, with the first differing line. */
-export function staleFiles(generated: Map<string, string>, root = process.cwd()): Array<{ file: string; line: number; expected: string; actual: string }> {
+export function staleFiles(
+  generated: Map<string, string>,
+  root = process.cwd(),
+): Array<{ file: string; line: number; expected: string; actual: string }> {
   const out: Array<{ file: string; line: number; expected: string; actual: string }> = [];
   for (const [rel, want] of generated) {
     const p = path.join(root, rel);
@@ -96,7 +128,12 @@ export function staleFiles(generated: Map<string, string>, root = process.cwd())
     const b = want.split("\n");
     let i = 0;
     while (i < Math.max(a.length, b.length) && a[i] === b[i]) i++;
-    out.push({ file: rel, line: i + 1, expected: b[i] ?? "(end of file)", actual: fs.existsSync(p) ? (a[i] ?? "(end of file)") : "(missing)" });
+    out.push({
+      file: rel,
+      line: i + 1,
+      expected: b[i] ?? "(end of file)",
+      actual: fs.existsSync(p) ? (a[i] ?? "(end of file)") : "(missing)",
+    });
   }
   return out;
 }

@@ -24,7 +24,8 @@ export const DOCS_TARGET: Readonly<Omit<Target, "step">> = {
   stack: "dev",
   config: { domain: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" },
 };
-export const DOCS_TARGET_TEXT = "`dev`, `us-east-1`, with `domain` = `shop.example.com` (so HTTPS, DNS and step 11's geolocation routing exist), every other key at its default";
+export const DOCS_TARGET_TEXT =
+  "`dev`, `us-east-1`, with `domain` = `shop.example.com` (so HTTPS, DNS and step 11's geolocation routing exist), every other key at its default";
 
 /** One variable of the app's environment at a step, as the docs show it. */
 export interface EnvVarFacts {
@@ -65,8 +66,16 @@ export interface StepFacts {
  * scripts render.
  */
 export function docsEnvironment(step: number): { all: Record<string, string[]>; vars: Record<string, EnvVarFacts> } {
-  const cfg = parseLadderConfig({ ...DOCS_TARGET.config, step: String(step), environment: DOCS_TARGET.environment ?? "dev" }, DOCS_TARGET.region ?? "us-east-1");
-  const roles: Array<[AppRole, string]> = featuresAt(cfg.builtStep).queue ? [["web", "server"], ["worker", "worker"]] : [["web", "server"]];
+  const cfg = parseLadderConfig(
+    { ...DOCS_TARGET.config, step: String(step), environment: DOCS_TARGET.environment ?? "dev" },
+    DOCS_TARGET.region ?? "us-east-1",
+  );
+  const roles: Array<[AppRole, string]> = featuresAt(cfg.builtStep).queue
+    ? [
+        ["web", "server"],
+        ["worker", "worker"],
+      ]
+    : [["web", "server"]];
   const vars: Record<string, EnvVarFacts> = {};
   for (const [role, entry] of roles) {
     for (const v of awsEnvironmentAt(cfg, role)) {
@@ -83,8 +92,14 @@ export function docsEnvironment(step: number): { all: Record<string, string[]>; 
   return { all, vars };
 }
 
-const topTypes = (index: GraphIndex) =>
-  [...new Set(index.childrenOf(index.stack).filter((r) => isComponent(r) && !isRemote(r)).map((r) => r.type.split(":")[2]))];
+const topTypes = (index: GraphIndex) => [
+  ...new Set(
+    index
+      .childrenOf(index.stack)
+      .filter((r) => isComponent(r) && !isRemote(r))
+      .map((r) => r.type.split(":")[2]),
+  ),
+];
 
 /** Evaluates every step once, in order, and derives the facts of each. */
 export async function ladderFacts(build: BuildInfo = chooseBuild("fake")): Promise<StepFacts[]> {
@@ -106,8 +121,16 @@ export async function ladderFacts(build: BuildInfo = chooseBuild("fake")): Promi
       diff,
       cost: estimateCost(index),
       mermaid: architectureDiagram(index, { added: previous ? new Set(diff.added.map((a) => a.urn)) : undefined }),
-      env: { ...env, added: Object.keys(env.all).filter((k) => !(k in before)), removed: Object.keys(before).filter((k) => !(k in env.all)) },
-      components: { all: types, added: types.filter((t) => !typesBefore.includes(t)), removed: typesBefore.filter((t) => !types.includes(t)) },
+      env: {
+        ...env,
+        added: Object.keys(env.all).filter((k) => !(k in before)),
+        removed: Object.keys(before).filter((k) => !(k in env.all)),
+      },
+      components: {
+        all: types,
+        added: types.filter((t) => !typesBefore.includes(t)),
+        removed: typesBefore.filter((t) => !types.includes(t)),
+      },
     });
     previous = index;
   }

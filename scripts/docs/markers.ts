@@ -31,7 +31,10 @@ export function replaceSection(doc: string, name: string, body: string, file: st
   const m = open.exec(doc);
   const close = `<!-- /generated:${name} -->`;
   const end = m ? doc.indexOf(close, m.index + m[0].length) : -1;
-  if (!m || end < 0) throw new Error(`${file}: no "<!-- generated:${name} -->" … "${close}" markers; add them where the section belongs`);
+  if (!m || end < 0)
+    throw new Error(
+      `${file}: no "<!-- generated:${name} -->" … "${close}" markers; add them where the section belongs`,
+    );
   const text = body.endsWith("\n") ? body : `${body}\n`;
   return `${doc.slice(0, m.index)}<!-- generated:${name} (${NOTE}) -->\n${text}${doc.slice(end)}`;
 }

@@ -20,7 +20,8 @@ import { DOCS_TARGET_TEXT, StepFacts } from "./ladder";
 import { cell } from "./markers";
 
 /** `docs/steps/06-cdn.md`, relative to the repository root. */
-export const stepDocPath = (f: Pick<StepFacts["info"], "step" | "name">): string => `docs/steps/${String(f.step).padStart(2, "0")}-${f.name}.md`;
+export const stepDocPath = (f: Pick<StepFacts["info"], "step" | "name">): string =>
+  `docs/steps/${String(f.step).padStart(2, "0")}-${f.name}.md`;
 export const stackName = (step: number): string => `step${String(step).padStart(2, "0")}`;
 
 const code = (s: string) => `\`${s}\``;
@@ -63,7 +64,10 @@ function createdByComponent(f: StepFacts): string[] {
   }
   return [...groups].map(([comp, types]) => {
     const total = [...types.values()].reduce((n, x) => n + x, 0);
-    const detail = [...types].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => (n > 1 ? `${n} ${t}` : t)).join(", ");
+    const detail = [...types]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([t, n]) => (n > 1 ? `${n} ${t}` : t))
+      .join(", ");
     return `- ${code(comp)}: ${total} (${detail})`;
   });
 }
@@ -73,7 +77,10 @@ export function changesSection(f: StepFacts): string {
   const d = f.diff;
   const out: string[] = [];
   if (d.from === null) {
-    out.push(`On an empty stack \`pulumi up\` creates ${d.added.length} resources (the stack's own registrations: providers and components included):`, "");
+    out.push(
+      `On an empty stack \`pulumi up\` creates ${d.added.length} resources (the stack's own registrations: providers and components included):`,
+      "",
+    );
     out.push(...createdByComponent(f));
     return out.join("\n");
   }
@@ -82,20 +89,39 @@ export function changesSection(f: StepFacts): string {
     "",
   );
   if (d.replaced.length > 0) {
-    out.push("Replaced (same URN, an input that forces a new resource changes):", "", "| resource | type | why |", "| --- | --- | --- |");
-    for (const r of d.replaced) out.push(`| ${code(r.name)} | ${code(r.type)} | ${cell(r.reasons.map((x) => `${code(x.input)}: ${x.why}`).join("; "))} |`);
+    out.push(
+      "Replaced (same URN, an input that forces a new resource changes):",
+      "",
+      "| resource | type | why |",
+      "| --- | --- | --- |",
+    );
+    for (const r of d.replaced)
+      out.push(
+        `| ${code(r.name)} | ${code(r.type)} | ${cell(r.reasons.map((x) => `${code(x.input)}: ${x.why}`).join("; "))} |`,
+      );
     out.push("");
   } else out.push("Nothing is replaced.", "");
   if (d.removed.length > 0) {
     const custom = d.removed.filter((r) => r.type.includes("/"));
-    out.push(`Deleted: ${custom.map((r) => code(r.name)).join(", ")}${d.removed.length > custom.length ? ` (and the component${d.removed.length - custom.length > 1 ? "s" : ""} ${d.removed.filter((r) => !r.type.includes("/")).map((r) => code(r.name)).join(", ")})` : ""}.`, "");
+    out.push(
+      `Deleted: ${custom.map((r) => code(r.name)).join(", ")}${
+        d.removed.length > custom.length
+          ? ` (and the component${d.removed.length - custom.length > 1 ? "s" : ""} ${d.removed
+              .filter((r) => !r.type.includes("/"))
+              .map((r) => code(r.name))
+              .join(", ")})`
+          : ""
+      }.`,
+      "",
+    );
   }
   if (d.added.length > 0) out.push("Created:", "", ...createdByComponent(f), "");
   if (d.updated.length > 0) {
     out.push("Updated in place:", "", "| resource | type | inputs that change |", "| --- | --- | --- |");
     for (const u of d.updated) out.push(`| ${code(u.name)} | ${code(u.type)} | ${u.inputs.map(code).join(", ")} |`);
   }
-  if (d.unknownTypes.length > 0) out.push("", `Types without a ForceNew entry, shown as updates: ${list(d.unknownTypes)}.`);
+  if (d.unknownTypes.length > 0)
+    out.push("", `Types without a ForceNew entry, shown as updates: ${list(d.unknownTypes)}.`);
   return out.join("\n").trimEnd();
 }
 
@@ -104,14 +130,22 @@ export function envSection(f: StepFacts): string {
   // One text when every entry point's is the same, else one per entry point.
   const perEntry = (e: Record<string, string>) => {
     const texts = [...new Set(Object.values(e))];
-    return texts.length === 1 ? texts[0] : Object.entries(e).map(([entry, text]) => `${entry}: ${text}`).join("; ");
+    return texts.length === 1
+      ? texts[0]
+      : Object.entries(e)
+          .map(([entry, text]) => `${entry}: ${text}`)
+          .join("; ");
   };
   const from = (k: string) => perEntry(f.env.vars[k].from);
   const rows = Object.entries(f.env.all).map(
     ([k, where]) =>
       `| ${code(k)} | ${where.includes("server") ? "✓" : ""} | ${where.includes("worker") ? "✓" : ""} | ${cell(from(k))} | ${cell(perEntry(f.env.vars[k].why))} | ${f.previous && f.env.added.includes(k) ? "**new**" : ""} |`,
   );
-  const out = ["| variable | server | worker | value, or where it comes from | why | at this step |", "| --- | :---: | :---: | --- | --- | --- |", ...rows];
+  const out = [
+    "| variable | server | worker | value, or where it comes from | why | at this step |",
+    "| --- | :---: | :---: | --- | --- | --- |",
+    ...rows,
+  ];
   if (f.env.removed.length > 0) out.push("", `No longer set: ${list(f.env.removed)}.`);
   out.push(
     "",
@@ -125,31 +159,60 @@ export function costSection(f: StepFacts): string {
   const out = ["| component | what is paid for | $/month |", "| --- | --- | ---: |"];
   const sorted = [...f.cost.byComponent].sort((a, b) => b.monthly - a.monthly || a.name.localeCompare(b.name));
   for (const c of sorted) {
-    const items = c.lines.map((l) => `${l.item}${l.monthly === null ? " (no price in the table)" : ` ${usd(l.monthly)}`}${l.atMaxSize ? ` (+${usd(l.atMaxSize)} at max size)` : ""}`).join("; ");
-    out.push(`| ${code(`${c.type} ${c.name}`)}${c.region && c.region !== "us-east-1" ? ` (${c.region})` : ""} | ${cell(items)} | ${usd(c.monthly)} |`);
+    const items = c.lines
+      .map(
+        (l) =>
+          `${l.item}${l.monthly === null ? " (no price in the table)" : ` ${usd(l.monthly)}`}${l.atMaxSize ? ` (+${usd(l.atMaxSize)} at max size)` : ""}`,
+      )
+      .join("; ");
+    out.push(
+      `| ${code(`${c.type} ${c.name}`)}${c.region && c.region !== "us-east-1" ? ` (${c.region})` : ""} | ${cell(items)} | ${usd(c.monthly)} |`,
+    );
   }
   out.push(`| **total** | on-demand, ${HOURS_PER_MONTH} hours | **${usd(f.cost.monthly)}** |`);
-  if (f.cost.atMaxSize > 0) out.push(`| with every fleet at its maximum size | | ${usd(f.cost.monthly + f.cost.atMaxSize)} |`);
+  if (f.cost.atMaxSize > 0)
+    out.push(`| with every fleet at its maximum size | | ${usd(f.cost.monthly + f.cost.atMaxSize)} |`);
   out.push("");
   const notes = [`${PRICE_REGION} on-demand prices compiled ${PRICES_AS_OF}`];
-  if (f.cost.pricedAsTableRegion.length > 0) notes.push(`${f.cost.pricedAsTableRegion.join(", ")} priced at ${PRICE_REGION} rates`);
-  out.push(`${notes.join("; ")}. Not included: data transfer, requests (ALB LCUs, CloudFront, SQS, API calls), storage that grows with use, log ingestion, the hosted zone — see [docs/pricing.md](../pricing.md).`);
+  if (f.cost.pricedAsTableRegion.length > 0)
+    notes.push(`${f.cost.pricedAsTableRegion.join(", ")} priced at ${PRICE_REGION} rates`);
+  out.push(
+    `${notes.join("; ")}. Not included: data transfer, requests (ALB LCUs, CloudFront, SQS, API calls), storage that grows with use, log ingestion, the hosted zone — see [docs/pricing.md](../pricing.md).`,
+  );
   return out.join("\n");
 }
 
 /** The component tree. */
 export function resourcesSection(f: StepFacts): string {
-  return ["```text", `${f.counts.total} registrations: ${f.counts.custom} cloud resources, ${f.counts.components} components, ${f.counts.providers} provider${f.counts.providers > 1 ? "s" : ""}, the stack`, ...treeLines(f.tree), "```"].join("\n");
+  return [
+    "```text",
+    `${f.counts.total} registrations: ${f.counts.custom} cloud resources, ${f.counts.components} components, ${f.counts.providers} provider${f.counts.providers > 1 ? "s" : ""}, the stack`,
+    ...treeLines(f.tree),
+    "```",
+  ].join("\n");
 }
 
 /** The README's ladder table. */
 export function ladderSection(facts: StepFacts[]): string {
-  const out = ["| step | stack | adds | components | resources | est. $/month |", "| ---: | --- | --- | --- | ---: | ---: |"];
+  const out = [
+    "| step | stack | adds | components | resources | est. $/month |",
+    "| ---: | --- | --- | --- | ---: | ---: |",
+  ];
   for (const f of facts) {
-    const comps = f.info.step === 1 ? list(f.components.all) : [...f.components.added.map((c) => `+ ${code(c)}`), ...f.components.removed.map((c) => `− ${code(c)}`)].join(", ") || "(config only)";
-    out.push(`| ${f.info.step} | [${code(stackName(f.info.step))}](${stepDocPath(f.info)}) | ${cell(f.info.adds)} | ${comps} | ${f.counts.total} | ${usd(f.cost.monthly)} |`);
+    const comps =
+      f.info.step === 1
+        ? list(f.components.all)
+        : [...f.components.added.map((c) => `+ ${code(c)}`), ...f.components.removed.map((c) => `− ${code(c)}`)].join(
+            ", ",
+          ) || "(config only)";
+    out.push(
+      `| ${f.info.step} | [${code(stackName(f.info.step))}](${stepDocPath(f.info)}) | ${cell(f.info.adds)} | ${comps} | ${f.counts.total} | ${usd(f.cost.monthly)} |`,
+    );
   }
-  out.push("", `Resources and costs are for ${DOCS_TARGET_TEXT}, on-demand ${PRICE_REGION} prices ([docs/pricing.md](docs/pricing.md)); fleets at their starting size.`);
+  out.push(
+    "",
+    `Resources and costs are for ${DOCS_TARGET_TEXT}, on-demand ${PRICE_REGION} prices ([docs/pricing.md](docs/pricing.md)); fleets at their starting size.`,
+  );
   return out.join("\n");
 }
 
@@ -198,7 +261,10 @@ export function pricesSection(facts: StepFacts[]): string {
     "",
     "| step | est. $/month | with every fleet at its maximum |",
     "| ---: | ---: | ---: |",
-    ...facts.map((f) => `| [${f.info.step}](steps/${stepDocPath(f.info).slice("docs/steps/".length)}) | ${usd(f.cost.monthly)} | ${usd(f.cost.monthly + f.cost.atMaxSize)} |`),
+    ...facts.map(
+      (f) =>
+        `| [${f.info.step}](steps/${stepDocPath(f.info).slice("docs/steps/".length)}) | ${usd(f.cost.monthly)} | ${usd(f.cost.monthly + f.cost.atMaxSize)} |`,
+    ),
     "",
     `For ${DOCS_TARGET_TEXT}.`,
   ].join("\n");
@@ -207,7 +273,7 @@ export function pricesSection(facts: StepFacts[]): string {
 /** Steps as ranges: [1,2,3,5] → `1–3, 5`. */
 function stepRanges(steps: number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < steps.length; ) {
+  for (let i = 0; i < steps.length;) {
     let j = i;
     while (j + 1 < steps.length && steps[j + 1] === steps[j] + 1) j++;
     out.push(j === i ? `${steps[i]}` : steps[j] === 11 ? `${steps[i]}+` : `${steps[i]}–${steps[j]}`);
@@ -247,7 +313,8 @@ const OUTPUT_DOCS: Record<string, string> = {
 /** The README's stack-output table: every output, the steps that have it. */
 export function outputsSection(facts: StepFacts[]): string {
   const steps = new Map<string, number[]>();
-  for (const f of facts) for (const k of Object.keys(f.index.graph.outputs)) steps.set(k, [...(steps.get(k) ?? []), f.info.step]);
+  for (const f of facts)
+    for (const k of Object.keys(f.index.graph.outputs)) steps.set(k, [...(steps.get(k) ?? []), f.info.step]);
   const out = ["| output | steps | what it is |", "| --- | --- | --- |"];
   for (const [k, s] of steps) out.push(`| ${code(k)} | ${stepRanges(s)} | ${OUTPUT_DOCS[k] ?? ""} |`);
   return out.join("\n");
@@ -269,7 +336,9 @@ export function appEnvSection(facts: StepFacts[]): string {
   const out = ["  | variable | steps | server | worker |", "  | --- | --- | :---: | :---: |"];
   for (const k of keys) {
     const e = steps.get(k)!;
-    out.push(`  | ${code(k)} | ${stepRanges(e.steps)} | ${e.where.has("server") ? "✓" : ""} | ${e.where.has("worker") ? "✓" : ""} |`);
+    out.push(
+      `  | ${code(k)} | ${stepRanges(e.steps)} | ${e.where.has("server") ? "✓" : ""} | ${e.where.has("worker") ? "✓" : ""} |`,
+    );
   }
   return out.join("\n");
 }
