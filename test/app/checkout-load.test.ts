@@ -1,12 +1,14 @@
 /**
  * 100 shoppers check out at the same moment with the queue on, and two workers consume: every checkout is
  * accepted (202), every order ends confirmed exactly once with exactly one notification, no order is lost or
- * doubled, every outbox row is sent, the queues end empty, and the stock is exact to the unit.
+ * doubled, every outbox row is sent, the queues end empty, and the stock is exact to the unit. A request that
+ * waits for a busy pool (80 of the 100 checkouts do) waits: a burst is not an unreachable database.
  */
 import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
 import { pollUntil } from "../../lib/servers/poll";
+import { startShop } from "./support/shop-instances";
 import { Shopper } from "./support/shopper";
 import { type TestApp, setStock, startTestApp } from "./support/test-app";
 
@@ -106,4 +108,45 @@ test(`${SHOPPERS} concurrent checkouts: ${SHOPPERS} orders confirmed once each, 
   const stats = workers.map((worker) => worker.consumer!.stats);
   expect(stats.reduce((sum, s) => sum + s.confirmed, 0)).toBe(SHOPPERS);
   expect(stats.reduce((sum, s) => sum + s.poison + s.failed, 0)).toBe(0);
+});
+
+test("a checkout and a read that wait for a busy pool longer than DB_CONNECT_TIMEOUT_MS are served, not a 503", async () => {
+  // One connection per pool, and 500 ms to open one. Waiting for a connection that another request holds is not
+  // opening one: pg-pool's own connectionTimeoutMillis would bound that wait too, and its "timeout exceeded when
+  // trying to connect" reads as an unreachable database (a 503, a replica taken out of rotation).
+  const connectTimeoutMs = 500;
+  await setStock(t, 95, 10);
+  const shop = await startShop(
+    { db: t.db, close: async () => undefined },
+    { DB_POOL_MAX: "1", DB_CONNECT_TIMEOUT_MS: String(connectTimeoutMs) },
+  );
+  try {
+    const shopper = new Shopper(shop);
+    expect((await shopper.post("/api/cart/items", { productId: 95, quantity: 1 })).status).toBe(200);
+
+    // The primary's one connection is held until the checkout has waited for it three times the connect timeout.
+    const pool = shop.router.primaryPool;
+    const held = await pool.connect();
+    let checkout;
+    try {
+      checkout = shopper.post("/api/checkout");
+      await pollUntil("the checkout to wait for the primary's connection", async () => pool.waitingCount === 1);
+      await new Promise((resolve) => setTimeout(resolve, 3 * connectTimeoutMs));
+    } finally {
+      held.release();
+    }
+    const placed = await checkout;
+    expect({ status: placed.status, body: placed.json() }).toMatchObject({ status: 201, body: { status: "placed" } });
+
+    // The replica's one connection is busy for three times the connect timeout; the read waits for it.
+    const replica = () => shop.router.stats().find((target) => target.name === "replica-1")!;
+    const servedBefore = replica().served;
+    const busy = shop.router.read("SELECT pg_sleep($1)", [(3 * connectTimeoutMs) / 1000]);
+    const read = await shop.request({ path: "/api/products/95" });
+    await busy;
+    expect(read.status).toBe(200);
+    expect(replica()).toMatchObject({ served: servedBefore + 2, failures: 0, down: false });
+  } finally {
+    await shop.close();
+  }
 });

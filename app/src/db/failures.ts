@@ -25,6 +25,8 @@ const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
 /** pg's own errors carry no code, only these messages (pg 8: client.js, pg-pool). */
 const PG_CLIENT_MESSAGES = [
   "Connection terminated",
+  // client.js: a connection not open within its connectionTimeoutMillis (db/pool.ts sets it on each client).
+  "timeout expired",
   "timeout exceeded when trying to connect",
   "Query read timeout",
   "Client has encountered a connection error and is not queryable",
