@@ -3,7 +3,7 @@
  * `scripts/bench-program.mjs` (bundled by esbuild, so no TypeScript compiler is timed).
  * Usage: node <bundle> <step>
  */
-import { runLadder, stackConfig } from "../test/infra/harness";
+import { runLadder, stackConfig } from "../lib/graph/harness";
 
 async function main(): Promise<void> {
   const step = Number(process.argv[2] ?? "2");

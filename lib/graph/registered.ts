@@ -1,5 +1,5 @@
 /**
- * The shape of one registration as the mock harness (`test/infra/harness.ts`) records it, reduced to what the graph
+ * The shape of one registration as the mock harness (`lib/graph/harness.ts`) records it, reduced to what the graph
  * checks in this folder read. Declared here so that library code never imports from `test/`.
  */
 export interface RegisteredResource {

@@ -3,7 +3,7 @@
  * has a fixed monthly price is priced from its own inputs (instance class, node count, storage, Multi-AZ, NAT
  * strategy), so the estimate follows the configuration.
  */
-import type { Registration } from "../../test/infra/harness";
+import type { Registration } from "../../lib/graph/harness";
 import { GraphIndex, isResourceLike, shortType } from "./graph";
 import {
   AURORA_POSTGRES_HOURLY,

@@ -12,7 +12,7 @@
  *
  * IAM reads of secrets, releases and parameters are left out: every compute box has them and they would say nothing.
  */
-import type { Registration } from "../../test/infra/harness";
+import type { Registration } from "../../lib/graph/harness";
 import { GraphIndex, isCustom } from "./graph";
 
 interface DNode {

@@ -7,7 +7,7 @@
  * graph the way a real preview sees it: an input that holds the old resource's id or outputs becomes unknown, which
  * replaces the dependant when that input forces a new resource and updates it otherwise.
  */
-import type { Registration } from "../../test/infra/harness";
+import type { Registration } from "../../lib/graph/harness";
 import { FORCE_NEW, canonical, replacingInputs } from "./force-new";
 import { GraphIndex, isComponent, isRemote, isResourceLike } from "./graph";
 

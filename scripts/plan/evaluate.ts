@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Graph, fakeBuild, runLadder } from "../../test/infra/harness";
+import { Graph, fakeBuild, runLadder } from "../../lib/graph/harness";
 
 /** What the program ships: `npm run build`'s output, or the harness's small stand-in. */
 export interface BuildInfo {

@@ -4,7 +4,7 @@
  * resource types this program creates.
  *
  * Two sources, one table:
- * - `REPLACED_ON` from `test/infra/climb-rules.ts` (the climb test's table of the stateful types: databases,
+ * - `REPLACED_ON` from `lib/graph/replaced-on.ts` (the climb test's table of the stateful types: databases,
  *   clusters, cache, buckets, queues, log groups, secrets, parameters, records, the server, the load balancer,
  *   providers, awsx's VPC). Where it covers a type it wins, so the plan and the climb test never disagree.
  * - `OTHER_FORCE_NEW` below, for the rest (security groups and rules, IAM, launch templates, listeners, routes,
@@ -15,7 +15,7 @@
  * A type in neither is diffed as update-in-place and the plan says so (`unknownTypes`), so that a new type is
  * noticed rather than silently assumed safe. Inputs listed in a resource's `ignoreChanges` never count.
  */
-import { REPLACED_ON } from "../../test/infra/climb-rules";
+import { REPLACED_ON } from "../../lib/graph/replaced-on";
 
 export interface ForceNewRule {
   /** Inputs whose change replaces the resource. */

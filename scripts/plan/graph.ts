@@ -2,9 +2,9 @@
  * Questions the plan asks of a mocked graph: what each resource's outputs are (from the same mock outputs the
  * tests use), which component owns it, which region it lives in, and which resource a value points at.
  */
-import type { Graph, Registration } from "../../test/infra/harness";
-import { regionOf, resourceState } from "../../test/infra/mock-outputs";
-import { reveal } from "../../test/infra/queries";
+import type { Graph, Registration } from "../../lib/graph/harness";
+import { regionOf, resourceState } from "../../lib/graph/mock-outputs";
+import { reveal } from "../../lib/graph/queries";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 

@@ -2,7 +2,7 @@
  * The component tree of a graph: every ComponentResource with the custom resources under it, the way
  * `pulumi preview` nests them.
  */
-import type { Registration } from "../../test/infra/harness";
+import type { Registration } from "../../lib/graph/harness";
 import { GraphIndex, isComponent, isCustom, isRemote, isResourceLike, shortType } from "./graph";
 
 export interface TreeNode {

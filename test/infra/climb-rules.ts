@@ -1,215 +1,10 @@
 /**
- * What "climbing without replacing" means, in two tables: the inputs that make the provider replace a resource,
- * and the few replacements and removals the ladder intends.
- *
- * `REPLACED_ON` lists, per type, the inputs marked ForceNew in the Terraform AWS provider schema that pulumi-aws
- * bridges (internal/service/<service>/<resource>.go), plus what Pulumi itself replaces on (a provider's region,
- * random's inputs, awsx's subnet layout). Dotted keys are nested fields (`rootBlockDevice.encrypted`).
+ * What "climbing without replacing" means, in two tables: the inputs that make the provider replace a resource
+ * (`REPLACED_ON`, in `lib/graph/replaced-on.ts`, which the plan reads too), and the few replacements and removals
+ * the ladder intends (`CLIMB_EXCEPTIONS`, here).
  */
-import { Graph, Registration } from "./harness";
-import { PolicyGraph } from "./policy-runner";
-
-export interface ReplaceRule {
-  /** Why a replacement of this type matters. */
-  why: string;
-  /** Inputs whose change replaces the resource. */
-  keys: string[];
-  /** Inputs that replace only under a condition of the resource's own inputs. */
-  conditional?: Array<{ key: string; when: (inputs: Record<string, any>) => boolean; because: string }>;
-}
-
-/** The stateful resources a climb must keep, and what would replace them. */
-export const REPLACED_ON: Record<string, ReplaceRule> = {
-  "aws:rds/instance:Instance": {
-    why: "the catalog database and its replicas: a replacement is a new, empty database",
-    keys: [
-      "availabilityZone",
-      "characterSetName",
-      "customIamInstanceProfile",
-      "dbName",
-      "engine",
-      "identifier",
-      "identifierPrefix",
-      "kmsKeyId",
-      "ncharCharacterSetName",
-      "restoreToPointInTime",
-      "s3Import",
-      "snapshotIdentifier",
-      "storageEncrypted",
-      "timezone",
-      "username",
-      // Updatable in the provider, but it moves the instance to other subnets (a long, risky modification).
-      "dbSubnetGroupName",
-    ],
-  },
-  "aws:rds/cluster:Cluster": {
-    why: "an order shard: a replacement is a new, empty cluster",
-    keys: [
-      "availabilityZones",
-      "clusterIdentifier",
-      "clusterIdentifierPrefix",
-      "clusterScalabilityType",
-      "databaseName",
-      "dbSubnetGroupName",
-      "dbSystemId",
-      "engine",
-      "engineMode",
-      "kmsKeyId",
-      "masterUsername",
-      "restoreToPointInTime",
-      "s3Import",
-      "snapshotIdentifier",
-      "sourceRegion",
-      "storageEncrypted",
-    ],
-    conditional: [
-      {
-        key: "storageType",
-        when: (i) => !String(i.engine ?? "").startsWith("aurora"),
-        because: "only Aurora changes storage type in place",
-      },
-    ],
-  },
-  "aws:rds/clusterInstance:ClusterInstance": {
-    why: "a shard's writer or reader: a replacement is a failover and a cold cache",
-    keys: [
-      "availabilityZone",
-      "clusterIdentifier",
-      "customIamInstanceProfile",
-      "dbSubnetGroupName",
-      "engine",
-      "identifier",
-      "identifierPrefix",
-    ],
-  },
-  "aws:rds/globalCluster:GlobalCluster": {
-    why: "a shard's global database: a replacement detaches every region",
-    keys: ["databaseName", "engine", "globalClusterIdentifier", "sourceDbClusterIdentifier", "storageEncrypted"],
-  },
-  "aws:elasticache/replicationGroup:ReplicationGroup": {
-    why: "the cache, which from step 7 holds every session",
-    keys: [
-      "atRestEncryptionEnabled",
-      "dataTieringEnabled",
-      "globalReplicationGroupId",
-      "kmsKeyId",
-      "networkType",
-      "port",
-      "replicationGroupId",
-      "securityGroupNames",
-      "snapshotArns",
-      "snapshotName",
-      "subnetGroupName",
-    ],
-    conditional: [
-      {
-        key: "transitEncryptionEnabled",
-        when: (i) => i.engine === "redis" && /^[0-6]\.|^7\.0\.[0-4]$/.test(String(i.engineVersion ?? "")),
-        because: "Redis before 7.0.5 sets TLS at creation only",
-      },
-    ],
-  },
-  "aws:s3/bucket:Bucket": {
-    why: "releases, access logs and static assets",
-    keys: ["bucket", "bucketPrefix", "objectLockEnabled"],
-  },
-  "aws:s3/bucketV2:BucketV2": { why: "a bucket (legacy type)", keys: ["bucket", "bucketPrefix", "objectLockEnabled"] },
-  "aws:sqs/queue:Queue": {
-    why: "the orders queue and its DLQ: a replacement drops every waiting order",
-    keys: ["fifoQueue", "name", "namePrefix"],
-  },
-  "aws:cloudwatch/logGroup:LogGroup": {
-    why: "application and system logs",
-    keys: ["logGroupClass", "name", "namePrefix"],
-  },
-  "aws:secretsmanager/secret:Secret": {
-    why: "app, database and cache secrets (their ARNs are in every server's boot)",
-    keys: ["name", "namePrefix"],
-  },
-  "aws:ssm/parameter:Parameter": {
-    why: "the current release pointer, the shard map, the agent config",
-    keys: ["name"],
-  },
-  "aws:route53/record:Record": {
-    why: "the site's and the origin's names: a delete-then-create leaves them unanswered",
-    keys: ["name", "zoneId"],
-  },
-  "aws:ec2/eip:Eip": {
-    why: "the single server's public address, which DNS points at",
-    keys: ["address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"],
-  },
-  "aws:ec2/instance:Instance": {
-    why: "the single server, which at step 1 holds the database",
-    keys: [
-      "ami",
-      "associatePublicIpAddress",
-      "availabilityZone",
-      "ebsBlockDevices",
-      "ephemeralBlockDevices",
-      "hostId",
-      "keyName",
-      "networkInterfaces",
-      "placementGroup",
-      "privateIp",
-      "rootBlockDevice.encrypted",
-      "rootBlockDevice.kmsKeyId",
-      "subnetId",
-      "tenancy",
-    ],
-    conditional: [
-      {
-        key: "userData",
-        when: (i) => i.userDataReplaceOnChange === true || i.userDataReplaceOnChange === "true",
-        because: "userDataReplaceOnChange",
-      },
-      {
-        key: "userDataBase64",
-        when: (i) => i.userDataReplaceOnChange === true || i.userDataReplaceOnChange === "true",
-        because: "userDataReplaceOnChange",
-      },
-    ],
-  },
-  "aws:lb/loadBalancer:LoadBalancer": {
-    why: "the entry point: a new DNS name, and in prod its deletion protection refuses the replacement",
-    keys: ["internal", "loadBalancerType", "name", "namePrefix"],
-  },
-  "random:index/randomPassword:RandomPassword": {
-    why: "a generated secret: a new value locks out whoever holds the old one",
-    keys: [
-      "keepers",
-      "length",
-      "lower",
-      "minLower",
-      "minNumeric",
-      "minSpecial",
-      "minUpper",
-      "number",
-      "numeric",
-      "overrideSpecial",
-      "special",
-      "upper",
-    ],
-  },
-  "pulumi:providers:aws": {
-    why: "a region's provider: changing its region replaces everything created through it",
-    keys: ["region"],
-  },
-  "awsx:ec2:Vpc": {
-    why: "the region's network: a new layout re-plans every subnet",
-    keys: ["availabilityZoneNames", "cidrBlock", "numberOfAvailabilityZones", "subnetSpecs", "subnetStrategy"],
-  },
-};
-
-/**
- * Resources a stateful resource depends on through a replacing input: if one of them were replaced, its name or id
- * would change and take the stateful resource with it.
- */
-export const DEPENDENCY_REPLACED_ON: Record<string, string[]> = {
-  "aws:rds/subnetGroup:SubnetGroup": ["name", "namePrefix"],
-  "aws:elasticache/subnetGroup:SubnetGroup": ["name"],
-  "aws:kms/key:Key": ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"],
-  "aws:ec2/securityGroup:SecurityGroup": ["description", "name", "namePrefix", "vpcId"],
-};
+import { Graph, Registration } from "../../lib/graph/harness";
+import { DEPENDENCY_REPLACED_ON, REPLACED_ON, inputAt, replacingKeys } from "../../lib/graph/replaced-on";
 
 export interface ClimbException {
   /** The climb, N → N+1. */
@@ -256,20 +51,6 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
   },
 ];
 
-/** Reads `a.b.c` from inputs. */
-export function inputAt(inputs: Record<string, any>, key: string): unknown {
-  return key.split(".").reduce<any>((v, k) => (v === undefined || v === null ? undefined : v[k]), inputs);
-}
-
-/** The replacing inputs of a registration, honouring its `ignoreChanges`. */
-export function replacingKeys(
-  r: Registration,
-  rule: { keys: string[]; conditional?: ReplaceRule["conditional"] },
-): string[] {
-  const keys = [...rule.keys, ...(rule.conditional ?? []).filter((c) => c.when(r.inputs)).map((c) => c.key)];
-  return keys.filter((k) => !r.ignoreChanges.some((i) => i === k || k.startsWith(`${i}.`)));
-}
-
 const regionPattern = (name: string) =>
   new RegExp(`^${name.replace("{region}", "[a-z]{2,4}\\d").replace(/[.]/g, "\\.")}$`);
 
@@ -312,11 +93,9 @@ const brief = (v: unknown) => {
 export function aliasUrnsOf(r: Registration): string[] {
   const [, stack, project] = /^urn:pulumi:([^:]+)::([^:]+)::/.exec(r.urn) ?? [];
   const parentType = (urn: string | undefined) => (urn ? urn.split("::")[2] : undefined);
-  return r.aliases.flatMap((a: any) => {
-    const urn = a?.getUrn?.() ?? (typeof a === "string" ? a : undefined);
-    if (urn) return [urn];
-    const spec = a?.getSpec?.()?.toObject?.() ?? a?.spec;
-    if (!spec) return [];
+  return r.aliases.flatMap((a) => {
+    if (typeof a === "string") return [a];
+    const spec = a.spec as Record<string, any>;
     const parent = spec.noparent ? undefined : parentType(spec.parenturn || r.parent);
     const type = `${parent ? `${parent}$` : ""}${spec.type || r.type}`;
     return [`urn:pulumi:${spec.stack || stack}::${spec.project || project}::${type}::${spec.name || r.name}`];
@@ -327,15 +106,15 @@ export function aliasUrnsOf(r: Registration): string[] {
  * Everything a climb from `lower` (step `from`) to `upper` would replace or remove among stateful resources, with
  * the exception that allows it when there is one.
  */
-export function climbProblems(from: number, lower: PolicyGraph, upper: PolicyGraph): ClimbProblem[] {
+export function climbProblems(from: number, lower: Graph, upper: Graph): ClimbProblem[] {
   const problems: ClimbProblem[] = [];
   const after = new Map(
-    upper.graph.resources.flatMap((r) => [[r.urn, r] as const, ...aliasUrnsOf(r).map((u) => [u, r] as const)]),
+    upper.resources.flatMap((r) => [[r.urn, r] as const, ...aliasUrnsOf(r).map((u) => [u, r] as const)]),
   );
   const add = (r: Registration, change: ClimbException["change"], problem: string, key?: string) =>
     problems.push({ type: r.type, name: r.name, problem, exception: exceptionFor(from, r.type, r.name, change, key) });
 
-  for (const before of lower.graph.resources) {
+  for (const before of lower.resources) {
     const rule = REPLACED_ON[before.type];
     if (!rule) continue;
     const now = after.get(before.urn);
@@ -353,7 +132,7 @@ export function climbProblems(from: number, lower: PolicyGraph, upper: PolicyGra
       // The value stays, but only because the mocks name things deterministically: a dependency behind it must
       // itself stay, with its own replacing inputs.
       for (const depUrn of lower.edgesOf(before).propertyDependencies[key.split(".")[0]] ?? []) {
-        const dep = lower.graph.resources.find((r) => r.urn === depUrn);
+        const dep = lower.resources.find((r) => r.urn === depUrn);
         if (!dep) continue;
         const depNow = after.get(depUrn);
         if (!depNow) {

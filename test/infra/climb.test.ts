@@ -5,9 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLIMB_EXCEPTIONS, ClimbProblem, REPLACED_ON, climbProblems, statefulOf } from "./climb-rules";
+import { REPLACED_ON } from "../../lib/graph/replaced-on";
+import { CLIMB_EXCEPTIONS, ClimbProblem, climbProblems, statefulOf } from "./climb-rules";
 import { BUILT_STEPS, LADDER_HOOK_TIMEOUT_MS, VARIANTS, evaluateLadder } from "./ladder-variants";
-import { PolicyGraph, runWithEdges } from "./policy-runner";
+import { Graph, runProgram } from "../../lib/graph/harness";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -61,7 +62,7 @@ const NOT_STATEFUL: Record<string, string> = {
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "configuration",
 };
 
-const graphs = new Map<string, PolicyGraph>();
+const graphs = new Map<string, Graph>();
 beforeAll(async () => {
   for (const [k, g] of await evaluateLadder()) graphs.set(k, g);
 }, LADDER_HOOK_TIMEOUT_MS);
@@ -79,7 +80,7 @@ describe("climbing one step keeps every stateful resource", () => {
   it.each(CLIMBS)("%d → %d, %s", (from, to, name) => {
     const lower = graphs.get(`${from}:${name}`)!;
     const upper = graphs.get(`${to}:${name}`)!;
-    expect(statefulOf(lower.graph).length).toBeGreaterThan(0);
+    expect(statefulOf(lower).length).toBeGreaterThan(0);
     expect(show(climbProblems(from, lower, upper).filter((p) => !p.exception))).toEqual([]);
   });
 
@@ -95,7 +96,7 @@ describe("climbing one step keeps every stateful resource", () => {
   });
 
   it("classifies every type the ladder declares as stateful (REPLACED_ON) or not (with a reason)", () => {
-    const types = new Set([...graphs.values()].flatMap((g) => g.graph.resources.map((r) => r.type)));
+    const types = new Set([...graphs.values()].flatMap((g) => g.resources.map((r) => r.type)));
     const unclassified = [...types].filter(
       (t) => !(t in REPLACED_ON) && !(t in NOT_STATEFUL) && !t.startsWith("scale-ladder:"),
     );
@@ -121,8 +122,9 @@ describe("the climb check finds", () => {
     before: (aws: typeof import("@pulumi/aws")) => void,
     after: (aws: typeof import("@pulumi/aws")) => void,
   ) => {
-    const lower = await runWithEdges(async () => before(await import("@pulumi/aws")));
-    const upper = await runWithEdges(async () => after(await import("@pulumi/aws")));
+    // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
+    const lower = await runProgram(async () => before(await import("@pulumi/aws")));
+    const upper = await runProgram(async () => after(await import("@pulumi/aws")));
     return show(climbProblems(5, lower, upper));
   };
   const db = (aws: typeof import("@pulumi/aws"), subnetGroupName: string, encrypted = true) => {

@@ -9,37 +9,44 @@ import {
   AURORA_GLOBAL_DATABASE_FAMILIES,
   auroraGlobalDatabaseAccepts,
 } from "../../components/facts/rds-instance-classes";
-import { REPLACED_ON, climbProblems } from "./climb-rules";
+import { climbProblems } from "./climb-rules";
+import { REPLACED_ON } from "../../lib/graph/replaced-on";
+import { T } from "../../lib/graph/resource-types";
 import { DEPLOY_RULES, View } from "./deploy-rules";
-import { stackConfig } from "./harness";
-import { PolicyGraph, runLadderWithEdges } from "./policy-runner";
-import { reveal } from "./queries";
+import { ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, stackConfig } from "../../lib/graph/harness";
+import { reveal } from "../../lib/graph/queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 const PROD = { ...DNS, "scale-ladder:environment": "prod" };
-const CLUSTER = "aws:rds/cluster:Cluster";
-const INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
-const GLOBAL = "aws:rds/globalCluster:GlobalCluster";
-const RDS = "aws:rds/instance:Instance";
-const KEY = "aws:kms/key:Key";
+const CLUSTER = T.cluster;
+const INSTANCE = T.clusterInstance;
+const GLOBAL = T.globalCluster;
+const RDS = T.rds;
+const KEY = T.kmsKey;
 /** The databases' keys (the alarm topic has keys of its own). */
-const dbKeys = (pg: PolicyGraph) => pg.graph.ofType(KEY).filter((k) => k.name.endsWith("-db-key"));
+const dbKeys = (pg: Graph) => pg.ofType(KEY).filter((k) => k.name.endsWith("-db-key"));
 
-const g: Record<string, PolicyGraph> = {};
+/** The stacks, from the graph cache; `dev` with a domain is the deploy-twice file's stack, so it is shared. */
+const STACKS = {
+  s10: { config: stackConfig(10, DNS), stack: "dev" },
+  s11: { config: stackConfig(11, DNS), stack: "dev" },
+  other11: { config: stackConfig(11, DNS), stack: "other" },
+  noReplicas10: { config: stackConfig(10, { "scale-ladder:dbReplicas": "0" }), stack: "dev" },
+  noReplicas11: { config: stackConfig(11, { "scale-ladder:dbReplicas": "0" }), stack: "dev" },
+  prod4: { config: stackConfig(4, PROD), stack: "prod" },
+  prod11: { config: stackConfig(11, PROD), stack: "prod" },
+};
+const g: Record<string, Graph> = {};
 beforeAll(async () => {
-  g.s10 = await runLadderWithEdges(stackConfig(10, DNS));
-  g.s11 = await runLadderWithEdges(stackConfig(11, DNS));
-  g.other11 = await runLadderWithEdges(stackConfig(11, DNS), "other");
-  g.noReplicas10 = await runLadderWithEdges(stackConfig(10, { "scale-ladder:dbReplicas": "0" }));
-  g.noReplicas11 = await runLadderWithEdges(stackConfig(11, { "scale-ladder:dbReplicas": "0" }));
-  g.prod4 = await runLadderWithEdges(stackConfig(4, PROD), "prod");
-  g.prod11 = await runLadderWithEdges(stackConfig(11, PROD), "prod");
+  const graphs = await ladderGraphs(Object.values(STACKS));
+  Object.keys(STACKS).forEach((k, i) => (g[k] = graphs[i]));
 }, 300_000);
 
-const of = (pg: PolicyGraph, type: string) => pg.graph.ofType(type);
-const byUrn = (pg: PolicyGraph, urn: string) => pg.graph.resources.find((r) => r.urn === urn);
-const secondaries = (pg: PolicyGraph) => of(pg, CLUSTER).filter((c) => c.inputs.globalClusterIdentifier !== undefined);
-const primaries = (pg: PolicyGraph) => of(pg, CLUSTER).filter((c) => c.inputs.globalClusterIdentifier === undefined);
+const of = (pg: Graph, type: string) => pg.ofType(type);
+const byUrn = (pg: Graph, urn: string) => pg.resources.find((r) => r.urn === urn);
+const secondaries = (pg: Graph) => of(pg, CLUSTER).filter((c) => c.inputs.globalClusterIdentifier !== undefined);
+const primaries = (pg: Graph) => of(pg, CLUSTER).filter((c) => c.inputs.globalClusterIdentifier === undefined);
 const rule = (name: string) => DEPLOY_RULES.find((r) => r.name === name)!;
 
 describe("defect 2: shard instance classes an Aurora global database accepts", () => {
@@ -117,7 +124,7 @@ describe("defect 4: secondary clusters wait for the primary's writer instance", 
 
 describe("defect 7: password management follows whether anything replicates from the catalog database", () => {
   it("generates the primary's password at step 11 with dbReplicas=0: the cross-region replica needs it", () => {
-    const primary = g.noReplicas11.graph.one(RDS, "use1-db");
+    const primary = g.noReplicas11.one(RDS, "use1-db");
     expect(primary.inputs.manageMasterUserPassword).toBeUndefined();
     expect(reveal(primary.inputs.password)).toMatch(/^MockSecret/);
     const replicaRule = rule("read-replica-credentials").check(new View(g.noReplicas11));
@@ -126,19 +133,19 @@ describe("defect 7: password management follows whether anything replicates from
   });
 
   it("keeps RDS-managed passwords while nothing replicates (dbReplicas=0 below step 11)", () => {
-    expect(g.noReplicas10.graph.one(RDS, "use1-db").inputs.manageMasterUserPassword).toBe(true);
+    expect(g.noReplicas10.one(RDS, "use1-db").inputs.manageMasterUserPassword).toBe(true);
   });
 
   it("switches in place on the climb 10 → 11 with dbReplicas=0, as at step 4: same URN, no replacing input", () => {
-    const before = g.noReplicas10.graph.one(RDS, "use1-db");
-    const after = g.noReplicas11.graph.one(RDS, "use1-db");
+    const before = g.noReplicas10.one(RDS, "use1-db");
+    const after = g.noReplicas11.one(RDS, "use1-db");
     expect(after.urn).toBe(before.urn);
     const problems = climbProblems(10, g.noReplicas10, g.noReplicas11).filter((p) => !p.exception);
     expect(problems.map((p) => `${p.name} ${p.problem}`)).toEqual([]);
   });
 
   it("in prod, creates the replicas after the primary's update that switches its password (they take its identifier)", () => {
-    const primary = g.prod4.graph.one(RDS, "use1-db");
+    const primary = g.prod4.one(RDS, "use1-db");
     expect(primary.inputs.applyImmediately).toBe(false);
     expect(primary.inputs.manageMasterUserPassword).toBeUndefined();
     const replicas = of(g.prod4, RDS).filter((r) => r.inputs.replicateSourceDb !== undefined);
@@ -175,8 +182,8 @@ describe("defect 12: each secondary region encrypts with a customer-managed key 
   });
 
   it("encrypts the cross-region replica and every secondary cluster with that key", () => {
-    const key = g.s11.graph.one(KEY, "euw1-db-key");
-    const encrypted = [g.s11.graph.one(RDS, "euw1-db"), ...secondaries(g.s11)];
+    const key = g.s11.one(KEY, "euw1-db-key");
+    const encrypted = [g.s11.one(RDS, "euw1-db"), ...secondaries(g.s11)];
     for (const r of encrypted)
       expect({ name: r.name, from: g.s11.edgesOf(r).propertyDependencies.kmsKeyId }).toEqual({
         name: r.name,
@@ -186,9 +193,9 @@ describe("defect 12: each secondary region encrypts with a customer-managed key 
 });
 
 describe("defect 8: physical names of the databases are unique per stack", () => {
-  const explicitNames = (pg: PolicyGraph) => {
+  const explicitNames = (pg: Graph) => {
     const names: string[] = [];
-    for (const r of pg.graph.resources) {
+    for (const r of pg.resources) {
       const i = reveal(r.inputs) as Record<string, unknown>;
       for (const k of [
         "globalClusterIdentifier",
@@ -252,7 +259,7 @@ describe("RDS and Aurora log groups", () => {
       );
       expect(rds).toEqual([]);
     }
-    expect(g.s11.graph.one(RDS, "use1-db").inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);
+    expect(g.s11.one(RDS, "use1-db").inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);
   });
 });
 
@@ -273,7 +280,7 @@ describe("engine versions after AWS's own minor upgrades", () => {
   });
 
   it("gives the catalog database its major version only, so a minor upgrade by AWS is no diff", () => {
-    const db = g.s11.graph.one(RDS, "use1-db");
+    const db = g.s11.one(RDS, "use1-db");
     expect(db.inputs).toMatchObject({ engineVersion: "16", autoMinorVersionUpgrade: true });
   });
 });

@@ -11,7 +11,7 @@ import {
 } from "../../components/facts/rds-instance-classes";
 import { engineVersionOffered } from "../../components/facts/rds-engine-versions";
 import type { DeployRule, View } from "./deploy-rules";
-import type { Registration } from "./harness";
+import type { Registration } from "../../lib/graph/harness";
 import { collect } from "./rule-collect";
 
 const RDS = "aws:rds/instance:Instance";

@@ -10,8 +10,8 @@ import { CONFIG_KEYS, ConfigKey, DefaultContext, ENVIRONMENTS, parseLadderConfig
 import { MAX_STEP, MIN_STEP } from "../../stacks/steps";
 import { DEPLOY_RULES, DeployRule, View } from "./deploy-rules";
 import { CASES, LADDER_HOOK_TIMEOUT_MS, evaluateLadder } from "./ladder-variants";
-import { ACCOUNT, hex } from "./mock-outputs";
-import { PolicyGraph, runWithEdges } from "./policy-runner";
+import { ACCOUNT, hex } from "../../lib/graph/mock-outputs";
+import { Graph, runProgram } from "../../lib/graph/harness";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -23,7 +23,7 @@ const AWAITING_FIX: Array<{ rule: string; problem: RegExp; fix: string }> = [];
 const awaiting = (rule: string, problem: string) =>
   AWAITING_FIX.find((f) => f.rule === rule && f.problem.test(problem));
 
-const graphs = new Map<string, PolicyGraph>();
+const graphs = new Map<string, Graph>();
 beforeAll(async () => {
   for (const [k, g] of await evaluateLadder()) graphs.set(k, g);
 }, LADDER_HOOK_TIMEOUT_MS);
@@ -742,7 +742,8 @@ describe("each deploy-time rule fires on a deliberately wrong program", () => {
   });
 
   it.each(NEGATIVES.map((n) => [n.rule, n.title, n] as const))("%s: %s", async (_rule, _title, n) => {
-    const g = await runWithEdges(async () => n.program(await import("@pulumi/aws")));
+    // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
+    const g = await runProgram(async () => n.program(await import("@pulumi/aws")));
     const rule = DEPLOY_RULES.find((r) => r.name === n.rule) as DeployRule;
     expect(rule.check(new View(g)).problems.sort()).toEqual([...n.expected].sort());
   });

@@ -5,22 +5,22 @@
  */
 import { elbLogDeliveryPrincipal } from "../../components/facts/elb-log-delivery";
 import { awsxAutoLayout } from "../../components/network";
-import { Registration } from "./harness";
-import { resourceState } from "./mock-outputs";
-import { PolicyGraph } from "./policy-runner";
-import { reveal } from "./queries";
+import { Graph, Registration } from "../../lib/graph/harness";
+import { resourceState } from "../../lib/graph/mock-outputs";
+import { reveal } from "../../lib/graph/queries";
+import { T } from "../../lib/graph/resource-types";
 import { RDS_DEPLOY_RULES } from "./deploy-rules-rds";
 import { collect } from "./rule-collect";
 
 /** A graph with the questions the rules ask of it. */
 export class View {
   private readonly byUrn: Map<string, Registration>;
-  constructor(public readonly pg: PolicyGraph) {
-    this.byUrn = new Map(pg.graph.resources.map((r) => [r.urn, r]));
+  constructor(public readonly pg: Graph) {
+    this.byUrn = new Map(pg.resources.map((r) => [r.urn, r]));
   }
 
   ofType(...types: string[]): Registration[] {
-    return this.pg.graph.resources.filter((r) => types.includes(r.type));
+    return this.pg.resources.filter((r) => types.includes(r.type));
   }
 
   /** Inputs with secrets revealed. */
@@ -70,46 +70,6 @@ export interface DeployRule {
   source: string;
   check(v: View): RuleResult;
 }
-
-const T = {
-  rds: "aws:rds/instance:Instance",
-  cluster: "aws:rds/cluster:Cluster",
-  clusterInstance: "aws:rds/clusterInstance:ClusterInstance",
-  globalCluster: "aws:rds/globalCluster:GlobalCluster",
-  pg: "aws:rds/parameterGroup:ParameterGroup",
-  cpg: "aws:rds/clusterParameterGroup:ClusterParameterGroup",
-  cache: "aws:elasticache/replicationGroup:ReplicationGroup",
-  cachePg: "aws:elasticache/parameterGroup:ParameterGroup",
-  password: "random:index/randomPassword:RandomPassword",
-  dist: "aws:cloudfront/distribution:Distribution",
-  cachePolicy: "aws:cloudfront/cachePolicy:CachePolicy",
-  lb: "aws:lb/loadBalancer:LoadBalancer",
-  listener: "aws:lb/listener:Listener",
-  listenerRule: "aws:lb/listenerRule:ListenerRule",
-  tg: "aws:lb/targetGroup:TargetGroup",
-  asg: "aws:autoscaling/group:Group",
-  asgPolicy: "aws:autoscaling/policy:Policy",
-  tgAttachment: "aws:lb/targetGroupAttachment:TargetGroupAttachment",
-  asgAttachment: "aws:autoscaling/attachment:Attachment",
-  record: "aws:route53/record:Record",
-  healthCheck: "aws:route53/healthCheck:HealthCheck",
-  lt: "aws:ec2/launchTemplate:LaunchTemplate",
-  instance: "aws:ec2/instance:Instance",
-  sg: "aws:ec2/securityGroup:SecurityGroup",
-  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-  sgRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
-  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
-  dashboard: "aws:cloudwatch/dashboard:Dashboard",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-  queue: "aws:sqs/queue:Queue",
-  secret: "aws:secretsmanager/secret:Secret",
-  bucket: "aws:s3/bucket:Bucket",
-  sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  acmCert: "aws:acm/certificate:Certificate",
-  acmValidation: "aws:acm/certificateValidation:CertificateValidation",
-} as const;
 
 const CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2";
 const USER_DATA_LIMIT = 16 * 1024;
@@ -637,7 +597,7 @@ export const DEPLOY_RULES: DeployRule[] = [
       "API references: RDS DBInstanceIdentifier/DBClusterIdentifier (63), ElastiCache ReplicationGroupId (40), ELB Name (32), SQS QueueName (80), IAM RoleName (64), S3 bucket naming rules (3–63), and the rest in NAME_RULES",
     check: (v) =>
       collect((problem, count) => {
-        for (const r of v.pg.graph.resources) {
+        for (const r of v.pg.resources) {
           const rule = NAME_RULES[r.type];
           if (!rule) continue;
           const name = physicalName(v, r, rule.prop);

@@ -3,9 +3,11 @@
  * nothing, issue 12 build item 4) and a second stack of the same step beside it in the same account and region (no
  * explicit physical name may be shared, build item 5). One file per variant, so that jest runs them in parallel.
  *
- * Each (step, stack) is evaluated once. Under the mocks the engine answers the same outputs every time, so the
- * second `up` registers the first one's inputs unless the program is not deterministic; that is checked in one
- * variant (the largest graph) by evaluating each step a second time and comparing every input.
+ * Each (step, stack) comes from the graph cache (evaluated once per test run, shared with the other files that ask
+ * for the same stack). Under the mocks the engine answers the same outputs every time, so the second `up` registers
+ * the first one's inputs unless the program is not deterministic; that is checked in one variant (the largest
+ * graph) by evaluating each step afresh, past the cache, and comparing every input with the cached graph's (which
+ * also proves that a graph read back from the cache equals a fresh evaluation).
  * Models and tables: `lib/graph/second-up.ts`, `lib/graph/read-back.ts`, `lib/graph/physical-names.ts`.
  */
 import { PhysicalName, physicalNames, sharedPhysicalNames } from "../../lib/graph/physical-names";
@@ -19,9 +21,10 @@ import {
   secondUpChanges,
   stateAfterRead,
 } from "../../lib/graph/second-up";
-import { runLadder, stackConfig } from "./harness";
+import { ladderGraph } from "../../lib/graph/graph-cache";
+import { runLadder, stackConfig } from "../../lib/graph/harness";
 import { BUILT_STEPS, DNS, LADDER_HOOK_TIMEOUT_MS } from "./ladder-variants";
-import { resourceState } from "./mock-outputs";
+import { resourceState } from "../../lib/graph/mock-outputs";
 
 export interface DeployTwiceVariant {
   /** Shown in the test names. */
@@ -84,7 +87,8 @@ export function describeDeployTwice(variant: DeployTwiceVariant): void {
   beforeAll(async () => {
     for (const step of BUILT_STEPS) {
       const config = stackConfig(step, variant.extra);
-      const first = await runLadder(config, variant.stack);
+      const first = await ladderGraph(config, variant.stack);
+      // Deliberately fresh (not from the cache): the determinism check needs a second, independent evaluation.
       const second = variant.determinism ? await runLadder(config, variant.stack) : first;
       const ctx = { resources: first.resources, outputsOf: mockOutputsOf };
       for (const r of first.customResources) {
@@ -94,7 +98,7 @@ export function describeDeployTwice(variant: DeployTwiceVariant): void {
       let shared: PhysicalName[] | undefined;
       if (variant.twin) {
         const twinConfig = stackConfig(step, variant.twin.extra);
-        const twin = await runLadder(twinConfig, variant.twin.stack);
+        const twin = await ladderGraph(twinConfig, variant.twin.stack);
         const mine = physicalNames(first.resources, config["aws:region"]);
         shared = sharedPhysicalNames(mine, physicalNames(twin.resources, twinConfig["aws:region"])).map((s) => s.first);
       }

@@ -4,13 +4,13 @@
  */
 import * as fs from "node:fs";
 
-type Harness = typeof import("./harness");
+type Harness = typeof import("../../lib/graph/harness");
 
 function freshFakeBuild(): ReturnType<Harness["fakeBuild"]> {
   let result: ReturnType<Harness["fakeBuild"]> | undefined;
   // A fresh module registry per call: what two jest workers (or two runs) see.
   jest.isolateModules(() => {
-    result = (require("./harness") as Harness).fakeBuild();
+    result = (require("../../lib/graph/harness") as Harness).fakeBuild();
   });
   return result!;
 }

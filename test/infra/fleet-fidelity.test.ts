@@ -4,49 +4,40 @@
  */
 import { ConfigError, parseLadderConfig } from "../../stacks/config";
 import { DEPLOY_RULES, View } from "./deploy-rules";
-import { Registration, runProgram, stackConfig } from "./harness";
+import { ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, Registration, runProgram, stackConfig } from "../../lib/graph/harness";
 import { DNS } from "./ladder-variants";
-import { ACCOUNT } from "./mock-outputs";
-import { PolicyGraph, runLadderWithEdges } from "./policy-runner";
-import { reveal } from "./queries";
+import { ACCOUNT } from "../../lib/graph/mock-outputs";
+import { reveal } from "../../lib/graph/queries";
+import { T } from "../../lib/graph/resource-types";
 
 const PROD = { ...DNS, "aws:region": "eu-west-1", "scale-ladder:environment": "prod" };
+/**
+ * [step, config, stack name]. The stack names (and configurations) are the ones the deploy-twice and policy files
+ * evaluate, so these graphs come from the shared graph cache rather than being evaluated again.
+ */
 const STACKS = {
-  server: [1, { "scale-ladder:environment": "prod" }],
-  fleet: [3, {}],
+  server: [1, { "scale-ladder:environment": "prod" }, "prod"],
+  fleet: [3, {}, "dev"],
   /** Melbourne opened in January 2023: no classic ELB log-delivery account. */
-  newRegion: [3, { "aws:region": "ap-southeast-4" }],
-  cdnDev: [6, DNS],
-  cdnProd: [6, PROD],
-  workersProd: [8, PROD],
-  global: [11, PROD],
+  newRegion: [3, { "aws:region": "ap-southeast-4" }, "dev"],
+  cdnDev: [6, DNS, "dev"],
+  cdnProd: [6, PROD, "prod"],
+  workersProd: [8, PROD, "prod"],
+  global: [11, PROD, "prod"],
 } as const;
 type StackName = keyof typeof STACKS;
 
-const graphs = new Map<StackName, PolicyGraph>();
+const graphs = new Map<StackName, Graph>();
 beforeAll(async () => {
-  for (const [name, [step, extra]] of Object.entries(STACKS) as Array<[StackName, (typeof STACKS)[StackName]]>) {
-    graphs.set(name, await runLadderWithEdges(stackConfig(step, extra), `fidelity-${name}`));
-  }
+  const entries = Object.entries(STACKS) as Array<[StackName, (typeof STACKS)[StackName]]>;
+  const got = await ladderGraphs(
+    entries.map(([, [step, extra, stack]]) => ({ config: stackConfig(step, extra), stack })),
+  );
+  entries.forEach(([name], i) => graphs.set(name, got[i]));
 }, 300_000);
 const g = (name: StackName) => graphs.get(name)!;
 const all = () => [...graphs.entries()];
-
-const T = {
-  lt: "aws:ec2/launchTemplate:LaunchTemplate",
-  asg: "aws:autoscaling/group:Group",
-  instance: "aws:ec2/instance:Instance",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  bucket: "aws:s3/bucket:Bucket",
-  bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
-  logging: "aws:s3/bucketLogging:BucketLogging",
-  bpa: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-  sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-  lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-  record: "aws:route53/record:Record",
-  vpc: "awsx:ec2:Vpc",
-} as const;
 
 const statements = (policy: unknown): any[] => [JSON.parse(String(reveal(policy))).Statement].flat();
 const asList = (x: unknown): string[] => [x].flat() as string[];
@@ -63,9 +54,9 @@ describe("defect 6: instance refresh rollback with a resolve:ssm image id", () =
   });
 
   it("keeps resolve:ssm (patched AMIs at every launch, a second `pulumi up` changes nothing) and launches before it terminates", () => {
-    for (const lt of g("workersProd").graph.ofType(T.lt))
+    for (const lt of g("workersProd").ofType(T.lt))
       expect(lt.inputs.imageId).toMatch(/^resolve:ssm:\/aws\/service\/ami-amazon-linux-latest\//);
-    for (const asg of g("workersProd").graph.ofType(T.asg)) {
+    for (const asg of g("workersProd").ofType(T.asg)) {
       expect(asg.inputs.instanceRefresh.preferences).toMatchObject({
         minHealthyPercentage: 100,
         maxHealthyPercentage: 200,
@@ -78,7 +69,7 @@ describe("defect 6: instance refresh rollback with a resolve:ssm image id", () =
 describe("ALB access logs in regions without a classic ELB log-delivery account", () => {
   const logStatement = (name: StackName) => {
     const policy = g(name)
-      .graph.ofType(T.bucketPolicy)
+      .ofType(T.bucketPolicy)
       .find((p) => p.name.endsWith("web-access-logs-policy"));
     expect(policy).toBeDefined();
     return statements(policy!.inputs.policy).find((s) => s.Sid === "AlbLogDelivery");
@@ -154,7 +145,7 @@ describe("ACM validation records have one owner", () => {
     "%s: one record resource per zone, name, type and set identifier",
     (name) => {
       const owners = new Map<string, string[]>();
-      for (const r of g(name).graph.ofType(T.record)) {
+      for (const r of g(name).ofType(T.record)) {
         const i = r.inputs;
         const key = `${i.zoneId} ${String(i.name).replace(/\.$/, "").toLowerCase()} ${i.type} ${i.setIdentifier ?? ""}`;
         owners.set(key, [...(owners.get(key) ?? []), r.name]);
@@ -167,10 +158,10 @@ describe("ACM validation records have one owner", () => {
     const v = new View(g("global"));
     const records = new Map(
       g("global")
-        .graph.ofType(T.record)
+        .ofType(T.record)
         .map((r) => [v.outputs(r).fqdn, r]),
     );
-    for (const validation of g("global").graph.ofType("aws:acm/certificateValidation:CertificateValidation")) {
+    for (const validation of g("global").ofType("aws:acm/certificateValidation:CertificateValidation")) {
       const fqdns = v.inputs(validation).validationRecordFqdns as string[];
       expect(fqdns.length).toBeGreaterThan(0);
       for (const f of fqdns)
@@ -188,7 +179,7 @@ describe("availability zones", () => {
     parseLadderConfig({ "scale-ladder:step": "11", ...values }, region);
 
   it("default: awsx takes the region's first N zones, as every existing stack was built (no subnet replaced)", () => {
-    const vpc = g("fleet").graph.ofType(T.vpc)[0].inputs;
+    const vpc = g("fleet").ofType(T.vpc)[0].inputs;
     expect(vpc.numberOfAvailabilityZones).toBe(2);
     expect(vpc.availabilityZoneNames).toBeUndefined();
   });
@@ -200,6 +191,7 @@ describe("availability zones", () => {
       "eu-west-1": ["eu-west-1b", "eu-west-1c"],
     });
     const { Network } = await import("../../components/network");
+    // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
     const graph = await runProgram(
       () => void new Network("net", { region: "us-east-1", availabilityZoneNames: ["us-east-1a", "us-east-1c"] }),
     );
@@ -232,14 +224,12 @@ describe("availability zones", () => {
 
 describe("S3 server access logs in prod", () => {
   const logged = (name: StackName) => {
-    const graph = g(name).graph;
+    const graph = g(name);
     const buckets = new Map(graph.ofType(T.bucket).map((b) => [b.name, b]));
-    return graph
-      .ofType(T.logging)
-      .map((l) => ({
-        l,
-        source: [...buckets.values()].find((b) => new View(g(name)).outputs(b).id === l.inputs.bucket),
-      }));
+    return graph.ofType(T.logging).map((l) => ({
+      l,
+      source: [...buckets.values()].find((b) => new View(g(name)).outputs(b).id === l.inputs.bucket),
+    }));
   };
 
   it("logs the artifact and static-asset buckets to a log bucket in prod", () => {
@@ -250,7 +240,7 @@ describe("S3 server access logs in prod", () => {
   });
 
   it("the log bucket blocks public access, uses SSE-S3 (server access logs refuse SSE-KMS), expires logs, and admits only logging.s3.amazonaws.com from this account", () => {
-    const graph = g("cdnProd").graph;
+    const graph = g("cdnProd");
     const v = new View(g("cdnProd"));
     const target = logged("cdnProd")[0].l.inputs.targetBucket;
     const bucket = graph.ofType(T.bucket).find((b) => v.outputs(b).id === target)!;
@@ -281,8 +271,8 @@ describe("S3 server access logs in prod", () => {
 
 describe("instances boot after their role's policies exist (IAM propagation at first boot)", () => {
   /** URNs `r` depends on, directly or through what it depends on. */
-  const closure = (pg: PolicyGraph, r: Registration): Set<string> => {
-    const byUrn = new Map(pg.graph.resources.map((x) => [x.urn, x]));
+  const closure = (pg: Graph, r: Registration): Set<string> => {
+    const byUrn = new Map(pg.resources.map((x) => [x.urn, x]));
     const seen = new Set<string>();
     const stack = [...pg.edgesOf(r).dependencies];
     while (stack.length > 0) {
@@ -299,12 +289,12 @@ describe("instances boot after their role's policies exist (IAM propagation at f
     "%s: every instance, launch template and group depends on its role's policies",
     (name) => {
       const pg = g(name);
-      const byUrn = new Map(pg.graph.resources.map((x) => [x.urn, x]));
-      const launchers = pg.graph.resources.filter((r) => [T.instance, T.lt, T.asg].includes(r.type as any));
+      const byUrn = new Map(pg.resources.map((x) => [x.urn, x]));
+      const launchers = pg.resources.filter((r) => [T.instance, T.lt, T.asg].includes(r.type as any));
       expect(launchers.length).toBeGreaterThan(0);
       for (const r of launchers) {
         const component = byUrn.get(r.parent!)!;
-        const policies = pg.graph.descendants(component).filter((x) => x.type === T.rolePolicy);
+        const policies = pg.descendants(component).filter((x) => x.type === T.rolePolicy);
         expect(policies.length).toBeGreaterThan(0);
         const deps = closure(pg, r);
         for (const p of policies)
@@ -324,10 +314,10 @@ describe("Session Manager without AmazonSSMManagedInstanceCore", () => {
   it("no role in any graph has ssm:GetParameter(s) on *, and the managed policy is not attached", () => {
     const offending: string[] = [];
     for (const [name, pg] of all()) {
-      for (const a of pg.graph.ofType(T.attachment))
+      for (const a of pg.ofType(T.attachment))
         if (String(a.inputs.policyArn).includes("AmazonSSMManagedInstanceCore"))
           offending.push(`${name}: ${a.name} attaches ${a.inputs.policyArn}`);
-      for (const p of pg.graph.ofType(T.rolePolicy)) {
+      for (const p of pg.ofType(T.rolePolicy)) {
         for (const s of statements(p.inputs.policy)) {
           const broad = asList(s.Action).filter((a) => SSM_READ.test(a));
           if (broad.length > 0 && asList(s.Resource).includes("*"))
@@ -352,11 +342,11 @@ describe("Session Manager without AmazonSSMManagedInstanceCore", () => {
       "ssm:GetDocument",
     ];
     for (const [name, pg] of all()) {
-      for (const role of pg.graph
+      for (const role of pg
         .ofType("aws:iam/role:Role")
         .filter((r) => String(r.inputs.assumeRolePolicy).includes("ec2.amazonaws.com"))) {
-        const component = pg.graph.resources.find((x) => x.urn === role.parent)!;
-        const actions = pg.graph
+        const component = pg.resources.find((x) => x.urn === role.parent)!;
+        const actions = pg
           .descendants(component)
           .filter((x) => x.type === T.rolePolicy)
           .flatMap((p) => statements(p.inputs.policy).flatMap((s) => asList(s.Action)));

@@ -2,19 +2,17 @@
  * Every document the program hands to AWS as a string — IAM, trust, bucket, queue and key policies, dashboard
  * bodies, the CloudWatch agent's configuration, the metric math of alarms and scaling policies — is valid by the
  * rules AWS enforces (lib/aws-documents, each rule with its source), at every step, in both ladder variants (dev in
- * us-east-1; prod with a domain in eu-west-1). Each graph is evaluated once, here.
+ * us-east-1; prod with a domain in eu-west-1). The graphs are the ladder's (`evaluateLadder`, from the graph cache).
  */
 import { POLICY_PROPERTIES, findDocuments } from "../../lib/aws-documents/graph-documents";
-import { Graph, runLadder, stackConfig } from "./harness";
-import { ACCOUNT } from "./mock-outputs";
-import { BUILT_STEPS, LADDER_HOOK_TIMEOUT_MS, VARIANTS } from "./ladder-variants";
-import { reveal } from "./queries";
+import { Graph } from "../../lib/graph/harness";
+import { ACCOUNT } from "../../lib/graph/mock-outputs";
+import { BUILT_STEPS, LADDER_HOOK_TIMEOUT_MS, VARIANTS, evaluateLadder } from "./ladder-variants";
+import { reveal } from "../../lib/graph/queries";
 
 const graphs = new Map<string, Graph>();
 beforeAll(async () => {
-  for (const step of BUILT_STEPS) {
-    for (const v of VARIANTS) graphs.set(`${step}:${v.name}`, await runLadder(stackConfig(step, v.extra), v.stack));
-  }
+  for (const [k, g] of await evaluateLadder()) graphs.set(k, g);
 }, LADDER_HOOK_TIMEOUT_MS);
 
 const CASES = BUILT_STEPS.flatMap((step) => VARIANTS.map((v) => [step, v.name] as const));

@@ -4,8 +4,8 @@
  * primary region other than us-east-1 (CloudFront's certificate then needs a provider of its own).
  */
 import { STEPS } from "../../stacks/steps";
-import { stackConfig } from "./harness";
-import { PolicyGraph, runLadderWithEdges } from "./policy-runner";
+import { ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, stackConfig } from "../../lib/graph/harness";
 
 export const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 
@@ -38,16 +38,15 @@ export const CASES: ReadonlyArray<[number, Variant["name"]]> = BUILT_STEPS.flatM
 export const variant = (name: Variant["name"]): Variant => VARIANTS.find((v) => v.name === name)!;
 
 /**
- * Evaluates every built step in every variant once, in sequence (the Pulumi runtime is one global per process).
- * Keyed `${step}:${variant}`.
+ * The graph of every built step in every variant, from the graph cache (`lib/graph/graph-cache.ts`: each is
+ * evaluated once per test run, by whichever file asks first). Keyed `${step}:${variant}`.
  */
-export async function evaluateLadder(): Promise<Map<string, PolicyGraph>> {
-  const graphs = new Map<string, PolicyGraph>();
-  for (const step of BUILT_STEPS) {
-    for (const v of VARIANTS)
-      graphs.set(`${step}:${v.name}`, await runLadderWithEdges(stackConfig(step, v.extra), v.stack));
-  }
-  return graphs;
+export async function evaluateLadder(): Promise<Map<string, Graph>> {
+  const cases = BUILT_STEPS.flatMap((step) => VARIANTS.map((v) => ({ step, v })));
+  const graphs = await ladderGraphs(
+    cases.map(({ step, v }) => ({ config: stackConfig(step, v.extra), stack: v.stack })),
+  );
+  return new Map(cases.map(({ step, v }, i) => [`${step}:${v.name}`, graphs[i]]));
 }
 
 /** Generous: a cold machine evaluates ~25 graphs; nothing asserts how long it takes. */

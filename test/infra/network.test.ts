@@ -1,8 +1,9 @@
-import { runProgram } from "./harness";
-import { T } from "./queries";
+import { runProgram } from "../../lib/graph/harness";
+import { T } from "../../lib/graph/queries";
 
 const newNetwork = async (args: Record<string, unknown> = {}) => {
   const { Network } = await import("../../components/network");
+  // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
   return runProgram(() => {
     new Network("net", { region: "eu-west-1", ...args });
   });
@@ -65,6 +66,7 @@ describe("Network", () => {
 
   it("says which tiers exist when asked for one it lacks", async () => {
     const { Network } = await import("../../components/network");
+    // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
     await runProgram(() => {
       const net = new Network("net2", { region: "us-east-1" });
       expect(() => net.securityGroup("worker")).toThrow(

@@ -5,14 +5,17 @@
  */
 import { validateAgentConfig } from "../../lib/aws-documents";
 import { queryProblems } from "../../lib/aws-documents/graph-documents";
-import { Graph, runLadder, stackConfig } from "./harness";
-import { ACCOUNT } from "./mock-outputs";
-import { reveal, statementsOf } from "./queries";
+import { ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, stackConfig } from "../../lib/graph/harness";
+import { ACCOUNT } from "../../lib/graph/mock-outputs";
+import { reveal, statementsOf } from "../../lib/graph/queries";
 
 const g: Record<string, Graph> = {};
 beforeAll(async () => {
-  g.alpha = await runLadder(stackConfig(10), "alpha");
-  g.beta = await runLadder(stackConfig(10), "beta");
+  [g.alpha, g.beta] = await ladderGraphs([
+    { config: stackConfig(10), stack: "alpha" },
+    { config: stackConfig(10), stack: "beta" },
+  ]);
 }, 300_000);
 
 const agentConfig = (graph: Graph) => {

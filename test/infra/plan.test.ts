@@ -12,7 +12,8 @@ import { parseArgs } from "../../scripts/plan/cli";
 import { Plan, makePlan } from "../../scripts/plan/plan";
 import { EC2_HOURLY, HOURS_PER_MONTH, RATES, RDS_POSTGRES_HOURLY } from "../../scripts/plan/prices";
 import { planText } from "../../scripts/plan/render";
-import { Graph, runLadder, stackConfig } from "./harness";
+import { ladderGraph } from "../../lib/graph/graph-cache";
+import { Graph, stackConfig } from "../../lib/graph/harness";
 import { DNS } from "./ladder-variants";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -32,7 +33,7 @@ describe("npm run plan", () => {
   let graph11: Graph;
   beforeAll(async () => {
     plan11 = await makePlan({ step: 11, build: "fake" });
-    graph11 = await runLadder(stackConfig(11), "dev");
+    graph11 = await ladderGraph(stackConfig(11), "dev");
   }, HOOK_TIMEOUT_MS);
 
   it("counts exactly the registrations of the mock graph at step 11", () => {
@@ -97,10 +98,12 @@ describe("npm run plan", () => {
 describe("the diff, matched by URN", () => {
   const g: Record<string, GraphIndex> = {};
   beforeAll(async () => {
-    for (const step of [1, 2, 3]) g[step] = new GraphIndex(await runLadder(stackConfig(step, DNS), "dev"));
-    g.cidr = new GraphIndex(await runLadder(stackConfig(3, { ...DNS, "scale-ladder:vpcCidr": "10.8.0.0/16" }), "dev"));
+    for (const step of [1, 2, 3]) g[step] = new GraphIndex(await ladderGraph(stackConfig(step, DNS), "dev"));
+    g.cidr = new GraphIndex(
+      await ladderGraph(stackConfig(3, { ...DNS, "scale-ladder:vpcCidr": "10.8.0.0/16" }), "dev"),
+    );
     g.bigger = new GraphIndex(
-      await runLadder(stackConfig(3, { ...DNS, "scale-ladder:dbInstanceClass": "db.t4g.small" }), "dev"),
+      await ladderGraph(stackConfig(3, { ...DNS, "scale-ladder:dbInstanceClass": "db.t4g.small" }), "dev"),
     );
   }, HOOK_TIMEOUT_MS);
 
@@ -148,7 +151,7 @@ describe("the cost estimate", () => {
   const round = (n: number) => Math.round(n * 100) / 100;
 
   it("prices the single server from the table: instance, root volume, monitoring, Elastic IP, secret", async () => {
-    const cost = estimateCost(new GraphIndex(await runLadder(stackConfig(1), "dev")));
+    const cost = estimateCost(new GraphIndex(await ladderGraph(stackConfig(1), "dev")));
     const expected =
       month(EC2_HOURLY["t4g.small"]) +
       20 * RATES.ebsGp3PerGbMonth +
@@ -161,10 +164,10 @@ describe("the cost estimate", () => {
   });
 
   it("follows the configuration: Multi-AZ doubles the database, OnePerAz NAT costs one gateway per AZ, an unknown class is reported", async () => {
-    const dev = estimateCost(new GraphIndex(await runLadder(stackConfig(3), "dev")));
+    const dev = estimateCost(new GraphIndex(await ladderGraph(stackConfig(3), "dev")));
     const prod = estimateCost(
       new GraphIndex(
-        await runLadder(
+        await ladderGraph(
           stackConfig(3, { "scale-ladder:environment": "prod", "scale-ladder:dbInstanceClass": "db.m7i.48xlarge" }),
           "prod",
         ),

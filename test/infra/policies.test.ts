@@ -12,7 +12,8 @@ import type { PolicyPackConfig } from "@pulumi/policy";
 import type * as PackModule from "../../policies/pack";
 import type * as ContextModule from "../../policies/context";
 import { CASES, LADDER_HOOK_TIMEOUT_MS, evaluateLadder, variant } from "./ladder-variants";
-import { Diagnostic, Evaluation, PolicyGraph, evaluatePolicies, runWithEdges } from "./policy-runner";
+import { Graph, runProgram } from "../../lib/graph/harness";
+import { Diagnostic, Evaluation, evaluatePolicies } from "./policy-runner";
 import { ServedPack } from "./served-pack";
 
 const root = path.resolve(__dirname, "../..");
@@ -30,7 +31,7 @@ const DEFERRED_AT_FIRST_PREVIEW = ["iam-no-wildcard-actions"];
 
 let pack: typeof PackModule;
 let context: typeof ContextModule;
-const graphs = new Map<string, PolicyGraph>();
+const graphs = new Map<string, Graph>();
 /** The pack as the CLI runs it, started first: it type-checks and boots while the graphs are evaluated. */
 let served: Promise<ServedPack>;
 
@@ -42,7 +43,7 @@ beforeAll(async () => {
   context = await import("../../policies/context");
 }, LADDER_HOOK_TIMEOUT_MS);
 
-const evaluate = (g: PolicyGraph, config: PolicyPackConfig, preview = false) =>
+const evaluate = (g: Graph, config: PolicyPackConfig, preview = false) =>
   evaluatePolicies(g, { policies: pack.POLICIES, enforcementLevel: pack.PACK_ARGS.enforcementLevel, config, preview });
 const show = (vs: Diagnostic[]) => vs.map((v) => `${v.policy} ${v.resource ?? "(stack)"}: ${v.detail}`);
 
@@ -778,7 +779,8 @@ describe("each policy fires on a deliberately wrong program", () => {
   });
 
   it.each(NEGATIVES.map((n) => [n.policy, n.title, n] as const))("%s: %s", async (_policy, _title, n) => {
-    const g = await runWithEdges(async () => {
+    // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
+    const g = await runProgram(async () => {
       const aws = await import("@pulumi/aws");
       const pulumi = await import("@pulumi/pulumi");
       n.program(aws, pulumi);
@@ -856,7 +858,8 @@ describe("the pack as the Pulumi CLI runs it", () => {
   it.each(NEGATIVES.map((n) => [n.policy, n.title, n] as const))(
     "reports exactly what the runner reports for %s: %s",
     async (_policy, _title, n) => {
-      const g = await runWithEdges(async () => n.program(await import("@pulumi/aws"), await import("@pulumi/pulumi")));
+      // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
+      const g = await runProgram(async () => n.program(await import("@pulumi/aws"), await import("@pulumi/pulumi")));
       await cli.configure(n.config ?? {});
       const expected = await evaluate(g, n.config ?? {});
       expect(expected.violations.length).toBeGreaterThan(0);

@@ -6,9 +6,9 @@
  * policy's config with the schema's defaults, and `notApplicable` / unknown values are recorded the way the engine
  * reports them.
  *
- * The harness's graph does not record dependencies, so {@link runLadderWithEdges} listens to the same mock monitor
- * for them. With `preview: true` the run looks like the first preview of a new stack: every input that comes from
- * another resource, and every computed output, is unknown.
+ * The graph (`lib/graph/harness.ts`, cached or fresh) carries the dependencies the SDK sent. With `preview: true`
+ * the run looks like the first preview of a new stack: every input that comes from another resource, and every
+ * computed output, is unknown.
  */
 import type * as PolicyModule from "@pulumi/policy";
 import type {
@@ -22,71 +22,9 @@ import type {
   ResourceValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { Graph, Registration, runProgram } from "./harness";
-import { resourceState } from "./mock-outputs";
-import { reveal } from "./queries";
-
-/** Which resources a registration depended on, as the SDK told the engine. */
-export interface Edges {
-  dependencies: string[];
-  propertyDependencies: Record<string, string[]>;
-}
-
-/** A graph and its edges, keyed by URN. */
-export class PolicyGraph {
-  constructor(
-    public readonly graph: Graph,
-    public readonly edges: ReadonlyMap<string, Edges>,
-  ) {}
-
-  edgesOf(r: Registration): Edges {
-    return this.edges.get(r.urn) ?? { dependencies: [], propertyDependencies: {} };
-  }
-}
-
-/** Evaluates a program under the harness's mocks and records each registration's dependencies as well. */
-export async function runWithEdges(
-  program: () => Promise<unknown> | unknown,
-  config: Record<string, string> = {},
-  stack = "test",
-): Promise<PolicyGraph> {
-  const edges = new Map<string, Edges>();
-  const graph = await runProgram(
-    async () => {
-      const pulumi = await import("@pulumi/pulumi");
-      const monitor = pulumi.runtime.getMonitor() as any;
-      const inner = monitor.registerResource as (req: any, cb: (err: unknown, resp: any) => void) => unknown;
-      monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
-        inner(req, (err: unknown, resp: any) => {
-          if (resp) {
-            const propertyDependencies: Record<string, string[]> = {};
-            req
-              .getPropertydependenciesMap()
-              .forEach((v: any, k: string) => (propertyDependencies[k] = v.getUrnsList()));
-            edges.set(resp.getUrn(), { dependencies: req.getDependenciesList(), propertyDependencies });
-          }
-          callback(err, resp);
-        });
-      return program();
-    },
-    config,
-    stack,
-  );
-  return new PolicyGraph(graph, edges);
-}
-
-/** The ladder program (as `runLadder` evaluates it), with edges. */
-export function runLadderWithEdges(config: Record<string, string>, stack = "test"): Promise<PolicyGraph> {
-  return runWithEdges(
-    async () => {
-      const { readLadderConfig } = await import("../../stacks/config");
-      const { ladder } = await import("../../stacks/ladder");
-      return ladder(readLadderConfig());
-    },
-    config,
-    stack,
-  );
-}
+import { Graph, Registration } from "../../lib/graph/harness";
+import { resourceState } from "../../lib/graph/mock-outputs";
+import { reveal } from "../../lib/graph/queries";
 
 export interface Diagnostic {
   policy: string;
@@ -128,7 +66,7 @@ class NotApplicable extends Error {
 }
 
 /** Runs the policies over the graph; resolves to what the engine would report. */
-export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): Promise<Evaluation> {
+export async function evaluatePolicies(pg: Graph, opts: EvaluateOptions): Promise<Evaluation> {
   policyLib ??= await import("@pulumi/policy");
   const lib = policyLib;
   if (!unknowns) {
@@ -142,7 +80,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     };
   }
   const config = normaliseConfig(opts.config ?? {});
-  const byUrn = new Map(pg.graph.resources.map((r) => [r.urn, r]));
+  const byUrn = new Map(pg.resources.map((r) => [r.urn, r]));
   const out: Evaluation = { violations: [], deferred: [], notApplicable: [] };
   const stackTags: ReadonlyMap<string, string> = new Map();
 
@@ -154,7 +92,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
   const optionsOf = (r: Registration): PolicyResourceOptions => ({
     protect: r.protect,
     ignoreChanges: r.ignoreChanges,
-    aliases: r.aliases.map((a: any) => (typeof a === "string" ? a : (a?.getUrn?.() ?? JSON.stringify(a)))),
+    aliases: r.aliases.map((a) => (typeof a === "string" ? a : JSON.stringify(a))),
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     additionalSecretOutputs: [],
     ...(r.parent ? { parent: r.parent } : {}),
@@ -221,7 +159,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
   const stackResources = (): PolicyResource[] => {
     if (stackCache) return stackCache;
     const resources = new Map<string, PolicyResource>();
-    for (const r of pg.graph.resources) {
+    for (const r of pg.resources) {
       const props = lib.unknownCheckingProxy(outputsOf(r));
       const provider = providerOf(r);
       resources.set(r.urn, {
@@ -237,7 +175,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
         asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
       });
     }
-    for (const r of pg.graph.resources) {
+    for (const r of pg.resources) {
       const res = resources.get(r.urn)!;
       if (r.parent && resources.has(r.parent)) res.parent = resources.get(r.parent);
       const e = pg.edgesOf(r);
@@ -300,7 +238,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     if ("validateStack" in p && typeof p.validateStack === "function") {
       const sp = p as StackValidationPolicy;
       const pulumiType = (sp.validateStack as { __pulumiType?: string }).__pulumiType;
-      if (pulumiType && !pg.graph.resources.some((r) => r.type === pulumiType)) {
+      if (pulumiType && !pg.resources.some((r) => r.type === pulumiType)) {
         out.notApplicable.push({ policy: p.name, reason: `Policy only applies to resources of type '${pulumiType}'` });
         continue;
       }
@@ -328,7 +266,7 @@ export async function evaluatePolicies(pg: PolicyGraph, opts: EvaluateOptions): 
     const onlyType = !Array.isArray(p.validateResource)
       ? (p.validateResource as { __pulumiType?: string }).__pulumiType
       : undefined;
-    for (const r of pg.graph.resources) {
+    for (const r of pg.resources) {
       if (onlyType && r.type !== onlyType) continue;
       for (const validate of validations) {
         const props = lib.unknownCheckingProxy(inputsOnce(r));

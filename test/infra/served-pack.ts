@@ -6,9 +6,8 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import type { PolicyPackConfig } from "@pulumi/policy";
-import { Registration } from "./harness";
-import { resourceState } from "./mock-outputs";
-import { PolicyGraph } from "./policy-runner";
+import { Graph, Registration } from "../../lib/graph/harness";
+import { resourceState } from "../../lib/graph/mock-outputs";
 
 const grpc = require("@grpc/grpc-js");
 const analyzer = require("@pulumi/pulumi/proto/analyzer_pb");
@@ -114,8 +113,8 @@ export class ServedPack {
   }
 
   /** `Analyze` for every registration, then `AnalyzeStack` for the whole graph: the diagnostics, in one list. */
-  async analyze(pg: PolicyGraph): Promise<ServedDiagnostic[]> {
-    const byUrn = new Map(pg.graph.resources.map((r) => [r.urn, r]));
+  async analyze(pg: Graph): Promise<ServedDiagnostic[]> {
+    const byUrn = new Map(pg.resources.map((r) => [r.urn, r]));
     const options = (r: Registration) => {
       const o = new analyzer.AnalyzerResourceOptions();
       o.setProtect(r.protect);
@@ -146,7 +145,7 @@ export class ServedPack {
           enforcementLevel: d.getEnforcementlevel(),
         });
     };
-    for (const r of pg.graph.resources) {
+    for (const r of pg.resources) {
       const req = new analyzer.AnalyzeRequest();
       req.setType(r.type);
       req.setName(r.name);
@@ -167,7 +166,7 @@ export class ServedPack {
     }
     const stack = new analyzer.AnalyzeStackRequest();
     stack.setResourcesList(
-      pg.graph.resources.map((r) => {
+      pg.resources.map((r) => {
         const res = new analyzer.AnalyzerResource();
         res.setType(r.type);
         res.setName(r.name);

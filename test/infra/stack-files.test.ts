@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_KEYS } from "../../stacks/config";
 import { MAX_STEP, STEPS } from "../../stacks/steps";
-import { fakeBuild, runLadder, stackConfig } from "./harness";
+import { ladderGraph } from "../../lib/graph/graph-cache";
+import { fakeBuild, runLadder, stackConfig } from "../../lib/graph/harness";
 
 const root = path.resolve(__dirname, "../..");
 const stackFiles = fs
@@ -24,7 +25,7 @@ describe("stack files", () => {
     expect(config["scale-ladder:step"]).toBe(step);
     expect(config["aws:region"]).toBe("us-east-1");
     const values = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
-    const g = await runLadder({ ...values, ...fakeBuild() }, `step${String(step).padStart(2, "0")}`);
+    const g = await ladderGraph({ ...values, ...fakeBuild() }, `step${String(step).padStart(2, "0")}`);
     expect(g.outputs.step).toBe(step);
     expect(g.outputs.siteUrl).toMatch(/^https?:\/\//);
     const built = STEPS.filter((s) => s.built).map((s) => s.step);
@@ -50,6 +51,7 @@ describe("stack files", () => {
 
 describe("a bad step fails before any resource is declared, naming the key", () => {
   it.each(["12", "0", "abc"])("scale-ladder:step=%s", async (step) => {
+    // Fresh, past the graph cache (here and below): the program is expected to throw, so there is no graph to cache.
     const run = runLadder(stackConfig(1, { "scale-ladder:step": step }));
     await expect(run).rejects.toThrow(`scale-ladder:step must be an integer from 1 to ${MAX_STEP}, got "${step}"`);
   });

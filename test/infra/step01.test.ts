@@ -1,12 +1,13 @@
-import { Graph, runLadder, stackConfig } from "./harness";
-import { MOCK_AMI } from "./mock-outputs";
-import { T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "./queries";
+import { ladderGraph } from "../../lib/graph/graph-cache";
+import { Graph, stackConfig } from "../../lib/graph/harness";
+import { MOCK_AMI } from "../../lib/graph/mock-outputs";
+import { T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "../../lib/graph/queries";
 
 describe("step 1: single server", () => {
   let g: Graph;
   beforeAll(async () => {
-    g = await runLadder(stackConfig(1));
-  });
+    g = await ladderGraph(stackConfig(1), "dev");
+  }, 300_000);
 
   it("is one EC2 instance, no database service, no load balancer", () => {
     expect(g.ofType(T.instance)).toHaveLength(1);
@@ -116,7 +117,7 @@ describe("step 1: single server", () => {
     // Provider config reaches the engine JSON-encoded.
     expect(provider.inputs.region).toBe("us-east-1");
     expect(JSON.parse(provider.inputs.defaultTags)).toEqual({
-      tags: { project: "scale-ladder", stack: "test", step: "1" },
+      tags: { project: "scale-ladder", stack: "dev", step: "1" },
     });
     for (const r of g.customResources.filter((x) => x.type.startsWith("aws:")))
       expect(r.provider).toMatch(/::aws-us-east-1::/);
@@ -124,11 +125,12 @@ describe("step 1: single server", () => {
 
   it("puts DNS on the Elastic IP only when a domain is configured", async () => {
     expect(g.ofType(T.record)).toHaveLength(0);
-    const withDns = await runLadder(
+    const withDns = await ladderGraph(
       stackConfig(1, {
         "scale-ladder:domain": "shop.example.com",
         "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ",
       }),
+      "dev",
     );
     expect(withDns.one(T.record).inputs).toMatchObject({
       type: "A",

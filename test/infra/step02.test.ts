@@ -1,13 +1,16 @@
-import { Graph, runLadder, stackConfig } from "./harness";
-import { T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "./queries";
+import { ladderGraph, ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, stackConfig } from "../../lib/graph/harness";
+import { T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "../../lib/graph/queries";
 
 describe("step 2: separate database", () => {
   let dev: Graph;
   let prod: Graph;
   beforeAll(async () => {
-    dev = await runLadder(stackConfig(2));
-    prod = await runLadder(stackConfig(2, { "scale-ladder:environment": "prod" }), "prod");
-  });
+    [dev, prod] = await ladderGraphs([
+      { config: stackConfig(2), stack: "dev" },
+      { config: stackConfig(2, { "scale-ladder:environment": "prod" }), stack: "prod" },
+    ]);
+  }, 300_000);
 
   it("adds one RDS PostgreSQL 16 instance beside the same single server", () => {
     const db = dev.one(T.rds);
@@ -93,7 +96,7 @@ describe("step 2: separate database", () => {
   });
 
   it("keeps the URN of every step-1 resource except the server it replaces by design", async () => {
-    const step1 = await runLadder(stackConfig(1));
+    const step1 = await ladderGraph(stackConfig(1), "dev");
     const now = new Set(dev.resources.map((r) => r.urn));
     const gone = step1.resources.filter((r) => !now.has(r.urn)).map((r) => r.urn);
     expect(gone).toEqual([]);

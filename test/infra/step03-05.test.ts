@@ -1,5 +1,6 @@
-import { Graph, runLadder, runProgram, stackConfig } from "./harness";
-import { hex } from "./mock-outputs";
+import { GraphRequest, ladderGraph, ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, runLadder, runProgram, stackConfig } from "../../lib/graph/harness";
+import { hex } from "../../lib/graph/mock-outputs";
 import {
   SECRET_SIG_KEY,
   SECRET_SIG_VALUE,
@@ -9,17 +10,22 @@ import {
   plaintextSecretLeaks,
   sgIdOf,
   statementsOf,
-} from "./queries";
+} from "../../lib/graph/queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 
 describe("steps 3–5", () => {
   const g: Record<string, Graph> = {};
   beforeAll(async () => {
-    for (const step of [2, 3, 4, 5]) g[step] = await runLadder(stackConfig(step));
-    g.dns3 = await runLadder(stackConfig(3, DNS));
-    g.prod5 = await runLadder(stackConfig(5, { "scale-ladder:environment": "prod" }), "prod");
-  });
+    // From the graph cache, under the stack names the other files use, so that the graphs are shared.
+    const stacks: Record<string, GraphRequest> = {
+      ...Object.fromEntries([2, 3, 4, 5].map((step) => [step, { config: stackConfig(step), stack: "dev" }])),
+      dns3: { config: stackConfig(3, DNS), stack: "dev" },
+      prod5: { config: stackConfig(5, { "scale-ladder:environment": "prod" }), stack: "prod" },
+    };
+    const graphs = await ladderGraphs(Object.values(stacks));
+    Object.keys(stacks).forEach((k, i) => (g[k] = graphs[i]));
+  }, 300_000);
 
   describe("step 3: load balancer + web fleet", () => {
     it("replaces the single server with a fleet behind an ALB", () => {
@@ -135,7 +141,7 @@ describe("steps 3–5", () => {
       expect(lt.keyName).toBeUndefined();
       // Provider default tags do not reach what auto-scaling launches: the template and the group repeat them.
       for (const spec of lt.tagSpecifications)
-        expect(spec.tags).toEqual({ project: "scale-ladder", stack: "test", step: "3", Name: "use1-web" });
+        expect(spec.tags).toEqual({ project: "scale-ladder", stack: "dev", step: "3", Name: "use1-web" });
       const asgTags = g[3]
         .one("aws:autoscaling/group:Group")
         .inputs.tags.map(
@@ -231,6 +237,7 @@ describe("steps 3–5", () => {
       expect(plaintextSecretLeaks(g[4], [T.secretVersion, T.rds])).toEqual([]);
       const { Database } = await import("../../components/database");
       await expect(
+        // A program of its own, not a ladder graph: evaluated fresh, past the graph cache.
         runProgram(
           () =>
             new Database("bad", {
@@ -290,10 +297,11 @@ describe("steps 3–5", () => {
       expect(g[5].one("aws:elasticache/parameterGroup:ParameterGroup").inputs.parameters).toEqual([
         { name: "maxmemory-policy", value: "allkeys-lru" },
       ]);
-      const lfu = await runLadder(stackConfig(5, { "scale-ladder:cacheMaxmemoryPolicy": "allkeys-lfu" }));
+      const lfu = await ladderGraph(stackConfig(5, { "scale-ladder:cacheMaxmemoryPolicy": "allkeys-lfu" }), "dev");
       expect(lfu.one("aws:elasticache/parameterGroup:ParameterGroup").inputs.parameters).toEqual([
         { name: "maxmemory-policy", value: "allkeys-lfu" },
       ]);
+      // Fresh, past the graph cache: the program is expected to throw, so there is no graph to cache.
       await expect(runLadder(stackConfig(5, { "scale-ladder:cacheMaxmemoryPolicy": "lru" }))).rejects.toThrow(
         'scale-ladder:cacheMaxmemoryPolicy must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl, got "lru"',
       );
@@ -355,7 +363,7 @@ describe("steps 3–5", () => {
     });
 
     it("moves the site record from the Elastic IP to the ALB in place", async () => {
-      const before = (await runLadder(stackConfig(2, DNS))).one(T.record, "use1-site-dns");
+      const before = (await ladderGraph(stackConfig(2, DNS), "dev")).one(T.record, "use1-site-dns");
       const after = g.dns3.one(T.record, "use1-site-dns");
       expect(after.urn).toBe(before.urn);
       expect(before.inputs.records).toEqual(["203.0.113.10"]);

@@ -1,5 +1,6 @@
-import { Graph, runLadder, stackConfig } from "./harness";
-import { T, ingressRules, isSecret, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } from "./queries";
+import { GraphRequest, ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, runLadder, stackConfig } from "../../lib/graph/harness";
+import { T, ingressRules, isSecret, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } from "../../lib/graph/queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 const DIST = "aws:cloudfront/distribution:Distribution";
@@ -15,10 +16,15 @@ const userDataOf = (g: Graph, lt: string) =>
 describe("steps 6–8", () => {
   const g: Record<string, Graph> = {};
   beforeAll(async () => {
-    for (const step of [5, 6, 7, 8]) g[step] = await runLadder(stackConfig(step));
-    g.dns6 = await runLadder(stackConfig(6, DNS));
-    g.euDns6 = await runLadder(stackConfig(6, { ...DNS, "aws:region": "eu-west-1" }));
-  });
+    // From the graph cache, under the stack names the other files use, so that the graphs are shared.
+    const stacks: Record<string, GraphRequest> = {
+      ...Object.fromEntries([5, 6, 7, 8].map((step) => [step, { config: stackConfig(step), stack: "dev" }])),
+      dns6: { config: stackConfig(6, DNS), stack: "dev" },
+      euDns6: { config: stackConfig(6, { ...DNS, "aws:region": "eu-west-1" }), stack: "dev" },
+    };
+    const graphs = await ladderGraphs(Object.values(stacks));
+    Object.keys(stacks).forEach((k, i) => (g[k] = graphs[i]));
+  }, 300_000);
 
   describe("step 6: CDN", () => {
     it("serves /static/* from a private bucket through Origin Access Control", () => {
@@ -168,6 +174,7 @@ describe("steps 6–8", () => {
         }),
       );
       expect(g[7].one("aws:autoscaling/group:Group").inputs.minSize).toBeGreaterThanOrEqual(2);
+      // Fresh, past the graph cache: the program is expected to throw, so there is no graph to cache.
       await expect(runLadder(stackConfig(7, { "scale-ladder:webMinSize": "1" }))).rejects.toThrow(
         "scale-ladder:webMinSize must be at least 2 from step 7",
       );

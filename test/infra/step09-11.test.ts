@@ -3,8 +3,9 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { SHARD_BUCKETS, assignBuckets } from "../../components/shard-map";
 import { BUSINESS_METRICS } from "../../components/telemetry";
-import { Graph, runLadder, stackConfig } from "./harness";
-import { T, ingressRules, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } from "./queries";
+import { GraphRequest, ladderGraphs } from "../../lib/graph/graph-cache";
+import { Graph, runLadder, stackConfig } from "../../lib/graph/harness";
+import { T, ingressRules, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } from "../../lib/graph/queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 const CLUSTER = "aws:rds/cluster:Cluster";
@@ -32,13 +33,21 @@ describe("shard map", () => {
 describe("steps 9–11", () => {
   const g: Record<string, Graph> = {};
   beforeAll(async () => {
-    for (const step of [8, 9, 10, 11]) g[step] = await runLadder(stackConfig(step));
-    g.dns10 = await runLadder(stackConfig(10, DNS));
-    g.dns11 = await runLadder(stackConfig(11, DNS));
-    g.prod10 = await runLadder(
-      stackConfig(10, { "scale-ladder:environment": "prod", "scale-ladder:alarmEmail": "oncall@example.com" }),
-      "prod",
-    );
+    // From the graph cache, under the stack names the other files use, so that the graphs are shared.
+    const stacks: Record<string, GraphRequest> = {
+      ...Object.fromEntries([8, 9, 10, 11].map((step) => [step, { config: stackConfig(step), stack: "dev" }])),
+      dns10: { config: stackConfig(10, DNS), stack: "dev" },
+      dns11: { config: stackConfig(11, DNS), stack: "dev" },
+      prod10: {
+        config: stackConfig(10, {
+          "scale-ladder:environment": "prod",
+          "scale-ladder:alarmEmail": "oncall@example.com",
+        }),
+        stack: "prod",
+      },
+    };
+    const graphs = await ladderGraphs(Object.values(stacks));
+    Object.keys(stacks).forEach((k, i) => (g[k] = graphs[i]));
     // Seven graphs: on a loaded machine (several test files at once) this takes longer than jest's default minute.
   }, 300_000);
 
@@ -128,7 +137,7 @@ describe("steps 9–11", () => {
 
     it("configures the CloudWatch agent from SSM: memory, disk, the app's logs and the EMF listener", () => {
       const param = g[10].one("aws:ssm/parameter:Parameter", "use1-telemetry-agent-config");
-      expect(param.inputs.name).toBe("AmazonCloudWatch-scale-ladder-test-use1-telemetry");
+      expect(param.inputs.name).toBe("AmazonCloudWatch-scale-ladder-dev-use1-telemetry");
       const config = JSON.parse(reveal(param.inputs.value));
       expect(Object.keys(config.metrics.metrics_collected).sort()).toEqual(["disk", "mem"]);
       expect(config.logs.metrics_collected).toEqual({ emf: {} });
@@ -143,7 +152,7 @@ describe("steps 9–11", () => {
       );
       const ud = userDataOf(g[10], "use1-web-lt");
       expect(ud).toContain(
-        "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:AmazonCloudWatch-scale-ladder-test-use1-telemetry'",
+        "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:AmazonCloudWatch-scale-ladder-dev-use1-telemetry'",
       );
       expect(ud).toContain("StandardOutput=append:/var/log/shop/server.log");
       expect(ud).toContain('echo "AWS_EMF_ENVIRONMENT=Agent"');
@@ -198,7 +207,7 @@ describe("steps 9–11", () => {
         .properties.metrics.map((m: string[]) => m[3]);
       expect(dbIds).toHaveLength(2);
       expect(g[10].outputs.dashboardUrl).toBe(
-        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=scale-ladder-test-use1-monitoring",
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=scale-ladder-dev-use1-monitoring",
       );
     });
 
@@ -319,14 +328,14 @@ describe("steps 9–11", () => {
       const globals = g.dns11.ofType("aws:rds/globalCluster:GlobalCluster");
       expect(globals.map((x) => x.name)).toEqual(["use1-shards-0-global", "use1-shards-1-global"]);
       expect(globals.map((x) => x.inputs.globalClusterIdentifier)).toEqual([
-        "scale-ladder-test-use1-shards-0-global",
-        "scale-ladder-test-use1-shards-1-global",
+        "scale-ladder-dev-use1-shards-0-global",
+        "scale-ladder-dev-use1-shards-1-global",
       ]);
       const primaryClusters = g.dns11.ofType(CLUSTER).filter((c) => c.name.startsWith("use1-"));
       const secondaryClusters = g.dns11.ofType(CLUSTER).filter((c) => c.name.startsWith("euw1-"));
       expect(secondaryClusters).toHaveLength(2);
       secondaryClusters.forEach((c, i) => {
-        expect(c.inputs.globalClusterIdentifier).toBe(`scale-ladder-test-use1-shards-${i}-global`);
+        expect(c.inputs.globalClusterIdentifier).toBe(`scale-ladder-dev-use1-shards-${i}-global`);
         expect(c.inputs.masterUsername).toBeUndefined();
         expect(c.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:/);
         expect({ engine: c.inputs.engine, version: c.inputs.engineVersion }).toEqual({
@@ -401,6 +410,7 @@ describe("steps 9–11", () => {
     });
 
     it("rejects a geolocation map that names a region the stack does not run", async () => {
+      // Fresh, past the graph cache: the program is expected to throw, so there is no graph to cache.
       await expect(runLadder(stackConfig(11, { ...DNS, "scale-ladder:geoRouting": "EU=ap-south-1" }))).rejects.toThrow(
         "scale-ladder:geoRouting sends EU to ap-south-1, which must be aws:region or one of secondaryRegions (us-east-1, eu-west-1)",
       );

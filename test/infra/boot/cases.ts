@@ -1,8 +1,9 @@
 /**
- * Which boot scripts each step has, and rendering them from the real program under the mocks (one evaluation per
- * step, shared by the tests of a file).
+ * Which boot scripts each step has, and rendering them from the real program under the mocks (each step's graph
+ * from the graph cache: the `dev` stack the other infra files evaluate too).
  */
-import { runLadder, stackConfig } from "../harness";
+import { ladderGraphs } from "../../../lib/graph/graph-cache";
+import { stackConfig } from "../../../lib/graph/harness";
 import { BootRole, RenderedBoot, bootScripts } from "./render";
 
 /** A machine kind: step, role and region code. */
@@ -21,9 +22,8 @@ export const BOOT_CASES: readonly BootCase[] = STEPS.flatMap((step): BootCase[] 
 
 /** Renders every boot script of `steps` (default: all eleven), in step order. */
 export async function renderSteps(steps: readonly number[] = STEPS): Promise<RenderedBoot[]> {
-  const out: RenderedBoot[] = [];
-  for (const step of steps) out.push(...bootScripts(await runLadder(stackConfig(step)), step));
-  return out;
+  const graphs = await ladderGraphs(steps.map((step) => ({ config: stackConfig(step), stack: "dev" })));
+  return steps.flatMap((step, i) => bootScripts(graphs[i], step));
 }
 
 /** The rendered script of one case; throws naming what was rendered when it is missing. */

@@ -2,7 +2,7 @@
  * The boot scripts exactly as the program hands them to EC2: an instance's `userData` is the script itself, a
  * launch template's is base64 (the provider passes it through, EC2 decodes it).
  */
-import type { Graph } from "../harness";
+import type { Graph } from "../../../lib/graph/harness";
 
 /** Which machine a script boots. */
 export type BootRole = "server" | "web" | "worker";

@@ -1,10 +1,12 @@
 /**
- * The one mock harness of the infrastructure tests: runs the real program under `pulumi.runtime.setMocks` and
- * returns the graph it registered — every resource as `{ type, name, inputs, parent, urn, ... }` — and the stack
- * outputs, after every registration has finished.
+ * The one mock harness of the infrastructure tests, the plan and the docs: runs the real program under
+ * `pulumi.runtime.setMocks` and returns the graph it registered — every resource as
+ * `{ type, name, inputs, parent, urn, ... }`, the dependency edges the SDK sent with each registration, and the
+ * stack outputs — after every registration has finished.
  *
- * `@pulumi/pulumi` and the program are loaded once per test file (dynamic import after `setMocks`, as Pulumi's
- * testing guide asks); each `runLadder` call resets the mocks, so one file can evaluate several steps.
+ * `@pulumi/pulumi` and the program are loaded on the first evaluation (dynamic import after `setMocks`, as Pulumi's
+ * testing guide asks); each run resets the mocks, so one process can evaluate several steps. A graph holds plain
+ * values only, so it can be cached on disk (`./graph-cache.ts`): the ladder graphs the tests ask for come from there.
  */
 import type * as PulumiModule from "@pulumi/pulumi";
 import * as fs from "node:fs";
@@ -25,16 +27,59 @@ export interface Registration {
   custom: boolean;
   ignoreChanges: string[];
   protect: boolean;
-  aliases: unknown[];
+  /** Aliases as sent to the engine: a URN string, or `{ spec }` (name, type, parent, stack, project). */
+  aliases: Alias[];
 }
 
+/** One alias of a registration, as plain data. */
+export type Alias = string | { spec: Record<string, unknown> };
+
+/** Which resources a registration depended on, as the SDK told the engine. */
+export interface Edges {
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+}
+
+/** A graph as plain data (what the disk cache stores). */
+export interface GraphData {
+  resources: Registration[];
+  outputs: Record<string, any>;
+  warnings: string[];
+  /** Dependency edges by URN. */
+  edges: Record<string, Edges>;
+}
+
+/** What a program registered: resources, their dependency edges, stack outputs and warnings. */
 export class Graph {
   constructor(
     public readonly resources: Registration[],
     public readonly outputs: Record<string, any>,
     public readonly warnings: string[],
+    /** Each registration's dependencies, by URN. */
+    public readonly edges: ReadonlyMap<string, Edges> = new Map(),
   ) {}
 
+  /** Rebuilds a graph from {@link Graph.toData}'s plain form. */
+  static fromData(data: GraphData): Graph {
+    return new Graph(data.resources, data.outputs, data.warnings, new Map(Object.entries(data.edges)));
+  }
+
+  /** The graph as plain data. */
+  toData(): GraphData {
+    return {
+      resources: this.resources,
+      outputs: this.outputs,
+      warnings: this.warnings,
+      edges: Object.fromEntries(this.edges),
+    };
+  }
+
+  /** The dependencies a registration was sent with (none when it has no record). */
+  edgesOf(r: Registration): Edges {
+    return this.edges.get(r.urn) ?? { dependencies: [], propertyDependencies: {} };
+  }
+
+  /** Resources of one type token. */
   ofType(type: string): Registration[] {
     return this.resources.filter((r) => r.type === type);
   }
@@ -50,6 +95,7 @@ export class Graph {
     return found[0];
   }
 
+  /** The resource of a logical name; throws listing what exists otherwise. */
   byName(name: string): Registration {
     const r = this.resources.find((x) => x.name === name);
     if (!r) throw new Error(`no resource named ${name}; have ${this.resources.map((x) => x.name).join(", ")}`);
@@ -140,16 +186,17 @@ export async function runProgram(
   const p = pulumi;
   const pending = new Map<string, Registration[]>();
   const resources: Registration[] = [];
+  const edges = new Map<string, Edges>();
   const warnings: string[] = [];
 
   await p.runtime.setMocks(
     {
-      newResource(args) {
+      async newResource(args) {
         const { id, state } = resourceState(args.type, args.name, args.inputs, args.provider);
         const rec: Registration = {
           type: args.type,
           name: args.name,
-          inputs: args.inputs,
+          inputs: {},
           urn: "",
           provider: args.provider,
           custom: args.custom ?? false,
@@ -159,6 +206,7 @@ export async function runProgram(
         };
         const key = `${args.type}::${args.name}`;
         pending.set(key, [...(pending.get(key) ?? []), rec]);
+        rec.inputs = (await plainValue(args.inputs)) as Record<string, any>;
         return { id: args.custom ? id : undefined, state };
       },
       call(args) {
@@ -183,8 +231,11 @@ export async function runProgram(
         rec.parent = req.getParent() || undefined;
         rec.ignoreChanges = req.getIgnorechangesList();
         rec.protect = req.getProtect();
-        rec.aliases = req.getAliasesList();
+        rec.aliases = req.getAliasesList().map(plainAlias);
         resources.push(rec);
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((v: any, k: string) => (propertyDependencies[k] = v.getUrnsList()));
+        edges.set(rec.urn, { dependencies: req.getDependenciesList(), propertyDependencies });
       }
       callback(err, resp);
     });
@@ -234,7 +285,7 @@ export async function runProgram(
     }
     if (programError !== undefined) throw programError;
     if (failures.length > 0) throw failures[0];
-    return new Graph(resources, outputs ?? {}, warnings);
+    return new Graph(resources, outputs ?? {}, warnings, edges);
   } finally {
     process.off("unhandledRejection", onRejection);
     p.log.warn = log;
@@ -246,8 +297,40 @@ function waitForRPCs(): Promise<void> {
   return (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
-/** Resolves an output (or plain value) for an assertion, outside any `apply`. */
+/**
+ * A value as plain data. The mocks hand assets and archives over as SDK objects whose fields are promises; they
+ * become what the engine receives instead: `{ [sig]: <asset or archive sig>, path | text | uri | assets }`, the
+ * same wire form as a secret's marker.
+ */
+async function plainValue(v: unknown): Promise<unknown> {
+  if (Array.isArray(v)) return Promise.all(v.map(plainValue));
+  if (typeof v !== "object" || v === null) return v;
+  const o = v as Record<string, unknown>;
+  const rpc = require("@pulumi/pulumi/runtime/rpc") as Record<string, string>;
+  const sig = o.__pulumiAsset === true ? rpc.specialAssetSig : o.__pulumiArchive === true ? rpc.specialArchiveSig : "";
+  const out: Record<string, unknown> = sig ? { [rpc.specialSigKey]: sig } : {};
+  for (const [k, x] of Object.entries(o)) {
+    if (k === "__pulumiAsset" || k === "__pulumiArchive") continue;
+    out[k] = await plainValue(await x);
+  }
+  return out;
+}
+
+/** An alias as plain data: its URN, or its spec as an object. */
+function plainAlias(a: any): Alias {
+  if (typeof a === "string") return a;
+  const urn = a?.getUrn?.();
+  if (urn) return urn;
+  return { spec: a?.getSpec?.()?.toObject?.() ?? {} };
+}
+
+/**
+ * Resolves an output (or plain value) for an assertion, outside any `apply`. A plain value (every value of a
+ * graph, cached or not) resolves as it is, without loading `@pulumi/pulumi`.
+ */
 export function resolve<T>(value: PulumiModule.Input<T>): Promise<T> {
-  if (!pulumi) throw new Error("resolve() before runLadder()");
+  const isOutput = typeof value === "object" && value !== null && (value as any).__pulumiOutput === true;
+  if (!isOutput) return Promise.resolve(value as T);
+  if (!pulumi) throw new Error("resolve() of an Output before runProgram()");
   return new Promise((ok) => pulumi!.output(value).apply((v) => ok(v as T)));
 }

@@ -1,23 +1,12 @@
 /**
- * Questions the infrastructure tests ask of a mocked graph, written once.
+ * Questions the infrastructure tests and scripts ask of a mocked graph, written once. `T` is the type table of
+ * `./resource-types.ts`, re-exported for the tests that ask both.
  */
 import { Graph, Registration } from "./harness";
 import { hex, mockPassword } from "./mock-outputs";
+import { T } from "./resource-types";
 
-export const T = {
-  instance: "aws:ec2/instance:Instance",
-  sg: "aws:ec2/securityGroup:SecurityGroup",
-  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-  rds: "aws:rds/instance:Instance",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  bucket: "aws:s3/bucket:Bucket",
-  password: "random:index/randomPassword:RandomPassword",
-  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
-  record: "aws:route53/record:Record",
-  vpc: "awsx:ec2:Vpc",
-} as const;
+export { T };
 
 /** How the Pulumi SDK marks a secret value on the wire (`rpc.specialSigKey` / `rpc.specialSecretSig`). */
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
