@@ -10,7 +10,8 @@
  *      (cold) and again on the data it left (warm)                                             goal ≤ 20 s
  *
  * The load generator is autocannon (npm), one process, keep-alive connections, 127.0.0.1 only; every run is
- * bounded by its duration. Each command is printed so that a figure can be reproduced by hand.
+ * bounded by its duration. Each command is printed so that a figure can be reproduced by hand. The topologies run
+ * at local mode's default LOG_LEVEL (info), as `npm start` does: the access log is part of what is measured.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -107,16 +108,7 @@ async function main(): Promise<void> {
     `npm run bench: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, node ${process.version}; autocannon ${o.connections} connections, ${o.duration} s per figure\n\n`,
   );
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "scale-ladder-bench-"));
-  const common = [
-    "--port",
-    String(o.port),
-    "--data-dir",
-    dataDir,
-    "--seed-products",
-    String(o.seedProducts),
-    "--log-level",
-    "warn",
-  ];
+  const common = ["--port", String(o.port), "--data-dir", dataDir, "--seed-products", String(o.seedProducts)];
   const entry = `http://127.0.0.1:${o.port}`;
   const productUrl = `${entry}/api/products/42`;
   const categoryUrl = `${entry}/api/products?category=books&limit=20`;
@@ -166,8 +158,6 @@ async function main(): Promise<void> {
       coldDir,
       "--seed-products",
       String(o.seedProducts),
-      "--log-level",
-      "warn",
     ];
     process.stdout.write(`  $ npm start -- ${args11.join(" ")}\n`);
     const cold = await spawnLauncher(args11);

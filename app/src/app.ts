@@ -3,11 +3,12 @@
  * orders, storefront), sessions, validation and the error shape. It neither migrates nor listens: server.ts does
  * that for production, and tests call `inject` or `listen({ host: "127.0.0.1", port: 0 })` on the result.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { Cache } from "./cache/cache";
 import { ProductCache } from "./catalog/product-cache";
 import type { AppConfig } from "./config";
 import { type DbRouter, createDbRouter } from "./db/router";
+import { AccessLog, registerAccessLog } from "./http/access-log";
 import { registerCacheControl } from "./http/cache-control";
 import { registerErrorHandling } from "./http/errors";
 import { REQUEST_ID_HEADER, requestIdFor } from "./http/request-id";
@@ -74,7 +75,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     trustProxy: config.TRUST_PROXY,
     requestIdHeader: false,
     genReqId: requestIdFor,
-    logController: new LogController({ requestIdLogLabel: "requestId" }),
+    // One access line per request (http/access-log.ts) instead of Fastify's two.
+    logController: new AccessLog({ region: config.AWS_REGION }),
     // While closing, requests that still arrive on open connections get a 503, so the load balancer moves on.
     return503OnClosing: true,
   });
@@ -109,6 +111,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   }
 
   app.setValidatorCompiler(validatorCompiler);
+  registerAccessLog(app);
   registerErrorHandling(app);
   registerCacheControl(app);
   app.decorate("productCache", productCache ?? null);

@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { WorkerConfig } from "./config";
 import { createPool } from "./db/pool";
 import { DbRouter } from "./db/router";
+import { AccessLog, registerAccessLog } from "./http/access-log";
 import { registerErrorHandling } from "./http/errors";
 import type { Logger } from "./logger";
 import { startMetricsPublisher } from "./metrics";
@@ -75,6 +76,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         logger,
         batchSize: config.WORKER_BATCH_SIZE,
         waitSeconds: config.WORKER_WAIT_SECONDS,
+        region: config.AWS_REGION,
       });
       consumer.start();
       const running = consumer;
@@ -106,8 +108,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
 
     let healthAddress: string | undefined;
     if (config.WORKER_HEALTH_PORT !== undefined) {
-      const health = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+      // Its access lines are debug, like the web server's health checks; a readiness change is logged.
+      const health = Fastify({
+        loggerInstance: logger as FastifyBaseLogger,
+        logController: new AccessLog({ region: config.AWS_REGION }),
+      });
       cleanups.push(() => health.close());
+      registerAccessLog(health);
       registerErrorHandling(health);
       await health.register(healthRoutes, { router });
       healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });

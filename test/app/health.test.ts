@@ -6,7 +6,8 @@ import pino from "pino";
 import { buildApp } from "../../app/src/app";
 import { loadConfig } from "../../app/src/config";
 import { httpRequest } from "./support/http-client";
-import { freePort } from "./support/postgres-cluster";
+import { pollUntil } from "../../lib/servers/poll";
+import { freePort } from "../../lib/servers/postgres-cluster";
 import { Shopper } from "./support/shopper";
 import { type TestApp, startTestApp, testEnv, testLogger } from "./support/test-app";
 
@@ -110,9 +111,11 @@ describe("request ids", () => {
     });
     const url = await appWith({}, pino({ level: "info" }, sink));
     await httpRequest(url, { path: "/api/products/1", headers: { "x-request-id": "trace-me-123" } });
+    // The access line follows the response's last byte (test/app/access-log.test.ts has the rest of its format).
+    await pollUntil("the access line", async () => lines.some((line) => line.requestId === "trace-me-123"));
     const mine = lines.filter((line) => line.requestId === "trace-me-123");
-    expect(mine.map((line) => line.msg)).toEqual(["incoming request", "request completed"]);
-    expect(mine[1]).toMatchObject({ res: { statusCode: 200 } });
+    expect(mine.map((line) => line.msg)).toEqual(["request completed"]);
+    expect(mine[0]).toMatchObject({ status: 200, route: "/api/products/:id" });
   });
 });
 

@@ -33,8 +33,18 @@ import { type Cache, UNAVAILABLE, luaScript } from "../cache/cache";
 import { SingleFlight } from "../cache/single-flight";
 import type { DbRouter, ReadOptions } from "../db/router";
 import { type Lsn, isLsn } from "../db/lsn";
+import { type ServedBy, copyServedBy } from "../served-by";
 import { pageBody } from "./cursor";
 import { getProduct, listProducts } from "./products";
+
+/**
+ * What one load produced: the body, and the tiers that served it, which every request that joined the load
+ * records as its own.
+ */
+interface Loaded {
+  body: string;
+  served: ServedBy;
+}
 
 /** One list page's parameters, as the route has validated them. */
 export interface PageQuery {
@@ -79,6 +89,9 @@ for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 `);
 
+/** What a hit records: shared, never written to (copyServedBy only reads it). */
+const HIT: Readonly<ServedBy> = Object.freeze({ cache: "hit" });
+
 /**
  * A generation for a catalog that has none yet (a new or flushed Redis, or an evicted key): random, so it cannot
  * bring back pages cached under an earlier generation.
@@ -100,8 +113,8 @@ export class ProductCache {
   private readonly cache: Cache;
   private readonly router: DbRouter;
   private readonly events?: ProductCacheOptions["events"];
-  private readonly products = new SingleFlight<string>();
-  private readonly pages = new SingleFlight<string>();
+  private readonly products = new SingleFlight<Loaded>();
+  private readonly pages = new SingleFlight<Loaded>();
   private readonly generationKey: string;
   private readonly lsnKey: string;
   private readonly pagePrefix: string;
@@ -130,49 +143,56 @@ export class ProductCache {
     return this.cache.status();
   }
 
-  /** Product `id`'s response body as JSON text, or `"null"` when there is no such product. */
-  productJson(id: number): Promise<string> {
-    return this.products.run(String(id), async () => {
+  /**
+   * Product `id`'s response body as JSON text, or `"null"` when there is no such product. `served` records the
+   * cache's answer (`hit`, `miss`, `bypass`) and, when the database answered, which target.
+   */
+  async productJson(id: number, served?: ServedBy): Promise<string> {
+    const loaded = await this.products.run(String(id), async (): Promise<Loaded> => {
       const key = this.cache.key(`product:${id}`);
       const hit = await this.cache.attempt("get product", (client) => client.get(key));
       if (typeof hit === "string") {
         this.hit();
-        return hit;
+        return { body: hit, served: HIT };
       }
-      if (hit === UNAVAILABLE) return this.loadProduct(id, {});
+      if (hit === UNAVAILABLE) return this.loadProduct(id, {}, "bypass");
       const state = await this.readState();
-      if (state === UNAVAILABLE) return this.loadProduct(id, {});
-      const body = await this.loadProduct(id, state.readOptions);
+      if (state === UNAVAILABLE) return this.loadProduct(id, {}, "bypass");
+      const loaded = await this.loadProduct(id, state.readOptions, "miss");
       this.cache.stats.misses += 1;
       await this.cache.runScript(
         "fill product",
         FILL_IF_GENERATION,
         [this.generationKey, key],
-        [state.generation, body, String(this.cache.entryTtlMs())],
+        [state.generation, loaded.body, String(this.cache.entryTtlMs())],
       );
-      return body;
+      return loaded;
     });
+    copyServedBy(loaded.served, served);
+    return loaded.body;
   }
 
-  /** A list page's response body (`{ items, nextCursor }`) as JSON text. */
-  pageJson(query: PageQuery): Promise<string> {
+  /** A list page's response body (`{ items, nextCursor }`) as JSON text; `served` as for {@link productJson}. */
+  async pageJson(query: PageQuery, served?: ServedBy): Promise<string> {
     const suffix = `:${query.category ?? "*"}:${query.afterId}:${query.limit}`;
-    return this.pages.run(suffix, async () => {
+    const loaded = await this.pages.run(suffix, async (): Promise<Loaded> => {
       const state = await this.readState(suffix);
-      if (state === UNAVAILABLE) return this.loadPage(query, {});
+      if (state === UNAVAILABLE) return this.loadPage(query, {}, "bypass");
       if (state.value !== null) {
         this.hit();
-        return state.value;
+        return { body: state.value, served: HIT };
       }
-      const body = await this.loadPage(query, state.readOptions);
+      const loaded = await this.loadPage(query, state.readOptions, "miss");
       this.cache.stats.misses += 1;
       const key = `${this.pagePrefix}${state.generation}${suffix}`;
       const ttl = this.cache.entryTtlMs();
       await this.cache.attempt("fill page", (client) =>
-        client.set(key, body, { expiration: { type: "PX", value: ttl } }),
+        client.set(key, loaded.body, { expiration: { type: "PX", value: ttl } }),
       );
-      return body;
+      return loaded;
     });
+    copyServedBy(loaded.served, served);
+    return loaded.body;
   }
 
   /**
@@ -210,14 +230,18 @@ export class ProductCache {
     this.events?.hit();
   }
 
-  /** Every database read of this class: a miss, or a read while Redis is unavailable. */
-  private async loadProduct(id: number, options: ReadOptions): Promise<string> {
+  /** Every database read of this class: a miss, or a read while Redis is unavailable (`bypass`). */
+  private async loadProduct(id: number, options: ReadOptions, cache: "miss" | "bypass"): Promise<Loaded> {
     this.events?.miss();
-    return JSON.stringify((await getProduct(this.router, id, options)) ?? null);
+    const served: ServedBy = { cache };
+    const product = await getProduct(this.router, id, { ...options, served });
+    return { body: JSON.stringify(product ?? null), served };
   }
 
-  private async loadPage(query: PageQuery, options: ReadOptions): Promise<string> {
+  private async loadPage(query: PageQuery, options: ReadOptions, cache: "miss" | "bypass"): Promise<Loaded> {
     this.events?.miss();
-    return JSON.stringify(pageBody(await listProducts(this.router, query, options)));
+    const served: ServedBy = { cache };
+    const page = await listProducts(this.router, query, { ...options, served });
+    return { body: JSON.stringify(pageBody(page)), served };
   }
 }

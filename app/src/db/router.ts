@@ -13,6 +13,7 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
 import type { AppConfig } from "../config";
 import type { Logger } from "../logger";
+import { type ServedBy, servedByDatabase } from "../served-by";
 import { isUnavailableError } from "./failures";
 import { type Lsn, isLsn, lsnToBigInt } from "./lsn";
 import { createPool } from "./pool";
@@ -41,6 +42,8 @@ export interface ReadOptions {
    * otherwise it goes to the primary. Leave unset for reads that need no particular freshness.
    */
   after?: Lsn;
+  /** Where the request records which target answered (the access log's `db`); see served-by.ts. */
+  served?: ServedBy;
 }
 
 /** The result of a write, with the WAL position a later read must wait for to see it. */
@@ -116,12 +119,16 @@ export class DbRouter {
   ): Promise<QueryResult<R>> {
     const first = (await this.pickReplica(options.after)) ?? this.primaryState;
     try {
-      return await this.run<R>(first, text, values);
+      const result = await this.run<R>(first, text, values);
+      servedByDatabase(options.served, first.name);
+      return result;
     } catch (error) {
       if (first.role === "primary" || !isUnavailableError(error)) throw error;
       const second = (await this.pickReplica(options.after, first)) ?? this.primaryState;
       this.logger.warn({ failed: first.name, retry: second.name }, "retrying read on another database");
-      return await this.run<R>(second, text, values);
+      const result = await this.run<R>(second, text, values);
+      servedByDatabase(options.served, second.name);
+      return result;
     }
   }
 

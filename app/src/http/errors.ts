@@ -2,10 +2,13 @@
  * Every error response of the API has one shape, `{ error, message, details }`: `error` is a stable snake_case
  * code for programs, `message` a sentence for people, `details` structured context or null. Client mistakes get
  * the matching 4xx; an unreachable database is a 503; anything else is a 500 whose cause is logged, not sent.
+ * Neither handler logs: each records the failure on the request, and the request's one access line
+ * (http/access-log.ts) carries it: the code and message of a 4xx, the error itself with a 5xx.
  */
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { isUnavailableError } from "../db/failures";
+import type { RequestFailure } from "./access-log";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -111,8 +114,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error, request.id);
     if (error instanceof HttpError) reply.headers(error.headers);
-    else if (status >= 500) request.log.error({ err: error }, "request failed");
-    else request.log.info({ err: error, status }, "request rejected");
+    const failure: RequestFailure = { code: body.error, message: body.message, error };
+    request.failure = failure;
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -121,6 +124,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       message: `No route for ${request.method} ${request.url.split("?", 1)[0].slice(0, 200)}`,
       details: null,
     };
+    request.failure = { code: body.error, message: body.message };
     return reply.code(404).send(body);
   });
 }

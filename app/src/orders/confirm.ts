@@ -3,11 +3,11 @@
  * order however often the message arrives.
  *
  * The order's row is locked (`FOR UPDATE`) on its shard; a `pending` order becomes `confirmed` and gets its
- * `order_confirmed` event (the notification: a row here and a log line, where a real shop would send an e-mail)
- * in the same transaction. A redelivered message finds the order confirmed and changes nothing; the event's
- * primary key (order, kind) would refuse a second one anyway. Stock was taken at checkout and is not touched here.
+ * `order_confirmed` event (the notification: a row here, and the consumer's `notification: order confirmed` log
+ * line, where a real shop would send an e-mail) in the same transaction. A redelivered message finds the order
+ * confirmed and changes nothing; the event's primary key (order, kind) would refuse a second one anyway. Stock was
+ * taken at checkout and is not touched here.
  */
-import type { Logger } from "../logger";
 import type { OrderShard } from "../shards/order-shards";
 import { ORDER_CONFIRMED, ORDER_PENDING } from "./orders";
 
@@ -24,12 +24,7 @@ export type ConfirmOutcome =
   | "unknown_order";
 
 /** Confirms order `orderId` of `shopperId` on `shard`; see the module comment. */
-export async function confirmOrder(
-  shard: OrderShard,
-  orderId: string,
-  shopperId: string,
-  logger: Logger,
-): Promise<ConfirmOutcome> {
+export async function confirmOrder(shard: OrderShard, orderId: string, shopperId: string): Promise<ConfirmOutcome> {
   const { result } = await shard.router.transaction(async (client): Promise<ConfirmOutcome> => {
     const { rows } = await client.query<{ status: string }>(
       "SELECT status FROM orders WHERE id = $1 AND shopper_id = $2 FOR UPDATE",
@@ -45,10 +40,5 @@ export async function confirmOrder(
     ]);
     return "confirmed";
   });
-  if (result === "confirmed")
-    logger.info(
-      { orderId, shopperId, shard: shard.name, event: ORDER_CONFIRMED_EVENT },
-      "notification: order confirmed",
-    );
   return result;
 }

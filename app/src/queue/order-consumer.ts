@@ -9,11 +9,17 @@
  * - A database that cannot be reached also leaves the message for a later receive.
  *
  * QueueLagSeconds (now - SentTimestamp) is counted for every message received.
+ *
+ * Each message is one job and writes one log line as soon as its outcome is committed (before the delete, so a
+ * crash in between cannot lose the notification), never one per poll: `notification: order confirmed` (info),
+ * `order already confirmed; redelivery ignored` (info), a poison message (warn), or `order not confirmed; the
+ * message will come back` (error, with the error). Every line carries `job`, `messageId`, `receiveCount`, `ms` and,
+ * once known, `orderId`, `shard` and `outcome`. Only a failed delete adds a line of its own (warn).
  */
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "../logger";
 import { metrics } from "../metrics";
-import { confirmOrder } from "../orders/confirm";
+import { ORDER_CONFIRMED_EVENT, type ConfirmOutcome, confirmOrder } from "../orders/confirm";
 import type { OrderShards } from "../shards/order-shards";
 import { parseOrderPlaced } from "./messages";
 
@@ -27,6 +33,24 @@ export interface OrderConsumerOptions {
   batchSize: number;
   /** Long-poll wait per receive, in seconds (0-20). */
   waitSeconds: number;
+  /** The AWS region this worker serves (`AWS_REGION`), in every job line; none if unset. */
+  region?: string;
+}
+
+/** The fields of a job's one log line. */
+export interface JobLine {
+  region?: string;
+  job: "order_placed";
+  messageId?: string;
+  receiveCount: number;
+  orderId?: string;
+  shopperId?: string;
+  shard?: string;
+  outcome?: ConfirmOutcome | "not_an_order" | "failed";
+  event?: string;
+  err?: unknown;
+  /** From the message's arrival in this process to its committed outcome, in ms. */
+  ms?: number;
 }
 
 /** Counters of one consumer, for logs and tests. */
@@ -98,48 +122,23 @@ export class OrderConsumer {
     });
   }
 
+  /** One job: handles `message` and writes its one line. */
   private async handle(message: Message): Promise<void> {
-    const { logger } = this.options;
-    this.stats.received += 1;
-    const sent = Number(message.Attributes?.SentTimestamp);
-    if (Number.isFinite(sent)) metrics.queueLag((Date.now() - sent) / 1000);
-    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
-    const order = parseOrderPlaced(message.Body);
-    if (!order) {
-      this.stats.poison += 1;
-      logger.warn(
-        { messageId: message.MessageId, receiveCount },
-        "poison message: not an order_placed message; left for the dead-letter queue",
-      );
-      return;
-    }
-    const shard = this.options.shards.forShopper(order.shopperId);
-    try {
-      const outcome = await confirmOrder(shard, order.orderId, order.shopperId, logger);
-      if (outcome === "unknown_order") {
-        this.stats.poison += 1;
-        logger.warn(
-          { messageId: message.MessageId, orderId: order.orderId, shard: shard.name, receiveCount },
-          "poison message: no such order; left for the dead-letter queue",
-        );
-        return;
-      }
-      if (outcome === "confirmed") this.stats.confirmed += 1;
-      else {
-        this.stats.duplicates += 1;
-        logger.info(
-          { messageId: message.MessageId, orderId: order.orderId },
-          "order already confirmed; redelivery ignored",
-        );
-      }
-    } catch (error) {
-      this.stats.failed += 1;
-      logger.error(
-        { err: error, messageId: message.MessageId, orderId: order.orderId, shard: shard.name, receiveCount },
-        "order not confirmed; the message will come back",
-      );
-      return;
-    }
+    const started = performance.now();
+    const line: JobLine = {
+      region: this.options.region,
+      job: "order_placed",
+      messageId: message.MessageId,
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount),
+    };
+    const [level, msg] = await this.process(message, line);
+    line.ms = Math.round((performance.now() - started) * 10) / 10;
+    this.options.logger[level](line, msg);
+    if (line.outcome === "confirmed" || line.outcome === "already_confirmed") await this.delete(message, line);
+  }
+
+  /** Deletes the message of a handled order. */
+  private async delete(message: Message, line: JobLine): Promise<void> {
     try {
       await this.options.sqs.send(
         new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
@@ -147,10 +146,48 @@ export class OrderConsumer {
       this.stats.deleted += 1;
     } catch (error) {
       // The order is confirmed; a redelivery will find it so and be deleted then.
-      logger.warn(
-        { messageId: message.MessageId, orderId: order.orderId, reason: (error as Error).message },
+      this.options.logger.warn(
+        { messageId: message.MessageId, orderId: line.orderId, reason: (error as Error).message },
         "message not deleted; its redelivery will be a no-op",
       );
     }
+  }
+
+  /** Handles `message`, filling in `line`; answers the level and message of the line. */
+  private async process(message: Message, line: JobLine): Promise<["info" | "warn" | "error", string]> {
+    this.stats.received += 1;
+    const sent = Number(message.Attributes?.SentTimestamp);
+    if (Number.isFinite(sent)) metrics.queueLag((Date.now() - sent) / 1000);
+    const order = parseOrderPlaced(message.Body);
+    if (!order) {
+      this.stats.poison += 1;
+      line.outcome = "not_an_order";
+      return ["warn", "poison message: not an order_placed message; left for the dead-letter queue"];
+    }
+    line.orderId = order.orderId;
+    const shard = this.options.shards.forShopper(order.shopperId, line);
+    let outcome: ConfirmOutcome;
+    try {
+      outcome = await confirmOrder(shard, order.orderId, order.shopperId);
+    } catch (error) {
+      this.stats.failed += 1;
+      line.outcome = "failed";
+      line.err = error;
+      return ["error", "order not confirmed; the message will come back"];
+    }
+    line.outcome = outcome;
+    if (outcome === "unknown_order") {
+      this.stats.poison += 1;
+      return ["warn", "poison message: no such order; left for the dead-letter queue"];
+    }
+    if (outcome === "confirmed") {
+      this.stats.confirmed += 1;
+      line.shopperId = order.shopperId;
+      line.event = ORDER_CONFIRMED_EVENT;
+    } else this.stats.duplicates += 1;
+    return [
+      "info",
+      outcome === "confirmed" ? "notification: order confirmed" : "order already confirmed; redelivery ignored",
+    ];
   }
 }

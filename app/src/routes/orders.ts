@@ -15,6 +15,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { DbRouter, ReadOptions } from "../db/router";
 import { type Lsn, isLsn } from "../db/lsn";
+import { servedBy } from "../http/access-log";
 import { conflict, notFound } from "../http/errors";
 import { metrics } from "../metrics";
 import { CheckoutRejected, getOrder, listOrders, placeOrder } from "../orders/orders";
@@ -46,7 +47,8 @@ const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 function orderReadOptions(request: FastifyRequest, shard: OrderShard): ReadOptions {
   if (shard.isCatalog) return readOptionsFor(request);
   const write = request.session?.orderWrite;
-  return write && write.shard === shard.name && isLsn(write.lsn) ? { after: write.lsn } : {};
+  const served = servedBy(request);
+  return write && write.shard === shard.name && isLsn(write.lsn) ? { after: write.lsn, served } : { served };
 }
 
 /** The orders plugin; see the module comment. */
@@ -61,7 +63,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       const lines = cartOf(request);
       if (lines.length === 0) throw conflict("cart_empty", "The cart is empty");
       const shopperId = shopperIdOf(request);
-      const shard = shards.forShopper(shopperId);
+      const shard = shards.forShopper(shopperId, servedBy(request));
       try {
         const placed = await placeOrder(router, shard, shopperId, lines, {
           queued: relay !== undefined,
@@ -86,7 +88,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
 
   app.get("/orders", async (request) => {
     const shopperId = shopperIdOf(request);
-    const shard = shards.forShopper(shopperId);
+    const shard = shards.forShopper(shopperId, servedBy(request));
     return { items: await listOrders(shard, shopperId, orderReadOptions(request, shard)) };
   });
 
@@ -104,7 +106,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
     },
     async (request) => {
       const shopperId = shopperIdOf(request);
-      const shard = shards.forShopper(shopperId);
+      const shard = shards.forShopper(shopperId, servedBy(request));
       const order = await getOrder(shard, shopperId, request.params.id.toLowerCase(), orderReadOptions(request, shard));
       if (!order) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);
       return order;

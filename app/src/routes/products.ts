@@ -22,6 +22,7 @@ import {
   updateProduct,
 } from "../catalog/products";
 import type { DbRouter } from "../db/router";
+import { servedBy } from "../http/access-log";
 import { requireAdminToken } from "../http/admin-auth";
 import { PUBLIC_PRODUCT_READ } from "../http/cache-control";
 import { badRequest, conflict, notFound } from "../http/errors";
@@ -77,7 +78,7 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
       const afterId = cursor === undefined ? 0 : decodeCursor(cursor);
       if (afterId === undefined) throw badRequest("invalid_cursor", "cursor is not one this API returned", { cursor });
       if (cache) {
-        const body = await cache.pageJson({ category, afterId, limit });
+        const body = await cache.pageJson({ category, afterId, limit }, servedBy(request));
         return reply.header("cache-control", PUBLIC_PRODUCT_READ).type(JSON_TYPE).send(body);
       }
       const page = await listProducts(router, { category, afterId, limit }, readOptionsFor(request));
@@ -93,7 +94,7 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
       const { id } = request.params;
       const missing = () => notFound("product_not_found", `Product ${id} does not exist`);
       if (cache) {
-        const body = await cache.productJson(id);
+        const body = await cache.productJson(id, servedBy(request));
         if (body === "null") throw missing();
         return reply.header("cache-control", PUBLIC_PRODUCT_READ).type(JSON_TYPE).send(body);
       }

@@ -8,6 +8,7 @@ import fastifySession from "@fastify/session";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CartLine } from "../cart/cart";
 import type { ReadOptions } from "../db/router";
+import { servedBy } from "../http/access-log";
 import { type Lsn, isLsn, laterLsn } from "../db/lsn";
 import type { SessionStore } from "./memory-store";
 
@@ -78,10 +79,14 @@ export function cartOf(request: FastifyRequest): CartLine[] {
   return Array.isArray(cart) ? cart : [];
 }
 
-/** Read options that make the router honour this session's last write (read-your-writes). */
+/**
+ * Read options that make the router honour this session's last write (read-your-writes), and record which
+ * database answered in the request's access line.
+ */
 export function readOptionsFor(request: FastifyRequest): ReadOptions {
   const lsn = request.session?.writeLsn;
-  return isLsn(lsn) ? { after: lsn } : {};
+  const served = servedBy(request);
+  return isLsn(lsn) ? { after: lsn, served } : { served };
 }
 
 /**

@@ -20,6 +20,7 @@ import { migrate } from "../db/migrate";
 import { HttpError } from "../http/errors";
 import type { Logger } from "../logger";
 import { MIGRATIONS_DIR } from "../paths";
+import type { ServedBy } from "../served-by";
 import { type ShardMap, bucketOf } from "./shard-map";
 
 /** The migrations of an order shard (a subdirectory of the catalog's, so the release carries both). */
@@ -54,7 +55,8 @@ export async function onShard<T>(shard: OrderShard, work: () => Promise<T>): Pro
   try {
     return await work();
   } catch (error) {
-    if (isUnavailableError(error)) throw shardUnavailable(shard.name);
+    // The cause (addresses, ports) goes to the request's access line with the 503, never to the client.
+    if (isUnavailableError(error)) throw Object.assign(shardUnavailable(shard.name), { cause: error });
     throw error;
   }
 }
@@ -104,9 +106,11 @@ export class OrderShards {
     return this.list;
   }
 
-  /** The shard holding `shopperId`'s orders. */
-  forShopper(shopperId: string): OrderShard {
-    return this.buckets ? this.list[this.buckets[bucketOf(shopperId)]] : this.list[0];
+  /** The shard holding `shopperId`'s orders; `served` records its name (the access log's `shard`). */
+  forShopper(shopperId: string, served?: ServedBy): OrderShard {
+    const shard = this.buckets ? this.list[this.buckets[bucketOf(shopperId)]] : this.list[0];
+    if (served) served.shard = shard.name;
+    return shard;
   }
 
   /**
