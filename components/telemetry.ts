@@ -2,23 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentConfig } from "../lib/aws-documents/cloudwatch-agent-config";
 import { Statement } from "./iam";
+import { AGENT_NAMESPACE, BUSINESS_NAMESPACE } from "./telemetry-names";
 import { requireMatch } from "./validate";
 
-/** Namespace of the app's business metrics (embedded metric format). */
-export const BUSINESS_NAMESPACE = "ScaleLadder/Shop";
-/** Business metrics the app emits, as the dashboard and the tests name them. */
-export const BUSINESS_METRICS = [
-  "OrdersPlaced",
-  "Revenue",
-  "ActiveShoppers",
-  "CacheHits",
-  "CacheMisses",
-  "QueueLagSeconds",
-] as const;
-/** Namespace of the CloudWatch agent's host metrics. */
-export const AGENT_NAMESPACE = "CWAgent";
-/** Where the agent listens for embedded-metric-format records (its default). */
-export const EMF_AGENT_ENDPOINT = "tcp://127.0.0.1:25888";
+export { AGENT_NAMESPACE, BUSINESS_METRICS, BUSINESS_NAMESPACE, EMF_AGENT_ENDPOINT } from "./telemetry-names";
 
 /** Arguments for {@link Telemetry}. */
 export interface TelemetryArgs {

@@ -11,7 +11,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Credentials, EnvValue, EnvVar, PgEndpoint, PgTls } from "../components/app-env";
-import { BUSINESS_NAMESPACE, EMF_AGENT_ENDPOINT } from "../components/telemetry";
+import { BUSINESS_NAMESPACE, EMF_AGENT_ENDPOINT } from "../components/telemetry-names";
 import type { LadderConfig } from "./config";
 import { StepFeatures, featuresAt } from "./steps";
 
