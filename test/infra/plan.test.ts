@@ -19,9 +19,9 @@ import { DNS } from "./ladder-variants";
 const ROOT = path.resolve(__dirname, "../..");
 const HOOK_TIMEOUT_MS = 300_000;
 
-/** Runs `npm run plan`'s entry point as a user would (esbuild bundle, fresh node process). */
+/** Runs `npm run plan` as a user would (scripts/run.mjs, a fresh node process). */
 function planCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/plan/run.mjs"), "scripts/plan/cli.ts", ...args], {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/run.mjs"), "scripts/plan/cli.ts", ...args], {
     cwd: ROOT,
     encoding: "utf8",
   });
