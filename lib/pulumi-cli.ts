@@ -1,0 +1,67 @@
+/**
+ * How `pulumi preview` and `pulumi up` start this program, derived from Pulumi.yaml the way the Pulumi engine and
+ * the nodejs language host derive it, so that the program benchmark (`npm run bench:program`) runs exactly that
+ * and a test can check what the CLI's run will do with the tsconfig:
+ *
+ * - the engine runs the program in its directory: `main` names a file, then its folder (and the file is the entry
+ *   point); a folder, or none, then that folder (or the project root) with entry point `.`, which cmd/run resolves
+ *   through package.json `main` (pulumi/pulumi pkg/engine/project.go, getPwdMain);
+ * - the language host starts `node [nodeargs] @pulumi/pulumi/cmd/run --pwd <program dir> ... <entry>` with
+ *   PULUMI_NODEJS_TYPESCRIPT=true unless the runtime option `typescript` is false, and PULUMI_NODEJS_TSCONFIG_PATH
+ *   from the option `tsconfig` (sdk/nodejs/cmd/pulumi-language-nodejs/main.go, execRuntime);
+ * - cmd/run changes to the program directory, reads that tsconfig path (default `tsconfig.json`) relative to it,
+ *   and registers ts-node with `transpileOnly` = PULUMI_NODEJS_TRANSPILE_ONLY if set, else the tsconfig's own
+ *   `compilerOptions.noCheck` (not an inherited one: it reads the file, not its `extends`), else undefined, which
+ *   means ts-node type-checks every file it loads (@pulumi/pulumi cmd/run/run.js).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+
+export interface CliRun {
+  /** The program directory: cmd/run's `--pwd`, where it reads the tsconfig and resolves relative paths. */
+  pwd: string;
+  /** The entry point cmd/run is given: a file in `pwd`, or `.` for package.json `main`. */
+  entry: string;
+  /** The tsconfig cmd/run reads, absolute. */
+  tsconfig: string;
+  /** What the language host adds to the environment. */
+  env: Record<string, string>;
+  /** The runtime option `nodeargs`, split. */
+  nodeArgs: string[];
+}
+
+export function cliRun(root: string): CliRun {
+  const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+    main?: string;
+    runtime: string | { name: string; options?: { typescript?: boolean; tsconfig?: string; nodeargs?: string } };
+  };
+  const options = typeof project.runtime === "string" ? {} : (project.runtime.options ?? {});
+  const main = project.main ? path.resolve(root, project.main) : root;
+  const isDir = fs.statSync(main).isDirectory();
+  const pwd = isDir ? main : path.dirname(main);
+  const env: Record<string, string> = {};
+  if (options.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+  if (options.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
+  return {
+    pwd,
+    entry: isDir ? "." : path.basename(main),
+    tsconfig: path.resolve(pwd, options.tsconfig ?? "tsconfig.json"),
+    env,
+    nodeArgs: (options.nodeargs ?? "").split(/\s+/).filter(Boolean),
+  };
+}
+
+/**
+ * cmd/run's `transpileOnly` for this run, computed by the CLI's own tsconfig reader: true skips type checking,
+ * false or undefined type-checks.
+ */
+export function cliTranspileOnly(run: CliRun, env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  if (env.PULUMI_NODEJS_TRANSPILE_ONLY) return env.PULUMI_NODEJS_TRANSPILE_ONLY === "true";
+  if (!fs.existsSync(run.tsconfig)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module, published without types
+  const tsutils = require("@pulumi/pulumi/tsutils") as {
+    loadTypeScriptCompilerOptions(tsconfigPath: string): { noCheck?: boolean };
+  };
+  return tsutils.loadTypeScriptCompilerOptions(run.tsconfig).noCheck;
+}

@@ -1,0 +1,51 @@
+// One run of the program the way `pulumi preview` / `pulumi up` run it, with the graph library's mocks in place of
+// the engine: this process sets the mocks, then hands over to the Pulumi CLI's own entry point,
+// `@pulumi/pulumi/cmd/run` (index.js, then run.js), with the arguments the nodejs language host passes it. That
+// code reads the tsconfig, decides `transpileOnly` (env PULUMI_NODEJS_TRANSPILE_ONLY, else the tsconfig's
+// `noCheck`, else ts-node's default: type-check), registers ts-node with those options, changes to the program
+// directory and requires the program. The parent (scripts/bench-program.mjs) derives the program directory, the
+// entry point and the environment from Pulumi.yaml as the engine and the language host do, and times whole
+// processes of this file.
+// Usage: node scripts/bench-program-cli.cjs <mocks bundle> <program dir> <entry> [graph dump file]
+"use strict";
+const fs = require("node:fs");
+
+const [mocksBundle, pwd, entry, dumpFile] = process.argv.slice(2);
+const pulumi = require("@pulumi/pulumi");
+const { resourceState, invokeResult } = require(mocksBundle);
+
+const registered = [];
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      const { id, state } = resourceState(args.type, args.name, args.inputs, args.provider);
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      return { id: args.custom ? id : undefined, state };
+    },
+    call(args) {
+      return invokeResult(args.token, args.inputs, args.provider);
+    },
+  },
+  process.env.PULUMI_NODEJS_PROJECT,
+  process.env.PULUMI_NODEJS_STACK,
+  false,
+);
+// The engine answers the exit handshake; the mock monitor has no such call.
+pulumi.runtime.getMonitor().signalAndWaitForShutdown = (_req, callback) => callback(null, {});
+
+process.on("exit", (code) => {
+  if (dumpFile) fs.writeFileSync(dumpFile, JSON.stringify(registered, null, 1));
+  const cpu = process.cpuUsage();
+  if (code === 0)
+    process.stdout.write(
+      `${JSON.stringify({ resources: registered.length, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`,
+    );
+});
+// `--monitor mock` is the address setMocks put in place: the runtime keeps the mock monitor.
+process.argv = [
+  process.argv[0],
+  require.resolve("@pulumi/pulumi/cmd/run"),
+  ...["--monitor", "mock", "--project", process.env.PULUMI_NODEJS_PROJECT, "--stack", process.env.PULUMI_NODEJS_STACK],
+  ...["--root-directory", process.env.PULUMI_NODEJS_ROOT_DIRECTORY, "--pwd", pwd, entry],
+];
+require("@pulumi/pulumi/cmd/run");

@@ -1,0 +1,67 @@
+/**
+ * How `pulumi preview` and `pulumi up` run the program: transpile-only (the CLI's type check cost about 15 s a run),
+ * while `npm run typecheck`, part of `npm test`, still type-checks everything. What the CLI does is read from
+ * Pulumi.yaml the way the engine and the language host read it (lib/pulumi-cli.ts), and decided by the CLI's own
+ * tsconfig reader; the type check is proven by running tsc with the typecheck script's own flags on a tiny fixture.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { cliRun, cliTranspileOnly } from "../../lib/pulumi-cli";
+
+const root = path.resolve(__dirname, "../..");
+const run = cliRun(root);
+
+describe("the Pulumi CLI's run of the program", () => {
+  it("starts in the project root with package.json's main, stacks/index.ts, as the entry point", () => {
+    expect({ pwd: run.pwd, entry: run.entry }).toEqual({ pwd: root, entry: "." });
+    expect(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).main).toBe("stacks/index.ts");
+  });
+
+  it("is transpile-only: the tsconfig it is given has noCheck, as the CLI's own reader sees it", () => {
+    expect(path.relative(root, run.tsconfig)).toBe("tsconfig.pulumi.json");
+    expect(run.env).toEqual({ PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.pulumi.json" });
+    expect(cliTranspileOnly(run, {})).toBe(true);
+  });
+
+  it("leaves tsconfig.json, which tsc, the linter and editors read, checking types", () => {
+    expect(cliTranspileOnly({ ...run, tsconfig: path.join(root, "tsconfig.json") }, {})).toBeUndefined();
+  });
+});
+
+describe("npm run typecheck", () => {
+  const script: string = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts.typecheck;
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-typecheck-"));
+    fs.writeFileSync(path.join(dir, "wrong.ts"), 'export const port: number = "5432";\n');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** tsc with the typecheck script's flags, on a one-file project that inherits everything else from `base`. */
+  function typecheck(base: string): { status: number | null; output: string } {
+    const [command, ...args] = script.split(/\s+/);
+    expect(command).toBe("tsc");
+    const project = args.indexOf("-p") + 1;
+    expect(args[project]).toBe("tsconfig.json");
+    const config = path.join(dir, `tsconfig.${path.basename(base, ".json")}.json`);
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ extends: path.join(root, base), compilerOptions: { types: [] }, include: ["wrong.ts"] }),
+    );
+    args[project] = config;
+    const r = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), ...args], { encoding: "utf8" });
+    return { status: r.status, output: r.stdout + r.stderr };
+  }
+
+  it("fails on a type error, with its own flags and the project's tsconfig.json", () => {
+    const { status, output } = typecheck("tsconfig.json");
+    expect(output).toContain("wrong.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.");
+    expect(status).toBe(2);
+  });
+
+  it("would not with the CLI's tsconfig, which is why that one is only the CLI's", () => {
+    expect(typecheck("tsconfig.pulumi.json")).toEqual({ status: 0, output: "" });
+  });
+});
