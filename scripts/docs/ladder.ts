@@ -4,6 +4,7 @@
  * which environment the app gets.
  */
 import { describeValue } from "../../components/app-env";
+import type { Graph } from "../../lib/graph/harness";
 import { AppRole, awsEnvironmentAt } from "../../stacks/app-environment";
 import { parseLadderConfig } from "../../stacks/config";
 import { STEPS, StepInfo, featuresAt } from "../../stacks/steps";
@@ -19,7 +20,8 @@ import { ResourceCounts, TreeNode, componentTree, countResources } from "../plan
  * exist), and the harness's stand-in build (2 static files), so that the docs do not change with the app's build.
  */
 export const DOCS_TARGET: Readonly<Omit<Target, "step">> = {
-  environment: "dev",
+  // environment: dev, the default, left unset so that the configuration is the one the infra tests evaluate as the
+  // `dev` stack with a domain (one graph-cache entry for both).
   region: "us-east-1",
   stack: "dev",
   config: { domain: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" },
@@ -101,12 +103,18 @@ const topTypes = (index: GraphIndex) => [
   ),
 ];
 
-/** Evaluates every step once, in order, and derives the facts of each. */
-export async function ladderFacts(build: BuildInfo = chooseBuild("fake")): Promise<StepFacts[]> {
+/**
+ * Evaluates every step once, in order, and derives the facts of each. `graphOf` evaluates one target (the tests
+ * pass one that reads the graph cache).
+ */
+export async function ladderFacts(
+  build: BuildInfo = chooseBuild("fake"),
+  graphOf: (target: Target, build: BuildInfo) => Promise<Graph> = evaluate,
+): Promise<StepFacts[]> {
   const facts: StepFacts[] = [];
   let previous: GraphIndex | undefined;
   for (const info of STEPS) {
-    const index = new GraphIndex(await evaluate({ ...DOCS_TARGET, step: info.step }, build));
+    const index = new GraphIndex(await graphOf({ ...DOCS_TARGET, step: info.step }, build));
     const diff = diffGraphs(previous, index, { from: previous ? info.step - 1 : null, to: info.step });
     const env = docsEnvironment(info.step);
     const before = previous ? docsEnvironment(info.step - 1).all : {};

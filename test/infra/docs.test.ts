@@ -11,6 +11,9 @@ import { CONFIG_KEYS } from "../../stacks/config";
 import { STEPS } from "../../stacks/steps";
 import { readComponents } from "../../scripts/docs/components-ref";
 import { GeneratedDocs, STEP_SECTIONS, generateDocs, staleFiles } from "../../scripts/docs/generate";
+import { ladderFacts } from "../../scripts/docs/ladder";
+import { chooseBuild, stackConfigOf } from "../../scripts/plan/evaluate";
+import { ladderGraph } from "../../lib/graph/graph-cache";
 import { replaceSection, sectionBody, sectionNames } from "../../scripts/docs/markers";
 import { stepDocPath } from "../../scripts/docs/sections";
 
@@ -37,7 +40,11 @@ const mermaidBlocks = (rel: string) =>
 describe("generated docs", () => {
   let docs: GeneratedDocs;
   beforeAll(async () => {
-    docs = await generateDocs(ROOT);
+    // The ladder's graphs from the graph cache (the `dev` stack with a domain, as the other infra files ask for it).
+    const facts = await ladderFacts(chooseBuild("fake"), (target, build) =>
+      ladderGraph(stackConfigOf(target, build), target.stack),
+    );
+    docs = await generateDocs(ROOT, facts);
   }, 300_000);
 
   it("match the program: `npm run docs` would change nothing", () => {

@@ -126,10 +126,10 @@ describe("steps 9–11", () => {
     it("keeps logs for a set time: 30 days in dev, 90 in prod", () => {
       const groups = g[10].ofType("aws:cloudwatch/logGroup:LogGroup");
       expect(groups.map((l) => l.inputs.name).sort()).toEqual([
-        "/scale-ladder/test/use1/app",
-        "/scale-ladder/test/use1/metrics",
-        "/scale-ladder/test/use1/system",
-        "/scale-ladder/test/use1/worker",
+        "/scale-ladder/dev/use1/app",
+        "/scale-ladder/dev/use1/metrics",
+        "/scale-ladder/dev/use1/system",
+        "/scale-ladder/dev/use1/worker",
       ]);
       for (const l of groups) expect(l.inputs.retentionInDays).toBe(30);
       for (const l of g.prod10.ofType("aws:cloudwatch/logGroup:LogGroup")) expect(l.inputs.retentionInDays).toBe(90);
@@ -146,13 +146,14 @@ describe("steps 9–11", () => {
       );
       expect(files).toEqual(
         expect.arrayContaining([
-          "/var/log/shop/server.log -> /scale-ladder/test/use1/app",
-          "/var/log/shop/worker.log -> /scale-ladder/test/use1/worker",
+          "/var/log/shop/server.log -> /scale-ladder/dev/use1/app",
+          "/var/log/shop/worker.log -> /scale-ladder/dev/use1/worker",
         ]),
       );
       const ud = userDataOf(g[10], "use1-web-lt");
       expect(ud).toContain(
-        "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:AmazonCloudWatch-scale-ladder-dev-use1-telemetry'",
+        "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c " +
+          "'ssm:AmazonCloudWatch-scale-ladder-dev-use1-telemetry'",
       );
       expect(ud).toContain("StandardOutput=append:/var/log/shop/server.log");
       expect(ud).toContain('echo "AWS_EMF_ENVIRONMENT=Agent"');
@@ -164,7 +165,7 @@ describe("steps 9–11", () => {
       const ship = st.find((s) => s.Sid === "ShipLogs")!;
       expect(
         ship.Resource.every((r) =>
-          /^arn:aws:logs:us-east-1:123456789012:log-group:\/scale-ladder\/test\/use1\/[a-z]+:\*$/.test(r),
+          /^arn:aws:logs:us-east-1:123456789012:log-group:\/scale-ladder\/dev\/use1\/[a-z]+:\*$/.test(r),
         ),
       ).toBe(true);
       const put = st.find((s) => s.Sid === "PutAgentMetrics") as unknown as { Condition: unknown; Action: string[] };
@@ -412,7 +413,8 @@ describe("steps 9–11", () => {
     it("rejects a geolocation map that names a region the stack does not run", async () => {
       // Fresh, past the graph cache: the program is expected to throw, so there is no graph to cache.
       await expect(runLadder(stackConfig(11, { ...DNS, "scale-ladder:geoRouting": "EU=ap-south-1" }))).rejects.toThrow(
-        "scale-ladder:geoRouting sends EU to ap-south-1, which must be aws:region or one of secondaryRegions (us-east-1, eu-west-1)",
+        "scale-ladder:geoRouting sends EU to ap-south-1, which must be aws:region or one of secondaryRegions " +
+          "(us-east-1, eu-west-1)",
       );
     });
   });
