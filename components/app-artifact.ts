@@ -47,7 +47,8 @@ export class AppArtifact extends pulumi.ComponentResource {
     super("scale-ladder:app:AppArtifact", name, {}, opts);
     if (!existsSync(args.path)) {
       throw new pulumi.RunError(
-        `AppArtifact: path ${JSON.stringify(args.path)} does not exist. Run \`npm run build\` first: it builds app/ into that file.`,
+        `AppArtifact: path ${JSON.stringify(args.path)} does not exist. Run \`npm run build\` first: it builds ` +
+          `app/ into that file.`,
       );
     }
     const digest = createHash("sha256").update(readFileSync(args.path)).digest("hex").slice(0, 16);

@@ -201,11 +201,21 @@ export function describeValue(v: EnvValue<string>): string {
     case "postgres":
       return `${c(`${v.endpoint.host}:${v.endpoint.port}/${v.database}`)}, ${creds(v.credentials)}${tls(v.tls)}`;
     case "postgresList":
-      return `${v.endpoints.map((e) => c(`${e.host}:${e.port}/${v.database}`)).join(", ")}, ${creds(v.credentials)}${tls(v.tls)}`;
+      return (
+        `${v.endpoints.map((e) => c(`${e.host}:${e.port}/${v.database}`)).join(", ")}, ` +
+        `${creds(v.credentials)}${tls(v.tls)}`
+      );
     case "redis":
-      return `${c(`${v.tls ? "rediss" : "redis"}://${v.endpoint.host}:${v.endpoint.port}`)}, AUTH token ${v.auth.kind === "secret" ? `from the secret ${c(v.auth.secret.arn)}` : "generated locally"}`;
+      return (
+        `${c(`${v.tls ? "rediss" : "redis"}://${v.endpoint.host}:${v.endpoint.port}`)}, AUTH token ` +
+        `${v.auth.kind === "secret" ? `from the secret ${c(v.auth.secret.arn)}` : "generated locally"}`
+      );
     case "shardMap":
-      return `buckets ${v.buckets.kind === "ssm" ? `from the SSM parameter ${c(v.buckets.parameterName)}` : "assigned locally"}; each shard's writer and reader ${c(`/${v.database}`)}, ${creds(v.credentials)}${tls(v.tls)}`;
+      return (
+        `buckets ` +
+        `${v.buckets.kind === "ssm" ? `from the SSM parameter ${c(v.buckets.parameterName)}` : "assigned locally"}; ` +
+        `each shard's writer and reader ${c(`/${v.database}`)}, ${creds(v.credentials)}${tls(v.tls)}`
+      );
   }
 }
 
@@ -329,12 +339,16 @@ function shardMapShell(
   );
   const [user, pass] = userPass.split(":");
   return [
-    `SHARD_MAP=$(aws ssm get-parameter --region '${shellSafe("region", v.buckets.region)}' --name '${singleQuotable("parameter", v.buckets.parameterName)}' --query Parameter.Value --output text)`,
-    `${name}=$(jq -c --argjson endpoints '${endpoints}' --arg user "${user}" --arg pass "${pass}" --arg query "${query.replace(/^\?/, "")}" '`,
+    `SHARD_MAP=$(aws ssm get-parameter --region '${shellSafe("region", v.buckets.region)}' --name ` +
+      `'${singleQuotable("parameter", v.buckets.parameterName)}' --query Parameter.Value --output text)`,
+    `${name}=$(jq -c --argjson endpoints '${endpoints}' --arg user "${user}" --arg pass "${pass}" --arg query ` +
+      `"${query.replace(/^\?/, "")}" '`,
     `  { buckets: .buckets,`,
     `    shards: [ .shards[] as $name | $endpoints[] | select(.name == $name)`,
-    `      | { name, url: "postgres://\\($user):\\($pass)@\\(.writer)/${shellSafe("database", v.database)}\\(if $query == "" then "" else "?" + $query end)",`,
-    `          readerUrl: "postgres://\\($user):\\($pass)@\\(.reader)/${v.database}\\(if $query == "" then "" else "?" + $query end)" } ] }' <<<"$SHARD_MAP")`,
+    `      | { name, url: "postgres://\\($user):\\($pass)@\\(.writer)/${shellSafe("database", v.database)}\\(if ` +
+      `$query == "" then "" else "?" + $query end)",`,
+    `          readerUrl: "postgres://\\($user):\\($pass)@\\(.reader)/${v.database}\\(if $query == "" then "" ` +
+      `else "?" + $query end)" } ] }' <<<"$SHARD_MAP")`,
   ];
 
   function at(e: PgEndpoint<string>) {

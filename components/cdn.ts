@@ -271,7 +271,8 @@ export class Cdn extends pulumi.ComponentResource {
     let fqdn = dns.validationRecordFqdns?.[dns.domain];
     if (dns.validationRecordFqdns && fqdn === undefined) {
       throw new Error(
-        `Cdn: dns.validationRecordFqdns has no record for ${dns.domain}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`,
+        `Cdn: dns.validationRecordFqdns has no record for ${dns.domain}; it has ` +
+          `${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`,
       );
     }
     if (fqdn === undefined) {

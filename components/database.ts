@@ -150,8 +150,8 @@ export interface DatabaseArgs {
  * only from the security groups it is given. Storage is encrypted gp3 with autoscaling; the master password is
  * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`) — or, from step 4, generated into a
  * Secrets Manager secret of ours, because RDS cannot replicate an instance whose password it manages — so no
- * password appears in user data, config or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups, Performance
- * Insights, and PostgreSQL logs in CloudWatch.
+ * password appears in user data, config or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups,
+ * Performance Insights, and PostgreSQL logs in CloudWatch.
  *
  * From step 4, `replicas` read replicas take the app's plain reads (promotion runbook: docs, step 4).
  *
@@ -200,7 +200,8 @@ export class Database extends pulumi.ComponentResource {
         "Database",
         "passwordManagement",
         passwordManagement,
-        '"generated" when replicas > 0 (RDS cannot create a read replica of an instance whose master password it manages)',
+        '"generated" when replicas > 0 (RDS cannot create a read replica of an instance whose master password ' +
+          "it manages)",
       );
     }
     if (args.crossRegionReplicas === true && passwordManagement === "rds") {
@@ -208,7 +209,8 @@ export class Database extends pulumi.ComponentResource {
         "Database",
         "passwordManagement",
         passwordManagement,
-        '"generated" with crossRegionReplicas (RDS cannot create a read replica of an instance whose master password it manages)',
+        '"generated" with crossRegionReplicas (RDS cannot create a read replica of an instance whose master ' +
+          "password it manages)",
       );
     }
     const prefix = args.namePrefix ?? stackNamePrefix();

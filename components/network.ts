@@ -115,7 +115,8 @@ export interface NetworkArgs {
  * The subnet layout is fixed from step 1 (public /24, private /20, isolated /24 per AZ) so that climbing the ladder
  * never re-plans a subnet: later steps only add NAT gateways and routes.
  *
- * Cost: the VPC, subnets and gateway endpoint are free; each NAT gateway is about $32/month plus $0.045/GB in us-east-1.
+ * Cost: the VPC, subnets and gateway endpoint are free; each NAT gateway is about $32/month plus $0.045/GB in
+ * us-east-1.
  */
 export class Network extends pulumi.ComponentResource {
   /** The awsx VPC, for anything this component does not expose. */
@@ -145,7 +146,8 @@ export class Network extends pulumi.ComponentResource {
     }
     if (!awsxAutoLayout(cidrBlock, azs).fits) {
       throw new Error(
-        `Network: cidrBlock ${cidrBlock} cannot hold a /24, a /20 and a /24 in each of ${azs} AZs; use a /${largestVpcPrefix(azs)} or larger`,
+        `Network: cidrBlock ${cidrBlock} cannot hold a /24, a /20 and a /24 in each of ${azs} AZs; use a ` +
+          `/${largestVpcPrefix(azs)} or larger`,
       );
     }
     const natGateways = args.natGateways ?? "None";
@@ -248,7 +250,8 @@ export class Network extends pulumi.ComponentResource {
     const sg = this.securityGroups[tier];
     if (!sg)
       throw new Error(
-        `Network has no "${tier}" security group; it was created with tiers ${Object.keys(this.securityGroups).join(", ")}`,
+        `Network has no "${tier}" security group; it was created with tiers ` +
+          `${Object.keys(this.securityGroups).join(", ")}`,
       );
     return sg;
   }

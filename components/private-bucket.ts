@@ -160,7 +160,8 @@ export class PrivateBucket extends pulumi.ComponentResource {
       this.attachPolicy(`${name}-policy`, statements);
     } else if (args.receivesServerAccessLogs) {
       throw new Error(
-        "PrivateBucket: receivesServerAccessLogs needs the bucket's own policy; it cannot be combined with externalPolicy",
+        "PrivateBucket: receivesServerAccessLogs needs the bucket's own policy; it cannot be combined with " +
+          "externalPolicy",
       );
     }
     this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });

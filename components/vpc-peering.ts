@@ -68,7 +68,8 @@ export class VpcPeering extends pulumi.ComponentResource {
             routeTableId: tables.apply((ids) => {
               if (ids.length !== side.routeTableCount) {
                 throw new Error(
-                  `VpcPeering ${name}: expected ${side.routeTableCount} private and isolated route tables in ${side.region}, found ${ids.length}`,
+                  `VpcPeering ${name}: expected ${side.routeTableCount} private and isolated route tables in ` +
+                    `${side.region}, found ${ids.length}`,
                 );
               }
               return [...ids].sort()[i];

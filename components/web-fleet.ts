@@ -446,7 +446,8 @@ export class WebFleet extends pulumi.ComponentResource {
       const shared = dns.validationRecordFqdns?.[domainName];
       if (dns.validationRecordFqdns && shared === undefined) {
         throw new Error(
-          `WebFleet: dns.validationRecordFqdns has no record for ${domainName}; it has ${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`,
+          `WebFleet: dns.validationRecordFqdns has no record for ${domainName}; it has ` +
+            `${Object.keys(dns.validationRecordFqdns).join(", ") || "none"}`,
         );
       }
       if (shared !== undefined) return shared;

@@ -29,7 +29,8 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
   description: "RDS instances, Aurora clusters and global clusters encrypt their storage.",
   severity: "high",
   remediationSteps:
-    "Set storageEncrypted: true (optionally kmsKeyId). It cannot be changed later: an unencrypted database has to be restored from an encrypted snapshot copy.",
+    "Set storageEncrypted: true (optionally kmsKeyId). It cannot be changed later: an unencrypted database has " +
+    "to be restored from an encrypted snapshot copy.",
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
       // A replica inherits the source's encryption; it may only repeat it, never turn it off.
@@ -71,11 +72,13 @@ export const elasticacheEncryptedInTransit: ResourceValidationPolicy = {
   description: "ElastiCache replication groups require TLS and authenticate clients (AUTH token or RBAC user groups).",
   severity: "high",
   remediationSteps:
-    'Set transitEncryptionEnabled: true (transitEncryptionMode "required" or unset) and an authToken from a generated secret, or userGroupIds.',
+    'Set transitEncryptionEnabled: true (transitEncryptionMode "required" or unset) and an authToken from a ' +
+    "generated secret, or userGroupIds.",
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (rg, args, report) => {
     if (!isTrue(rg.transitEncryptionEnabled))
       report(
-        `${args.name}: transitEncryptionEnabled is ${rg.transitEncryptionEnabled ?? "unset (false)"}; clients would talk in plain text.`,
+        `${args.name}: transitEncryptionEnabled is ${rg.transitEncryptionEnabled ?? "unset (false)"}; clients ` +
+          `would talk in plain text.`,
       );
     if (rg.transitEncryptionMode !== undefined && rg.transitEncryptionMode !== "required")
       report(
@@ -94,7 +97,8 @@ export const ebsEncrypted: ResourceValidationPolicy = {
     "EBS volumes are encrypted: stand-alone volumes, instance root and data volumes, launch template volumes.",
   severity: "high",
   remediationSteps:
-    "Declare the root volume explicitly with encrypted: true (rootBlockDevice on instances, blockDeviceMappings[].ebs on launch templates).",
+    "Declare the root volume explicitly with encrypted: true (rootBlockDevice on instances, " +
+    "blockDeviceMappings[].ebs on launch templates).",
   validateResource: [
     validateResourceOfType(aws.ebs.Volume, (v, args, report) => {
       if (!isTrue(v.encrypted)) report(`${args.name}: encrypted is ${v.encrypted ?? "unset"}.`);
@@ -112,12 +116,14 @@ export const ebsEncrypted: ResourceValidationPolicy = {
       const volumes = (lt.blockDeviceMappings ?? []).filter((m) => m.ebs !== undefined);
       if (volumes.length === 0)
         report(
-          `${args.name}: no blockDeviceMappings with ebs, so the root volume is encrypted only if the AMI's snapshot is.`,
+          `${args.name}: no blockDeviceMappings with ebs, so the root volume is encrypted only if the AMI's ` +
+            `snapshot is.`,
         );
       for (const m of volumes)
         if (!isTrue(m.ebs!.encrypted))
           report(
-            `${args.name}: blockDeviceMappings ${m.deviceName} has ebs.encrypted ${JSON.stringify(m.ebs!.encrypted ?? "unset")}.`,
+            `${args.name}: blockDeviceMappings ${m.deviceName} has ebs.encrypted ` +
+              `${JSON.stringify(m.ebs!.encrypted ?? "unset")}.`,
           );
     }),
   ],
@@ -141,7 +147,8 @@ export const s3BucketEncrypted: StackValidationPolicy = {
   description: "Every S3 bucket has a BucketServerSideEncryptionConfiguration of its own with a default algorithm.",
   severity: "medium",
   remediationSteps:
-    'Add aws.s3.BucketServerSideEncryptionConfiguration for the bucket with applyServerSideEncryptionByDefault.sseAlgorithm "AES256" or "aws:kms" (PrivateBucket does).',
+    "Add aws.s3.BucketServerSideEncryptionConfiguration for the bucket with " +
+    'applyServerSideEncryptionByDefault.sseAlgorithm "AES256" or "aws:kms" (PrivateBucket does).',
   validateStack: (args, report) => {
     for (const bucket of args.resources.filter((r) => BUCKET_TYPES.includes(r.type))) {
       // Not the bucket's own serverSideEncryptionConfiguration output: since 2023 it reports AWS's default (SSE-S3)
@@ -162,7 +169,8 @@ export const s3BucketEncrypted: StackValidationPolicy = {
       );
       if (!algorithms.some((a) => a !== undefined && SSE_ALGORITHMS.includes(a)))
         report(
-          `${label(bucket)}: its encryption configuration sets no default algorithm (${algorithms.join(", ") || "none"}).`,
+          `${label(bucket)}: its encryption configuration sets no default algorithm ` +
+            `(${algorithms.join(", ") || "none"}).`,
           bucket.urn,
         );
     }
@@ -176,7 +184,9 @@ export const s3BlockPublicAccess: StackValidationPolicy = {
   description: "Every S3 bucket has a public access block with all four switches on.",
   severity: "critical",
   remediationSteps:
-    "Add aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true. CloudFront reads through OAC, never through a public bucket.",
+    "Add aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, " +
+    "ignorePublicAcls and restrictPublicBuckets all true. CloudFront reads through OAC, never through a public " +
+    "bucket.",
   validateStack: (args, report) => {
     const allOn = (r: PolicyResource) => BPA_FLAGS.filter((f) => !isTrue(known(() => r.props[f], true)));
     const account = args.resources.find((r) => r.type === T.accountPublicAccessBlock && allOn(r).length === 0);
@@ -218,14 +228,16 @@ function checkTls(
   if (!rule) {
     if (engine === undefined)
       report(
-        `${label(owner)}: its engine cannot be told (no engine, no source database in this stack), so TLS enforcement cannot be checked.`,
+        `${label(owner)}: its engine cannot be told (no engine, no source database in this stack), so TLS ` +
+          `enforcement cannot be checked.`,
         owner.urn,
       );
     return; // engines without a TLS parameter (Oracle, Db2) are out of scope
   }
   if (groups.length === 0) {
     report(
-      `${label(owner)}: ${prop} does not name a parameter group of this stack with ${rule.parameter}=${rule.values[0]}; the default group may accept plain-text connections.`,
+      `${label(owner)}: ${prop} does not name a parameter group of this stack with ` +
+        `${rule.parameter}=${rule.values[0]}; the default group may accept plain-text connections.`,
       owner.urn,
     );
     return;
@@ -238,7 +250,8 @@ function checkTls(
     const p = params.find((x) => x.name === rule.parameter);
     if (!p || !rule.values.includes(String(p.value)))
       report(
-        `${label(owner)}: parameter group ${g.name} sets ${rule.parameter}=${p ? p.value : "(default)"}, not ${rule.values[0]}.`,
+        `${label(owner)}: parameter group ${g.name} sets ${rule.parameter}=${p ? p.value : "(default)"}, not ` +
+          `${rule.values[0]}.`,
         owner.urn,
       );
   }
@@ -247,10 +260,12 @@ function checkTls(
 export const rdsForceSsl: StackValidationPolicy = {
   name: "rds-force-ssl",
   description:
-    "RDS and Aurora refuse unencrypted connections (rds.force_ssl / require_secure_transport in a parameter group of the stack).",
+    "RDS and Aurora refuse unencrypted connections (rds.force_ssl / require_secure_transport in a parameter " +
+    "group of the stack).",
   severity: "high",
   remediationSteps:
-    'Give the instance (or the Aurora cluster) a parameter group with { name: "rds.force_ssl", value: "1" } for PostgreSQL, require_secure_transport=ON for MySQL.',
+    'Give the instance (or the Aurora cluster) a parameter group with { name: "rds.force_ssl", value: "1" } for ' +
+    "PostgreSQL, require_secure_transport=ON for MySQL.",
   validateStack: (args, report) => {
     for (const db of args.resources.filter((r) => r.type === T.rdsInstance)) {
       checkTls(
@@ -279,10 +294,12 @@ const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 export const dbMasterPasswordGenerated: StackValidationPolicy = {
   name: "db-master-password-generated",
   description:
-    "Database master passwords are never written by hand: RDS manages them (manageMasterUserPassword) or the stack generates them (random.RandomPassword).",
+    "Database master passwords are never written by hand: RDS manages them (manageMasterUserPassword) or the " +
+    "stack generates them (random.RandomPassword).",
   severity: "high",
   remediationSteps:
-    "Set manageMasterUserPassword: true, or — where RDS cannot manage it (a source of read replicas) — pass the result of a random.RandomPassword, kept as a Pulumi secret and in Secrets Manager (DatabaseCredentials).",
+    "Set manageMasterUserPassword: true, or — where RDS cannot manage it (a source of read replicas) — pass the " +
+    "result of a random.RandomPassword, kept as a Pulumi secret and in Secrets Manager (DatabaseCredentials).",
   validateStack: (args, report) => {
     const check = (db: PolicyResource, passwordProp: string) => {
       if (isTrue(known(() => db.props.manageMasterUserPassword, false))) return;
@@ -293,7 +310,8 @@ export const dbMasterPasswordGenerated: StackValidationPolicy = {
       const generated = (db.propertyDependencies[passwordProp] ?? []).some((d) => d.type === RANDOM_PASSWORD);
       if (!generated)
         report(
-          `${label(db)}: ${passwordProp} is not generated by a RandomPassword of this stack; a typed or configured password is in the program's history and every operator's shell.`,
+          `${label(db)}: ${passwordProp} is not generated by a RandomPassword of this stack; a typed or ` +
+            `configured password is in the program's history and every operator's shell.`,
           db.urn,
         );
     };
@@ -330,7 +348,8 @@ export const denyInsecureTransport: StackValidationPolicy = {
     "Every bucket and queue has a resource policy that denies requests without TLS (aws:SecureTransport false).",
   severity: "medium",
   remediationSteps:
-    'Attach a BucketPolicy / QueuePolicy with { Effect: "Deny", Principal: "*", Action: "s3:*" (or "sqs:*"), Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
+    'Attach a BucketPolicy / QueuePolicy with { Effect: "Deny", Principal: "*", Action: "s3:*" (or "sqs:*"), ' +
+    'Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
   validateStack: (args, report) => {
     const check = (owner: PolicyResource, policies: PolicyResource[], service: string) => {
       if (policies.length === 0) {

@@ -37,18 +37,21 @@ export const cloudfrontTls: ResourceValidationPolicy = {
     "With a custom certificate CloudFront accepts TLS 1.2+ only (SNI); HTTPS origins are reached with TLS 1.2+.",
   severity: "high",
   remediationSteps:
-    'Set viewerCertificate { sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" } and customOriginConfig.originSslProtocols: ["TLSv1.2"].',
+    'Set viewerCertificate { sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" } and ' +
+    'customOriginConfig.originSslProtocols: ["TLSv1.2"].',
   validateResource: validateResourceOfType(aws.cloudfront.Distribution, (d, args, report) => {
     const v = d.viewerCertificate;
     const custom = isSet(() => v.acmCertificateArn) || isSet(() => v.iamCertificateId);
     if (custom) {
       if (!CLOUDFRONT_TLS12.test(v.minimumProtocolVersion ?? ""))
         report(
-          `${args.name}: viewerCertificate.minimumProtocolVersion is ${JSON.stringify(v.minimumProtocolVersion ?? "unset (TLSv1)")}, not TLSv1.2_2021 or later.`,
+          `${args.name}: viewerCertificate.minimumProtocolVersion is ` +
+            `${JSON.stringify(v.minimumProtocolVersion ?? "unset (TLSv1)")}, not TLSv1.2_2021 or later.`,
         );
       if (v.sslSupportMethod !== "sni-only")
         report(
-          `${args.name}: viewerCertificate.sslSupportMethod is ${JSON.stringify(v.sslSupportMethod ?? "unset")}, not "sni-only".`,
+          `${args.name}: viewerCertificate.sslSupportMethod is ` +
+            `${JSON.stringify(v.sslSupportMethod ?? "unset")}, not "sni-only".`,
         );
     }
     for (const o of d.origins) {
@@ -66,17 +69,21 @@ const S3_DOMAIN = /\.s3([.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$|\.s3-website[.-
 export const cloudfrontS3OriginOac: ResourceValidationPolicy = {
   name: "cloudfront-s3-origin-oac",
   description:
-    "CloudFront reads S3 origins through Origin Access Control, never through a public or website endpoint or a legacy OAI.",
+    "CloudFront reads S3 origins through Origin Access Control, never through a public or website endpoint or a " +
+    "legacy OAI.",
   severity: "high",
   remediationSteps:
-    "Give the S3 origin originAccessControlId (an OriginAccessControl with signingBehavior always, sigv4), no customOriginConfig and no originAccessIdentity; grant the distribution s3:GetObject in the bucket policy by AWS:SourceArn.",
+    "Give the S3 origin originAccessControlId (an OriginAccessControl with signingBehavior always, sigv4), no " +
+    "customOriginConfig and no originAccessIdentity; grant the distribution s3:GetObject in the bucket policy by " +
+    "AWS:SourceArn.",
   validateResource: validateResourceOfType(aws.cloudfront.Distribution, (d, args, report) => {
     for (const o of d.origins) {
       if (o.customOriginConfig) {
         const domain = known(() => o.domainName as string, "");
         if (S3_DOMAIN.test(domain))
           report(
-            `${args.name}: origin ${o.originId} reaches S3 (${domain}) as a custom origin, which bypasses Origin Access Control.`,
+            `${args.name}: origin ${o.originId} reaches S3 (${domain}) as a custom origin, which bypasses ` +
+              `Origin Access Control.`,
           );
         continue;
       }
@@ -116,7 +123,8 @@ export const albHttpRedirectsToHttps: StackValidationPolicy = {
   description: "A load balancer that serves HTTPS answers plain HTTP only with a redirect to HTTPS.",
   severity: "medium",
   remediationSteps:
-    'Make the HTTP listener\'s default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } } and add no listener rules that forward HTTP.',
+    'Make the HTTP listener\'s default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", ' +
+    'statusCode: "HTTP_301" } } and add no listener rules that forward HTTP.',
   validateStack: (args, report) => {
     for (const lb of args.resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type))) {
       const listeners = referrersOf(args.resources, lb, LISTENER_TYPES, "loadBalancerArn", ["arn", "id"]);
@@ -125,7 +133,8 @@ export const albHttpRedirectsToHttps: StackValidationPolicy = {
       for (const l of listeners.filter((x) => protocol(x) === "HTTP")) {
         if (!redirectsToHttps(l))
           report(
-            `${label(l)} on ${lb.name} serves plain HTTP although the load balancer has an HTTPS listener; redirect it to HTTPS.`,
+            `${label(l)} on ${lb.name} serves plain HTTP although the load balancer has an HTTPS listener; ` +
+              `redirect it to HTTPS.`,
             l.urn,
           );
       }
@@ -141,14 +150,16 @@ export const albTls12: ResourceValidationPolicy = {
   description: "HTTPS listeners use an ELB security policy of TLS 1.2 or later.",
   severity: "high",
   remediationSteps:
-    'Set sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" (the default, ELBSecurityPolicy-2016-08, still accepts TLS 1.0).',
+    'Set sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" (the default, ELBSecurityPolicy-2016-08, still ' +
+    "accepts TLS 1.0).",
   validateResource: [aws.lb.Listener, aws.alb.Listener].map((cls) =>
     validateResourceOfType(cls, (l, args, report) => {
       const protocol = String(l.protocol ?? "").toUpperCase();
       if (protocol !== "HTTPS" && protocol !== "TLS") return;
       if (!ALB_TLS12.test(l.sslPolicy ?? ""))
         report(
-          `${args.name}: sslPolicy is ${JSON.stringify(l.sslPolicy ?? "unset (ELBSecurityPolicy-2016-08)")}, which accepts TLS older than 1.2.`,
+          `${args.name}: sslPolicy is ${JSON.stringify(l.sslPolicy ?? "unset (ELBSecurityPolicy-2016-08)")}, ` +
+            `which accepts TLS older than 1.2.`,
         );
     }),
   ),

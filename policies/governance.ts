@@ -44,10 +44,12 @@ function wildcardProblems(doc: unknown): string[] {
 export const iamNoWildcardActions: ResourceValidationPolicy = {
   name: "iam-no-wildcard-actions",
   description:
-    'IAM policies list their actions: no "*" action, no service-wide "svc:*" on "*", no NotAction, no administrator managed policies.',
+    'IAM policies list their actions: no "*" action, no service-wide "svc:*" on "*", no NotAction, no ' +
+    "administrator managed policies.",
   severity: "high",
   remediationSteps:
-    "Grant the specific actions the tier calls on the specific ARNs it uses (see components/iam.ts: Statement); never attach AdministratorAccess or PowerUserAccess.",
+    "Grant the specific actions the tier calls on the specific ARNs it uses (see components/iam.ts: Statement); " +
+    "never attach AdministratorAccess or PowerUserAccess.",
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     const prop = DOCUMENT_PROPS[args.type];
     if (prop) {
@@ -81,11 +83,13 @@ const nonEmpty = (v: unknown) => typeof v === "string" && v.trim() !== "";
 export const defaultTags: ResourceValidationPolicy = {
   name: "default-tags",
   description:
-    "Every AWS provider sets default tags project, stack and step; every AWS resource is created through such a provider and does not blank them.",
+    "Every AWS provider sets default tags project, stack and step; every AWS resource is created through such a " +
+    "provider and does not blank them.",
   severity: "low",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
-    "Create resources through the region's provider (defaultTags.tags = { project, stack, step }); never set those tag keys on a resource.",
+    "Create resources through the region's provider (defaultTags.tags = { project, stack, step }); never set " +
+    "those tag keys on a resource.",
   validateResource: (args, report) => {
     const config = args.getConfig<{ step?: number }>();
     if (args.type === T.awsProvider) {
@@ -94,7 +98,8 @@ export const defaultTags: ResourceValidationPolicy = {
       if (missing.length > 0) report(`provider ${args.name}: defaultTags lacks ${missing.join(", ")}.`);
       if (config.step !== undefined && nonEmpty(tags.step) && tags.step !== String(config.step))
         report(
-          `provider ${args.name}: default tag step is ${JSON.stringify(tags.step)}, but the stack is on step ${config.step}.`,
+          `provider ${args.name}: default tag step is ${JSON.stringify(tags.step)}, but the stack is on step ` +
+            `${config.step}.`,
         );
       return;
     }
@@ -103,7 +108,8 @@ export const defaultTags: ResourceValidationPolicy = {
       const missing = REQUIRED_TAGS.filter((k) => !nonEmpty(providerDefaultTags(args.provider)[k]));
       if (missing.length > 0)
         report(
-          `${args.name} is created through provider ${args.provider.name}, whose defaultTags lack ${missing.join(", ")}.`,
+          `${args.name} is created through provider ${args.provider.name}, whose defaultTags lack ` +
+            `${missing.join(", ")}.`,
         );
     }
     if (!isSet(() => args.props.tags)) return;
@@ -112,7 +118,8 @@ export const defaultTags: ResourceValidationPolicy = {
     for (const k of REQUIRED_TAGS) {
       if (k in tags && !nonEmpty(known(() => (tags as Record<string, unknown>)[k], "x")))
         report(
-          `${args.name}: tags.${k} is set to ${JSON.stringify((tags as Record<string, unknown>)[k])}, blanking the provider's default tag.`,
+          `${args.name}: tags.${k} is set to ${JSON.stringify((tags as Record<string, unknown>)[k])}, blanking ` +
+            `the provider's default tag.`,
         );
     }
   },
@@ -134,10 +141,12 @@ function tagProblems(present: Record<string, unknown>, expected: Record<string, 
 export const fleetTags: ResourceValidationPolicy = {
   name: "fleet-tags",
   description:
-    "Instances and volumes that auto-scaling launches carry the default tags too: provider defaultTags do not reach auto-scaling groups or launch template tag specifications.",
+    "Instances and volumes that auto-scaling launches carry the default tags too: provider defaultTags do not " +
+    "reach auto-scaling groups or launch template tag specifications.",
   severity: "low",
   remediationSteps:
-    "Repeat the provider's default tags (project, stack, step) in the launch template's tagSpecifications for instance and volume, and in the auto-scaling group's tags.",
+    "Repeat the provider's default tags (project, stack, step) in the launch template's tagSpecifications for " +
+    "instance and volume, and in the auto-scaling group's tags.",
   validateResource: (args, report) => {
     const expected = providerDefaultTags(args.provider?.type === T.awsProvider ? args.provider : undefined);
     if (args.type === "aws:autoscaling/group:Group") {
@@ -145,7 +154,8 @@ export const fleetTags: ResourceValidationPolicy = {
       const problems = tagProblems(tags, expected);
       if (problems.length > 0)
         report(
-          `${args.name}: the group's tags lack the default tags (${problems.join(", ")}); the provider does not apply defaultTags to auto-scaling groups.`,
+          `${args.name}: the group's tags lack the default tags (${problems.join(", ")}); the provider does not ` +
+            `apply defaultTags to auto-scaling groups.`,
         );
       return;
     }
@@ -162,7 +172,8 @@ export const fleetTags: ResourceValidationPolicy = {
         const problems = tagProblems(tags, expected);
         if (problems.length > 0)
           report(
-            `${args.name}: tagSpecifications for ${kind} lack the default tags (${problems.join(", ")}); launched ${kind}s are not tagged by the provider.`,
+            `${args.name}: tagSpecifications for ${kind} lack the default tags (${problems.join(", ")}); ` +
+              `launched ${kind}s are not tagged by the provider.`,
           );
       }
       return;

@@ -31,7 +31,8 @@ export const dataTierNotPublic: ResourceValidationPolicy = {
   description: "Databases are never publicly accessible.",
   severity: "critical",
   remediationSteps:
-    "Set publiclyAccessible: false (the default) and keep the instance in isolated subnets; clients reach it from inside the VPC.",
+    "Set publiclyAccessible: false (the default) and keep the instance in isolated subnets; clients reach it " +
+    "from inside the VPC.",
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
       if (isTrue(db.publiclyAccessible))
@@ -97,11 +98,13 @@ function worldRules(resources: readonly PolicyResource[]): WorldRule[] {
 export const worldIngressOnlyToEntryPoints: StackValidationPolicy = {
   name: "world-ingress-only-to-entry-points",
   description:
-    "Only the entry point is open to the internet: an internet-facing ALB on 80/443, or at steps 1–2 the single server on 80.",
+    "Only the entry point is open to the internet: an internet-facing ALB on 80/443, or at steps 1–2 the single " +
+    "server on 80.",
   severity: "critical",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
-    "Admit 0.0.0.0/0 and ::/0 only on the security group of an internet-facing application load balancer, on port 80 or 443. Everything behind it admits its caller's security group, never a CIDR.",
+    "Admit 0.0.0.0/0 and ::/0 only on the security group of an internet-facing application load balancer, on " +
+    "port 80 or 443. Everything behind it admits its caller's security group, never a CIDR.",
   validateStack: (args, report) => {
     const { step } = stackContext(args.getConfig(), args.resources);
     const entry = new Map<string, { ports: number[]; why: string }>();
@@ -141,7 +144,8 @@ export const worldIngressOnlyToEntryPoints: StackValidationPolicy = {
         w.groups.length > 0 ? w.groups.map((g) => g.name).join(", ") : "a security group outside this stack";
       const point = w.groups.map((g) => entry.get(g.urn)).find((e) => e !== undefined);
       const why = point
-        ? `${target} is ${point.why}, which may only be open on port${point.ports.length > 1 ? "s" : ""} ${point.ports.join(" and ")}`
+        ? `${target} is ${point.why}, which may only be open on port${point.ports.length > 1 ? "s" : ""} ` +
+          `${point.ports.join(" and ")}`
         : `${target} is not an entry point`;
       report(`${label(w.rule)} admits ${w.cidr} on ${portText(w.ports)}: ${why}.`, w.rule.urn);
     }
@@ -160,7 +164,10 @@ function publicAddressesOf(resources: readonly PolicyResource[], server: PolicyR
 function shellPortViolation(name: string, ports: { all: boolean; from: number; to: number }): string | undefined {
   const hit = Object.entries(SHELL_PORTS).find(([p]) => ports.from <= Number(p) && Number(p) <= ports.to);
   if (!hit) return undefined;
-  return `${name} admits ${portText(ports)}, which includes ${hit[1]} (${hit[0]}); use Session Manager instead of a shell port.`;
+  return (
+    `${name} admits ${portText(ports)}, which includes ${hit[1]} (${hit[0]}); use Session Manager instead of a ` +
+    `shell port.`
+  );
 }
 
 export const noSshIngress: ResourceValidationPolicy = {
@@ -168,7 +175,8 @@ export const noSshIngress: ResourceValidationPolicy = {
   description: "No security group rule opens SSH (22) or RDP (3389), from anywhere.",
   severity: "high",
   remediationSteps:
-    "Remove the rule; operators connect with `aws ssm start-session` (the instance role has AmazonSSMManagedInstanceCore).",
+    "Remove the rule; operators connect with `aws ssm start-session` (the instance role has " +
+    "AmazonSSMManagedInstanceCore).",
   validateResource: [
     validateResourceOfType(aws.vpc.SecurityGroupIngressRule, (rule, args, report) => {
       const v = shellPortViolation(args.name, portRange(rule.ipProtocol, rule.fromPort, rule.toPort));
@@ -201,7 +209,8 @@ function metadataViolation(
     problems.push(`httpTokens is ${JSON.stringify(m?.httpTokens ?? "unset (optional)")}, not "required"`);
   if (m?.httpPutResponseHopLimit !== 1)
     problems.push(
-      `httpPutResponseHopLimit is ${m?.httpPutResponseHopLimit ?? "unset (the AMI's default, 2 on Amazon Linux 2023)"}, not 1`,
+      `httpPutResponseHopLimit is ` +
+        `${m?.httpPutResponseHopLimit ?? "unset (the AMI's default, 2 on Amazon Linux 2023)"}, not 1`,
     );
   return problems.length > 0 ? `${name}: metadataOptions ${problems.join(" and ")}.` : undefined;
 }
@@ -230,19 +239,22 @@ export const launchTemplateNoPublicIp: ResourceValidationPolicy = {
     "Fleet instances get no public IP: every launch template network interface sets associatePublicIpAddress to false.",
   severity: "high",
   remediationSteps:
-    'Declare networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [...] }]; the subnet\'s default must not decide.',
+    'Declare networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [...] }]; ' +
+    "the subnet's default must not decide.",
   validateResource: validateResourceOfType(aws.ec2.LaunchTemplate, (lt, args, report) => {
     const nics = lt.networkInterfaces ?? [];
     if (nics.length === 0) {
       report(
-        `${args.name}: no networkInterfaces, so the subnet's mapPublicIpOnLaunch decides whether instances get a public IP.`,
+        `${args.name}: no networkInterfaces, so the subnet's mapPublicIpOnLaunch decides whether instances get ` +
+          `a public IP.`,
       );
       return;
     }
     nics.forEach((nic, i) => {
       if (!isFalse(nic.associatePublicIpAddress))
         report(
-          `${args.name}: networkInterfaces[${i}].associatePublicIpAddress is ${JSON.stringify(nic.associatePublicIpAddress ?? "unset")}, not false.`,
+          `${args.name}: networkInterfaces[${i}].associatePublicIpAddress is ` +
+            `${JSON.stringify(nic.associatePublicIpAddress ?? "unset")}, not false.`,
         );
     });
   }),

@@ -44,11 +44,13 @@ export const backupRetention: ResourceValidationPolicy = {
 export const multiAzDatabases: StackValidationPolicy = {
   name: "multi-az-databases",
   description:
-    "From step 4 (step 2 in prod) every database has a standby in another AZ: Multi-AZ RDS primaries, Aurora clusters of two or more instances.",
+    "From step 4 (step 2 in prod) every database has a standby in another AZ: Multi-AZ RDS primaries, Aurora " +
+    "clusters of two or more instances.",
   severity: "high",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
-    "Set multiAz: true on the RDS primary (scale-ladder:dbMultiAz); give every Aurora cluster a writer and at least one reader in different AZs.",
+    "Set multiAz: true on the RDS primary (scale-ladder:dbMultiAz); give every Aurora cluster a writer and at " +
+    "least one reader in different AZs.",
   validateStack: (args, report) => {
     const ctx = stackContext(args.getConfig(), args.resources);
     const from = ctx.environment === "prod" ? MULTI_AZ_FROM.databaseProd : MULTI_AZ_FROM.databaseDev;
@@ -58,7 +60,8 @@ export const multiAzDatabases: StackValidationPolicy = {
       if (isSet(() => db.props.replicateSourceDb)) continue;
       if (!isTrue(known(() => db.props.multiAz, true)))
         report(
-          `${label(db)}: multiAz is ${known(() => db.props.multiAz, undefined) ?? "unset (false)"} at step ${ctx.step ?? "(unknown)"} in ${ctx.environment}.`,
+          `${label(db)}: multiAz is ${known(() => db.props.multiAz, undefined) ?? "unset (false)"} at step ` +
+            `${ctx.step ?? "(unknown)"} in ${ctx.environment}.`,
           db.urn,
         );
     }
@@ -74,7 +77,8 @@ export const multiAzDatabases: StackValidationPolicy = {
       const needed = secondary ? 1 : 2;
       if (members.length < needed) {
         report(
-          `${label(cluster)} has ${members.length} instance${members.length === 1 ? "" : "s"}; ${secondary ? "a secondary cluster needs a reader to take over" : "a writer and at least one reader in another AZ are needed for failover"}.`,
+          `${label(cluster)} has ${members.length} instance${members.length === 1 ? "" : "s"}; ` +
+            `${secondary ? "a secondary cluster needs a reader to take over" : "a writer and at least one reader in another AZ are needed for failover"}.`,
           cluster.urn,
         );
         continue;
@@ -93,7 +97,8 @@ export const multiAzCache: ResourceValidationPolicy = {
   severity: "medium",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
-    "Set numCacheClusters ≥ 2 (scale-ladder:cacheReplicas ≥ 1), automaticFailoverEnabled: true and multiAzEnabled: true.",
+    "Set numCacheClusters ≥ 2 (scale-ladder:cacheReplicas ≥ 1), automaticFailoverEnabled: true and " +
+    "multiAzEnabled: true.",
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (rg, args, report) => {
     const ctx = resourceContext(args.getConfig(), args.provider);
     if (!fromStep(ctx.step, MULTI_AZ_FROM.cache))
@@ -120,11 +125,13 @@ function inProd(args: {
 export const deletionProtectionInProd: ResourceValidationPolicy = {
   name: "deletion-protection-in-prod",
   description:
-    "In prod, databases and load balancers refuse deletion, databases leave a final snapshot, buckets and secrets are not destroyed with their contents.",
+    "In prod, databases and load balancers refuse deletion, databases leave a final snapshot, buckets and " +
+    "secrets are not destroyed with their contents.",
   severity: "high",
   configSchema: CONTEXT_SCHEMA,
   remediationSteps:
-    "With scale-ladder:environment prod the components do this: deletionProtection / enableDeletionProtection true, skipFinalSnapshot false with a finalSnapshotIdentifier, forceDestroy false, recoveryWindowInDays > 0.",
+    "With scale-ladder:environment prod the components do this: deletionProtection / enableDeletionProtection " +
+    "true, skipFinalSnapshot false with a finalSnapshotIdentifier, forceDestroy false, recoveryWindowInDays > 0.",
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
       inProd(args);
@@ -133,7 +140,8 @@ export const deletionProtectionInProd: ResourceValidationPolicy = {
       const primary = !isSet(() => db.replicateSourceDb);
       if (primary && (isTrue(db.skipFinalSnapshot) || !isSet(() => db.finalSnapshotIdentifier)))
         report(
-          `${args.name}: no final snapshot on deletion (skipFinalSnapshot ${db.skipFinalSnapshot ?? "unset"}, finalSnapshotIdentifier ${db.finalSnapshotIdentifier ?? "unset"}).`,
+          `${args.name}: no final snapshot on deletion (skipFinalSnapshot ${db.skipFinalSnapshot ?? "unset"}, ` +
+            `finalSnapshotIdentifier ${db.finalSnapshotIdentifier ?? "unset"}).`,
         );
     }),
     validateResourceOfType(aws.rds.Cluster, (c, args, report) => {
@@ -211,7 +219,8 @@ export const sqsDeadLetterQueue: StackValidationPolicy = {
   description: "Every SQS queue that is not itself a dead-letter queue has one (redrivePolicy with maxReceiveCount).",
   severity: "medium",
   remediationSteps:
-    "Create a second queue and set redrivePolicy: JSON { deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 } (the Queue component does).",
+    "Create a second queue and set redrivePolicy: JSON { deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 } " +
+    "(the Queue component does).",
   validateStack: (args, report) => {
     const dlqs = deadLetterQueues(args.resources);
     for (const q of args.resources.filter((r) => r.type === T.queue && !dlqs.has(r.urn))) {
@@ -227,7 +236,8 @@ export const sqsDeadLetterQueue: StackValidationPolicy = {
       );
       if (!doc || !doc.deadLetterTargetArn || !(Number(doc.maxReceiveCount) >= 1))
         report(
-          `${label(q)}: redrivePolicy ${strings(q.props.redrivePolicy).join("")} names no dead-letter queue with a maxReceiveCount.`,
+          `${label(q)}: redrivePolicy ${strings(q.props.redrivePolicy).join("")} names no dead-letter queue ` +
+            `with a maxReceiveCount.`,
           q.urn,
         );
     }

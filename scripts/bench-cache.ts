@@ -281,7 +281,8 @@ async function bench(): Promise<void> {
 
     const fmt = (n: number) => n.toFixed(0).padStart(7);
     console.log(
-      "\nroute                                      uncached req/s   cached req/s   ratio   p99 ms (uncached/cached)   cached reads reaching the database",
+      "\nroute                                      uncached req/s   cached req/s   ratio   p99 ms " +
+        "(uncached/cached)   cached reads reaching the database",
     );
     let reads = 0;
     let requests = 0;
@@ -289,7 +290,10 @@ async function bench(): Promise<void> {
       reads += withCache.databaseReads;
       requests += withCache.requests;
       console.log(
-        `${label.padEnd(42)} ${fmt(without.rps)}          ${fmt(withCache.rps)}      ${(withCache.rps / without.rps).toFixed(2).padStart(5)}x   ${String(without.p99).padStart(5)} / ${String(withCache.p99).padEnd(5)}              ${withCache.databaseReads} of ${withCache.requests} (${((100 * withCache.databaseReads) / withCache.requests).toFixed(2)} %)`,
+        `${label.padEnd(42)} ${fmt(without.rps)}          ${fmt(withCache.rps)} ` +
+          `     ${(withCache.rps / without.rps).toFixed(2).padStart(5)}x   ${String(without.p99).padStart(5)} / ` +
+          `${String(withCache.p99).padEnd(5)}              ${withCache.databaseReads} of ${withCache.requests} ` +
+          `(${((100 * withCache.databaseReads) / withCache.requests).toFixed(2)} %)`,
       );
     }
     const [pageRow, productRow] = rows;
@@ -303,7 +307,8 @@ async function bench(): Promise<void> {
     );
     console.log(`product by id: cached/uncached = ${productRatio.toFixed(2)}x`);
     console.log(
-      `warm product reads reaching the database: ${reads} of ${requests} = ${share.toFixed(2)} % (goal <= 5 %: ${share <= 5 ? "met" : "NOT met"})`,
+      `warm product reads reaching the database: ${reads} of ${requests} = ${share.toFixed(2)} % (goal <= 5 %: ` +
+        `${share <= 5 ? "met" : "NOT met"})`,
     );
   } finally {
     await cleanup();

@@ -44,7 +44,8 @@ function parse(argv: string[]): Options {
       value <= 0
     ) {
       throw new Error(
-        `usage: npm run bench [-- --duration S (10) --connections C (32) --port P (23000) --seed-products N (2000)]; got ${flag} ${argv[i + 1] ?? ""}`,
+        `usage: npm run bench [-- --duration S (10) --connections C (32) --port P (23000) --seed-products N ` +
+          `(2000)]; got ${flag} ${argv[i + 1] ?? ""}`,
       );
     }
     if (flag === "--duration") options.duration = value;
@@ -87,7 +88,8 @@ async function load(label: string, url: string, o: Options, duration = o.duratio
   };
   if (duration === o.duration) {
     process.stdout.write(
-      `    ${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.total} requests, ${result.errors} errors, ${result.non2xx} non-2xx\n`,
+      `    ${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+        `${result.total} requests, ${result.errors} errors, ${result.non2xx} non-2xx\n`,
     );
   }
   return result;
@@ -105,7 +107,8 @@ async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const cpus = os.cpus();
   process.stdout.write(
-    `npm run bench: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, node ${process.version}; autocannon ${o.connections} connections, ${o.duration} s per figure\n\n`,
+    `npm run bench: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, node ${process.version}; autocannon ` +
+      `${o.connections} connections, ${o.duration} s per figure\n\n`,
   );
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "scale-ladder-bench-"));
   const common = ["--port", String(o.port), "--data-dir", dataDir, "--seed-products", String(o.seedProducts)];
@@ -166,7 +169,8 @@ async function main(): Promise<void> {
     await warm.stop();
     await rm(coldDir, { recursive: true, force: true });
     process.stdout.write(
-      `    cold (initdb, replicas, migrations, seed of ${o.seedProducts} products): ${(cold.startMs / 1000).toFixed(1)} s; warm: ${(warm.startMs / 1000).toFixed(1)} s\n`,
+      `    cold (initdb, replicas, migrations, seed of ${o.seedProducts} products): ` +
+        `${(cold.startMs / 1000).toFixed(1)} s; warm: ${(warm.startMs / 1000).toFixed(1)} s\n`,
     );
     // Where the time went, from the launcher's own progress lines (a rebuild of a stale release shows as "built").
     for (const [name, s] of [
@@ -195,10 +199,16 @@ async function main(): Promise<void> {
       [
         "",
         "figure                                                            ratio / time   goal     verdict",
-        `cached GET /api/products/:id via LB at step 5 ÷ bare node:http   ${r1.toFixed(2).padStart(6)}×        ≥ 0.3×   ${verdict(r1 >= 0.3)}`,
-        `category page, step 5 ÷ step 4 (same entry, same data)           ${r2.toFixed(2).padStart(6)}×        ≥ 3×     ${verdict(r2 >= 3)}`,
-        `step 11 start to all /readyz green, cold                          ${(cold.startMs / 1000).toFixed(1).padStart(6)} s       ≤ 20 s   ${verdict(cold.startMs <= 20_000)}`,
-        `step 11 start to all /readyz green, warm                          ${(warm.startMs / 1000).toFixed(1).padStart(6)} s       ≤ 20 s   ${verdict(warm.startMs <= 20_000)}`,
+        `cached GET /api/products/:id via LB at step 5 ÷ bare node:http   ${r1.toFixed(2).padStart(6)}× ` +
+          `       ≥ 0.3×   ${verdict(r1 >= 0.3)}`,
+        `category page, step 5 ÷ step 4 (same entry, same data)           ${r2.toFixed(2).padStart(6)}× ` +
+          `       ≥ 3×     ${verdict(r2 >= 3)}`,
+        `step 11 start to all /readyz green, cold ` +
+          `                         ${(cold.startMs / 1000).toFixed(1).padStart(6)} s       ≤ 20 s ` +
+          `  ${verdict(cold.startMs <= 20_000)}`,
+        `step 11 start to all /readyz green, warm ` +
+          `                         ${(warm.startMs / 1000).toFixed(1).padStart(6)} s       ≤ 20 s ` +
+          `  ${verdict(warm.startMs <= 20_000)}`,
         `failed requests in the measured runs: ${errors}`,
         "",
       ].join("\n"),

@@ -114,13 +114,17 @@ export const CONFIG_KEYS = {
     () => undefined,
   ),
   vpcCidr: key(
-    "IPv4 CIDR of each region's VPC: a /16 or /17 with 2 AZs, a /16 with 3 (each AZ holds a public /24, a private /20 and an isolated /24).",
+    "IPv4 CIDR of each region's VPC: a /16 or /17 with 2 AZs, a /16 with 3 (each AZ holds a public /24, a " +
+      "private /20 and an isolated /24).",
     pattern(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|20)$/, "an IPv4 CIDR from /16 to /20 such as 10.0.0.0/16"),
     () => "10.0.0.0/16",
   ),
   availabilityZones: key("How many AZs the VPC spans (2 or 3).", integer(2, 3), () => 2),
   availabilityZoneNames: key(
-    "Zones each region's VPC spans, by name, availabilityZones per region (e.g. `us-east-1a,us-east-1c`; list a secondary region's too at step 11). Unset: the region's first zones, as stacks built before this key have. Pick zones that offer the instance types (Graviton types are not in every zone); changing it on a running stack replaces every subnet.",
+    "Zones each region's VPC spans, by name, availabilityZones per region (e.g. `us-east-1a,us-east-1c`; list a " +
+      "secondary region's too at step 11). Unset: the region's first zones, as stacks built before this key have. " +
+      "Pick zones that offer the instance types (Graviton types are not in every zone); changing it on a running " +
+      "stack replaces every subnet.",
     pattern(
       /^[a-z]{2}-[a-z]+-\d[a-z](,[a-z]{2}-[a-z]+-\d[a-z])*$/,
       "a comma-separated list of zone names such as us-east-1a,us-east-1b",
@@ -128,7 +132,8 @@ export const CONFIG_KEYS = {
     () => undefined,
   ),
   natGateways: key(
-    "NAT gateway strategy (awsx): `None` while nothing private needs the internet (steps 1–2), `Single` from step 3, `OnePerAz` in prod.",
+    "NAT gateway strategy (awsx): `None` while nothing private needs the internet (steps 1–2), `Single` from " +
+      "step 3, `OnePerAz` in prod.",
     oneOf(NAT_STRATEGIES),
     (c) => (!featuresAt(c.step).fleet ? "None" : isProd(c) ? "OnePerAz" : "Single") as NatStrategy,
   ),
@@ -208,7 +213,9 @@ export const CONFIG_KEYS = {
   ),
   shards: key("Order shards, each an Aurora PostgreSQL cluster (step 9 on).", integer(1, 16), () => 2),
   shardInstanceClass: key(
-    "Instance class of each shard's writer and reader: `db.t4g.medium` at steps 9–10; at step 11 a memory-optimized class (Aurora global databases refuse burstable ones), `db.r6g.large` by default. The climb to 11 changes the class in place.",
+    "Instance class of each shard's writer and reader: `db.t4g.medium` at steps 9–10; at step 11 a " +
+      "memory-optimized class (Aurora global databases refuse burstable ones), `db.r6g.large` by default. The " +
+      "climb to 11 changes the class in place.",
     pattern(/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an Aurora instance class such as db.t4g.medium"),
     (c) => (featuresAt(c.step).multiRegion ? AURORA_GLOBAL_DEFAULT_CLASS : "db.t4g.medium"),
   ),
@@ -223,7 +230,8 @@ export const CONFIG_KEYS = {
     () => undefined,
   ),
   secondaryRegions: key(
-    "Comma-separated regions beside the primary at step 11 (at most 3): eu-west-1, or us-east-1 when the primary is eu-west-1.",
+    "Comma-separated regions beside the primary at step 11 (at most 3): eu-west-1, or us-east-1 when the " +
+      "primary is eu-west-1.",
     pattern(
       /^[a-z]{2}(-gov)?-[a-z]+-\d(,[a-z]{2}(-gov)?-[a-z]+-\d){0,2}$/,
       "a comma-separated list of 1 to 3 AWS regions such as eu-west-1,ap-southeast-2",
@@ -231,7 +239,9 @@ export const CONFIG_KEYS = {
     (c) => (c.region === "eu-west-1" ? ["us-east-1"] : ["eu-west-1"]),
   ),
   geoRouting: key(
-    "Continent → region for step 11's geolocation DNS, e.g. NA=us-east-1,EU=eu-west-1; continents left out (and the rest of the world) go to the primary. Unset: EU, AF and AS go to the first secondary region, the rest to the primary.",
+    "Continent → region for step 11's geolocation DNS, e.g. NA=us-east-1,EU=eu-west-1; continents left out (and " +
+      "the rest of the world) go to the primary. Unset: EU, AF and AS go to the first secondary region, the rest " +
+      "to the primary.",
     pattern(
       /^(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d(,(AF|AN|AS|EU|NA|OC|SA)=[a-z]{2}(-gov)?-[a-z]+-\d)*$/,
       "a list such as NA=us-east-1,EU=eu-west-1 (continents AF, AN, AS, EU, NA, OC, SA)",
@@ -357,7 +367,8 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     if (result.success) (parsed as Record<string, unknown>)[name] = result.data;
     else
       problems.push(
-        `${CONFIG_NAMESPACE}:${name} ${result.error.issues[0]?.message ?? "is invalid"}, got ${JSON.stringify(raw[name])}`,
+        `${CONFIG_NAMESPACE}:${name} ${result.error.issues[0]?.message ?? "is invalid"}, got ` +
+          `${JSON.stringify(raw[name])}`,
       );
   }
   if (raw.step === undefined) {
@@ -367,7 +378,8 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
   else if (partitionOf(region) !== "aws") {
     problems.push(
-      `aws:region ${region} is in the ${partitionOf(region)} partition; scale-ladder supports the aws partition only (CloudFront with a us-east-1 certificate, aws ARNs)`,
+      `aws:region ${region} is in the ${partitionOf(region)} partition; scale-ladder supports the aws partition ` +
+        `only (CloudFront with a us-east-1 certificate, aws ARNs)`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -381,7 +393,8 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   const hostedZoneId = get("hostedZoneId") as string | undefined;
   if ((domain === undefined) !== (hostedZoneId === undefined)) {
     problems.push(
-      `${CONFIG_NAMESPACE}:domain and ${CONFIG_NAMESPACE}:hostedZoneId go together: set both or neither, got domain=${JSON.stringify(domain ?? null)} hostedZoneId=${JSON.stringify(hostedZoneId ?? null)}`,
+      `${CONFIG_NAMESPACE}:domain and ${CONFIG_NAMESPACE}:hostedZoneId go together: set both or neither, got ` +
+        `domain=${JSON.stringify(domain ?? null)} hostedZoneId=${JSON.stringify(hostedZoneId ?? null)}`,
     );
   }
   const allocated = get("dbAllocatedStorageGb") as number;
@@ -390,7 +403,8 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   const minCeiling = Math.ceil((allocated * 11) / 10);
   if (maxAllocated < minCeiling) {
     problems.push(
-      `${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (${allocated}), so ${minCeiling} or more, got ${maxAllocated}`,
+      `${CONFIG_NAMESPACE}:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb ` +
+        `(${allocated}), so ${minCeiling} or more, got ${maxAllocated}`,
     );
   }
   const web = {
@@ -403,7 +417,8 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   };
   if (featuresAt(step).redisSessions && web.minSize < 2)
     problems.push(
-      `${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ${web.minSize}`,
+      `${CONFIG_NAMESPACE}:webMinSize must be at least 2 from step 7 (a stateless tier keeps two servers), got ` +
+        `${web.minSize}`,
     );
   const worker = {
     instanceType: get("workerInstanceType") as string,
@@ -419,41 +434,49 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     problems.push(`${CONFIG_NAMESPACE}:webMaxSize must be at least webMinSize (${web.minSize}), got ${web.maxSize}`);
   if (web.desiredCapacity < web.minSize || web.desiredCapacity > web.maxSize) {
     problems.push(
-      `${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize (${web.maxSize}), got ${web.desiredCapacity}`,
+      `${CONFIG_NAMESPACE}:webDesiredCapacity must be from webMinSize (${web.minSize}) to webMaxSize ` +
+        `(${web.maxSize}), got ${web.desiredCapacity}`,
     );
   }
   const natGateways = get("natGateways") as NatStrategy;
   if (featuresAt(step).fleet && natGateways === "None") {
     problems.push(
-      `${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets needs egress), got "None"`,
+      `${CONFIG_NAMESPACE}:natGateways must be Single or OnePerAz from step 3 (the fleet in private subnets ` +
+        `needs egress), got "None"`,
     );
   }
   const shardClass = get("shardInstanceClass") as string;
   if (!auroraPostgresOffers(shardClass)) {
     problems.push(
-      `${CONFIG_NAMESPACE}:shardInstanceClass must be an Aurora PostgreSQL class of medium size or larger (no micro or small), got ${JSON.stringify(shardClass)}`,
+      `${CONFIG_NAMESPACE}:shardInstanceClass must be an Aurora PostgreSQL class of medium size or larger (no ` +
+        `micro or small), got ${JSON.stringify(shardClass)}`,
     );
   } else if (featuresAt(step).multiRegion && !auroraGlobalDatabaseAccepts(shardClass)) {
     problems.push(
-      `${CONFIG_NAMESPACE}:shardInstanceClass must be ${AURORA_GLOBAL_ALLOWED} at step 11 (Aurora global database), got ${JSON.stringify(shardClass)}`,
+      `${CONFIG_NAMESPACE}:shardInstanceClass must be ${AURORA_GLOBAL_ALLOWED} at step 11 (Aurora global ` +
+        `database), got ${JSON.stringify(shardClass)}`,
     );
   }
   const secondaries = get("secondaryRegions") as string[];
   if (secondaries.includes(region) || new Set(secondaries).size !== secondaries.length) {
     problems.push(
-      `${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ${JSON.stringify(secondaries.join(","))}`,
+      `${CONFIG_NAMESPACE}:secondaryRegions must be distinct regions other than aws:region (${region}), got ` +
+        `${JSON.stringify(secondaries.join(","))}`,
     );
   }
   for (const r of secondaries.filter((x) => partitionOf(x) !== "aws")) {
     problems.push(
-      `${CONFIG_NAMESPACE}:secondaryRegions names ${r}, in the ${partitionOf(r)} partition; scale-ladder supports the aws partition only`,
+      `${CONFIG_NAMESPACE}:secondaryRegions names ${r}, in the ${partitionOf(r)} partition; scale-ladder ` +
+        `supports the aws partition only`,
     );
   }
   const cidr = get("vpcCidr") as string;
   const availabilityZones = get("availabilityZones") as number;
   if (!awsxAutoLayout(cidr, availabilityZones).fits) {
     problems.push(
-      `${CONFIG_NAMESPACE}:vpcCidr ${cidr} is too small for ${availabilityZones} AZs: each AZ holds a public /24, a private /20 and an isolated /24 as awsx lays them out; use a /${largestVpcPrefix(availabilityZones)} or larger`,
+      `${CONFIG_NAMESPACE}:vpcCidr ${cidr} is too small for ${availabilityZones} AZs: each AZ holds a public ` +
+        `/24, a private /20 and an isolated /24 as awsx lays them out; use a ` +
+        `/${largestVpcPrefix(availabilityZones)} or larger`,
     );
   }
   const zoneNames = parseZoneNames(
@@ -522,7 +545,8 @@ export function shiftCidr(cidr: string, i: number): string {
   return `${octets.join(".")}/${prefix}`;
 }
 
-/** Region → zone names, from `availabilityZoneNames`: each named region gets exactly `count` distinct zones of its own. */
+/** Region → zone names, from `availabilityZoneNames`: each named region gets exactly `count` distinct zones of its own.
+ * */
 function parseZoneNames(
   names: string[] | undefined,
   regions: string[],
@@ -534,7 +558,8 @@ function parseZoneNames(
     const region = zone.slice(0, -1);
     if (!regions.includes(region)) {
       problems.push(
-        `${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone}, which is in none of the stack's regions (${regions.join(", ")})`,
+        `${CONFIG_NAMESPACE}:availabilityZoneNames names ${zone}, which is in none of the stack's regions ` +
+          `(${regions.join(", ")})`,
       );
       continue;
     }
@@ -545,7 +570,8 @@ function parseZoneNames(
   for (const [region, zones] of Object.entries(byRegion)) {
     if (zones.length !== count) {
       problems.push(
-        `${CONFIG_NAMESPACE}:availabilityZoneNames lists ${zones.length} zone${zones.length === 1 ? "" : "s"} of ${region}; it needs exactly availabilityZones (${count})`,
+        `${CONFIG_NAMESPACE}:availabilityZoneNames lists ${zones.length} zone${zones.length === 1 ? "" : "s"} ` +
+          `of ${region}; it needs exactly availabilityZones (${count})`,
       );
     }
   }
@@ -571,7 +597,8 @@ function parseGeoRouting(
     const [continent, region] = pair.split("=") as [Continent, string];
     if (region !== primary && !secondaries.includes(region)) {
       problems.push(
-        `${CONFIG_NAMESPACE}:geoRouting sends ${continent} to ${region}, which must be aws:region or one of secondaryRegions (${[primary, ...secondaries].join(", ")})`,
+        `${CONFIG_NAMESPACE}:geoRouting sends ${continent} to ${region}, which must be aws:region or one of ` +
+          `secondaryRegions (${[primary, ...secondaries].join(", ")})`,
       );
     }
     if (geo[continent]) problems.push(`${CONFIG_NAMESPACE}:geoRouting names ${continent} twice`);

@@ -18,7 +18,8 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
       (s) => `${s.step} (${s.name})`,
     );
     pulumi.log.warn(
-      `scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps 1–${cfg.builtStep} without ${missing.join(", ")}.`,
+      `scale-ladder:step is ${cfg.step}, but this version builds up to step ${cfg.builtStep}; composing steps ` +
+        `1–${cfg.builtStep} without ${missing.join(", ")}.`,
     );
   }
   const defaultTags = { project: pulumi.getProject(), stack: pulumi.getStack(), step: String(cfg.step) };
@@ -80,7 +81,8 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
       });
     } else {
       pulumi.log.warn(
-        "step 11 without scale-ladder:domain: the regions are built and peered, but there is no geolocation DNS to spread users over them.",
+        "step 11 without scale-ladder:domain: the regions are built and peered, but there is no geolocation DNS " +
+          "to spread users over them.",
       );
     }
   }

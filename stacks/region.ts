@@ -441,7 +441,8 @@ export function buildRegion(
       cpuTargetPercent: cfg.web.cpuTargetPercent,
       sticky: !f.redisSessions,
       requestsPerTarget: f.redisSessions ? cfg.web.requestsPerTarget : undefined,
-      // A secondary region's certificate waits on the primary's validation records: one record per name (see WebFleetDns).
+      // A secondary region's certificate waits on the primary's validation records: one record per name (see
+      // WebFleetDns).
       dns: cfg.dns && { ...cfg.dns, validationRecordFqdns: primary?.validationRecordFqdns },
       deletionProtection: prod,
       launchTags: region.tags,

@@ -27,7 +27,8 @@ const HASHED = /\.[0-9a-f]{8,}\.[a-z0-9]+$/;
 export function listStaticFiles(dir: string): StaticFile[] {
   if (!fs.existsSync(dir)) {
     throw new pulumi.RunError(
-      `static directory ${JSON.stringify(dir)} does not exist. Run \`npm run build\` first (it writes the app's static files there).`,
+      `static directory ${JSON.stringify(dir)} does not exist. Run \`npm run build\` first (it writes the app's ` +
+        `static files there).`,
     );
   }
   const files: StaticFile[] = [];

@@ -62,7 +62,8 @@ export interface AppDeps {
   sqs?: SQSClient;
 }
 
-/** Largest request body accepted; bigger ones get a 413 before any parsing. The API's bodies are a few hundred bytes. */
+/** Largest request body accepted; bigger ones get a 413 before any parsing. The API's bodies are a few hundred bytes.
+ * */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Builds the shop's Fastify app, ready to `inject` or `listen`. */

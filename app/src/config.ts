@@ -75,7 +75,8 @@ const httpUrl = () =>
     { error: "must be an http:// or https:// URL" },
   );
 
-/** A Redis URL: `redis://` or, with TLS, `rediss://`; the AUTH token goes in the password (`rediss://:<token>@host:6379`). */
+/** A Redis URL: `redis://` or, with TLS, `rediss://`; the AUTH token goes in the password
+ * (`rediss://:<token>@host:6379`). */
 const redisUrl = () =>
   z.string().refine(
     (value) => {
@@ -114,7 +115,8 @@ const sharedFields = {
   DB_QUERY_TIMEOUT_MS: wholeNumber(100, 600_000).default(5000),
   /** After SIGTERM, how long in-flight work may take before the process exits anyway (with code 1). */
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
-  /** Step 8: the orders queue. Set, checkout answers 202 `pending` and the worker confirms; unset, checkout is synchronous. */
+  /** Step 8: the orders queue. Set, checkout answers 202 `pending` and the worker confirms; unset, checkout is
+   * synchronous. */
   ORDER_QUEUE_URL: httpUrl().optional(),
   /** Region of the queue; unset, it is read from the queue URL's host (`sqs.<region>.amazonaws.com`). */
   AWS_REGION: z
@@ -125,7 +127,8 @@ const sharedFields = {
   SQS_ENDPOINT: httpUrl().optional(),
   /** Step 9: the order shard map, JSON `{ buckets: [256 shard indexes], shards: [{ name, url, readerUrl }] }`. */
   ORDER_SHARDS: shardMapField().optional(),
-  /** Step 10: where business metrics go (embedded metric format): `Agent` (CloudWatch agent) or `Local` (stdout); unset, none are emitted. */
+  /** Step 10: where business metrics go (embedded metric format): `Agent` (CloudWatch agent) or `Local` (stdout);
+   * unset, none are emitted. */
   AWS_EMF_ENVIRONMENT: z.enum(["Agent", "Local"], { error: "must be Agent or Local" }).optional(),
   /** The CloudWatch agent's EMF listener. */
   AWS_EMF_AGENT_ENDPOINT: z

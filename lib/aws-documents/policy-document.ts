@@ -220,7 +220,8 @@ function kmsKeyProblems(statements: any[], opts: PolicyOptions): string[] {
   });
   if (!rootAdmin)
     out.push(
-      `no unconditional Allow of kms:* (or kms:PutKeyPolicy) to the account root${opts.account ? ` (${opts.account})` : ""}: the key could not be managed`,
+      `no unconditional Allow of kms:* (or kms:PutKeyPolicy) to the account ` +
+        `root${opts.account ? ` (${opts.account})` : ""}: the key could not be managed`,
     );
   return out;
 }

@@ -89,7 +89,8 @@ export class Graph {
     const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
     if (found.length !== 1) {
       throw new Error(
-        `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ") || "none"}`,
+        `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ` +
+          `${found.map((r) => r.name).join(", ") || "none"}`,
       );
     }
     return found[0];

@@ -364,7 +364,8 @@ export function invokeResult(token: string, inputs: State, provider?: string): S
     }
     default:
       throw new Error(
-        `unexpected invoke ${token}: add a realistic answer to lib/graph/mock-outputs.ts if the program really needs it`,
+        `unexpected invoke ${token}: add a realistic answer to lib/graph/mock-outputs.ts if the program really ` +
+          `needs it`,
       );
   }
 }

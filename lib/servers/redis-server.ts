@@ -239,7 +239,8 @@ export function makeTlsFiles(dir: string): { certFile: string; keyFile: string; 
       throw new Error(
         code === "ENOENT"
           ? "openssl not found: the TLS test makes its certificates with it; install it with `apt-get install openssl`"
-          : `openssl ${args[0]} failed: ${(error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message}`,
+          : `openssl ${args[0]} failed: ` +
+              `${(error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message}`,
       );
     }
   };

@@ -220,14 +220,16 @@ export function componentReference(dir: string, firstStep: Record<string, number
   out.push("| component | type token | first at step | file |", "| --- | --- | ---: | --- |");
   for (const c of byStep)
     out.push(
-      `| [\`${c.className}\`](#${c.className.toLowerCase()}) | \`${c.token}\` | ${firstStep[c.token] ?? "—"} | [\`components/${c.file}\`](${linkBase}/components/${c.file}) |`,
+      `| [\`${c.className}\`](#${c.className.toLowerCase()}) | \`${c.token}\` | ${firstStep[c.token] ?? "—"} | ` +
+        `[\`components/${c.file}\`](${linkBase}/components/${c.file}) |`,
     );
   for (const c of byStep) {
     out.push(
       "",
       `## ${c.className}`,
       "",
-      `\`${c.token}\` · [\`components/${c.file}\`](${linkBase}/components/${c.file})${firstStep[c.token] ? ` · from step ${firstStep[c.token]}` : ""}`,
+      `\`${c.token}\` · ` +
+        `[\`components/${c.file}\`](${linkBase}/components/${c.file})${firstStep[c.token] ? ` · from step ${firstStep[c.token]}` : ""}`,
       "",
     );
     out.push(c.doc.trim(), "");
@@ -270,7 +272,8 @@ export function componentReference(dir: string, firstStep: Record<string, number
         out.push("| field | type | description |", "| --- | --- | --- |");
         for (const m of t.members)
           out.push(
-            `| \`${m.name}${m.optional ? "?" : ""}\` | \`${cell(m.type)}\` | ${cell([m.doc, m.default ? `Default \`${m.default}\`.` : ""].filter(Boolean).join(" "))} |`,
+            `| \`${m.name}${m.optional ? "?" : ""}\` | \`${cell(m.type)}\` | ` +
+              `${cell([m.doc, m.default ? `Default \`${m.default}\`.` : ""].filter(Boolean).join(" "))} |`,
           );
         out.push("");
       }

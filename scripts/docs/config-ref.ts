@@ -70,6 +70,7 @@ export function configReference(): string {
     "| key (`scale-ladder:`) | what it does | accepts | default |",
     "| --- | --- | --- | --- |",
     ...rows,
-    "| `aws:region` | The primary region (the stack files set `us-east-1`). | an AWS region such as us-east-1 | `us-east-1` |",
+    "| `aws:region` | The primary region (the stack files set `us-east-1`). | an AWS region such as us-east-1 | " +
+      "`us-east-1` |",
   ].join("\n");
 }

@@ -33,7 +33,9 @@ export function summarySection(f: StepFacts): string {
   return [
     "| stack | resources | estimated cost | components |",
     "| --- | --- | --- | --- |",
-    `| ${code(stackName(f.info.step))} | ${f.counts.total} (${f.counts.custom} cloud resources) | **${usd(f.cost.monthly)}/month**${f.cost.atMaxSize > 0 ? ` (${usd(f.cost.monthly + f.cost.atMaxSize)} with every fleet at its maximum)` : ""} | ${f.info.step === 1 ? list(f.components.all) : comps.join(", ") || "no new component"} |`,
+    `| ${code(stackName(f.info.step))} | ${f.counts.total} (${f.counts.custom} cloud resources) | ` +
+      `**${usd(f.cost.monthly)}/month**${f.cost.atMaxSize > 0 ? ` (${usd(f.cost.monthly + f.cost.atMaxSize)} with every fleet at its maximum)` : ""} ` +
+      `| ${f.info.step === 1 ? list(f.components.all) : comps.join(", ") || "no new component"} |`,
     "",
     `Figures for ${DOCS_TARGET_TEXT}; \`npm run plan -- --step ${f.info.step}\` prints them for your configuration.`,
   ].join("\n");
@@ -47,7 +49,8 @@ export function diagramSection(f: StepFacts): string {
     "```",
     "",
     f.previous
-      ? `Boxes with a thick green border are new at step ${f.info.step}. Solid arrows: network paths a security group admits (with the port), CDN origins and queue access; dotted: DNS, replication, redrive, telemetry.`
+      ? `Boxes with a thick green border are new at step ${f.info.step}. Solid arrows: network paths a security ` +
+        `group admits (with the port), CDN origins and queue access; dotted: DNS, replication, redrive, telemetry.`
       : "Solid arrows: network paths a security group admits (with the port); dotted: DNS.",
   ].join("\n");
 }
@@ -78,14 +81,18 @@ export function changesSection(f: StepFacts): string {
   const out: string[] = [];
   if (d.from === null) {
     out.push(
-      `On an empty stack \`pulumi up\` creates ${d.added.length} resources (the stack's own registrations: providers and components included):`,
+      `On an empty stack \`pulumi up\` creates ${d.added.length} resources (the stack's own registrations: ` +
+        `providers and components included):`,
       "",
     );
     out.push(...createdByComponent(f));
     return out.join("\n");
   }
   out.push(
-    `\`pulumi config set scale-ladder:step ${f.info.step} && pulumi up\` on the step-${d.from} stack, matched by URN: **${d.added.length} to create, ${d.removed.length} to delete, ${d.replaced.length} to replace, ${d.updated.length} to update in place**, ${d.unchanged} unchanged. The provider's \`step\` default tag also changes, so every taggable resource's tags update in place.`,
+    `\`pulumi config set scale-ladder:step ${f.info.step} && pulumi up\` on the step-${d.from} stack, matched ` +
+      `by URN: **${d.added.length} to create, ${d.removed.length} to delete, ${d.replaced.length} to replace, ` +
+      `${d.updated.length} to update in place**, ${d.unchanged} unchanged. The provider's \`step\` default tag ` +
+      `also changes, so every taggable resource's tags update in place.`,
     "",
   );
   if (d.replaced.length > 0) {
@@ -97,7 +104,8 @@ export function changesSection(f: StepFacts): string {
     );
     for (const r of d.replaced)
       out.push(
-        `| ${code(r.name)} | ${code(r.type)} | ${cell(r.reasons.map((x) => `${code(x.input)}: ${x.why}`).join("; "))} |`,
+        `| ${code(r.name)} | ${code(r.type)} | ` +
+          `${cell(r.reasons.map((x) => `${code(x.input)}: ${x.why}`).join("; "))} |`,
       );
     out.push("");
   } else out.push("Nothing is replaced.", "");
@@ -139,7 +147,9 @@ export function envSection(f: StepFacts): string {
   const from = (k: string) => perEntry(f.env.vars[k].from);
   const rows = Object.entries(f.env.all).map(
     ([k, where]) =>
-      `| ${code(k)} | ${where.includes("server") ? "✓" : ""} | ${where.includes("worker") ? "✓" : ""} | ${cell(from(k))} | ${cell(perEntry(f.env.vars[k].why))} | ${f.previous && f.env.added.includes(k) ? "**new**" : ""} |`,
+      `| ${code(k)} | ${where.includes("server") ? "✓" : ""} | ${where.includes("worker") ? "✓" : ""} | ` +
+      `${cell(from(k))} | ${cell(perEntry(f.env.vars[k].why))} | ` +
+      `${f.previous && f.env.added.includes(k) ? "**new**" : ""} |`,
   );
   const out = [
     "| variable | server | worker | value, or where it comes from | why | at this step |",
@@ -149,7 +159,9 @@ export function envSection(f: StepFacts): string {
   if (f.env.removed.length > 0) out.push("", `No longer set: ${list(f.env.removed)}.`);
   out.push(
     "",
-    "From the app-environment contract (`stacks/app-environment.ts`), which the boot scripts render (`components/user-data.ts`) and local mode uses with local values; names in angle brackets stand for the stack's resources. What each variable does is in [app/README.md](../../app/README.md#configuration).",
+    "From the app-environment contract (`stacks/app-environment.ts`), which the boot scripts render " +
+      "(`components/user-data.ts`) and local mode uses with local values; names in angle brackets stand for the " +
+      "stack's resources. What each variable does is in [app/README.md](../../app/README.md#configuration).",
   );
   return out.join("\n");
 }
@@ -166,7 +178,8 @@ export function costSection(f: StepFacts): string {
       )
       .join("; ");
     out.push(
-      `| ${code(`${c.type} ${c.name}`)}${c.region && c.region !== "us-east-1" ? ` (${c.region})` : ""} | ${cell(items)} | ${usd(c.monthly)} |`,
+      `| ${code(`${c.type} ${c.name}`)}${c.region && c.region !== "us-east-1" ? ` (${c.region})` : ""} | ` +
+        `${cell(items)} | ${usd(c.monthly)} |`,
     );
   }
   out.push(`| **total** | on-demand, ${HOURS_PER_MONTH} hours | **${usd(f.cost.monthly)}** |`);
@@ -177,7 +190,8 @@ export function costSection(f: StepFacts): string {
   if (f.cost.pricedAsTableRegion.length > 0)
     notes.push(`${f.cost.pricedAsTableRegion.join(", ")} priced at ${PRICE_REGION} rates`);
   out.push(
-    `${notes.join("; ")}. Not included: data transfer, requests (ALB LCUs, CloudFront, SQS, API calls), storage that grows with use, log ingestion, the hosted zone — see [docs/pricing.md](../pricing.md).`,
+    `${notes.join("; ")}. Not included: data transfer, requests (ALB LCUs, CloudFront, SQS, API calls), storage ` +
+      `that grows with use, log ingestion, the hosted zone — see [docs/pricing.md](../pricing.md).`,
   );
   return out.join("\n");
 }
@@ -186,7 +200,8 @@ export function costSection(f: StepFacts): string {
 export function resourcesSection(f: StepFacts): string {
   return [
     "```text",
-    `${f.counts.total} registrations: ${f.counts.custom} cloud resources, ${f.counts.components} components, ${f.counts.providers} provider${f.counts.providers > 1 ? "s" : ""}, the stack`,
+    `${f.counts.total} registrations: ${f.counts.custom} cloud resources, ${f.counts.components} components, ` +
+      `${f.counts.providers} provider${f.counts.providers > 1 ? "s" : ""}, the stack`,
     ...treeLines(f.tree),
     "```",
   ].join("\n");
@@ -206,12 +221,14 @@ export function ladderSection(facts: StepFacts[]): string {
             ", ",
           ) || "(config only)";
     out.push(
-      `| ${f.info.step} | [${code(stackName(f.info.step))}](${stepDocPath(f.info)}) | ${cell(f.info.adds)} | ${comps} | ${f.counts.total} | ${usd(f.cost.monthly)} |`,
+      `| ${f.info.step} | [${code(stackName(f.info.step))}](${stepDocPath(f.info)}) | ${cell(f.info.adds)} | ` +
+        `${comps} | ${f.counts.total} | ${usd(f.cost.monthly)} |`,
     );
   }
   out.push(
     "",
-    `Resources and costs are for ${DOCS_TARGET_TEXT}, on-demand ${PRICE_REGION} prices ([docs/pricing.md](docs/pricing.md)); fleets at their starting size.`,
+    `Resources and costs are for ${DOCS_TARGET_TEXT}, on-demand ${PRICE_REGION} prices ` +
+      `([docs/pricing.md](docs/pricing.md)); fleets at their starting size.`,
   );
   return out.join("\n");
 }
@@ -228,7 +245,8 @@ export function pricesSection(facts: StepFacts[]): string {
   ];
   const r = RATES;
   return [
-    `Region **${PRICE_REGION}**, on-demand, USD, compiled **${PRICES_AS_OF}**; a month is ${HOURS_PER_MONTH} hours. Source: [\`scripts/plan/prices.ts\`](../scripts/plan/prices.ts).`,
+    `Region **${PRICE_REGION}**, on-demand, USD, compiled **${PRICES_AS_OF}**; a month is ${HOURS_PER_MONTH} ` +
+      `hours. Source: [\`scripts/plan/prices.ts\`](../scripts/plan/prices.ts).`,
     "",
     ...table("EC2 (Linux)", EC2_HOURLY, "$/hour"),
     ...table("RDS for PostgreSQL (single-AZ; Multi-AZ is ×2)", RDS_POSTGRES_HOURLY, "$/hour"),
@@ -240,13 +258,15 @@ export function pricesSection(facts: StepFacts[]): string {
     "| --- | ---: |",
     `| EBS gp3 | $${r.ebsGp3PerGbMonth}/GB-month |`,
     `| RDS gp3 storage (single-AZ; Multi-AZ ×2) | $${r.rdsGp3PerGbMonth}/GB-month |`,
-    `| public IPv4 address (Elastic IP, NAT gateway, each ALB node) | $${r.publicIpv4PerHour}/hour (${usd(r.publicIpv4PerHour * HOURS_PER_MONTH)}/month) |`,
+    `| public IPv4 address (Elastic IP, NAT gateway, each ALB node) | $${r.publicIpv4PerHour}/hour ` +
+      `(${usd(r.publicIpv4PerHour * HOURS_PER_MONTH)}/month) |`,
     `| NAT gateway | $${r.natGatewayPerHour}/hour (${usd(r.natGatewayPerHour * HOURS_PER_MONTH)}/month) |`,
     `| Application Load Balancer | $${r.albPerHour}/hour (${usd(r.albPerHour * HOURS_PER_MONTH)}/month) |`,
     `| Secrets Manager secret | $${r.secretPerMonth}/month |`,
     `| CloudWatch dashboard | $${r.cloudwatchDashboardPerMonth}/month |`,
     `| CloudWatch alarm | $${r.cloudwatchAlarmPerMetricMonth} per metric per month |`,
-    `| CloudWatch custom metric (agent, detailed monitoring: ${r.detailedMonitoringMetricsPerInstance} per instance) | $${r.cloudwatchMetricPerMonth}/month |`,
+    `| CloudWatch custom metric (agent, detailed monitoring: ${r.detailedMonitoringMetricsPerInstance} per ` +
+      `instance) | $${r.cloudwatchMetricPerMonth}/month |`,
     `| Route 53 health check | $${r.route53HealthCheckPerMonth}/month |`,
     "",
     "**Where the prices come from**",
@@ -263,7 +283,8 @@ export function pricesSection(facts: StepFacts[]): string {
     "| ---: | ---: | ---: |",
     ...facts.map(
       (f) =>
-        `| [${f.info.step}](steps/${stepDocPath(f.info).slice("docs/steps/".length)}) | ${usd(f.cost.monthly)} | ${usd(f.cost.monthly + f.cost.atMaxSize)} |`,
+        `| [${f.info.step}](steps/${stepDocPath(f.info).slice("docs/steps/".length)}) | ${usd(f.cost.monthly)} ` +
+        `| ${usd(f.cost.monthly + f.cost.atMaxSize)} |`,
     ),
     "",
     `For ${DOCS_TARGET_TEXT}.`,
@@ -337,7 +358,8 @@ export function appEnvSection(facts: StepFacts[]): string {
   for (const k of keys) {
     const e = steps.get(k)!;
     out.push(
-      `  | ${code(k)} | ${stepRanges(e.steps)} | ${e.where.has("server") ? "✓" : ""} | ${e.where.has("worker") ? "✓" : ""} |`,
+      `  | ${code(k)} | ${stepRanges(e.steps)} | ${e.where.has("server") ? "✓" : ""} | ` +
+        `${e.where.has("worker") ? "✓" : ""} |`,
     );
   }
   return out.join("\n");

@@ -9,9 +9,11 @@ export class LocalError extends Error {}
 
 const INSTALL: Record<string, string> = {
   "redis-server":
-    "the cache (step 5 on) runs Debian's Redis: install it with `sudo apt-get install -y redis-server` (on macOS: `brew install redis`)",
+    "the cache (step 5 on) runs Debian's Redis: install it with `sudo apt-get install -y redis-server` (on " +
+    "macOS: `brew install redis`)",
   haproxy:
-    "the load balancer (step 3 on) is Debian's HAProxy: install it with `sudo apt-get install -y haproxy` (on macOS: `brew install haproxy`)",
+    "the load balancer (step 3 on) is Debian's HAProxy: install it with `sudo apt-get install -y haproxy` (on " +
+    "macOS: `brew install haproxy`)",
 };
 
 /** Fails unless `command` is on the PATH. */
@@ -63,7 +65,8 @@ export function requireFreePort(port: number, what: string): Promise<void> {
       reject(
         new LocalError(
           error.code === "EADDRINUSE"
-            ? `port ${port} (${what}) is taken${listener(port)}. Stop what uses it, or pick other ports with --port (every port is an offset from it).`
+            ? `port ${port} (${what}) is taken${listener(port)}. Stop what uses it, or pick other ports with ` +
+                `--port (every port is an offset from it).`
             : `port ${port} (${what}) cannot be used: ${error.message}`,
         ),
       );

@@ -53,7 +53,8 @@ export interface LocalOptions {
   queueVisibilitySeconds: number;
   /** LOG_LEVEL of the app processes. @default "info" */
   logLevel: string;
-  /** How the app runs: the built release (`dist`, built when stale) or the TypeScript sources (`ts`). @default "dist" */
+  /** How the app runs: the built release (`dist`, built when stale) or the TypeScript sources (`ts`). @default "dist"
+   * */
   runtime: "dist" | "ts";
   /** Echo every child's output on the launcher's stdout, prefixed with its name. @default false */
   logs: boolean;

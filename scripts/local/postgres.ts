@@ -225,13 +225,15 @@ export async function refollow(
   const slot = slotOf(replica);
   await withClient(rt, newPrimary, "postgres", (c) =>
     c.query(
-      "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+      "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM " +
+        "pg_replication_slots WHERE slot_name = $1)",
       [slot],
     ),
   );
   await withClient(rt, replica, "postgres", async (c) => {
     await c.query(
-      `ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=${newPrimary.port} user=${REPLICATION_USER} password=${secrets.replicationPassword} application_name=${slot}'`,
+      `ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=${newPrimary.port} user=${REPLICATION_USER} ` +
+        `password=${secrets.replicationPassword} application_name=${slot}'`,
     );
     await c.query(`ALTER SYSTEM SET primary_slot_name = '${slot}'`);
     await c.query("SELECT pg_reload_conf()");

@@ -100,7 +100,8 @@ export class Supervisor {
       rm(pidFile, { force: true }).catch(() => undefined);
       if (!entry.wanted || this.stopping) return;
       this.onEvent(
-        `${def.name} ${entry.lastExit}${def.restart ? `; restarting in ${RESTART_DELAY_MS / 1000} s` : ""} (log: ${entry.logFile})`,
+        `${def.name} ${entry.lastExit}${def.restart ? `; restarting in ${RESTART_DELAY_MS / 1000} s` : ""} ` +
+          `(log: ${entry.logFile})`,
       );
       if (def.restart) {
         setTimeout(() => {

@@ -131,7 +131,8 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
         const roles = members.map((m) => m.name.split("-").pop()).join(" + ");
         add(
           r,
-          `orders shard ${shard}<br/>Aurora ${roles}, ${klass}${global ? ", global primary" : secondary ? ", global secondary" : ""}`,
+          `orders shard ${shard}<br/>Aurora ${roles}, ` +
+            `${klass}${global ? ", global primary" : secondary ? ", global secondary" : ""}`,
           "db",
         );
         break;

@@ -30,7 +30,8 @@ export function chooseBuild(mode: "auto" | "real" | "fake", root = process.cwd()
   const haveReal = fs.existsSync(real.artifactPath) && fs.existsSync(real.staticDir);
   if (mode === "real" && !haveReal) {
     throw new Error(
-      `no real build: ${REAL_BUILD.artifactPath} or ${REAL_BUILD.staticDir} is missing. Run \`npm run build\` first, or pass --build fake.`,
+      `no real build: ${REAL_BUILD.artifactPath} or ${REAL_BUILD.staticDir} is missing. Run \`npm run build\` ` +
+        `first, or pass --build fake.`,
     );
   }
   if (mode !== "fake" && haveReal) {
@@ -46,7 +47,10 @@ export function chooseBuild(mode: "auto" | "real" | "fake", root = process.cwd()
     kind: "fake",
     artifactPath: fake["scale-ladder:artifactPath"],
     staticDir: fake["scale-ladder:staticDir"],
-    note: `fake build (${mode === "fake" ? "asked for" : `no ${REAL_BUILD.artifactPath} yet: \`npm run build\` makes one`}): a stand-in artifact and 2 static files`,
+    note:
+      `fake build ` +
+      `(${mode === "fake" ? "asked for" : `no ${REAL_BUILD.artifactPath} yet: \`npm run build\` makes one`}): a ` +
+      `stand-in artifact and 2 static files`,
   };
 }
 

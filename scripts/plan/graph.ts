@@ -118,7 +118,8 @@ export class GraphIndex {
   }
 }
 
-/** A short label for a type token: `aws:rds/instance:Instance` → `rds.Instance`, `scale-ladder:cache:Cache` → `Cache`. */
+/** A short label for a type token: `aws:rds/instance:Instance` → `rds.Instance`, `scale-ladder:cache:Cache` → `Cache`.
+ * */
 export function shortType(type: string): string {
   if (type.startsWith("scale-ladder:")) return type.split(":")[2];
   const m = /^([a-z0-9-]+):([A-Za-z0-9]+)(?:\/[A-Za-z0-9]+)?:([A-Za-z0-9]+)$/.exec(type);

@@ -96,11 +96,15 @@ export const RATES = {
 
 /** What the estimate leaves out, printed beside every figure. */
 export const NOT_INCLUDED: readonly string[] = [
-  "data transfer: internet egress, inter-AZ, inter-region (peering and replication), NAT gateway processing ($0.045/GB)",
-  "requests and usage: ALB LCUs, CloudFront requests and transfer, SQS requests, Secrets Manager and SSM API calls, Route 53 queries",
-  "storage that grows with use: RDS storage beyond the allocated size, backups beyond the free allowance, snapshots, Aurora storage and I/O, S3 objects (releases, static assets, access logs)",
+  "data transfer: internet egress, inter-AZ, inter-region (peering and replication), NAT gateway processing " +
+    "($0.045/GB)",
+  "requests and usage: ALB LCUs, CloudFront requests and transfer, SQS requests, Secrets Manager and SSM API " +
+    "calls, Route 53 queries",
+  "storage that grows with use: RDS storage beyond the allocated size, backups beyond the free allowance, " +
+    "snapshots, Aurora storage and I/O, S3 objects (releases, static assets, access logs)",
   "CloudWatch Logs ingestion and storage, Performance Insights beyond 7 days",
   "the Route 53 hosted zone ($0.50/month), which the stack does not create",
   "the AWS free tier, Savings Plans, reserved instances, taxes",
-  "scaling: fleets are priced at their desired (starting) capacity; each fleet line says what its maximum size would add",
+  "scaling: fleets are priced at their desired (starting) capacity; each fleet line says what its maximum size " +
+    "would add",
 ];

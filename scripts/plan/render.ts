@@ -29,7 +29,8 @@ export function treeLines(nodes: TreeNode[], cost?: CostEstimate, prefix = ""): 
     const region = prefix === "" && n.region ? `  [${n.region}]` : "";
     const label = n.type === "pulumi:pulumi:Stack" ? "directly under the stack" : `${shortType(n.type)} ${n.name}`;
     lines.push(
-      `${prefix}${last ? "└─" : "├─"} ${label}  ·  ${n.resources} resource${n.resources === 1 ? "" : "s"}${region}${money}`,
+      `${prefix}${last ? "└─" : "├─"} ${label}  ·  ${n.resources} ` +
+        `resource${n.resources === 1 ? "" : "s"}${region}${money}`,
     );
     const inner = prefix + (last ? "   " : "│  ");
     if (own && n.children.length > 0) lines.push(`${inner}   (${own})`);
@@ -48,7 +49,8 @@ export function diffLines(diff: PlanDiff, verbose = false, limit = Infinity): st
   const head =
     diff.from === null
       ? `a new stack: ${diff.added.length} to create`
-      : `${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.replaced.length} to replace, ${diff.updated.length} to update in place, ${diff.unchanged} unchanged`;
+      : `${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.replaced.length} to replace, ` +
+        `${diff.updated.length} to update in place, ${diff.unchanged} unchanged`;
   lines.push(head);
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;
@@ -85,7 +87,8 @@ export function diffLines(diff: PlanDiff, verbose = false, limit = Infinity): st
   );
   if (diff.unknownTypes.length > 0)
     lines.push(
-      `note: no ForceNew entry for ${diff.unknownTypes.join(", ")}: their changes are shown as updates (scripts/plan/force-new.ts)`,
+      `note: no ForceNew entry for ${diff.unknownTypes.join(", ")}: their changes are shown as updates ` +
+        `(scripts/plan/force-new.ts)`,
     );
   return lines;
 }
@@ -112,11 +115,13 @@ export function costLines(cost: CostEstimate): string[] {
   lines.push(row("total per month (730 h)", usd(cost.monthly)));
   if (cost.atMaxSize > 0) lines.push(row("  with every fleet at its maximum size", usd(cost.monthly + cost.atMaxSize)));
   lines.push(
-    `  prices: on-demand ${cost.priceTable.region}, compiled ${cost.priceTable.asOf} (scripts/plan/prices.ts, docs/pricing.md)`,
+    `  prices: on-demand ${cost.priceTable.region}, compiled ${cost.priceTable.asOf} (scripts/plan/prices.ts, ` +
+      `docs/pricing.md)`,
   );
   if (cost.pricedAsTableRegion.length > 0)
     lines.push(
-      `  ${cost.pricedAsTableRegion.join(", ")} priced at ${cost.priceTable.region} rates (most regions cost 5–15% more)`,
+      `  ${cost.pricedAsTableRegion.join(", ")} priced at ${cost.priceTable.region} rates (most regions cost ` +
+        `5–15% more)`,
     );
   if (cost.unpriced.length > 0) lines.push(`  not priced (not in the table): ${cost.unpriced.join(", ")}`);
   lines.push("  not included:");
@@ -128,17 +133,21 @@ export function costLines(cost: CostEstimate): string[] {
 export function planText(plan: Plan, opts: { verbose?: boolean } = {}): string {
   const r = plan.resources;
   const lines = [
-    `scale-ladder plan: step ${plan.step} (${plan.name}), ${plan.environment}, ${plan.regions.join(" + ")}, stack "${plan.stack}"`,
+    `scale-ladder plan: step ${plan.step} (${plan.name}), ${plan.environment}, ${plan.regions.join(" + ")}, ` +
+      `stack "${plan.stack}"`,
     `  ${plan.adds}`,
     `  evaluated offline under the test mocks (no AWS, no Pulumi CLI) with the ${plan.build.note}`,
     ...plan.warnings.map((w) => `  warning: ${w}`),
     "",
-    `Resources: ${r.total} (${r.custom} cloud resources, ${r.components} components, ${r.providers} providers, ${r.stack} stack); awsx:ec2:Vpc counts as one, its subnets, gateways and routes are made by awsx at deploy time`,
+    `Resources: ${r.total} (${r.custom} cloud resources, ${r.components} components, ${r.providers} providers, ` +
+      `${r.stack} stack); awsx:ec2:Vpc counts as one, its subnets, gateways and routes are made by awsx at deploy ` +
+      `time`,
     ...treeLines(plan.tree, plan.cost),
     "",
     plan.diff.from === null
       ? "Changes (`pulumi up` on an empty stack):"
-      : `Changes from step ${plan.diff.from} (\`pulumi config set scale-ladder:step ${plan.step} && pulumi up\`), matched by URN:`,
+      : `Changes from step ${plan.diff.from} (\`pulumi config set scale-ladder:step ${plan.step} && pulumi up\`), ` +
+        `matched by URN:`,
     ...diffLines(plan.diff, opts.verbose, opts.verbose ? Infinity : 40).map((l) => `  ${l}`),
     ...(plan.diff.from === null
       ? []

@@ -155,7 +155,8 @@ test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes t
     const checkout = shopper.post("/api/checkout");
     await pollUntil("the checkout to wait for the row lock", async () => {
       const { rows } = await holder.query(
-        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'shop:primary' AND a.datname = current_database()",
+        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND " +
+          "a.application_name = 'shop:primary' AND a.datname = current_database()",
       );
       return rows[0].n > 0;
     });

@@ -237,8 +237,10 @@ test("malformed HTTP on the wire is refused with a 4xx or a closed connection, n
   const cases = [
     "GARBAGE\r\n\r\n",
     "GET /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
-    'POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"productId":1}',
-    "POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n",
+    "POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      '100\r\n\r\n{"productId":1}',
+    "POST /api/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: " +
+      "chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n",
     "GET /api/products HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n",
     `GET /api/products?${"a=1&".repeat(5000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
     `GET /api/products HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(20_000)}\r\n\r\n`,

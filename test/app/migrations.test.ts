@@ -84,7 +84,8 @@ test("a server waits while another holds the schema lock, then finds its work to
   try {
     await pollUntil("the other server's lock request to queue behind ours", async () => {
       const { rows } = await holder.query(
-        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()",
+        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = " +
+          "'advisory' AND NOT l.granted AND d.datname = current_database()",
       );
       return rows[0].n > 0;
     });
@@ -100,7 +101,8 @@ test("the seed is deterministic: the same count gives the same rows in any datab
   const fingerprint = async (pool: Pool) =>
     (
       await pool.query(
-        "SELECT md5(string_agg(concat_ws('|', id, sku, name, description, category, price_cents, stock), ',' ORDER BY id)) AS h FROM products",
+        "SELECT md5(string_agg(concat_ws('|', id, sku, name, description, category, price_cents, stock), ',' " +
+          "ORDER BY id)) AS h FROM products",
       )
     ).rows[0].h;
   const [a, b] = [await freshDatabase(), await freshDatabase()];

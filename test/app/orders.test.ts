@@ -1,4 +1,5 @@
-/** Checkout and orders: stock reserved in the checkout's transaction, no oversell, each shopper sees only their own orders. */
+/** Checkout and orders: stock reserved in the checkout's transaction, no oversell, each shopper sees only their own
+ * orders. */
 import { randomUUID } from "node:crypto";
 import { Shopper } from "./support/shopper";
 import { type TestApp, setStock, startTestApp } from "./support/test-app";

@@ -138,7 +138,8 @@ test("killed while its confirmation is uncommitted: nothing of it lands, the red
       "the worker to wait for the order's row",
       async () => {
         const { rows } = await holder.query(
-          "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database() AND a.application_name = 'shop:primary'",
+          "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted " +
+            "AND a.datname = current_database() AND a.application_name = 'shop:primary'",
         );
         return rows[0].n > 0;
       },

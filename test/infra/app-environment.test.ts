@@ -193,13 +193,23 @@ function comparable(v: EnvValue<string>, masked: Aspect[]): string {
     case "literal":
       return `literal ${m("value", String(v.value))}`;
     case "postgres":
-      return `postgres ${at(v.endpoint)}/${v.database} ${creds(v.credentials)} tls=${m("tls", JSON.stringify(v.tls ?? null))}`;
+      return (
+        `postgres ${at(v.endpoint)}/${v.database} ${creds(v.credentials)} ` +
+        `tls=${m("tls", JSON.stringify(v.tls ?? null))}`
+      );
     case "postgresList":
-      return `postgres ${v.endpoints.map(at).join(",")}/${v.database} ${creds(v.credentials)} tls=${m("tls", JSON.stringify(v.tls ?? null))}`;
+      return (
+        `postgres ${v.endpoints.map(at).join(",")}/${v.database} ${creds(v.credentials)} ` +
+        `tls=${m("tls", JSON.stringify(v.tls ?? null))}`
+      );
     case "redis":
       return `redis ${at(v.endpoint)} ${m("credentials", v.auth.kind)} tls=${m("tls", v.tls)}`;
     case "shardMap":
-      return `shards ${m("source", JSON.stringify(v.buckets))} ${v.shards.map((s) => `${m("names", s.name)}=${at(s.writer)}|${at(s.reader)}`).join(",")}/${v.database} ${creds(v.credentials)} tls=${m("tls", JSON.stringify(v.tls ?? null))}`;
+      return (
+        `shards ${m("source", JSON.stringify(v.buckets))} ` +
+        `${v.shards.map((s) => `${m("names", s.name)}=${at(s.writer)}|${at(s.reader)}`).join(",")}/${v.database} ` +
+        `${creds(v.credentials)} tls=${m("tls", JSON.stringify(v.tls ?? null))}`
+      );
     default:
       return JSON.stringify(v);
   }
@@ -302,7 +312,8 @@ describe("(c) the boot script's shell computes the contract's values", () => {
       "REGION=us-east-1",
       `secret() { printf '%s' '${JSON.stringify(SECRET_JSON)}'; }`,
       'cat() { [ "$1" = /etc/shop/local-db-password ] && printf on-box-pw; }',
-      `aws() { [ "$1 $2" = "ssm get-parameter" ] || { echo "unexpected: aws $*" >&2; exit 9; }; printf '%s' '${map}'; }`,
+      `aws() { [ "$1 $2" = "ssm get-parameter" ] || { echo "unexpected: aws $*" >&2; exit 9; }; printf '%s' ` +
+        `'${map}'; }`,
       prelude,
       ...echoes,
     ].join("\n");

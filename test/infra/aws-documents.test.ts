@@ -204,7 +204,8 @@ describe("policy documents", () => {
     };
     expect(policyProblems(key, { kind: "kms-key", account: "123456789012" })).toEqual([
       'Statement[0]: a key policy\'s Resource is "*" (this key), not arn:aws:kms:us-east-1:123456789012:key/x',
-      "no unconditional Allow of kms:* (or kms:PutKeyPolicy) to the account root (123456789012): the key could not be managed",
+      "no unconditional Allow of kms:* (or kms:PutKeyPolicy) to the account root (123456789012): the key could " +
+        "not be managed",
     ]);
   });
 });
@@ -254,7 +255,8 @@ describe("dashboard bodies", () => {
       "widgets[0]: x 20 + width 12 overflows the 24-column grid",
       "widgets[0]: region undefined is not a region name",
       "widgets[0]: metrics[0]: a metric row is namespace, name, then name/value pairs; got 3 fields",
-      "widgets[1]: metrics[0]: option colour is not one of accountId, color, id, label, period, region, stat, visible, yAxis",
+      "widgets[1]: metrics[0]: option colour is not one of accountId, color, id, label, period, region, stat, " +
+        "visible, yAxis",
       'widgets[1]: metrics[1]: "MAX([m, 1])": no query has the id m (ids: )',
       'widgets[1]: metrics[1]: "MAX([m, 1])": element 2 of an array is a scalar (1); arrays hold time series (TS[])',
       'widgets[2]: type "chart" is not metric, text, log, alarm, explorer',

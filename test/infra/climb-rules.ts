@@ -29,7 +29,9 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
     change: "replaced",
     keys: ["userData"],
     reason:
-      "The database moves to RDS: the boot script stops installing PostgreSQL and reads the RDS credentials instead. cloud-init runs user data once, so the server is replaced (userDataReplaceOnChange) after the data is moved (docs, step 2).",
+      "The database moves to RDS: the boot script stops installing PostgreSQL and reads the RDS credentials " +
+      "instead. cloud-init runs user data once, so the server is replaced (userDataReplaceOnChange) after the " +
+      "data is moved (docs, step 2).",
   },
   {
     from: 2,
@@ -38,7 +40,8 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
     name: "{region}-server",
     change: "removed",
     reason:
-      "The web fleet behind the load balancer takes over; the single server (with its role, profile, Elastic IP association and rollout association) leaves. It holds no data from step 2 on.",
+      "The web fleet behind the load balancer takes over; the single server (with its role, profile, Elastic IP " +
+      "association and rollout association) leaves. It holds no data from step 2 on.",
   },
   {
     from: 2,
@@ -47,7 +50,8 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
     name: "{region}-server-eip",
     change: "removed",
     reason:
-      "The site's DNS record moves, in place, from the Elastic IP to an alias of the load balancer; the address is released with the server.",
+      "The site's DNS record moves, in place, from the Elastic IP to an alias of the load balancer; the address " +
+      "is released with the server.",
   },
 ];
 

@@ -98,7 +98,8 @@ describe("other keys", () => {
         "scale-ladder:dbAllocatedStorageGb": "50",
       }),
     ).toContain(
-      "scale-ladder:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (50), so 55 or more, got 30",
+      "scale-ladder:dbMaxAllocatedStorageGb must be at least 10% above dbAllocatedStorageGb (50), so 55 or " +
+        "more, got 30",
     );
   });
 

@@ -244,10 +244,15 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
       new aws.s3.Bucket("assets", { bucket: "Shop-Assets" });
     },
     expected: [
-      'use1-storefront-public-alb: name "use1-storefront-public-alb-abcdef0" is 34 characters; LoadBalancer allows 1–32',
-      'use1-session-and-product-cache-tier: replicationGroupId "use1-session-and-product-cache-tier-abcdef0" is 43 characters; ReplicationGroup allows 1–40',
-      'use1-orders-database-primary-with-a-very-long-descriptive-name: identifier "use1-orders-database-primary-with-a-very-long-descriptive-name-abcdef0" is 70 characters; Instance allows 1–63',
-      'assets: bucket "Shop-Assets" is not lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+      'use1-storefront-public-alb: name "use1-storefront-public-alb-abcdef0" is 34 characters; LoadBalancer ' +
+        "allows 1–32",
+      'use1-session-and-product-cache-tier: replicationGroupId "use1-session-and-product-cache-tier-abcdef0" is ' +
+        "43 characters; ReplicationGroup allows 1–40",
+      "use1-orders-database-primary-with-a-very-long-descriptive-name: identifier " +
+        '"use1-orders-database-primary-with-a-very-long-descriptive-name-abcdef0" is 70 characters; Instance ' +
+        "allows 1–63",
+      'assets: bucket "Shop-Assets" is not lowercase letters, digits, dots and hyphens, starting and ending ' +
+        "with a letter or digit",
     ],
   },
   {
@@ -429,7 +434,8 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
   {
     rule: "load-balancer-settings",
     title:
-      "an HTTPS listener without a certificate, a header value over 128 characters, a health check slower than its interval",
+      "an HTTPS listener without a certificate, a header value over 128 characters, a health check slower than " +
+      "its interval",
     program: (aws) => {
       const tg = new aws.lb.TargetGroup("tg", {
         port: 3000,
@@ -567,7 +573,8 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
       });
     },
     expected: [
-      "ssm: autoRollback with lt's image id resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64, an SSM parameter",
+      "ssm: autoRollback with lt's image id " +
+        "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64, an SSM parameter",
       "latest: autoRollback with launch template version $Latest",
     ],
   },
@@ -625,7 +632,8 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
       );
     },
     expected: [
-      'alb: access-log bucket logs does not let {"Service":"logdelivery.elasticloadbalancing.amazonaws.com"} (ap-southeast-4\'s log writer) put objects',
+      'alb: access-log bucket logs does not let {"Service":"logdelivery.elasticloadbalancing.amazonaws.com"} ' +
+        "(ap-southeast-4's log writer) put objects",
     ],
   },
   {
@@ -649,7 +657,8 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
   {
     rule: "rds-instance-classes",
     title:
-      "a global database on db.t4g.medium, Performance Insights on a MySQL db.t3.micro, a Multi-AZ DB cluster on db.t4g.large",
+      "a global database on db.t4g.medium, Performance Insights on a MySQL db.t3.micro, a Multi-AZ DB cluster " +
+      "on db.t4g.large",
     program: (aws) => {
       const primary = new aws.rds.Cluster("primary", {
         engine: "aurora-postgresql",
@@ -687,7 +696,9 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
       });
     },
     expected: [
-      "primary-writer: db.t4g.medium in global database global; it needs a memory-optimized class of the db.r5, db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g, db.r6gd, db.r6id, db.r8gd families (Aurora global databases refuse burstable db.t* classes), such as db.r6g.large",
+      "primary-writer: db.t4g.medium in global database global; it needs a memory-optimized class of the db.r5, " +
+        "db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g, db.r6gd, db.r6id, db.r8gd families (Aurora global " +
+        "databases refuse burstable db.t* classes), such as db.r6g.large",
       "mysql: Performance Insights is not offered for mysql on db.t3.micro",
       "maz: a Multi-AZ DB cluster is not offered on db.t4g.large",
     ],
@@ -728,9 +739,12 @@ const NEGATIVES: Array<{ rule: string; title: string; program: Program; expected
     },
     expected: [
       "primary: aurora-postgresql 16.5 is not a version AWS offers",
-      "primary: engineVersion is pinned to a minor version while auto minor upgrades are on; ignore engineVersion after creation",
-      "primary-writer: engineVersion is pinned to a minor version while auto minor upgrades are on; ignore engineVersion after creation",
-      "db: engineVersion 16.3 pins a minor version while AWS upgrades minors; give the major only or ignore engineVersion",
+      "primary: engineVersion is pinned to a minor version while auto minor upgrades are on; ignore " +
+        "engineVersion after creation",
+      "primary-writer: engineVersion is pinned to a minor version while auto minor upgrades are on; ignore " +
+        "engineVersion after creation",
+      "db: engineVersion 16.3 pins a minor version while AWS upgrades minors; give the major only or ignore " +
+        "engineVersion",
       "global: members name different engine versions 16.5, 16.6; a secondary must run exactly the primary's",
     ],
   },

@@ -394,9 +394,14 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "read-replica-credentials",
-    rule: "A read replica takes no username, password, managed password, database name, engine or engine version; its source's password is not managed by RDS; a cross-region replica of an encrypted source names a KMS key of its region.",
+    rule:
+      "A read replica takes no username, password, managed password, database name, engine or engine version; its " +
+      "source's password is not managed by RDS; a cross-region replica of an encrypted source names a KMS key of " +
+      "its region.",
     source:
-      "RDS API, CreateDBInstanceReadReplica; Terraform aws_db_instance ConflictsWith replicate_source_db; RDS error 'Creating read replicas for source instance ... where ManageMasterUserPassword is enabled is not supported'",
+      "RDS API, CreateDBInstanceReadReplica; Terraform aws_db_instance ConflictsWith replicate_source_db; RDS " +
+      "error 'Creating read replicas for source instance ... where ManageMasterUserPassword is enabled is not " +
+      "supported'",
     check: (v) =>
       collect((problem, count) => {
         for (const r of v.ofType(T.rds)) {
@@ -434,7 +439,8 @@ export const DEPLOY_RULES: DeployRule[] = [
           for (const c of v.deps(d, "viewerCertificate", T.acmCert, T.acmValidation)) {
             if (v.regionOf(c) !== "us-east-1")
               problem(
-                `${d.name}: its viewer certificate comes from ${c.name}, created through a provider for ${v.regionOf(c)}`,
+                `${d.name}: its viewer certificate comes from ${c.name}, created through a provider for ` +
+                  `${v.regionOf(c)}`,
               );
           }
         }
@@ -460,7 +466,9 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "geolocation-records",
-    rule: "Geolocation records carry set identifiers (unique per name and type), one location each, never sit beside a simple record of the same name and type, and a default ('*') record exists per name.",
+    rule:
+      "Geolocation records carry set identifiers (unique per name and type), one location each, never sit beside " +
+      "a simple record of the same name and type, and a default ('*') record exists per name.",
     source:
       "Route 53 API, ChangeResourceRecordSets (GeoLocation, SetIdentifier); Developer Guide, 'Geolocation routing'",
     check: (v) =>
@@ -477,7 +485,8 @@ export const DEPLOY_RULES: DeployRule[] = [
           count();
           for (const r of records.filter((x) => !geo.includes(x)))
             problem(
-              `${key}: ${r.name} is a ${v.inputs(r).setIdentifier ? "non-geolocation" : "simple"} record beside geolocation records`,
+              `${key}: ${r.name} is a ${v.inputs(r).setIdentifier ? "non-geolocation" : "simple"} record beside ` +
+                `geolocation records`,
             );
           const ids = geo.map((r) => v.inputs(r).setIdentifier);
           for (const r of geo.filter((x) => !v.inputs(x).setIdentifier))
@@ -493,7 +502,8 @@ export const DEPLOY_RULES: DeployRule[] = [
             const { continent, country, subdivision } = p[0] ?? {};
             if ((continent === undefined) === (country === undefined))
               problem(
-                `${key}: ${r.name} must name a continent or a country, not ${continent === undefined ? "neither" : "both"}`,
+                `${key}: ${r.name} must name a continent or a country, not ` +
+                  `${continent === undefined ? "neither" : "both"}`,
               );
             if (subdivision !== undefined && country !== "US" && country !== "UA")
               problem(`${key}: ${r.name} has a subdivision outside the US and Ukraine`);
@@ -507,9 +517,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "aurora-global-members",
-    rule: "Members of an Aurora global database share its engine and major version, sit in different regions, and only the primary carries credentials and a database name.",
+    rule:
+      "Members of an Aurora global database share its engine and major version, sit in different regions, and " +
+      "only the primary carries credentials and a database name.",
     source:
-      "Aurora User Guide, 'Limitations of Amazon Aurora global databases'; RDS API, CreateDBCluster GlobalClusterIdentifier",
+      "Aurora User Guide, 'Limitations of Amazon Aurora global databases'; RDS API, CreateDBCluster " +
+      "GlobalClusterIdentifier",
     check: (v) =>
       collect((problem, count) => {
         for (const g of v.ofType(T.globalCluster)) {
@@ -547,7 +560,9 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "asg-joins-target-group",
-    rule: "Every target group has targets: an auto-scaling group lists its ARN in targetGroupArns (or an attachment registers them).",
+    rule:
+      "Every target group has targets: an auto-scaling group lists its ARN in targetGroupArns (or an attachment " +
+      "registers them).",
     source: "Auto Scaling API, CreateAutoScalingGroup TargetGroupARNs",
     check: (v) =>
       collect((problem, count) => {
@@ -566,7 +581,8 @@ export const DEPLOY_RULES: DeployRule[] = [
     name: "user-data-size",
     rule: "User data is at most 16 KB before base64 encoding; a launch template's is valid base64.",
     source:
-      "EC2 User Guide, 'Run commands when you launch an EC2 instance with user data input' (16 KB limit); EC2 API, RequestLaunchTemplateData UserData",
+      "EC2 User Guide, 'Run commands when you launch an EC2 instance with user data input' (16 KB limit); EC2 " +
+      "API, RequestLaunchTemplateData UserData",
     check: (v) =>
       collect((problem, count) => {
         for (const lt of v.ofType(T.lt)) {
@@ -594,7 +610,9 @@ export const DEPLOY_RULES: DeployRule[] = [
     name: "names",
     rule: "Physical names (given, or Pulumi's `<name>-<7 hex>`) respect each service's length and character rules.",
     source:
-      "API references: RDS DBInstanceIdentifier/DBClusterIdentifier (63), ElastiCache ReplicationGroupId (40), ELB Name (32), SQS QueueName (80), IAM RoleName (64), S3 bucket naming rules (3–63), and the rest in NAME_RULES",
+      "API references: RDS DBInstanceIdentifier/DBClusterIdentifier (63), ElastiCache ReplicationGroupId (40), " +
+      "ELB Name (32), SQS QueueName (80), IAM RoleName (64), S3 bucket naming rules (3–63), and the rest in " +
+      "NAME_RULES",
     check: (v) =>
       collect((problem, count) => {
         for (const r of v.pg.resources) {
@@ -605,7 +623,8 @@ export const DEPLOY_RULES: DeployRule[] = [
           count();
           if (name.length > rule.max || name.length < (rule.min ?? 1))
             problem(
-              `${r.name}: ${rule.prop} "${name}" is ${name.length} characters; ${r.type.split(":").pop()} allows ${rule.min ?? 1}–${rule.max}`,
+              `${r.name}: ${rule.prop} "${name}" is ${name.length} characters; ${r.type.split(":").pop()} ` +
+                `allows ${rule.min ?? 1}–${rule.max}`,
             );
           if (!rule.pattern.test(name)) problem(`${r.name}: ${rule.prop} "${name}" is not ${rule.what}`);
         }
@@ -613,7 +632,9 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "security-group-rules",
-    rule: "Rules have ports within 0–65535 (from ≤ to; none for all-protocol rules), exactly one source or destination, and descriptions of at most 255 allowed characters.",
+    rule:
+      "Rules have ports within 0–65535 (from ≤ to; none for all-protocol rules), exactly one source or " +
+      "destination, and descriptions of at most 255 allowed characters.",
     source:
       "EC2 API, AuthorizeSecurityGroupIngress / IpPermission / IpRange Description; VPC API, SecurityGroupRuleRequest",
     check: (v) =>
@@ -665,7 +686,10 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "cloudwatch-alarms",
-    rule: "An alarm evaluates at most one day (period × evaluation periods ≤ 86,400 s) with periods of 10, 20, 30 or a multiple of 60 s, datapointsToAlarm ≤ evaluationPeriods, and either one metric or metric queries with one result.",
+    rule:
+      "An alarm evaluates at most one day (period × evaluation periods ≤ 86,400 s) with periods of 10, 20, 30 or " +
+      "a multiple of 60 s, datapointsToAlarm ≤ evaluationPeriods, and either one metric or metric queries with one " +
+      "result.",
     source: "CloudWatch API, PutMetricAlarm (Period, EvaluationPeriods, DatapointsToAlarm, Metrics)",
     check: (v) =>
       collect((problem, count) => {
@@ -704,7 +728,9 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "sqs-limits",
-    rule: "Visibility timeout 0–43,200 s, retention 60 s–14 days, delay 0–900 s, long polling 0–20 s, messages 1,024–262,144 bytes; redrive maxReceiveCount 1–1,000 to a DLQ of the same region and kind (FIFO or not).",
+    rule:
+      "Visibility timeout 0–43,200 s, retention 60 s–14 days, delay 0–900 s, long polling 0–20 s, messages " +
+      "1,024–262,144 bytes; redrive maxReceiveCount 1–1,000 to a DLQ of the same region and kind (FIFO or not).",
     source: "SQS API, SetQueueAttributes; SQS Developer Guide, dead-letter queues",
     check: (v) =>
       collect((problem, count) => {
@@ -731,7 +757,8 @@ export const DEPLOY_RULES: DeployRule[] = [
           }
           if (Boolean(v.inputs(dlq).fifoQueue) !== Boolean(v.inputs(q).fifoQueue))
             problem(
-              `${q.name}: a ${v.inputs(q).fifoQueue ? "FIFO" : "standard"} queue needs a dead-letter queue of the same kind`,
+              `${q.name}: a ${v.inputs(q).fifoQueue ? "FIFO" : "standard"} queue needs a dead-letter queue of ` +
+                `the same kind`,
             );
           if (v.regionOf(dlq) !== v.regionOf(q)) problem(`${q.name}: its dead-letter queue is in ${v.regionOf(dlq)}`);
         }
@@ -739,9 +766,14 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "rds-settings",
-    rule: "Backups kept 0–35 days (1–35 for Aurora); no availabilityZone with Multi-AZ; storage autoscaling ceiling ≥ 110% of allocated; gp3 ≥ 20 GiB; backup and maintenance windows valid, ≥ 30 min, not overlapping; Performance Insights retention 7, 31×n or 731 days; a final snapshot has an identifier; Aurora instances share the cluster's engine and version, and are not micro or small.",
+    rule:
+      "Backups kept 0–35 days (1–35 for Aurora); no availabilityZone with Multi-AZ; storage autoscaling ceiling ≥ " +
+      "110% of allocated; gp3 ≥ 20 GiB; backup and maintenance windows valid, ≥ 30 min, not overlapping; " +
+      "Performance Insights retention 7, 31×n or 731 days; a final snapshot has an identifier; Aurora instances " +
+      "share the cluster's engine and version, and are not micro or small.",
     source:
-      "RDS API, CreateDBInstance / CreateDBCluster / CreateDBInstance for Aurora; RDS User Guide, storage autoscaling and maintenance window",
+      "RDS API, CreateDBInstance / CreateDBCluster / CreateDBInstance for Aurora; RDS User Guide, storage " +
+      "autoscaling and maintenance window",
     check: (v) =>
       collect((problem, count) => {
         const windows = (r: Registration, backup: unknown, maintenance: unknown) => {
@@ -778,7 +810,8 @@ export const DEPLOY_RULES: DeployRule[] = [
             i.maxAllocatedStorage < Math.ceil(i.allocatedStorage * 1.1)
           ) {
             problem(
-              `${r.name}: maxAllocatedStorage ${i.maxAllocatedStorage} is less than 10% above allocatedStorage ${i.allocatedStorage}`,
+              `${r.name}: maxAllocatedStorage ${i.maxAllocatedStorage} is less than 10% above allocatedStorage ` +
+                `${i.allocatedStorage}`,
             );
           }
           if (i.storageType === "gp3" && i.allocatedStorage !== undefined && i.allocatedStorage < 20)
@@ -792,7 +825,8 @@ export const DEPLOY_RULES: DeployRule[] = [
             )
           ) {
             problem(
-              `${r.name}: performanceInsightsRetentionPeriod ${i.performanceInsightsRetentionPeriod} is not 7, 31×n or 731`,
+              `${r.name}: performanceInsightsRetentionPeriod ${i.performanceInsightsRetentionPeriod} is not 7, ` +
+                `31×n or 731`,
             );
           }
           windows(r, i.backupWindow, i.maintenanceWindow);
@@ -822,7 +856,9 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "elasticache-settings",
-    rule: "Multi-AZ needs automatic failover, and automatic failover a replica (2–6 nodes); snapshots kept ≤ 35 days; snapshot and maintenance windows ≥ 60 min and not overlapping.",
+    rule:
+      "Multi-AZ needs automatic failover, and automatic failover a replica (2–6 nodes); snapshots kept ≤ 35 days; " +
+      "snapshot and maintenance windows ≥ 60 min and not overlapping.",
     source: "ElastiCache API, CreateReplicationGroup; Terraform replicationGroupValidateMultiAZAutomaticFailover",
     check: (v) =>
       collect((problem, count) => {
@@ -891,7 +927,10 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "cloudfront-settings",
-    rule: "Aliases need a custom certificate; the default certificate takes no minimum protocol (TLSv1); behaviors target existing origins with an allowed method set that contains the cached one; origin ids and path patterns are unique; an OAC origin is not a custom origin; cache policy TTLs are ordered.",
+    rule:
+      "Aliases need a custom certificate; the default certificate takes no minimum protocol (TLSv1); behaviors " +
+      "target existing origins with an allowed method set that contains the cached one; origin ids and path " +
+      "patterns are unique; an OAC origin is not a custom origin; cache policy TTLs are ordered.",
     source: "CloudFront API, CreateDistribution (Aliases, ViewerCertificate, CacheBehavior, Origin); CreateCachePolicy",
     check: (v) =>
       collect((problem, count) => {
@@ -951,9 +990,13 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "load-balancer-settings",
-    rule: "HTTPS listeners have a certificate; listener rule priorities are 1–50,000 and unique per listener, header conditions name ≤ 40 characters and values ≤ 128; target group health checks have timeout < interval within AWS's ranges; access logs go to an SSE-S3 bucket.",
+    rule:
+      "HTTPS listeners have a certificate; listener rule priorities are 1–50,000 and unique per listener, header " +
+      "conditions name ≤ 40 characters and values ≤ 128; target group health checks have timeout < interval within " +
+      "AWS's ranges; access logs go to an SSE-S3 bucket.",
     source:
-      "ELB API, CreateListener, CreateRule (HttpHeaderConditionConfig), CreateTargetGroup; ELB User Guide, 'Access logs' (SSE-S3 only)",
+      "ELB API, CreateListener, CreateRule (HttpHeaderConditionConfig), CreateTargetGroup; ELB User Guide, " +
+      "'Access logs' (SSE-S3 only)",
     check: (v) =>
       collect((problem, count) => {
         for (const l of v.ofType(T.listener)) {
@@ -1013,7 +1056,8 @@ export const DEPLOY_RULES: DeployRule[] = [
               );
             if (algorithms.some((a) => a !== "AES256"))
               problem(
-                `${lb.name}: access-log bucket ${bucket.name} uses ${algorithms.join(", ")}; ALB access logs need SSE-S3 (AES256)`,
+                `${lb.name}: access-log bucket ${bucket.name} uses ${algorithms.join(", ")}; ALB access logs ` +
+                  `need SSE-S3 (AES256)`,
               );
           }
         }
@@ -1021,9 +1065,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "auto-scaling-settings",
-    rule: "min ≤ desired ≤ max; instance refresh keeps 0–100% healthy with a maximum of 100–200% no more than 100 points above; request-count tracking names app/…/targetgroup/… as its resource label.",
+    rule:
+      "min ≤ desired ≤ max; instance refresh keeps 0–100% healthy with a maximum of 100–200% no more than 100 " +
+      "points above; request-count tracking names app/…/targetgroup/… as its resource label.",
     source:
-      "Auto Scaling API, CreateAutoScalingGroup, StartInstanceRefresh (RefreshPreferences), PredefinedMetricSpecification ResourceLabel",
+      "Auto Scaling API, CreateAutoScalingGroup, StartInstanceRefresh (RefreshPreferences), " +
+      "PredefinedMetricSpecification ResourceLabel",
     check: (v) =>
       collect((problem, count) => {
         for (const g of v.ofType(T.asg)) {
@@ -1052,9 +1099,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "route53-settings",
-    rule: "Alias records have no TTL or values, and a CloudFront alias does not evaluate target health; other records have both; health checks have what their type needs.",
+    rule:
+      "Alias records have no TTL or values, and a CloudFront alias does not evaluate target health; other records " +
+      "have both; health checks have what their type needs.",
     source:
-      "Route 53 API, ChangeResourceRecordSets (AliasTarget EvaluateTargetHealth: 'You can't set EvaluateTargetHealth to true when the alias target is a CloudFront distribution'), CreateHealthCheck",
+      "Route 53 API, ChangeResourceRecordSets (AliasTarget EvaluateTargetHealth: 'You can't set " +
+      "EvaluateTargetHealth to true when the alias target is a CloudFront distribution'), CreateHealthCheck",
     check: (v) =>
       collect((problem, count) => {
         for (const r of v.ofType(T.record)) {
@@ -1080,7 +1130,8 @@ export const DEPLOY_RULES: DeployRule[] = [
               );
             if (!["Healthy", "Unhealthy", "LastKnownStatus"].includes(i.insufficientDataHealthStatus))
               problem(
-                `${h.name}: insufficientDataHealthStatus ${i.insufficientDataHealthStatus} is not Healthy, Unhealthy or LastKnownStatus`,
+                `${h.name}: insufficientDataHealthStatus ${i.insufficientDataHealthStatus} is not Healthy, ` +
+                  `Unhealthy or LastKnownStatus`,
               );
             for (const alarm of v.deps(h, "cloudwatchAlarmName", T.alarm))
               if (v.regionOf(alarm) !== i.cloudwatchAlarmRegion)
@@ -1097,9 +1148,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "vpc-peering",
-    rule: "Peered VPCs do not overlap; a cross-region request is not auto-accepted by the requester but by an accepter in the peer region.",
+    rule:
+      "Peered VPCs do not overlap; a cross-region request is not auto-accepted by the requester but by an " +
+      "accepter in the peer region.",
     source:
-      "VPC Peering Guide, 'VPC peering limitations' (overlapping CIDRs, cross-Region auto-accept); EC2 API, CreateVpcPeeringConnection PeerRegion",
+      "VPC Peering Guide, 'VPC peering limitations' (overlapping CIDRs, cross-Region auto-accept); EC2 API, " +
+      "CreateVpcPeeringConnection PeerRegion",
     check: (v) =>
       collect((problem, count) => {
         const vpcCidr = (r: Registration, prop: string) =>
@@ -1127,9 +1181,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "secrets-and-iam",
-    rule: "Secrets recover for 0 or 7–30 days; IAM statement ids are alphanumeric; a role's inline policies total at most 10,240 characters.",
+    rule:
+      "Secrets recover for 0 or 7–30 days; IAM statement ids are alphanumeric; a role's inline policies total at " +
+      "most 10,240 characters.",
     source:
-      "Secrets Manager API, DeleteSecret RecoveryWindowInDays; IAM User Guide, 'IAM JSON policy elements: Sid' and 'IAM and STS quotas'",
+      "Secrets Manager API, DeleteSecret RecoveryWindowInDays; IAM User Guide, 'IAM JSON policy elements: Sid' " +
+      "and 'IAM and STS quotas'",
     check: (v) =>
       collect((problem, count) => {
         for (const s of v.ofType(T.secret)) {
@@ -1158,9 +1215,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "instance-refresh-rollback",
-    rule: "An instance refresh rolls back only from a numbered launch template version whose image id is an AMI id: not with a `resolve:ssm:` image id, not on $Latest or $Default.",
+    rule:
+      "An instance refresh rolls back only from a numbered launch template version whose image id is an AMI id: " +
+      "not with a `resolve:ssm:` image id, not on $Latest or $Default.",
     source:
-      "Auto Scaling API Reference, RollbackInstanceRefresh ('A rollback is not supported in the following situations'); User Guide, 'Undo changes with a manual or auto rollback' (read 2026-12-01)",
+      "Auto Scaling API Reference, RollbackInstanceRefresh ('A rollback is not supported in the following " +
+      "situations'); User Guide, 'Undo changes with a manual or auto rollback' (read 2026-12-01)",
     check: (v) =>
       collect((problem, count) => {
         for (const g of v.ofType(T.asg)) {
@@ -1179,16 +1239,23 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "route53-record-owner",
-    rule: "One resource per Route 53 record set (zone, name, type, set identifier): two resources on one record (ACM validation records are the same CNAME for every certificate of a name) overwrite each other, and deleting either deletes it for both.",
+    rule:
+      "One resource per Route 53 record set (zone, name, type, set identifier): two resources on one record (ACM " +
+      "validation records are the same CNAME for every certificate of a name) overwrite each other, and deleting " +
+      "either deletes it for both.",
     source:
-      "Route 53 API, ChangeResourceRecordSets (one record set per name, type and set identifier); hashicorp/terraform-provider-aws#13653 (ACM answers the same validation CNAME across regions and certificates)",
+      "Route 53 API, ChangeResourceRecordSets (one record set per name, type and set identifier); " +
+      "hashicorp/terraform-provider-aws#13653 (ACM answers the same validation CNAME across regions and " +
+      "certificates)",
     check: (v) =>
       collect((problem, count) => {
         const owners = new Map<string, string[]>();
         for (const r of v.ofType(T.record)) {
           count();
           const i = v.inputs(r);
-          const key = `${i.zoneId} ${String(i.name).replace(/\.$/, "").toLowerCase()} ${i.type}${i.setIdentifier ? ` ${i.setIdentifier}` : ""}`;
+          const key =
+            `${i.zoneId} ${String(i.name).replace(/\.$/, "").toLowerCase()} ` +
+            `${i.type}${i.setIdentifier ? ` ${i.setIdentifier}` : ""}`;
           owners.set(key, [...(owners.get(key) ?? []), r.name]);
         }
         for (const [key, names] of owners)
@@ -1197,9 +1264,13 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "alb-log-delivery",
-    rule: "An ALB's access-log bucket lets the region's log writer put objects: the regional ELB account in regions opened before August 2022, the logdelivery.elasticloadbalancing.amazonaws.com service principal in later ones.",
+    rule:
+      "An ALB's access-log bucket lets the region's log writer put objects: the regional ELB account in regions " +
+      "opened before August 2022, the logdelivery.elasticloadbalancing.amazonaws.com service principal in later " +
+      "ones.",
     source:
-      "ELB User Guide, 'Enable access logs for your Application Load Balancer', step 2 (read 2026-12-01); table in components/facts/elb-log-delivery.ts",
+      "ELB User Guide, 'Enable access logs for your Application Load Balancer', step 2 (read 2026-12-01); table " +
+      "in components/facts/elb-log-delivery.ts",
     check: (v) =>
       collect((problem, count) => {
         for (const lb of v.ofType(T.lb)) {
@@ -1213,7 +1284,8 @@ export const DEPLOY_RULES: DeployRule[] = [
               .filter((st: any) => st.Effect === "Allow" && [st.Action].flat().includes("s3:PutObject"));
             if (!statements.some((st: any) => JSON.stringify(st.Principal) === expected)) {
               problem(
-                `${lb.name}: access-log bucket ${bucket.name} does not let ${expected} (${v.regionOf(lb)}'s log writer) put objects`,
+                `${lb.name}: access-log bucket ${bucket.name} does not let ${expected} (${v.regionOf(lb)}'s log ` +
+                  `writer) put objects`,
               );
             }
           }
@@ -1222,9 +1294,12 @@ export const DEPLOY_RULES: DeployRule[] = [
   },
   {
     name: "awsx-subnet-layout",
-    rule: "An awsx VPC with subnetStrategy Auto and cidrMask subnets fits them in each AZ's block (VPC prefix + ceil(log2(AZs)) bits) once each is aligned to its own size; otherwise subnets overlap or leave the VPC.",
+    rule:
+      "An awsx VPC with subnetStrategy Auto and cidrMask subnets fits them in each AZ's block (VPC prefix + " +
+      "ceil(log2(AZs)) bits) once each is aligned to its own size; otherwise subnets overlap or leave the VPC.",
     source:
-      "pulumi/pulumi-awsx awsx/ec2/subnetDistributorNew.ts (allocateSubnetCidrBlocks, nextNetmask; read 2026-12-01); EC2 API, CreateSubnet (InvalidSubnet.Conflict / InvalidSubnet.Range)",
+      "pulumi/pulumi-awsx awsx/ec2/subnetDistributorNew.ts (allocateSubnetCidrBlocks, nextNetmask; read " +
+      "2026-12-01); EC2 API, CreateSubnet (InvalidSubnet.Conflict / InvalidSubnet.Range)",
     check: (v) =>
       collect((problem, count) => {
         for (const vpc of v.ofType("awsx:ec2:Vpc")) {

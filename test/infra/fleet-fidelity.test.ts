@@ -211,11 +211,13 @@ describe("availability zones", () => {
     ],
     [
       { "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1b,ap-south-1a,ap-south-1b" },
-      "scale-ladder:availabilityZoneNames names ap-south-1a, which is in none of the stack's regions (us-east-1, eu-west-1)",
+      "scale-ladder:availabilityZoneNames names ap-south-1a, which is in none of the stack's regions " +
+        "(us-east-1, eu-west-1)",
     ],
     [
       { "scale-ladder:availabilityZoneNames": "use1-az1,use1-az2" },
-      'scale-ladder:availabilityZoneNames must be a comma-separated list of zone names such as us-east-1a,us-east-1b, got "use1-az1,use1-az2"',
+      "scale-ladder:availabilityZoneNames must be a comma-separated list of zone names such as " +
+        'us-east-1a,us-east-1b, got "use1-az1,use1-az2"',
     ],
   ])("refuses %j", (values, text) => {
     expect(() => parse(values)).toThrow(text);
@@ -374,7 +376,8 @@ describe("partitions", () => {
     expect(() =>
       parseLadderConfig({ "scale-ladder:step": "11", "scale-ladder:secondaryRegions": "us-gov-east-1" }),
     ).toThrow(
-      "scale-ladder:secondaryRegions names us-gov-east-1, in the aws-us-gov partition; scale-ladder supports the aws partition only",
+      "scale-ladder:secondaryRegions names us-gov-east-1, in the aws-us-gov partition; scale-ladder supports " +
+        "the aws partition only",
     );
   });
 });

@@ -305,7 +305,8 @@ function leafStrings(v: unknown): string[] {
   return [];
 }
 
-/** The value with every string that contains one of `unknown` replaced by the unknown sentinel (collected in `replaced`). */
+/** The value with every string that contains one of `unknown` replaced by the unknown sentinel (collected in
+ * `replaced`). */
 function replaceLeaves(v: unknown, unknown: string[], replaced: string[], sentinel: (v: unknown) => string): any {
   if (typeof v === "string") {
     if (!unknown.some((u) => v.includes(u))) return v;

@@ -41,7 +41,8 @@ describe("stack files", () => {
       expect(g.warnings).toHaveLength(1);
       expect(g.warnings[0]).toMatch(
         new RegExp(
-          `^scale-ladder:step is ${step}, but this version builds up to step \\d+; composing steps 1–\\d+ without .*\\.$`,
+          `^scale-ladder:step is ${step}, but this version builds up to step \\d+; composing steps 1–\\d+ ` +
+            `without .*\\.$`,
         ),
       );
       expect(g.warnings[0]).not.toContain("\n");

@@ -248,7 +248,8 @@ describe("steps 3–5", () => {
             }),
         ),
       ).rejects.toThrow(
-        'Database: passwordManagement must be "generated" when replicas > 0 (RDS cannot create a read replica of an instance whose master password it manages), got "rds"',
+        'Database: passwordManagement must be "generated" when replicas > 0 (RDS cannot create a read replica ' +
+          'of an instance whose master password it manages), got "rds"',
       );
     });
 
@@ -303,7 +304,8 @@ describe("steps 3–5", () => {
       ]);
       // Fresh, past the graph cache: the program is expected to throw, so there is no graph to cache.
       await expect(runLadder(stackConfig(5, { "scale-ladder:cacheMaxmemoryPolicy": "lru" }))).rejects.toThrow(
-        'scale-ladder:cacheMaxmemoryPolicy must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl, got "lru"',
+        "scale-ladder:cacheMaxmemoryPolicy must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, " +
+          'volatile-lru, volatile-lfu, volatile-random, volatile-ttl, got "lru"',
       );
     });
 

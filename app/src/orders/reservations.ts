@@ -52,7 +52,8 @@ export async function commitReservation(catalog: DbRouter, orderId: string): Pro
 export async function releaseReservation(catalog: DbRouter, orderId: string): Promise<boolean> {
   const { result } = await catalog.transaction(async (client) => {
     const { rows } = await client.query<{ lines: CartLine[] }>(
-      "UPDATE stock_reservations SET state = 'released', resolved_at = now() WHERE order_id = $1 AND state = 'held' RETURNING lines",
+      "UPDATE stock_reservations SET state = 'released', resolved_at = now() WHERE order_id = $1 AND state = " +
+        "'held' RETURNING lines",
       [orderId],
     );
     if (rows.length === 0) return false;

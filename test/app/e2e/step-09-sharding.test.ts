@@ -63,7 +63,8 @@ test("a worker killed in the middle of an order: the order is confirmed exactly 
           async (db) =>
             (
               await db.query<{ n: number }>(
-                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%order_events%'",
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE " +
+                  "'%order_events%'",
               )
             ).rows[0].n,
         )
