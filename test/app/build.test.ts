@@ -122,7 +122,7 @@ test("npm run build makes a self-contained release: bundles, migrations, static 
   }
 });
 
-test("the built server migrates, seeds, becomes ready, and on SIGTERM finishes the request in flight and exits 0", async () => {
+test("the built server migrates, seeds, gets ready; on SIGTERM it ends the request in flight, exit 0", async () => {
   const server = run("server.js", {
     DATABASE_URL: db.primaryUrl,
     DATABASE_REPLICA_URLS: db.replicaUrl,

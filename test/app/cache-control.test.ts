@@ -98,7 +98,7 @@ describe.each([
   });
 });
 
-test("with the cache on, a public product read never carries or sets a session cookie, even for a shopper", async () => {
+test("cache on: a public product read never carries or sets a session cookie, even for a shopper", async () => {
   const shopper = new Shopper(cached);
   await shopper.post("/api/cart/items", { productId: 5, quantity: 1 });
   expect(shopper.cookie).toBeDefined();

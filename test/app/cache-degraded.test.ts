@@ -45,7 +45,7 @@ async function readyz(shop: ShopInstance) {
   return { status: response.status, body: response.json() };
 }
 
-test("Redis killed mid-test: reads and writes stay 200 and correct from the database; back, it is used again", async () => {
+test("Redis killed mid-test: reads and writes stay 200 and right from the database; back, it is used", async () => {
   const { redis, shop } = await redisAndShop();
   expect(await readsForTwoGets(shop, "/api/products/5")).toBe(0);
   expect((await readyz(shop)).body).toMatchObject({
@@ -83,7 +83,7 @@ test("Redis killed mid-test: reads and writes stay 200 and correct from the data
   expect((await shop.request({ path: "/api/products/5" })).json().stock).toBe(3);
 });
 
-test("Redis stalled (SIGSTOP): every read still answers 200 from the database; resumed, the cache is used again", async () => {
+test("Redis stalled (SIGSTOP): every read answers 200 from the database; resumed, the cache is used", async () => {
   const { redis, shop } = await redisAndShop();
   expect(await readsForTwoGets(shop, "/api/products/8")).toBe(0);
   redis.pause();
@@ -109,7 +109,7 @@ test("Redis stalled (SIGSTOP): every read still answers 200 from the database; r
   await pollUntil("reads to come from Redis again", async () => (await readsForTwoGets(shop, "/api/products/9")) === 0);
 });
 
-test("a full Redis (small maxmemory, allkeys-lru) evicts entries: no errors, and every read is still right", async () => {
+test("a full Redis (small maxmemory, allkeys-lru) evicts entries: no errors, every read still right", async () => {
   const { redis, shop } = await redisAndShop(["--maxmemory-policy", "allkeys-lru"]);
   // Room for about 256 KiB of entries above what an empty server uses; the walks below cache several MiB.
   const used = infoField(await redis.command("INFO", "memory"), "used_memory");

@@ -43,7 +43,7 @@ async function onReplica(id: number): Promise<{ price_cents: number; stock: numb
   );
 }
 
-test("with replay paused, the reads after a PATCH on either instance show the write and cache it, never the old row", async () => {
+test("replay paused: reads after a PATCH on either instance see the write and cache it, not the old row", async () => {
   const id = 17;
   const page = "/api/products?category=books&limit=100"; // product 17 is a book
   for (const shop of [writer, reader]) {

@@ -68,7 +68,7 @@ describe("cache-aside reads", () => {
     expect(await redis.command("EXISTS", productKey(7))).toBe(":1\r\n");
   });
 
-  test("list pages (the catalog, a category, every cursor) come from Redis once warm, equal to the database's", async () => {
+  test("list pages (catalog, category, every cursor) come from Redis once warm, equal to the database's", async () => {
     for (const query of ["limit=25", "category=garden&limit=5", `category=${SEED_CATEGORIES[3]}&limit=50`]) {
       const cold = await counting(cached, () => walk(cached, query));
       expect(cold.reads).toBe(cold.result.length);
@@ -116,7 +116,7 @@ describe("invalidation", () => {
     }
   });
 
-  test("POST: a new product is on its category's pages at once, and its id (a cached 404 before) is found", async () => {
+  test("POST: a new product is on its category's pages at once; its id (a cached 404 before) is found", async () => {
     const nextId = TEST_SEED_PRODUCTS + 1;
     expect((await cached.request({ path: `/api/products/${nextId}` })).status).toBe(404);
     const before = (await walk(cached, "category=kites&limit=10")).map((text) => JSON.parse(text));

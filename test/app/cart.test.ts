@@ -111,7 +111,7 @@ test("more units than in stock is a 409 naming the product, counting what the ca
   expect(response.json().message).toContain("product 20");
 });
 
-test(`a line holds at most ${MAX_LINE_QUANTITY} units and a cart at most ${MAX_CART_LINES} products (409)`, async () => {
+test(`a line holds ≤ ${MAX_LINE_QUANTITY} units and a cart ≤ ${MAX_CART_LINES} products (409)`, async () => {
   await setStock(t, 21, 1000);
   const shopper = new Shopper(t);
   expect((await shopper.post("/api/cart/items", { productId: 21, quantity: MAX_LINE_QUANTITY })).status).toBe(200);

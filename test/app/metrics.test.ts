@@ -55,7 +55,7 @@ function expectEmfShape(record: Record<string, any>, metricNames: string[]) {
   for (const name of metricNames) expect(record).toHaveProperty(name);
 }
 
-test("the server and the worker send EMF records to the agent: business metrics at the top level, defined in _aws", async () => {
+test("server and worker send EMF records to the agent: business metrics at top level, defined in _aws", async () => {
   const emf = {
     AWS_EMF_ENVIRONMENT: "Agent",
     AWS_EMF_AGENT_ENDPOINT: `tcp://127.0.0.1:${(agent.address() as AddressInfo).port}`,

@@ -48,7 +48,7 @@ test("the migrations directory holds the numbered SQL files, in order", async ()
   expect(files).toEqual(ALL);
 });
 
-test("a fresh database gets every migration and the default 10,000-product seed; a second start changes nothing", async () => {
+test("a fresh database gets every migration and the 10,000-product seed; a second start changes nothing", async () => {
   const { db, pool } = await freshDatabase();
   const seedProducts = loadConfig(testEnv(db, { SEED_PRODUCTS: "" })).SEED_PRODUCTS;
   expect(seedProducts).toBe(10_000);

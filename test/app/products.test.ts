@@ -17,7 +17,7 @@ async function get(path: string, headers: Record<string, string> = {}) {
 }
 
 describe("GET /api/products", () => {
-  test("walks the whole seeded catalog page by page through opaque cursors, each product once, in id order", async () => {
+  test("walks the seeded catalog page by page through opaque cursors, each product once, in id order", async () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;

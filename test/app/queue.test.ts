@@ -47,7 +47,7 @@ async function queueDrained(queueUrl: string): Promise<boolean> {
   return visible === 0 && inFlight === 0;
 }
 
-test("checkout answers 202 pending; the relay sends it; the worker confirms it once; the shopper sees pending, then confirmed", async () => {
+test("checkout answers 202 pending; relay sends it; worker confirms it once; shopper: pending, confirmed", async () => {
   await setStock(t, 70, 10);
   const shopper = new Shopper(t);
   await shopper.post("/api/cart/items", { productId: 70, quantity: 3 });
@@ -109,7 +109,7 @@ test("a redelivered message for a confirmed order changes nothing and is deleted
   ]);
 });
 
-test("poison messages (not JSON, an unknown order) are never deleted and land in the dead-letter queue after 5 receives", async () => {
+test("poison messages (not JSON, unknown order) are never deleted and reach the DLQ after 5 receives", async () => {
   const running = await runWorker();
   const poisonBefore = running.consumer!.stats.poison;
   const unknown = {

@@ -44,7 +44,7 @@ function keysOf(reply: string): string[] {
   return reply.split("\r\n").filter((_line, i, lines) => i > 0 && lines[i - 1].startsWith("$"));
 }
 
-test("a cart built through A is read and changed through B, survives A's restart, and is checked out through B", async () => {
+test("a cart built through A is read and changed through B, survives A's restart, is checked out via B", async () => {
   let a = await redisSessions();
   const b = await redisSessions();
   const viaA = new Shopper(a);
@@ -105,7 +105,7 @@ test("with the memory store, B does not know A's shopper: what step 7 fixes", as
   expect((await sameShopper(viaA, b).get("/api/cart")).json().items).toEqual([]);
 });
 
-test("Redis down: the cart is a fast 503 (not a 500, not a hang), browsing with the cookie still works; back, carts work", async () => {
+test("Redis down: the cart is a fast 503 (no 500, no hang), browsing with the cookie works; back: carts", async () => {
   const shop = await redisSessions();
   const shopper = new Shopper(shop);
   await shopper.post("/api/cart/items", { productId: 24, quantity: 1 });

@@ -18,7 +18,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-test("a server that accepts and never answers does not hold the client: it is ready once a real one is back", async () => {
+test("a server that accepts and never answers does not hold the client: ready once a real one is back", async () => {
   await server.kill();
   // On the port while the real server is down: accepts, reads, never answers (a stalled or half-dead node).
   const held: Socket[] = [];
@@ -56,7 +56,7 @@ test("a server that accepts and never answers does not hold the client: it is re
   }
 }, 30_000);
 
-test("a reset during the handshake does not leave the client ready on a dead socket: a real server is used again", async () => {
+test("a reset in the handshake does not leave the client ready on a dead socket: a real server is used", async () => {
   await server.kill();
   // Killed while the client reconnects: the connection is accepted, then reset on the first bytes of the handshake.
   let resets = 0;

@@ -51,7 +51,7 @@ async function insertOnPrimary(sku: string, stock = 10): Promise<number> {
   return rows[0].id;
 }
 
-test("reads are served by the replica: a row only the primary has yet is not found while replay is paused", async () => {
+test("reads are served by the replica: a row only the primary has is not found while replay is paused", async () => {
   await pauseReplay(t.db.cluster);
   try {
     const id = await insertOnPrimary("REPL-0001");
@@ -70,7 +70,7 @@ test("reads are served by the replica: a row only the primary has yet is not fou
   expect(sessions.rows).toContainEqual({ application_name: "shop:replica-1" });
 });
 
-test("read-your-writes: after checkout the shopper sees their order and the new stock at once, though the replica lags", async () => {
+test("read-your-writes: after checkout the shopper sees the order and new stock at once; replica lags", async () => {
   const shopper = new Shopper(t);
   await shopper.post("/api/cart/items", { productId: 70, quantity: 2 });
   const stockBefore = (await t.request({ path: "/api/products/70" })).json().stock;
@@ -101,7 +101,7 @@ test("read-your-writes: after checkout the shopper sees their order and the new 
   expect(stat("replica-1").served).toBe(replicaServed + 1);
 });
 
-test("a replica stopped mid-test: reads keep succeeding on the primary, /readyz names the replica, and it rejoins after the cool-off", async () => {
+test("a replica stopped mid-test: reads go to the primary, /readyz names it, it rejoins after cool-off", async () => {
   const cluster = t.db.cluster;
   expect((await t.request({ path: "/readyz" })).status).toBe(200);
   await stopServer(cluster.replica);
@@ -176,7 +176,7 @@ describe("with several replicas", () => {
     ]);
   });
 
-  test("a read that fails on an unreachable replica is retried once on the next replica, which then takes all reads", async () => {
+  test("a read failing on an unreachable replica is retried once on the next, which then takes all reads", async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, "127.0.0.1", () => {
         const { port } = probe.address() as AddressInfo;

@@ -129,7 +129,7 @@ describe("sharded orders", () => {
     expect(await catalog("SELECT count(*)::int AS n FROM orders")).toEqual([{ n: 0 }]);
   });
 
-  test("a shopper's orders all live on the shard of their bucket; the worker confirms them there; stock stays on the catalog", async () => {
+  test("a shopper's orders live on their bucket's shard; the worker confirms them there; stock: catalog", async () => {
     await setStock(t, 100, 50);
     const seen = new Set<string>();
     for (let i = 0; i < 8; i += 1) {
@@ -217,7 +217,7 @@ describe("scatter-gather: GET /api/admin/orders/recent", () => {
     expect((await admin("/api/admin/orders/recent?limit=101")).status).toBe(400);
   });
 
-  test("a shard that does not answer in time is named in details.unavailableShards; the others' orders still come", async () => {
+  test("a shard that does not answer in time is named in details.unavailableShards; others' orders come", async () => {
     const slow = NAMES[1];
     const blocker = await pools.get(slow)!.connect();
     try {
@@ -238,7 +238,7 @@ describe("scatter-gather: GET /api/admin/orders/recent", () => {
 });
 
 describe("a shard down", () => {
-  test("fails only its own shoppers' order routes (503 naming it); the catalog and the other shards' shoppers carry on", async () => {
+  test("fails only its own shoppers' order routes (503 naming it); the catalog and other shards carry on", async () => {
     await setStock(t, 101, 100);
     // Shoppers with an order each, grouped by the shard they landed on.
     const byShard = new Map<string, Shopper[]>();
@@ -292,7 +292,7 @@ describe("a shard down", () => {
 });
 
 describe("stock reservations left open by a crash", () => {
-  test("are settled by asking the shard: released (stock back, id void for good) when the order is not there, committed when it is", async () => {
+  test("are settled by asking the shard: released (stock back, id void) if no order, else committed", async () => {
     await setStock(t, 102, 10);
     const own = OrderShards.fromMap(
       cluster.map,

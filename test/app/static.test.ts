@@ -92,7 +92,7 @@ describe("the build's hashed names", () => {
       return shop;
     };
 
-    test("hashed files: a year, immutable, the built bytes; the page: no-cache, linking them under /static/", async () => {
+    test("hashed files: a year, immutable, the built bytes; the page: no-cache, links them at /static/", async () => {
       const shop = await start({}, built.dir);
       for (const source of ["app.js", "style.css", "logo.svg"]) {
         const response = await shop.request({ path: `/static/${built.mapping[source]}` });
@@ -109,7 +109,7 @@ describe("the build's hashed names", () => {
       expect((await shop.request({ path: "/static/app.js" })).status).toBe(404);
     });
 
-    test("STATIC_BASE_URL moves the page's links to the CDN and admits its origin in the content security policy", async () => {
+    test("STATIC_BASE_URL moves the page's links to the CDN and admits its origin in the page's CSP", async () => {
       const shop = await start({ STATIC_BASE_URL: "https://cdn.example.com/static" }, built.dir);
       const page = await shop.request({ path: "/" });
       expect(page.text).toContain(

@@ -87,7 +87,7 @@ async function withSurvivor(work: (survivor: RunningWorker) => Promise<void>): P
   }
 }
 
-test("killed after confirming and before deleting: the redelivery is a no-op, the order is confirmed once", async () => {
+test("killed after confirming, before deleting: the redelivery is a no-op, the order confirmed once", async () => {
   await setStock(t, 80, 10);
   proxy.hold("DeleteMessage");
   const crashing = spawnWorker();
@@ -120,7 +120,7 @@ test("killed after confirming and before deleting: the redelivery is a no-op, th
   expect((await primary("SELECT stock FROM products WHERE id = 80"))[0].stock).toBe(8);
 });
 
-test("killed while its confirmation is uncommitted: nothing of it lands, the redelivery confirms the order once", async () => {
+test("killed with its confirmation uncommitted: nothing of it lands, the redelivery confirms it once", async () => {
   await setStock(t, 81, 10);
   const orderId = await checkout(81);
   await pollUntil(

@@ -270,7 +270,7 @@ describe("(b) AWS and local mode give every process the same variables", () => {
     for (const [name, d] of Object.entries(LOCAL_DIFFERENCES)) expect([name, d.why.length > 10]).toEqual([name, true]);
   });
 
-  it("workers may read only the secrets their environment reads: the database's and the shards', not the cache's", () => {
+  it("workers may read only the secrets their environment reads: the database's, the shards', not the cache's", () => {
     const sids = (policy: string) => statementsOf(graph(10), policy).map((st) => st.Sid);
     expect(sids("use1-web-policy")).toEqual(expect.arrayContaining(["ReadAppSecrets", "ReadCacheToken"]));
     expect(sids("use1-workers-policy")).not.toContain("ReadCacheToken");

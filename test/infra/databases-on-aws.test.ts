@@ -144,7 +144,7 @@ describe("defect 7: password management follows whether anything replicates from
     expect(problems.map((p) => `${p.name} ${p.problem}`)).toEqual([]);
   });
 
-  it("in prod, creates the replicas after the primary's update that switches its password (they take its identifier)", () => {
+  it("in prod, creates the replicas after the primary's update that switches its password (they use its id)", () => {
     const primary = g.prod4.one(RDS, "use1-db");
     expect(primary.inputs.applyImmediately).toBe(false);
     expect(primary.inputs.manageMasterUserPassword).toBeUndefined();

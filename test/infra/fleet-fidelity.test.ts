@@ -53,7 +53,7 @@ describe("defect 6: instance refresh rollback with a resolve:ssm image id", () =
     }
   });
 
-  it("keeps resolve:ssm (patched AMIs at every launch, a second `pulumi up` changes nothing) and launches before it terminates", () => {
+  it("keeps resolve:ssm (patched AMIs; a second `pulumi up` changes nothing), launches before terminating", () => {
     for (const lt of g("workersProd").ofType(T.lt))
       expect(lt.inputs.imageId).toMatch(/^resolve:ssm:\/aws\/service\/ami-amazon-linux-latest\//);
     for (const asg of g("workersProd").ofType(T.asg)) {
@@ -87,7 +87,7 @@ describe("ALB access logs in regions without a classic ELB log-delivery account"
     expect(asList(s.Resource)[0]).toMatch(new RegExp(`/alb/AWSLogs/${ACCOUNT}/\\*$`));
   });
 
-  it("reads a dated table, not the provider's getServiceAccount (which fails with 'unsupported AWS Region' there)", async () => {
+  it("reads a dated table, not the provider's getServiceAccount (there: 'unsupported AWS Region')", async () => {
     const { elbLogDeliveryPrincipal, ELB_LOG_DELIVERY_ACCOUNTS } =
       await import("../../components/facts/elb-log-delivery");
     expect(elbLogDeliveryPrincipal("eu-west-1")).toEqual({ AWS: "arn:aws:iam::156460612806:root" });
@@ -241,7 +241,7 @@ describe("S3 server access logs in prod", () => {
     expect(targets.size).toBe(1);
   });
 
-  it("the log bucket blocks public access, uses SSE-S3 (server access logs refuse SSE-KMS), expires logs, and admits only logging.s3.amazonaws.com from this account", () => {
+  it("the log bucket blocks public access, uses SSE-S3 (not KMS), expires logs, admits only the S3 log writer", () => {
     const graph = g("cdnProd");
     const v = new View(g("cdnProd"));
     const target = logged("cdnProd")[0].l.inputs.targetBucket;

@@ -49,7 +49,7 @@ const stubGraph = (tag: string) =>
   );
 
 describe("the key", () => {
-  it("follows the program's imports into stacks/, components/ and lib/, and holds the harness, the mocks and the lock file", () => {
+  it("follows the program's imports into stacks/, components/ and lib/; holds the harness, mocks and lock file", () => {
     const rel = programSources().map((f) => path.relative(ROOT, f));
     for (const f of [
       "stacks/config.ts",

@@ -42,7 +42,7 @@ describe("the CloudWatch agent's configuration", () => {
     expect(Object.keys(config.logs).sort()).toEqual(["log_stream_name", "logs_collected", "metrics_collected"]);
   });
 
-  it("still delivers embedded metrics to the metrics group: the app names it in each record and may write there", () => {
+  it("still delivers embedded metrics to the metrics group: the app names it in each record, may write there", () => {
     const metricsGroup = g.alpha.one("aws:cloudwatch/logGroup:LogGroup", "use1-telemetry-metrics").inputs.name;
     expect(agentConfig(g.alpha).logs.metrics_collected).toEqual({ emf: {} });
     for (const lt of ["use1-web-lt", "use1-workers-lt"])

@@ -107,7 +107,7 @@ describe("the diff, matched by URN", () => {
     );
   }, HOOK_TIMEOUT_MS);
 
-  it("1 → 2 replaces the server (its boot script changes, userDataReplaceOnChange) and what holds its id, nothing else", () => {
+  it("1 → 2 replaces the server (boot script changes, userDataReplaceOnChange) and what holds its id, no more", () => {
     const d = diffGraphs(g[1], g[2], { from: 1, to: 2 });
     expect(d.removed).toEqual([]);
     expect(d.replaced.map((r) => [r.name, r.reasons[0].input])).toEqual([
@@ -120,7 +120,7 @@ describe("the diff, matched by URN", () => {
     expect(d.unknownTypes).toEqual([]);
   });
 
-  it("2 → 3 deletes the single server and its Elastic IP, creates the fleet, and moves the site record in place", () => {
+  it("2 → 3 deletes the single server and its Elastic IP, creates the fleet, moves the site record in place", () => {
     const d = diffGraphs(g[2], g[3], { from: 2, to: 3 });
     expect(d.replaced).toEqual([]);
     expect(d.removed.map((r) => r.name)).toEqual(expect.arrayContaining(["use1-server", "use1-server-eip"]));
@@ -128,7 +128,7 @@ describe("the diff, matched by URN", () => {
     expect(d.updated.find((u) => u.name === "use1-site-dns")?.inputs).toEqual(["aliases", "records", "ttl"]);
   });
 
-  it("follows a replacement through the ids that depend on it (a new VPC CIDR replaces the VPC and its security groups)", () => {
+  it("follows a replacement through the ids that depend on it (a new VPC CIDR replaces the VPC and its SGs)", () => {
     const d = diffGraphs(g[3], g.cidr, { from: 3, to: 3 });
     const replaced = new Map(d.replaced.map((r) => [r.name, r.reasons]));
     expect(replaced.get("use1-network-vpc")).toEqual([{ input: "cidrBlock", why: "ForceNew" }]);
@@ -163,7 +163,7 @@ describe("the cost estimate", () => {
     expect(cost.unpriced).toEqual([]);
   });
 
-  it("follows the configuration: Multi-AZ doubles the database, OnePerAz NAT costs one gateway per AZ, an unknown class is reported", async () => {
+  it("follows the configuration: Multi-AZ doubles the database, OnePerAz a NAT per AZ, unknown noted", async () => {
     const dev = estimateCost(new GraphIndex(await ladderGraph(stackConfig(3), "dev")));
     const prod = estimateCost(
       new GraphIndex(

@@ -144,7 +144,7 @@ describe("the pack", () => {
     }
   });
 
-  it("is laid out as a policy pack: PulumiPolicy.yaml, a versioned package.json with its dependencies, index.ts", () => {
+  it("is laid out as a policy pack: PulumiPolicy.yaml, a versioned package.json with dependencies, index.ts", () => {
     const yaml = parse(fs.readFileSync(path.join(root, "policies", "PulumiPolicy.yaml"), "utf8"));
     expect(yaml).toMatchObject({ name: pack.PACK_NAME, runtime: "nodejs" });
     expect(pack.PACK_NAME).toMatch(/^[a-zA-Z0-9-_.]{1,100}$/);

@@ -221,7 +221,7 @@ describe("steps 3–5", () => {
       expect(g[3].one(T.rds).inputs.multiAz).toBe(false);
     });
 
-    it("switches the primary to a generated password in Secrets Manager, since RDS cannot replicate a managed one", async () => {
+    it("switches the primary to a generated password (Secrets Manager): RDS can't replicate managed", async () => {
       expect(g[3].one(T.rds, "use1-db").inputs).toMatchObject({ manageMasterUserPassword: true });
       const primary = g[4].one(T.rds, "use1-db").inputs;
       expect(primary.manageMasterUserPassword).toBeUndefined();

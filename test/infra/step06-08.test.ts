@@ -137,7 +137,7 @@ describe("steps 6–8", () => {
       expect(rule.actions[0].type).toBe("forward");
     });
 
-    it("reaches the ALB over HTTPS by origin.<domain> when there is a domain, and points the site at CloudFront", () => {
+    it("reaches the ALB over HTTPS by origin.<domain> when there is a domain; points the site at CloudFront", () => {
       const alb = originsOf(g.dns6).find((o) => o.originId === "alb")!;
       expect(alb.domainName).toBe("origin.shop.example.com");
       expect(alb.customOriginConfig).toMatchObject({
@@ -182,7 +182,7 @@ describe("steps 6–8", () => {
   });
 
   describe("step 8: message queue + workers", () => {
-    it("encrypts the queue, long-polls, and dead-letters after 5 receives into a 14-day DLQ that only it may redrive", () => {
+    it("encrypts the queue, long-polls, dead-letters after 5 receives into a 14-day DLQ only it may redrive", () => {
       const queue = g[8].one("aws:sqs/queue:Queue", "use1-orders").inputs;
       const dlq = g[8].one("aws:sqs/queue:Queue", "use1-orders-dlq");
       expect(queue).toMatchObject({

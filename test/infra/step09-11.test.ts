@@ -52,7 +52,7 @@ describe("steps 9–11", () => {
   }, 300_000);
 
   describe("step 9: sharded Aurora", () => {
-    it("creates one encrypted Aurora PostgreSQL cluster per shard, each with a writer and a reader in different AZs", () => {
+    it("creates an encrypted Aurora PostgreSQL cluster per shard, each a writer and a reader in different AZs", () => {
       const clusters = g[9].ofType(CLUSTER);
       expect(clusters.map((c) => c.name)).toEqual(["use1-shards-0", "use1-shards-1"]);
       for (const c of clusters) {
@@ -312,7 +312,7 @@ describe("steps 9–11", () => {
       expect(lost).toEqual([]);
     });
 
-    it("replicates the catalog into the secondary region, encrypted with that region's key, reading credentials from the primary", () => {
+    it("replicates the catalog to the secondary region, encrypted with its key, credentials from the primary", () => {
       const replica = g.dns11.one(T.rds, "euw1-db");
       expect(replica.inputs.replicateSourceDb).toMatch(/^arn:aws:rds:us-east-1:123456789012:db:use1-db$/);
       expect(replica.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:123456789012:/);
@@ -325,7 +325,7 @@ describe("steps 9–11", () => {
     });
 
     // The secondaries' version is the global database's running one (databases-on-aws.test.ts checks the edge).
-    it("makes each shard an Aurora global database with a secondary cluster in the other region, same engine and version", () => {
+    it("makes each shard an Aurora global database: a secondary cluster in the other region, same engine", () => {
       const globals = g.dns11.ofType("aws:rds/globalCluster:GlobalCluster");
       expect(globals.map((x) => x.name)).toEqual(["use1-shards-0-global", "use1-shards-1-global"]);
       expect(globals.map((x) => x.inputs.globalClusterIdentifier)).toEqual([

@@ -27,7 +27,7 @@ test("the entry URL is the single server, and a shopper's order is placed", asyn
   expect(result.regions.size).toBe(0);
 });
 
-test("npm run local:fault reaches the launcher: status lists what runs, and a fault the step lacks is refused", async () => {
+test("npm run local:fault reaches the launcher: status lists what runs; a fault the step lacks: refused", async () => {
   const scripts = path.resolve(__dirname, "..", "..", "..", "scripts");
   const [runner, cli] = [path.join(scripts, "run.mjs"), path.join(scripts, "local", "fault.ts")];
   const run = promisify(execFile);

@@ -34,7 +34,7 @@ test("a replica stopped: every read keeps succeeding", async () => {
   await topology.fault("replica-start", "replica-1");
 });
 
-test("the primary stopped and a replica promoted: writes resume and every acknowledged order is still there", async () => {
+test("primary stopped, a replica promoted: writes resume and every acknowledged order is still there", async () => {
   const shopper = new BrowserShopper(topology.entryUrl);
   const acknowledged: string[] = [];
   const buy = async (productId: number): Promise<boolean> => {

@@ -80,7 +80,7 @@ test("a web process killed under load: the cart survives and fewer than 1% of re
   expect(killed.restarts).toBeGreaterThanOrEqual(1);
 });
 
-test("Redis stopped: the storefront and catalog reads keep succeeding; with Redis back, shoppers buy again", async () => {
+test("Redis stopped: the storefront and catalog reads keep succeeding; Redis back, shoppers buy again", async () => {
   const browser = new BrowserShopper(topology.entryUrl);
   expect(await topology.fault("redis-stop")).toContain("stopped redis");
   const statuses: number[] = [];
