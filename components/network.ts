@@ -1,5 +1,8 @@
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+// awsx's ec2 module alone: the package index also loads its classic components (ECS, with the AWS SDK's ECS client),
+// about 0.15 s of CPU in every program run, plan and test file. The namespace import is for the types only.
+import type * as awsx from "@pulumi/awsx";
+import { Vpc } from "@pulumi/awsx/ec2";
 import * as pulumi from "@pulumi/pulumi";
 import { requireOneOf, requireRange } from "./validate";
 
@@ -156,7 +159,7 @@ export class Network extends pulumi.ComponentResource {
     for (const t of tiers) requireOneOf("Network", "tiers", t, COMPUTE_TIERS);
     this.cidrBlock = cidrBlock;
 
-    this.vpc = new awsx.ec2.Vpc(
+    this.vpc = new Vpc(
       `${name}-vpc`,
       {
         cidrBlock,
