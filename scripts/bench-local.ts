@@ -103,8 +103,8 @@ async function warmAndLoad(label: string, url: string, o: Options): Promise<Load
 
 const verdict = (ok: boolean) => (ok ? "meets the goal" : "MISSES the goal");
 
-async function main(): Promise<void> {
-  const o = parse(process.argv.slice(2));
+async function bench(argv: string[]): Promise<void> {
+  const o = parse(argv);
   const cpus = os.cpus();
   process.stdout.write(
     `npm run bench: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, node ${process.version}; autocannon ` +
@@ -218,7 +218,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-});
+/** `npm run bench` (through scripts/run.mjs): a failure is its message on stderr and exit code 1. */
+export async function main(argv: string[]): Promise<void> {
+  await bench(argv).catch((error: Error) => {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  });
+}
