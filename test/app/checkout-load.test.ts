@@ -28,6 +28,10 @@ beforeAll(async () => {
       SQS_ENDPOINT: fauxqs.endpoint,
       OUTBOX_RELAY_INTERVAL_MS: "200",
       DB_POOL_MAX: "20",
+      // Every shopper buys product 90, so the checkouts take its row lock one after another, up to 20 deep (one per
+      // connection). On a CPU-saturated machine a checkout's transaction takes 250 ms and more, and the last in line
+      // would wait past the default 5 s query timeout: a 503 about the machine, not about checkout.
+      DB_QUERY_TIMEOUT_MS: "30000",
     },
   });
 });
