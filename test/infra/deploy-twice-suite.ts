@@ -21,7 +21,7 @@ import {
   secondUpChanges,
   stateAfterRead,
 } from "../../lib/graph/second-up";
-import { ladderGraph } from "../../lib/graph/graph-cache";
+import { ladderGraphs } from "../../lib/graph/graph-cache";
 import { runLadder, stackConfig } from "../../lib/graph/harness";
 import { BUILT_STEPS, DNS, LADDER_HOOK_TIMEOUT_MS } from "./ladder-variants";
 import { resourceState } from "../../lib/graph/mock-outputs";
@@ -85,9 +85,14 @@ export function describeDeployTwice(variant: DeployTwiceVariant): void {
   const applied = new Set<string>();
 
   beforeAll(async () => {
-    for (const step of BUILT_STEPS) {
-      const config = stackConfig(step, variant.extra);
-      const first = await ladderGraph(config, variant.stack);
+    // Every cached graph in one request, so that workers asking for the same ones split the work between them.
+    const twin = variant.twin;
+    const mines = BUILT_STEPS.map((step) => ({ config: stackConfig(step, variant.extra), stack: variant.stack }));
+    const twins = twin ? BUILT_STEPS.map((step) => ({ config: stackConfig(step, twin.extra), stack: twin.stack })) : [];
+    const cached = await ladderGraphs([...mines, ...twins]);
+    for (const [i, step] of BUILT_STEPS.entries()) {
+      const config = mines[i].config;
+      const first = cached[i];
       // Deliberately fresh (not from the cache): the determinism check needs a second, independent evaluation.
       const second = variant.determinism ? await runLadder(config, variant.stack) : first;
       const ctx = { resources: first.resources, outputsOf: mockOutputsOf };
@@ -96,11 +101,11 @@ export function describeDeployTwice(variant: DeployTwiceVariant): void {
         for (const p of stateAfterRead(r, ctx).rows.keys()) applied.add(`${r.type} ${p}`);
       }
       let shared: PhysicalName[] | undefined;
-      if (variant.twin) {
-        const twinConfig = stackConfig(step, variant.twin.extra);
-        const twin = await ladderGraph(twinConfig, variant.twin.stack);
+      if (twin) {
+        const twinConfig = twins[i].config;
         const mine = physicalNames(first.resources, config["aws:region"]);
-        shared = sharedPhysicalNames(mine, physicalNames(twin.resources, twinConfig["aws:region"])).map((s) => s.first);
+        const theirs = physicalNames(cached[mines.length + i].resources, twinConfig["aws:region"]);
+        shared = sharedPhysicalNames(mine, theirs).map((s) => s.first);
       }
       results.set(step, {
         changes: secondUpChanges(first.resources, second.resources, mockOutputsOf),
