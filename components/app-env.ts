@@ -86,7 +86,8 @@ export function postgresUrl(p: {
   tls?: PgTls;
 }): string {
   const query = pgQuery(p.tls);
-  return `postgres://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${p.database}${query ? `?${query}` : ""}`;
+  const credentials = `${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}`;
+  return `postgres://${credentials}@${p.host}:${p.port}/${p.database}${query ? `?${query}` : ""}`;
 }
 
 /** One shard as `ORDER_SHARDS` names it. */
@@ -286,18 +287,17 @@ export function renderEnvShell(vars: EnvVar<string>[]): { prelude: string; echoe
       case "secretField":
         echoes.push(`echo "${name}=$(jq -r .${shellSafe("field", v.field)} <<<"$${readSecret(v.secret)}")"`);
         break;
-      case "postgres":
-        prelude.push(
-          `${name}="postgres://${userPass(v.credentials)}@${at(v.endpoint)}/${shellSafe("database", v.database)}${query(v.tls)}"`,
-        );
+      case "postgres": {
+        const database = shellSafe("database", v.database);
+        prelude.push(`${name}="postgres://${userPass(v.credentials)}@${at(v.endpoint)}/${database}${query(v.tls)}"`);
         echoes.push(`echo "${name}=$${name}"`);
         break;
+      }
       case "postgresList": {
         const up = userPass(v.credentials);
         const q = query(v.tls);
-        prelude.push(
-          `${name}="${v.endpoints.map((e) => `postgres://${up}@${at(e)}/${shellSafe("database", v.database)}${q}`).join(",")}"`,
-        );
+        const database = shellSafe("database", v.database);
+        prelude.push(`${name}="${v.endpoints.map((e) => `postgres://${up}@${at(e)}/${database}${q}`).join(",")}"`);
         echoes.push(`echo "${name}=$${name}"`);
         break;
       }

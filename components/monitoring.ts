@@ -100,7 +100,8 @@ export class Monitoring extends pulumi.ComponentResource {
       { dashboardName: `${args.namePrefix}-${name}`, dashboardBody: body },
       { parent: this },
     );
-    this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+    const home = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}`;
+    this.dashboardUrl = pulumi.interpolate`${home}#dashboards:name=${this.dashboard.dashboardName}`;
     this.registerOutputs({ dashboardUrl: this.dashboardUrl, topicArn: this.topic.arn });
   }
 
@@ -385,13 +386,19 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
   let y = 0;
   for (const e of entries) {
     if (e.kind === "text") {
-      if (x !== 0) ((x = 0), (y += 6));
+      if (x !== 0) {
+        x = 0;
+        y += 6;
+      }
       widgets.push({ type: "text", x: 0, y, width: 24, height: 1, properties: { markdown: e.markdown } });
       y += 1;
     } else {
       widgets.push({ type: "metric", x, y, width: 12, height: 6, properties: e.properties });
       if (x === 0) x = 12;
-      else ((x = 0), (y += 6));
+      else {
+        x = 0;
+        y += 6;
+      }
     }
   }
   return { widgets };

@@ -4,6 +4,9 @@ import { InstanceRole, Statement } from "./iam";
 import { INSTANCE_TYPE_RE, al2023AmiParameter } from "./instance-types";
 import { requireMatch, requireRange } from "./validate";
 
+/** The association's command after the release line: restart the app if its unit is enabled. */
+const RESTART_IF_ENABLED = "if systemctl is-enabled --quiet shop; then systemctl restart shop; fi";
+
 /** Arguments for {@link SingleServer}. */
 export interface SingleServerArgs {
   /** A public subnet. */
@@ -130,7 +133,7 @@ export class SingleServer extends pulumi.ComponentResource {
           targets: [{ key: "InstanceIds", values: [this.instance.id] }],
           // The release URI is part of the command, so a new release updates the association, which runs it again.
           parameters: {
-            commands: pulumi.interpolate`# release ${args.releaseUri}\nif systemctl is-enabled --quiet shop; then systemctl restart shop; fi`,
+            commands: pulumi.interpolate`# release ${args.releaseUri}\n${RESTART_IF_ENABLED}`,
           },
         },
         { parent: this },

@@ -80,6 +80,8 @@ interface ResolvedInputs {
   env: EnvVar<string>[];
 }
 
+// In the templates below, a `\` that ends a line is JavaScript's line continuation: the script gets one line there,
+// as bash would read it too.
 function renderScript(a: Resolved): string {
   const local = a.database.kind === "local";
   const env = renderEnvShell(a.env);
@@ -93,7 +95,12 @@ retry dnf install -y nodejs22 jq tar gzip${local ? " postgresql16-server postgre
 command -v node >/dev/null || ln -sf "$(command -v node-22)" /usr/local/bin/node
 useradd --system --home-dir /opt/shop --shell /sbin/nologin shop || true
 install -d -o root -g root -m 0755 /opt/shop /opt/shop/bin /opt/shop/releases /etc/shop
-${local ? localPostgres() : `retry curl -fsS --connect-timeout 10 --max-time 60 -o /etc/shop/rds-ca.pem ${RDS_CA_BUNDLE_URL}`}
+${
+  local
+    ? localPostgres()
+    : `retry curl -fsS --connect-timeout 10 --max-time 60 \
+-o /etc/shop/rds-ca.pem ${RDS_CA_BUNDLE_URL}`
+}
 
 cat > /opt/shop/bin/imds-region <<'EOF'
 #!/bin/bash
@@ -133,8 +140,10 @@ umask 077
 install -d -m 0700 /run/shop
 REGION=$(/opt/shop/bin/imds-region)
 # A secret is read in the region its ARN names: secondary regions read the primary's.
-secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query SecretString --output text; }
-current_version() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" --query VersionId --output text; }
+secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" \
+--query SecretString --output text; }
+current_version() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" \
+--query VersionId --output text; }
 ${
   // Remembered so the watcher below can tell when RDS has rotated the password.
   a.database.kind === "rds" ? `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new\n` : ""
@@ -174,7 +183,9 @@ ExecStart=/usr/bin/env node /opt/shop/current/${a.mode === "worker" ? "worker" :
 Restart=always
 # With no start limit, a service that cannot start (AWS refusing its calls) retries every 5 s, not in a tight loop.
 RestartSec=5
-KillSignal=SIGTERM${a.observability ? `\nStandardOutput=append:/var/log/shop/${a.mode ?? "server"}.log\nStandardError=inherit` : ""}
+KillSignal=SIGTERM${
+    a.observability ? `\nStandardOutput=append:/var/log/shop/${a.mode ?? "server"}.log\nStandardError=inherit` : ""
+  }
 TimeoutStopSec=30
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
@@ -208,7 +219,8 @@ function secretWatcher(a: Resolved): string {
 #!/bin/bash
 set -euo pipefail
 ARN='${a.dbSecretArn}'
-NOW=$(aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$ARN")" --secret-id "$ARN" --query VersionId --output text)
+NOW=$(aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$ARN")" --secret-id "$ARN" \
+--query VersionId --output text)
 if [ "$NOW" != "$(cat /run/shop/db-secret-version 2>/dev/null)" ]; then systemctl restart shop.service; fi
 EOF
 chmod 0755 /opt/shop/bin/watch-db-secret
@@ -252,7 +264,8 @@ cat > /opt/shop/bin/setup-agent <<'EOF'
 # The CloudWatch agent, configured from SSM. Optional: the boot script runs it after the app and logs its failure.
 set -euo pipefail
 dnf install -y amazon-cloudwatch-agent
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c 'ssm:${a.agentConfigParameter}'
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \
+-c 'ssm:${a.agentConfigParameter}'
 EOF
 chmod 0755 /opt/shop/bin/setup-agent`;
 }
@@ -297,12 +310,14 @@ function localPostgres(): string {
   return `# Step 1: the database shares the box. Its password is made here and never leaves the instance.
 if [ ! -f /var/lib/pgsql/data/PG_VERSION ]; then
   postgresql-setup --initdb
-  sed -ri 's/^(host\\s+all\\s+all\\s+(127\\.0\\.0\\.1\\/32|::1\\/128)\\s+)\\S+/\\1scram-sha-256/' /var/lib/pgsql/data/pg_hba.conf
+  sed -ri 's/^(host\\s+all\\s+all\\s+(127\\.0\\.0\\.1\\/32|::1\\/128)\\s+)\\S+/\\1scram-sha-256/' \
+/var/lib/pgsql/data/pg_hba.conf
 fi
 systemctl enable --now postgresql
 if [ ! -f /etc/shop/local-db-password ]; then
   ( umask 077; openssl rand -hex 24 > /etc/shop/local-db-password )
   PW=$(cat /etc/shop/local-db-password)
-  runuser -u postgres -- psql -v ON_ERROR_STOP=1 -c "CREATE ROLE shop LOGIN PASSWORD '$PW'" -c "CREATE DATABASE shop OWNER shop"
+  runuser -u postgres -- psql -v ON_ERROR_STOP=1 -c "CREATE ROLE shop LOGIN PASSWORD '$PW'" \
+-c "CREATE DATABASE shop OWNER shop"
 fi`;
 }

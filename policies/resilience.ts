@@ -78,7 +78,9 @@ export const multiAzDatabases: StackValidationPolicy = {
       if (members.length < needed) {
         report(
           `${label(cluster)} has ${members.length} instance${members.length === 1 ? "" : "s"}; ` +
-            `${secondary ? "a secondary cluster needs a reader to take over" : "a writer and at least one reader in another AZ are needed for failover"}.`,
+            (secondary
+              ? "a secondary cluster needs a reader to take over."
+              : "a writer and at least one reader in another AZ are needed for failover."),
           cluster.urn,
         );
         continue;

@@ -24,6 +24,7 @@ const RANK = { ".css": 1, ".js": 2, ".html": 3 };
 const TEXT = new Set([".css", ".js", ".html"]);
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const sha256 = (content) => createHash("sha256").update(content).digest("hex");
 
 /**
  * Copies the files of `sourceDir` (not its subdirectories) to `outDir` under hashed names and returns the
@@ -49,7 +50,7 @@ export function hashStaticFiles(sourceDir, outDir) {
     }
     const hashed = UNHASHED.has(name)
       ? name
-      : `${name.slice(0, name.length - ext.length)}.${createHash("sha256").update(content).digest("hex").slice(0, 12)}${ext}`;
+      : `${name.slice(0, name.length - ext.length)}.${sha256(content).slice(0, 12)}${ext}`;
     writeFileSync(path.join(outDir, hashed), content);
     mapping[name] = hashed;
   }

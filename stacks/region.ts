@@ -311,6 +311,11 @@ export function buildRegion(
       )
     : undefined;
 
+  // The ARN of an SSM parameter of this account; functions, so that only a region that names one asks for the account.
+  const accountId = () => aws.getCallerIdentityOutput({}, { provider: region.provider }).accountId;
+  const ssmParameterArn = (parameterRegion: pulumi.Input<string>, name: pulumi.Input<string>) =>
+    pulumi.interpolate`arn:aws:ssm:${parameterRegion}:${accountId()}:parameter/${name}`;
+
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
   const originSecret = primary
     ? primary.originSecret
@@ -334,9 +339,7 @@ export function buildRegion(
           {
             sid: "ReadShardMap",
             actions: ["ssm:GetParameter"],
-            resources: [
-              pulumi.interpolate`arn:aws:ssm:${primary.region}:${aws.getCallerIdentityOutput({}, { provider: region.provider }).accountId}:parameter/${primary.shards.mapParameterName}`,
-            ],
+            resources: [ssmParameterArn(primary.region, primary.shards.mapParameterName)],
           },
         ]
       : []),

@@ -16,8 +16,13 @@ const VIEWS = ["timeSeries", "singleValue", "gauge", "bar", "pie", "table"];
 const RENDERING_KEYS = ["accountId", "color", "id", "label", "period", "region", "stat", "visible", "yAxis"];
 const MATH_KEYS = ["expression", "id", "label", "color", "period", "region", "visible", "yAxis", "accountId"];
 /** CloudWatch statistics: the five plain ones, and percentiles and trimmed/winsorized statistics with a number. */
-const STAT =
-  /^(SampleCount|Average|Sum|Minimum|Maximum|IQM|p\d{1,2}(\.\d+)?|(tm|wm|tc|ts|pr)\d{1,2}(\.\d+)?|(TM|WM|TC|TS|PR)\(.+\))$/;
+const STAT = new RegExp(
+  `^(${[
+    "SampleCount|Average|Sum|Minimum|Maximum|IQM",
+    String.raw`p\d{1,2}(\.\d+)?`,
+    String.raw`(tm|wm|tc|ts|pr)\d{1,2}(\.\d+)?|(TM|WM|TC|TS|PR)\(.+\)`,
+  ].join("|")})$`,
+);
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 const validPeriod = (p: unknown) => typeof p === "number" && ([1, 5, 10, 30].includes(p) || (p >= 60 && p % 60 === 0));

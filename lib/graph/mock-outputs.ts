@@ -287,7 +287,8 @@ export function resourceState(
       };
     case "aws:kms/key:Key": {
       // KMS names a key by a UUID; its ARN is arn:<partition>:kms:<region>:<account>:key/<uuid>.
-      const keyId = `${hex(`key:${name}`, 8)}-${hex(`key:${name}:1`, 4)}-4${hex(`key:${name}:2`, 3)}-8${hex(`key:${name}:3`, 3)}-${hex(`key:${name}:4`, 12)}`;
+      const part = (i: number, length: number) => hex(i === 0 ? `key:${name}` : `key:${name}:${i}`, length);
+      const keyId = `${part(0, 8)}-${part(1, 4)}-4${part(2, 3)}-8${part(3, 3)}-${part(4, 12)}`;
       return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", region, `key/${keyId}`) } };
     }
     case "aws:sns/topic:Topic":

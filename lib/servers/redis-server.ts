@@ -241,6 +241,7 @@ export function makeTlsFiles(dir: string): { certFile: string; keyFile: string; 
           ? "openssl not found: the TLS test makes its certificates with it; install it with `apt-get install openssl`"
           : `openssl ${args[0]} failed: ` +
               `${(error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message}`,
+        { cause: error },
       );
     }
   };

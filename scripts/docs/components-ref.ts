@@ -228,8 +228,8 @@ export function componentReference(dir: string, firstStep: Record<string, number
       "",
       `## ${c.className}`,
       "",
-      `\`${c.token}\` · ` +
-        `[\`components/${c.file}\`](${linkBase}/components/${c.file})${firstStep[c.token] ? ` · from step ${firstStep[c.token]}` : ""}`,
+      `\`${c.token}\` · [\`components/${c.file}\`](${linkBase}/components/${c.file})` +
+        (firstStep[c.token] ? ` · from step ${firstStep[c.token]}` : ""),
       "",
     );
     out.push(c.doc.trim(), "");

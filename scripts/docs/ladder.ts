@@ -27,7 +27,8 @@ export const DOCS_TARGET: Readonly<Omit<Target, "step">> = {
   config: { domain: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" },
 };
 export const DOCS_TARGET_TEXT =
-  "`dev`, `us-east-1`, with `domain` = `shop.example.com` (so HTTPS, DNS and step 11's geolocation routing exist), every other key at its default";
+  "`dev`, `us-east-1`, with `domain` = `shop.example.com` (so HTTPS, DNS and step 11's geolocation routing " +
+  "exist), every other key at its default";
 
 /** One variable of the app's environment at a step, as the docs show it. */
 export interface EnvVarFacts {

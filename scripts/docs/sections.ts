@@ -34,7 +34,9 @@ export function summarySection(f: StepFacts): string {
     "| stack | resources | estimated cost | components |",
     "| --- | --- | --- | --- |",
     `| ${code(stackName(f.info.step))} | ${f.counts.total} (${f.counts.custom} cloud resources) | ` +
-      `**${usd(f.cost.monthly)}/month**${f.cost.atMaxSize > 0 ? ` (${usd(f.cost.monthly + f.cost.atMaxSize)} with every fleet at its maximum)` : ""} ` +
+      `**${usd(f.cost.monthly)}/month**` +
+      (f.cost.atMaxSize > 0 ? ` (${usd(f.cost.monthly + f.cost.atMaxSize)} with every fleet at its maximum)` : "") +
+      " " +
       `| ${f.info.step === 1 ? list(f.components.all) : comps.join(", ") || "no new component"} |`,
     "",
     `Figures for ${DOCS_TARGET_TEXT}; \`npm run plan -- --step ${f.info.step}\` prints them for your configuration.`,
@@ -59,7 +61,8 @@ export function diagramSection(f: StepFacts): string {
 function createdByComponent(f: StepFacts): string[] {
   const groups = new Map<string, Map<string, number>>();
   for (const a of f.diff.added) {
-    if (!a.type.includes("/") && !a.type.startsWith("awsx:") && !a.type.startsWith("random:")) continue; // components and providers are counted below
+    // Components and providers are counted below.
+    if (!a.type.includes("/") && !a.type.startsWith("awsx:") && !a.type.startsWith("random:")) continue;
     const key = a.component ?? "(stack)";
     const g = groups.get(key) ?? new Map<string, number>();
     g.set(shortType(a.type), (g.get(shortType(a.type)) ?? 0) + 1);
@@ -174,7 +177,9 @@ export function costSection(f: StepFacts): string {
     const items = c.lines
       .map(
         (l) =>
-          `${l.item}${l.monthly === null ? " (no price in the table)" : ` ${usd(l.monthly)}`}${l.atMaxSize ? ` (+${usd(l.atMaxSize)} at max size)` : ""}`,
+          l.item +
+          (l.monthly === null ? " (no price in the table)" : ` ${usd(l.monthly)}`) +
+          (l.atMaxSize ? ` (+${usd(l.atMaxSize)} at max size)` : ""),
       )
       .join("; ");
     out.push(

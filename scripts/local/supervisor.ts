@@ -161,7 +161,7 @@ export function killLeftovers(pidDir: string): string[] {
     const [pidText, command] = readFileSync(path.join(pidDir, file), "utf8").split("\n");
     const pid = Number(pidText);
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    let cmdline = "";
+    let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
     } catch {

@@ -321,7 +321,9 @@ describe("(c) the boot script's shell computes the contract's values", () => {
     try {
       out = execFileSync("bash", ["-c", script], { encoding: "utf8" });
     } catch (e) {
-      throw new Error(`bash failed (jq missing? apt-get install -y jq): ${(e as { stderr?: string }).stderr ?? e}`);
+      throw new Error(`bash failed (jq missing? apt-get install -y jq): ${(e as { stderr?: string }).stderr ?? e}`, {
+        cause: e,
+      });
     }
     const printed = Object.fromEntries(
       out

@@ -143,7 +143,8 @@ describe("generated docs", () => {
       'README.md: no "<!-- generated:config -->"',
     );
     expect(replaceSection("a\n<!-- generated:x -->\nold\n<!-- /generated:x -->\nb\n", "x", "new", "f.md")).toBe(
-      "a\n<!-- generated:x (do not edit: npm run docs regenerates this from the program) -->\nnew\n<!-- /generated:x -->\nb\n",
+      "a\n<!-- generated:x (do not edit: npm run docs regenerates this from the program) -->\n" +
+        "new\n<!-- /generated:x -->\nb\n",
     );
   });
 });

@@ -208,7 +208,8 @@ describe("steps 3–5", () => {
       const rs = replicas(g[4]);
       expect(rs.map((r) => r.name)).toEqual(["use1-db-replica-0", "use1-db-replica-1"]);
       for (const r of rs) {
-        expect(r.inputs.replicateSourceDb).toBe(`use1-db-${hex("use1-db", 7)}`); // the primary's identifier, as the mock assigned it
+        // The primary's identifier, as the mock assigned it.
+        expect(r.inputs.replicateSourceDb).toBe(`use1-db-${hex("use1-db", 7)}`);
         expect(r.inputs.username).toBeUndefined();
         expect(r.inputs.password).toBeUndefined();
         expect(r.inputs.manageMasterUserPassword).toBeUndefined();
