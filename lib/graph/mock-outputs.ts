@@ -4,6 +4,7 @@
  * program untested.
  */
 import { createHash } from "node:crypto";
+import { T } from "./resource-types";
 
 export const ACCOUNT = "123456789012";
 export const MOCK_AMI = "ami-0abc1234def567890";
@@ -40,7 +41,7 @@ export function resourceState(
   const id = `${name}-${hex(`${type}:${name}`, 8)}`;
   const autoName = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
   switch (type) {
-    case "awsx:ec2:Vpc": {
+    case T.vpc: {
       const azs = (inputs.numberOfAvailabilityZones as number | undefined) ?? 3;
       const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}${i}${hex(name, 10)}`);
       return {
@@ -54,19 +55,19 @@ export function resourceState(
         },
       };
     }
-    case "aws:ec2/securityGroup:SecurityGroup":
+    case T.sg:
       return { id: `sg-${hex(name)}`, state: { ...inputs, arn: arn("ec2", region, `security-group/sg-${hex(name)}`) } };
-    case "aws:ec2/instance:Instance":
+    case T.instance:
       return {
         id: `i-${hex(name)}`,
         state: { ...inputs, arn: arn("ec2", region, `instance/i-${hex(name)}`), privateIp: "10.0.1.10", publicIp: "" },
       };
-    case "aws:ec2/eip:Eip":
+    case T.eip:
       return {
         id: `eipalloc-${hex(name)}`,
         state: { ...inputs, allocationId: `eipalloc-${hex(name)}`, publicIp: "203.0.113.10" },
       };
-    case "aws:rds/instance:Instance": {
+    case T.rds: {
       const host = `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com`;
       return {
         id: name,
@@ -89,7 +90,7 @@ export function resourceState(
         },
       };
     }
-    case "aws:s3/bucket:Bucket": {
+    case T.bucket: {
       const bucket = (inputs.bucket as string | undefined) ?? `${name}-${hex(name, 7)}`;
       return {
         id: bucket,
@@ -101,9 +102,9 @@ export function resourceState(
         },
       };
     }
-    case "aws:s3/bucketObjectv2:BucketObjectv2":
+    case T.bucketObject:
       return { id: inputs.key as string, state: { ...inputs, versionId: hex(name, 32), etag: hex(name, 32) } };
-    case "aws:ssm/parameter:Parameter":
+    case T.ssmParameter:
       return {
         id: autoName,
         state: {
@@ -113,24 +114,24 @@ export function resourceState(
           version: 1,
         },
       };
-    case "aws:secretsmanager/secret:Secret":
+    case T.secret:
       return {
         id: arn("secretsmanager", region, `secret:${name}-AbCdEf`),
         state: { ...inputs, arn: arn("secretsmanager", region, `secret:${name}-AbCdEf`) },
       };
-    case "aws:iam/role:Role":
+    case T.role:
       return { id: autoName, state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:role/${autoName}` } };
-    case "aws:iam/instanceProfile:InstanceProfile":
+    case T.instanceProfile:
       return {
         id: autoName,
         state: { ...inputs, name: autoName, arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${autoName}` },
       };
-    case "aws:route53/record:Record":
+    case T.record:
       return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { ...inputs, fqdn: inputs.name } };
-    case "aws:rds/subnetGroup:SubnetGroup":
-    case "aws:rds/parameterGroup:ParameterGroup":
+    case T.dbSubnetGroup:
+    case T.pg:
       return { id: autoName, state: { ...inputs, name: autoName, arn: arn("rds", region, `pg:${autoName}`) } };
-    case "aws:lb/loadBalancer:LoadBalancer": {
+    case T.lb: {
       const suffix = `app/${name}/${hex(name, 16)}`;
       return {
         id: arn("elasticloadbalancing", region, `loadbalancer/${suffix}`),
@@ -143,14 +144,14 @@ export function resourceState(
         },
       };
     }
-    case "aws:lb/targetGroup:TargetGroup": {
+    case T.tg: {
       const suffix = `targetgroup/${name}/${hex(name, 16)}`;
       return {
         id: arn("elasticloadbalancing", region, suffix),
         state: { ...inputs, arn: arn("elasticloadbalancing", region, suffix), arnSuffix: suffix, name: autoName },
       };
     }
-    case "aws:ec2/launchTemplate:LaunchTemplate":
+    case T.lt:
       return {
         id: `lt-${hex(name)}`,
         state: {
@@ -160,7 +161,7 @@ export function resourceState(
           defaultVersion: 1,
         },
       };
-    case "aws:autoscaling/group:Group":
+    case T.asg:
       return {
         id: autoName,
         state: {
@@ -169,7 +170,7 @@ export function resourceState(
           arn: arn("autoscaling", region, `autoScalingGroup:${hex(name, 8)}:autoScalingGroupName/${autoName}`),
         },
       };
-    case "aws:elasticache/replicationGroup:ReplicationGroup":
+    case T.cache:
       return {
         id: name,
         state: {
@@ -179,10 +180,10 @@ export function resourceState(
           readerEndpointAddress: `replica.${name}.${hex(name, 6)}.use1.cache.amazonaws.com`,
         },
       };
-    case "aws:elasticache/subnetGroup:SubnetGroup":
-    case "aws:elasticache/parameterGroup:ParameterGroup":
+    case T.cacheSubnetGroup:
+    case T.cachePg:
       return { id: autoName, state: { ...inputs, name: autoName, arn: arn("elasticache", region, autoName) } };
-    case "aws:acm/certificate:Certificate":
+    case T.acmCert:
       return {
         id: arn("acm", region, `certificate/${hex(name, 8)}`),
         state: {
@@ -201,9 +202,9 @@ export function resourceState(
           })),
         },
       };
-    case "aws:acm/certificateValidation:CertificateValidation":
+    case T.acmValidation:
       return { id: String(inputs.certificateArn), state: { ...inputs } };
-    case "aws:cloudfront/distribution:Distribution": {
+    case T.dist: {
       const id = `E${hex(name, 13).toUpperCase()}`;
       return {
         id,
@@ -216,18 +217,18 @@ export function resourceState(
         },
       };
     }
-    case "aws:cloudfront/originAccessControl:OriginAccessControl":
-    case "aws:cloudfront/cachePolicy:CachePolicy":
+    case T.oac:
+    case T.cachePolicy:
       return {
         id: `${hex(name, 8)}-${hex(name + "x", 4)}-${hex(name + "y", 4)}-${hex(name + "z", 4)}-${hex(name + "w", 12)}`,
         state: { ...inputs, name: autoName },
       };
-    case "aws:sqs/queue:Queue": {
+    case T.queue: {
       const queueName = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
       const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`;
       return { id: url, state: { ...inputs, name: queueName, url, arn: arn("sqs", region, queueName) } };
     }
-    case "aws:rds/cluster:Cluster": {
+    case T.cluster: {
       const id = `${name}-${hex(name, 7)}`;
       return {
         id,
@@ -241,7 +242,7 @@ export function resourceState(
         },
       };
     }
-    case "aws:rds/clusterInstance:ClusterInstance":
+    case T.clusterInstance:
       return {
         id: `${name}-${hex(name, 7)}`,
         state: {
@@ -251,7 +252,7 @@ export function resourceState(
           endpoint: `${name}.c${hex(name, 11)}.${region}.rds.amazonaws.com`,
         },
       };
-    case "aws:rds/globalCluster:GlobalCluster":
+    case T.globalCluster:
       // A global database created from a cluster runs that cluster's version; the ladder creates shards at 16.6.
       return {
         id: String(inputs.globalClusterIdentifier),
@@ -262,41 +263,41 @@ export function resourceState(
           engineVersionActual: inputs.engineVersion ?? "16.6",
         },
       };
-    case "aws:rds/clusterParameterGroup:ClusterParameterGroup":
+    case T.cpg:
       return { id: autoName, state: { ...inputs, name: autoName, arn: arn("rds", region, `cluster-pg:${autoName}`) } };
-    case "aws:cloudwatch/logGroup:LogGroup":
+    case T.logGroup:
       return { id: String(inputs.name), state: { ...inputs, arn: arn("logs", region, `log-group:${inputs.name}`) } };
-    case "aws:cloudwatch/dashboard:Dashboard":
+    case T.dashboard:
       return {
         id: String(inputs.dashboardName),
         state: { ...inputs, dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` },
       };
-    case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+    case T.peering:
       return { id: `pcx-${hex(name)}`, state: { ...inputs, acceptStatus: "pending-acceptance" } };
-    case "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
+    case T.peeringAccepter:
       return { id: String(inputs.vpcPeeringConnectionId), state: { ...inputs, acceptStatus: "active" } };
-    case "aws:route53/healthCheck:HealthCheck":
+    case T.healthCheck:
       return {
         id: `${hex(name, 8)}-aaaa-bbbb-cccc-${hex(name, 12)}`,
         state: { ...inputs, arn: `arn:aws:route53:::healthcheck/${hex(name, 8)}` },
       };
-    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+    case T.alarm:
       return {
         id: autoName,
         state: { ...inputs, name: autoName, arn: arn("cloudwatch", region, `alarm:${autoName}`) },
       };
-    case "aws:kms/key:Key": {
+    case T.kmsKey: {
       // KMS names a key by a UUID; its ARN is arn:<partition>:kms:<region>:<account>:key/<uuid>.
       const part = (i: number, length: number) => hex(i === 0 ? `key:${name}` : `key:${name}:${i}`, length);
       const keyId = `${part(0, 8)}-${part(1, 4)}-4${part(2, 3)}-8${part(3, 3)}-${part(4, 12)}`;
       return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", region, `key/${keyId}`) } };
     }
-    case "aws:sns/topic:Topic":
+    case T.topic:
       return {
         id: arn("sns", region, autoName),
         state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) },
       };
-    case "random:index/randomPassword:RandomPassword":
+    case T.password:
       return { id: "none", state: { ...inputs, result: mockPassword(name) } };
     default:
       return { id, state: { ...inputs, arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", region, id) } };

@@ -15,6 +15,7 @@
  * the date it was checked. Provider sources are `hashicorp/terraform-provider-aws` files at the commit named.
  */
 import { RegisteredResource, canonical } from "./registered";
+import { T } from "./resource-types";
 
 /** What a row may look at besides the resource itself. */
 export interface ReadBackContext {
@@ -56,7 +57,7 @@ const CLUSTER_GO = `${TF} internal/service/rds/cluster.go@0168cf6844f393420326f1
 
 /** Registrations of a type. */
 const ofType = (ctx: ReadBackContext, type: string) => ctx.resources.filter((x) => x.type === type);
-const GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster";
+const GLOBAL_CLUSTER = T.globalCluster;
 
 /** An Aurora cluster that joins a global database as a secondary: it names the global cluster in its inputs. */
 const isSecondaryCluster = (r: RegisteredResource) => typeof r.inputs.globalClusterIdentifier === "string";
@@ -158,7 +159,7 @@ const JSON_EQ = "StateFunc NormalizeJsonString, DiffSuppressFunc verify.Suppress
 export const READ_BACK: readonly ReadBackRow[] = [
   // Aurora global database (step 11).
   {
-    type: "aws:rds/cluster:Cluster",
+    type: T.cluster,
     property: "replicationSourceIdentifier",
     computed: false,
     reports: "on a secondary cluster of a global database: the ARN of the primary cluster it replicates from",
@@ -177,7 +178,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:rds/cluster:Cluster",
+    type: T.cluster,
     property: "globalClusterIdentifier",
     computed: false,
     reports: "on the primary cluster a global database was created from (sourceDbClusterIdentifier): its id",
@@ -192,7 +193,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:rds/cluster:Cluster",
+    type: T.cluster,
     property: "masterUsername",
     computed: true,
     reports: "on a secondary cluster: the primary's master user name, which the secondary inherits",
@@ -201,7 +202,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:rds/cluster:Cluster",
+    type: T.cluster,
     property: "databaseName",
     computed: true,
     reports: "on a secondary cluster: the primary's database name",
@@ -210,7 +211,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:rds/cluster:Cluster",
+    type: T.cluster,
     property: "availabilityZones",
     computed: true,
     reports: "three AZs for the cluster volume: AWS adds AZs up to three when the program lists fewer",
@@ -225,7 +226,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:rds/cluster:Cluster",
+    type: T.cluster,
     property: "kmsKeyId",
     computed: true,
     reports: "the ARN of the key that encrypts the cluster (aws/rds when none was given)",
@@ -250,20 +251,18 @@ export const READ_BACK: readonly ReadBackRow[] = [
     computed: true,
     reports: "the source cluster's engine version",
     read: (r, ctx) => {
-      const source = ofType(ctx, "aws:rds/cluster:Cluster").find(
-        (c) => ctx.outputsOf(c).arn === r.inputs.sourceDbClusterIdentifier,
-      );
+      const source = ofType(ctx, T.cluster).find((c) => ctx.outputsOf(c).arn === r.inputs.sourceDbClusterIdentifier);
       return r.inputs.engineVersion ?? source?.inputs.engineVersion;
     },
     source: `${TF} internal/service/rds/global_cluster.go: engine, engine_version, storage_encrypted Optional+Computed`,
     checked: CHECKED,
   },
   // Engine versions that AWS moves by itself.
-  rdsEngineVersionRow("aws:rds/cluster:Cluster", "internal/service/rds/cluster.go"),
-  rdsEngineVersionRow("aws:rds/clusterInstance:ClusterInstance", "internal/service/rds/cluster_instance.go"),
-  rdsEngineVersionRow("aws:rds/instance:Instance", "internal/service/rds/instance.go"),
+  rdsEngineVersionRow(T.cluster, "internal/service/rds/cluster.go"),
+  rdsEngineVersionRow(T.clusterInstance, "internal/service/rds/cluster_instance.go"),
+  rdsEngineVersionRow(T.rds, "internal/service/rds/instance.go"),
   {
-    type: "aws:elasticache/replicationGroup:ReplicationGroup",
+    type: T.cache,
     property: "engineVersion",
     computed: true,
     reports: "a newer patch version after a service update (8.0.1 → 8.0.2); the provider stores major.minor",
@@ -278,7 +277,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
   },
   // Capacity that AWS moves by itself.
   {
-    type: "aws:rds/instance:Instance",
+    type: T.rds,
     property: "allocatedStorage",
     computed: true,
     reports: "a larger size after storage autoscaling (up to maxAllocatedStorage)",
@@ -299,7 +298,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:autoscaling/group:Group",
+    type: T.asg,
     property: "desiredCapacity",
     computed: true,
     reports: "the capacity the scaling policies set last (here: maxSize, after a busy day)",
@@ -314,7 +313,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
   },
   // Fields that separate resources manage. Computed, so the owning resource does not fight them.
   {
-    type: "aws:ec2/securityGroup:SecurityGroup",
+    type: T.sg,
     property: "ingress",
     computed: true,
     reports: "every rule of the group, including those created by SecurityGroupIngressRule resources",
@@ -323,7 +322,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:ec2/securityGroup:SecurityGroup",
+    type: T.sg,
     property: "egress",
     computed: true,
     reports: "every egress rule, including AWS's default allow-all until a rule resource replaces it",
@@ -332,7 +331,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:iam/role:Role",
+    type: T.role,
     property: "managedPolicyArns",
     computed: true,
     reports: "the managed policies attached by RolePolicyAttachment resources",
@@ -343,7 +342,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:sqs/queue:Queue",
+    type: T.queue,
     property: "policy",
     computed: true,
     reports: "the policy a QueuePolicy resource set",
@@ -354,7 +353,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:sqs/queue:Queue",
+    type: T.queue,
     property: "redriveAllowPolicy",
     computed: true,
     reports: "the redrive-allow policy a RedriveAllowPolicy resource set on the dead-letter queue",
@@ -363,7 +362,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:sns/topic:Topic",
+    type: T.topic,
     property: "policy",
     computed: true,
     reports: "the default topic policy AWS writes at creation",
@@ -372,7 +371,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:s3/bucket:Bucket",
+    type: T.bucket,
     property: "serverSideEncryptionConfiguration",
     computed: true,
     reports: "the encryption a BucketServerSideEncryptionConfiguration resource set (SSE-S3 by default since 2023)",
@@ -386,7 +385,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:s3/bucket:Bucket",
+    type: T.bucket,
     property: "versioning",
     computed: true,
     reports: "the versioning a BucketVersioning resource set",
@@ -395,7 +394,7 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   {
-    type: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    type: T.lifecycle,
     property: "transitionDefaultMinimumObjectSize",
     computed: true,
     reports: "all_storage_classes_128K, S3's default for lifecycle configurations written since September 2024",
@@ -406,16 +405,12 @@ export const READ_BACK: readonly ReadBackRow[] = [
     checked: CHECKED,
   },
   // Documents AWS stores in its own serialisation; the provider compares them as JSON or as policies.
-  jsonDocumentRow("aws:iam/role:Role", "assumeRolePolicy", `${POLICY_EQ} (internal/service/iam/role.go)`),
-  jsonDocumentRow("aws:iam/rolePolicy:RolePolicy", "policy", `${POLICY_EQ} (internal/service/iam/role_policy.go)`),
-  jsonDocumentRow("aws:s3/bucketPolicy:BucketPolicy", "policy", `${POLICY_EQ} (internal/service/s3/bucket_policy.go)`),
-  jsonDocumentRow("aws:sqs/queuePolicy:QueuePolicy", "policy", `${POLICY_EQ} (internal/service/sqs/queue_policy.go)`),
-  jsonDocumentRow("aws:sqs/queue:Queue", "redrivePolicy", `${JSON_EQ} (internal/service/sqs/queue.go)`),
-  jsonDocumentRow(
-    "aws:cloudwatch/dashboard:Dashboard",
-    "dashboardBody",
-    `${JSON_EQ} (internal/service/cloudwatch/dashboard.go)`,
-  ),
+  jsonDocumentRow(T.role, "assumeRolePolicy", `${POLICY_EQ} (internal/service/iam/role.go)`),
+  jsonDocumentRow(T.rolePolicy, "policy", `${POLICY_EQ} (internal/service/iam/role_policy.go)`),
+  jsonDocumentRow(T.bucketPolicy, "policy", `${POLICY_EQ} (internal/service/s3/bucket_policy.go)`),
+  jsonDocumentRow(T.queuePolicy, "policy", `${POLICY_EQ} (internal/service/sqs/queue_policy.go)`),
+  jsonDocumentRow(T.queue, "redrivePolicy", `${JSON_EQ} (internal/service/sqs/queue.go)`),
+  jsonDocumentRow(T.dashboard, "dashboardBody", `${JSON_EQ} (internal/service/cloudwatch/dashboard.go)`),
 ];
 
 /** The rows of a type. */

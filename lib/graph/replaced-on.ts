@@ -1,3 +1,4 @@
+import { T } from "./resource-types";
 /**
  * The inputs that make the provider replace a stateful resource instead of updating it in place: the climb test's
  * table (`test/infra/climb-rules.ts`) and the plan's (`scripts/plan/force-new.ts`) both read it.
@@ -17,7 +18,7 @@ export interface ReplaceRule {
 
 /** The stateful resources a climb must keep, and what would replace them. */
 export const REPLACED_ON: Record<string, ReplaceRule> = {
-  "aws:rds/instance:Instance": {
+  [T.rds]: {
     why: "the catalog database and its replicas: a replacement is a new, empty database",
     keys: [
       "availabilityZone",
@@ -39,7 +40,7 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       "dbSubnetGroupName",
     ],
   },
-  "aws:rds/cluster:Cluster": {
+  [T.cluster]: {
     why: "an order shard: a replacement is a new, empty cluster",
     keys: [
       "availabilityZones",
@@ -67,7 +68,7 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       },
     ],
   },
-  "aws:rds/clusterInstance:ClusterInstance": {
+  [T.clusterInstance]: {
     why: "a shard's writer or reader: a replacement is a failover and a cold cache",
     keys: [
       "availabilityZone",
@@ -79,11 +80,11 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       "identifierPrefix",
     ],
   },
-  "aws:rds/globalCluster:GlobalCluster": {
+  [T.globalCluster]: {
     why: "a shard's global database: a replacement detaches every region",
     keys: ["databaseName", "engine", "globalClusterIdentifier", "sourceDbClusterIdentifier", "storageEncrypted"],
   },
-  "aws:elasticache/replicationGroup:ReplicationGroup": {
+  [T.cache]: {
     why: "the cache, which from step 7 holds every session",
     keys: [
       "atRestEncryptionEnabled",
@@ -106,36 +107,36 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       },
     ],
   },
-  "aws:s3/bucket:Bucket": {
+  [T.bucket]: {
     why: "releases, access logs and static assets",
     keys: ["bucket", "bucketPrefix", "objectLockEnabled"],
   },
-  "aws:s3/bucketV2:BucketV2": { why: "a bucket (legacy type)", keys: ["bucket", "bucketPrefix", "objectLockEnabled"] },
-  "aws:sqs/queue:Queue": {
+  [T.bucketV2]: { why: "a bucket (legacy type)", keys: ["bucket", "bucketPrefix", "objectLockEnabled"] },
+  [T.queue]: {
     why: "the orders queue and its DLQ: a replacement drops every waiting order",
     keys: ["fifoQueue", "name", "namePrefix"],
   },
-  "aws:cloudwatch/logGroup:LogGroup": {
+  [T.logGroup]: {
     why: "application and system logs",
     keys: ["logGroupClass", "name", "namePrefix"],
   },
-  "aws:secretsmanager/secret:Secret": {
+  [T.secret]: {
     why: "app, database and cache secrets (their ARNs are in every server's boot)",
     keys: ["name", "namePrefix"],
   },
-  "aws:ssm/parameter:Parameter": {
+  [T.ssmParameter]: {
     why: "the current release pointer, the shard map, the agent config",
     keys: ["name"],
   },
-  "aws:route53/record:Record": {
+  [T.record]: {
     why: "the site's and the origin's names: a delete-then-create leaves them unanswered",
     keys: ["name", "zoneId"],
   },
-  "aws:ec2/eip:Eip": {
+  [T.eip]: {
     why: "the single server's public address, which DNS points at",
     keys: ["address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"],
   },
-  "aws:ec2/instance:Instance": {
+  [T.instance]: {
     why: "the single server, which at step 1 holds the database",
     keys: [
       "ami",
@@ -166,11 +167,11 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       },
     ],
   },
-  "aws:lb/loadBalancer:LoadBalancer": {
+  [T.lb]: {
     why: "the entry point: a new DNS name, and in prod its deletion protection refuses the replacement",
     keys: ["internal", "loadBalancerType", "name", "namePrefix"],
   },
-  "random:index/randomPassword:RandomPassword": {
+  [T.password]: {
     why: "a generated secret: a new value locks out whoever holds the old one",
     keys: [
       "keepers",
@@ -187,11 +188,11 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
       "upper",
     ],
   },
-  "pulumi:providers:aws": {
+  [T.awsProvider]: {
     why: "a region's provider: changing its region replaces everything created through it",
     keys: ["region"],
   },
-  "awsx:ec2:Vpc": {
+  [T.vpc]: {
     why: "the region's network: a new layout re-plans every subnet",
     keys: ["availabilityZoneNames", "cidrBlock", "numberOfAvailabilityZones", "subnetSpecs", "subnetStrategy"],
   },
@@ -202,10 +203,10 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
  * would change and take the stateful resource with it.
  */
 export const DEPENDENCY_REPLACED_ON: Record<string, string[]> = {
-  "aws:rds/subnetGroup:SubnetGroup": ["name", "namePrefix"],
-  "aws:elasticache/subnetGroup:SubnetGroup": ["name"],
-  "aws:kms/key:Key": ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"],
-  "aws:ec2/securityGroup:SecurityGroup": ["description", "name", "namePrefix", "vpcId"],
+  [T.dbSubnetGroup]: ["name", "namePrefix"],
+  [T.cacheSubnetGroup]: ["name"],
+  [T.kmsKey]: ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"],
+  [T.sg]: ["description", "name", "namePrefix", "vpcId"],
 };
 
 /** Reads `a.b.c` from inputs. */

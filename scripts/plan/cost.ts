@@ -17,6 +17,7 @@ import {
   RDS_POSTGRES_HOURLY,
   VALKEY_HOURLY,
 } from "./prices";
+import { T } from "../../lib/graph/resource-types";
 
 export interface CostLine {
   /** What is paid for, e.g. `2 × t4g.small`. */
@@ -79,7 +80,7 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
   const ipv4 = hourly(RATES.publicIpv4PerHour);
 
   switch (r.type) {
-    case "aws:ec2/instance:Instance": {
+    case T.instance: {
       const h = lookup(EC2_HOURLY, i.instanceType, "EC2 instance type");
       line(`1 × ${i.instanceType}`, h === null ? null : hourly(h));
       const gb = i.rootBlockDevice?.volumeSize ?? 8;
@@ -88,24 +89,24 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
         line("detailed monitoring", RATES.detailedMonitoringMetricsPerInstance * RATES.cloudwatchMetricPerMonth);
       break;
     }
-    case "aws:ec2/eip:Eip":
+    case T.eip:
       line("Elastic IP (public IPv4)", ipv4);
       break;
-    case "awsx:ec2:Vpc": {
+    case T.vpc: {
       const strategy = i.natGateways?.strategy ?? "OnePerAz";
       const n = strategy === "None" ? 0 : strategy === "Single" ? 1 : (i.numberOfAvailabilityZones ?? 3);
       if (n > 0)
         line(`${n} × NAT gateway (${strategy}), with its public IPv4`, n * (hourly(RATES.natGatewayPerHour) + ipv4));
       break;
     }
-    case "aws:lb/loadBalancer:LoadBalancer": {
+    case T.lb: {
       line("Application Load Balancer (hours; LCUs not included)", hourly(RATES.albPerHour));
       const nodes = Array.isArray(i.subnets) ? i.subnets.length : 2;
       if (!i.internal) line(`${nodes} × public IPv4 (one per ALB node)`, nodes * ipv4);
       break;
     }
-    case "aws:autoscaling/group:Group": {
-      const lt = index.resolve(i.launchTemplate?.id, ["aws:ec2/launchTemplate:LaunchTemplate"]);
+    case T.asg: {
+      const lt = index.resolve(i.launchTemplate?.id, [T.lt]);
       const li = lt ? index.inputs(lt) : {};
       const type: string = li.instanceType ?? "unknown";
       const desired: number = i.desiredCapacity ?? i.minSize ?? 1;
@@ -139,10 +140,8 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
       }
       break;
     }
-    case "aws:rds/instance:Instance": {
-      const source = i.replicateSourceDb
-        ? index.resolve(i.replicateSourceDb, ["aws:rds/instance:Instance"])
-        : undefined;
+    case T.rds: {
+      const source = i.replicateSourceDb ? index.resolve(i.replicateSourceDb, [T.rds]) : undefined;
       const role = i.replicateSourceDb
         ? typeof i.replicateSourceDb === "string" && i.replicateSourceDb.startsWith("arn:")
           ? "cross-region replica"
@@ -155,31 +154,31 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
       line(`${gb} GiB gp3 storage${az === 2 ? " (×2)" : ""}`, az * gb * RATES.rdsGp3PerGbMonth);
       break;
     }
-    case "aws:rds/clusterInstance:ClusterInstance": {
+    case T.clusterInstance: {
       const h = lookup(AURORA_POSTGRES_HOURLY, i.instanceClass, "Aurora PostgreSQL class");
       line(`${i.instanceClass} Aurora instance (${r.name.split("-").pop()})`, h === null ? null : hourly(h));
       break;
     }
-    case "aws:elasticache/replicationGroup:ReplicationGroup": {
+    case T.cache: {
       const nodes: number = i.numCacheClusters ?? 1;
       const h = lookup(VALKEY_HOURLY, i.nodeType, "ElastiCache Valkey node type");
       line(`${nodes} × ${i.nodeType} (Valkey)`, h === null ? null : nodes * hourly(h));
       break;
     }
-    case "aws:secretsmanager/secret:Secret":
+    case T.secret:
       line("Secrets Manager secret", RATES.secretPerMonth);
       break;
-    case "aws:cloudwatch/dashboard:Dashboard":
+    case T.dashboard:
       line("CloudWatch dashboard", RATES.cloudwatchDashboardPerMonth);
       break;
-    case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+    case T.alarm: {
       const metrics = Array.isArray(i.metricQueries)
         ? i.metricQueries.filter((q: { metric?: unknown }) => q.metric).length
         : 1;
       line(`alarm (${metrics} metric${metrics > 1 ? "s" : ""})`, metrics * RATES.cloudwatchAlarmPerMetricMonth);
       break;
     }
-    case "aws:route53/healthCheck:HealthCheck":
+    case T.healthCheck:
       line("Route 53 health check", RATES.route53HealthCheckPerMonth);
       break;
   }

@@ -14,6 +14,7 @@
  */
 import type { Registration } from "../../lib/graph/harness";
 import { GraphIndex, isCustom } from "./graph";
+import { T } from "../../lib/graph/resource-types";
 
 interface DNode {
   id: string;
@@ -85,28 +86,28 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
 
   // --- boxes ---
   nodes.set("users", { id: "users", label: "Users", shape: "circle", urns: [] });
-  const listeners = index.graph.ofType("aws:lb/listener:Listener");
+  const listeners = index.graph.ofType(T.listener);
   for (const r of custom) {
     const i = inputs(r);
     switch (r.type) {
-      case "aws:ec2/instance:Instance": {
+      case T.instance: {
         const local = typeof i.userData === "string" && i.userData.includes("postgresql16-server");
         add(r, `EC2 server<br/>${i.instanceType}, app${local ? " + PostgreSQL" : ""}`, "rect");
         break;
       }
-      case "aws:lb/loadBalancer:LoadBalancer": {
+      case T.lb: {
         const arn = idOf(r);
         const https = listeners.some((l) => inputs(l).loadBalancerArn === arn && inputs(l).protocol === "HTTPS");
         add(r, `ALB<br/>${https ? "HTTPS" : "HTTP"}`, "rect");
         break;
       }
-      case "aws:autoscaling/group:Group": {
-        const lt = index.resolve(i.launchTemplate?.id, ["aws:ec2/launchTemplate:LaunchTemplate"]);
+      case T.asg: {
+        const lt = index.resolve(i.launchTemplate?.id, [T.lt]);
         const what = componentType(r) === "WorkerFleet" ? "workers" : "web fleet";
         add(r, `${what}<br/>${i.minSize}–${i.maxSize} × ${lt ? inputs(lt).instanceType : "?"}`, "rect");
         break;
       }
-      case "aws:rds/instance:Instance": {
+      case T.rds: {
         const replica = i.replicateSourceDb !== undefined;
         const crossRegion = replica && String(i.replicateSourceDb).startsWith("arn:");
         const n = r.name.match(/-replica-(\d+)$/)?.[1];
@@ -118,14 +119,12 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
         add(r, label, "db");
         break;
       }
-      case "aws:rds/cluster:Cluster": {
-        const members = index.graph
-          .ofType("aws:rds/clusterInstance:ClusterInstance")
-          .filter((m) => inputs(m).clusterIdentifier === idOf(r));
+      case T.cluster: {
+        const members = index.graph.ofType(T.clusterInstance).filter((m) => inputs(m).clusterIdentifier === idOf(r));
         const klass = members[0] ? inputs(members[0]).instanceClass : "?";
         const shard = r.name.match(/-(\d+)$/)?.[1];
         const global = index.graph
-          .ofType("aws:rds/globalCluster:GlobalCluster")
+          .ofType(T.globalCluster)
           .some((g) => inputs(g).sourceDbClusterIdentifier === out(r).arn);
         const secondary = i.globalClusterIdentifier !== undefined && i.masterUsername === undefined;
         const roles = members.map((m) => m.name.split("-").pop()).join(" + ");
@@ -137,30 +136,30 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
         );
         break;
       }
-      case "aws:elasticache/replicationGroup:ReplicationGroup":
+      case T.cache:
         add(r, `Valkey cache<br/>${i.numCacheClusters} × ${i.nodeType}`, "db");
         break;
-      case "aws:sqs/queue:Queue":
+      case T.queue:
         add(r, i.redrivePolicy ? "orders queue<br/>SQS" : "dead-letter queue<br/>SQS", "queue");
         break;
-      case "aws:cloudfront/distribution:Distribution":
+      case T.dist:
         add(r, `CloudFront<br/>${i.priceClass}`, "rect", GLOBAL);
         break;
-      case "aws:s3/bucket:Bucket":
+      case T.bucket:
         if (componentType(r) === "Cdn") add(r, "S3 static assets<br/>private, OAC", "db", GLOBAL);
         break;
-      case "aws:cloudwatch/dashboard:Dashboard": {
-        const alarms = index.ofType("aws:cloudwatch/metricAlarm:MetricAlarm", top(r)).length;
+      case T.dashboard: {
+        const alarms = index.ofType(T.alarm, top(r)).length;
         add(r, `CloudWatch dashboard<br/>${alarms} alarms → SNS`, "rect");
         break;
       }
-      case "aws:ssm/parameter:Parameter":
+      case T.ssmParameter:
         if (componentType(r) === "Telemetry") {
-          const groups = index.ofType("aws:cloudwatch/logGroup:LogGroup", top(r)).length;
+          const groups = index.ofType(T.logGroup, top(r)).length;
           add(r, `CloudWatch Logs<br/>${groups} log groups, agent config`, "rect");
         }
         break;
-      case "aws:route53/record:Record": {
+      case T.record: {
         if (String(i.name).startsWith("_")) break; // certificate validation
         const id = mermaidId(`dns-${i.name}`);
         const geo = i.geolocationRoutingPolicies !== undefined;
@@ -189,10 +188,8 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   for (const r of custom) {
     const i = inputs(r);
     const node = nodeOf.get(r.urn);
-    if (r.type === "aws:ec2/launchTemplate:LaunchTemplate") {
-      const groups = index.graph
-        .ofType("aws:autoscaling/group:Group")
-        .filter((g) => inputs(g).launchTemplate?.id === idOf(r));
+    if (r.type === T.lt) {
+      const groups = index.graph.ofType(T.asg).filter((g) => inputs(g).launchTemplate?.id === idOf(r));
       for (const sg of (i.networkInterfaces ?? []).flatMap(
         (n: { securityGroups?: string[] }) => n.securityGroups ?? [],
       ))
@@ -204,13 +201,12 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   }
   // VPC id → CIDR, and security group id → its VPC's CIDR.
   const vpcCidr = new Map<string, string>();
-  for (const v of index.graph.ofType("awsx:ec2:Vpc")) vpcCidr.set(out(v).vpcId, inputs(v).cidrBlock);
+  for (const v of index.graph.ofType(T.vpc)) vpcCidr.set(out(v).vpcId, inputs(v).cidrBlock);
   const sgCidr = new Map<string, string>();
-  for (const sg of index.graph.ofType("aws:ec2/securityGroup:SecurityGroup"))
-    sgCidr.set(idOf(sg), vpcCidr.get(inputs(sg).vpcId) ?? "");
-  const egress = index.graph.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map(inputs);
+  for (const sg of index.graph.ofType(T.sg)) sgCidr.set(idOf(sg), vpcCidr.get(inputs(sg).vpcId) ?? "");
+  const egress = index.graph.ofType(T.egress).map(inputs);
 
-  for (const rule of index.graph.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map(inputs)) {
+  for (const rule of index.graph.ofType(T.ingress).map(inputs)) {
     const targets = sgUsers.get(rule.securityGroupId) ?? [];
     const label = portLabel(rule.fromPort, rule.toPort);
     let sources: string[] = [];
@@ -238,7 +234,7 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   }
 
   // --- CDN origins ---
-  for (const d of index.graph.ofType("aws:cloudfront/distribution:Distribution")) {
+  for (const d of index.graph.ofType(T.dist)) {
     const i = inputs(d);
     const cf = nodeOf.get(d.urn);
     edge("users", cf, "HTTPS");
@@ -247,11 +243,7 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     for (const b of i.orderedCacheBehaviors ?? [])
       paths.set(b.targetOriginId, [...(paths.get(b.targetOriginId) ?? []), b.pathPattern]);
     for (const o of i.origins ?? []) {
-      const target = index.resolve(o.domainName, [
-        "aws:lb/loadBalancer:LoadBalancer",
-        "aws:s3/bucket:Bucket",
-        "aws:route53/record:Record",
-      ]);
+      const target = index.resolve(o.domainName, [T.lb, T.bucket, T.record]);
       const label = (paths.get(o.originId) ?? []).join(" ");
       edge(
         cf,
@@ -262,37 +254,31 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   }
 
   // --- DNS ---
-  for (const rec of index.graph.ofType("aws:route53/record:Record")) {
+  for (const rec of index.graph.ofType(T.record)) {
     const from = nodeOf.get(rec.urn);
     if (!from) continue;
     const i = inputs(rec);
     const where = i.geolocationRoutingPolicies?.[0];
     const label = where ? (where.continent ?? (where.country === "*" ? "default" : where.country)) : "alias";
     for (const a of i.aliases ?? []) {
-      const target = index.resolve(a.name, [
-        "aws:lb/loadBalancer:LoadBalancer",
-        "aws:cloudfront/distribution:Distribution",
-      ]);
+      const target = index.resolve(a.name, [T.lb, T.dist]);
       edge(from, target && nodeOf.get(target.urn), label, true);
     }
     for (const ip of i.records ?? []) {
-      const eip = index.resolve(ip, ["aws:ec2/eip:Eip"]);
+      const eip = index.resolve(ip, [T.eip]);
       const assoc =
-        eip &&
-        index.graph
-          .ofType("aws:ec2/eipAssociation:EipAssociation")
-          .find((x) => inputs(x).allocationId === out(eip).allocationId);
-      const server = assoc && index.resolve(inputs(assoc).instanceId, ["aws:ec2/instance:Instance"]);
+        eip && index.graph.ofType(T.eipAssociation).find((x) => inputs(x).allocationId === out(eip).allocationId);
+      const server = assoc && index.resolve(inputs(assoc).instanceId, [T.instance]);
       edge(from, server && nodeOf.get(server.urn), "A (Elastic IP)", true);
     }
     if (!i.geolocationRoutingPolicies) edge("users", from, "DNS", true);
   }
 
   // --- replication ---
-  for (const r of index.graph.ofType("aws:rds/instance:Instance")) {
+  for (const r of index.graph.ofType(T.rds)) {
     const src = inputs(r).replicateSourceDb;
     if (src === undefined) continue;
-    const primary = index.resolve(src, ["aws:rds/instance:Instance"]);
+    const primary = index.resolve(src, [T.rds]);
     edge(
       primary && nodeOf.get(primary.urn),
       nodeOf.get(r.urn),
@@ -300,33 +286,33 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
       true,
     );
   }
-  for (const c of index.graph.ofType("aws:rds/cluster:Cluster")) {
+  for (const c of index.graph.ofType(T.cluster)) {
     const gid = inputs(c).globalClusterIdentifier;
     if (gid === undefined || inputs(c).masterUsername !== undefined) continue;
-    const global = index.resolve(gid, ["aws:rds/globalCluster:GlobalCluster"]);
-    const primary = global && index.resolve(inputs(global).sourceDbClusterIdentifier, ["aws:rds/cluster:Cluster"]);
+    const global = index.resolve(gid, [T.globalCluster]);
+    const primary = global && index.resolve(inputs(global).sourceDbClusterIdentifier, [T.cluster]);
     edge(primary && nodeOf.get(primary.urn), nodeOf.get(c.urn), "global database replication", true);
   }
 
   // --- queues ---
-  for (const q of index.graph.ofType("aws:sqs/queue:Queue")) {
+  for (const q of index.graph.ofType(T.queue)) {
     const policy = inputs(q).redrivePolicy;
     if (typeof policy !== "string") continue;
     const p = JSON.parse(policy) as { deadLetterTargetArn: string; maxReceiveCount: number };
-    const dlq = index.resolve(p.deadLetterTargetArn, ["aws:sqs/queue:Queue"]);
+    const dlq = index.resolve(p.deadLetterTargetArn, [T.queue]);
     edge(nodeOf.get(q.urn), dlq && nodeOf.get(dlq.urn), `after ${p.maxReceiveCount} receives`, true);
   }
   const fleetNodeOf = (r: Registration) => {
     const t = top(r);
-    const g = t && index.ofType("aws:autoscaling/group:Group", t)[0];
+    const g = t && index.ofType(T.asg, t)[0];
     return g ? nodeOf.get(g.urn) : undefined;
   };
-  for (const pol of index.graph.ofType("aws:iam/rolePolicy:RolePolicy")) {
+  for (const pol of index.graph.ofType(T.rolePolicy)) {
     const fleet = fleetNodeOf(pol);
     const doc = JSON.parse(inputs(pol).policy) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
     for (const s of doc.Statement) {
       for (const res of [s.Resource].flat()) {
-        const q = index.resolve(res, ["aws:sqs/queue:Queue"]);
+        const q = index.resolve(res, [T.queue]);
         if (!q) continue;
         if (s.Action.includes("sqs:SendMessage")) edge(fleet, nodeOf.get(q.urn), "SendMessage");
         if (s.Action.includes("sqs:ReceiveMessage")) edge(nodeOf.get(q.urn), fleet, "ReceiveMessage");
@@ -335,11 +321,11 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
   }
 
   // --- telemetry ---
-  for (const lt of index.graph.ofType("aws:ec2/launchTemplate:LaunchTemplate")) {
+  for (const lt of index.graph.ofType(T.lt)) {
     const ud = Buffer.from(String(inputs(lt).userData ?? ""), "base64").toString("utf8");
     const param = ud.match(/-c 'ssm:([^']+)'/)?.[1];
     if (!param) continue;
-    const target = index.graph.ofType("aws:ssm/parameter:Parameter").find((p) => out(p).name === param);
+    const target = index.graph.ofType(T.ssmParameter).find((p) => out(p).name === param);
     edge(fleetNodeOf(lt), target && nodeOf.get(target.urn), "logs, metrics", true);
   }
 
@@ -348,7 +334,7 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     ...new Set([...nodes.values()].map((n) => n.area).filter((a): a is string => a !== undefined && a !== GLOBAL)),
   ];
   const vpcLabel = (region: string) => {
-    const v = index.graph.ofType("awsx:ec2:Vpc").find((x) => index.regionOf(x) === region);
+    const v = index.graph.ofType(T.vpc).find((x) => index.regionOf(x) === region);
     return v ? `${region}, VPC ${inputs(v).cidrBlock}` : region;
   };
   const shape = (n: DNode) => {
@@ -398,7 +384,7 @@ export function architectureDiagram(index: GraphIndex, opts: DiagramOptions = {}
     const arrow = e.dotted ? "-.->" : "-->";
     lines.push(`  ${e.from} ${arrow}${e.label ? `|"${text(e.label)}"|` : ""} ${e.to}`);
   }
-  for (const p of index.graph.ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) {
+  for (const p of index.graph.ofType(T.peering)) {
     const i = inputs(p);
     lines.push(
       `  ${mermaidId(`region-${index.regionOf(p)}`)} -.-|"VPC peering"| ${mermaidId(`region-${i.peerRegion}`)}`,

@@ -10,6 +10,7 @@
 import type { Registration } from "../../lib/graph/harness";
 import { FORCE_NEW, canonical, replacingInputs } from "./force-new";
 import { GraphIndex, isComponent, isRemote, isResourceLike } from "./graph";
+import { T } from "../../lib/graph/resource-types";
 
 export interface ResourceRef {
   urn: string;
@@ -97,7 +98,7 @@ export function diffGraphs(
     unchanged: 0,
     unknownTypes: [],
   };
-  const relevant = (r: Registration) => r.type !== "pulumi:pulumi:Stack";
+  const relevant = (r: Registration) => r.type !== T.stack;
   if (!before) {
     result.added = after.resources.filter(relevant).map((r) => ref(after, r));
     return result;

@@ -16,6 +16,7 @@
  * noticed rather than silently assumed safe. Inputs listed in a resource's `ignoreChanges` never count.
  */
 import { REPLACED_ON } from "../../lib/graph/replaced-on";
+import { T } from "../../lib/graph/resource-types";
 
 export interface ForceNewRule {
   /** Inputs whose change replaces the resource. */
@@ -28,64 +29,64 @@ const names = ["name", "namePrefix"] as const;
 
 /** ForceNew inputs of the types `REPLACED_ON` does not cover. */
 export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
-  "aws:acm/certificate:Certificate": {
+  [T.acmCert]: {
     inputs: ["domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"],
   },
-  "aws:acm/certificateValidation:CertificateValidation": { inputs: ["certificateArn", "validationRecordFqdns"] },
-  "aws:autoscaling/group:Group": { inputs: [...names] },
-  "aws:autoscaling/policy:Policy": { inputs: ["name", "autoscalingGroupName"] },
-  "aws:cloudfront/cachePolicy:CachePolicy": { inputs: [] },
-  "aws:cloudfront/distribution:Distribution": { inputs: [] },
-  "aws:cloudfront/originAccessControl:OriginAccessControl": { inputs: [] },
-  "aws:cloudwatch/dashboard:Dashboard": { inputs: ["dashboardName"] },
-  "aws:cloudwatch/metricAlarm:MetricAlarm": { inputs: ["name"] },
-  "aws:ec2/eipAssociation:EipAssociation": {
+  [T.acmValidation]: { inputs: ["certificateArn", "validationRecordFqdns"] },
+  [T.asg]: { inputs: [...names] },
+  [T.asgPolicy]: { inputs: ["name", "autoscalingGroupName"] },
+  [T.cachePolicy]: { inputs: [] },
+  [T.dist]: { inputs: [] },
+  [T.oac]: { inputs: [] },
+  [T.dashboard]: { inputs: ["dashboardName"] },
+  [T.alarm]: { inputs: ["name"] },
+  [T.eipAssociation]: {
     inputs: ["allocationId", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp", "allowReassociation"],
   },
-  "aws:ec2/launchTemplate:LaunchTemplate": { inputs: [...names] },
-  "aws:ec2/route:Route": {
+  [T.lt]: { inputs: [...names] },
+  [T.route]: {
     inputs: ["routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId"],
   },
-  "aws:ec2/securityGroup:SecurityGroup": { inputs: [...names, "description", "vpcId"] },
-  "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": { inputs: ["vpcId", "peerVpcId", "peerOwnerId", "peerRegion"] },
-  "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": { inputs: ["vpcPeeringConnectionId"] },
-  "aws:elasticache/parameterGroup:ParameterGroup": { inputs: ["name", "family", "description"] },
-  "aws:elasticache/subnetGroup:SubnetGroup": { inputs: ["name"] },
-  "aws:iam/instanceProfile:InstanceProfile": { inputs: [...names, "path"] },
-  "aws:iam/role:Role": { inputs: [...names, "path"] },
-  "aws:iam/rolePolicy:RolePolicy": { inputs: [...names, "role"] },
-  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { inputs: ["role", "policyArn"] },
+  [T.sg]: { inputs: [...names, "description", "vpcId"] },
+  [T.peering]: { inputs: ["vpcId", "peerVpcId", "peerOwnerId", "peerRegion"] },
+  [T.peeringAccepter]: { inputs: ["vpcPeeringConnectionId"] },
+  [T.cachePg]: { inputs: ["name", "family", "description"] },
+  [T.cacheSubnetGroup]: { inputs: ["name"] },
+  [T.instanceProfile]: { inputs: [...names, "path"] },
+  [T.role]: { inputs: [...names, "path"] },
+  [T.rolePolicy]: { inputs: [...names, "role"] },
+  [T.attachment]: { inputs: ["role", "policyArn"] },
   // terraform-provider-aws internal/service/kms/key.go (read 2026-12-01): ForceNew on custom_key_store_id,
   // customer_master_key_spec, key_usage, multi_region, xks_key_id; the policy and rotation update in place.
-  "aws:kms/key:Key": { inputs: ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"] },
-  "aws:lb/listener:Listener": { inputs: ["loadBalancerArn"] },
-  "aws:lb/listenerRule:ListenerRule": { inputs: ["listenerArn"] },
-  "aws:lb/targetGroup:TargetGroup": {
+  [T.kmsKey]: { inputs: ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"] },
+  [T.listener]: { inputs: ["loadBalancerArn"] },
+  [T.listenerRule]: { inputs: ["listenerArn"] },
+  [T.tg]: {
     inputs: [...names, "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"],
   },
-  "aws:rds/clusterParameterGroup:ClusterParameterGroup": { inputs: [...names, "family", "description"] },
-  "aws:rds/parameterGroup:ParameterGroup": { inputs: [...names, "family", "description"] },
-  "aws:rds/subnetGroup:SubnetGroup": { inputs: [...names] },
-  "aws:route53/healthCheck:HealthCheck": { inputs: ["type", "referenceName", "requestInterval", "measureLatency"] },
-  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": { inputs: ["bucket", "expectedBucketOwner"] },
-  "aws:s3/bucketObjectv2:BucketObjectv2": { inputs: ["bucket", "key"] },
-  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": { inputs: ["bucket"] },
-  "aws:s3/bucketPolicy:BucketPolicy": { inputs: ["bucket"] },
-  "aws:s3/bucketLogging:BucketLogging": { inputs: ["bucket", "expectedBucketOwner"] },
-  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": { inputs: ["bucket"] },
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+  [T.cpg]: { inputs: [...names, "family", "description"] },
+  [T.pg]: { inputs: [...names, "family", "description"] },
+  [T.dbSubnetGroup]: { inputs: [...names] },
+  [T.healthCheck]: { inputs: ["type", "referenceName", "requestInterval", "measureLatency"] },
+  [T.lifecycle]: { inputs: ["bucket", "expectedBucketOwner"] },
+  [T.bucketObject]: { inputs: ["bucket", "key"] },
+  [T.ownership]: { inputs: ["bucket"] },
+  [T.bucketPolicy]: { inputs: ["bucket"] },
+  [T.logging]: { inputs: ["bucket", "expectedBucketOwner"] },
+  [T.bpa]: { inputs: ["bucket"] },
+  [T.sse]: {
     inputs: ["bucket", "expectedBucketOwner"],
   },
-  "aws:s3/bucketVersioning:BucketVersioning": { inputs: ["bucket", "expectedBucketOwner"] },
-  "aws:secretsmanager/secretVersion:SecretVersion": { inputs: ["secretId", "secretString", "secretBinary"] },
-  "aws:sns/topic:Topic": { inputs: [...names, "fifoTopic"] },
-  "aws:sns/topicSubscription:TopicSubscription": { inputs: ["topic", "protocol", "endpoint"] },
-  "aws:sqs/queuePolicy:QueuePolicy": { inputs: ["queueUrl"] },
-  "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": { inputs: ["queueUrl"] },
-  "aws:ssm/association:Association": { inputs: ["instanceId"] },
-  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": { inputs: ["securityGroupId"] },
-  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": { inputs: ["securityGroupId"] },
-  "pulumi:providers:random": { inputs: [] },
+  [T.versioning]: { inputs: ["bucket", "expectedBucketOwner"] },
+  [T.secretVersion]: { inputs: ["secretId", "secretString", "secretBinary"] },
+  [T.topic]: { inputs: [...names, "fifoTopic"] },
+  [T.topicSubscription]: { inputs: ["topic", "protocol", "endpoint"] },
+  [T.queuePolicy]: { inputs: ["queueUrl"] },
+  [T.redriveAllowPolicy]: { inputs: ["queueUrl"] },
+  [T.ssmAssociation]: { inputs: ["instanceId"] },
+  [T.egress]: { inputs: ["securityGroupId"] },
+  [T.ingress]: { inputs: ["securityGroupId"] },
+  [T.randomProvider]: { inputs: [] },
 };
 
 /** The table the plan uses: the climb test's rules where it has one, ours elsewhere. */

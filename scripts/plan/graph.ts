@@ -5,8 +5,9 @@
 import type { Graph, Registration } from "../../lib/graph/harness";
 import { regionOf, resourceState } from "../../lib/graph/mock-outputs";
 import { reveal } from "../../lib/graph/queries";
+import { T } from "../../lib/graph/resource-types";
 
-export const STACK_TYPE = "pulumi:pulumi:Stack";
+export const STACK_TYPE = T.stack;
 
 /** True for a resource the cloud provider creates (not a component, a provider or the stack). */
 export const isCustom = (r: Registration): boolean => r.custom && !r.type.startsWith("pulumi:providers:");
@@ -85,7 +86,7 @@ export class GraphIndex {
 
   /** Region of a resource: its provider's, or for a component the region of its first custom descendant. */
   regionOf(r: Registration): string | undefined {
-    if (r.type.startsWith("pulumi:providers:aws")) return this.inputs(r).region;
+    if (r.type.startsWith(T.awsProvider)) return this.inputs(r).region;
     if (r.custom) return regionOf(r.provider);
     // A component's region is its resources'; a remote one (awsx) has none under mocks, so its siblings'.
     for (

@@ -9,6 +9,7 @@ import { PlanDiff, diffGraphs } from "./diff";
 import { BuildInfo, Target, chooseBuild, evaluate, stackConfigOf } from "./evaluate";
 import { GraphIndex } from "./graph";
 import { ResourceCounts, TreeNode, componentTree, countResources } from "./tree";
+import { T } from "../../lib/graph/resource-types";
 
 export interface PlanOptions extends Target {
   /** Which build to evaluate with. @default "auto" */
@@ -52,7 +53,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
       ? new GraphIndex(await evaluate({ ...target, step: opts.step - 1 }, build))
       : undefined;
   const diff = diffGraphs(previous, index, { from: previous ? opts.step - 1 : null, to: opts.step });
-  const regions = [...new Set(graph.ofType("pulumi:providers:aws").map((p) => String(index.inputs(p).region)))];
+  const regions = [...new Set(graph.ofType(T.awsProvider).map((p) => String(index.inputs(p).region)))];
   return {
     step: info.step,
     name: info.name,

@@ -6,6 +6,7 @@ import { PlanDiff, ResourceRef } from "./diff";
 import { shortType } from "./graph";
 import type { Plan } from "./plan";
 import { TreeNode } from "./tree";
+import { T } from "../../lib/graph/resource-types";
 
 export const usd = (n: number): string => `$${n.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ",")}`;
 
@@ -27,7 +28,7 @@ export function treeLines(nodes: TreeNode[], cost?: CostEstimate, prefix = ""): 
       .join(", ");
     const money = prefix === "" && costOf.has(n.name) ? `  ${usd(costOf.get(n.name)!)}/mo` : "";
     const region = prefix === "" && n.region ? `  [${n.region}]` : "";
-    const label = n.type === "pulumi:pulumi:Stack" ? "directly under the stack" : `${shortType(n.type)} ${n.name}`;
+    const label = n.type === T.stack ? "directly under the stack" : `${shortType(n.type)} ${n.name}`;
     lines.push(
       `${prefix}${last ? "└─" : "├─"} ${label}  ·  ${n.resources} ` +
         `resource${n.resources === 1 ? "" : "s"}${region}${money}`,

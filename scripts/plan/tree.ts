@@ -4,6 +4,7 @@
  */
 import type { Registration } from "../../lib/graph/harness";
 import { GraphIndex, isComponent, isCustom, isRemote, isResourceLike, shortType } from "./graph";
+import { T } from "../../lib/graph/resource-types";
 
 export interface TreeNode {
   urn: string;
@@ -34,7 +35,7 @@ export function countResources(index: GraphIndex): ResourceCounts {
     custom: rs.filter(isCustom).length,
     components: rs.filter(isComponent).length,
     providers: rs.filter((r) => r.type.startsWith("pulumi:providers:")).length,
-    stack: rs.filter((r) => r.type === "pulumi:pulumi:Stack").length,
+    stack: rs.filter((r) => r.type === T.stack).length,
   };
 }
 
@@ -59,7 +60,7 @@ export function componentTree(index: GraphIndex): TreeNode[] {
     for (const k of loose) own[shortType(k.type)] = (own[shortType(k.type)] ?? 0) + 1;
     nodes.push({
       urn: index.stack!.urn,
-      type: "pulumi:pulumi:Stack",
+      type: T.stack,
       name: "(stack)",
       resources: loose.length,
       own,

@@ -30,6 +30,7 @@ import { Plan, buildPlan, localAppEnvironment, processEnv } from "../../scripts/
 import { ladderGraph, ladderGraphs } from "../../lib/graph/graph-cache";
 import { Graph, stackConfig } from "../../lib/graph/harness";
 import { statementsOf } from "../../lib/graph/queries";
+import { T } from "../../lib/graph/resource-types";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
 const STEPS = LADDER.map((s) => s.step);
@@ -344,9 +345,8 @@ describe("(c) the boot script's shell computes the contract's values", () => {
 /** The boot scripts of a graph, by role. */
 function bootScripts(g: Graph): Array<{ role: Role; script: string }> {
   const out: Array<{ role: Role; script: string }> = [];
-  for (const r of g.ofType("aws:ec2/instance:Instance"))
-    out.push({ role: "server", script: String(r.inputs.userData) });
-  for (const r of g.ofType("aws:ec2/launchTemplate:LaunchTemplate")) {
+  for (const r of g.ofType(T.instance)) out.push({ role: "server", script: String(r.inputs.userData) });
+  for (const r of g.ofType(T.lt)) {
     const script = Buffer.from(String(r.inputs.userData), "base64").toString("utf8");
     const worker = /current\/worker\.js/.test(script);
     const secondary = !r.name.startsWith("use1-");

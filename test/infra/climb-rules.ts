@@ -5,6 +5,7 @@
  */
 import { Graph, Registration } from "../../lib/graph/harness";
 import { DEPENDENCY_REPLACED_ON, REPLACED_ON, inputAt, replacingKeys } from "../../lib/graph/replaced-on";
+import { T } from "../../lib/graph/resource-types";
 
 export interface ClimbException {
   /** The climb, N → N+1. */
@@ -24,7 +25,7 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
   {
     from: 1,
     to: 2,
-    type: "aws:ec2/instance:Instance",
+    type: T.instance,
     name: "{region}-server",
     change: "replaced",
     keys: ["userData"],
@@ -36,7 +37,7 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
   {
     from: 2,
     to: 3,
-    type: "aws:ec2/instance:Instance",
+    type: T.instance,
     name: "{region}-server",
     change: "removed",
     reason:
@@ -46,7 +47,7 @@ export const CLIMB_EXCEPTIONS: readonly ClimbException[] = [
   {
     from: 2,
     to: 3,
-    type: "aws:ec2/eip:Eip",
+    type: T.eip,
     name: "{region}-server-eip",
     change: "removed",
     reason:

@@ -206,18 +206,9 @@ describe("defect 8: physical names of the databases are unique per stack", () =>
       ]) {
         if (
           typeof i[k] === "string" &&
-          [
-            GLOBAL,
-            CLUSTER,
-            INSTANCE,
-            RDS,
-            KEY,
-            "aws:kms/alias:Alias",
-            "aws:rds/subnetGroup:SubnetGroup",
-            "aws:rds/parameterGroup:ParameterGroup",
-            "aws:rds/clusterParameterGroup:ClusterParameterGroup",
-            "aws:secretsmanager/secret:Secret",
-          ].includes(r.type)
+          (
+            [GLOBAL, CLUSTER, INSTANCE, RDS, KEY, T.kmsAlias, T.dbSubnetGroup, T.pg, T.cpg, T.secret] as string[]
+          ).includes(r.type)
         ) {
           // References to another resource's name, not names.
           if (
@@ -254,9 +245,7 @@ describe("RDS and Aurora log groups", () => {
   // ResourceAlreadyExistsException on every stack at step 2+. Their retention is set by an operator instead.
   it("declares no /aws/rds/ log group, at any step that exports logs", () => {
     for (const pg of [g.s10, g.s11, g.prod4, g.prod11]) {
-      const rds = of(pg, "aws:cloudwatch/logGroup:LogGroup").filter((l) =>
-        String(l.inputs.name ?? "").startsWith("/aws/rds/"),
-      );
+      const rds = of(pg, T.logGroup).filter((l) => String(l.inputs.name ?? "").startsWith("/aws/rds/"));
       expect(rds).toEqual([]);
     }
     expect(g.s11.one(RDS, "use1-db").inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);

@@ -13,11 +13,12 @@ import { engineVersionOffered } from "../../components/facts/rds-engine-versions
 import type { DeployRule, View } from "./deploy-rules";
 import type { Registration } from "../../lib/graph/harness";
 import { collect } from "./rule-collect";
+import { T } from "../../lib/graph/resource-types";
 
-const RDS = "aws:rds/instance:Instance";
-const CLUSTER = "aws:rds/cluster:Cluster";
-const CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
-const GLOBAL = "aws:rds/globalCluster:GlobalCluster";
+const RDS = T.rds;
+const CLUSTER = T.cluster;
+const CLUSTER_INSTANCE = T.clusterInstance;
+const GLOBAL = T.globalCluster;
 
 /** The engine of an RDS instance, or of the source it replicates. */
 function engineOf(v: View, r: Registration): string | undefined {

@@ -188,7 +188,7 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "lowercase letters, digits and single hyphens, starting with a letter",
     autonamed: true,
   },
-  "aws:rds/subnetGroup:SubnetGroup": {
+  [T.dbSubnetGroup]: {
     prop: "name",
     max: 255,
     pattern: /^(?!default$)[a-z0-9 ._-]+$/,
@@ -202,7 +202,7 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "lowercase letters, digits and single hyphens, starting with a letter",
     autonamed: true,
   },
-  "aws:elasticache/subnetGroup:SubnetGroup": {
+  [T.cacheSubnetGroup]: {
     prop: "name",
     max: 255,
     pattern: /^[a-z0-9-]+$/,
@@ -237,14 +237,14 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "letters, digits, hyphens and underscores",
     autonamed: true,
   },
-  "aws:iam/role:Role": {
+  [T.role]: {
     prop: "name",
     max: 64,
     pattern: /^[\w+=,.@-]+$/,
     what: "letters, digits and +=,.@_-",
     autonamed: true,
   },
-  "aws:iam/instanceProfile:InstanceProfile": {
+  [T.instanceProfile]: {
     prop: "name",
     max: 128,
     pattern: /^[\w+=,.@-]+$/,
@@ -275,7 +275,7 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "letters, digits, hyphens and underscores",
     autonamed: false,
   },
-  "aws:sns/topic:Topic": {
+  [T.topic]: {
     prop: "name",
     max: 256,
     pattern: /^[A-Za-z0-9_-]+(\.fifo)?$/,
@@ -289,7 +289,7 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "letters, digits and /_+=.@-",
     autonamed: true,
   },
-  "aws:ssm/parameter:Parameter": {
+  [T.ssmParameter]: {
     prop: "name",
     max: 1011,
     pattern: /^[a-zA-Z0-9_.\-/]+$/,
@@ -317,7 +317,7 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "printable characters without ':'",
     autonamed: true,
   },
-  "aws:cloudfront/originAccessControl:OriginAccessControl": {
+  [T.oac]: {
     prop: "name",
     max: 64,
     pattern: /^[\w .-]+$/,
@@ -1157,8 +1157,8 @@ export const DEPLOY_RULES: DeployRule[] = [
     check: (v) =>
       collect((problem, count) => {
         const vpcCidr = (r: Registration, prop: string) =>
-          v.deps(r, prop, "awsx:ec2:Vpc", "aws:ec2/vpc:Vpc").map((x) => v.inputs(x).cidrBlock as string | undefined)[0];
-        for (const pcx of v.ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) {
+          v.deps(r, prop, T.vpc, T.ec2Vpc).map((x) => v.inputs(x).cidrBlock as string | undefined)[0];
+        for (const pcx of v.ofType(T.peering)) {
           count();
           const i = v.inputs(pcx);
           const a = vpcCidr(pcx, "vpcId");
@@ -1169,11 +1169,7 @@ export const DEPLOY_RULES: DeployRule[] = [
           const crossRegion = i.peerRegion !== undefined && i.peerRegion !== v.regionOf(pcx);
           if (crossRegion && i.autoAccept === true)
             problem(`${pcx.name}: autoAccept cannot be used with peerRegion ${i.peerRegion}`);
-          const accepters = v.referrers(
-            pcx,
-            ["aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"],
-            "vpcPeeringConnectionId",
-          );
+          const accepters = v.referrers(pcx, [T.peeringAccepter], "vpcPeeringConnectionId");
           if (crossRegion && !accepters.some((x) => v.regionOf(x) === i.peerRegion && v.inputs(x).autoAccept === true))
             problem(`${pcx.name}: no accepter with autoAccept in ${i.peerRegion}; the connection stays pending`);
         }
@@ -1279,7 +1275,7 @@ export const DEPLOY_RULES: DeployRule[] = [
           const expected = JSON.stringify(elbLogDeliveryPrincipal(v.regionOf(lb)));
           for (const bucket of v.deps(lb, "accessLogs", T.bucket)) {
             const statements = v
-              .referrers(bucket, ["aws:s3/bucketPolicy:BucketPolicy"], "bucket")
+              .referrers(bucket, [T.bucketPolicy], "bucket")
               .flatMap((p) => [parseJson(v.inputs(p).policy)?.Statement ?? []].flat())
               .filter((st: any) => st.Effect === "Allow" && [st.Action].flat().includes("s3:PutObject"));
             if (!statements.some((st: any) => JSON.stringify(st.Principal) === expected)) {
@@ -1302,7 +1298,7 @@ export const DEPLOY_RULES: DeployRule[] = [
       "2026-12-01); EC2 API, CreateSubnet (InvalidSubnet.Conflict / InvalidSubnet.Range)",
     check: (v) =>
       collect((problem, count) => {
-        for (const vpc of v.ofType("awsx:ec2:Vpc")) {
+        for (const vpc of v.ofType(T.vpc)) {
           const i = v.inputs(vpc);
           const masks = ((i.subnetSpecs ?? []) as Array<{ cidrMask?: number }>).map((x) => x.cidrMask);
           if (

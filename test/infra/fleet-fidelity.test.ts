@@ -161,7 +161,7 @@ describe("ACM validation records have one owner", () => {
         .ofType(T.record)
         .map((r) => [v.outputs(r).fqdn, r]),
     );
-    for (const validation of g("global").ofType("aws:acm/certificateValidation:CertificateValidation")) {
+    for (const validation of g("global").ofType(T.acmValidation)) {
       const fqdns = v.inputs(validation).validationRecordFqdns as string[];
       expect(fqdns.length).toBeGreaterThan(0);
       for (const f of fqdns)
@@ -345,7 +345,7 @@ describe("Session Manager without AmazonSSMManagedInstanceCore", () => {
     ];
     for (const [name, pg] of all()) {
       for (const role of pg
-        .ofType("aws:iam/role:Role")
+        .ofType(T.role)
         .filter((r) => String(r.inputs.assumeRolePolicy).includes("ec2.amazonaws.com"))) {
         const component = pg.resources.find((x) => x.urn === role.parent)!;
         const actions = pg

@@ -19,6 +19,7 @@ import {
 } from "../../lib/graph/graph-cache";
 import { Graph, Registration, runLadder, stackConfig } from "../../lib/graph/harness";
 import { SECRET_SIG_KEY, SECRET_SIG_VALUE, isSecret } from "../../lib/graph/queries";
+import { T } from "../../lib/graph/resource-types";
 
 const temp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `scale-ladder-${prefix}-`));
 const dirs: string[] = [];
@@ -34,7 +35,7 @@ const stubGraph = (tag: string) =>
   new Graph(
     [
       {
-        type: "aws:s3/bucket:Bucket",
+        type: T.bucket,
         name: tag,
         inputs: { bucket: tag },
         urn: `urn:pulumi:test::scale-ladder::aws:s3/bucket:Bucket::${tag}`,
@@ -129,7 +130,7 @@ describe("a cached graph", () => {
 
   it("keeps undefined apart from absent, and secret markers as they are", () => {
     const r: Registration = {
-      type: "aws:s3/bucket:Bucket",
+      type: T.bucket,
       name: "b",
       inputs: {
         present: undefined,

@@ -9,6 +9,7 @@ import { ladderGraphs } from "../../lib/graph/graph-cache";
 import { Graph, stackConfig } from "../../lib/graph/harness";
 import { ACCOUNT } from "../../lib/graph/mock-outputs";
 import { reveal, statementsOf } from "../../lib/graph/queries";
+import { T } from "../../lib/graph/resource-types";
 
 const g: Record<string, Graph> = {};
 beforeAll(async () => {
@@ -19,13 +20,11 @@ beforeAll(async () => {
 }, 300_000);
 
 const agentConfig = (graph: Graph) => {
-  const param = graph
-    .ofType("aws:ssm/parameter:Parameter")
-    .find((p) => String(p.inputs.name).startsWith("AmazonCloudWatch-"))!;
+  const param = graph.ofType(T.ssmParameter).find((p) => String(p.inputs.name).startsWith("AmazonCloudWatch-"))!;
   return JSON.parse(reveal(param.inputs.value));
 };
 const userDataOf = (graph: Graph, lt: string) =>
-  Buffer.from(graph.one("aws:ec2/launchTemplate:LaunchTemplate", lt).inputs.userData, "base64").toString("utf8");
+  Buffer.from(graph.one(T.lt, lt).inputs.userData, "base64").toString("utf8");
 /** IAM's `*` and `?` wildcards as a regular expression. */
 const glob = (pattern: string) =>
   new RegExp(
@@ -43,7 +42,7 @@ describe("the CloudWatch agent's configuration", () => {
   });
 
   it("still delivers embedded metrics to the metrics group: the app names it in each record, may write there", () => {
-    const metricsGroup = g.alpha.one("aws:cloudwatch/logGroup:LogGroup", "use1-telemetry-metrics").inputs.name;
+    const metricsGroup = g.alpha.one(T.logGroup, "use1-telemetry-metrics").inputs.name;
     expect(agentConfig(g.alpha).logs.metrics_collected).toEqual({ emf: {} });
     for (const lt of ["use1-web-lt", "use1-workers-lt"])
       expect(userDataOf(g.alpha, lt)).toContain(`AWS_EMF_LOG_GROUP_NAME=${metricsGroup}`);
@@ -54,13 +53,13 @@ describe("the CloudWatch agent's configuration", () => {
 
 describe("the alarm topic", () => {
   it("is encrypted with a customer-managed key of the stack, rotated yearly", () => {
-    const topic = g.alpha.one("aws:sns/topic:Topic");
-    const key = g.alpha.one("aws:kms/key:Key", "use1-monitoring-alarms-key");
+    const topic = g.alpha.one(T.topic);
+    const key = g.alpha.one(T.kmsKey, "use1-monitoring-alarms-key");
     expect(String(topic.inputs.kmsMasterKeyId)).not.toMatch(/^alias\/aws\//);
     expect(topic.inputs.kmsMasterKeyId).toMatch(
       new RegExp(`^arn:aws:kms:us-east-1:${ACCOUNT}:key/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`),
     );
-    expect(g.alpha.ofType("aws:kms/key:Key")).toEqual([key]);
+    expect(g.alpha.ofType(T.kmsKey)).toEqual([key]);
     expect(key.inputs).toMatchObject({
       enableKeyRotation: true,
       keyUsage: "ENCRYPT_DECRYPT",
@@ -69,7 +68,7 @@ describe("the alarm topic", () => {
   });
 
   it("has a key policy that keeps the account in charge and lets CloudWatch publish for this stack's alarms", () => {
-    const policy = JSON.parse(g.alpha.one("aws:kms/key:Key", "use1-monitoring-alarms-key").inputs.policy);
+    const policy = JSON.parse(g.alpha.one(T.kmsKey, "use1-monitoring-alarms-key").inputs.policy);
     const admin = policy.Statement.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey");
     expect(admin).toEqual({
       Sid: "AccountAdministersKey",
@@ -87,7 +86,7 @@ describe("the alarm topic", () => {
     });
     expect(cw.Condition.StringEquals).toEqual({ "aws:SourceAccount": ACCOUNT });
     const source = glob(cw.Condition.ArnLike["aws:SourceArn"]);
-    const alarms = g.alpha.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+    const alarms = g.alpha.ofType(T.alarm);
     expect(alarms.length).toBeGreaterThan(5);
     // The mocks give each alarm the ARN AWS would: arn:aws:cloudwatch:<region>:<account>:alarm:<autonamed name>.
     for (const a of alarms)
@@ -101,12 +100,12 @@ describe("the alarm topic", () => {
 
 describe("metric math", () => {
   it("uses documented forms in the 5xx-rate alarm and the workers' backlog policy (no MAX([m, 1]))", () => {
-    const alarm = g.alpha.one("aws:cloudwatch/metricAlarm:MetricAlarm", "use1-monitoring-5xx-rate");
+    const alarm = g.alpha.one(T.alarm, "use1-monitoring-5xx-rate");
     expect(queryProblems(alarm.inputs.metricQueries, "alarm")).toEqual([]);
     expect(alarm.inputs.metricQueries.find((q: { id: string }) => q.id === "rate").expression).toBe(
       "100 * errors / IF(requests > 1, requests, 1)",
     );
-    const policy = g.alpha.one("aws:autoscaling/policy:Policy", "use1-workers-backlog");
+    const policy = g.alpha.one(T.asgPolicy, "use1-workers-backlog");
     const metrics = policy.inputs.targetTrackingConfiguration.customizedMetricSpecification.metrics;
     expect(queryProblems(metrics, "scaling")).toEqual([]);
     expect(metrics.find((m: { id: string }) => m.id === "backlog").expression).toBe(
@@ -118,10 +117,10 @@ describe("metric math", () => {
 describe("two stacks of step 10 in one account and region", () => {
   const names = (graph: Graph) => ({
     parameter: graph
-      .ofType("aws:ssm/parameter:Parameter")
+      .ofType(T.ssmParameter)
       .map((p) => String(p.inputs.name))
       .filter((n) => n.startsWith("AmazonCloudWatch-")),
-    dashboard: graph.ofType("aws:cloudwatch/dashboard:Dashboard").map((d) => String(d.inputs.dashboardName)),
+    dashboard: graph.ofType(T.dashboard).map((d) => String(d.inputs.dashboardName)),
   });
 
   it("give the agent parameter and the dashboard names of their own, with the agent's AmazonCloudWatch- prefix", () => {

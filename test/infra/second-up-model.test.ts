@@ -6,9 +6,10 @@ import { PHYSICAL_NAMES, physicalNames, sharedPhysicalNames } from "../../lib/gr
 import { READ_BACK, rdsEngineVersionInState } from "../../lib/graph/read-back";
 import { RegisteredResource } from "../../lib/graph/registered";
 import { SecondUpChange, nonDeterminism, secondUpChanges } from "../../lib/graph/second-up";
+import { T } from "../../lib/graph/resource-types";
 
 const PROVIDERS: RegisteredResource[] = ["us-east-1", "eu-west-1"].map((region) => ({
-  type: "pulumi:providers:aws",
+  type: T.awsProvider,
   name: `aws-${region}`,
   urn: `urn:pulumi:s::p::pulumi:providers:aws::aws-${region}`,
   inputs: { region },
@@ -23,7 +24,7 @@ function res(type: string, name: string, inputs: Inputs, extra: Partial<Register
 }
 
 const arnOf = (r: RegisteredResource) => ({ arn: `arn:aws:rds:us-east-1:123456789012:cluster:${r.name}` });
-const CLUSTER = "aws:rds/cluster:Cluster";
+const CLUSTER = T.cluster;
 const aurora = (version: string, more: Inputs) => ({ engine: "aurora-postgresql", engineVersion: version, ...more });
 /** The second up of an unchanged graph, one line per change. */
 const secondUp = (g: RegisteredResource[], show = (c: SecondUpChange) => `${c.kind} ${c.name}.${c.property}`) =>
@@ -35,7 +36,7 @@ function globalDatabase(primaryIgnores: string[], secondaryIgnores: string[], ve
   const primary = res(CLUSTER, "shard-0", aurora(version, { databaseName: "orders" }), {
     ignoreChanges: primaryIgnores,
   });
-  const global = res("aws:rds/globalCluster:GlobalCluster", "shard-0-global", {
+  const global = res(T.globalCluster, "shard-0-global", {
     globalClusterIdentifier: "g-0",
     sourceDbClusterIdentifier: arnOf(primary).arn,
   });
@@ -79,27 +80,27 @@ describe("second-up model", () => {
 
   it("an auto-scaling group's desired capacity drifts unless ignored", () => {
     const asg = (ignoreChanges: string[]) =>
-      res("aws:autoscaling/group:Group", "web", { minSize: 2, maxSize: 6, desiredCapacity: 2 }, { ignoreChanges });
+      res(T.asg, "web", { minSize: 2, maxSize: 6, desiredCapacity: 2 }, { ignoreChanges });
     expect(secondUp([asg([])], values)).toEqual(["update web.desiredCapacity 6->2"]);
     expect(secondUp([asg(["desiredCapacity"])])).toEqual([]);
   });
 
   it("storage autoscaling and re-serialised JSON documents are suppressed by the provider", () => {
-    const db = res("aws:rds/instance:Instance", "db", {
+    const db = res(T.rds, "db", {
       engine: "postgres",
       engineVersion: "16",
       allocatedStorage: 20,
       maxAllocatedStorage: 100,
     });
     const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole" }] };
-    const role = res("aws:iam/role:Role", "r", { assumeRolePolicy: JSON.stringify(trust) });
+    const role = res(T.role, "r", { assumeRolePolicy: JSON.stringify(trust) });
     expect(secondUp([db, role])).toEqual([]);
   });
 
   it("reports an input that differs between two evaluations, and a resource only one of them has", () => {
-    const a = res("aws:ssm/parameter:Parameter", "p", { value: "built at 10:00" });
-    const b = res("aws:ssm/parameter:Parameter", "p", { value: "built at 10:01" });
-    const extra = res("aws:sns/topic:Topic", "t", {});
+    const a = res(T.ssmParameter, "p", { value: "built at 10:00" });
+    const b = res(T.ssmParameter, "p", { value: "built at 10:01" });
+    const extra = res(T.topic, "t", {});
     const found = nonDeterminism([a], [b, extra]).map((n) => `${n.name}.${n.property}`);
     expect(found).toEqual(["p.value", "t.(resource)"]);
   });
@@ -113,11 +114,11 @@ describe("second-up model", () => {
 });
 
 describe("physical-name model", () => {
-  const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
+  const DASHBOARD = T.dashboard;
   const dashboard = (region: string, stack: string) =>
     res(DASHBOARD, `${stack}-dash`, { dashboardName: "shop" }, { provider: via(region) });
   const param = (region: string, name?: string) =>
-    res("aws:ssm/parameter:Parameter", `p-${region}`, name ? { name } : {}, { provider: via(region) });
+    res(T.ssmParameter, `p-${region}`, name ? { name } : {}, { provider: via(region) });
   const names = (...rs: RegisteredResource[]) => physicalNames([...PROVIDERS, ...rs], "us-east-1");
 
   it("an account-wide name collides across regions; a regional one only within its region", () => {

@@ -40,7 +40,7 @@ describe("step 1: single server", () => {
     const server = g.one(T.instance);
     expect(server.inputs.subnetId).toMatch(/^subnet-pub0/);
     expect(server.inputs.keyName).toBeUndefined();
-    const association = g.one("aws:ec2/eipAssociation:EipAssociation");
+    const association = g.one(T.eipAssociation);
     expect(association.inputs.instanceId).toBe(g.outputs.serverInstanceId);
     expect(g.outputs.siteUrl).toBe("http://203.0.113.10/");
   });
@@ -82,38 +82,33 @@ describe("step 1: single server", () => {
 
   it("ships the app from a private, encrypted, versioned bucket", () => {
     const bucket = g.one(T.bucket).name;
-    expect(g.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).toMatchObject({
+    expect(g.one(T.bpa).inputs).toMatchObject({
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    expect(
-      g.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules[0]
-        .applyServerSideEncryptionByDefault.sseAlgorithm,
-    ).toBe("AES256");
-    expect(g.one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status).toBe("Enabled");
-    expect(g.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule.objectOwnership).toBe(
-      "BucketOwnerEnforced",
-    );
-    const policy = JSON.parse(g.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
+    expect(g.one(T.sse).inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
+    expect(g.one(T.versioning).inputs.versioningConfiguration.status).toBe("Enabled");
+    expect(g.one(T.ownership).inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
+    const policy = JSON.parse(g.one(T.bucketPolicy).inputs.policy);
     expect(policy.Statement).toEqual([
       expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
     ]);
     expect(bucket).toBe("use1-artifact-bucket");
-    const release = g.one("aws:s3/bucketObjectv2:BucketObjectv2");
+    const release = g.one(T.bucketObject);
     expect(release.inputs.key).toMatch(/^releases\/shop-[0-9a-f]{16}\.tgz$/);
     expect(release.inputs.acl).toBeUndefined();
   });
 
   it("rolls a new release out through SSM without replacing the server", () => {
-    const rollout = g.one("aws:ssm/association:Association");
+    const rollout = g.one(T.ssmAssociation);
     expect(rollout.inputs.parameters.commands).toContain(g.outputs.releaseUri);
     expect(g.one(T.instance).inputs.userData).not.toContain(g.outputs.releaseUri);
   });
 
   it("tags through the provider, not each resource", () => {
-    const provider = g.one("pulumi:providers:aws");
+    const provider = g.one(T.awsProvider);
     // Provider config reaches the engine JSON-encoded.
     expect(provider.inputs.region).toBe("us-east-1");
     expect(JSON.parse(provider.inputs.defaultTags)).toEqual({

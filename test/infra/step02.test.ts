@@ -21,7 +21,7 @@ describe("step 2: separate database", () => {
   it("is not publicly accessible and lives in the isolated subnets", () => {
     const db = dev.one(T.rds);
     expect(db.inputs.publiclyAccessible).toBe(false);
-    const subnets = dev.one("aws:rds/subnetGroup:SubnetGroup").inputs.subnetIds as string[];
+    const subnets = dev.one(T.dbSubnetGroup).inputs.subnetIds as string[];
     expect(subnets).toHaveLength(2);
     for (const s of subnets) expect(s).toMatch(/^subnet-iso/);
   });
@@ -42,7 +42,7 @@ describe("step 2: separate database", () => {
       allocatedStorage: 20,
       maxAllocatedStorage: 100,
     });
-    const params = dev.one("aws:rds/parameterGroup:ParameterGroup").inputs;
+    const params = dev.one(T.pg).inputs;
     expect(params.family).toBe("postgres16");
     expect(params.parameters).toContainEqual(expect.objectContaining({ name: "rds.force_ssl", value: "1" }));
   });

@@ -30,20 +30,20 @@ describe("steps 3–5", () => {
   describe("step 3: load balancer + web fleet", () => {
     it("replaces the single server with a fleet behind an ALB", () => {
       expect(g[3].ofType(T.instance)).toHaveLength(0);
-      expect(g[3].one("aws:lb/loadBalancer:LoadBalancer").inputs).toMatchObject({
+      expect(g[3].one(T.lb).inputs).toMatchObject({
         loadBalancerType: "application",
         internal: false,
         dropInvalidHeaderFields: true,
         enableDeletionProtection: false,
       });
-      expect(g.prod5.one("aws:lb/loadBalancer:LoadBalancer").inputs.enableDeletionProtection).toBe(true);
+      expect(g.prod5.one(T.lb).inputs.enableDeletionProtection).toBe(true);
     });
 
     it("spans at least two AZs: the ALB in public subnets, the instances in private ones", () => {
-      const alb = g[3].one("aws:lb/loadBalancer:LoadBalancer").inputs;
+      const alb = g[3].one(T.lb).inputs;
       expect(alb.subnets.length).toBeGreaterThanOrEqual(2);
       for (const s of alb.subnets) expect(s).toMatch(/^subnet-pub/);
-      const asg = g[3].one("aws:autoscaling/group:Group").inputs;
+      const asg = g[3].one(T.asg).inputs;
       expect(asg.vpcZoneIdentifiers.length).toBeGreaterThanOrEqual(2);
       for (const s of asg.vpcZoneIdentifiers) expect(s).toMatch(/^subnet-prv/);
     });
@@ -66,7 +66,7 @@ describe("steps 3–5", () => {
     });
 
     it("serves HTTPS with an ACM certificate and redirects HTTP when a domain is set", () => {
-      const listeners = g.dns3.ofType("aws:lb/listener:Listener");
+      const listeners = g.dns3.ofType(T.listener);
       const https = listeners.find((l) => l.inputs.port === 443)!;
       expect(https.inputs).toMatchObject({ protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
       expect(https.inputs.certificateArn).toMatch(/^arn:aws:acm:us-east-1:/);
@@ -75,13 +75,13 @@ describe("steps 3–5", () => {
         type: "redirect",
         redirect: { protocol: "HTTPS", statusCode: "HTTP_301" },
       });
-      expect(g.dns3.one("aws:acm/certificate:Certificate").inputs).toMatchObject({
+      expect(g.dns3.one(T.acmCert).inputs).toMatchObject({
         domainName: "shop.example.com",
         validationMethod: "DNS",
       });
       expect(g.dns3.outputs.siteUrl).toBe("https://shop.example.com/");
       // Without a domain: plain HTTP forward, the documented fallback.
-      expect(g[3].one("aws:lb/listener:Listener").inputs.defaultActions[0].type).toBe("forward");
+      expect(g[3].one(T.listener).inputs.defaultActions[0].type).toBe("forward");
     });
 
     it("keeps one DNS record for the site, now an alias to the ALB", () => {
@@ -94,11 +94,9 @@ describe("steps 3–5", () => {
     });
 
     it("writes access logs to a private encrypted bucket the ELB account may write to", () => {
-      const alb = g[3].one("aws:lb/loadBalancer:LoadBalancer").inputs;
+      const alb = g[3].one(T.lb).inputs;
       expect(alb.accessLogs).toMatchObject({ enabled: true, prefix: "alb" });
-      const policy = JSON.parse(
-        g[3].one("aws:s3/bucketPolicy:BucketPolicy", "use1-web-access-logs-policy").inputs.policy,
-      );
+      const policy = JSON.parse(g[3].one(T.bucketPolicy, "use1-web-access-logs-policy").inputs.policy);
       expect(policy.Statement).toContainEqual(
         expect.objectContaining({
           Sid: "AlbLogDelivery",
@@ -109,14 +107,11 @@ describe("steps 3–5", () => {
           ),
         }),
       );
-      expect(
-        g[3].one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "use1-web-access-logs-public-access").inputs
-          .restrictPublicBuckets,
-      ).toBe(true);
+      expect(g[3].one(T.bpa, "use1-web-access-logs-public-access").inputs.restrictPublicBuckets).toBe(true);
     });
 
     it("health-checks /readyz and keeps sessions sticky (sessions still live in each server)", () => {
-      const tg = g[3].one("aws:lb/targetGroup:TargetGroup").inputs;
+      const tg = g[3].one(T.tg).inputs;
       expect(tg).toMatchObject({ port: 3000, protocol: "HTTP", targetType: "instance", deregistrationDelay: 30 });
       expect(tg.healthCheck).toMatchObject({
         path: "/readyz",
@@ -126,14 +121,14 @@ describe("steps 3–5", () => {
         interval: 10,
       });
       for (const step of [3, 4, 5])
-        expect(g[step].one("aws:lb/targetGroup:TargetGroup").inputs.stickiness).toMatchObject({
+        expect(g[step].one(T.tg).inputs.stickiness).toMatchObject({
           type: "lb_cookie",
           enabled: true,
         });
     });
 
     it("launches AL2023 with IMDSv2, encrypted gp3 and no public IP", () => {
-      const lt = g[3].one("aws:ec2/launchTemplate:LaunchTemplate").inputs;
+      const lt = g[3].one(T.lt).inputs;
       expect(lt.imageId).toBe("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
       expect(lt.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
       expect(lt.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeType: "gp3" });
@@ -143,7 +138,7 @@ describe("steps 3–5", () => {
       for (const spec of lt.tagSpecifications)
         expect(spec.tags).toEqual({ project: "scale-ladder", stack: "dev", step: "3", Name: "use1-web" });
       const asgTags = g[3]
-        .one("aws:autoscaling/group:Group")
+        .one(T.asg)
         .inputs.tags.map(
           (t: { key: string; value: string; propagateAtLaunch: boolean }) =>
             `${t.key}=${t.value}:${t.propagateAtLaunch}`,
@@ -162,8 +157,8 @@ describe("steps 3–5", () => {
     });
 
     it("joins the target group, checks ELB health, rolls out on template change and tracks CPU", () => {
-      const asg = g[3].one("aws:autoscaling/group:Group");
-      const tg = g[3].one("aws:lb/targetGroup:TargetGroup");
+      const asg = g[3].one(T.asg);
+      const tg = g[3].one(T.tg);
       expect(asg.inputs.targetGroupArns).toEqual([expect.stringContaining(":targetgroup/use1-web-tg/")]);
       expect(tg.name).toBe("use1-web-tg");
       expect(asg.inputs).toMatchObject({ healthCheckType: "ELB", minSize: 2, maxSize: 6, desiredCapacity: 2 });
@@ -173,7 +168,7 @@ describe("steps 3–5", () => {
       });
       expect(asg.inputs.launchTemplate.version).toBe("1");
       expect(asg.ignoreChanges).toContain("desiredCapacity");
-      const cpu = g[3].one("aws:autoscaling/policy:Policy").inputs;
+      const cpu = g[3].one(T.asgPolicy).inputs;
       expect(cpu).toMatchObject({
         policyType: "TargetTrackingScaling",
         targetTrackingConfiguration: {
@@ -255,10 +250,7 @@ describe("steps 3–5", () => {
     });
 
     it("hands the replica endpoints to the app as DATABASE_REPLICA_URLS", () => {
-      const userData = Buffer.from(
-        g[4].one("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData,
-        "base64",
-      ).toString("utf8");
+      const userData = Buffer.from(g[4].one(T.lt).inputs.userData, "base64").toString("utf8");
       for (const host of g[4].outputs.databaseReplicaEndpoints)
         expect(userData).toContain(`@${host}:5432/shop?$DB_TLS`);
       expect(userData).toContain('echo "DATABASE_REPLICA_URLS=$DATABASE_REPLICA_URLS"');
@@ -267,7 +259,7 @@ describe("steps 3–5", () => {
 
   describe("step 5: cache tier", () => {
     it("is a Valkey replication group with Multi-AZ failover, TLS with an AUTH token, and encryption at rest", () => {
-      const rg = g[5].one("aws:elasticache/replicationGroup:ReplicationGroup").inputs;
+      const rg = g[5].one(T.cache).inputs;
       expect(rg).toMatchObject({
         engine: "valkey",
         numCacheClusters: 2,
@@ -279,30 +271,21 @@ describe("steps 3–5", () => {
       });
       // The token reaches the provider marked as a Pulumi secret (encrypted in state, masked in output).
       expect(rg.authToken).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: expect.stringMatching(/^MockSecret/) });
-      expect(g[4].ofType("aws:elasticache/replicationGroup:ReplicationGroup")).toHaveLength(0);
+      expect(g[4].ofType(T.cache)).toHaveLength(0);
     });
 
     it("keeps the auth token secret: Secrets Manager and the replication group, nowhere else", () => {
-      expect(
-        plaintextSecretLeaks(g[5], [T.secretVersion, T.rds, "aws:elasticache/replicationGroup:ReplicationGroup"]),
-      ).toEqual([]);
-      const userData = Buffer.from(
-        g[5].one("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData,
-        "base64",
-      ).toString("utf8");
+      expect(plaintextSecretLeaks(g[5], [T.secretVersion, T.rds, T.cache])).toEqual([]);
+      const userData = Buffer.from(g[5].one(T.lt).inputs.userData, "base64").toString("utf8");
       expect(userData).toContain('REDIS_URL="rediss://:$CACHE_TOKEN@master.use1-cache.');
       expect(userData).toContain("CACHE_TTL_SECONDS=60");
       expect(statementsOf(g[5], "use1-web-policy").map((s) => s.Sid)).toContain("ReadCacheToken");
     });
 
     it("applies the configured eviction policy and rejects one Valkey does not know", async () => {
-      expect(g[5].one("aws:elasticache/parameterGroup:ParameterGroup").inputs.parameters).toEqual([
-        { name: "maxmemory-policy", value: "allkeys-lru" },
-      ]);
+      expect(g[5].one(T.cachePg).inputs.parameters).toEqual([{ name: "maxmemory-policy", value: "allkeys-lru" }]);
       const lfu = await ladderGraph(stackConfig(5, { "scale-ladder:cacheMaxmemoryPolicy": "allkeys-lfu" }), "dev");
-      expect(lfu.one("aws:elasticache/parameterGroup:ParameterGroup").inputs.parameters).toEqual([
-        { name: "maxmemory-policy", value: "allkeys-lfu" },
-      ]);
+      expect(lfu.one(T.cachePg).inputs.parameters).toEqual([{ name: "maxmemory-policy", value: "allkeys-lfu" }]);
       // Fresh, past the graph cache: the program is expected to throw, so there is no graph to cache.
       await expect(runLadder(stackConfig(5, { "scale-ladder:cacheMaxmemoryPolicy": "lru" }))).rejects.toThrow(
         "scale-ladder:cacheMaxmemoryPolicy must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, " +
@@ -316,8 +299,7 @@ describe("steps 3–5", () => {
       expect(ingressRules(g[5]).filter((r) => r.groupId === cacheSg)).toEqual([
         expect.objectContaining({ from: 6379, to: 6379, sourceSg: web, cidr: undefined }),
       ]);
-      for (const s of g[5].one("aws:elasticache/subnetGroup:SubnetGroup").inputs.subnetIds)
-        expect(s).toMatch(/^subnet-iso/);
+      for (const s of g[5].one(T.cacheSubnetGroup).inputs.subnetIds) expect(s).toMatch(/^subnet-iso/);
     });
   });
 

@@ -8,9 +8,8 @@ import { Graph, runLadder, stackConfig } from "../../lib/graph/harness";
 import { T, ingressRules, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } from "../../lib/graph/queries";
 
 const DNS = { "scale-ladder:domain": "shop.example.com", "scale-ladder:hostedZoneId": "Z0123456789ABCDEFGHIJ" };
-const CLUSTER = "aws:rds/cluster:Cluster";
-const userDataOf = (g: Graph, lt: string) =>
-  Buffer.from(g.one("aws:ec2/launchTemplate:LaunchTemplate", lt).inputs.userData, "base64").toString("utf8");
+const CLUSTER = T.cluster;
+const userDataOf = (g: Graph, lt: string) => Buffer.from(g.one(T.lt, lt).inputs.userData, "base64").toString("utf8");
 
 describe("shard map", () => {
   it("is balanced to within one bucket, and adding a shard moves buckets only to it", () => {
@@ -63,9 +62,7 @@ describe("steps 9–11", () => {
           databaseName: "orders",
           masterUsername: "shop_admin",
         });
-        const instances = g[9]
-          .ofType("aws:rds/clusterInstance:ClusterInstance")
-          .filter((i) => i.name.startsWith(`${c.name}-`));
+        const instances = g[9].ofType(T.clusterInstance).filter((i) => i.name.startsWith(`${c.name}-`));
         expect(instances.map((i) => i.name.slice(c.name.length + 1)).sort()).toEqual(["reader", "writer"]);
         expect(new Set(instances.map((i) => i.inputs.availabilityZone)).size).toBe(2);
         for (const i of instances) expect(i.inputs.publiclyAccessible).toBe(false);
@@ -75,17 +72,10 @@ describe("steps 9–11", () => {
 
     it("keeps the master password generated, secret, and out of everything but the cluster and its secret", () => {
       for (const c of g[9].ofType(CLUSTER)) expect(c.inputs.manageMasterUserPassword).toBeUndefined();
-      expect(
-        plaintextSecretLeaks(g[9], [
-          T.secretVersion,
-          T.rds,
-          CLUSTER,
-          "aws:elasticache/replicationGroup:ReplicationGroup",
-          "aws:cloudfront/distribution:Distribution",
-          "aws:lb/listenerRule:ListenerRule",
-        ]),
-      ).toEqual([]);
-      expect(g[9].one("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs.parameters).toContainEqual({
+      expect(plaintextSecretLeaks(g[9], [T.secretVersion, T.rds, CLUSTER, T.cache, T.dist, T.listenerRule])).toEqual(
+        [],
+      );
+      expect(g[9].one(T.cpg).inputs.parameters).toContainEqual({
         name: "rds.force_ssl",
         value: "1",
       });
@@ -104,7 +94,7 @@ describe("steps 9–11", () => {
     });
 
     it("publishes the bucket map in SSM and renders ORDER_SHARDS from it at boot", () => {
-      const map = JSON.parse(reveal(g[9].one("aws:ssm/parameter:Parameter", "use1-shards-map").inputs.value));
+      const map = JSON.parse(reveal(g[9].one(T.ssmParameter, "use1-shards-map").inputs.value));
       expect(map).toEqual({
         version: 1,
         bucketCount: 256,
@@ -124,7 +114,7 @@ describe("steps 9–11", () => {
 
   describe("step 10: logging, metrics, automation", () => {
     it("keeps logs for a set time: 30 days in dev, 90 in prod", () => {
-      const groups = g[10].ofType("aws:cloudwatch/logGroup:LogGroup");
+      const groups = g[10].ofType(T.logGroup);
       expect(groups.map((l) => l.inputs.name).sort()).toEqual([
         "/scale-ladder/dev/use1/app",
         "/scale-ladder/dev/use1/metrics",
@@ -132,11 +122,11 @@ describe("steps 9–11", () => {
         "/scale-ladder/dev/use1/worker",
       ]);
       for (const l of groups) expect(l.inputs.retentionInDays).toBe(30);
-      for (const l of g.prod10.ofType("aws:cloudwatch/logGroup:LogGroup")) expect(l.inputs.retentionInDays).toBe(90);
+      for (const l of g.prod10.ofType(T.logGroup)) expect(l.inputs.retentionInDays).toBe(90);
     });
 
     it("configures the CloudWatch agent from SSM: memory, disk, the app's logs and the EMF listener", () => {
-      const param = g[10].one("aws:ssm/parameter:Parameter", "use1-telemetry-agent-config");
+      const param = g[10].one(T.ssmParameter, "use1-telemetry-agent-config");
       expect(param.inputs.name).toBe("AmazonCloudWatch-scale-ladder-dev-use1-telemetry");
       const config = JSON.parse(reveal(param.inputs.value));
       expect(Object.keys(config.metrics.metrics_collected).sort()).toEqual(["disk", "mem"]);
@@ -174,7 +164,7 @@ describe("steps 9–11", () => {
     });
 
     it("has a dashboard that parses and names every metric of the three levels", () => {
-      const body = JSON.parse(g[10].one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
+      const body = JSON.parse(g[10].one(T.dashboard).inputs.dashboardBody);
       const names = new Set<string>();
       for (const w of body.widgets) {
         if (w.type !== "metric") continue;
@@ -214,9 +204,9 @@ describe("steps 9–11", () => {
     });
 
     it("wires every alarm to the encrypted topic, with an e-mail subscription only when configured", () => {
-      const topic = g[10].one("aws:sns/topic:Topic");
+      const topic = g[10].one(T.topic);
       expect(topic.inputs.kmsMasterKeyId).toMatch(/^arn:aws:kms:us-east-1:123456789012:key\/[0-9a-f-]{36}$/);
-      const alarms = g[10].ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+      const alarms = g[10].ofType(T.alarm);
       const names = alarms.map((a) => a.name.replace("use1-monitoring-", "")).sort();
       expect(names).toEqual([
         "5xx-rate",
@@ -236,8 +226,8 @@ describe("steps 9–11", () => {
         ]);
         expect((a.inputs.period ?? 60) * a.inputs.evaluationPeriods).toBeLessThanOrEqual(86400);
       }
-      expect(g[10].ofType("aws:sns/topicSubscription:TopicSubscription")).toHaveLength(0);
-      expect(g.prod10.one("aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({
+      expect(g[10].ofType(T.topicSubscription)).toHaveLength(0);
+      expect(g.prod10.one(T.topicSubscription).inputs).toMatchObject({
         protocol: "email",
         endpoint: "oncall@example.com",
       });
@@ -291,7 +281,7 @@ describe("steps 9–11", () => {
 
     it("creates one provider per region and puts every regional resource under the right one", () => {
       const providers = g.dns11
-        .ofType("pulumi:providers:aws")
+        .ofType(T.awsProvider)
         .map((p) => `${p.name}=${p.inputs.region}`)
         .sort();
       expect(providers).toEqual(["aws-eu-west-1=eu-west-1", "aws-us-east-1=us-east-1"]);
@@ -302,9 +292,7 @@ describe("steps 9–11", () => {
         const expected = secondary ? "eu-west-1" : "us-east-1";
         expect({ name: r.name, region: regionOfResource(r) }).toEqual({ name: r.name, region: expected });
       }
-      expect(regionOfResource(g.dns11.one("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"))).toBe(
-        "eu-west-1",
-      );
+      expect(regionOfResource(g.dns11.one(T.peeringAccepter))).toBe("eu-west-1");
     });
 
     it("keeps the primary's URNs: the second region is added beside it", () => {
@@ -327,7 +315,7 @@ describe("steps 9–11", () => {
 
     // The secondaries' version is the global database's running one (databases-on-aws.test.ts checks the edge).
     it("makes each shard an Aurora global database: a secondary cluster in the other region, same engine", () => {
-      const globals = g.dns11.ofType("aws:rds/globalCluster:GlobalCluster");
+      const globals = g.dns11.ofType(T.globalCluster);
       expect(globals.map((x) => x.name)).toEqual(["use1-shards-0-global", "use1-shards-1-global"]);
       expect(globals.map((x) => x.inputs.globalClusterIdentifier)).toEqual([
         "scale-ladder-dev-use1-shards-0-global",
@@ -354,10 +342,10 @@ describe("steps 9–11", () => {
         .map((v) => v.inputs.cidrBlock)
         .sort();
       expect(vpcs).toEqual(["10.0.0.0/16", "10.1.0.0/16"]);
-      expect(g.dns11.one("aws:ec2/vpcPeeringConnection:VpcPeeringConnection").inputs).toMatchObject({
+      expect(g.dns11.one(T.peering).inputs).toMatchObject({
         peerRegion: "eu-west-1",
       });
-      const routes = g.dns11.ofType("aws:ec2/route:Route");
+      const routes = g.dns11.ofType(T.route);
       expect(routes.filter((r) => r.inputs.destinationCidrBlock === "10.1.0.0/16")).toHaveLength(4);
       expect(routes.filter((r) => r.inputs.destinationCidrBlock === "10.0.0.0/16")).toHaveLength(4);
       const dbPeer = ingressRules(g.dns11)
@@ -381,14 +369,12 @@ describe("steps 9–11", () => {
       expect(byLocation.EU.inputs.aliases[0].name).toMatch(/^euw1-web-alb-/);
       expect(byLocation.NA.inputs.aliases[0].name).toMatch(/^use1-web-alb-/);
       expect(byLocation["country:*"].name).toBe("use1-origin-dns");
-      const checks = g.dns11.ofType("aws:route53/healthCheck:HealthCheck");
+      const checks = g.dns11.ofType(T.healthCheck);
       expect(checks.map((c) => c.inputs.cloudwatchAlarmRegion).sort()).toEqual(["eu-west-1", "us-east-1"]);
       for (const c of checks) expect(c.inputs.type).toBe("CLOUDWATCH_METRIC");
       for (const continent of ["AF", "AN", "AS", "EU", "NA", "OC", "SA"])
         expect(byLocation[continent].inputs.healthCheckId).toBeTruthy();
-      const alarms = g.dns11
-        .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
-        .filter((a) => a.name.endsWith("-healthy-hosts"));
+      const alarms = g.dns11.ofType(T.alarm).filter((a) => a.name.endsWith("-healthy-hosts"));
       for (const a of alarms)
         expect(a.inputs).toMatchObject({
           metricName: "HealthyHostCount",
@@ -398,16 +384,16 @@ describe("steps 9–11", () => {
     });
 
     it("puts the secondary behind the same CDN: CloudFront-only ingress and the same origin secret", () => {
-      const rules = g.dns11.ofType("aws:lb/listenerRule:ListenerRule");
+      const rules = g.dns11.ofType(T.listenerRule);
       expect(rules).toHaveLength(2);
       const values = rules.map((r) => reveal(r.inputs.conditions)[0].httpHeader.values[0]);
       expect(values[0]).toBe(values[1]);
-      expect(g.dns11.ofType("aws:cloudfront/distribution:Distribution")).toHaveLength(1);
+      expect(g.dns11.ofType(T.dist)).toHaveLength(1);
       expect(ingressRules(g.dns11).filter((r) => r.cidr !== undefined && r.cidr.startsWith("0.0.0.0"))).toEqual([]);
     });
 
     it("builds the regions without geolocation DNS when no domain is set, and says so", () => {
-      expect(g[11].ofType("aws:route53/record:Record")).toHaveLength(0);
+      expect(g[11].ofType(T.record)).toHaveLength(0);
       expect(g[11].warnings).toEqual([expect.stringMatching(/^step 11 without scale-ladder:domain/)]);
     });
 

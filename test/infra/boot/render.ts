@@ -3,6 +3,7 @@
  * launch template's is base64 (the provider passes it through, EC2 decodes it).
  */
 import type { Graph } from "../../../lib/graph/harness";
+import { T } from "../../../lib/graph/resource-types";
 
 /** Which machine a script boots. */
 export type BootRole = "server" | "web" | "worker";
@@ -19,8 +20,8 @@ export interface RenderedBoot {
   parameters: Record<string, string>;
 }
 
-const INSTANCE = "aws:ec2/instance:Instance";
-const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+const INSTANCE = T.instance;
+const LAUNCH_TEMPLATE = T.lt;
 
 /** Every boot script in a step's graph, with the SSM values its stubs should answer. */
 export function bootScripts(g: Graph, step: number): RenderedBoot[] {
@@ -43,7 +44,7 @@ function parameters(g: Graph, script: string): Record<string, string> {
   const names = [...script.matchAll(/--name '([^']+)'/g)].map((m) => m[1]);
   const release = /cat > \/opt\/shop\/bin\/fetch-release <<'EOF'[\s\S]*?--name '([^']+)'/.exec(script)?.[1];
   const shardMap = g
-    .ofType("aws:ssm/parameter:Parameter")
+    .ofType(T.ssmParameter)
     .map((p) => unsecret(p.inputs.value))
     .find((v): v is string => typeof v === "string" && v.includes('"buckets"'));
   const out: Record<string, string> = {};
