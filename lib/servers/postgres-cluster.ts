@@ -140,8 +140,10 @@ export function postgresOwner(): { uid: number; gid: number } | undefined {
       ]);
     } catch (error) {
       throw new Error(
-        `PostgreSQL cannot run as root and there is no 'postgres' user; creating one failed (${(error as Error).message}). ` +
+        "PostgreSQL cannot run as root and there is no 'postgres' user; creating one failed " +
+          `(${(error as Error).message}). ` +
           "Create it with `useradd --system --user-group postgres`, or run the tests as a non-root user.",
+        { cause: error },
       );
     }
     return { uid: id("-u"), gid: id("-g") };
@@ -216,7 +218,7 @@ export async function initPrimary(options: {
     );
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? "";
-    throw new Error(`initdb failed: ${stderr || (error as Error).message}`);
+    throw new Error(`initdb failed: ${stderr || (error as Error).message}`, { cause: error });
   } finally {
     await rm(pwFile, { force: true });
   }
@@ -351,7 +353,10 @@ export async function stopServer(server: Pick<ServerInfo, "name" | "dataDir">, t
   );
 }
 
-/** Entries of a data directory that a base backup leaves out (PostgreSQL docs, "Making a Base Backup Using the Low Level API"). */
+/**
+ * Entries of a data directory that a base backup leaves out (PostgreSQL docs, "Making a Base Backup Using the Low
+ * Level API").
+ */
 const SKIPPED_FILES = new Set([
   "postmaster.pid",
   "postmaster.opts",
@@ -429,7 +434,8 @@ export async function createStandby(cluster: ClusterInfo, replicationPassword: s
   await writeFile(
     path.join(replica.dataDir, "postgresql.auto.conf"),
     [
-      `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} password=${replicationPassword} application_name=${slot}'`,
+      `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} ` +
+        `password=${replicationPassword} application_name=${slot}'`,
       `primary_slot_name = '${slot}'`,
       "",
     ].join("\n"),
@@ -466,7 +472,8 @@ export async function readCluster(): Promise<ClusterInfo> {
   const file = process.env[CLUSTER_ENV];
   if (!file) {
     throw new Error(
-      `${CLUSTER_ENV} is not set: run the app tests through jest (npx jest --selectProjects app), whose global setup starts PostgreSQL`,
+      `${CLUSTER_ENV} is not set: run the app tests through jest (npx jest --selectProjects app), whose global ` +
+        "setup starts PostgreSQL",
     );
   }
   return JSON.parse(await readFile(file, "utf8")) as ClusterInfo;

@@ -115,7 +115,8 @@ export class Launcher {
   async start(): Promise<void> {
     const { plan } = this;
     this.out(
-      `scale-ladder local: step ${plan.step} (${STEP_NAMES[plan.step - 1]}), entry http://127.0.0.1:${plan.entryPort}, data ${plan.dataDir}`,
+      `scale-ladder local: step ${plan.step} (${STEP_NAMES[plan.step - 1]}), entry ` +
+        `http://127.0.0.1:${plan.entryPort}, data ${plan.dataDir}`,
     );
     await this.preflight();
     try {
@@ -132,10 +133,12 @@ export class Launcher {
       this.out(`ready in ${(readyAfterMs / 1000).toFixed(1)} s\n`);
       this.out(renderTable(this.status()));
       this.out(
-        `\nOpen http://127.0.0.1:${plan.entryPort}/${plan.features.multiRegion ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""}`,
+        `\nOpen http://127.0.0.1:${plan.entryPort}/` +
+          (plan.features.multiRegion ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""),
       );
       this.out(
-        `Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> [name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`,
+        `Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> ` +
+          `[name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`,
       );
       if (plan.emf)
         this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
@@ -162,7 +165,8 @@ export class Launcher {
     }
     if (previous && previous.pid !== process.pid && alive(previous.pid)) {
       throw new LocalError(
-        `a launcher (pid ${previous.pid}, step ${previous.step}) already runs on ${plan.dataDir}: stop it first (Ctrl-C there, or kill ${previous.pid}), or use another --data-dir.`,
+        `a launcher (pid ${previous.pid}, step ${previous.step}) already runs on ${plan.dataDir}: stop it first ` +
+          `(Ctrl-C there, or kill ${previous.pid}), or use another --data-dir.`,
       );
     }
     await mkdir(plan.dataDir, { recursive: true });
@@ -242,7 +246,8 @@ export class Launcher {
       if (existsSync(path.join(promoted, "PG_VERSION"))) {
         await pg.adoptPromoted(plan.primary, promoted);
         this.out(
-          `  · the last run failed over to ${state.promoted}: its data is the primary's now (the old primary's is in pg/primary.before-failover)`,
+          `  · the last run failed over to ${state.promoted}: its data is the primary's now (the old primary's ` +
+            `is in pg/primary.before-failover)`,
         );
       }
       await this.writeState({});
@@ -365,7 +370,10 @@ export class Launcher {
         proc.child?.once("exit", () => reject(new LocalError(`fauxqs ${proc.lastExit}; see ${proc.logFile}`))),
       );
       this.runtime.queueUrls = await Promise.race([urls, failed]);
-      return `127.0.0.1:${plan.queue!.port}, queues ${queues.map((q) => q.name).join(", ")} (visibility ${plan.queue!.visibilitySeconds} s, DLQ after 5 receives)`;
+      return (
+        `127.0.0.1:${plan.queue!.port}, queues ${queues.map((q) => q.name).join(", ")} (visibility ` +
+        `${plan.queue!.visibilitySeconds} s, DLQ after 5 receives)`
+      );
     });
   }
 
@@ -597,7 +605,13 @@ export class Launcher {
         plan.features.multiRegion ? "geo router + load balancers" : "load balancer",
         `http://127.0.0.1:${plan.entryPort}`,
         {
-          note: `${plan.features.multiRegion ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, else ${plan.regions[0].name}; ` : ""}${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
+          note:
+            (plan.features.multiRegion
+              ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, ` +
+                `else ${plan.regions[0].name}; `
+              : "") +
+            `${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; ` +
+            `stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
           data: rel(plan.haproxy.configFile),
         },
       );
@@ -754,7 +768,12 @@ export class Launcher {
             (error: Error) => this.out(`  ! ${spec.name} could not follow ${candidate.name}: ${error.message}`),
           );
         }
-        return `stopped ${old.name}, promoted ${candidate.name} (127.0.0.1:${candidate.port}) with pg_promote(); the primary endpoint 127.0.0.1:${plan.pgProxyPort} now leads there${refollowed.length ? `; ${refollowed.join(", ")} ${refollowed.length === 1 ? "follows" : "follow"} it` : ""}`;
+        return (
+          `stopped ${old.name}, promoted ${candidate.name} (127.0.0.1:${candidate.port}) with pg_promote(); the ` +
+          `primary endpoint 127.0.0.1:${plan.pgProxyPort} now leads ` +
+          "there" +
+          (refollowed.length ? `; ${refollowed.join(", ")} ${refollowed.length === 1 ? "follows" : "follow"} it` : "")
+        );
       }
       case "redis-stop": {
         const r = this.region(target);
