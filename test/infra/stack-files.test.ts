@@ -17,38 +17,42 @@ describe("stack files", () => {
     expect(stackFiles).toEqual(STEPS.map((s) => `Pulumi.step${String(s.step).padStart(2, "0")}.yaml`));
   });
 
-  it.each(stackFiles)("%s evaluates under mocks", async (file) => {
-    const { config } = parse(fs.readFileSync(path.join(root, "stacks", file), "utf8")) as {
-      config: Record<string, unknown>;
-    };
-    const step = Number(/step(\d\d)/.exec(file)![1]);
-    expect(config["scale-ladder:step"]).toBe(step);
-    expect(config["aws:region"]).toBe("us-east-1");
-    const values = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
-    const g = await ladderGraph({ ...values, ...fakeBuild() }, `step${String(step).padStart(2, "0")}`);
-    expect(g.outputs.step).toBe(step);
-    expect(g.outputs.siteUrl).toMatch(/^https?:\/\//);
-    const built = STEPS.filter((s) => s.built).map((s) => s.step);
-    if (built.includes(step)) {
-      // The one warning a built step may give: step 11 without a domain has no geolocation DNS to build.
-      expect(g.warnings).toEqual(
-        step === 11 && !config["scale-ladder:domain"]
-          ? [expect.stringMatching(/^step 11 without scale-ladder:domain: /)]
-          : [],
-      );
-    } else {
-      // Steps not built yet compose what exists and say so in one line.
-      expect(g.warnings).toHaveLength(1);
-      expect(g.warnings[0]).toMatch(
-        new RegExp(
-          `^scale-ladder:step is ${step}, but this version builds up to step \\d+; composing steps 1–\\d+ ` +
-            `without .*\\.$`,
-        ),
-      );
-      expect(g.warnings[0]).not.toContain("\n");
-    }
-    // A cold cache evaluates the graph here; step 11 on a loaded 2-core machine takes longer than jest's minute.
-  }, 300_000);
+  it.each(stackFiles)(
+    "%s evaluates under mocks",
+    async (file) => {
+      const { config } = parse(fs.readFileSync(path.join(root, "stacks", file), "utf8")) as {
+        config: Record<string, unknown>;
+      };
+      const step = Number(/step(\d\d)/.exec(file)![1]);
+      expect(config["scale-ladder:step"]).toBe(step);
+      expect(config["aws:region"]).toBe("us-east-1");
+      const values = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+      const g = await ladderGraph({ ...values, ...fakeBuild() }, `step${String(step).padStart(2, "0")}`);
+      expect(g.outputs.step).toBe(step);
+      expect(g.outputs.siteUrl).toMatch(/^https?:\/\//);
+      const built = STEPS.filter((s) => s.built).map((s) => s.step);
+      if (built.includes(step)) {
+        // The one warning a built step may give: step 11 without a domain has no geolocation DNS to build.
+        expect(g.warnings).toEqual(
+          step === 11 && !config["scale-ladder:domain"]
+            ? [expect.stringMatching(/^step 11 without scale-ladder:domain: /)]
+            : [],
+        );
+      } else {
+        // Steps not built yet compose what exists and say so in one line.
+        expect(g.warnings).toHaveLength(1);
+        expect(g.warnings[0]).toMatch(
+          new RegExp(
+            `^scale-ladder:step is ${step}, but this version builds up to step \\d+; composing steps 1–\\d+ ` +
+              `without .*\\.$`,
+          ),
+        );
+        expect(g.warnings[0]).not.toContain("\n");
+      }
+      // A cold cache evaluates the graph here; step 11 on a loaded 2-core machine takes longer than jest's minute.
+    },
+    300_000,
+  );
 });
 
 describe("a bad step fails before any resource is declared, naming the key", () => {
