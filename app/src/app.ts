@@ -69,6 +69,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 /** Builds the shop's Fastify app, ready to `inject` or `listen`. */
 export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger("shop-server", config.LOG_LEVEL);
+  const accessLog = new AccessLog({ region: config.AWS_REGION });
   const app = Fastify({
     // Typed as Fastify's logger interface, which pino implements, so the app keeps the default FastifyInstance type.
     loggerInstance: logger as FastifyBaseLogger,
@@ -77,7 +78,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     requestIdHeader: false,
     genReqId: requestIdFor,
     // One access line per request (http/access-log.ts) instead of Fastify's two.
-    logController: new AccessLog({ region: config.AWS_REGION }),
+    logController: accessLog,
     // While closing, requests that still arrive on open connections get a 503, so the load balancer moves on.
     return503OnClosing: true,
   });
@@ -112,7 +113,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   }
 
   app.setValidatorCompiler(validatorCompiler);
-  registerAccessLog(app);
+  registerAccessLog(app, accessLog);
   registerErrorHandling(app);
   registerCacheControl(app);
   app.decorate("productCache", productCache ?? null);

@@ -109,12 +109,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
     let healthAddress: string | undefined;
     if (config.WORKER_HEALTH_PORT !== undefined) {
       // Its access lines are debug, like the web server's health checks; a readiness change is logged.
-      const health = Fastify({
-        loggerInstance: logger as FastifyBaseLogger,
-        logController: new AccessLog({ region: config.AWS_REGION }),
-      });
+      const accessLog = new AccessLog({ region: config.AWS_REGION });
+      const health = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: accessLog });
       cleanups.push(() => health.close());
-      registerAccessLog(health);
+      registerAccessLog(health, accessLog);
       registerErrorHandling(health);
       await health.register(healthRoutes, { router });
       healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });

@@ -3,6 +3,7 @@
  * status, duration, region and the tiers that served it; health checks only at debug, a readiness change logged
  * once with its reason; 4xx on one line without a stack, 5xx at error with the error.
  */
+import { get as httpGet } from "node:http";
 import { type Server, type Socket, connect, createServer } from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
@@ -30,6 +31,17 @@ let suite: Suite;
 let redis: RedisServer;
 const shops: ShopInstance[] = [];
 const proxies: Server[] = [];
+const proxySockets = new Set<Socket>();
+
+/** Keeps `server` to close after the apps, with every connection it accepted. */
+function tracked(server: Server): Server {
+  proxies.push(server);
+  server.on("connection", (socket: Socket) => {
+    proxySockets.add(socket);
+    socket.on("close", () => proxySockets.delete(socket));
+  });
+  return server;
+}
 
 /** An app on the suite's database with `env` on top, logging into a fresh capture at `level`. */
 async function shop(env: Record<string, string> = {}, level: "info" | "debug" = "info") {
@@ -62,6 +74,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const instance of shops) await instance.close();
+  for (const socket of proxySockets) socket.destroy();
   for (const proxy of proxies) await new Promise((resolve) => proxy.close(resolve));
   await suite?.close();
   await redis?.stop();
@@ -166,7 +179,7 @@ test("a failing readiness check is logged with its reason when the state changes
     client.on("error", end).on("close", end);
     upstream.on("error", end).on("close", end);
   });
-  proxies.push(proxy);
+  tracked(proxy);
   await new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", resolve));
   expect((await s.send("/readyz")).response.status).toBe(200);
   expect((await s.send("/readyz")).response.status).toBe(200);
@@ -216,4 +229,35 @@ test("a 5xx is one error line that carries the error", async () => {
     shard: "main",
     err: { message: expect.stringMatching(/ECONNREFUSED|connect/), stack: expect.any(String) },
   });
+});
+
+test("a request its client abandons is one line, 'request aborted', with its route and its time so far", async () => {
+  // A replica that accepts connections and never answers: the read waits until the client has gone.
+  const silent = createServer((socket) => socket.on("error", () => undefined));
+  tracked(silent);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const port = (silent.address() as { port: number }).port;
+  const s = await shop({
+    DATABASE_REPLICA_URLS: suite.db.replicaUrl.replace(/:\d+\//, `:${port}/`),
+    DB_CONNECT_TIMEOUT_MS: "1000",
+  });
+  const id = `access-log-abandoned-${Date.now()}`;
+  const request = httpGet({
+    host: "127.0.0.1",
+    port: new URL(s.instance.url).port,
+    path: "/api/products/4",
+    headers: { "x-request-id": id },
+  });
+  request.on("error", () => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  request.destroy();
+  await pollUntil("the aborted line", async () => s.lines.some((line) => line.requestId === id));
+  // The read then fails over to the primary and the handler answers a socket that is gone: still one line.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const lines = s.lines.filter((line) => line.requestId === id);
+  expect(lines).toEqual([
+    expect.objectContaining({ level: "info", msg: "request aborted", aborted: true, route: "/api/products/:id" }),
+  ]);
+  expect(lines[0].ms).toBeGreaterThanOrEqual(250);
+  expect(lines[0]).not.toHaveProperty("status");
 });

@@ -12,6 +12,8 @@
  *   5xx are `error` and carry the error itself (`err`: type, message, stack, causes).
  * - Routes that say `config: { accessLog: "debug" }` (the health checks, which the load balancer asks every few
  *   seconds) are logged at `debug`, whatever their status; /readyz logs its own state changes (routes/health.ts).
+ * - A request whose client goes away before the response (a load balancer's timeout, a closed tab) gets its one
+ *   line then, as `request aborted` with `aborted: true` and no status: how long it had run, and what served it.
  *
  * Fastify's other internal lines (a failing serializer, a stream that broke after its headers went out) stay.
  */
@@ -25,6 +27,8 @@ declare module "fastify" {
     served: ServedBy | null;
     /** Why the request failed, for its access line: set by the error and not-found handlers (http/errors.ts). */
     failure: RequestFailure | null;
+    /** The request's reply, for the line of a request aborted by its client (which Fastify hands no reply). */
+    accessReply: FastifyReply | null;
   }
   interface FastifyContextConfig {
     /** Level of this route's access line: `debug` for the health checks. @default "info" (5xx: "error") */
@@ -48,9 +52,15 @@ export interface AccessLine extends ServedBy {
   method: string;
   /** The matched route's pattern; absent when no route matched (a 404, whose `reason` names the path). */
   route?: string;
-  status: number;
-  /** From the request's arrival to the response's last byte handed to the socket, in ms (0.1 ms steps). */
+  /** The response's status; absent on an aborted request's line. */
+  status?: number;
+  /**
+   * From the request's arrival to the response's last byte handed to the socket (aborted: to the client going
+   * away), in ms (0.1 ms steps).
+   */
   ms: number;
+  /** True on the line of a request whose client went away before its response. */
+  aborted?: boolean;
   /** The response's error code, 4xx and 5xx. */
   error?: string;
   /** The response's error message, 4xx and 5xx. */
@@ -61,6 +71,8 @@ export interface AccessLine extends ServedBy {
 
 /** The message of every access line: what Fastify's own completion line said, so searches keep working. */
 export const ACCESS_MESSAGE = "request completed";
+/** The message of the line of a request whose client went away before the response. */
+export const ABORTED_MESSAGE = "request aborted";
 
 /**
  * Fastify's log controller with the request lines replaced by the one access line. Give it to Fastify as
@@ -75,10 +87,14 @@ export class AccessLog extends LogController {
     this.region = options.region;
   }
 
-  /** No line on arrival: the access line says all of it when the response is done. */
-  override incomingRequest(): void {}
+  /** No line on arrival: the access line says all of it when the response is done (or the client gone). */
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    request.accessReply = reply;
+  }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Its client went away first: the aborted line was its one line.
+    if (request.raw.aborted) return;
     const status = reply.statusCode;
     const failure = request.failure;
     const route = request.routeOptions;
@@ -88,19 +104,8 @@ export class AccessLog extends LogController {
     const level = error || failed ? "error" : quiet ? "debug" : "info";
     const log = request.log as Logger;
     if (!log.isLevelEnabled(level)) return;
-    const line: AccessLine = {
-      region: this.region,
-      method: request.method,
-      route: route.url,
-      status,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-    };
-    const served = request.served;
-    if (served !== null) {
-      if (served.cache !== undefined) line.cache = served.cache;
-      if (served.db !== undefined) line.db = served.db;
-      if (served.shard !== undefined) line.shard = served.shard;
-    }
+    const line = this.line(request, route.url, reply.elapsedTime);
+    line.status = status;
     if (failure !== null) {
       line.error = failure.code;
       line.reason = failure.message;
@@ -110,12 +115,49 @@ export class AccessLog extends LogController {
     if (error) line.err = error;
     log[level](line, ACCESS_MESSAGE);
   }
+
+  /** The line of a request whose client went away before its response (Fastify's onRequestAbort). */
+  requestAborted(request: FastifyRequest): void {
+    const route = request.routeOptions;
+    const level = route.config?.accessLog === "debug" ? "debug" : "info";
+    const log = request.log as Logger;
+    if (!log.isLevelEnabled(level)) return;
+    const line = this.line(request, route.url, request.accessReply?.elapsedTime ?? 0);
+    line.aborted = true;
+    log[level](line, ABORTED_MESSAGE);
+  }
+
+  /** The fields every line of a request has, and the tiers recorded so far. */
+  private line(request: FastifyRequest, route: string | undefined, elapsedMs: number): AccessLine {
+    const line: AccessLine = {
+      region: this.region,
+      method: request.method,
+      route,
+      status: undefined,
+      ms: Math.round(elapsedMs * 10) / 10,
+    };
+    const served = request.served;
+    if (served !== null) {
+      if (served.cache !== undefined) line.cache = served.cache;
+      if (served.db !== undefined) line.db = served.db;
+      if (served.shard !== undefined) line.shard = served.shard;
+    }
+    return line;
+  }
 }
 
-/** Declares the request fields the access line reads; once per app whose logController is an {@link AccessLog}. */
-export function registerAccessLog(app: FastifyInstance): void {
+/**
+ * Declares the request fields the access line reads, and writes the line of requests their clients abandon; once
+ * per app whose logController is `accessLog`.
+ */
+export function registerAccessLog(app: FastifyInstance, accessLog: AccessLog): void {
   app.decorateRequest("served", null);
   app.decorateRequest("failure", null);
+  app.decorateRequest("accessReply", null);
+  app.addHook("onRequestAbort", (request, done) => {
+    accessLog.requestAborted(request);
+    done();
+  });
 }
 
 /** The request's {@link ServedBy} record, made on first use: hand it to the data-access modules. */
