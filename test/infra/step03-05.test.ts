@@ -146,7 +146,7 @@ describe("steps 3–5", () => {
       expect(asgTags.sort()).toEqual([
         "Name=use1-web:true",
         "project=scale-ladder:true",
-        "stack=test:true",
+        "stack=dev:true",
         "step=3:true",
       ]);
       const userData = Buffer.from(lt.userData, "base64").toString("utf8");
