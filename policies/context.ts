@@ -65,7 +65,7 @@ interface ContextConfig {
  * Default tags of an AWS provider, as far as they are known. The Node.js SDK sends a provider's object-valued
  * inputs JSON-encoded (`defaultTags: '{"tags":{...}}'`); other SDKs and the state may hold the object itself.
  */
-export function providerDefaultTags(provider: { props: Record<string, any> } | undefined): Record<string, unknown> {
+export function providerDefaultTags(provider: { props: Record<string, unknown> } | undefined): Record<string, unknown> {
   if (!provider) return {};
   return known(() => {
     let value: unknown = provider.props.defaultTags;

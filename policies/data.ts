@@ -162,7 +162,8 @@ export const s3BucketEncrypted: StackValidationPolicy = {
         known(
           () =>
             (c.props.rules ?? []).map(
-              (r: any) => r.applyServerSideEncryptionByDefault?.sseAlgorithm as string | undefined,
+              (r: { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }) =>
+                r.applyServerSideEncryptionByDefault?.sseAlgorithm,
             ),
           [SSE_ALGORITHMS[0]],
         ),
