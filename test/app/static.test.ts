@@ -116,7 +116,7 @@ describe("the build's hashed names", () => {
         `<script src="https://cdn.example.com/static/${built.mapping["app.js"]}" defer></script>`,
       );
       expect(page.text).toContain(
-        `<link rel="stylesheet" href="https://cdn.example.com/static/${built.mapping["style.css"]}">`,
+        `<link rel="stylesheet" href="https://cdn.example.com/static/${built.mapping["style.css"]}" />`,
       );
       expect(page.text).toContain(`<img src="https://cdn.example.com/static/${built.mapping["logo.svg"]}"`);
       expect(page.text).not.toContain('"/static/');
