@@ -12,6 +12,7 @@ import type * as PulumiModule from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { programStackTraceLimit } from "../../stacks/stack-traces";
 import { invokeResult, resourceState } from "./mock-outputs";
 
 export interface Registration {
@@ -247,6 +248,10 @@ export async function runProgram(
   };
 
   p.runtime.setAllConfig(config);
+  // As under the Pulumi CLI (stacks/index.ts): the SDK formats a stack trace for every promise it makes, through
+  // jest's source-map support here, which was most of an evaluation's CPU. Restored for the test's own assertions.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = programStackTraceLimit(process.env, stackTraceLimit);
   // A program error (or one inside an apply) also rejects promises the runtime holds internally; the Pulumi CLI's
   // language host reports those, so here they are collected and the run fails with the first of them.
   // A failed registration can leave the runtime waiting forever, so the first failure ends the run at once.
@@ -288,6 +293,7 @@ export async function runProgram(
     if (failures.length > 0) throw failures[0];
     return new Graph(resources, outputs ?? {}, warnings, edges);
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     process.off("unhandledRejection", onRejection);
     p.log.warn = log;
   }

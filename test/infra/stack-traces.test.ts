@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { runProgram } from "../../lib/graph/harness";
 import { STACK_TRACES_ENV, programStackTraceLimit } from "../../stacks/stack-traces";
 
 describe("the program's stack trace limit", () => {
@@ -24,5 +25,15 @@ describe("the program's stack trace limit", () => {
     const applied = entry.indexOf("Error.stackTraceLimit = programStackTraceLimit(process.env, Error.stackTraceLimit)");
     expect(applied).toBeGreaterThan(0);
     expect(applied).toBeLessThan(entry.indexOf("ladder(readLadderConfig())"));
+  });
+
+  it("is what the mock harness evaluates a program with, and the test's own limit is back afterwards", async () => {
+    const before = Error.stackTraceLimit;
+    let during: number | undefined;
+    await runProgram(() => {
+      during = Error.stackTraceLimit;
+    });
+    expect(during).toBe(0);
+    expect(Error.stackTraceLimit).toBe(before);
   });
 });
