@@ -19,7 +19,7 @@ const eslint = new ESLint({
   cwd: root,
   overrideConfig: {
     files: [file],
-    languageOptions: { parserOptions: { project: null, projectService: { allowDefaultProject: [file] } } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: [file] } } },
   },
 });
 const [result] = await eslint.lintText(code, { filePath: root + "/" + file });
