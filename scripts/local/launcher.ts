@@ -472,17 +472,10 @@ export class Launcher {
         ...region.workers.map((proc) => ({ region, proc, kind: "worker" as const })),
       ],
     );
-    // Every web server starts at once: one migrates and seeds, the others wait on its advisory lock meanwhile (and
-    // load their code in that time). Workers only touch what the web servers wrote: they start once the first web
-    // server is ready, the schema with it.
+    // The first web server migrates and seeds (the others would wait on its advisory lock anyway).
     const [first, ...rest] = all;
-    const firstReady = this.startAppProcess(first.region, first.proc, first.kind);
-    const start = (p: (typeof all)[number]) => this.startAppProcess(p.region, p.proc, p.kind);
-    await Promise.all([
-      firstReady,
-      ...rest.filter((p) => p.kind === "web").map(start),
-      firstReady.then(() => Promise.all(rest.filter((p) => p.kind === "worker").map(start))),
-    ]);
+    await this.startAppProcess(first.region, first.proc, first.kind);
+    await Promise.all(rest.map((p) => this.startAppProcess(p.region, p.proc, p.kind)));
   }
 
   private async startAppProcess(region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker"): Promise<void> {
