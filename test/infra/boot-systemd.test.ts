@@ -80,7 +80,20 @@ beforeAll(async () => {
     },
   ];
   const started = Date.now();
-  const results = await pool(jobs, PARALLEL, async (j) => ({ name: j.name, result: await j.run() }));
+  // A start that exits 219/CGROUP is systemd failing to move the process into its cgroup: the sandbox's cgroup tree
+  // (the boots run in the jest worker's, next to the rest of the suite), not anything the unit or the user data can
+  // cause. Seen once in a CI run on the reboot of step 1 (the retry restarted it fine, and NRestarts=1 failed the
+  // test). Such a machine is booted once more, from scratch, and the rerun is reported; it must then pass as is.
+  const sandboxReruns: string[] = [];
+  const bootOnce = async (j: (typeof jobs)[number]) => {
+    const first = await j.run();
+    if (!first.boots.some((b) => /status=219\/CGROUP/.test(b.journal))) return first;
+    sandboxReruns.push(j.name);
+    return j.run();
+  };
+  const results = await pool(jobs, PARALLEL, async (j) => ({ name: j.name, result: await bootOnce(j) }));
+  if (sandboxReruns.length > 0)
+    process.stderr.write(`booted again after a 219/CGROUP start in the sandbox: ${sandboxReruns.join(", ")}\n`);
   for (const { name, result } of results) booted.set(name, result);
   // Timings for the record (the report of issue 12 asks for them); nothing asserts them.
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
