@@ -17,17 +17,14 @@
  */
 import type * as Emf from "aws-embedded-metrics";
 import type { IConfiguration } from "aws-embedded-metrics/lib/config/IConfiguration";
+import { BUSINESS_METRICS } from "../../../components/telemetry-names";
 import type { Logger } from "../logger";
 
-/** The metric names, as components/telemetry.ts `BUSINESS_METRICS` and the dashboard spell them. */
-export const METRIC_NAMES = [
-  "OrdersPlaced",
-  "Revenue",
-  "ActiveShoppers",
-  "CacheHits",
-  "CacheMisses",
-  "QueueLagSeconds",
-] as const;
+/**
+ * The metric names: the ones the dashboard and the alarms read (components/telemetry-names.ts, a plain constants
+ * module the release bundles; no Pulumi SDK comes with it).
+ */
+export const METRIC_NAMES = BUSINESS_METRICS;
 /** One metric name. */
 export type MetricName = (typeof METRIC_NAMES)[number];
 
