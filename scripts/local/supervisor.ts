@@ -79,9 +79,8 @@ export class Supervisor {
     const { def } = entry;
     // A process whose lines nobody reads here writes its log file itself: relaying every line through this
     // process cost the launcher a quarter of a core at step 5 under `npm run bench` (one access line a request).
-    const direct = def.onLine === undefined ? openSync(entry.logFile, "a") : undefined;
-    const log: WriteStream | undefined =
-      direct === undefined ? createWriteStream(entry.logFile, { flags: "a" }) : undefined;
+    const onLine = def.onLine;
+    const direct = onLine ? undefined : openSync(entry.logFile, "a");
     const stdio: StdioOptions = direct === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", direct, direct];
     let child: ChildProcess;
     try {
@@ -91,15 +90,17 @@ export class Supervisor {
     }
     entry.child = child;
     entry.pid = child.pid;
-    if (log) {
+    let log: WriteStream | undefined;
+    if (onLine) {
+      const out = createWriteStream(entry.logFile, { flags: "a" });
+      log = out;
       let pending = "";
       const onData = (chunk: Buffer) => {
-        log.write(chunk);
-        if (!def.onLine) return;
+        out.write(chunk);
         pending += chunk.toString("utf8");
         let nl: number;
         while ((nl = pending.indexOf("\n")) >= 0) {
-          def.onLine(pending.slice(0, nl));
+          onLine(pending.slice(0, nl));
           pending = pending.slice(nl + 1);
         }
       };
