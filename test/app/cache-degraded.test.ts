@@ -127,14 +127,20 @@ test("a full Redis (small maxmemory, allkeys-lru) evicts entries: no errors, eve
         cursor = response.json().nextCursor;
       } while (cursor);
     }
+    // Each product twice in a row: the second read finds the entry the first one just filled (LRU evicts what was
+    // used longest ago). The walks alone give no hit to count on: a sequential scan larger than the cache is LRU's
+    // worst case, so their hits depend on Redis's sampling (a CI run saw none).
     for (let id = 1; id <= 120; id += 1) {
-      const response = await shop.request({ path: `/api/products/${id}` });
-      expect(response.status).toBe(200);
-      expect(response.json().id).toBe(id);
+      for (let read = 0; read < 2; read += 1) {
+        const response = await shop.request({ path: `/api/products/${id}` });
+        expect(response.status).toBe(200);
+        expect(response.json().id).toBe(id);
+      }
     }
   }
   const stats = await redis.command("INFO", "stats");
   expect(infoField(stats, "evicted_keys")).toBeGreaterThan(0);
   expect(shop.app.productCache!.stats.errors).toBe(0);
-  expect(shop.app.productCache!.stats.hits).toBeGreaterThan(0);
+  // 240 repeated reads; a few may still meet an eviction, most must be hits.
+  expect(shop.app.productCache!.stats.hits).toBeGreaterThanOrEqual(200);
 });
