@@ -12,6 +12,7 @@
 // maps make each one cost more).
 // Usage: node scripts/run.mjs <entry.ts> [args...]
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,14 +28,17 @@ const name = relative(ROOT, entry)
   .replace(/\.[cm]?ts$/, "")
   .replace(/\.\.(?=[\\/])/g, "up")
   .replace(/[\\/]/g, "-");
-const out = join(ROOT, "node_modules", ".cache", "scale-ladder", "run", `${name}.cjs`);
+// The checkout's path is part of the name: two checkouts may share one node_modules (a git worktree with
+// node_modules symlinked), and each must run its own sources.
+const checkoutId = createHash("sha1").update(ROOT).digest("hex").slice(0, 8);
+const out = join(ROOT, "node_modules", ".cache", "scale-ladder", "run", `${name}-${checkoutId}.cjs`);
 const stamp = `${out}.inputs.json`;
 const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
 const fresh = () => {
   if (!existsSync(out) || !existsSync(stamp)) return false;
   try {
-    const { inputs } = JSON.parse(readFileSync(stamp, "utf8"));
-    return Object.entries(inputs).every(([f, t]) => mtime(f) === t);
+    const { entry: built, inputs } = JSON.parse(readFileSync(stamp, "utf8"));
+    return built === entry && Object.entries(inputs).every(([f, t]) => mtime(f) === t);
   } catch {
     return false; // a stamp from another version of this file
   }

@@ -1,0 +1,53 @@
+/**
+ * scripts/run.mjs, the one TypeScript runner: its bundle cache lives in node_modules/.cache, and node_modules may be
+ * shared by two checkouts (a `git worktree` with node_modules symlinked, as we do for before/after comparisons).
+ * Each checkout must still run its own sources.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../..");
+const CACHE = path.join(ROOT, "node_modules", ".cache", "scale-ladder", "run");
+const ENTRY = `scripts/run-mjs-fixture-${process.pid}.ts`;
+
+function checkout(dir: string, says: string): string {
+  mkdirSync(path.join(dir, "scripts"), { recursive: true });
+  copyFileSync(path.join(ROOT, "scripts", "run.mjs"), path.join(dir, "scripts", "run.mjs"));
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  writeFileSync(
+    path.join(dir, ENTRY),
+    `export function main(): void { process.stdout.write(${JSON.stringify(says)}); }\n`,
+  );
+  return dir;
+}
+
+function run(dir: string): string {
+  const r = spawnSync(process.execPath, [path.join(dir, "scripts", "run.mjs"), ENTRY], { cwd: dir, encoding: "utf8" });
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), "run-mjs-"));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  const fixture = path.basename(ENTRY, ".ts");
+  for (const f of readdirSync(CACHE)) if (f.includes(fixture)) rmSync(path.join(CACHE, f), { force: true });
+});
+
+test("two checkouts sharing node_modules each run their own sources, and keep their bundles cached", () => {
+  const a = checkout(path.join(tmp, "a"), "from a");
+  const b = checkout(path.join(tmp, "b"), "from b");
+  expect(run(a)).toBe("from a");
+  expect(run(b)).toBe("from b");
+  // Alternating does not rebuild: each checkout has its own bundle.
+  const bundles = () => readdirSync(CACHE).filter((f) => f.includes(path.basename(ENTRY, ".ts")) && f.endsWith(".cjs"));
+  expect(bundles()).toHaveLength(2);
+  expect(run(a)).toBe("from a");
+  expect(run(b)).toBe("from b");
+});
