@@ -22,7 +22,7 @@ import { CheckoutRejected, getOrder, listOrders, placeOrder } from "../orders/or
 import type { OutboxRelay } from "../queue/outbox-relay";
 import type { Logger } from "../logger";
 import type { OrderShard, OrderShards } from "../shards/order-shards";
-import { cartOf, readOptionsFor, rememberWrite, shopperIdOf } from "../session/shopper-session";
+import { cartOf, existingShopperIdOf, readOptionsFor, rememberWrite, shopperIdOf } from "../session/shopper-session";
 
 declare module "fastify" {
   interface Session {
@@ -87,7 +87,9 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
   );
 
   app.get("/orders", async (request) => {
-    const shopperId = shopperIdOf(request);
+    // A visitor without a session has no orders; answering that creates no session (issue 14, finding 2).
+    const shopperId = existingShopperIdOf(request);
+    if (shopperId === undefined) return { items: [] };
     const shard = shards.forShopper(shopperId, servedBy(request));
     return { items: await listOrders(shard, shopperId, orderReadOptions(request, shard)) };
   });
@@ -105,7 +107,8 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       },
     },
     async (request) => {
-      const shopperId = shopperIdOf(request);
+      const shopperId = existingShopperIdOf(request);
+      if (shopperId === undefined) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);
       const shard = shards.forShopper(shopperId, servedBy(request));
       const order = await getOrder(shard, shopperId, request.params.id.toLowerCase(), orderReadOptions(request, shard));
       if (!order) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);

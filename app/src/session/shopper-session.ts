@@ -31,8 +31,19 @@ declare module "fastify" {
   }
 }
 
-/** Name of the session cookie. */
+/** Name of the session cookie when it is not `Secure` (plain HTTP: local mode, a stack without a domain). */
 export const SESSION_COOKIE = "shop_session";
+/**
+ * Name of the session cookie when it is `Secure` (COOKIE_SECURE). Browsers accept a `__Host-` cookie only with
+ * `Secure`, `Path=/` and no `Domain`, so neither a sibling subdomain nor a plain-HTTP response can plant or
+ * overwrite it (session fixation through a cookie set for `.example.com`).
+ */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/** The session cookie's name: {@link SECURE_SESSION_COOKIE} when it is `Secure`, else {@link SESSION_COOKIE}. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
 /** Lifetime of a session (and its cookie) from its creation. */
 export const SESSION_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -52,25 +63,40 @@ export interface SessionOptions {
  */
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
   await app.register(fastifyCookie);
+  const cookieName = sessionCookieName(options.secure);
   // Between parsing the cookies and loading the session: routes that do not use it never load it.
   app.addHook("onRequest", async (request) => {
-    if (request.routeOptions.config.session === false) delete request.cookies[SESSION_COOKIE];
+    if (request.routeOptions.config.session === false) delete request.cookies[cookieName];
   });
   await app.register(fastifySession, {
     secret: options.secret,
-    cookieName: SESSION_COOKIE,
+    cookieName,
     store: options.store,
     saveUninitialized: false,
     rolling: false,
+    // `Path=/` and no `Domain`: what the `__Host-` prefix requires, and the same without it.
     cookie: { httpOnly: true, secure: options.secure, sameSite: "lax", path: "/", maxAge: SESSION_MAX_AGE_MS },
   });
 }
 
-/** The request's shopper id, made (and so the session saved) on first use. */
+/**
+ * The request's shopper id, made (and so the session saved, and its cookie set) on first use. Only writes call it:
+ * a read calls {@link existingShopperIdOf}, so that an anonymous read stores nothing (issue 14, finding 2).
+ */
 export function shopperIdOf(request: FastifyRequest): string {
   const session = request.session;
   if (typeof session.shopperId !== "string") session.shopperId = randomUUID();
   return session.shopperId;
+}
+
+/**
+ * The request's shopper id if its session already has one; `undefined` for a visitor without a session (no cookie,
+ * or one whose session expired). Reads use it and answer such a visitor as an empty shopper, without creating a
+ * session: a cookie-less client reading `/api/orders` in a loop must not fill the session store.
+ */
+export function existingShopperIdOf(request: FastifyRequest): string | undefined {
+  const shopperId = request.session?.shopperId;
+  return typeof shopperId === "string" ? shopperId : undefined;
 }
 
 /** The cart of the request's session (empty if none). */
