@@ -17,6 +17,12 @@ export const CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2";
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
 
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+
+/**
+ * HSTS max-age the response-headers policy sends: two years, the value hstspreload.org asks for (browsers keep the
+ * HTTPS-only rule that long after the last visit). At least one year is what the policy pack requires.
+ */
+export const HSTS_MAX_AGE_SECONDS = 63_072_000;
 export type PriceClass = (typeof PRICE_CLASSES)[number];
 
 /** One static file to publish under `/static/`. */
@@ -55,6 +61,17 @@ export interface CdnArgs {
   /** A provider for us-east-1, for the viewer certificate. Required with `dns`. */
   certificateProvider?: aws.Provider;
   /**
+   * ARN of the `CLOUDFRONT`-scope web ACL (see `WebAcl`, created in us-east-1) that inspects every viewer request.
+   * Required: the distribution never runs without one.
+   */
+  webAclArn: pulumi.Input<string>;
+  /**
+   * Physical name of the response-headers policy. CloudFront policy names are unique per account (every region),
+   * so it must carry the stack.
+   * @example "scale-ladder-prod-security-headers"
+   */
+  responseHeadersPolicyName: string;
+  /**
    * Edge locations to pay for.
    * @default "PriceClass_100"
    */
@@ -90,6 +107,14 @@ export interface CdnArgs {
  *   so anonymous catalog reads are served from the edge for seconds at a time.
  * - Everything else (carts, checkout, orders: personalised) goes to the ALB uncached, with every viewer header,
  *   cookie and query string forwarded.
+ * - Every viewer request passes the web ACL (`webAclArn`) first.
+ * - Every response, from every behavior, gets the security headers of one response-headers policy: HSTS (two years,
+ *   subdomains) and `X-Content-Type-Options: nosniff` *override* what the origin sends: HTTPS is the edge's to
+ *   promise (without a domain the origin leg is plain HTTP, so the app cannot know), and nosniff has no other
+ *   sensible value. `Referrer-Policy` (strict-origin-when-cross-origin) and `X-Frame-Options` (DENY) are added only
+ *   where the origin sent none (static files from S3, CloudFront's own errors): the app chooses its own with its
+ *   CSP on HTML (`frame-ancestors`, which browsers prefer to X-Frame-Options) and the edge must not contradict
+ *   it. No CSP here for the same reason: a policy CSP would replace the app's, or add one to JSON that needs none.
  * - Viewers are redirected to HTTPS. With a domain, the viewer certificate (us-east-1) enforces TLS 1.2
  *   (`TLSv1.2_2021`); without one the default `*.cloudfront.net` certificate is used and CloudFront does not let
  *   the minimum protocol be set.
@@ -98,11 +123,13 @@ export interface CdnArgs {
  *   certificate matches the ALB's own name), so that header crosses the internet unencrypted: set a domain in
  *   production.
  *
- * Cost: requests and transfer only (PriceClass_100: $0.085/GB and $0.0075 per 10,000 HTTPS requests in NA/EU).
+ * Cost: requests and transfer (PriceClass_100: $0.085/GB and $0.0075 per 10,000 HTTPS requests in NA/EU); the
+ * response-headers policy is free; the web ACL is priced with `WebAcl`.
  */
 export class Cdn extends pulumi.ComponentResource {
   public readonly distribution: aws.cloudfront.Distribution;
   public readonly assets: PrivateBucket;
+  public readonly responseHeadersPolicy: aws.cloudfront.ResponseHeadersPolicy;
   /** `https://<domain or *.cloudfront.net>/` */
   public readonly url: pulumi.Output<string>;
   public readonly domainName: pulumi.Output<string>;
@@ -170,6 +197,27 @@ export class Cdn extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.responseHeadersPolicy = new aws.cloudfront.ResponseHeadersPolicy(
+      `${name}-security-headers`,
+      {
+        name: args.responseHeadersPolicyName,
+        comment: "scale-ladder security headers on every response",
+        securityHeadersConfig: {
+          strictTransportSecurity: {
+            accessControlMaxAgeSec: HSTS_MAX_AGE_SECONDS,
+            includeSubdomains: true,
+            preload: false,
+            override: true,
+          },
+          contentTypeOptions: { override: true },
+          referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: false },
+          frameOptions: { frameOption: "DENY", override: false },
+        },
+      },
+      { parent: this },
+    );
+    const responseHeadersPolicyId = this.responseHeadersPolicy.id;
+
     const certificateArn = args.dns ? this.viewerCertificate(name, args.dns, args.certificateProvider!) : undefined;
     const allMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
     this.distribution = new aws.cloudfront.Distribution(
@@ -177,6 +225,7 @@ export class Cdn extends pulumi.ComponentResource {
       {
         enabled: true,
         comment: "scale-ladder",
+        webAclId: args.webAclArn,
         httpVersion: "http2and3",
         isIpv6Enabled: true,
         priceClass,
@@ -208,6 +257,7 @@ export class Cdn extends pulumi.ComponentResource {
           cachedMethods: ["GET", "HEAD"],
           cachePolicyId: MANAGED.cachingDisabled,
           originRequestPolicyId: MANAGED.allViewerExceptHostHeader,
+          responseHeadersPolicyId,
           compress: true,
         },
         orderedCacheBehaviors: [
@@ -218,6 +268,7 @@ export class Cdn extends pulumi.ComponentResource {
             allowedMethods: ["GET", "HEAD"],
             cachedMethods: ["GET", "HEAD"],
             cachePolicyId: MANAGED.cachingOptimized,
+            responseHeadersPolicyId,
             compress: true,
           },
           {
@@ -227,6 +278,7 @@ export class Cdn extends pulumi.ComponentResource {
             allowedMethods: allMethods,
             cachedMethods: ["GET", "HEAD"],
             cachePolicyId: productCache.id,
+            responseHeadersPolicyId,
             compress: true,
           },
         ],

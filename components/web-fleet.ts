@@ -118,6 +118,13 @@ export interface WebFleetArgs {
    */
   originVerifyHeader?: { name: string; value: pulumi.Input<string> };
   /**
+   * A `REGIONAL` web ACL (see `WebAcl`) to associate with the load balancer. Required: every step's ALB has one.
+   * From step 6 the ALB admits CloudFront's origin-facing addresses only, but those serve every CloudFront customer:
+   * anyone who learns the origin header (it crosses the internet in the clear without a domain) can reach the ALB
+   * through a distribution of their own, around the edge ACL. So the ALB keeps its ACL behind the CDN too.
+   */
+  webAclArn: pulumi.Input<string>;
+  /**
    * Refuse deletion of the load balancer (prod).
    * @default false
    */
@@ -133,10 +140,10 @@ export interface WebFleetArgs {
  * Step 3: an Application Load Balancer in the public subnets in front of an auto-scaled fleet in the private
  * subnets.
  *
- * - Load balancer: drops invalid header fields, access logs to a private encrypted bucket (written by the region's
- *   ELB account, or by the log-delivery service in regions opened since August 2022), deletion protection in
- *   prod. With a domain, HTTPS (ACM certificate, TLS 1.2+) and HTTP → HTTPS redirect; without one, plain HTTP
- *   forward (there is no certificate to serve).
+ * - Load balancer: a WAF web ACL associated (`webAclArn`), drops invalid header fields, access logs to a private
+ *   encrypted bucket (written by the region's ELB account, or by the log-delivery service in regions opened since
+ *   August 2022), deletion protection in prod. With a domain, HTTPS (ACM certificate, TLS 1.2+) and HTTP → HTTPS
+ *   redirect; without one, plain HTTP forward (there is no certificate to serve).
  * - Target group: health check on `/readyz` every 10 s, healthy after 2 passes, unhealthy after 3 failures (a dead
  *   server leaves rotation within ~30 s while one slow answer does not evict it); deregistration delay 30 s, enough
  *   for the app to drain in-flight requests on SIGTERM without stretching every rollout by the 300 s default.
@@ -280,6 +287,11 @@ export class WebFleet extends pulumi.ComponentResource {
     );
     this.dnsName = this.loadBalancer.dnsName;
     this.zoneId = this.loadBalancer.zoneId;
+    new aws.wafv2.WebAclAssociation(
+      `${name}-waf`,
+      { resourceArn: this.loadBalancer.arn, webAclArn: args.webAclArn },
+      { parent: this },
+    );
 
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,

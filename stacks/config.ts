@@ -198,6 +198,12 @@ export const CONFIG_KEYS = {
     () => 1000,
   ),
   cdnPriceClass: key("CloudFront price class (step 6 on).", oneOf(PRICE_CLASSES), () => "PriceClass_100" as PriceClass),
+  wafRateLimit: key(
+    "Requests one client address may make in 5 minutes before AWS WAF answers 429 (step 3 on: the ALB's web " +
+      "ACL; step 6 on: CloudFront's too). 2000 is about 6.7 a second sustained.",
+    integer(10, 2_000_000_000),
+    () => 2000,
+  ),
   workerInstanceType: key(
     "EC2 type of the worker fleet (step 8 on).",
     pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as t4g.small"),
@@ -220,7 +226,8 @@ export const CONFIG_KEYS = {
     (c) => (featuresAt(c.step).multiRegion ? AURORA_GLOBAL_DEFAULT_CLASS : "db.t4g.medium"),
   ),
   logRetentionDays: key(
-    "Days CloudWatch keeps logs (step 10 on): 30 in dev, 90 in prod.",
+    "Days CloudWatch keeps logs: the WAF logs from step 3, the app's and the servers' from step 10. 30 in dev, " +
+      "90 in prod.",
     oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number),
     (c) => (isProd(c) ? 90 : 30),
   ),
@@ -297,6 +304,8 @@ export interface LadderConfig {
     requestsPerTarget: number;
   };
   cdn: { priceClass: PriceClass };
+  /** AWS WAF web ACLs (step 3 on). */
+  waf: { rateLimit: number };
   worker: { instanceType: string; minSize: number; maxSize: number; backlogPerInstance: number };
   queue: { visibilityTimeoutSeconds: number };
   shards: { count: number; instanceClass: string };
@@ -499,6 +508,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
     server: { instanceType: get("serverInstanceType") as string },
     web,
     cdn: { priceClass: get("cdnPriceClass") as PriceClass },
+    waf: { rateLimit: get("wafRateLimit") as number },
     worker,
     queue: { visibilityTimeoutSeconds: get("queueVisibilityTimeoutSeconds") as number },
     shards: { count: get("shards") as number, instanceClass: shardClass },

@@ -26,11 +26,10 @@ export function ladder(cfg: LadderConfig): Record<string, pulumi.Input<unknown>>
   const providerFor = (region: string, name = `aws-${region}`) =>
     new aws.Provider(name, { region: region as aws.Region, defaultTags: { tags: defaultTags } });
   const provider = providerFor(cfg.region);
-  // CloudFront reads viewer certificates from us-east-1 only.
+  // CloudFront reads viewer certificates and web ACLs from us-east-1 only. (The provider's name predates the web
+  // ACL; renaming it would re-register everything created through it.)
   const certificateProvider =
-    cfg.region === "us-east-1" || !features.cdn || !cfg.dns
-      ? provider
-      : providerFor("us-east-1", "aws-us-east-1-certificates");
+    cfg.region === "us-east-1" || !features.cdn ? provider : providerFor("us-east-1", "aws-us-east-1-certificates");
   const primaryTarget: RegionTarget = { name: cfg.region, provider, certificateProvider, tags: defaultTags };
   const primary = buildRegion(cfg, primaryTarget);
 

@@ -21,6 +21,7 @@ import { Monitoring } from "../components/monitoring";
 import { ShardedDatabase } from "../components/sharded-database";
 import { Telemetry } from "../components/telemetry";
 import { WebFleet } from "../components/web-fleet";
+import { WebAcl } from "../components/web-acl";
 import { LadderConfig } from "./config";
 
 /**
@@ -37,7 +38,10 @@ export interface RegionTarget {
   name: string;
   /** The provider every resource of the region is created through. */
   provider: aws.Provider;
-  /** A us-east-1 provider for CloudFront's viewer certificate (the region's own provider when it is us-east-1). */
+  /**
+   * A us-east-1 provider for what CloudFront reads from there only: its viewer certificate and its web ACL (the
+   * region's own provider when it is us-east-1).
+   */
   certificateProvider: aws.Provider;
   /** The providers' default tags, repeated where they do not reach (instances launched by auto-scaling). */
   tags: Record<string, string>;
@@ -425,6 +429,22 @@ export function buildRegion(
     return { outputs, parts: { code, vpcId: network.vpcId } };
   }
 
+  // Step 3: AWS WAF on the ALB, in every region's own region. It stays from step 6, behind CloudFront: CloudFront's
+  // origin-facing addresses reach the ALB for every CloudFront customer, so an origin header that leaks lets
+  // another distribution around the edge ACL (see WebFleetArgs.webAclArn); and the climb keeps its log group. Behind
+  // CloudFront every connection comes from a CloudFront server, so the rate rule counts X-Forwarded-For's address.
+  const albAcl = new WebAcl(
+    `${code}-waf`,
+    {
+      scope: "REGIONAL",
+      region: region.name,
+      aclName: `${physicalNamePrefix()}-${code}-alb`,
+      rateLimit: cfg.waf.rateLimit,
+      clientAddress: originSecret ? "forwarded" : "source",
+      logRetentionDays: cfg.observability.logRetentionDays,
+    },
+    opts,
+  );
   // Step 3: the single server leaves (the one intended replacement of the climb); a fleet behind an ALB takes over.
   const webFleet = new WebFleet(
     `${code}-web`,
@@ -448,6 +468,7 @@ export function buildRegion(
       // WebFleetDns).
       dns: cfg.dns && { ...cfg.dns, validationRecordFqdns: primary?.validationRecordFqdns },
       deletionProtection: prod,
+      webAclArn: albAcl.arn,
       launchTags: region.tags,
       // Step 6: only CloudFront reaches the ALB, and only with our header.
       viewerPrefixListId: originSecret
@@ -569,6 +590,20 @@ export function buildRegion(
       { provider: region.provider },
     ).fqdn;
   }
+  // Step 6: the same rules at the edge, where the viewer's own address is seen. CloudFront reads web ACLs from
+  // us-east-1 only; one ACL for the one distribution, also at step 11.
+  const edgeAcl = new WebAcl(
+    `${code}-edge-waf`,
+    {
+      scope: "CLOUDFRONT",
+      region: "us-east-1",
+      aclName: `${physicalNamePrefix()}-edge`,
+      rateLimit: cfg.waf.rateLimit,
+      clientAddress: "source",
+      logRetentionDays: cfg.observability.logRetentionDays,
+    },
+    { providers: [region.certificateProvider] },
+  );
   const cdn = new Cdn(
     `${code}-cdn`,
     {
@@ -579,6 +614,8 @@ export function buildRegion(
       // The viewer certificate's name is the fleet's: the fleet owns its validation record.
       dns: cfg.dns && { ...cfg.dns, validationRecordFqdns: webFleet.validationRecordFqdns },
       certificateProvider: region.certificateProvider,
+      webAclArn: edgeAcl.arn,
+      responseHeadersPolicyName: `${physicalNamePrefix()}-security-headers`,
       priceClass: cfg.cdn.priceClass,
       forceDestroy: !prod,
       accessLogBucket: s3AccessLogs?.bucketName,

@@ -219,6 +219,7 @@ export function resourceState(
     }
     case T.oac:
     case T.cachePolicy:
+    case T.responseHeadersPolicy:
       return {
         id: `${hex(name, 8)}-${hex(name + "x", 4)}-${hex(name + "y", 4)}-${hex(name + "z", 4)}-${hex(name + "w", 12)}`,
         state: { ...inputs, name: autoName },
@@ -297,6 +298,13 @@ export function resourceState(
         id: arn("sns", region, autoName),
         state: { ...inputs, name: autoName, arn: arn("sns", region, autoName) },
       };
+    case T.webAcl: {
+      // arn:aws:wafv2:<region>:<account>:<global|regional>/webacl/<name>/<uuid>; CLOUDFRONT ACLs live in us-east-1.
+      const uuid = `${hex(name, 8)}-${hex(name, 4)}-4${hex(name, 3)}-8${hex(name, 3)}-${hex(name, 12)}`;
+      const where = inputs.scope === "CLOUDFRONT" ? "global" : "regional";
+      const aclArn = arn("wafv2", region, `${where}/webacl/${String(inputs.name)}/${uuid}`);
+      return { id: uuid, state: { ...inputs, arn: aclArn, capacity: 927, lockToken: hex(`lock:${name}`, 32) } };
+    }
     case T.password:
       return { id: "none", state: { ...inputs, result: mockPassword(name) } };
     default:

@@ -404,6 +404,27 @@ export const READ_BACK: readonly ReadBackRow[] = [
       "https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     checked: CHECKED,
   },
+  {
+    type: T.webAclLogging,
+    property: "redactedFields",
+    computed: false,
+    reports: "each redacted single header's name in lower case, whatever case the program sent",
+    read: (r) => {
+      const fields = r.inputs.redactedFields;
+      if (!Array.isArray(fields)) return undefined;
+      return fields.map((f: Record<string, any>) =>
+        f?.singleHeader?.name
+          ? { ...f, singleHeader: { ...f.singleHeader, name: f.singleHeader.name.toLowerCase() } }
+          : f,
+      );
+    },
+    source:
+      `${TF} internal/service/wafv2/web_acl_logging_configuration.go@012f18cf44eca0a93072002dafc5e45823fc281e ` +
+      '(single_header name: "The value is returned in lower case by the API. Trying to solve it with StateFunc ' +
+      'and/or DiffSuppressFunc resulted in hash problem"); https://docs.aws.amazon.com/waf/latest/APIReference/' +
+      "API_SingleHeader.html",
+    checked: "2026-12-02",
+  },
   // Documents AWS stores in its own serialisation; the provider compares them as JSON or as policies.
   jsonDocumentRow(T.role, "assumeRolePolicy", `${POLICY_EQ} (internal/service/iam/role.go)`),
   jsonDocumentRow(T.rolePolicy, "policy", `${POLICY_EQ} (internal/service/iam/role_policy.go)`),

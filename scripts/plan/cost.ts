@@ -181,6 +181,13 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
     case T.healthCheck:
       line("Route 53 health check", RATES.route53HealthCheckPerMonth);
       break;
+    case T.webAcl: {
+      const rules = Array.isArray(i.rules) ? i.rules.length : 0;
+      const scope = i.scope === "CLOUDFRONT" ? "CloudFront" : "regional";
+      line(`AWS WAF web ACL (${scope}; requests not included)`, RATES.wafWebAclPerMonth);
+      line(`${rules} × WAF rule or managed rule group`, rules * RATES.wafRulePerMonth);
+      break;
+    }
   }
   return lines;
 }

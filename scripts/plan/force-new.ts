@@ -37,6 +37,13 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   [T.asgPolicy]: { inputs: ["name", "autoscalingGroupName"] },
   [T.cachePolicy]: { inputs: [] },
   [T.dist]: { inputs: [] },
+  [T.responseHeadersPolicy]: { inputs: [] },
+  // terraform-provider-aws internal/service/wafv2 (read 2026-12-02): web_acl.go name, name_prefix and scope ForceNew
+  // (rules, actions and visibility update in place); web_acl_association.go both ARNs; web_acl_logging_configuration.go
+  // resource_arn and log_destination_configs (redacted_fields and logging_filter update in place).
+  [T.webAcl]: { inputs: [...names, "scope"] },
+  [T.webAclAssociation]: { inputs: ["resourceArn", "webAclArn"] },
+  [T.webAclLogging]: { inputs: ["resourceArn", "logDestinationConfigs"] },
   [T.oac]: { inputs: [] },
   [T.dashboard]: { inputs: ["dashboardName"] },
   [T.alarm]: { inputs: ["name"] },

@@ -25,6 +25,8 @@ export const PRICE_SOURCES: Readonly<Record<string, string>> = {
   "Secrets Manager": "https://aws.amazon.com/secrets-manager/pricing/",
   "CloudWatch (dashboards, alarms, custom metrics)": "https://aws.amazon.com/cloudwatch/pricing/",
   "Route 53 health checks": "https://aws.amazon.com/route53/pricing/",
+  "AWS WAF (web ACLs, rules, requests)": "https://aws.amazon.com/waf/pricing/",
+  "CloudWatch Logs vended logs (WAF logs)": "https://aws.amazon.com/cloudwatch/pricing/",
 };
 
 /** EC2 Linux on-demand, $ per hour. */
@@ -92,6 +94,14 @@ export const RATES = {
   /** EC2 detailed monitoring sends 7 metrics per instance at the custom-metric rate. */
   detailedMonitoringMetricsPerInstance: 7,
   route53HealthCheckPerMonth: 0.5,
+  /** AWS WAF: one web ACL, $ per month (prorated hourly). */
+  wafWebAclPerMonth: 5,
+  /** AWS WAF: one rule or managed rule group in a web ACL, $ per month. */
+  wafRulePerMonth: 1,
+  /** AWS WAF: $ per million requests a web ACL inspects (up to 1,500 WCU; this ladder's ACLs use 927). */
+  wafPerMillionRequests: 0.6,
+  /** WAF logs to CloudWatch Logs are vended logs: $ per GB ingested, first 10 TB a month. */
+  wafLogsIngestPerGb: 0.5,
 } as const;
 
 /** What the estimate leaves out, printed beside every figure. */
@@ -100,6 +110,9 @@ export const NOT_INCLUDED: readonly string[] = [
     "($0.045/GB)",
   "requests and usage: ALB LCUs, CloudFront requests and transfer, SQS requests, Secrets Manager and SSM API " +
     "calls, Route 53 queries",
+  "AWS WAF requests ($0.60 per million per web ACL: from step 6 a request to the app passes two, CloudFront's and " +
+    "the ALB's) and WAF log ingestion ($0.50/GB; a log record is about 1.5 KB, so a million requests log ~1.5 GB, " +
+    "$0.75, per ACL)",
   "storage that grows with use: RDS storage beyond the allocated size, backups beyond the free allowance, " +
     "snapshots, Aurora storage and I/O, S3 objects (releases, static assets, access logs)",
   "CloudWatch Logs ingestion and storage, Performance Insights beyond 7 days",
