@@ -50,8 +50,10 @@ export interface AppDeps {
   router?: DbRouter;
   /** Any connect-style session store; default: per SESSION_STORE, a {@link MemorySessionStore} or Redis. */
   sessionStore?: SessionStore;
-  /** The Redis connection of the cache and the sessions; default: one to REDIS_URL, when set. */
+  /** The Redis connection of the cache (and of the sessions without SESSION_REDIS_URL); default: one to REDIS_URL. */
   redis?: ShopRedis;
+  /** The Redis connection of the sessions (SESSION_STORE=redis); default: one to SESSION_REDIS_URL, when set. */
+  sessionRedis?: ShopRedis;
   /** The logger; default: JSON on stdout at LOG_LEVEL. */
   logger?: Logger;
   /** Directory of the storefront's files; default: the app's static directory. */
@@ -104,8 +106,28 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
         })
       : undefined;
   let sessionStore = deps.sessionStore;
-  if (!sessionStore && config.SESSION_STORE === "redis" && redis)
-    sessionStore = createRedisSessionStore({ redis, logger });
+  // Step 7: sessions in a Redis of their own (SESSION_REDIS_URL, `noeviction` on AWS and locally), which the cache's
+  // traffic cannot evict them from (issue 14, finding 2); without one they share the cache's.
+  let sessionRedis = deps.sessionRedis;
+  if (!sessionStore && config.SESSION_STORE === "redis") {
+    if (!sessionRedis && config.SESSION_REDIS_URL) {
+      const own = createRedis({
+        url: config.SESSION_REDIS_URL,
+        name: "session-redis",
+        logger,
+        connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+      });
+      app.addHook("onClose", async () => own.close());
+      if (!(await own.whenReady(config.DB_CONNECT_TIMEOUT_MS)))
+        logger.warn({ address: own.address }, "session redis not reachable at start; carts answer 503 until it is");
+      sessionRedis = own;
+    }
+    if (!sessionRedis && redis) {
+      logger.warn("sessions share REDIS_URL with the product cache: an evicting cache can empty carts");
+      sessionRedis = redis;
+    }
+    if (sessionRedis) sessionStore = createRedisSessionStore({ redis: sessionRedis, logger });
+  }
   if (!sessionStore) {
     const ownStore = new MemorySessionStore();
     app.addHook("onClose", async () => ownStore.close());
@@ -170,17 +192,20 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   });
 
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
-  const redisCheck = async () => {
-    const ok =
-      redis !== undefined &&
-      redis.isReady &&
-      (await withTimeout(redis.client.ping(), 200).then(
-        () => true,
-        () => false,
-      ));
-    return { name: "redis", ok };
-  };
-  await app.register(healthRoutes, { router, optionalChecks: redis ? [redisCheck] : [] });
+  const pings = async (server: ShopRedis | undefined) =>
+    server !== undefined &&
+    server.isReady &&
+    (await withTimeout(server.client.ping(), 200).then(
+      () => true,
+      () => false,
+    ));
+  const redisCheck = async () => ({ name: "redis", ok: await pings(redis) });
+  const sessionRedisCheck = async () => ({ name: "session-redis", ok: await pings(sessionRedis) });
+  const optionalChecks = [
+    ...(redis ? [redisCheck] : []),
+    ...(sessionRedis && sessionRedis !== redis ? [sessionRedisCheck] : []),
+  ];
+  await app.register(healthRoutes, { router, optionalChecks });
   await app.register(productRoutes, { prefix: "/api", router, adminToken: config.ADMIN_TOKEN, cache: productCache });
   await app.register(cartRoutes, { prefix: "/api", router });
   await app.register(orderRoutes, { prefix: "/api", router, shards, relay });

@@ -168,6 +168,9 @@ const serverFields = {
   CACHE_TTL_SECONDS: wholeNumber(0, 86_400).default(60),
   /** Where sessions live: `memory` (this process) or `redis` (step 7: any server can serve any shopper). */
   SESSION_STORE: z.enum(["memory", "redis"], { error: "must be memory or redis" }).default("memory"),
+  /** Step 7: the sessions' own Redis (`noeviction`), which product-cache traffic cannot push carts out of; unset,
+   * SESSION_STORE=redis uses REDIS_URL (and the cache's eviction policy then reaches the sessions). */
+  SESSION_REDIS_URL: redisUrl().optional(),
   /** Base of the storefront's script, stylesheet and image links: the app's `/static/`, or the CDN's (step 6). */
   STATIC_BASE_URL: staticBaseUrl().default("/static/"),
   /** How often the outbox relay looks for orders not yet sent to the queue (besides right after each checkout). */
@@ -190,8 +193,9 @@ const workerFields = {
 
 /** The server's environment schema (server.js and {@link buildApp}). */
 export const configSchema = z.object({ ...sharedFields, ...serverFields }).superRefine((config, context) => {
-  if (config.SESSION_STORE === "redis" && config.REDIS_URL === undefined) {
-    context.addIssue({ code: "custom", path: ["SESSION_STORE"], message: "redis needs REDIS_URL" });
+  if (config.SESSION_STORE === "redis" && config.SESSION_REDIS_URL === undefined && config.REDIS_URL === undefined) {
+    const message = "redis needs SESSION_REDIS_URL or REDIS_URL";
+    context.addIssue({ code: "custom", path: ["SESSION_STORE"], message });
   }
 });
 /** The worker's environment schema: the shared settings and its own, no secrets it does not use. */

@@ -145,8 +145,17 @@ describe("configuration", () => {
     throw new Error("expected a ConfigError");
   };
 
-  test("SESSION_STORE=redis needs REDIS_URL; SESSION_STORE is memory or redis", () => {
-    expect(problemsOf({ ...base(), SESSION_STORE: "redis" })).toEqual(["SESSION_STORE: redis needs REDIS_URL"]);
+  test("SESSION_STORE=redis needs SESSION_REDIS_URL or REDIS_URL; SESSION_STORE is memory or redis", () => {
+    expect(problemsOf({ ...base(), SESSION_STORE: "redis" })).toEqual([
+      "SESSION_STORE: redis needs SESSION_REDIS_URL or REDIS_URL",
+    ]);
+    expect(problemsOf({ ...base(), SESSION_STORE: "redis", SESSION_REDIS_URL: "http://sessions:6379" })).toEqual([
+      "SESSION_REDIS_URL: must be a redis:// or rediss:// URL",
+    ]);
+    expect(
+      loadConfig({ ...base(), SESSION_STORE: "redis", SESSION_REDIS_URL: "rediss://:t0ken@sessions:6379" })
+        .SESSION_REDIS_URL,
+    ).toBe("rediss://:t0ken@sessions:6379");
     expect(problemsOf({ ...base(), SESSION_STORE: "dynamo" })).toEqual(["SESSION_STORE: must be memory or redis"]);
     expect(loadConfig({ ...base(), SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" }).SESSION_STORE).toBe(
       "redis",
