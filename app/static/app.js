@@ -12,7 +12,13 @@ async function api(method, url, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json();
-  if (!response.ok) throw new Error(data.message || `HTTP ${response.status}`);
+  if (!response.ok) {
+    // The API's error shape: { error, message, details }; callers look at the code and details.
+    throw Object.assign(new Error(data.message || `HTTP ${response.status}`), {
+      code: data.error,
+      details: data.details,
+    });
+  }
   return data;
 }
 
@@ -75,10 +81,24 @@ async function loadOrders() {
 
 $("category").addEventListener("change", () => loadProducts(true).catch(report));
 $("more").addEventListener("click", () => loadProducts(false).catch(report));
+// A price changed since the cart was shown: the answer carries the new total, which the shopper sees (the cart
+// shows the new prices) before checking out again pays it.
+function priceChanged(error) {
+  if (error.code !== "price_changed") throw error;
+  return api("GET", "/api/cart")
+    .then(showCart)
+    .then(() => {
+      $("message").textContent =
+        `Prices changed since you added these items: the new total is ${money(error.details.totalCents)}. ` +
+        "Check out again to pay it.";
+    });
+}
+
 $("checkout").addEventListener("click", () =>
   api("POST", "/api/checkout")
     .then(() => Promise.all([api("GET", "/api/cart").then(showCart), loadOrders(), loadProducts(true)]))
-    .then(() => report(), report),
+    .then(() => report(), priceChanged)
+    .catch(report),
 );
 
 Promise.all([loadProducts(true), api("GET", "/api/cart").then(showCart), loadOrders()]).catch(report);

@@ -38,7 +38,13 @@ async function freshDatabase(): Promise<{ db: SuiteDatabase; pool: Pool }> {
 }
 
 /** Every migration of the catalog database, in order. */
-const ALL = ["0001_catalog.sql", "0002_orders.sql", "0003_order_queue.sql", "0004_stock_reservations.sql"];
+const ALL = [
+  "0001_catalog.sql",
+  "0002_orders.sql",
+  "0003_order_queue.sql",
+  "0004_stock_reservations.sql",
+  "0005_checkouts.sql",
+];
 
 const prepare = (pool: Pool, seedProducts: number, migrationsDir = MIGRATIONS_DIR) =>
   prepareDatabase(pool, { migrationsDir, seedProducts, logger });
@@ -62,6 +68,7 @@ test("a fresh database gets every migration and the 10,000-product seed; a secon
     { version: "0002", file: "0002_orders.sql", checksum_length: 64 },
     { version: "0003", file: "0003_order_queue.sql", checksum_length: 64 },
     { version: "0004", file: "0004_stock_reservations.sql", checksum_length: 64 },
+    { version: "0005", file: "0005_checkouts.sql", checksum_length: 64 },
   ]);
   expect((await pool.query("SELECT count(*)::int AS n FROM products")).rows[0].n).toBe(10_000);
 });

@@ -304,8 +304,14 @@ describe("stock reservations left open by a crash", () => {
       const lost = { orderId: randomUUID(), shopperId: randomUUID() };
       const landed = { orderId: randomUUID(), shopperId: randomUUID() };
       // Both reserved stock and then "crashed": one before writing its order, one after writing it.
+      const [{ price_cents: priceCents }] = await catalog("SELECT price_cents FROM products WHERE id = 102");
       for (const r of [lost, landed]) {
-        await reserveStock(t.router, { ...r, shard: shardFor(r.shopperId), lines: [{ productId: 102, quantity: 3 }] });
+        await reserveStock(t.router, {
+          ...r,
+          shard: shardFor(r.shopperId),
+          cart: { id: randomUUID(), version: 1 },
+          lines: [{ productId: 102, quantity: 3, priceCents }],
+        });
       }
       await onShard(
         shardFor(landed.shopperId),
@@ -323,6 +329,12 @@ describe("stock reservations left open by a crash", () => {
       const settled = await settleStaleReservations(t.router, own, 0, testLogger());
       expect(settled).toEqual({ committed: [landed.orderId], released: [lost.orderId], deferred: [] });
       expect(await catalog("SELECT stock FROM products WHERE id = 102")).toEqual([{ stock: 7 }]);
+      // The lost order's cart claim went with its stock (that cart may be checked out afresh); the landed one's stays.
+      expect(
+        await catalog("SELECT order_id FROM checkouts WHERE order_id = ANY($1::uuid[])", [
+          [lost.orderId, landed.orderId],
+        ]),
+      ).toEqual([{ order_id: landed.orderId }]);
       expect(
         await onShard(shardFor(lost.shopperId), "SELECT status FROM orders WHERE id = $1", [lost.orderId]),
       ).toEqual([{ status: "void" }]);

@@ -1,12 +1,18 @@
 /**
- * The cart: lines of (product, quantity) kept in the shopper's session, never in the database until checkout.
- * These functions only compute new lines; the routes check products and stock and store the result.
+ * The cart: lines of (product, quantity, the price the shopper was shown) kept in the shopper's session, never in
+ * the database until checkout. These functions only compute new lines; the routes check products and stock and
+ * store the result (cart-session.ts).
  */
 
 /** One cart line. */
 export interface CartLine {
   productId: number;
   quantity: number;
+  /**
+   * The unit price the shopper was last shown for this line (when adding it, or in the cart): checkout charges it
+   * or refuses with `price_changed`. Absent in lines stored before it was recorded; checkout treats that as changed.
+   */
+  priceCents?: number;
 }
 
 /** Most distinct products in one cart: it travels with the session on every request. */
@@ -18,19 +24,24 @@ export const MAX_LINE_QUANTITY = 100;
 export type AddRefusal = "cart_full" | "quantity_limit";
 
 /**
- * The cart with `quantity` more units of `productId` (a new line, or more on an existing one), or the reason
- * it cannot be: too many distinct products, or too many units of this one.
+ * The cart with `quantity` more units of `productId` at `priceCents` (a new line, or more on an existing one, which
+ * takes the price just shown), or the reason it cannot be: too many distinct products, or too many units of this one.
  */
-export function addLine(lines: readonly CartLine[], productId: number, quantity: number): CartLine[] | AddRefusal {
+export function addLine(
+  lines: readonly CartLine[],
+  productId: number,
+  quantity: number,
+  priceCents: number,
+): CartLine[] | AddRefusal {
   const existing = lines.find((line) => line.productId === productId);
   if (!existing) {
     if (lines.length >= MAX_CART_LINES) return "cart_full";
     if (quantity > MAX_LINE_QUANTITY) return "quantity_limit";
-    return [...lines, { productId, quantity }];
+    return [...lines, { productId, quantity, priceCents }];
   }
   const total = existing.quantity + quantity;
   if (total > MAX_LINE_QUANTITY) return "quantity_limit";
-  return lines.map((line) => (line === existing ? { productId, quantity: total } : line));
+  return lines.map((line) => (line === existing ? { productId, quantity: total, priceCents } : line));
 }
 
 /** The cart without `productId`, or `undefined` when it had no such line. */

@@ -25,8 +25,10 @@
  * slow, reads go to the database (still single-flighted) and nothing fails; see cache/cache.ts.
  *
  * The scripts build page keys from the generation, so they need Redis with cluster mode disabled (as ElastiCache
- * replication groups are by default). Stock changed by checkouts is not a catalog write: the cached stock shown
- * while browsing may lag by up to the TTL; the cart and checkout always read the database.
+ * replication groups are by default). A checkout changes stock, so it is a product write like the admin's: the
+ * orders route calls {@link ProductCache.productsWritten} with the products it took. (Stock given back by a
+ * released reservation, step 9's failure path, shows within the TTL: the worker that settles most of them has no
+ * cache.) The cart and checkout always read the database.
  */
 import { randomInt } from "node:crypto";
 import { type Cache, UNAVAILABLE, luaScript } from "../cache/cache";

@@ -14,6 +14,10 @@
  *   spans both. See {@link placeOrder} and reservations.ts for how stock is never oversold and no acknowledged
  *   order is ever lost.
  *
+ * One order per cart, at every step: the cart's id and version are claimed on the catalog database in the
+ * transaction that takes the stock (checkouts.ts), so a cart checked out twice, at once or later, gives the first
+ * order back and takes its stock once.
+ *
  * With the queue (step 8 on) an order starts `pending` and gets an outbox row in its own transaction; the relay
  * (queue/outbox-relay.ts) sends it to SQS and the worker confirms it (confirm.ts). Without the queue an order is
  * `placed` at once, as before.
@@ -21,13 +25,15 @@
 import { randomUUID } from "node:crypto";
 import type { PoolClient } from "pg";
 import type { CartLine } from "../cart/cart";
+import type { CartRef } from "../cart/cart-session";
 import type { DbRouter, ReadOptions } from "../db/router";
 import type { Lsn } from "../db/lsn";
 import type { Logger } from "../logger";
 import { orderPlacedMessage } from "../queue/messages";
 import { type OrderShard, type OrderShards, onShard, shardUnavailable } from "../shards/order-shards";
+import { claimCheckout } from "./checkouts";
 import { commitReservation, releaseReservation, reserveStock, voidOrder } from "./reservations";
-import { type PricedLine, takeStock } from "./stock";
+import { CheckoutRejected, type PricedLine, takeStock } from "./stock";
 
 export { CheckoutRejected } from "./stock";
 
@@ -115,6 +121,8 @@ export interface PlacedOrder {
   catalogLsn: Lsn;
   /** Position of the order on its shard (the same as `catalogLsn` when unsharded); unknown after a recovered commit. */
   orderLsn?: Lsn;
+  /** True when the cart had been checked out already: this is that order, and nothing was taken now. */
+  replayed: boolean;
 }
 
 /** Options of {@link placeOrder}. */
@@ -122,10 +130,17 @@ export interface PlaceOrderOptions {
   /** With the queue: the order starts `pending` and gets an outbox row. */
   queued: boolean;
   logger: Logger;
+  /**
+   * Sharded: how long a checkout of a cart whose claim is held by a checkout still writing its order waits for that
+   * order to appear on the shard, before answering `checkout_in_progress`.
+   * @default 2000
+   */
+  claimWaitMs?: number;
 }
 
 /**
- * Places an order for `lines` (at least one) on behalf of `shopperId` and reserves its stock.
+ * Places an order for `lines` (at least one), the content of `cart`, on behalf of `shopperId` and reserves its
+ * stock; or, when that cart was checked out already, returns that order (`replayed`) and takes nothing.
  *
  * Sharded, in three steps, none of which can oversell or lose an acknowledged order:
  * 1. On the catalog database, one transaction takes the stock and records a `held` reservation under the order's
@@ -141,13 +156,15 @@ export interface PlaceOrderOptions {
  * shard cannot even be asked, the reservation stays `held` (stock withheld, never oversold) until the worker
  * settles it the same way.
  *
- * @throws {CheckoutRejected} when a product is missing or short of stock; nothing is written then.
+ * @throws {CheckoutRejected} when a product is missing, its price changed or it is short of stock (nothing is
+ *   written then), or the same cart's first checkout is still writing its order (`checkout_in_progress`).
  * @throws the shard's error (see `onShard`: 503 naming it) when the order could not be written.
  */
 export async function placeOrder(
   catalog: DbRouter,
   shard: OrderShard,
   shopperId: string,
+  cart: CartRef,
   lines: readonly CartLine[],
   options: PlaceOrderOptions,
 ): Promise<PlacedOrder> {
@@ -156,15 +173,29 @@ export async function placeOrder(
 
   if (shard.isCatalog) {
     const { result, lsn } = await catalog.transaction(async (client) => {
+      const holder = await claimCheckout(client, shopperId, cart, orderId);
+      if (holder !== orderId) {
+        // Claim and order commit together here, so the claiming order is on this database.
+        const { rows } = await client.query<{ status: string; total_cents: string }>(
+          "SELECT status, total_cents FROM orders WHERE id = $1",
+          [holder],
+        );
+        if (rows.length === 0) throw new Error(`order ${holder} holds a checkout claim but does not exist`);
+        return { orderId: holder, status: rows[0].status, totalCents: Number(rows[0].total_cents), replayed: true };
+      }
       const { priced, totalCents } = await takeStock(client, lines);
       await writeOrder(client, { orderId, shopperId, status, totalCents, lines: priced, queued: options.queued });
-      return { totalCents };
+      return { orderId, status, totalCents, replayed: false };
     });
-    return { orderId, status, totalCents: result.totalCents, shard: shard.name, catalogLsn: lsn, orderLsn: lsn };
+    return { ...result, shard: shard.name, catalogLsn: lsn, orderLsn: lsn };
   }
 
   if (!shard.ready) throw shardUnavailable(shard.name);
-  const reserved = await reserveStock(catalog, { orderId, shopperId, shard: shard.name, lines });
+  const reserved = await reserveStock(catalog, { orderId, shopperId, shard: shard.name, cart, lines });
+  if ("heldBy" in reserved.result) {
+    const first = await claimedOrder(catalog, shard, reserved.result.heldBy, shopperId, options.claimWaitMs ?? 2000);
+    return { ...first, shard: shard.name, catalogLsn: reserved.lsn, replayed: true };
+  }
   const { priced, totalCents } = reserved.result;
   const logger = options.logger.child({ orderId, shard: shard.name });
   let reachedCommit = false;
@@ -184,7 +215,47 @@ export async function placeOrder(
   await commitReservation(catalog, orderId).catch((error: unknown) =>
     logger.warn({ err: error }, "reservation not marked committed; the worker will settle it"),
   );
-  return { orderId, status, totalCents, shard: shard.name, catalogLsn: reserved.lsn, orderLsn };
+  return { orderId, status, totalCents, shard: shard.name, catalogLsn: reserved.lsn, orderLsn, replayed: false };
+}
+
+/**
+ * Sharded: the order `orderId` that claimed the shopper's cart, read from the shard's primary. The claim commits
+ * before the order is written, so a concurrent checkout may get here first: it waits up to `waitMs` for the order.
+ * @throws {CheckoutRejected} `checkout_in_progress` when the order is not there in time, or will never be (its
+ *   reservation was released: a retry then checks the cart out afresh).
+ */
+async function claimedOrder(
+  catalog: DbRouter,
+  shard: OrderShard,
+  orderId: string,
+  shopperId: string,
+  waitMs: number,
+): Promise<{ orderId: string; status: string; totalCents: number; orderLsn: Lsn }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { rows } = await onShard(shard, () =>
+      shard.router.primaryPool.query<{ status: string; total_cents: string; lsn: Lsn }>(
+        `SELECT status, total_cents, pg_current_wal_insert_lsn()::text AS lsn FROM orders
+          WHERE id = $1 AND shopper_id = $2 AND status <> '${ORDER_VOID}'`,
+        [orderId, shopperId],
+      ),
+    );
+    if (rows.length === 1) {
+      return { orderId, status: rows[0].status, totalCents: Number(rows[0].total_cents), orderLsn: rows[0].lsn };
+    }
+    const reservation = await catalog.primaryPool.query<{ state: string }>(
+      "SELECT state FROM stock_reservations WHERE order_id = $1",
+      [orderId],
+    );
+    if (reservation.rows[0]?.state !== "held" || Date.now() >= deadline) {
+      throw new CheckoutRejected(
+        "checkout_in_progress",
+        `This cart's checkout (order ${orderId}) has not finished; try again shortly`,
+        { orderId },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**

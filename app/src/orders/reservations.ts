@@ -14,17 +14,25 @@
  * worker ({@link settleStaleReservations}), which asks the shard the same question.
  */
 import type { CartLine } from "../cart/cart";
+import type { CartRef } from "../cart/cart-session";
 import type { DbRouter, Written } from "../db/router";
 import type { Logger } from "../logger";
 import type { OrderShard, OrderShards } from "../shards/order-shards";
+import { claimCheckout, dropClaim } from "./checkouts";
 import { type PricedLine, takeStock } from "./stock";
 
-/** Takes the stock of `lines` and records the reservation, in one transaction on the catalog database. */
+/**
+ * In one transaction on the catalog database: claims the cart for the order (checkouts.ts), takes the stock of
+ * `lines` and records the reservation. When the cart was claimed already, takes nothing and returns the claiming
+ * order's id as `heldBy`.
+ */
 export async function reserveStock(
   catalog: DbRouter,
-  reservation: { orderId: string; shopperId: string; shard: string; lines: readonly CartLine[] },
-): Promise<Written<{ priced: PricedLine[]; totalCents: number }>> {
+  reservation: { orderId: string; shopperId: string; shard: string; cart: CartRef; lines: readonly CartLine[] },
+): Promise<Written<{ priced: PricedLine[]; totalCents: number } | { heldBy: string }>> {
   return catalog.transaction(async (client) => {
+    const holder = await claimCheckout(client, reservation.shopperId, reservation.cart, reservation.orderId);
+    if (holder !== reservation.orderId) return { heldBy: holder };
     const taken = await takeStock(client, reservation.lines);
     await client.query("INSERT INTO stock_reservations (order_id, shopper_id, shard, lines) VALUES ($1, $2, $3, $4)", [
       reservation.orderId,
@@ -47,7 +55,8 @@ export async function commitReservation(catalog: DbRouter, orderId: string): Pro
 
 /**
  * Releases a held reservation: its stock goes back to the products, in the same transaction that marks it
- * released, so the stock is given back at most once however many callers try. True when this call did it.
+ * released, so the stock is given back at most once however many callers try. Its cart's checkout claim goes too:
+ * the order will never exist, so the cart may be checked out afresh. True when this call did it.
  */
 export async function releaseReservation(catalog: DbRouter, orderId: string): Promise<boolean> {
   const { result } = await catalog.transaction(async (client) => {
@@ -57,6 +66,7 @@ export async function releaseReservation(catalog: DbRouter, orderId: string): Pr
       [orderId],
     );
     if (rows.length === 0) return false;
+    await dropClaim(client, orderId);
     const lines = [...rows[0].lines].sort((a, b) => a.productId - b.productId);
     await client.query(
       `UPDATE products AS p SET stock = p.stock + v.quantity, updated_at = now()

@@ -1,6 +1,7 @@
 /**
  * The cart API. The cart lives in the session, not in the database; prices and stock shown are read fresh from
- * the catalog each time.
+ * the catalog each time, and the price shown for each line is recorded with it: checkout charges that price or
+ * refuses with `price_changed` (orders/stock.ts). Every change is a new version of the cart (cart/cart-session.ts).
  *
  *   GET    /api/cart
  *   POST   /api/cart/items               { productId, quantity }  adds units (to an existing line, too)
@@ -12,7 +13,8 @@ import { getProduct, getProducts } from "../catalog/products";
 import type { DbRouter } from "../db/router";
 import { conflict, notFound } from "../http/errors";
 import { productIdSchema } from "../http/schemas";
-import { cartOf, readOptionsFor, shopperIdOf } from "../session/shopper-session";
+import { storeCart } from "../cart/cart-session";
+import { cartOf, readOptionsFor } from "../session/shopper-session";
 
 /** Options of {@link cartRoutes}. */
 export interface CartRoutesOptions {
@@ -33,13 +35,30 @@ export interface CartView {
   totalCents: number;
 }
 
-async function viewOf(router: DbRouter, request: FastifyRequest, lines: readonly CartLine[]): Promise<CartView> {
+/**
+ * The cart view of `lines` at today's prices. Those prices are what the shopper is now shown, so a line recorded
+ * at another price takes it (a new cart version); `store` stores `lines` even when no price changed.
+ */
+async function show(
+  router: DbRouter,
+  request: FastifyRequest,
+  lines: readonly CartLine[],
+  store: boolean,
+): Promise<CartView> {
   const products = await getProducts(
     router,
     lines.map((line) => line.productId),
     readOptionsFor(request),
   );
   const items: CartView["items"] = [];
+  let repriced = false;
+  const shown = lines.map((line) => {
+    const priceCents = products.get(line.productId)?.priceCents;
+    if (priceCents === undefined || priceCents === line.priceCents) return line;
+    repriced = true;
+    return { ...line, priceCents };
+  });
+  if (store || repriced) storeCart(request, shown);
   for (const line of lines) {
     // Products are never deleted through the API; a line whose product is gone (a reset catalog) is not shown,
     // and checkout names it.
@@ -59,7 +78,7 @@ async function viewOf(router: DbRouter, request: FastifyRequest, lines: readonly
 
 /** The cart plugin; see the module comment. */
 export const cartRoutes: FastifyPluginAsync<CartRoutesOptions> = async (app, { router }) => {
-  app.get("/cart", async (request) => viewOf(router, request, cartOf(request)));
+  app.get("/cart", async (request) => show(router, request, cartOf(request), false));
 
   app.post<{ Body: CartLine }>(
     "/cart/items",
@@ -90,7 +109,7 @@ export const cartRoutes: FastifyPluginAsync<CartRoutesOptions> = async (app, { r
           available: product.stock,
         });
       }
-      const next = addLine(lines, productId, quantity);
+      const next = addLine(lines, productId, quantity, product.priceCents);
       if (next === "cart_full") {
         throw conflict("cart_full", `A cart holds at most ${MAX_CART_LINES} different products`, {
           max: MAX_CART_LINES,
@@ -102,9 +121,7 @@ export const cartRoutes: FastifyPluginAsync<CartRoutesOptions> = async (app, { r
           max: MAX_LINE_QUANTITY,
         });
       }
-      shopperIdOf(request);
-      request.session.cart = next;
-      return viewOf(router, request, next);
+      return show(router, request, next, true);
     },
   );
 
@@ -124,8 +141,7 @@ export const cartRoutes: FastifyPluginAsync<CartRoutesOptions> = async (app, { r
       const { productId } = request.params;
       const next = removeLine(cartOf(request), productId);
       if (!next) throw notFound("not_in_cart", `Product ${productId} is not in the cart`, { productId });
-      request.session.cart = next;
-      return viewOf(router, request, next);
+      return show(router, request, next, true);
     },
   );
 };

@@ -2,8 +2,10 @@
  * Checkout and the shopper's orders.
  *
  *   POST /api/checkout      the cart becomes an order: 201 { orderId, status: "placed" } without the queue,
- *                           202 { orderId, status: "pending" } with it (the worker confirms later); 409 naming a
- *                           product short of stock; 503 `shard_unavailable` naming the shopper's shard
+ *                           202 { orderId, status: "pending" } with it (the worker confirms later); 200 with the
+ *                           first order when this cart (id and version) was checked out already; 409 naming a
+ *                           product short of stock, or `price_changed` with the new prices (the cart takes them);
+ *                           503 `shard_unavailable` naming the shopper's shard
  *   GET  /api/orders        the shopper's newest orders
  *   GET  /api/orders/:id    one of the shopper's orders (`pending` -> `confirmed`); anyone else's id is a 404,
  *                           exactly like an unknown one
@@ -11,14 +13,17 @@
  * Every order route of a shopper touches their one shard (shards/order-shards.ts). After checkout the session
  * remembers the write's WAL positions (the catalog's, and the shard's when sharded), so the shopper's next reads
  * (their order, the new stock) are served by a replica only once it has replayed that far, else by the primary.
+ * The stock it took is dropped from the product cache, and the session id is rotated (the old one stops working).
  */
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { cartRefOf, clearCart, storeCart } from "../cart/cart-session";
 import type { DbRouter, ReadOptions } from "../db/router";
 import { type Lsn, isLsn } from "../db/lsn";
 import { servedBy } from "../http/access-log";
 import { conflict, notFound } from "../http/errors";
 import { metrics } from "../metrics";
-import { CheckoutRejected, getOrder, listOrders, placeOrder } from "../orders/orders";
+import { CheckoutRejected, type PlacedOrder, getOrder, listOrders, placeOrder } from "../orders/orders";
+import type { PriceChangedDetails } from "../orders/stock";
 import type { OutboxRelay } from "../queue/outbox-relay";
 import type { Logger } from "../logger";
 import type { OrderShard, OrderShards } from "../shards/order-shards";
@@ -51,6 +56,12 @@ function orderReadOptions(request: FastifyRequest, shard: OrderShard): ReadOptio
   return write && write.shard === shard.name && isLsn(write.lsn) ? { after: write.lsn, served } : { served };
 }
 
+/**
+ * What a session keeps across the id rotation after checkout: who the shopper is and the positions of their
+ * writes (so their next reads see the order). The emptied cart starts afresh.
+ */
+const KEPT_ACROSS_ROTATION = ["shopperId", "writeLsn", "orderWrite"];
+
 /** The orders plugin; see the module comment. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, { router, shards, relay }) => {
   app.post(
@@ -63,26 +74,51 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       const lines = cartOf(request);
       if (lines.length === 0) throw conflict("cart_empty", "The cart is empty");
       const shopperId = shopperIdOf(request);
+      const cart = cartRefOf(request);
       const shard = shards.forShopper(shopperId, servedBy(request));
+      let placed: PlacedOrder;
       try {
-        const placed = await placeOrder(router, shard, shopperId, lines, {
+        placed = await placeOrder(router, shard, shopperId, cart, lines, {
           queued: relay !== undefined,
           logger: request.log as Logger,
         });
-        request.session.cart = [];
-        rememberWrite(request, placed.catalogLsn);
-        if (!shard.isCatalog && placed.orderLsn)
-          request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
+      } catch (error) {
+        if (!(error instanceof CheckoutRejected)) throw error;
+        if (error.code === "price_changed") {
+          // The answer shows the shopper the new prices: the cart takes them, so checking out again pays them, and
+          // their next reads (the cart) wait for a replica that has the change.
+          const { items } = error.details as PriceChangedDetails;
+          if (error.lsn) rememberWrite(request, error.lsn);
+          storeCart(
+            request,
+            lines.map((line) => ({
+              ...line,
+              priceCents: items.find((item) => item.productId === line.productId)?.priceCents,
+            })),
+          );
+        }
+        // The same cart's first checkout is still writing its order (sharded): it is done in milliseconds.
+        if (error.code === "checkout_in_progress") reply.header("retry-after", "1");
+        throw conflict(error.code, error.message, error.details);
+      }
+      clearCart(request);
+      rememberWrite(request, placed.catalogLsn);
+      if (!shard.isCatalog && placed.orderLsn) request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
+      if (!placed.replayed) {
         metrics.orderPlaced(placed.totalCents);
         relay?.nudge();
-        return reply
-          .code(relay ? 202 : 201)
-          .header("location", `/api/orders/${placed.orderId}`)
-          .send({ orderId: placed.orderId, status: placed.status });
-      } catch (error) {
-        if (error instanceof CheckoutRejected) throw conflict(error.code, error.message, error.details);
-        throw error;
+        // The products' stock changed: cached reads of them, and the list pages showing them, go.
+        await app.productCache?.productsWritten(
+          lines.map((line) => line.productId),
+          placed.catalogLsn,
+        );
       }
+      // Placing an order is the shopper's most valuable act: from here on, their session has a new id.
+      await request.session.regenerate(KEPT_ACROSS_ROTATION);
+      return reply
+        .code(placed.replayed ? 200 : relay ? 202 : 201)
+        .header("location", `/api/orders/${placed.orderId}`)
+        .send({ orderId: placed.orderId, status: placed.status });
     },
   );
 

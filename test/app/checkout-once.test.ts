@@ -1,0 +1,151 @@
+/**
+ * One order per cart (issue 14, finding 1), at every step's checkout: orders on the catalog database (steps 1-7),
+ * with the queue (step 8) and on shards (step 9 on). Ten concurrent checkouts from one session give one order and
+ * take its stock once, every answer naming that order; a retry after an answer that never arrived (the session
+ * store failed once the order was placed) gets the first order back.
+ */
+import type { Session } from "fastify";
+import type { Pool } from "pg";
+import { MemorySessionStore, type SessionStore } from "../../app/src/session/memory-store";
+import { type Fauxqs, startFauxqs } from "./support/fauxqs";
+import type { HttpResponse } from "./support/http-client";
+import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
+import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
+import { Shopper } from "./support/shopper";
+import { waitForReplica } from "./support/test-database";
+
+/** A memory store whose writes fail while `failing` is set, as a session store that went away would. */
+class FlakySessionStore implements SessionStore {
+  failing = false;
+  private readonly store = new MemorySessionStore();
+
+  set(sessionId: string, session: Session, callback: (error?: unknown) => void): void {
+    if (this.failing) callback(new Error("session store unavailable (test)"));
+    else this.store.set(sessionId, session, callback);
+  }
+
+  get(sessionId: string, callback: (error: unknown, session?: Session | null) => void): void {
+    this.store.get(sessionId, callback);
+  }
+
+  destroy(sessionId: string, callback: (error?: unknown) => void): void {
+    if (this.failing) callback(new Error("session store unavailable (test)"));
+    else this.store.destroy(sessionId, callback);
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+let suite: Suite;
+let fauxqs: Fauxqs;
+let shardCluster: ShardCluster;
+let plain: ShopInstance;
+let queued: ShopInstance;
+let sharded: ShopInstance;
+let flaky: ShopInstance;
+const flakyStore = new FlakySessionStore();
+
+beforeAll(async () => {
+  suite = await openSuite("checkout-once");
+  [fauxqs, shardCluster] = await Promise.all([startFauxqs(), startShardCluster(["once-0", "once-1"])]);
+  const queue = await fauxqs.createQueuePair("checkout-once");
+  const withQueue = { ORDER_QUEUE_URL: queue.queueUrl, SQS_ENDPOINT: fauxqs.endpoint, AWS_REGION: "us-east-1" };
+  plain = await startShop(suite);
+  queued = await startShop(suite, withQueue);
+  sharded = await startShop(suite, { ...withQueue, ORDER_SHARDS: shardCluster.env });
+  flaky = await startShop(suite, {}, { sessionStore: flakyStore });
+}, 120_000);
+afterAll(async () => {
+  for (const shop of [plain, queued, sharded, flaky]) await shop?.close();
+  flakyStore.close();
+  await shardCluster?.close();
+  await fauxqs?.stop();
+  await suite?.close();
+});
+
+const primary = (): Pool => plain.router.primaryPool;
+const stockOf = async (productId: number): Promise<number> =>
+  (await primary().query("SELECT stock FROM products WHERE id = $1", [productId])).rows[0].stock;
+
+async function setStock(productId: number, stock: number): Promise<void> {
+  await primary().query("UPDATE products SET stock = $2 WHERE id = $1", [productId, stock]);
+  await waitForReplica(suite.db.cluster);
+}
+
+describe.each([
+  { step: "catalog orders (steps 1-7)", shop: () => plain, productId: 11, created: 201, status: "placed" },
+  { step: "with the queue (step 8)", shop: () => queued, productId: 12, created: 202, status: "pending" },
+  { step: "on shards (step 9)", shop: () => sharded, productId: 13, created: 202, status: "pending" },
+])("$step", ({ shop, productId, created, status }) => {
+  test("ten concurrent checkouts of one cart: one order, its stock taken once, every answer naming it", async () => {
+    await setStock(productId, 50);
+    const shopper = new Shopper(shop());
+    expect((await shopper.post("/api/cart/items", { productId, quantity: 1 })).status).toBe(200);
+
+    const answers: HttpResponse[] = await Promise.all(Array.from({ length: 10 }, () => shopper.post("/api/checkout")));
+
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, created].sort());
+    const orderIds = new Set(answers.map((answer) => answer.json().orderId));
+    expect(orderIds.size).toBe(1);
+    const [orderId] = orderIds;
+    for (const answer of answers) {
+      expect(answer.json()).toEqual({ orderId, status: expect.stringMatching(/^(placed|pending|confirmed)$/) });
+      expect(answer.headers.location).toBe(`/api/orders/${orderId}`);
+    }
+    expect(answers.find((answer) => answer.status === created)?.json()).toEqual({ orderId, status });
+    expect(await stockOf(productId)).toBe(49);
+
+    // The shopper (with whichever answer's cookie came last) has that one order, and an empty cart.
+    const orders = await shopper.get("/api/orders");
+    expect(orders.json().items).toEqual([expect.objectContaining({ orderId })]);
+    expect((await shopper.get("/api/cart")).json()).toEqual({ items: [], totalCents: 0 });
+    // Checking out again finds nothing to check out: no second order.
+    const again = await shopper.post("/api/checkout");
+    expect(again.status).toBe(409);
+    expect(again.json().error).toBe("cart_empty");
+    expect(await stockOf(productId)).toBe(49);
+  });
+});
+
+test("a retry after a lost answer (the session store failed after the order was placed) gets that order", async () => {
+  await setStock(14, 50);
+  const shopper = new Shopper(flaky);
+  await shopper.post("/api/cart/items", { productId: 14, quantity: 2 });
+
+  flakyStore.failing = true;
+  const lost = await shopper.post("/api/checkout");
+  flakyStore.failing = false;
+  // The shopper never heard of the order, and their session still holds the cart it was placed from.
+  expect(lost.status).toBeGreaterThanOrEqual(500);
+  expect(await stockOf(14)).toBe(48);
+
+  const retry = await shopper.post("/api/checkout");
+  expect(retry.status).toBe(200);
+  const { orderId } = retry.json();
+  expect(retry.json()).toEqual({ orderId, status: "placed" });
+  expect(await stockOf(14)).toBe(48);
+  const { rows } = await primary().query(
+    "SELECT id FROM orders WHERE shopper_id = (SELECT shopper_id FROM orders WHERE id = $1)",
+    [orderId],
+  );
+  expect(rows).toEqual([{ id: orderId }]);
+  expect((await shopper.get(`/api/orders/${orderId}`)).json()).toMatchObject({
+    orderId,
+    totalCents: expect.any(Number),
+  });
+});
+
+test("a cart changed after its checkout is a new order", async () => {
+  await setStock(15, 50);
+  const shopper = new Shopper(plain);
+  await shopper.post("/api/cart/items", { productId: 15, quantity: 1 });
+  const first = await shopper.post("/api/checkout");
+  await shopper.post("/api/cart/items", { productId: 15, quantity: 1 });
+  const second = await shopper.post("/api/checkout");
+  expect([first.status, second.status]).toEqual([201, 201]);
+  expect(second.json().orderId).not.toBe(first.json().orderId);
+  expect(await stockOf(15)).toBe(48);
+});
