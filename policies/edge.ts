@@ -19,7 +19,10 @@ export const cloudfrontHttpsOnly: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps: 'Set viewerProtocolPolicy: "redirect-to-https" on the default and every ordered cache behavior.',
   validateResource: validateResourceOfType(aws.cloudfront.Distribution, (d, args, report) => {
-    const behaviors = [{ pathPattern: "default", ...d.defaultCacheBehavior }, ...(d.orderedCacheBehaviors ?? [])];
+    // Not a spread of the default behavior: that would read every field, and its responseHeadersPolicyId (another
+    // resource's id) is unknown at a first preview, which would defer the whole policy.
+    const first = { pathPattern: "default", viewerProtocolPolicy: d.defaultCacheBehavior.viewerProtocolPolicy };
+    const behaviors = [first, ...(d.orderedCacheBehaviors ?? [])];
     for (const b of behaviors) {
       if (!HTTPS_VIEWER_POLICIES.includes(b.viewerProtocolPolicy))
         report(`${args.name}: cache behavior ${b.pathPattern} has viewerProtocolPolicy "${b.viewerProtocolPolicy}".`);

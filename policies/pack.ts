@@ -8,6 +8,7 @@ import { EDGE_POLICIES } from "./edge";
 import { GOVERNANCE_POLICIES } from "./governance";
 import { NETWORK_POLICIES } from "./network";
 import { RESILIENCE_POLICIES } from "./resilience";
+import { WAF_POLICIES } from "./waf";
 
 export const PACK_NAME = "scale-ladder";
 
@@ -15,6 +16,7 @@ export const POLICIES: Policies = [
   ...NETWORK_POLICIES,
   ...DATA_POLICIES,
   ...EDGE_POLICIES,
+  ...WAF_POLICIES,
   ...RESILIENCE_POLICIES,
   ...GOVERNANCE_POLICIES,
 ];

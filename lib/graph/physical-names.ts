@@ -222,6 +222,14 @@ export const PHYSICAL_NAMES: readonly PhysicalNameRule[] = [
     "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateFunction.html",
   ),
   rule(
+    T.webAcl,
+    ["name"],
+    // Per account, scope and region; a CLOUDFRONT ACL's region is us-east-1, where its provider creates it.
+    "region",
+    "wafv2-web-acl",
+    "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html (WAFDuplicateItemException)",
+  ),
+  rule(
     T.ssmAssociation,
     ["associationName"],
     "region",

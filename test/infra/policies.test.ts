@@ -227,6 +227,36 @@ function distribution(
   });
 }
 
+/** A regional web ACL with the given rules (the rest of what AWS requires filled in). */
+function webAcl(aws: typeof Aws, name: string, rules: Aws.types.input.wafv2.WebAclRule[]): Aws.wafv2.WebAcl {
+  const visibility = (metric: string) => ({
+    cloudwatchMetricsEnabled: true,
+    sampledRequestsEnabled: true,
+    metricName: metric,
+  });
+  return new aws.wafv2.WebAcl(name, {
+    scope: "REGIONAL",
+    defaultAction: { allow: {} },
+    rules: rules.map((r) => ({ ...r, visibilityConfig: visibility(r.name as string) })),
+    visibilityConfig: visibility(name),
+  });
+}
+
+const rateRule = (action: "block" | "count") => ({
+  name: "rate",
+  priority: 0,
+  action: action === "block" ? { block: {} } : { count: {} },
+  statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP" } },
+  visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: "rate" },
+});
+const managedRule = (group: string, priority: number, override: "none" | "count" = "none") => ({
+  name: group,
+  priority,
+  overrideAction: override === "none" ? { none: {} } : { count: {} },
+  statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } },
+  visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: group },
+});
+
 const NEGATIVES: Negative[] = [
   {
     policy: "data-tier-not-public",
@@ -538,6 +568,102 @@ const NEGATIVES: Negative[] = [
     expected: [
       'cdn: viewerCertificate.minimumProtocolVersion is "TLSv1_2016", not TLSv1.2_2021 or later.',
       "cdn: origin web allows TLSv1.",
+    ],
+  },
+  {
+    policy: "cloudfront-web-acl",
+    title: "a distribution without a web ACL",
+    program: (aws) => void distribution(aws, "cdn"),
+    expected: ["cdn: webAclId is unset; no web ACL inspects its viewers' requests."],
+  },
+  {
+    policy: "cloudfront-security-headers",
+    title: "a behavior without a response-headers policy, and a policy with a one-day HSTS and no frame options",
+    program: (aws) => {
+      void distribution(aws, "bare");
+      const weak = new aws.cloudfront.ResponseHeadersPolicy("weak-headers", {
+        securityHeadersConfig: {
+          strictTransportSecurity: { accessControlMaxAgeSec: 86400, override: true },
+          contentTypeOptions: { override: true },
+          referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+        },
+      });
+      void distribution(aws, "weak", {
+        defaultCacheBehavior: {
+          targetOriginId: "web",
+          viewerProtocolPolicy: "redirect-to-https",
+          allowedMethods: ["GET", "HEAD"],
+          cachedMethods: ["GET", "HEAD"],
+          cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+          responseHeadersPolicyId: weak.id,
+        },
+      });
+    },
+    expected: [
+      "bare (Distribution): cache behavior default has no responseHeadersPolicyId.",
+      "weak (Distribution): cache behavior default's weak-headers (ResponseHeadersPolicy) lacks HSTS max-age of at " +
+        "least 31536000 s (has 86400), HSTS includeSubDomains, X-Frame-Options.",
+    ],
+  },
+  {
+    policy: "alb-web-acl",
+    title: "an internet-facing ALB without an association (one with an association, and an internal one, pass)",
+    program: (aws) => {
+      const alb = (name: string, internal = false) =>
+        new aws.lb.LoadBalancer(name, {
+          loadBalancerType: "application",
+          internal,
+          subnets: ["subnet-a", "subnet-b"],
+          dropInvalidHeaderFields: true,
+        });
+      alb("naked");
+      alb("internal", true);
+      const acl = webAcl(aws, "acl", [rateRule("block")]);
+      new aws.wafv2.WebAclAssociation("guarded-waf", { resourceArn: alb("guarded").arn, webAclArn: acl.arn });
+    },
+    expected: ["naked (LoadBalancer) has no WebAclAssociation: nothing filters what the internet sends it."],
+  },
+  {
+    policy: "web-acl-rate-limit",
+    title: "an ACL without a rate-based rule, and one whose rate rule only counts",
+    program: (aws) => {
+      webAcl(aws, "no-rate", [managedRule("AWSManagedRulesCommonRuleSet", 1)]);
+      webAcl(aws, "counting", [rateRule("count")]);
+    },
+    expected: [
+      "no-rate: no rate-based rule; one client can send without limit.",
+      "counting: rate-based rule rate does not block (action is not block).",
+    ],
+  },
+  {
+    policy: "web-acl-managed-rules",
+    title: "an ACL with the common rule set muted to count and the other two groups missing",
+    program: (aws) =>
+      void webAcl(aws, "thin", [rateRule("block"), managedRule("AWSManagedRulesCommonRuleSet", 1, "count")]),
+    expected: [
+      "thin: managed rule group AWSManagedRulesCommonRuleSet is overridden to count: it blocks nothing.",
+      "thin: managed rule group AWSManagedRulesKnownBadInputsRuleSet is missing.",
+      "thin: managed rule group AWSManagedRulesAmazonIpReputationList is missing.",
+    ],
+  },
+  {
+    policy: "web-acl-logging",
+    title: "an ACL without logging, and one logging forever with the cookie in mixed case and no authorization",
+    program: (aws) => {
+      webAcl(aws, "silent", [rateRule("block")]);
+      const logged = webAcl(aws, "logged", [rateRule("block")]);
+      const group = new aws.cloudwatch.LogGroup("waf-logs", { name: "aws-waf-logs-logged" });
+      new aws.wafv2.WebAclLoggingConfiguration("logged-logging", {
+        resourceArn: logged.arn,
+        logDestinationConfigs: [group.arn],
+        redactedFields: [{ singleHeader: { name: "Cookie" } }],
+      });
+    },
+    expected: [
+      "silent (WebAcl) has no WebAclLoggingConfiguration: blocked and allowed requests leave no trace.",
+      "waf-logs (LogGroup), where logged logs, has no retentionInDays: its logs are kept forever.",
+      "logged-logging (WebAclLoggingConfiguration) does not redact cookie, authorization (a lower-case " +
+        "singleHeader each): the logs would hold credentials.",
     ],
   },
   {
