@@ -331,6 +331,21 @@ export const NAME_RULES: Record<string, NameRule> = {
     what: "letters, digits, hyphens and underscores",
     autonamed: true,
   },
+  // WAF CreateWebACL: Name 1-128 of [\w-] (https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html).
+  [T.webAcl]: {
+    prop: "name",
+    max: 128,
+    pattern: /^[\w-]+$/,
+    what: "letters, digits, hyphens and underscores",
+    autonamed: true,
+  },
+  [T.responseHeadersPolicy]: {
+    prop: "name",
+    max: 128,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    what: "letters, digits, hyphens and underscores",
+    autonamed: true,
+  },
   [T.sg]: {
     prop: "name",
     max: 255,
