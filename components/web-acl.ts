@@ -113,6 +113,9 @@ export interface WebAclArgs {
  *
  * - Rules, in order: a rate-based rule per client address (block with 429), then {@link MANAGED_RULE_GROUPS}.
  *   Everything else is allowed. About 927 WCU, under the 1,500 a web ACL gets without extra charge.
+ * - Behind CloudFront (`clientAddress: "forwarded"`) only the rate rule reads the forwarded address; the IP
+ *   reputation group judges the connection's address, CloudFront's, and so adds nothing there: the edge ACL is the
+ *   one that sees viewers. It stays, for the $1 it costs, so that every ACL runs the same reviewed set.
  * - Rules are inline in the ACL, every field AWS would otherwise fill in set by the program (the rate window), so
  *   a second `pulumi up` changes nothing. Not `aws.wafv2.WebAclRule` resources: those need `ignoreChanges:
  *   ["rules"]` on the ACL, and an update of the ACL then writes back the rules of its *state*, which `pulumi up`
