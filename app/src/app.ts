@@ -12,6 +12,10 @@ import { AccessLog, registerAccessLog } from "./http/access-log";
 import { registerCacheControl } from "./http/cache-control";
 import { registerErrorHandling } from "./http/errors";
 import { REQUEST_ID_HEADER, requestIdFor } from "./http/request-id";
+import { registerCsrfProtection } from "./http/csrf";
+import { registerRateLimits } from "./http/rate-limit";
+import { registerSecurityHeaders } from "./http/security-headers";
+import { serverTimeouts } from "./http/timeouts";
 import { validatorCompiler } from "./http/validation";
 import { type Logger, createLogger } from "./logger";
 import { STATIC_DIR } from "./paths";
@@ -83,6 +87,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     logController: accessLog,
     // While closing, requests that still arrive on open connections get a 503, so the load balancer moves on.
     return503OnClosing: true,
+    // Keep-alive longer than the ALB's idle timeout, a 408 for a request not sent within REQUEST_TIMEOUT_MS.
+    ...serverTimeouts(config.REQUEST_TIMEOUT_MS),
   });
 
   const router = deps.router ?? createDbRouter(config, logger);
@@ -138,6 +144,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   registerAccessLog(app, accessLog);
   registerErrorHandling(app);
   registerCacheControl(app);
+  registerSecurityHeaders(app, { https: config.COOKIE_SECURE });
   app.decorate("productCache", productCache ?? null);
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -192,6 +199,19 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   });
 
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
+  // Before the routes: it puts a limiter on the admin routes, cart writes and checkout as they are added. In Redis
+  // when the sessions are (step 7), so that the fleet shares the counts.
+  await registerRateLimits(app, {
+    perMinute: {
+      admin: config.RATE_LIMIT_ADMIN_PER_MINUTE,
+      cart: config.RATE_LIMIT_CART_PER_MINUTE,
+      checkout: config.RATE_LIMIT_CHECKOUT_PER_MINUTE,
+    },
+    redis: config.SESSION_STORE === "redis" ? redis : undefined,
+    logger,
+  });
+  // After the rate limits, so that it runs before them: a cross-site request is refused without being counted.
+  registerCsrfProtection(app, { siteOrigins: config.SITE_ORIGINS });
   const pings = async (server: ShopRedis | undefined) =>
     server !== undefined &&
     server.isReady &&

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { shardMapField } from "./shards/shard-map";
 import { isPostgresUrl } from "./db/postgres-url";
+import { adminTokenProblem } from "../../components/admin-token";
 
 /** The log levels pino knows, plus `silent`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -99,6 +100,33 @@ const staticBaseUrl = () =>
     })
     .transform((value) => (value.endsWith("/") ? value : `${value}/`));
 
+/** Comma-separated web origins (`https://shop.example.com`: scheme, host and port only), kept as `URL.origin` writes
+ * them. */
+const originList = () =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== ""),
+    )
+    .pipe(
+      z.array(
+        z.string().transform((value, context) => {
+          try {
+            const url = new URL(value);
+            if ((url.protocol === "http:" || url.protocol === "https:") && url.origin === value.replace(/\/$/, ""))
+              return url.origin;
+          } catch {
+            // reported below
+          }
+          context.addIssue({ code: "custom", message: "must be an origin such as https://shop.example.com" });
+          return z.NEVER;
+        }),
+      ),
+    );
+
 /** Settings both entry points (server.js and worker.js) read. */
 const sharedFields = {
   /** Interface to listen on. */
@@ -152,8 +180,11 @@ const serverFields = {
   DATABASE_REPLICA_URLS: postgresUrlList().default([]),
   /** How long a replica that failed stays out of the rotation. */
   REPLICA_COOLDOWN_MS: wholeNumber(0, 3_600_000).default(30_000),
-  /** Bearer token of the catalog's write routes. */
-  ADMIN_TOKEN: z.string(required("a string")).min(16, { error: "must be at least 16 characters" }),
+  /** Bearer token of the admin routes: long and random (components/admin-token.ts). */
+  ADMIN_TOKEN: z.string(required("a string")).superRefine((token, context) => {
+    const problem = adminTokenProblem(token);
+    if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+  }),
   /** Key that signs the session cookie. */
   SESSION_SECRET: z.string(required("a string")).min(32, { error: "must be at least 32 characters" }),
   /** Mark the session cookie `Secure`: set it when browsers reach the shop over HTTPS. */
@@ -177,6 +208,16 @@ const serverFields = {
   OUTBOX_RELAY_INTERVAL_MS: wholeNumber(10, 600_000).default(1000),
   /** How long the admin's cross-shard views wait for one shard before reporting it unavailable. */
   SHARD_QUERY_TIMEOUT_MS: wholeNumber(50, 600_000).default(2000),
+  /** How long a client may take to send a whole request, headers and body, before it gets a 408 (http/timeouts.ts). */
+  REQUEST_TIMEOUT_MS: wholeNumber(1000, 600_000).default(10_000),
+  /** Admin requests (any route, any token) per client address per minute; 0 turns it off (http/rate-limit.ts). */
+  RATE_LIMIT_ADMIN_PER_MINUTE: wholeNumber(0, 1_000_000).default(60),
+  /** Cart writes (add, remove) per client address per minute; 0 turns the limit off. */
+  RATE_LIMIT_CART_PER_MINUTE: wholeNumber(0, 1_000_000).default(120),
+  /** Checkouts per client address per minute; 0 turns the limit off. */
+  RATE_LIMIT_CHECKOUT_PER_MINUTE: wholeNumber(0, 1_000_000).default(20),
+  /** Public origins of the site besides the request's own host, for the CSRF check of old browsers (http/csrf.ts). */
+  SITE_ORIGINS: originList().default([]),
 };
 
 /** Settings of the background worker. */

@@ -203,7 +203,10 @@ test("a release started with a bad environment exits 1 with one line naming the 
   expect(server.lines).toEqual([
     expect.objectContaining({
       level: "fatal",
-      problems: ["ADMIN_TOKEN: must be at least 16 characters", "SESSION_SECRET: is required"],
+      problems: [
+        "ADMIN_TOKEN: must be at least 32 characters (got 5); generate one with `openssl rand -base64 32`",
+        "SESSION_SECRET: is required",
+      ],
     }),
   ]);
 });

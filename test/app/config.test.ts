@@ -1,9 +1,10 @@
 /** Configuration: parsed once from the environment, failing fast with every bad variable named. */
+import { randomBytes } from "node:crypto";
 import { ConfigError, loadConfig, loadWorkerConfig } from "../../app/src/config";
 
 const valid = {
   DATABASE_URL: "postgres://shop:s3cret@db.internal:5432/shop?sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem",
-  ADMIN_TOKEN: "a".repeat(16),
+  ADMIN_TOKEN: "Zq3vN8wLr5Xe2TbK9mYc4HsJ7dGf1Ua6",
   SESSION_SECRET: "s".repeat(32),
 };
 
@@ -37,6 +38,11 @@ test("defaults fill everything but the three required variables", () => {
     STATIC_BASE_URL: "/static/",
     OUTBOX_RELAY_INTERVAL_MS: 1000,
     SHARD_QUERY_TIMEOUT_MS: 2000,
+    REQUEST_TIMEOUT_MS: 10000,
+    RATE_LIMIT_ADMIN_PER_MINUTE: 60,
+    RATE_LIMIT_CART_PER_MINUTE: 120,
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: 20,
+    SITE_ORIGINS: [],
     AWS_EMF_AGENT_ENDPOINT: "tcp://127.0.0.1:25888",
     AWS_EMF_NAMESPACE: "ScaleLadder/Shop",
   });
@@ -70,7 +76,19 @@ test.each([
     "postgres://r1/shop,redis://r2",
     "DATABASE_REPLICA_URLS[1]: must be a postgres:// or postgresql:// URL",
   ],
-  ["ADMIN_TOKEN", "short", "ADMIN_TOKEN: must be at least 16 characters"],
+  [
+    "ADMIN_TOKEN",
+    "short",
+    "ADMIN_TOKEN: must be at least 32 characters (got 5); generate one with `openssl rand -base64 32`",
+  ],
+  ["REQUEST_TIMEOUT_MS", "500", "REQUEST_TIMEOUT_MS: must be at least 1000"],
+  ["RATE_LIMIT_CHECKOUT_PER_MINUTE", "-1", "RATE_LIMIT_CHECKOUT_PER_MINUTE: must be a whole number"],
+  [
+    "SITE_ORIGINS",
+    "https://shop.example.com/shop",
+    "SITE_ORIGINS[0]: must be an origin such as https://shop.example.com",
+  ],
+  ["SITE_ORIGINS", "ftp://shop.example.com", "SITE_ORIGINS[0]: must be an origin such as https://shop.example.com"],
   ["SESSION_SECRET", "x".repeat(31), "SESSION_SECRET: must be at least 32 characters"],
   ["COOKIE_SECURE", "maybe", "COOKIE_SECURE: must be true or false"],
   ["LOG_LEVEL", "loud", "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent"],
@@ -95,6 +113,13 @@ test("every bad variable is reported at once, and no value is echoed", () => {
     "SESSION_SECRET",
   ]);
   expect(problems.join("\n")).not.toContain("hunter2");
+});
+
+test("SITE_ORIGINS: comma-separated origins, a final / dropped", () => {
+  expect(
+    loadConfig({ ...valid, SITE_ORIGINS: "https://shop.example.com/, https://d111111abcdef8.cloudfront.net" })
+      .SITE_ORIGINS,
+  ).toEqual(["https://shop.example.com", "https://d111111abcdef8.cloudfront.net"]);
 });
 
 test("replica URLs are split on commas, blanks ignored", () => {
@@ -129,3 +154,43 @@ test("the worker needs only DATABASE_URL, not the server's secrets", () => {
   );
   expect(problemsOf({}, loadWorkerConfig)).toEqual(["DATABASE_URL: is required"]);
 });
+
+test.each([
+  ["one character repeated", "a".repeat(40), 0],
+  ["a word repeated", "password".repeat(4), 88],
+  ["a phrase repeated", "changeme-".repeat(4), 106],
+  ["a hex word repeated", "deadbeef".repeat(4), 68],
+])("ADMIN_TOKEN made of %s is refused for its entropy, naming the rule, never the token", (_what, token, bits) => {
+  const problems = problemsOf({ ...valid, ADMIN_TOKEN: token });
+  expect(problems).toEqual([
+    `ADMIN_TOKEN: must be random: at least 128 bits of entropy (got about ${bits}: too few distinct or too many ` +
+      "repeated characters); generate one with `openssl rand -base64 32`",
+  ]);
+  expect(problems[0]).not.toContain(token);
+});
+
+test("ADMIN_TOKEN: every token made as the docs, the stack and local mode make them passes the rule", () => {
+  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const makers = {
+    "openssl rand -base64 32": () => randomBytes(32).toString("base64"),
+    "openssl rand -hex 32 (local mode)": () => randomBytes(32).toString("hex"),
+    "40 letters and digits (components/app-secrets.ts)": () =>
+      Array.from(randomBytes(40), (byte) => letters[byte % letters.length]).join(""),
+  };
+  for (const [how, make] of Object.entries(makers)) {
+    for (let i = 0; i < 2000; i++) {
+      const token = make();
+      expect({ how, problems: problemsIn({ ...valid, ADMIN_TOKEN: token }) }).toEqual({ how, problems: [] });
+    }
+  }
+});
+
+/** The problems of `env`, none when it loads. */
+function problemsIn(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+}

@@ -8,10 +8,18 @@ import { HttpError } from "./errors";
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 
+/** Marks the hooks {@link requireAdminToken} makes, so that the rate limits find every admin route by its guard. */
+const ADMIN_GUARD = Symbol("admin guard");
+
+/** True for a hook made by {@link requireAdminToken}: its route is an admin route. */
+export function isAdminGuard(hook: unknown): boolean {
+  return typeof hook === "function" && ADMIN_GUARD in hook;
+}
+
 /** An onRequest hook that lets a request through only with the admin bearer token; 401 otherwise. */
 export function requireAdminToken(adminToken: string): onRequestAsyncHookHandler {
   const expected = digest(adminToken);
-  return async (request) => {
+  const guard: onRequestAsyncHookHandler = async (request) => {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match || !timingSafeEqual(digest(match[1]), expected)) {
@@ -20,4 +28,5 @@ export function requireAdminToken(adminToken: string): onRequestAsyncHookHandler
       });
     }
   };
+  return Object.assign(guard, { [ADMIN_GUARD]: true });
 }

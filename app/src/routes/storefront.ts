@@ -40,10 +40,17 @@ const CONTENT_TYPES: Record<string, string> = {
 /** A content-hashed name (the same pattern as the build's and the CDN's). */
 export const HASHED_NAME = /\.[0-9a-f]{8,}\.[a-z0-9]+$/;
 
-/** The page may load its own files (from the app or the CDN) and call its own API, nothing else. */
-function contentSecurityPolicy(staticBaseUrl: string): string {
+/**
+ * The page may load its own files (from the app or the CDN) and call its own API, nothing else; a form on it may
+ * submit only to the shop (an injected form cannot post a shopper's input elsewhere). It replaces the CSP every other
+ * response carries (http/security-headers.ts).
+ */
+export function contentSecurityPolicy(staticBaseUrl: string): string {
   const origin = /^https?:\/\//.test(staticBaseUrl) ? ` ${new URL(staticBaseUrl).origin}` : "";
-  return `default-src 'self'${origin}; img-src 'self'${origin} data:; frame-ancestors 'none'; base-uri 'none'`;
+  return (
+    `default-src 'self'${origin}; img-src 'self'${origin} data:; form-action 'self'; frame-ancestors 'none'; ` +
+    "base-uri 'none'"
+  );
 }
 
 /** The page with its `/static/...` links pointing at `staticBaseUrl`. */

@@ -15,8 +15,8 @@ import { type HttpRequest, type HttpResponse, httpRequest } from "./http-client"
 import { readCluster } from "../../../lib/servers/postgres-cluster";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./test-database";
 
-/** The admin token of every test app. */
-export const ADMIN_TOKEN = "test-admin-token-0123456789";
+/** The admin token of every test app: long and varied enough for the token rule (components/admin-token.ts). */
+export const ADMIN_TOKEN = "test-admin-token-0123456789-ABCDEFGHIJ-klmnopqrst";
 /** Products seeded unless a test asks otherwise: enough for several pages and every category. */
 export const TEST_SEED_PRODUCTS = 120;
 
@@ -35,6 +35,11 @@ export function testEnv(db: SuiteDatabase, extra: Record<string, string> = {}): 
     LOG_LEVEL: "silent",
     HOST: "127.0.0.1",
     SEED_PRODUCTS: String(TEST_SEED_PRODUCTS),
+    // Every test client is 127.0.0.1, and a test may be a hundred shoppers: one address's limits would throttle it.
+    // High, not off, so that every test still passes through the limiters; rate-limit.test.ts sets real ones.
+    RATE_LIMIT_ADMIN_PER_MINUTE: "1000000",
+    RATE_LIMIT_CART_PER_MINUTE: "1000000",
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000",
     ...extra,
   };
 }

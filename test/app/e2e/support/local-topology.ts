@@ -124,7 +124,7 @@ async function seedDataDir(dataDir: string): Promise<void> {
     replicationPassword: hex(12),
     shopPassword: hex(12),
     redisPassword: hex(16),
-    adminToken: hex(16),
+    adminToken: hex(32), // 64 hex digits: the admin token rule refuses 32 (components/admin-token.ts)
     sessionSecret: hex(24),
   };
   await writeFile(path.join(dataDir, "secrets.json"), JSON.stringify(secrets, null, 2), { mode: 0o600 });
