@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PrivateBucket, SERVER_ACCESS_LOG_PREFIX } from "./private-bucket";
 import { requireOneOf } from "./validate";
+import { FRAME_OPTIONS, HSTS_INCLUDE_SUBDOMAINS, HSTS_MAX_AGE_SECONDS, REFERRER_POLICY } from "./security-headers";
 
 /** AWS-managed CloudFront policies, by their documented ids. */
 export const MANAGED = {
@@ -18,11 +19,8 @@ export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
 
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
-/**
- * HSTS max-age the response-headers policy sends: two years, the value hstspreload.org asks for (browsers keep the
- * HTTPS-only rule that long after the last visit). At least one year is what the policy pack requires.
- */
-export const HSTS_MAX_AGE_SECONDS = 63_072_000;
+/** HSTS max-age the response-headers policy sends (components/security-headers.ts: the app sends the same). */
+export { HSTS_MAX_AGE_SECONDS };
 export type PriceClass = (typeof PRICE_CLASSES)[number];
 
 /** One static file to publish under `/static/`. */
@@ -205,13 +203,13 @@ export class Cdn extends pulumi.ComponentResource {
         securityHeadersConfig: {
           strictTransportSecurity: {
             accessControlMaxAgeSec: HSTS_MAX_AGE_SECONDS,
-            includeSubdomains: true,
+            includeSubdomains: HSTS_INCLUDE_SUBDOMAINS,
             preload: false,
             override: true,
           },
           contentTypeOptions: { override: true },
-          referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: false },
-          frameOptions: { frameOption: "DENY", override: false },
+          referrerPolicy: { referrerPolicy: REFERRER_POLICY, override: false },
+          frameOptions: { frameOption: FRAME_OPTIONS, override: false },
         },
       },
       { parent: this },

@@ -4,6 +4,7 @@ import { elbLogDeliveryPrincipal } from "./facts/elb-log-delivery";
 import { InstanceRole, Statement } from "./iam";
 import { INSTANCE_TYPE_RE } from "./instance-types";
 import { appAutoScalingGroup, appLaunchTemplate } from "./launch-template";
+import { ALB_IDLE_TIMEOUT_SECONDS } from "./load-balancer-timeouts";
 import { PrivateBucket } from "./private-bucket";
 import { requireMatch, requireRange } from "./validate";
 
@@ -280,7 +281,8 @@ export class WebFleet extends pulumi.ComponentResource {
         securityGroups: [args.albSecurityGroupId],
         dropInvalidHeaderFields: true,
         enableDeletionProtection: args.deletionProtection ?? false,
-        idleTimeout: 60,
+        // The app keeps its connections open longer (app/src/http/timeouts.ts), so the ALB is the side that closes.
+        idleTimeout: ALB_IDLE_TIMEOUT_SECONDS,
         accessLogs: { bucket: this.accessLogs.bucketName, prefix: "alb", enabled: true },
       },
       { parent: this, dependsOn: [this.accessLogs] },

@@ -1,3 +1,5 @@
+import { KEEP_ALIVE_TIMEOUT_MS } from "../../app/src/http/timeouts";
+import { ALB_IDLE_TIMEOUT_SECONDS } from "../../components/load-balancer-timeouts";
 import { GraphRequest, ladderGraph, ladderGraphs } from "../../lib/graph/graph-cache";
 import { Graph, runLadder, runProgram, stackConfig } from "../../lib/graph/harness";
 import { hex } from "../../lib/graph/mock-outputs";
@@ -37,6 +39,11 @@ describe("steps 3–5", () => {
         enableDeletionProtection: false,
       });
       expect(g.prod5.one(T.lb).inputs.enableDeletionProtection).toBe(true);
+    });
+
+    it("closes idle connections before the app does, so it never reuses one the app has closed", () => {
+      expect(g[3].one(T.lb).inputs.idleTimeout).toBe(ALB_IDLE_TIMEOUT_SECONDS);
+      expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(ALB_IDLE_TIMEOUT_SECONDS * 1000);
     });
 
     it("spans at least two AZs: the ALB in public subnets, the instances in private ones", () => {
