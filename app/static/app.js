@@ -94,11 +94,17 @@ function priceChanged(error) {
     });
 }
 
-$("checkout").addEventListener("click", () =>
+// One checkout at a time from this page: a double click would otherwise send the old session id after the first
+// answer rotated it (the server would place one order either way).
+$("checkout").addEventListener("click", () => {
+  $("checkout").disabled = true;
   api("POST", "/api/checkout")
     .then(() => Promise.all([api("GET", "/api/cart").then(showCart), loadOrders(), loadProducts(true)]))
     .then(() => report(), priceChanged)
-    .catch(report),
-);
+    .catch(report)
+    .finally(() => {
+      $("checkout").disabled = false;
+    });
+});
 
 Promise.all([loadProducts(true), api("GET", "/api/cart").then(showCart), loadOrders()]).catch(report);
