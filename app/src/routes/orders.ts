@@ -113,7 +113,8 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
           placed.catalogLsn,
         );
       }
-      // Placing an order is the shopper's most valuable act: from here on, their session has a new id.
+      // The session id is the shopper's only credential: one seen before checkout (a shared computer, a leaked
+      // header) must not open their orders afterwards. The store forgets the old id; the answer sets the new one.
       await request.session.regenerate(KEPT_ACROSS_ROTATION);
       return reply
         .code(placed.replayed ? 200 : relay ? 202 : 201)
