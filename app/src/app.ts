@@ -80,7 +80,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     // Typed as Fastify's logger interface, which pino implements, so the app keeps the default FastifyInstance type.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    // The nearest TRUST_PROXY hops, never "trust all": the client's own X-Forwarded-For entries stay out of
+    // request.ip. (A plain number means no trust at all to Fastify 5.12, which cannot tell who the peer is; on AWS
+    // the security groups admit only the load balancer to the app's port.)
+    trustProxy: config.TRUST_PROXY > 0 ? (_address: string, hop: number) => hop < config.TRUST_PROXY : false,
     requestIdHeader: false,
     genReqId: requestIdFor,
     // One access line per request (http/access-log.ts) instead of Fastify's two.

@@ -43,6 +43,23 @@ const flag = () =>
   });
 
 /**
+ * How many proxies in front of the server to believe in X-Forwarded-For (and -Proto, -Host): `false` (0, clients
+ * connect directly), `true` (1: the load balancer) or a number (2: CloudFront, then the ALB). Each proxy appends the
+ * address it saw, so the client's is the one the outermost trusted proxy appended; anything to its left came from the
+ * client and is ignored. Trusting every hop (Fastify's `true`) would take the leftmost, which the client writes: one
+ * made-up address per request would escape the per-address rate limits.
+ */
+const proxyHops = () =>
+  z.string().transform((value, context) => {
+    const lower = value.toLowerCase();
+    if (/^\d$/.test(value)) return Number(value);
+    if (["true", "yes", "on"].includes(lower)) return 1;
+    if (["false", "no", "off"].includes(lower)) return 0;
+    context.addIssue({ code: "custom", message: "must be true, false or a number of proxies from 0 to 9" });
+    return z.NEVER;
+  });
+
+/**
  * A PostgreSQL URL, kept exactly as given: pg parses it, including `sslmode=verify-full&sslrootcert=/path` on AWS.
  * Error messages never repeat the value, since it may hold a password.
  */
@@ -189,8 +206,9 @@ const serverFields = {
   SESSION_SECRET: z.string(required("a string")).min(32, { error: "must be at least 32 characters" }),
   /** Mark the session cookie `Secure`: set it when browsers reach the shop over HTTPS. */
   COOKIE_SECURE: flag().default(false),
-  /** Believe X-Forwarded-* headers (behind a load balancer that terminates TLS). */
-  TRUST_PROXY: flag().default(false),
+  /** Proxies in front whose X-Forwarded-* headers are believed: 0 (clients connect directly), 1 (the ALB), 2
+   * (CloudFront and the ALB). */
+  TRUST_PROXY: proxyHops().default(0),
   /** Products the seed writes into an empty catalog; 0 for none. */
   SEED_PRODUCTS: wholeNumber(0, 1_000_000).default(10_000),
   /** Step 5: Redis (ElastiCache). Set, public product reads are cached there (and sessions may live there). */

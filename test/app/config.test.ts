@@ -31,7 +31,7 @@ test("defaults fill everything but the three required variables", () => {
     SHUTDOWN_TIMEOUT_MS: 10000,
     REPLICA_COOLDOWN_MS: 30000,
     COOKIE_SECURE: false,
-    TRUST_PROXY: false,
+    TRUST_PROXY: 0,
     SEED_PRODUCTS: 10000,
     CACHE_TTL_SECONDS: 60,
     SESSION_STORE: "memory",
@@ -91,6 +91,7 @@ test.each([
   ["SITE_ORIGINS", "ftp://shop.example.com", "SITE_ORIGINS[0]: must be an origin such as https://shop.example.com"],
   ["SESSION_SECRET", "x".repeat(31), "SESSION_SECRET: must be at least 32 characters"],
   ["COOKIE_SECURE", "maybe", "COOKIE_SECURE: must be true or false"],
+  ["TRUST_PROXY", "all", "TRUST_PROXY: must be true, false or a number of proxies from 0 to 9"],
   ["LOG_LEVEL", "loud", "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent"],
   ["SEED_PRODUCTS", "1e4", "SEED_PRODUCTS: must be a whole number"],
   ["DB_POOL_MAX", "0", "DB_POOL_MAX: must be at least 1"],
@@ -120,6 +121,16 @@ test("SITE_ORIGINS: comma-separated origins, a final / dropped", () => {
     loadConfig({ ...valid, SITE_ORIGINS: "https://shop.example.com/, https://d111111abcdef8.cloudfront.net" })
       .SITE_ORIGINS,
   ).toEqual(["https://shop.example.com", "https://d111111abcdef8.cloudfront.net"]);
+});
+
+test.each([
+  ["false", 0],
+  ["0", 0],
+  ["true", 1],
+  ["1", 1],
+  ["2", 2],
+])("TRUST_PROXY=%s believes %s proxies", (value, hops) => {
+  expect(loadConfig({ ...valid, TRUST_PROXY: value }).TRUST_PROXY).toBe(hops);
 });
 
 test("replica URLs are split on commas, blanks ignored", () => {

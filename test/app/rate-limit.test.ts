@@ -73,6 +73,23 @@ test("the 4th checkout in a minute from one address is a 429 with Retry-After; a
   expect(other.status).toBe(409);
 });
 
+test.each([
+  ["behind the ALB (TRUST_PROXY=true)", "true", (forged: string) => `${forged}, 203.0.113.77`],
+  ["behind CloudFront and the ALB (TRUST_PROXY=2)", "2", (forged: string) => `${forged}, 203.0.113.78, 130.176.0.1`],
+])(
+  "%s a client's own X-Forwarded-For entries do not make it someone else",
+  async (_where, hops, forwardedFor: (forged: string) => string) => {
+    const app = await shop({ TRUST_PROXY: hops });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      // The client writes an address of its own choosing; each proxy appends the address it saw.
+      const headers = { "x-forwarded-for": forwardedFor(`10.9.8.${i}`) };
+      statuses.push((await app.request({ method: "POST", path: "/api/checkout", headers })).status);
+    }
+    expect(statuses).toEqual([409, 409, 409, 429]);
+  },
+);
+
 test("cart writes count together (add and remove), per address; reads are never limited", async () => {
   const app = await shop({});
   const shopper = new Shopper(app);
