@@ -4,14 +4,19 @@
  * take its stock once, every answer naming that order; a retry after an answer that never arrived (the session
  * store failed once the order was placed) gets the first order back.
  */
+import { randomUUID } from "node:crypto";
 import type { Session } from "fastify";
 import type { Pool } from "pg";
+import { placeOrder } from "../../app/src/orders/orders";
+import { reserveStock, settleStaleReservations } from "../../app/src/orders/reservations";
+import { OrderShards } from "../../app/src/shards/order-shards";
 import { MemorySessionStore, type SessionStore } from "../../app/src/session/memory-store";
 import { type Fauxqs, startFauxqs } from "./support/fauxqs";
 import type { HttpResponse } from "./support/http-client";
 import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { Shopper } from "./support/shopper";
+import { testLogger } from "./support/test-app";
 import { waitForReplica } from "./support/test-database";
 
 /** A memory store whose writes fail while `failing` is set, as a session store that went away would. */
@@ -153,4 +158,46 @@ test("a cart changed after its checkout is a new order", async () => {
   expect([first.status, second.status]).toEqual([201, 201]);
   expect(second.json().orderId).not.toBe(first.json().orderId);
   expect(await stockOf(15)).toBe(48);
+});
+
+test("sharded: a cart whose checkout crashed waits for the worker's settling, then checks out afresh", async () => {
+  const shards = OrderShards.fromMap(
+    shardCluster.map,
+    { max: 2, connectTimeoutMs: 1000, queryTimeoutMs: 5000, cooldownMs: 0 },
+    testLogger(),
+  );
+  for (const shard of shards.all()) shard.ready = true; // the sharded app migrated them
+  try {
+    await setStock(16, 50);
+    const { rows } = await primary().query("SELECT price_cents FROM products WHERE id = 16");
+    const lines = [{ productId: 16, quantity: 2, priceCents: rows[0].price_cents as number }];
+    const shopperId = randomUUID();
+    const cart = { id: randomUUID(), version: 1 };
+    const shard = shards.forShopper(shopperId);
+    const options = { queued: false, logger: testLogger(), claimWaitMs: 200 };
+    // A first checkout claimed the cart and reserved its stock, then its process died before writing the order.
+    const crashed = randomUUID();
+    await reserveStock(plain.router, { orderId: crashed, shopperId, shard: shard.name, cart, lines });
+    expect(await stockOf(16)).toBe(48);
+
+    await expect(placeOrder(plain.router, shard, shopperId, cart, lines, options)).rejects.toMatchObject({
+      code: "checkout_in_progress",
+      details: { orderId: crashed },
+    });
+    expect(await stockOf(16)).toBe(48);
+
+    // The worker finds no order on the shard: the stock goes back, and the cart's claim with it.
+    expect((await settleStaleReservations(plain.router, shards, 0, testLogger())).released).toEqual([crashed]);
+    expect(await stockOf(16)).toBe(50);
+    const placed = await placeOrder(plain.router, shard, shopperId, cart, lines, options);
+    expect(placed).toMatchObject({ status: "placed", replayed: false });
+    expect(placed.orderId).not.toBe(crashed);
+    expect(await stockOf(16)).toBe(48);
+    // That cart again: the order just placed, nothing taken.
+    const again = await placeOrder(plain.router, shard, shopperId, cart, lines, options);
+    expect(again).toMatchObject({ orderId: placed.orderId, status: "placed", replayed: true });
+    expect(await stockOf(16)).toBe(48);
+  } finally {
+    await shards.close();
+  }
 });
