@@ -70,7 +70,7 @@ const ROOT = process.cwd();
 const MIGRATIONS_DIR = path.join(ROOT, "app", "migrations");
 const STATIC_DIR = path.join(ROOT, "app", "static");
 const PRODUCTS = 10_000;
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
+const ADMIN_TOKEN = "bench-admin-token-0123456789-ABCDEFGHIJ-klmnopqrst";
 const SESSION_SECRET = "bench-session-secret-0123456789-abcdef";
 
 function arg(name: string, fallback: number): number {

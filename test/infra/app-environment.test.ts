@@ -91,7 +91,8 @@ function fixtureFacts(cfg: LadderConfig, secondary: boolean): AwsEnvFacts<string
 const SECRET_JSON = {
   username: "shop_admin",
   password: "p@ss:w/rd%",
-  adminToken: "a".repeat(32),
+  // Tokens the app's rule accepts (components/admin-token.ts), as the stack's generated one is.
+  adminToken: "Kq7vR2mXw9LpT4zN8cYbF3hJ6dGs1UaE5oWi0nZe",
   sessionSecret: "s".repeat(40),
   authToken: "tok123",
 };
@@ -107,7 +108,7 @@ const LOCAL_SECRETS = {
   replicationPassword: "repl",
   shopPassword: "local:pw/1",
   redisPassword: "redispw",
-  adminToken: "t".repeat(32),
+  adminToken: "Lm4Tq9Xv2Rb7Kw5Nz8Pc3Hy6Jd1Fg0Sa7Ue4Wo9Ji",
   sessionSecret: "k".repeat(40),
 };
 function localPlan(step: number): Plan {
