@@ -6,11 +6,11 @@
  */
 
 /**
- * HSTS max-age: two years, the value hstspreload.org asks for (browsers keep the HTTPS-only rule that long after the
- * last visit). At least one year is what the policy pack requires.
+ * HSTS max-age in seconds, two years: the value hstspreload.org asks for (browsers keep the HTTPS-only rule that long
+ * after the last visit). At least one year is what the policy pack requires.
  */
 export const HSTS_MAX_AGE_SECONDS = 63_072_000;
-/** HSTS covers the site's subdomains too: a shop's subdomains are its own, served over HTTPS. */
+/** HSTS covers the site's subdomains too, which are the shop's own and served over HTTPS. */
 export const HSTS_INCLUDE_SUBDOMAINS = true;
 /** Other sites learn the shop's origin from a link, never a path (which may name an order). */
 export const REFERRER_POLICY = "strict-origin-when-cross-origin";
