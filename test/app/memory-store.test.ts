@@ -70,3 +70,68 @@ test("destroy removes a session", async () => {
   await new Promise<void>((resolve) => s.destroy("gone", () => resolve()));
   expect(await get(s, "gone")).toBeNull();
 });
+
+describe("bounded per client as well as in total", () => {
+  const from = (client: string, data: Partial<Session> = {}, expiresInMs?: number) =>
+    session({ ...data, client }, expiresInMs);
+  const bounded = (maxSessions: number, maxSessionsPerClient: number) => {
+    const created = new MemorySessionStore({ maxSessions, maxSessionsPerClient, now: () => now });
+    stores.push(created);
+    return created;
+  };
+
+  test("a client past its bound loses its own least recently written session, never another client's", async () => {
+    const s = bounded(1000, 3);
+    await set(s, "shopper", from("192.0.2.1", { shopperId: "real" }));
+    for (let i = 0; i < 50; i += 1) await set(s, `flood-${i}`, from("198.51.100.7"));
+    expect(s.sessionsOf("198.51.100.7")).toBe(3);
+    expect(s.size).toBe(4);
+    expect((await get(s, "shopper"))?.shopperId).toBe("real");
+    // The three it keeps are its three most recent.
+    for (const id of ["flood-47", "flood-48", "flood-49"]) expect(await get(s, id)).not.toBeNull();
+    expect(await get(s, "flood-46")).toBeNull();
+  });
+
+  test("rewriting a session makes it the client's most recent: it outlives the client's next sessions", async () => {
+    const s = bounded(1000, 2);
+    await set(s, "a", from("192.0.2.9"));
+    await set(s, "b", from("192.0.2.9"));
+    await set(s, "a", from("192.0.2.9", { shopperId: "kept" }));
+    await set(s, "c", from("192.0.2.9"));
+    expect(await get(s, "b")).toBeNull();
+    expect((await get(s, "a"))?.shopperId).toBe("kept");
+  });
+
+  test("past the total, the client holding the most sessions loses one: one-cart shoppers keep theirs", async () => {
+    const s = bounded(20, 5);
+    for (let i = 0; i < 10; i += 1) await set(s, `shopper-${i}`, from(`192.0.2.${i}`));
+    // Ten flooding addresses, 5 sessions each at most: 50 more than the store's 20 leave every shopper in.
+    for (let round = 0; round < 10; round += 1)
+      for (let a = 0; a < 10; a += 1) await set(s, `flood-${a}-${round}`, from(`203.0.113.${a}`));
+    expect(s.size).toBe(20);
+    for (let i = 0; i < 10; i += 1) expect(await get(s, `shopper-${i}`)).not.toBeNull();
+    for (let a = 0; a < 10; a += 1) expect(s.sessionsOf(`203.0.113.${a}`)).toBe(1);
+  });
+
+  test("unattributed sessions count only in the total; expiry and destroy give a client its room back", async () => {
+    const s = bounded(1000, 2);
+    for (let i = 0; i < 5; i += 1) await set(s, `unattributed-${i}`, session({}));
+    expect(s.size).toBe(5);
+    await set(s, "short", from("192.0.2.50", {}, 1_000));
+    await set(s, "long", from("192.0.2.50", {}, 100_000));
+    now += 1_000;
+    s.sweep();
+    expect(s.sessionsOf("192.0.2.50")).toBe(1);
+    await new Promise<void>((resolve) => s.destroy("long", () => resolve()));
+    expect(s.sessionsOf("192.0.2.50")).toBe(0);
+  });
+
+  test("bounds must be whole numbers of at least 1", () => {
+    expect(() => new MemorySessionStore({ maxSessionsPerClient: 0 })).toThrow(
+      "MemorySessionStore: maxSessionsPerClient must be a whole number of at least 1, got 0",
+    );
+    expect(() => new MemorySessionStore({ maxSessions: 2.5 })).toThrow(
+      "MemorySessionStore: maxSessions must be a whole number of at least 1, got 2.5",
+    );
+  });
+});

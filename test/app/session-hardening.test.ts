@@ -1,6 +1,7 @@
 /**
  * Sessions nobody can fill or plant (issue 14, findings 2 and 8): a read without a session stores nothing and sets
- * no cookie, and a `Secure` session cookie is a `__Host-` cookie (`Path=/`, no `Domain`).
+ * no cookie, the memory store (steps 3–6) is bounded per client as well as in total, and a `Secure` session cookie
+ * is a `__Host-` cookie (`Path=/`, no `Domain`).
  */
 import { randomUUID } from "node:crypto";
 import { MemorySessionStore } from "../../app/src/session/memory-store";
@@ -24,8 +25,8 @@ afterAll(async () => {
 /** An app on the suite's database with a memory store the test can count. */
 async function shopWithStore(
   env: Record<string, string> = {},
+  store = new MemorySessionStore(),
 ): Promise<{ shop: ShopInstance; store: MemorySessionStore }> {
-  const store = new MemorySessionStore();
   stores.push(store);
   const shop = await startShop(suite, env, { sessionStore: store });
   shops.push(shop);
@@ -66,6 +67,53 @@ describe("anonymous reads", () => {
       placed.json().orderId,
     ]);
     expect((await shopper.get(`/api/orders/${placed.json().orderId}`)).status).toBe(200);
+  });
+});
+
+describe("the memory store's bounds, through the app (TRUST_PROXY: the client is X-Forwarded-For's address)", () => {
+  /** A shopper at `address` who puts one product in a cart. */
+  async function shopperAt(shop: ShopInstance, address: string, productId: number): Promise<Shopper> {
+    const shopper = new Shopper(shop);
+    const body = { productId, quantity: 1 };
+    expect((await shopper.send("POST", "/api/cart/items", body, { "x-forwarded-for": address })).status).toBe(200);
+    return shopper;
+  }
+  /** A cookie-less cart write from `address`: one new session each time. */
+  const anonymousWrite = (shop: ShopInstance, address: string) =>
+    shop.request({
+      method: "POST",
+      path: "/api/cart/items",
+      headers: { "x-forwarded-for": address },
+      body: { productId: 1, quantity: 1 },
+    });
+
+  test("one address making sessions, then many past the total, leave every shopper's cart in place", async () => {
+    const { shop, store } = await shopWithStore(
+      { TRUST_PROXY: "true" },
+      new MemorySessionStore({ maxSessions: 40, maxSessionsPerClient: 5 }),
+    );
+    const shoppers: Array<[Shopper, number]> = [];
+    for (let i = 1; i <= 10; i += 1) shoppers.push([await shopperAt(shop, `192.0.2.${i}`, 10 + i), 10 + i]);
+
+    for (let i = 0; i < 60; i += 1) expect((await anonymousWrite(shop, "198.51.100.7")).status).toBe(200);
+    for (const [shopper, productId] of shoppers)
+      expect((await shopper.get("/api/cart")).json().items).toEqual([
+        expect.objectContaining({ productId, quantity: 1 }),
+      ]);
+    // Twenty more addresses, eight sessions each: 160 sessions against a store of 40.
+    for (let round = 0; round < 8; round += 1)
+      await Promise.all(Array.from({ length: 20 }, (_, a) => anonymousWrite(shop, `203.0.113.${a + 1}`)));
+    for (const [shopper, productId] of shoppers)
+      expect((await shopper.get("/api/cart")).json().items).toEqual([
+        expect.objectContaining({ productId, quantity: 1 }),
+      ]);
+    expect(store.size).toBe(40);
+    expect(store.sessionsOf("198.51.100.7")).toBeLessThanOrEqual(5);
+    // Checkout rotates the session id; the new id still counts against the shopper's address.
+    const [first] = shoppers[0];
+    expect(store.sessionsOf("192.0.2.1")).toBe(1);
+    expect((await first.post("/api/checkout")).status).toBe(201);
+    expect(store.sessionsOf("192.0.2.1")).toBe(1);
   });
 });
 

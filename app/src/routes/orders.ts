@@ -57,10 +57,11 @@ function orderReadOptions(request: FastifyRequest, shard: OrderShard): ReadOptio
 }
 
 /**
- * What a session keeps across the id rotation after checkout: who the shopper is and the positions of their
- * writes (so their next reads see the order). The emptied cart starts afresh.
+ * What a session keeps across the id rotation after checkout: who the shopper is, the positions of their writes
+ * (so their next reads see the order) and the client that made it (the memory store's per-client bound counts the
+ * new id against the same client). The emptied cart starts afresh.
  */
-const KEPT_ACROSS_ROTATION = ["shopperId", "writeLsn", "orderWrite"];
+const KEPT_ACROSS_ROTATION = ["shopperId", "writeLsn", "orderWrite", "client"];
 
 /** The orders plugin; see the module comment. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, { router, shards, relay }) => {

@@ -2,9 +2,19 @@
  * The in-process session store: the default until sessions move to Redis (step 7), after which any
  * connect-style store (`get` / `set` / `destroy` with callbacks) plugs in through `buildApp`'s `sessionStore`.
  *
- * Unlike @fastify/session's built-in MemoryStore it forgets expired sessions and holds at most `maxSessions`
- * (dropping the least recently written), so it cannot grow without bound. It stores sessions as JSON text, as a
- * networked store would, so code that works with it does not rely on sharing live objects with the store.
+ * Unlike @fastify/session's built-in MemoryStore it forgets expired sessions and is bounded twice, so that no client
+ * can push out anyone else's cart (issue 14: 100,000 anonymous sessions used to push out every real one):
+ *
+ * - **Per client**: a client holds at most `maxSessionsPerClient` sessions. Its next one drops its own least recently
+ *   written session, never another client's. The client is the session's `client` (shopper-session.ts records
+ *   it when the session is made): the address the app sees, Fastify's `request.ip` (the socket's peer, or with
+ *   TRUST_PROXY the load balancer's X-Forwarded-For), IPv6 addresses per /64, as the rate limits count them. A
+ *   session with no recorded client counts only towards the total.
+ * - **In total**: at most `maxSessions`. Past it, the client holding the most sessions loses its least recently
+ *   written one, so a flood from few addresses empties itself before it reaches shoppers with one cart each.
+ *
+ * It stores sessions as JSON text, as a networked store would, so code that works with it does not rely on sharing
+ * live objects with the store.
  */
 import type { Session } from "fastify";
 
@@ -18,10 +28,16 @@ export interface SessionStore {
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
   /**
-   * Most sessions kept; past it the least recently written is dropped.
+   * Most sessions kept; past it the client with the most sessions loses its least recently written one.
    * @default 100000
    */
   maxSessions?: number;
+  /**
+   * Most sessions one client (address; IPv6 per /64) holds; past it its own least recently written one is dropped.
+   * Room for a household or an office behind one NAT, each person with a cart or two.
+   * @default 100
+   */
+  maxSessionsPerClient?: number;
   /**
    * How often expired sessions are swept out.
    * @default 60000
@@ -34,6 +50,8 @@ export interface MemorySessionStoreOptions {
 interface Entry {
   json: string;
   expiresAt: number;
+  /** Whose session it is (see the module comment); the session id itself when none was recorded. */
+  client: string;
 }
 
 /** Lifetime of a session whose cookie carries no expiry (the app always sets one; this is a safety net). */
@@ -42,12 +60,25 @@ const FALLBACK_TTL_MS = 24 * 60 * 60 * 1000;
 /** See the module comment. */
 export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Entry>();
+  /** Client → its session ids, least recently written first. */
+  private readonly byClient = new Map<string, Set<string>>();
+  /** Session count → the clients holding that many (to find the largest holder in O(1)). */
+  private readonly clientsWith = new Map<number, Set<string>>();
+  private largestHolding = 0;
   private readonly maxSessions: number;
+  private readonly maxSessionsPerClient: number;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemorySessionStoreOptions = {}) {
     this.maxSessions = options.maxSessions ?? 100_000;
+    this.maxSessionsPerClient = options.maxSessionsPerClient ?? 100;
+    for (const [name, value] of Object.entries({
+      maxSessions: this.maxSessions,
+      maxSessionsPerClient: this.maxSessionsPerClient,
+    }))
+      if (!Number.isInteger(value) || value < 1)
+        throw new Error(`MemorySessionStore: ${name} must be a whole number of at least 1, got ${value}`);
     this.now = options.now ?? Date.now;
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     // The sweep alone must never keep a process alive.
@@ -59,16 +90,25 @@ export class MemorySessionStore implements SessionStore {
     return this.entries.size;
   }
 
+  /** Sessions held by `client` (an address as the module comment defines it). */
+  sessionsOf(client: string): number {
+    return this.byClient.get(client)?.size ?? 0;
+  }
+
   set(sessionId: string, session: Session, callback: (error?: unknown) => void): void {
     const json = JSON.stringify(session);
     const expires = session.cookie?.expires;
     const expiresAt = expires ? new Date(expires).getTime() : this.now() + FALLBACK_TTL_MS;
-    // Re-inserting moves the key to the end of the Map's order, which is what eviction walks from.
-    this.entries.delete(sessionId);
-    this.entries.set(sessionId, { json, expiresAt });
+    const client = typeof session.client === "string" ? session.client : sessionId;
+    // Re-inserting moves the id to the end of its client's order, which eviction walks from.
+    this.remove(sessionId);
+    this.entries.set(sessionId, { json, expiresAt, client });
+    this.holdingChanges(client, (ids) => ids.add(sessionId));
+    const own = this.byClient.get(client)!;
+    if (own.size > this.maxSessionsPerClient) this.remove(own.values().next().value as string);
     while (this.entries.size > this.maxSessions) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      const largest = this.clientsWith.get(this.largestHolding)!.values().next().value as string;
+      this.remove(this.byClient.get(largest)!.values().next().value as string);
     }
     callback();
   }
@@ -76,7 +116,7 @@ export class MemorySessionStore implements SessionStore {
   get(sessionId: string, callback: (error: unknown, session?: Session | null) => void): void {
     const entry = this.entries.get(sessionId);
     if (!entry || entry.expiresAt <= this.now()) {
-      if (entry) this.entries.delete(sessionId);
+      if (entry) this.remove(sessionId);
       callback(null, null);
       return;
     }
@@ -84,14 +124,44 @@ export class MemorySessionStore implements SessionStore {
   }
 
   destroy(sessionId: string, callback: (error?: unknown) => void): void {
-    this.entries.delete(sessionId);
+    this.remove(sessionId);
     callback();
   }
 
   /** Drops every expired session. */
   sweep(): void {
     const now = this.now();
-    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(id);
+    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.remove(id);
+  }
+
+  private remove(sessionId: string): void {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return;
+    this.entries.delete(sessionId);
+    this.holdingChanges(entry.client, (ids) => ids.delete(sessionId));
+  }
+
+  /** Applies `change` to `client`'s ids and keeps the count index (and the largest holding) in step. */
+  private holdingChanges(client: string, change: (ids: Set<string>) => void): void {
+    const ids = this.byClient.get(client) ?? new Set<string>();
+    const before = ids.size;
+    change(ids);
+    const after = ids.size;
+    if (after === before) return;
+    if (before > 0) {
+      const group = this.clientsWith.get(before)!;
+      group.delete(client);
+      if (group.size === 0) this.clientsWith.delete(before);
+    }
+    if (after > 0) {
+      this.byClient.set(client, ids);
+      const group = this.clientsWith.get(after) ?? new Set<string>();
+      group.add(client);
+      this.clientsWith.set(after, group);
+    } else this.byClient.delete(client);
+    // Counts move by one, so the largest holding is the new count or, when the largest shrank away, one less.
+    if (after > this.largestHolding) this.largestHolding = after;
+    else if (before === this.largestHolding && !this.clientsWith.has(before)) this.largestHolding = before - 1;
   }
 
   /** Stops the sweep timer. */

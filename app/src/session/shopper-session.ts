@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import fastifyCookie from "@fastify/cookie";
+import { normalizeIP } from "@fastify/rate-limit";
 import fastifySession from "@fastify/session";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CartLine } from "../cart/cart";
@@ -28,6 +29,11 @@ declare module "fastify" {
     cart?: CartLine[];
     /** WAL position of this shopper's last database write, for read-your-writes (see db/router.ts). */
     writeLsn?: Lsn;
+    /**
+     * The client that made the session ({@link clientAddressOf}), for the memory store's per-client bound
+     * (memory-store.ts). Kept with the session for its lifetime (at most 7 days), in whichever store holds it.
+     */
+    client?: string;
   }
 }
 
@@ -85,8 +91,20 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
  */
 export function shopperIdOf(request: FastifyRequest): string {
   const session = request.session;
-  if (typeof session.shopperId !== "string") session.shopperId = randomUUID();
+  if (typeof session.shopperId !== "string") {
+    session.shopperId = randomUUID();
+    session.client = clientAddressOf(request);
+  }
   return session.shopperId;
+}
+
+/**
+ * The client a request comes from, as the session bounds count it: Fastify's `request.ip` (the socket's peer or,
+ * with TRUST_PROXY, the address in X-Forwarded-For), an IPv6 address reduced to its /64 (one host usually holds a
+ * whole /64), the same key as the rate limits' (http/rate-limit.ts).
+ */
+export function clientAddressOf(request: FastifyRequest): string {
+  return normalizeIP(request.ip);
 }
 
 /**
