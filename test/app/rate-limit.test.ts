@@ -169,3 +169,18 @@ test("with sessions in Redis the fleet shares the counts, and a Redis that is do
   const warnings = lines.filter((line) => line.msg === "rate limit not counted: redis unavailable");
   expect(warnings).toHaveLength(1);
 });
+
+test("a Redis that stops answering lets limited requests through (after the store's 100 ms wait)", async () => {
+  const stalled = await startRedisServer();
+  try {
+    const app = await shop({ REDIS_URL: stalled.url, SESSION_STORE: "redis" });
+    const checkout = () => app.request({ method: "POST", path: "/api/checkout", headers: from("203.0.113.60") });
+    expect((await checkout()).status).toBe(409);
+    stalled.pause();
+    // Past the limit of 3, yet each is served: the count could not be taken.
+    for (let i = 0; i < 5; i++) expect((await checkout()).status).toBe(409);
+  } finally {
+    stalled.resume();
+    await stalled.stop();
+  }
+});
