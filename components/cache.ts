@@ -20,8 +20,18 @@ export const MAXMEMORY_POLICIES = [
 ] as const;
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 
+/** The two things a Cache group can hold, the product cache (step 5) and the sessions (step 7). */
+export const CACHE_PURPOSES = ["cache", "sessions"] as const;
+export type CachePurpose = (typeof CACHE_PURPOSES)[number];
+
 /** Arguments for {@link Cache}. */
 export interface CacheArgs {
+  /**
+   * What the group holds; it names the group in its resources' descriptions (`scale-ladder sessions`) and the IAM
+   * statement that reads its token (`ReadCacheToken`, `ReadSessionsToken`), so one instance profile can read both.
+   * @default "cache"
+   */
+  purpose?: CachePurpose;
   vpcId: pulumi.Input<string>;
   /** Isolated subnets in at least two AZs. */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -65,7 +75,10 @@ export interface CacheArgs {
  * Secrets Manager for the servers), encryption at rest, an eviction policy from config, daily snapshots, in isolated
  * subnets behind a security group that admits only the app tiers.
  *
- * Cost: two cache.t4g.micro nodes, about $23/month in us-east-1.
+ * Step 7 adds a second one for the sessions (`purpose: "sessions"`, `maxmemoryPolicy: "noeviction"`): with the
+ * product cache's `allkeys-lru`, a visitor filling the cache through many list pages would evict every cart.
+ *
+ * Cost: two cache.t4g.micro nodes, about $23/month in us-east-1 (each group).
  */
 export class Cache extends pulumi.ComponentResource {
   public readonly group: aws.elasticache.ReplicationGroup;
@@ -83,6 +96,8 @@ export class Cache extends pulumi.ComponentResource {
 
   constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:cache:Cache", name, {}, opts);
+    const purpose = args.purpose ?? "cache";
+    requireOneOf("Cache", "purpose", purpose, CACHE_PURPOSES);
     const nodeType = args.nodeType ?? "cache.t4g.micro";
     requireMatch(
       "Cache",
@@ -101,21 +116,21 @@ export class Cache extends pulumi.ComponentResource {
 
     this.securityGroup = dataTierSecurityGroup(this, name, {
       vpcId: args.vpcId,
-      description: "scale-ladder cache: Valkey from the app tiers only",
+      description: `scale-ladder ${purpose}: Valkey from the app tiers only`,
       port: REDIS_PORT,
       service: "Valkey",
       clientSecurityGroupIds: args.clientSecurityGroupIds,
     });
     const subnetGroup = new aws.elasticache.SubnetGroup(
       `${name}-subnets`,
-      { subnetIds: args.subnetIds, description: "scale-ladder cache, isolated subnets" },
+      { subnetIds: args.subnetIds, description: `scale-ladder ${purpose}, isolated subnets` },
       { parent: this },
     );
     const parameters = new aws.elasticache.ParameterGroup(
       `${name}-params`,
       {
         family: "valkey8",
-        description: `scale-ladder cache: ${policy}`,
+        description: `scale-ladder ${purpose}: ${policy}`,
         parameters: [{ name: "maxmemory-policy", value: policy }],
       },
       { parent: this },
@@ -126,7 +141,7 @@ export class Cache extends pulumi.ComponentResource {
     this.authToken = pulumi.secret(token.result);
     const secret = new aws.secretsmanager.Secret(
       `${name}-auth`,
-      { description: "scale-ladder cache AUTH token", recoveryWindowInDays: args.recoveryWindowInDays ?? 7 },
+      { description: `scale-ladder ${purpose} AUTH token`, recoveryWindowInDays: args.recoveryWindowInDays ?? 7 },
       { parent: this },
     );
     new aws.secretsmanager.SecretVersion(
@@ -139,7 +154,7 @@ export class Cache extends pulumi.ComponentResource {
     this.group = new aws.elasticache.ReplicationGroup(
       `${name}`,
       {
-        description: "scale-ladder cache",
+        description: `scale-ladder ${purpose}`,
         engine: "valkey",
         engineVersion: "8.0",
         nodeType,
@@ -164,7 +179,11 @@ export class Cache extends pulumi.ComponentResource {
     this.primaryAddress = this.group.primaryEndpointAddress;
     this.readerAddress = this.group.readerEndpointAddress;
     this.readStatements = [
-      { sid: "ReadCacheToken", actions: ["secretsmanager:GetSecretValue"], resources: [this.authSecretArn] },
+      {
+        sid: purpose === "cache" ? "ReadCacheToken" : "ReadSessionsToken",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [this.authSecretArn],
+      },
     ];
     this.registerOutputs({
       primaryAddress: this.primaryAddress,

@@ -45,6 +45,8 @@ export interface EnvSources<T> {
   seedProducts: number;
   /** Step 5: the cache. */
   cache?: { url: EnvValue<T>; ttlSeconds: number };
+  /** Step 7: the sessions' own Redis (`noeviction`), apart from the cache. */
+  sessions?: { url: EnvValue<T> };
   /** Step 8: the orders queue. */
   queueUrl?: T;
   /** Step 6: where the storefront links its static files. */
@@ -120,7 +122,7 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
   }
   if (web && features.cache) {
     const cache = need(s.cache, "cache", "cache");
-    add("REDIS_URL", cache.url, "cache-aside product reads (step 5) and, from step 7, sessions");
+    add("REDIS_URL", cache.url, "cache-aside product reads (step 5)");
     add("CACHE_TTL_SECONDS", literal(cache.ttlSeconds), "lifetime of a cached product read");
   }
   if (web) {
@@ -147,6 +149,12 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
         : "sessions stay on one server: the load balancer is sticky",
     );
   }
+  if (web && features.redisSessions)
+    add(
+      "SESSION_REDIS_URL",
+      need(s.sessions, "sessions", "redisSessions").url,
+      "the sessions' own Redis (noeviction): filling the product cache cannot evict carts (step 7)",
+    );
   if (features.queue)
     add(
       "ORDER_QUEUE_URL",
@@ -184,6 +192,8 @@ export interface AwsEnvFacts<T = pulumi.Input<string>> {
   /** The secret with `adminToken` and `sessionSecret`. */
   appSecretsArn: T;
   cache?: { host: T; port: number; secretArn: T };
+  /** Step 7: the sessions' Valkey group. */
+  sessions?: { host: T; port: number; secretArn: T };
   queueUrl?: T;
   /** The shard map parameter (in `mapRegion`), the credentials, each shard's writer and reader by name. */
   shards?: {
@@ -249,6 +259,14 @@ export function awsAppEnvironment<T>(cfg: LadderConfig, role: AppRole, facts: Aw
       },
       ttlSeconds: cfg.cache.ttlSeconds,
     },
+    sessions: facts.sessions && {
+      url: {
+        kind: "redis",
+        endpoint: { host: facts.sessions.host, port: facts.sessions.port },
+        auth: { kind: "secret", secret: { arn: facts.sessions.secretArn, label: "SESSIONS" }, field: "authToken" },
+        tls: true,
+      },
+    },
     queueUrl: facts.queueUrl,
     // The CDN serves the site and its /static/ path from one distribution: with a domain the links name it,
     // without one they stay relative (the app's default), which resolves to the distribution's own name.
@@ -298,6 +316,9 @@ export function placeholderFacts(cfg: LadderConfig, secondary = false): AwsEnvFa
     cache: f.cache
       ? { host: `<${here} cache primary endpoint>`, port: 6379, secretArn: `<${here} cache auth secret>` }
       : undefined,
+    sessions: f.redisSessions
+      ? { host: `<${here} sessions primary endpoint>`, port: 6379, secretArn: `<${here} sessions auth secret>` }
+      : undefined,
     queueUrl: f.queue ? `<${here} orders queue URL>` : undefined,
     shards: f.shards
       ? {
@@ -316,7 +337,26 @@ export function placeholderFacts(cfg: LadderConfig, secondary = false): AwsEnvFa
 }
 
 /**
- * Variables only local mode sets, with why: the SQS emulator's plumbing. On AWS the SDK finds the endpoint from the
+ * Every local client is 127.0.0.1 (local mode's load balancer and CDN stand-ins are on the machine): the app's
+ * per-address rate limits (app/src/http/rate-limit.ts) would count the whole machine, a test's hundred shoppers
+ * included, as one client. Local web processes get limits no local run reaches; on AWS each client address gets the
+ * app's defaults.
+ */
+export const LOCAL_RATE_LIMITS: Readonly<Record<string, string>> = {
+  RATE_LIMIT_ADMIN_PER_MINUTE: "1000000",
+  RATE_LIMIT_CART_PER_MINUTE: "1000000",
+  RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000",
+};
+const LOCAL_RATE_LIMITS_WHY = Object.fromEntries(
+  Object.keys(LOCAL_RATE_LIMITS).map((name) => [
+    name,
+    "every local client is 127.0.0.1: the per-address limit would count the whole machine as one shopper",
+  ]),
+);
+
+/**
+ * Variables only local mode sets, with why: the web processes' rate limits ({@link LOCAL_RATE_LIMITS}), and the SQS
+ * emulator's plumbing. On AWS the SDK finds the endpoint from the
  * queue URL and its credentials through the instance profile, which needs the metadata service.
  */
 export const LOCAL_ONLY: Readonly<Record<string, string>> = {
@@ -325,6 +365,7 @@ export const LOCAL_ONLY: Readonly<Record<string, string>> = {
   AWS_SECRET_ACCESS_KEY: "as AWS_ACCESS_KEY_ID",
   AWS_EC2_METADATA_DISABLED:
     "nothing local may go looking for the instance metadata address; on AWS it gives the credentials",
+  ...LOCAL_RATE_LIMITS_WHY,
 };
 
 /** Variables the runtime reads, not the app's config schema. */
@@ -332,7 +373,7 @@ export const RUNTIME_VARIABLES: Readonly<Record<string, string>> = {
   NODE_ENV: "Node libraries (Fastify, the session stores)",
   ...Object.fromEntries(
     Object.keys(LOCAL_ONLY)
-      .filter((k) => k !== "SQS_ENDPOINT")
+      .filter((k) => k.startsWith("AWS_"))
       .map((k) => [k, "the AWS SDK"]),
   ),
 };
@@ -382,6 +423,7 @@ export const LOCAL_DIFFERENCES: Readonly<Record<string, { aspects: Aspect[]; why
     aspects: ["host", "port", "credentials", "tls"],
     why: "local redis-server without TLS; on AWS ElastiCache over TLS with the AUTH token from its secret",
   },
+  SESSION_REDIS_URL: { aspects: ["host", "port", "credentials", "tls"], why: "as REDIS_URL" },
   ORDER_SHARDS: {
     aspects: ["source", "names", "host", "port", "credentials", "tls"],
     why:

@@ -266,6 +266,26 @@ export function buildRegion(
         opts,
       )
     : undefined;
+  // Step 7: the sessions' own Valkey group. Under the cache's allkeys-lru a visitor filling the cache through many
+  // list pages evicted every cart (issue 14); here nothing is evicted: a full group refuses new sessions (the app
+  // answers 503) and keeps the carts it holds. Only the web tier reaches it: workers never read a session.
+  const sessionStore = f.redisSessions
+    ? new Cache(
+        `${code}-sessions`,
+        {
+          purpose: "sessions",
+          vpcId: network.vpcId,
+          subnetIds: network.isolatedSubnetIds,
+          clientSecurityGroupIds: [web.id],
+          maxmemoryPolicy: "noeviction",
+          // A day of snapshots restores the carts after losing the group; sessions are gone after 7 days anyway.
+          snapshotRetentionDays: 1,
+          recoveryWindowInDays: prod ? 30 : 7,
+          applyImmediately: !prod,
+        },
+        opts,
+      )
+    : undefined;
 
   // Step 8: the orders queue.
   const queue = f.queue
@@ -364,6 +384,9 @@ export function buildRegion(
     replicaHosts: replicaHosts ?? [],
     appSecretsArn: secrets.secretArn,
     cache: cache ? { host: cache.primaryAddress, port: cache.port, secretArn: cache.authSecretArn } : undefined,
+    sessions: sessionStore
+      ? { host: sessionStore.primaryAddress, port: sessionStore.port, secretArn: sessionStore.authSecretArn }
+      : undefined,
     queueUrl: queue?.url,
     shards: primary
       ? {
@@ -456,7 +479,7 @@ export function buildRegion(
       albSecurityGroupId: network.securityGroup("alb").id,
       webSecurityGroupId: web.id,
       userData: userData("web", { releaseUri: artifact.uri }),
-      statements: [...statements, ...(queue?.sendStatements ?? [])],
+      statements: [...statements, ...(sessionStore?.readStatements ?? []), ...(queue?.sendStatements ?? [])],
       instanceType: cfg.web.instanceType,
       minSize: cfg.web.minSize,
       maxSize: cfg.web.maxSize,

@@ -85,7 +85,7 @@ export const REPLACED_ON: Record<string, ReplaceRule> = {
     keys: ["databaseName", "engine", "globalClusterIdentifier", "sourceDbClusterIdentifier", "storageEncrypted"],
   },
   [T.cache]: {
-    why: "the cache, which from step 7 holds every session",
+    why: "the product cache (a cold cache), and from step 7 the sessions' own group (every cart)",
     keys: [
       "atRestEncryptionEnabled",
       "dataTieringEnabled",

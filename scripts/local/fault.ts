@@ -14,7 +14,8 @@ ${Object.entries(FAULTS)
   .map(([kind, what]) => `  ${kind.padEnd(17)} ${what}`)
   .join("\n")}
 
-target: a replica (replica-2), a worker or web process (web-2, web-eu-west-1-1), or a region for Redis (eu-west-1).`;
+target: a replica (replica-2), a worker or web process (web-2, web-eu-west-1-1), a region for its cache Redis
+(eu-west-1), or a Redis by name (redis-sessions, redis-sessions-eu-west-1).`;
 
 function post(url: string, body: unknown): Promise<{ status: number; json: { done?: string; error?: string } }> {
   return new Promise((resolve, reject) => {

@@ -17,8 +17,10 @@ import {
   type PgSpec,
   type Plan,
   type ProcessSpec,
+  type RedisSpec,
   type RegionPlan,
   type Runtime,
+  SESSION_REDIS_MEMORY,
   buildPlan,
   plannedPorts,
   processEnv,
@@ -58,7 +60,7 @@ export const FAULTS = {
   "replica-stop": "stop a read replica (default: the first running one)",
   "replica-start": "start a stopped replica again",
   "primary-failover": "stop the primary and promote a replica with pg_promote(); the stable primary endpoint follows",
-  "redis-stop": "stop Redis (default: the first region's)",
+  "redis-stop": "stop Redis (default: the first region's cache; redis-sessions names the sessions' one)",
   "redis-start": "start a stopped Redis again (empty)",
   "worker-kill": "SIGKILL a worker (default: the first); it is restarted after 1 s",
   "web-kill": "SIGKILL a web process (default: the first); it is restarted after 1 s",
@@ -283,14 +285,19 @@ export class Launcher {
     await Promise.all(shards);
   }
 
-  private redisDefinition(region: RegionPlan): ProcessDefinition {
+  /** `maxmemory` and its policy: the cache's options, or the sessions' fixed `noeviction`. */
+  private redisMemory(redis: RedisSpec): { maxmemory: string; policy: string } {
     const { cache } = this.plan;
-    const redis = region.redis!;
+    return this.plan.regions.some((r) => r.sessionRedis?.name === redis.name) ? SESSION_REDIS_MEMORY : cache!;
+  }
+
+  private redisDefinition(redis: RedisSpec): ProcessDefinition {
+    const memory = this.redisMemory(redis);
     return {
       name: redis.name,
       kind: "redis",
       command: "redis-server",
-      // No persistence: a cache, and sessions that may be lost with it (as a cache node's are).
+      // No persistence: a cache, and sessions that are lost with their server (on AWS a replica takes over).
       args: [
         "--bind",
         "127.0.0.1",
@@ -299,9 +306,9 @@ export class Launcher {
         "--requirepass",
         this.secrets.redisPassword,
         "--maxmemory",
-        cache!.maxmemory,
+        memory.maxmemory,
         "--maxmemory-policy",
-        cache!.policy,
+        memory.policy,
         "--save",
         "",
         "--appendonly",
@@ -317,10 +324,9 @@ export class Launcher {
     };
   }
 
-  private async startRedis(region: RegionPlan): Promise<void> {
-    const redis = region.redis!;
+  private async startRedis(redis: RedisSpec): Promise<void> {
     await mkdir(redis.dir, { recursive: true });
-    const proc = await this.supervisor.start(this.redisDefinition(region));
+    const proc = await this.supervisor.start(this.redisDefinition(redis));
     await waitFor(redis.name, () => redisPing(redis.port, this.secrets.redisPassword), {
       timeoutMs: 20_000,
       failed: async () => (proc.child ? undefined : `redis-server ${proc.lastExit}; see ${proc.logFile}`),
@@ -328,15 +334,15 @@ export class Launcher {
   }
 
   private async startCaches(): Promise<void> {
+    const servers = this.plan.regions.flatMap((r) => [r.redis, r.sessionRedis].filter((x) => x !== undefined));
     await Promise.all(
-      this.plan.regions
-        .filter((r) => r.redis)
-        .map((r) =>
-          this.timed(r.redis!.name, async () => {
-            await this.startRedis(r);
-            return `127.0.0.1:${r.redis!.port}, maxmemory ${this.plan.cache!.maxmemory}, ${this.plan.cache!.policy}`;
-          }),
-        ),
+      servers.map((redis) =>
+        this.timed(redis.name, async () => {
+          await this.startRedis(redis);
+          const memory = this.redisMemory(redis);
+          return `127.0.0.1:${redis.port}, maxmemory ${memory.maxmemory}, ${memory.policy}`;
+        }),
+      ),
     );
   }
 
@@ -651,6 +657,12 @@ export class Launcher {
           data: rel(r.redis.dir),
           note: `${plan.cache!.maxmemory}, ${plan.cache!.policy}, TTL ${plan.cache!.ttlSeconds} s`,
         });
+      if (r.sessionRedis)
+        procRow(r.sessionRedis.name, "redis", `redis://127.0.0.1:${r.sessionRedis.port}`, {
+          region: multiRegion ? r.name : undefined,
+          data: rel(r.sessionRedis.dir),
+          note: `sessions, ${SESSION_REDIS_MEMORY.maxmemory}, ${SESSION_REDIS_MEMORY.policy}`,
+        });
     }
     if (plan.queue)
       procRow("fauxqs", "SQS emulator", `http://127.0.0.1:${plan.queue.port}`, {
@@ -699,12 +711,22 @@ export class Launcher {
 
   private region(target: string | undefined): RegionPlan {
     if (!target) return this.plan.regions[0];
-    const r = this.plan.regions.find((x) => x.name === target || x.redis?.name === target);
+    const r = this.plan.regions.find(
+      (x) => x.name === target || x.redis?.name === target || x.sessionRedis?.name === target,
+    );
     if (!r)
       throw new LocalError(
         `no region or redis named ${target}: ${this.plan.regions.map((x) => x.redis?.name ?? x.name).join(", ")}`,
       );
     return r;
+  }
+
+  /** The Redis a fault names: a sessions' Redis by its name, else the cache of the region named (or the first). */
+  private redisNamed(target: string | undefined): RedisSpec {
+    const r = this.region(target);
+    const redis = target !== undefined && r.sessionRedis?.name === target ? r.sessionRedis : r.redis;
+    if (!redis) throw new LocalError(`step ${this.plan.step} has no Redis (it comes at step 5)`);
+    return redis;
   }
 
   /** Injects one fault; resolves with a sentence saying what was done. */
@@ -769,17 +791,15 @@ export class Launcher {
         );
       }
       case "redis-stop": {
-        const r = this.region(target);
-        if (!r.redis) throw new LocalError(`step ${plan.step} has no Redis (it comes at step 5)`);
-        await this.supervisor.stop(r.redis.name);
-        return `stopped ${r.redis.name} (127.0.0.1:${r.redis.port})`;
+        const redis = this.redisNamed(target);
+        await this.supervisor.stop(redis.name);
+        return `stopped ${redis.name} (127.0.0.1:${redis.port})`;
       }
       case "redis-start": {
-        const r = this.region(target);
-        if (!r.redis) throw new LocalError(`step ${plan.step} has no Redis (it comes at step 5)`);
-        if (this.supervisor.processes.get(r.redis.name)?.child) throw new LocalError(`${r.redis.name} is running`);
-        await this.startRedis(r);
-        return `started ${r.redis.name} again (empty)`;
+        const redis = this.redisNamed(target);
+        if (this.supervisor.processes.get(redis.name)?.child) throw new LocalError(`${redis.name} is running`);
+        await this.startRedis(redis);
+        return `started ${redis.name} again (empty)`;
       }
       case "worker-kill":
       case "web-kill": {

@@ -10,12 +10,13 @@
  *   P+5      SQS emulator (fauxqs)                P+6  stable PostgreSQL primary endpoint (TCP proxy)
  *   P+10     PostgreSQL primary                   P+11… replicas          P+20… order shards
  *   P+40+r   Redis of region r                    P+50+r load balancer of region r (step 11)
+ *   P+45+r   sessions' Redis of region r (step 7)
  *   P+100+100r+i  web process i of region r       P+150+100r+i  worker i's health port
  */
 import path from "node:path";
 import { type EnvVar, resolveEnv } from "../../components/app-env";
 import { assignBuckets } from "../../components/shard-map";
-import { LOCAL_ONLY, appEnvironment } from "../../stacks/app-environment";
+import { LOCAL_ONLY, LOCAL_RATE_LIMITS, appEnvironment } from "../../stacks/app-environment";
 import { type StepFeatures, featuresAt } from "../../stacks/steps";
 import { type LocalOptions } from "./options";
 
@@ -29,6 +30,20 @@ export interface PgSpec {
   /** Database the app uses on it. */
   database: string;
 }
+
+/** One redis-server. */
+export interface RedisSpec {
+  /** `redis`, `redis-sessions`, `redis-eu-west-1`, `redis-sessions-eu-west-1`. */
+  name: string;
+  port: number;
+  dir: string;
+}
+
+/**
+ * Memory of the sessions' Redis, as on AWS (components/cache.ts with `purpose: "sessions"`): `noeviction`, so a full
+ * server refuses new sessions (the app answers 503) instead of dropping carts.
+ */
+export const SESSION_REDIS_MEMORY = { maxmemory: "64mb", policy: "noeviction" } as const;
 
 /** One app process (web or worker). */
 export interface ProcessSpec {
@@ -48,7 +63,10 @@ export interface RegionPlan {
   lbPort?: number;
   /** Read replicas of the catalog this region reads. */
   replicas: PgSpec[];
-  redis?: { name: string; port: number; dir: string };
+  /** The product cache (step 5), under the `--cache-*` options. */
+  redis?: RedisSpec;
+  /** Step 7: the sessions' own Redis, under {@link SESSION_REDIS_MEMORY}: the cache's traffic cannot evict carts. */
+  sessionRedis?: RedisSpec;
   web: ProcessSpec[];
   workers: ProcessSpec[];
   /** SQS queue names (step 8). */
@@ -116,6 +134,7 @@ export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> 
     if (r.lbPort && r.lbPort !== plan.entryPort) ports.push({ port: r.lbPort, what: `load balancer ${r.name}` });
     for (const s of r.replicas) ports.push({ port: s.port, what: `postgres ${s.name}` });
     if (r.redis) ports.push({ port: r.redis.port, what: r.redis.name });
+    if (r.sessionRedis) ports.push({ port: r.sessionRedis.port, what: r.sessionRedis.name });
     for (const p of [...r.web, ...r.workers]) if (p.port !== plan.entryPort) ports.push({ port: p.port, what: p.name });
   }
   return ports;
@@ -150,6 +169,13 @@ export function buildPlan(options: LocalOptions): Plan {
       ),
       redis: f.cache
         ? { name: `redis${suffix}`, port: P + 40 + r, dir: path.join(dataDir, `redis${suffix}`) }
+        : undefined,
+      sessionRedis: f.redisSessions
+        ? {
+            name: `redis-sessions${suffix}`,
+            port: P + 45 + r,
+            dir: path.join(dataDir, `redis-sessions${suffix}`),
+          }
         : undefined,
       web: Array.from({ length: webCount }, (_, i) => ({
         name: `web${suffix}-${i + 1}`,
@@ -262,6 +288,16 @@ export function localAppEnvironment(
             ttlSeconds: plan.cache.ttlSeconds,
           }
         : undefined,
+    sessions: region.sessionRedis
+      ? {
+          url: {
+            kind: "redis",
+            endpoint: at(region.sessionRedis.port),
+            auth: { kind: "literal", password: secrets.redisPassword },
+            tls: false,
+          },
+        }
+      : undefined,
     queueUrl: region.queue ? (runtime.queueUrls[region.queue.name] ?? "") : undefined,
     staticBaseUrl: plan.cdn ? `http://127.0.0.1:${plan.cdn.edgePort}/static/` : undefined,
     orderShards:
@@ -290,6 +326,7 @@ export function processEnv(
   runtime: Runtime,
 ): Record<string, string> {
   const env = resolveEnv(localAppEnvironment(plan, region, proc, kind, secrets, runtime));
+  if (kind === "web") Object.assign(env, LOCAL_RATE_LIMITS);
   if (plan.queue && region.queue) {
     const plumbing: Record<keyof typeof LOCAL_ONLY, string> = {
       SQS_ENDPOINT: `http://127.0.0.1:${plan.queue.port}`,

@@ -1,7 +1,9 @@
 /**
- * End to end, step 7: sessions in Redis and a round-robin load balancer. A shopper's journey; a web process killed
- * under load (its cart survives, fewer than 1% of requests fail); Redis stopped (catalog reads keep succeeding).
+ * End to end, step 7: sessions in a Redis of their own (noeviction) and a round-robin load balancer. A shopper's
+ * journey; a web process killed under load (its cart survives, fewer than 1% of requests fail); the cache's Redis
+ * stopped (catalog reads keep succeeding, carts untouched); where the sessions live.
  */
+import { sendCommand } from "../../../lib/servers/redis-server";
 import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
@@ -80,9 +82,15 @@ test("a web process killed under load: the cart survives and fewer than 1% of re
   expect(killed.restarts).toBeGreaterThanOrEqual(1);
 });
 
-test("Redis stopped: the storefront and catalog reads keep succeeding; Redis back, shoppers buy again", async () => {
+test("the cache's Redis stopped: catalog reads keep succeeding, carts are untouched; back, shoppers buy", async () => {
   const browser = new BrowserShopper(topology.entryUrl);
+  const keeper = new BrowserShopper(topology.entryUrl);
+  expect((await keeper.post("/api/cart/items", { productId: 5, quantity: 1 })).status).toBe(200);
   expect(await topology.fault("redis-stop")).toContain("stopped redis");
+  // The sessions live in their own Redis: the cart is still there while the cache is down.
+  expect((await keeper.get("/api/cart")).json<{ items: unknown[] }>().items).toEqual([
+    expect.objectContaining({ productId: 5, quantity: 1 }),
+  ]);
   const statuses: number[] = [];
   for (let i = 0; i < 40; i++) {
     statuses.push((await browser.get(`/api/products/${1 + i}`)).status);
@@ -92,7 +100,7 @@ test("Redis stopped: the storefront and catalog reads keep succeeding; Redis bac
   expect(statuses.filter((s) => s !== 200)).toEqual([]);
 
   await topology.fault("redis-start");
-  // Sessions were in the Redis that stopped; a new shopper gets a new one, and the app reconnects on its own.
+  // The app reconnects to the restarted (empty) cache on its own.
   let result;
   for (let attempt = 0; !result; attempt++) {
     result = await journey(new BrowserShopper(topology.entryUrl)).catch((error: Error) => {
@@ -101,4 +109,21 @@ test("Redis stopped: the storefront and catalog reads keep succeeding; Redis bac
     });
   }
   expect(result.placedAs).toBe("placed");
+});
+
+test("sessions live in their own redis-server under noeviction; the cache's holds none", async () => {
+  const shopper = new BrowserShopper(topology.entryUrl);
+  expect((await shopper.post("/api/cart/items", { productId: 7, quantity: 1 })).status).toBe(200);
+  const redis = async (name: string, ...command: string[]) => {
+    const service = (await topology.status()).find((s) => s.name === name);
+    if (!service) throw new Error(`no service ${name}`);
+    return sendCommand(Number(new URL(service.url).port), command, topology.secrets.redisPassword);
+  };
+  expect(await redis("redis-sessions", "CONFIG", "GET", "maxmemory-policy")).toContain("noeviction");
+  expect(await redis("redis", "CONFIG", "GET", "maxmemory-policy")).toContain("allkeys-lru");
+  const count = (name: string, pattern: string) =>
+    redis(name, "EVAL", `return #redis.call('KEYS', '${pattern}')`, "0").then((reply) => Number(reply.slice(1)));
+  expect(await count("redis-sessions", "shop:sess:*")).toBeGreaterThan(0);
+  expect(await count("redis-sessions", "shop:cache:*")).toBe(0);
+  expect(await count("redis", "shop:sess:*")).toBe(0);
 });
