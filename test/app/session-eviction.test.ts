@@ -110,3 +110,29 @@ test("control: the same flood with sessions on the cache's Redis (no SESSION_RED
   for (const { shopper } of carts) if ((await cartLines(shopper)).length === 0) emptied += 1;
   expect(emptied).toBeGreaterThan(0);
 }, 120_000);
+
+test("/readyz lists the sessions' Redis as optional: down, carts are a 503, the server stays in rotation", async () => {
+  const cache = await redisServer("allkeys-lru");
+  const sessions = await redisServer("noeviction");
+  const at = await shop({ REDIS_URL: cache.url, SESSION_REDIS_URL: sessions.url });
+  const readyz = async () => (await at.request({ path: "/readyz" })).json();
+  expect(await readyz()).toMatchObject({
+    status: "ready",
+    checks: expect.arrayContaining([
+      { name: "redis", ok: true, optional: true },
+      { name: "session-redis", ok: true, optional: true },
+    ]),
+  });
+  await sessions.kill();
+  const cart = await new Shopper(at).post("/api/cart/items", { productId: 2, quantity: 1 });
+  expect(cart.status).toBe(503);
+  expect(cart.headers["retry-after"]).toBe("1");
+  // The catalog (on the cache's Redis) is unaffected, and readiness stays 200: degraded, not out of rotation.
+  expect((await at.request({ path: "/api/products/2" })).status).toBe(200);
+  const ready = await at.request({ path: "/readyz" });
+  expect(ready.status).toBe(200);
+  expect(ready.json()).toMatchObject({
+    status: "degraded",
+    checks: expect.arrayContaining([{ name: "session-redis", ok: false, optional: true }]),
+  });
+}, 60_000);
