@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
+import { adminTokenProblem } from "../../components/admin-token";
 import { LocalError, httpGet, redisPing, requireCommand, requireFreePort, waitFor } from "./checks";
 import { haproxyCommand, renderHaproxyConfig } from "./haproxy";
 import { type LocalOptions, PROJECT_DIR } from "./options";
@@ -190,14 +191,21 @@ export class Launcher {
 
   private async loadSecrets(): Promise<LocalSecrets> {
     const file = path.join(this.plan.dataDir, "secrets.json");
-    if (existsSync(file)) return JSON.parse(await readFile(file, "utf8")) as LocalSecrets;
     const hex = (n: number) => randomBytes(n).toString("hex");
+    if (existsSync(file)) {
+      const kept = JSON.parse(await readFile(file, "utf8")) as LocalSecrets;
+      // A data directory from before the admin token rule holds a 32-digit token, which the app now refuses.
+      if (adminTokenProblem(kept.adminToken) === undefined) return kept;
+      const secrets = { ...kept, adminToken: hex(32) };
+      await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+      return secrets;
+    }
     const secrets: LocalSecrets = {
       superuserPassword: hex(12),
       replicationPassword: hex(12),
       shopPassword: hex(12),
       redisPassword: hex(16),
-      adminToken: hex(16),
+      adminToken: hex(32), // 64 hex digits: the admin token rule refuses 32 (components/admin-token.ts)
       sessionSecret: hex(24),
     };
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
