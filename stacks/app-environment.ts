@@ -132,10 +132,12 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
     add("COOKIE_SECURE", literal(s.cookieSecure), "session cookies get Secure when browsers reach the site over HTTPS");
     add(
       "TRUST_PROXY",
-      literal(features.fleet),
-      features.fleet
-        ? "behind a load balancer: X-Forwarded-* are its own"
-        : "clients reach the server directly: their X-Forwarded-* are forgeable",
+      literal(features.cdn ? 2 : features.fleet),
+      features.cdn
+        ? "behind CloudFront and the ALB: the client's address is the one CloudFront appended to X-Forwarded-For"
+        : features.fleet
+          ? "behind a load balancer: X-Forwarded-* are its own"
+          : "clients reach the server directly: their X-Forwarded-* are forgeable",
     );
     add("SEED_PRODUCTS", literal(s.seedProducts), "demo products seeded into an empty catalog");
   }

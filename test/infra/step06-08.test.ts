@@ -150,6 +150,12 @@ describe("steps 6–8", () => {
     });
   });
 
+  describe("steps 6-8: the app behind CloudFront and the ALB", () => {
+    it("believes two proxies' X-Forwarded-For entries: CloudFront's, then the ALB's, and none the client wrote", () => {
+      for (const s of [6, 7, 8]) expect(userDataOf(g[s], "use1-web-lt")).toContain('echo "TRUST_PROXY=2"');
+    });
+  });
+
   describe("step 7: stateless web tier", () => {
     it("turns stickiness off and moves sessions to Redis", () => {
       expect(g[6].one(T.tg).inputs.stickiness.enabled).toBe(true);
