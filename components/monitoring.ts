@@ -16,6 +16,8 @@ export interface Watched {
   shardClusterIdentifiers?: pulumi.Input<string>[];
   /** ElastiCache replication group id (its first member node is watched: `<id>-001`). */
   cacheGroupId?: pulumi.Input<string>;
+  /** The sessions' replication group id (step 7, `noeviction`): its memory is watched, since full it refuses carts. */
+  sessionGroupId?: pulumi.Input<string>;
   queueName?: pulumi.Input<string>;
   deadLetterQueueName?: pulumi.Input<string>;
 }
@@ -215,6 +217,21 @@ export class Monitoring extends pulumi.ComponentResource {
         evaluationPeriods: 1,
         comparisonOperator: "GreaterThanThreshold",
         threshold: 1000,
+      });
+    }
+    if (w.sessionGroupId) {
+      // noeviction: a full group evicts nothing and refuses new sessions instead (cart writes answer 503), so the
+      // warning has to come before it is full. ElastiCache's memory percentage counts against maxmemory.
+      this.alarm(`${name}-sessions-memory`, {
+        alarmDescription: "Sessions' Valkey group over 80 % of its memory: at 100 % new carts are refused",
+        namespace: "AWS/ElastiCache",
+        metricName: "DatabaseMemoryUsagePercentage",
+        statistic: "Maximum",
+        dimensions: { CacheClusterId: pulumi.interpolate`${w.sessionGroupId}-001` },
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 80,
       });
     }
     if (w.deadLetterQueueName) {

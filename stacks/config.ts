@@ -192,6 +192,12 @@ export const CONFIG_KEYS = {
   ),
   cacheSnapshotRetentionDays: key("Days of cache snapshots kept (0 for none).", integer(0, 35), () => 7),
   cacheTtlSeconds: key("TTL of cached product reads in the app, seconds.", integer(1, 86400), () => 60),
+  sessionNodeType: key(
+    "ElastiCache node type of the sessions' own Valkey group (step 7 on). It never evicts (full, it refuses new " +
+      "carts), so size it for every open cart: a session is about 1 KB.",
+    pattern(/^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
+    () => "cache.t4g.micro",
+  ),
   webRequestsPerTarget: key(
     "ALB requests per target per minute the step-7 policy aims for.",
     integer(10, 100000),
@@ -312,6 +318,8 @@ export interface LadderConfig {
   /** Step 11: the regions, their VPC CIDRs, and which region serves each continent. */
   regions: { secondaries: string[]; cidrs: Record<string, string>; geo: Partial<Record<Continent, string>> };
   observability: { logRetentionDays: number; alarmEmail?: string };
+  /** Step 7: the sessions' own Valkey group. */
+  sessions: { nodeType: string };
   cache: {
     nodeType: string;
     replicas: number;
@@ -517,6 +525,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
       logRetentionDays: get("logRetentionDays") as number,
       alarmEmail: get("alarmEmail") as string | undefined,
     },
+    sessions: { nodeType: get("sessionNodeType") as string },
     cache: {
       nodeType: get("cacheNodeType") as string,
       replicas: get("cacheReplicas") as number,

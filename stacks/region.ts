@@ -274,6 +274,7 @@ export function buildRegion(
         `${code}-sessions`,
         {
           purpose: "sessions",
+          nodeType: cfg.sessions.nodeType,
           vpcId: network.vpcId,
           subnetIds: network.isolatedSubnetIds,
           clientSecurityGroupIds: [web.id],
@@ -549,6 +550,7 @@ export function buildRegion(
             : undefined,
           shardClusterIdentifiers: shards?.shards.map((s) => s.clusterIdentifier),
           cacheGroupId: cache?.group.id,
+          sessionGroupId: sessionStore?.group.id,
           queueName: queue?.name,
           deadLetterQueueName: queue?.deadLetterName,
         },

@@ -28,6 +28,7 @@ describe("the sessions' Valkey group", () => {
     const stacks: Record<string, GraphRequest> = {
       ...Object.fromEntries([6, 7, 8, 9, 10, 11].map((step) => [step, { config: stackConfig(step), stack: "dev" }])),
       prod7: { config: stackConfig(7, { "scale-ladder:environment": "prod" }), stack: "prod" },
+      small7: { config: stackConfig(7, { "scale-ladder:sessionNodeType": "cache.t4g.small" }), stack: "dev" },
     };
     const graphs = await ladderGraphs(Object.values(stacks));
     Object.keys(stacks).forEach((k, i) => (g[k] = graphs[i]));
@@ -57,6 +58,8 @@ describe("the sessions' Valkey group", () => {
       parameters: [{ name: "maxmemory-policy", value: "noeviction" }],
     });
     expect(sessions.parameterGroupName).toMatch(/^use1-sessions-params-[0-9a-f]{7}$/);
+    expect(g.small7.one(T.cache, "use1-sessions").inputs.nodeType).toBe("cache.t4g.small");
+    expect(g.small7.one(T.cache, "use1-cache").inputs.nodeType).toBe("cache.t4g.micro");
     // The cache keeps its own policy.
     expect(g[7].one(T.cachePg, "use1-cache-params").inputs.parameters).toEqual([
       { name: "maxmemory-policy", value: "allkeys-lru" },
@@ -155,6 +158,19 @@ describe("the sessions' Valkey group", () => {
       ]);
       expect(userDataOf(g[11], `${code}-web-lt`)).toContain(`@master.${code}-sessions.`);
     }
+  });
+
+  it("step 10 alarms before it is full: memory over 80 % on its primary node", () => {
+    expect(g[9].ofType(T.alarm).map((a) => a.name)).not.toContain("use1-monitoring-sessions-memory");
+    const alarm = g[10].one(T.alarm, "use1-monitoring-sessions-memory").inputs;
+    expect(alarm).toMatchObject({
+      namespace: "AWS/ElastiCache",
+      metricName: "DatabaseMemoryUsagePercentage",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 80,
+    });
+    // The group's id (the mocks answer its logical name) and the first member node's suffix.
+    expect(alarm.dimensions.CacheClusterId).toBe("use1-sessions-001");
   });
 
   it("is in the plan's price table: two cache.t4g.micro nodes and the token's secret", () => {

@@ -217,6 +217,7 @@ describe("steps 9–11", () => {
         "p99-latency",
         "replica-lag-0",
         "replica-lag-1",
+        "sessions-memory",
         "shard-lag-0",
         "shard-lag-1",
         "web-cpu",
