@@ -170,6 +170,22 @@ test("with sessions in Redis the fleet shares the counts, and a Redis that is do
   expect(warnings).toHaveLength(1);
 });
 
+test("with the sessions in a Redis of their own, the counts live there, not in the evicting cache", async () => {
+  const cache = await startRedisServer();
+  const sessions = await startRedisServer();
+  try {
+    const app = await shop({ REDIS_URL: cache.url, SESSION_REDIS_URL: sessions.url, SESSION_STORE: "redis" });
+    expect((await app.request({ method: "POST", path: "/api/checkout", headers: from("203.0.113.70") })).status).toBe(
+      409,
+    );
+    expect(await sessions.command("KEYS", "shop:ratelimit:*")).toContain("checkout:203.0.113.70");
+    expect(await cache.command("KEYS", "shop:ratelimit:*")).not.toContain("203.0.113.70");
+  } finally {
+    await cache.stop();
+    await sessions.stop();
+  }
+});
+
 test("a Redis that stops answering lets limited requests through (after the store's 100 ms wait)", async () => {
   const stalled = await startRedisServer();
   try {

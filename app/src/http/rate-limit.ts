@@ -19,8 +19,9 @@
  * - The client address is Fastify's `request.ip`: the socket's peer, or with `TRUST_PROXY` the address the load
  *   balancer saw (X-Forwarded-For); IPv6 addresses count per /64, as one host usually holds a whole /64.
  * - Counted in this process (an LRU of 5,000 addresses per limit) until sessions move to Redis (step 7,
- *   `SESSION_STORE=redis`); from then on in Redis ({@link RedisRateLimitStore}), shared by the fleet: one Lua script
- *   increments and sets the window's expiry atomically. Redis down or slow fails open (the request goes on, the
+ *   `SESSION_STORE=redis`); from then on in the sessions' Redis ({@link redisRateLimitStore}), shared by the fleet,
+ *   where nothing is evicted (in the cache's, filling the cache would reset the counters): one Lua script increments
+ *   and sets the window's expiry atomically. Redis down or slow fails open (the request goes on, the
  *   failure is logged once per 30 s): an outage of the limiter must not become an outage of checkout.
  * - A 429 is a 4xx like any other: its access line says `error: "rate_limited"`, one line, no stack.
  */
