@@ -202,16 +202,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   });
 
   await registerSessions(app, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
-  // Before the routes: it puts a limiter on the admin routes, cart writes and checkout as they are added. In the
-  // sessions' Redis when the sessions are in Redis (step 7), so that the fleet shares the counts: that one never
-  // evicts, where in the cache's a visitor filling the cache would reset its own counters.
+  // Before the routes: it puts a limiter on the admin routes, cart writes and checkout as they are added. In Redis
+  // when the sessions are (step 7), so that the fleet shares the counts; in the cache's, never the sessions' (see
+  // http/rate-limit.ts: one counter per address, and addresses are plentiful, would fill a Redis that never evicts).
   await registerRateLimits(app, {
     perMinute: {
       admin: config.RATE_LIMIT_ADMIN_PER_MINUTE,
       cart: config.RATE_LIMIT_CART_PER_MINUTE,
       checkout: config.RATE_LIMIT_CHECKOUT_PER_MINUTE,
     },
-    redis: config.SESSION_STORE === "redis" ? (sessionRedis ?? redis) : undefined,
+    redis: config.SESSION_STORE === "redis" ? redis : undefined,
     logger,
   });
   // After the rate limits, so that it runs before them: a cross-site request is refused without being counted.

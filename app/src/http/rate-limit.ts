@@ -19,10 +19,13 @@
  * - The client address is Fastify's `request.ip`: the socket's peer, or with `TRUST_PROXY` the address the load
  *   balancer saw (X-Forwarded-For); IPv6 addresses count per /64, as one host usually holds a whole /64.
  * - Counted in this process (an LRU of 5,000 addresses per limit) until sessions move to Redis (step 7,
- *   `SESSION_STORE=redis`); from then on in the sessions' Redis ({@link redisRateLimitStore}), shared by the fleet,
- *   where nothing is evicted (in the cache's, filling the cache would reset the counters): one Lua script increments
- *   and sets the window's expiry atomically. Redis down or slow fails open (the request goes on, the
- *   failure is logged once per 30 s): an outage of the limiter must not become an outage of checkout.
+ *   `SESSION_STORE=redis`); from then on in Redis ({@link redisRateLimitStore}), shared by the fleet: one Lua script
+ *   increments and sets the window's expiry atomically. The cache's Redis (`REDIS_URL`), not the sessions' own: there
+ *   is a counter per address, and an attacker has addresses to spare (an IPv6 /48 holds 65,536 /64s), so in the
+ *   sessions' Redis, which never evicts, a flood of addresses would fill it and have new carts refused. The cache's
+ *   evicts least recently used keys first, and a counter in use is touched by every request it counts. Redis down
+ *   or slow fails open (the request goes on, the failure is logged once per 30 s): an outage of the limiter must not
+ *   become an outage of checkout.
  * - A 429 is a 4xx like any other: its access line says `error: "rate_limited"`, one line, no stack.
  */
 import { createHash } from "node:crypto";
