@@ -30,13 +30,19 @@ test("a shopper in North America, and one the header does not place, are served 
   expect([...unknown.regions]).toEqual(["us-east-1"]);
 });
 
-test("every service of both regions runs, each region with its own web processes, worker and Redis", async () => {
+test("every service of both regions runs, each region with its own web processes, worker and Redises", async () => {
   const services = await topology.status();
   for (const region of ["us-east-1", "eu-west-1"]) {
     const mine = services.filter((s) => s.region === region);
     expect(mine.filter((s) => s.kind === "web")).toHaveLength(2);
     expect(mine.filter((s) => s.kind === "worker")).toHaveLength(1);
-    expect(mine.filter((s) => s.kind === "redis")).toHaveLength(1);
+    // The product cache's and the sessions' own (noeviction), as each region has two Valkey groups on AWS.
+    expect(
+      mine
+        .filter((s) => s.kind === "redis")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([`redis-${region}`, `redis-sessions-${region}`].sort());
   }
   expect(services.filter((s) => !s.running).map((s) => s.name)).toEqual([]);
 });
