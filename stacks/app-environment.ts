@@ -51,6 +51,11 @@ export interface EnvSources<T> {
   queueUrl?: T;
   /** Step 6: where the storefront links its static files. */
   staticBaseUrl?: T | string;
+  /**
+   * Step 6: the site's public origin (`https://<domain>`), which the app sees as neither Host nor X-Forwarded-Host
+   * behind CloudFront; empty when there is no domain (the distribution's own name is not known before it exists).
+   */
+  siteOrigins?: string;
   /** Step 9: the order shards. */
   orderShards?: EnvValue<T>;
   /** Step 10: business metrics in the embedded metric format. */
@@ -169,6 +174,13 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
       literal(need(s.staticBaseUrl, "staticBaseUrl", "cdn")),
       "the storefront links its static files through the CDN (step 6)",
     );
+  if (web && features.cdn)
+    add(
+      "SITE_ORIGINS",
+      literal(need(s.siteOrigins, "siteOrigins", "cdn")),
+      "behind CloudFront the app sees the origin's name as Host: the cross-site check of browsers that send Origin " +
+        "but no Sec-Fetch-Site needs the public one (none without a domain: those browsers are refused there)",
+    );
   if (features.shards)
     add("ORDER_SHARDS", need(s.orderShards, "orderShards", "shards"), "where each shopper's orders live (step 9)");
   if (features.telemetry) {
@@ -273,6 +285,7 @@ export function awsAppEnvironment<T>(cfg: LadderConfig, role: AppRole, facts: Aw
     // The CDN serves the site and its /static/ path from one distribution: with a domain the links name it,
     // without one they stay relative (the app's default), which resolves to the distribution's own name.
     staticBaseUrl: f.cdn ? (cfg.dns ? `https://${cfg.dns.domain}/static/` : "/static/") : undefined,
+    siteOrigins: f.cdn ? (cfg.dns ? `https://${cfg.dns.domain}` : "") : undefined,
     orderShards: shards && {
       kind: "shardMap",
       buckets: { kind: "ssm", parameterName: shards.mapParameterName, region: shards.mapRegion },
@@ -434,6 +447,10 @@ export const LOCAL_DIFFERENCES: Readonly<Record<string, { aspects: Aspect[]; why
       "an Aurora cluster",
   },
   ORDER_QUEUE_URL: { aspects: ["value"], why: "the emulator's queue URL; on AWS the SQS queue's" },
+  SITE_ORIGINS: {
+    aspects: ["value"],
+    why: "locally the CDN edge is 127.0.0.1 and a port of its own; on AWS the site's domain",
+  },
   STATIC_BASE_URL: {
     aspects: ["value"],
     why: "locally the CDN edge is a port of its own; on AWS the CDN serves the site and /static/ under one name",

@@ -300,6 +300,7 @@ export function localAppEnvironment(
       : undefined,
     queueUrl: region.queue ? (runtime.queueUrls[region.queue.name] ?? "") : undefined,
     staticBaseUrl: plan.cdn ? `http://127.0.0.1:${plan.cdn.edgePort}/static/` : undefined,
+    siteOrigins: plan.cdn ? `http://127.0.0.1:${plan.cdn.edgePort}` : undefined,
     orderShards:
       plan.shards.length > 0
         ? {

@@ -154,6 +154,12 @@ describe("steps 6–8", () => {
     it("believes two proxies' X-Forwarded-For entries: CloudFront's, then the ALB's, and none the client wrote", () => {
       for (const s of [6, 7, 8]) expect(userDataOf(g[s], "use1-web-lt")).toContain('echo "TRUST_PROXY=2"');
     });
+
+    it("names the site's public origin for the cross-site check only when there is a domain to name", () => {
+      // The app sees the origin's name as Host behind CloudFront; CloudFront's own name is not known in advance.
+      expect(userDataOf(g[6], "use1-web-lt")).toContain('echo "SITE_ORIGINS="');
+      expect(userDataOf(g.dns6, "use1-web-lt")).toContain('echo "SITE_ORIGINS=https://shop.example.com"');
+    });
   });
 
   describe("step 7: stateless web tier", () => {

@@ -18,8 +18,8 @@
  * The site's own origin, for the `Origin` check, is the request's host (`Host`, or with `TRUST_PROXY` the load
  * balancer's `X-Forwarded-Host`): the address the browser used when it reaches the app through the ALB, which keeps
  * `Host` (steps 1-5). Behind CloudFront (step 6 on) the app sees the origin's name instead, `origin.<domain>` or the
- * ALB's; there the site is HTTPS, so browsers send Sec-Fetch-Site and the `Origin` fallback serves only old ones:
- * list the public origins in `SITE_ORIGINS` (`https://shop.example.com`) to accept those too.
+ * ALB's; there the site is HTTPS, so browsers send Sec-Fetch-Site and the `Origin` fallback serves only old ones,
+ * through `SITE_ORIGINS` (`https://shop.example.com`), which the stack sets from its domain (stacks/app-environment.ts).
  *
  * The check is a hook on the state-changing routes only (added as they are registered), so reads pay nothing.
  */
