@@ -52,23 +52,34 @@ test("/readyz is 200 when the primary and every replica answer", async () => {
   });
 });
 
-test("/readyz is 503 naming each unreachable replica, and only those", async () => {
+// A database that is down is down for every server at once; failing readiness for it would only make the load
+// balancer move sticky shoppers between servers, whose memory holds no session for them (routes/health.ts).
+test("/readyz stays 200, degraded, naming each unreachable replica, and only those", async () => {
   const url = await appWith({ DATABASE_REPLICA_URLS: `${t.db.replicaUrl},${await unreachableUrl()}` });
   const response = await httpRequest(url, { path: "/readyz" });
-  expect(response.status).toBe(503);
+  expect(response.status).toBe(200);
   expect(response.json()).toEqual({
-    error: "not_ready",
-    message: "Not reachable: replica-2",
-    details: { failing: ["replica-2"] },
+    status: "degraded",
+    checks: [
+      { name: "primary", ok: true },
+      { name: "replica-1", ok: true },
+      { name: "replica-2", ok: false },
+    ],
   });
   expect(response.text).not.toContain("127.0.0.1");
 });
 
-test("with the primary down, /readyz says so, reads still work from the replica, and writes are 503s", async () => {
+test("primary down: /readyz stays 200 naming it, reads still work from the replica, writes are 503s", async () => {
   const url = await appWith({ DATABASE_URL: await unreachableUrl() });
   const ready = await httpRequest(url, { path: "/readyz" });
-  expect(ready.status).toBe(503);
-  expect(ready.json().details.failing).toEqual(["primary"]);
+  expect(ready.status).toBe(200);
+  expect(ready.json()).toEqual({
+    status: "degraded",
+    checks: [
+      { name: "primary", ok: false },
+      { name: "replica-1", ok: true },
+    ],
+  });
   expect((await httpRequest(url, { path: "/healthz" })).status).toBe(200);
   expect((await httpRequest(url, { path: "/api/products/1" })).status).toBe(200);
 
@@ -81,6 +92,18 @@ test("with the primary down, /readyz says so, reads still work from the replica,
     message: "The database is not reachable; try again shortly",
     details: { requestId: checkout.headers["x-request-id"] },
   });
+});
+
+test("/readyz is 503 naming every database when none answers, without their addresses", async () => {
+  const url = await appWith({ DATABASE_URL: await unreachableUrl(), DATABASE_REPLICA_URLS: await unreachableUrl() });
+  const response = await httpRequest(url, { path: "/readyz" });
+  expect(response.status).toBe(503);
+  expect(response.json()).toEqual({
+    error: "not_ready",
+    message: "Not reachable: primary, replica-1",
+    details: { failing: ["primary", "replica-1"] },
+  });
+  expect(response.text).not.toContain("127.0.0.1");
 });
 
 describe("request ids", () => {

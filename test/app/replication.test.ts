@@ -101,7 +101,7 @@ test("read-your-writes: after checkout the shopper sees the order and new stock 
   expect(stat("replica-1").served).toBe(replicaServed + 1);
 });
 
-test("a replica stopped mid-test: reads go to the primary, /readyz names it, it rejoins after cool-off", async () => {
+test("a replica stopped mid-test: reads go to the primary, /readyz (200) names it, it rejoins later", async () => {
   const cluster = t.db.cluster;
   expect((await t.request({ path: "/readyz" })).status).toBe(200);
   await stopServer(cluster.replica);
@@ -122,10 +122,13 @@ test("a replica stopped mid-test: reads go to the primary, /readyz names it, it 
     expect(stat("replica-1").failures).toBe(failures);
     expect(stat("primary").served).toBe(primaryBefore + 6);
 
+    // Degraded, not out of rotation: the primary serves the reads (see routes/health.ts).
     const ready = await t.request({ path: "/readyz" });
-    expect(ready.status).toBe(503);
-    expect(ready.json()).toMatchObject({ error: "not_ready", details: { failing: ["replica-1"] } });
-    expect(ready.json().message).toContain("replica-1");
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toMatchObject({
+      status: "degraded",
+      checks: expect.arrayContaining([{ name: "replica-1", ok: false }]),
+    });
     expect((await t.request({ path: "/healthz" })).status).toBe(200);
   } finally {
     await startServer(cluster, cluster.replica);
