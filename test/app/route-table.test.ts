@@ -1,10 +1,14 @@
 /**
+ * The app's route table: which routes pass the session plugin, and which are rate limited.
+ *
  * The session plugin runs only on the routes that read a session. It makes a session object for every request
  * that passes it, cookie or not (a random id, an HMAC, two hashes): about 5 % of a web process's CPU on the cached
  * product read, the hottest route, which never looks at one. Fastify lists each route's hooks by function name
  * (printRoutes); @fastify/session's are `handleSession` (onRequest) and `saveSession` (onSend).
  */
 import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
+import { LIMITED_ROUTES } from "../../app/src/http/rate-limit";
+import { routeHooks } from "./support/route-table";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 
 let suite: Suite;
@@ -12,7 +16,7 @@ let redis: RedisServer;
 const shops: ShopInstance[] = [];
 
 beforeAll(async () => {
-  suite = await openSuite("session_scope");
+  suite = await openSuite("route_table");
   redis = await startRedisServer();
 });
 afterAll(async () => {
@@ -21,31 +25,14 @@ afterAll(async () => {
   await suite?.close();
 });
 
-/** Each route ("GET /api/cart") with its hooks' names, read from Fastify's printed route tree. */
-function routeHooks(tree: string): Map<string, string[]> {
-  const routes = new Map<string, string[]>();
-  const parents: Array<{ indent: number; path: string }> = [];
-  let current: string[] | undefined;
-  for (const line of tree.split("\n")) {
-    const indent = line.search(/[^│├└─\s]/u);
-    const text = line.slice(indent);
-    const hook = /^• \((\w+)\) (\[.*\])$/u.exec(text);
-    if (hook && current) current.push(...(JSON.parse(hook[2]) as string[]).map((name) => `${hook[1]}:${name}`));
-    const node = /^(.*) \(([A-Z]+)\)$/u.exec(text);
-    if (hook || !node) continue;
-    while (parents.length > 0 && parents[parents.length - 1].indent >= indent) parents.pop();
-    const path = (parents[parents.length - 1]?.path ?? "") + node[1];
-    parents.push({ indent, path });
-    current = [];
-    routes.set(`${node[2]} ${path.replace(/^\/?/, "/")}`, current);
-  }
+function routesOf(shop: ShopInstance): Map<string, string[]> {
+  const routes = routeHooks(shop.app.printRoutes({ includeHooks: true, commonPrefix: false }));
+  expect(routes.size).toBeGreaterThan(10);
   return routes;
 }
 
 function sessionRoutes(shop: ShopInstance): string[] {
-  const routes = routeHooks(shop.app.printRoutes({ includeHooks: true, commonPrefix: false }));
-  expect(routes.size).toBeGreaterThan(10);
-  return [...routes]
+  return [...routesOf(shop)]
     .filter(([, hooks]) => hooks.includes("onRequest:handleSession()"))
     .map(([route, hooks]) => {
       expect(hooks).toContain("onSend:saveSession()");
@@ -76,4 +63,18 @@ test("without it, the catalog reads pass it too: they wait for the reader's own 
   const routes = sessionRoutes(shop);
   expect(routes).toEqual(expect.arrayContaining([...SHOPPER_ROUTES, "GET /api/products", "GET /api/products/:id"]));
   expect(routes.filter((route) => !route.includes("/products"))).toEqual(SHOPPER_ROUTES);
+});
+
+test("every route that changes state is rate limited: in LIMITED_ROUTES, or as an admin route", async () => {
+  const shop = await startShop(suite, { REDIS_URL: redis.url });
+  shops.push(shop);
+  // A new write route is limited only once it is in LIMITED_ROUTES (http/rate-limit.ts) or behind the admin guard
+  // (whose limit finds it by the guard). Forgetting both would leave it open to floods; this fails instead.
+  const unlimited = [...routesOf(shop)]
+    .filter(([route]) => !/^(GET|HEAD|OPTIONS) /.test(route))
+    .filter(([route, hooks]) => LIMITED_ROUTES[route] === undefined && !hooks.includes("onRequest:guard()"))
+    .map(([route]) => route);
+  expect(unlimited).toEqual([]);
+  // And the table names only routes that exist.
+  expect(Object.keys(LIMITED_ROUTES).filter((route) => !routesOf(shop).has(route))).toEqual([]);
 });
