@@ -195,11 +195,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     if (!deps.shards) await shards.close();
     if (sqs && !deps.sqs) sqs.destroy();
   });
-  // ActiveShoppers: every request that carries a shopper's session counts its shopper as active.
-  app.addHook("onResponse", async (request) => {
-    const shopperId = request.session?.shopperId;
-    if (typeof shopperId === "string") metrics.shopperSeen(shopperId);
-  });
 
   // Before the routes: it puts a limiter on the admin routes, cart writes and checkout as they are added. In Redis
   // when the sessions are (step 7), so that the fleet shares the counts; in the cache's, never the sessions' (see
@@ -248,6 +243,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   });
   await app.register(async (shop) => {
     await registerSessions(shop, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
+    // ActiveShoppers: every request that carries a shopper's session counts its shopper as active.
+    shop.addHook("onResponse", async (request) => {
+      const shopperId = request.session?.shopperId;
+      if (typeof shopperId === "string") metrics.shopperSeen(shopperId);
+    });
     if (!productCache) await shop.register(productRoutes, products);
     await shop.register(cartRoutes, { prefix: "/api", router });
     await shop.register(orderRoutes, { prefix: "/api", router, shards, relay });
