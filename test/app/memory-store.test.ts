@@ -71,6 +71,56 @@ test("destroy removes a session", async () => {
   expect(await get(s, "gone")).toBeNull();
 });
 
+describe("tombstones of retired session ids", () => {
+  const tombstone = { orderId: "order-1", shard: "main", cartId: "cart-1", cartVersion: 3 };
+  const retire = (s: MemorySessionStore, id: string) =>
+    new Promise<void>((resolve, reject) => s.retire(id, tombstone, (error) => (error ? reject(error) : resolve())));
+
+  test("replaces the session: only the tombstone is read back, and no session is written over it", async () => {
+    const s = store();
+    await set(s, "rotated", session({ shopperId: "a", cart: [{ productId: 1, quantity: 2 }], client: "192.0.2.1" }));
+    await retire(s, "rotated");
+    expect(await get(s, "rotated")).toEqual({ tombstone });
+    // A request that loaded the session before its checkout saves it afterwards: refused, the tombstone stays.
+    await expect(set(s, "rotated", session({ shopperId: "a", client: "192.0.2.1" }))).rejects.toMatchObject({
+      statusCode: 409,
+      code: "session_ended",
+    });
+    expect(await get(s, "rotated")).toEqual({ tombstone });
+    // Counted against the client that held the session, which still holds one entry.
+    expect(s.sessionsOf("192.0.2.1")).toBe(1);
+  });
+
+  test("expires after tombstoneTtlMs, whatever the session's cookie said; then the id is free", async () => {
+    const s = new MemorySessionStore({ tombstoneTtlMs: 5_000, now: () => now });
+    stores.push(s);
+    await set(s, "rotated", session({ shopperId: "a" }, 7 * 24 * 3600_000));
+    await retire(s, "rotated");
+    now += 4_999;
+    expect(await get(s, "rotated")).toEqual({ tombstone });
+    now += 1;
+    expect(await get(s, "rotated")).toBeNull();
+    expect(s.size).toBe(0);
+    await set(s, "rotated", session({ shopperId: "b" }));
+    expect((await get(s, "rotated"))?.shopperId).toBe("b");
+  });
+
+  test("an expired tombstone no longer refuses a write, even before the sweep or a read drops it", async () => {
+    const s = new MemorySessionStore({ tombstoneTtlMs: 1_000, now: () => now });
+    stores.push(s);
+    await retire(s, "rotated");
+    now += 1_000;
+    await set(s, "rotated", session({ shopperId: "c" }));
+    expect((await get(s, "rotated"))?.shopperId).toBe("c");
+  });
+
+  test("tombstoneTtlMs must be a whole number of at least 1", () => {
+    expect(() => new MemorySessionStore({ tombstoneTtlMs: 0 })).toThrow(
+      "MemorySessionStore: tombstoneTtlMs must be a whole number of at least 1, got 0",
+    );
+  });
+});
+
 describe("bounded per client as well as in total", () => {
   const from = (client: string, data: Partial<Session> = {}, expiresInMs?: number) =>
     session({ ...data, client }, expiresInMs);

@@ -4,8 +4,8 @@
  * Every change of the lines goes through {@link storeCart}, which bumps the version, so (shopper, cart id, cart
  * version) names one exact content of the cart. Checkout claims that triple in the database (orders/checkouts.ts):
  * checking the same content out twice, at once or later, gives the first order back, while a cart changed after a
- * checkout (a new version) is a new order. After checkout the cart is emptied and its id dropped; the next line
- * starts a cart with a new id.
+ * checkout (a new version) is a new order. Checkout empties the cart by rotating the session (the new session keeps
+ * the shopper, not the cart: session/shopper-session.ts); the next line starts a cart with a new id.
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
@@ -50,11 +50,4 @@ export function cartRefOf(request: FastifyRequest): CartRef {
   if (typeof session.cartId !== "string" || !UUID.test(session.cartId) || !Number.isSafeInteger(session.cartVersion))
     storeCart(request, cartOf(request));
   return { id: session.cartId as string, version: session.cartVersion as number };
-}
-
-/** Empties the request's cart after checkout; the next line starts a new cart. */
-export function clearCart(request: FastifyRequest): void {
-  request.session.cart = [];
-  delete request.session.cartId;
-  delete request.session.cartVersion;
 }

@@ -342,6 +342,20 @@ export async function getOrder(
   return row && { ...toSummary(row), items: row.lines };
 }
 
+/**
+ * The status now of order `orderId` on `shard`, read from its primary (the order may be seconds old), or `undefined`
+ * when there is no such order (or it is void). For a replayed checkout whose shopper is known only by the order.
+ */
+export async function orderStatus(shard: OrderShard, orderId: string): Promise<string | undefined> {
+  const { rows } = await onShard(shard, () =>
+    shard.router.primaryPool.query<{ status: string }>(
+      `SELECT status FROM orders WHERE id = $1 AND status <> '${ORDER_VOID}'`,
+      [orderId],
+    ),
+  );
+  return rows[0]?.status;
+}
+
 /** One order in the admin's cross-shard view. */
 export interface RecentOrder extends OrderSummary {
   shopperId: string;

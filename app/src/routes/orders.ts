@@ -13,21 +13,30 @@
  * Every order route of a shopper touches their one shard (shards/order-shards.ts). After checkout the session
  * remembers the write's WAL positions (the catalog's, and the shard's when sharded), so the shopper's next reads
  * (their order, the new stock) are served by a replica only once it has replayed that far, else by the primary.
- * The stock it took is dropped from the product cache, and the session id is rotated (the old one stops working).
+ * The stock it took is dropped from the product cache, and the session id is rotated: the old id becomes a tombstone
+ * (session/tombstone.ts) that, for a few minutes, answers a checkout with the order and anything else as a stranger.
  */
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { cartRefOf, clearCart, storeCart } from "../cart/cart-session";
+import type { FastifyPluginAsync, FastifyRequest, Session } from "fastify";
+import { cartRefOf, storeCart } from "../cart/cart-session";
 import type { DbRouter, ReadOptions } from "../db/router";
 import { type Lsn, isLsn } from "../db/lsn";
 import { servedBy } from "../http/access-log";
 import { conflict, notFound } from "../http/errors";
 import { metrics } from "../metrics";
-import { CheckoutRejected, type PlacedOrder, getOrder, listOrders, placeOrder } from "../orders/orders";
+import { CheckoutRejected, type PlacedOrder, getOrder, listOrders, orderStatus, placeOrder } from "../orders/orders";
 import type { PriceChangedDetails } from "../orders/stock";
 import type { OutboxRelay } from "../queue/outbox-relay";
 import type { Logger } from "../logger";
 import type { OrderShard, OrderShards } from "../shards/order-shards";
-import { cartOf, existingShopperIdOf, readOptionsFor, rememberWrite, shopperIdOf } from "../session/shopper-session";
+import {
+  cartOf,
+  existingShopperIdOf,
+  readOptionsFor,
+  rememberWrite,
+  rotateSession,
+  shopperIdOf,
+} from "../session/shopper-session";
+import { tombstoneOf } from "../session/tombstone";
 
 declare module "fastify" {
   interface Session {
@@ -61,7 +70,7 @@ function orderReadOptions(request: FastifyRequest, shard: OrderShard): ReadOptio
  * (so their next reads see the order) and the client that made it (the memory store's per-client bound counts the
  * new id against the same client). The emptied cart starts afresh.
  */
-const KEPT_ACROSS_ROTATION = ["shopperId", "writeLsn", "orderWrite", "client"];
+const KEPT_ACROSS_ROTATION: (keyof Session)[] = ["shopperId", "writeLsn", "orderWrite", "client"];
 
 /** The orders plugin; see the module comment. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, { router, shards, relay }) => {
@@ -72,6 +81,19 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       schema: { body: { type: ["object", "null"], additionalProperties: false, maxProperties: 0 } },
     },
     async (request, reply) => {
+      const tombstone = tombstoneOf(request.session);
+      if (tombstone) {
+        // A retired id (its checkout rotated it away; this is a retry or a late double submit): that order, as a
+        // replay answers it, and no cookie. The shard is the tombstone's, as the shopper id is not there.
+        const shard = shards.all().find((candidate) => candidate.name === tombstone.shard);
+        const status = shard && (await orderStatus(shard, tombstone.orderId));
+        if (!shard || !status) throw conflict("cart_empty", "The cart is empty");
+        servedBy(request).shard = shard.name;
+        return reply
+          .code(200)
+          .header("location", `/api/orders/${tombstone.orderId}`)
+          .send({ orderId: tombstone.orderId, status });
+      }
       const lines = cartOf(request);
       if (lines.length === 0) throw conflict("cart_empty", "The cart is empty");
       const shopperId = shopperIdOf(request);
@@ -102,9 +124,6 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
         if (error.code === "checkout_in_progress") reply.header("retry-after", "1");
         throw conflict(error.code, error.message, error.details);
       }
-      clearCart(request);
-      rememberWrite(request, placed.catalogLsn);
-      if (!shard.isCatalog && placed.orderLsn) request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
       if (!placed.replayed) {
         metrics.orderPlaced(placed.totalCents);
         relay?.nudge();
@@ -115,8 +134,16 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
         );
       }
       // The session id is the shopper's only credential: one seen before checkout (a shared computer, a leaked
-      // header) must not open their orders afterwards. The store forgets the old id; the answer sets the new one.
-      await request.session.regenerate(KEPT_ACROSS_ROTATION);
+      // header) must not open their orders afterwards. The new session has the shopper but not the cart (emptied:
+      // the next line starts a new one); the old id keeps only this order, for a retry whose answer was lost.
+      rememberWrite(request, placed.catalogLsn);
+      if (!shard.isCatalog && placed.orderLsn) request.session.orderWrite = { shard: shard.name, lsn: placed.orderLsn };
+      await rotateSession(request, KEPT_ACROSS_ROTATION, {
+        orderId: placed.orderId,
+        shard: shard.name,
+        cartId: cart.id,
+        cartVersion: cart.version,
+      });
       return reply
         .code(placed.replayed ? 200 : relay ? 202 : 201)
         .header("location", `/api/orders/${placed.orderId}`)

@@ -14,15 +14,24 @@
  *   written one, so a flood from few addresses empties itself before it reaches shoppers with one cart each.
  *
  * It stores sessions as JSON text, as a networked store would, so code that works with it does not rely on sharing
- * live objects with the store.
+ * live objects with the store. A retired session id holds a tombstone (tombstone.ts) until it expires, counted
+ * against the client that held the session; no session is ever written over it.
  */
 import type { Session } from "fastify";
+import { type Tombstone, TOMBSTONE_TTL_MS, sessionEnded, tombstoneJson } from "./tombstone";
 
-/** The callback-style store interface @fastify/session (and express-session) stores implement. */
+/**
+ * The callback-style store interface @fastify/session (and express-session) stores implement, and what the shop
+ * adds to it for retired session ids (tombstone.ts).
+ */
 export interface SessionStore {
+  /** Stores `session` under `sessionId`; refuses with `session_ended` (409) when `sessionId` holds a tombstone. */
   set(sessionId: string, session: Session, callback: (error?: unknown) => void): void;
+  /** The session or tombstone stored under `sessionId`, or null. */
   get(sessionId: string, callback: (error: unknown, session?: Session | null) => void): void;
   destroy(sessionId: string, callback: (error?: unknown) => void): void;
+  /** Replaces whatever `sessionId` holds with `tombstone`, which the store drops after its lifetime. */
+  retire(sessionId: string, tombstone: Tombstone, callback: (error?: unknown) => void): void;
 }
 
 /** Options of {@link MemorySessionStore}. */
@@ -43,6 +52,11 @@ export interface MemorySessionStoreOptions {
    * @default 60000
    */
   sweepIntervalMs?: number;
+  /**
+   * How long a tombstone lasts.
+   * @default TOMBSTONE_TTL_MS (5 minutes)
+   */
+  tombstoneTtlMs?: number;
   /** Milliseconds clock, for tests. */
   now?: () => number;
 }
@@ -52,6 +66,8 @@ interface Entry {
   expiresAt: number;
   /** Whose session it is (see the module comment); the session id itself when none was recorded. */
   client: string;
+  /** The entry is a tombstone: no session may be written over it. */
+  tombstone: boolean;
 }
 
 /** Lifetime of a session whose cookie carries no expiry (the app always sets one; this is a safety net). */
@@ -67,15 +83,18 @@ export class MemorySessionStore implements SessionStore {
   private largestHolding = 0;
   private readonly maxSessions: number;
   private readonly maxSessionsPerClient: number;
+  private readonly tombstoneTtlMs: number;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemorySessionStoreOptions = {}) {
     this.maxSessions = options.maxSessions ?? 100_000;
     this.maxSessionsPerClient = options.maxSessionsPerClient ?? 100;
+    this.tombstoneTtlMs = options.tombstoneTtlMs ?? TOMBSTONE_TTL_MS;
     for (const [name, value] of Object.entries({
       maxSessions: this.maxSessions,
       maxSessionsPerClient: this.maxSessionsPerClient,
+      tombstoneTtlMs: this.tombstoneTtlMs,
     }))
       if (!Number.isInteger(value) || value < 1)
         throw new Error(`MemorySessionStore: ${name} must be a whole number of at least 1, got ${value}`);
@@ -96,13 +115,38 @@ export class MemorySessionStore implements SessionStore {
   }
 
   set(sessionId: string, session: Session, callback: (error?: unknown) => void): void {
-    const json = JSON.stringify(session);
+    const held = this.entries.get(sessionId);
+    if (held?.tombstone && held.expiresAt > this.now()) {
+      callback(sessionEnded());
+      return;
+    }
     const expires = session.cookie?.expires;
-    const expiresAt = expires ? new Date(expires).getTime() : this.now() + FALLBACK_TTL_MS;
-    const client = typeof session.client === "string" ? session.client : sessionId;
+    this.insert(sessionId, {
+      json: JSON.stringify(session),
+      expiresAt: expires ? new Date(expires).getTime() : this.now() + FALLBACK_TTL_MS,
+      client: typeof session.client === "string" ? session.client : sessionId,
+      tombstone: false,
+    });
+    callback();
+  }
+
+  retire(sessionId: string, tombstone: Tombstone, callback: (error?: unknown) => void): void {
+    this.insert(sessionId, {
+      json: tombstoneJson(tombstone),
+      expiresAt: this.now() + this.tombstoneTtlMs,
+      // Counted against the client that held the session, so that its checkouts cannot grow anyone else's share.
+      client: this.entries.get(sessionId)?.client ?? sessionId,
+      tombstone: true,
+    });
+    callback();
+  }
+
+  /** Stores `entry` under `sessionId` and enforces both bounds. */
+  private insert(sessionId: string, entry: Entry): void {
+    const { client } = entry;
     // Re-inserting moves the id to the end of its client's order, which eviction walks from.
     this.remove(sessionId);
-    this.entries.set(sessionId, { json, expiresAt, client });
+    this.entries.set(sessionId, entry);
     this.holdingChanges(client, (ids) => ids.add(sessionId));
     const own = this.byClient.get(client)!;
     if (own.size > this.maxSessionsPerClient) this.remove(own.values().next().value as string);
@@ -110,7 +154,6 @@ export class MemorySessionStore implements SessionStore {
       const largest = this.clientsWith.get(this.largestHolding)!.values().next().value as string;
       this.remove(this.byClient.get(largest)!.values().next().value as string);
     }
-    callback();
   }
 
   get(sessionId: string, callback: (error: unknown, session?: Session | null) => void): void {

@@ -6,12 +6,14 @@ import { randomUUID } from "node:crypto";
 import fastifyCookie from "@fastify/cookie";
 import { normalizeIP } from "@fastify/rate-limit";
 import fastifySession from "@fastify/session";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest, Session } from "fastify";
 import type { CartLine } from "../cart/cart";
 import type { ReadOptions } from "../db/router";
 import { servedBy } from "../http/access-log";
 import { type Lsn, isLsn, laterLsn } from "../db/lsn";
 import type { SessionStore } from "./memory-store";
+import { HttpError } from "../http/errors";
+import { SESSION_ENDED, type Tombstone, tombstoneOf } from "./tombstone";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -74,6 +76,12 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
   app.addHook("onRequest", async (request) => {
     if (request.routeOptions.config.session === false) delete request.cookies[cookieName];
   });
+  // A session the store refused to save (its id was retired meanwhile by a checkout: tombstone.ts) becomes what the
+  // store holds, the tombstone, so that the 409's own response does not try to save it again (and fail again).
+  app.addHook("onError", async (request, _reply, error) => {
+    if (error instanceof HttpError && error.code === SESSION_ENDED)
+      await request.session?.reload().catch(() => undefined);
+  });
   await app.register(fastifySession, {
     secret: options.secret,
     cookieName,
@@ -88,14 +96,57 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
 /**
  * The request's shopper id, made (and so the session saved, and its cookie set) on first use. Only writes call it:
  * a read calls {@link existingShopperIdOf}, so that an anonymous read stores nothing (issue 14, finding 2).
+ * On a retired id (a tombstone) the write goes to a new session with a new id: the old id is never revived.
  */
 export function shopperIdOf(request: FastifyRequest): string {
+  if (tombstoneOf(request.session)) startNewSession(request);
   const session = request.session;
   if (typeof session.shopperId !== "string") {
     session.shopperId = randomUUID();
     session.client = clientAddressOf(request);
   }
   return session.shopperId;
+}
+
+/**
+ * Makes `request.session` a new, empty session with a new id, which is stored (and its cookie set) once something is
+ * written into it. @fastify/session makes one when a cookie's signature does not verify, without asking the store;
+ * its public `decryptSession` is that path, given a value that is no signed id. It answers synchronously then.
+ */
+function startNewSession(request: FastifyRequest): void {
+  const before = request.session;
+  request.server.decryptSession("", request, () => undefined);
+  if (request.session === before) throw new Error("@fastify/session did not start a new session synchronously");
+}
+
+/**
+ * Rotates the request's session id after checkout: a new session holding the `keep` keys of the current one is
+ * stored, then the current id is replaced by `tombstone` (tombstone.ts), and the response sets the new id's cookie.
+ * The new session is stored first, so that a store failing half-way leaves the old session as it was (its cart
+ * with it, so that a retry replays the order) and never a tombstone without the session it was rotated to.
+ */
+export async function rotateSession(
+  request: FastifyRequest,
+  keep: readonly (keyof Session)[],
+  tombstone: Tombstone,
+): Promise<void> {
+  const retired = request.session;
+  startNewSession(request);
+  for (const key of keep) {
+    const value = retired.get(key);
+    if (value !== undefined) request.session.set(key, value);
+  }
+  try {
+    await request.session.save();
+    // registerSessions hands @fastify/session a SessionStore of ours, so the store it holds is one.
+    const store = request.sessionStore as unknown as SessionStore;
+    await new Promise<void>((resolve, reject) =>
+      store.retire(retired.sessionId, tombstone, (error) => (error ? reject(error) : resolve())),
+    );
+  } catch (error) {
+    request.session = retired;
+    throw error;
+  }
 }
 
 /**
