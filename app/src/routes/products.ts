@@ -7,8 +7,9 @@
  *   PATCH /api/products/:id                        admin: change price and/or stock
  *
  * With a {@link ProductCache} (REDIS_URL set), the two reads are served cache-aside from Redis and every write
- * invalidates what it changed; the reads then ignore the session (they are the same for everyone). Successful
- * reads say `Cache-Control: public, max-age=30` either way, for the CDN and browsers.
+ * invalidates what it changed; the reads are then the same for everyone, and app.ts registers these routes
+ * outside the sessions' scope (without the cache, reads honour the reader's own last write). Successful reads say
+ * `Cache-Control: public, max-age=30` either way, for the CDN and browsers.
  */
 import type { FastifyPluginAsync } from "fastify";
 import { decodeCursor, pageBody } from "../catalog/cursor";
@@ -54,13 +55,10 @@ const stock = { type: "integer", minimum: 0, maximum: INT4_MAX } as const;
 /** The products plugin; see the module comment. */
 export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (app, { router, adminToken, cache }) => {
   const adminOnly = requireAdminToken(adminToken);
-  // Cached reads are the same for every reader, so they need no session; uncached ones honour the reader's writes.
-  const readConfig = { session: cache === undefined };
 
   app.get<{ Querystring: { category?: string; limit: number; cursor?: string } }>(
     "/products",
     {
-      config: readConfig,
       schema: {
         querystring: {
           type: "object",
@@ -89,7 +87,7 @@ export const productRoutes: FastifyPluginAsync<ProductRoutesOptions> = async (ap
 
   app.get<{ Params: { id: number } }>(
     "/products/:id",
-    { config: readConfig, schema: { params: productIdParams } },
+    { schema: { params: productIdParams } },
     async (request, reply) => {
       const { id } = request.params;
       const missing = () => notFound("product_not_found", `Product ${id} does not exist`);

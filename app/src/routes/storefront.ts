@@ -74,12 +74,13 @@ export const storefrontRoutes: FastifyPluginAsync<StorefrontRoutesOptions> = asy
   const page = Buffer.from(withStaticBase(index.body.toString("utf8"), staticBaseUrl), "utf8");
   const csp = contentSecurityPolicy(staticBaseUrl);
 
-  // Neither route looks at the session: no store round trip, and no cookie on a cacheable response.
-  app.get("/", { config: { session: false } }, async (_request, reply) =>
+  // Neither route looks at a session (app.ts registers them outside the sessions' scope): no store round trip,
+  // and no cookie on a cacheable response.
+  app.get("/", async (_request, reply) =>
     reply.type(index.type).header("content-security-policy", csp).header("cache-control", REVALIDATE).send(page),
   );
 
-  app.get<{ Params: { file: string } }>("/static/:file", { config: { session: false } }, async (request, reply) => {
+  app.get<{ Params: { file: string } }>("/static/:file", async (request, reply) => {
     const file = files.get(request.params.file);
     if (!file) throw notFound("not_found", "No such static file");
     return reply.type(file.type).header("cache-control", file.cacheControl).send(file.body);

@@ -16,14 +16,6 @@ import { HttpError } from "../http/errors";
 import { SESSION_ENDED, type Tombstone, tombstoneOf } from "./tombstone";
 
 declare module "fastify" {
-  interface FastifyContextConfig {
-    /**
-     * `false` on routes that never look at the session (public catalog reads with the cache on, the storefront):
-     * the session cookie is ignored there, so the store is not asked. With sessions in Redis that saves a round
-     * trip per request, and keeps those routes up while the session store is down.
-     */
-    session?: boolean;
-  }
   interface Session {
     /** Made on first use of the cart or orders; every order belongs to it. */
     shopperId?: string;
@@ -72,10 +64,6 @@ export interface SessionOptions {
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
   await app.register(fastifyCookie);
   const cookieName = sessionCookieName(options.secure);
-  // Between parsing the cookies and loading the session: routes that do not use it never load it.
-  app.addHook("onRequest", async (request) => {
-    if (request.routeOptions.config.session === false) delete request.cookies[cookieName];
-  });
   // A session the store refused to save (its id was retired meanwhile by a checkout: tombstone.ts) becomes what the
   // store holds, the tombstone, so that the 409's own response does not try to save it again (and fail again).
   app.addHook("onError", async (request, _reply, error) => {
