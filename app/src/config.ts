@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { shardMapField } from "./shards/shard-map";
 import { isPostgresUrl } from "./db/postgres-url";
+import { type CredentialLocation, parseCredentialLocation } from "./db/credentials";
 import { adminTokenProblem } from "../../components/admin-token";
 
 /** The log levels pino knows, plus `silent`. */
@@ -79,6 +80,15 @@ const postgresUrlList = () =>
         .filter((item) => item !== ""),
     )
     .pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
+
+/** Where database credentials live (db/credentials.ts): a `file:///` URL of a JSON `{username, password}`. */
+const credentialLocation = () =>
+  z.string().transform((value, context): CredentialLocation => {
+    const parsed = parseCredentialLocation(value);
+    if (typeof parsed !== "string") return parsed;
+    context.addIssue({ code: "custom", message: parsed });
+    return z.NEVER;
+  });
 
 /** An http:// or https:// URL (the SQS queue, an emulator's endpoint). */
 const httpUrl = () =>
@@ -152,6 +162,9 @@ const sharedFields = {
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   /** The primary database: every write and every read that must see a write. */
   DATABASE_URL: postgresUrl(),
+  /** Where the catalog's password is read each time a connection opens, and again when the server refuses it
+   * (db/credentials.ts); it replaces the password of DATABASE_URL and DATABASE_REPLICA_URLS. Unset, the URLs'. */
+  DATABASE_SECRET: credentialLocation().optional(),
   /** Most connections one pool (primary or one replica) opens. */
   DB_POOL_MAX: wholeNumber(1, 1000).default(10),
   /** How long to wait for a new database connection before calling the target unreachable. */
@@ -172,6 +185,8 @@ const sharedFields = {
   SQS_ENDPOINT: httpUrl().optional(),
   /** Step 9: the order shard map, JSON `{ buckets: [256 shard indexes], shards: [{ name, url, readerUrl }] }`. */
   ORDER_SHARDS: shardMapField().optional(),
+  /** As DATABASE_SECRET, for every shard of ORDER_SHARDS. */
+  ORDER_SHARDS_SECRET: credentialLocation().optional(),
   /** Step 10: where business metrics go (embedded metric format): `Agent` (CloudWatch agent) or `Local` (stdout);
    * unset, none are emitted. */
   AWS_EMF_ENVIRONMENT: z.enum(["Agent", "Local"], { error: "must be Agent or Local" }).optional(),

@@ -2,8 +2,9 @@
  * One pg pool per database server. The connection string is handed to pg untouched, so whatever it carries
  * (`sslmode=verify-full&sslrootcert=...` on AWS, a password, an `application_name`) applies as written.
  */
-import { Client, type ClientConfig, Pool } from "pg";
+import { Client, type ClientConfig, Pool, type PoolClient } from "pg";
 import type { Logger } from "../logger";
+import { type CredentialSource, isAuthenticationError } from "./credentials";
 
 /** The pool settings the app takes from its configuration. */
 export interface PoolSettings {
@@ -16,6 +17,50 @@ export interface PoolSettings {
   connectTimeoutMs: number;
   /** Give up on a query's answer after this long; the connection is then thrown away. */
   queryTimeoutMs: number;
+  /**
+   * Where the password is read each time a connection opens (db/credentials.ts); unset, the URL's password is used.
+   */
+  credentials?: CredentialSource;
+}
+
+type ConnectCallback = (
+  err: Error | undefined,
+  client: PoolClient | undefined,
+  done: (release?: Error | boolean) => void,
+) => void;
+
+/**
+ * A pool whose new connections read the password from a {@link CredentialSource}, and that opens a connection
+ * again, once, with the password read anew when the server refused the one it had: after the password has changed
+ * (a rotation, the step 3 -> 4 switch) the first connection that meets the change re-reads the secret, and the
+ * request that needed it does not fail. `pool.query` goes through `connect` too (pg-pool), so both are covered.
+ */
+class CredentialedPool extends Pool {
+  constructor(
+    config: ConstructorParameters<typeof Pool>[0],
+    private readonly credentials: CredentialSource,
+    private readonly logger: Logger,
+    private readonly target: string,
+  ) {
+    super(config);
+  }
+
+  // pg-pool's overloads: a promise without a callback, the callback otherwise.
+  connect(): Promise<PoolClient>;
+  connect(callback: ConnectCallback): void;
+  connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+    const connected = super.connect().catch((error: unknown) => {
+      if (!isAuthenticationError(error)) throw error;
+      this.logger.warn({ target: this.target, err: error }, "database refused the password: reading it again");
+      this.credentials.invalidate();
+      return super.connect();
+    });
+    if (!callback) return connected;
+    connected.then(
+      (client) => callback(undefined, client, client.release),
+      (error: Error) => callback(error, undefined, () => undefined),
+    );
+  }
 }
 
 /**
@@ -30,15 +75,23 @@ export function createPool(connectionString: string, name: string, settings: Poo
   class TimedClient extends Client {
     constructor(config?: ClientConfig) {
       super({ ...config, connectionTimeoutMillis: settings.connectTimeoutMs });
+      // pg asks an async `password` for the password when it connects. Set on the client, after the connection
+      // string has been read: given to the pool, a password in DATABASE_URL would override it (pg lets the
+      // connection string's fields win over the config's).
+      const credentials = settings.credentials;
+      if (credentials) (this as { password: unknown }).password = () => credentials.password();
     }
   }
-  const pool = new Pool({
+  const config = {
     connectionString,
     application_name: `shop:${name}`,
     max: settings.max,
     query_timeout: settings.queryTimeoutMs,
     Client: TimedClient,
-  });
+  };
+  const pool = settings.credentials
+    ? new CredentialedPool(config, settings.credentials, logger, name)
+    : new Pool(config);
   // An idle connection whose server goes away emits 'error' on the pool; without a listener that would crash the
   // process. The next query on this pool sees the failure itself and the router reacts to it there.
   pool.on("error", (error) => logger.warn({ target: name, err: error }, "idle database connection lost"));
