@@ -380,6 +380,10 @@ export const LOCAL_ONLY: Readonly<Record<string, string>> = {
   AWS_SECRET_ACCESS_KEY: "as AWS_ACCESS_KEY_ID",
   AWS_EC2_METADATA_DISABLED:
     "nothing local may go looking for the instance metadata address; on AWS it gives the credentials",
+  DATABASE_SECRET:
+    "the launcher's credentials file, read at each new connection, stands in for the secret: a password rotated " +
+    "there and on the servers needs no restart; on AWS the URL carries the password read at service start",
+  ORDER_SHARDS_SECRET: "as DATABASE_SECRET, for the shards",
   ...LOCAL_RATE_LIMITS_WHY,
 };
 

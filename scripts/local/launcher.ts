@@ -23,6 +23,8 @@ import {
   type Runtime,
   SESSION_REDIS_MEMORY,
   buildPlan,
+  localCredentials,
+  localCredentialsFile,
   plannedPorts,
   processEnv,
 } from "./plan";
@@ -187,6 +189,10 @@ export class Launcher {
     // PostgreSQL runs as user postgres when we are root: it must be able to walk into the data directory.
     await chmod(plan.dataDir, 0o755);
     this.secrets = await this.loadSecrets();
+    // Written once: after a rotation the file, not secrets.json, holds the role's password (as the secret does on
+    // AWS), and a restart of the launcher must not take it back.
+    const credentials = localCredentialsFile(plan);
+    if (!existsSync(credentials)) await writeFile(credentials, localCredentials(this.secrets), { mode: 0o600 });
   }
 
   private async loadSecrets(): Promise<LocalSecrets> {

@@ -14,6 +14,7 @@
  *   P+100+100r+i  web process i of region r       P+150+100r+i  worker i's health port
  */
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { type EnvVar, resolveEnv } from "../../components/app-env";
 import { assignBuckets } from "../../components/shard-map";
 import { LOCAL_ONLY, LOCAL_RATE_LIMITS, appEnvironment } from "../../stacks/app-environment";
@@ -244,6 +245,20 @@ export interface Runtime {
 const SHOP_USER = "shop";
 
 /**
+ * The credentials file of role `shop` (`{"username", "password"}`, the shape of an RDS secret): written by the
+ * launcher when the data directory has none, read by the app when it opens a connection; it stands in for Secrets
+ * Manager, and a password rotation changes it while the app runs.
+ */
+export function localCredentialsFile(plan: Pick<Plan, "dataDir">): string {
+  return path.join(plan.dataDir, "db-credentials.json");
+}
+
+/** The credentials file's first content: the role's password as generated with the data directory. */
+export function localCredentials(secrets: Pick<LocalSecrets, "shopPassword">): string {
+  return JSON.stringify({ username: SHOP_USER, password: secrets.shopPassword });
+}
+
+/**
  * The app's environment of one local process: the contract of stacks/app-environment.ts — the variables a server
  * on AWS gets at this step, for this role — with local values (127.0.0.1, local passwords, the emulator's queue).
  */
@@ -327,6 +342,11 @@ export function processEnv(
   runtime: Runtime,
 ): Record<string, string> {
   const env = resolveEnv(localAppEnvironment(plan, region, proc, kind, secrets, runtime));
+  // The role's password is read from the credentials file when a connection opens (app/src/db/credentials.ts), as
+  // it would be from its secret: a password changed there and then on the servers needs no restart.
+  const credentials = pathToFileURL(localCredentialsFile(plan)).href;
+  env.DATABASE_SECRET = credentials;
+  if (plan.shards.length > 0) env.ORDER_SHARDS_SECRET = credentials;
   if (kind === "web") Object.assign(env, LOCAL_RATE_LIMITS);
   if (plan.queue && region.queue) {
     const plumbing: Record<keyof typeof LOCAL_ONLY, string> = {
