@@ -77,7 +77,14 @@ export function arnProblems(arn: string, partition?: string): string[] {
   if (NO_ACCOUNT.has(p.service)) {
     if (p.account !== "" && !p.resource.startsWith("accesspoint/"))
       say(`${p.service} ARNs have no account, got ${p.account}`);
-  } else if (!(wild(p.account) || /^\d{12}$/.test(p.account) || (p.service === "iam" && p.account === "aws"))) {
+  } else if (!(
+    wild(p.account) ||
+    /^\d{12}$/.test(p.account) ||
+    (p.service === "iam" && p.account === "aws") ||
+    // Documents AWS owns (AWS-RunShellScript...) have no account: arn:aws:ssm:REGION::document/AWS-NAME (Systems
+    // Manager User Guide, "Restricting Run Command access based on tags" example policies, read 2026-12-02).
+    (p.service === "ssm" && p.account === "" && /^document\/AWS-/.test(p.resource))
+  )) {
     say(`account ${JSON.stringify(p.account)} is not a 12-digit account id`);
   }
   const rule = RESOURCE[p.service];

@@ -109,6 +109,7 @@ describe("ARNs", () => {
       "arn:aws:ssm:us-east-1:123456789012:parameter/a/b",
       "arn:aws-cn:sqs:cn-north-1:123456789012:orders",
       "arn:aws:cloudwatch:us-east-1:123456789012:alarm:use1-*",
+      "arn:aws:ssm:us-east-1::document/AWS-RunShellScript",
     ]) {
       expect({ a, problems: arnProblems(a) }).toEqual({ a, problems: [] });
     }
@@ -120,6 +121,10 @@ describe("ARNs", () => {
     ]);
     expect(arnProblems("arn:aws:logs:us-east-1::log-group:/x")).toEqual([
       'arn:aws:logs:us-east-1::log-group:/x: account "" is not a 12-digit account id',
+    ]);
+    // Only documents AWS owns have no account; one of ours has.
+    expect(arnProblems("arn:aws:ssm:us-east-1::document/shop-kill")).toEqual([
+      'arn:aws:ssm:us-east-1::document/shop-kill: account "" is not a 12-digit account id',
     ]);
     expect(arnProblems("arn:aws:ssm:us-east-1:123456789012:parameter//a/b")[0]).toMatch(
       /is not parameter\/NAME \(one slash\)/,
