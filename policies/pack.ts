@@ -5,6 +5,7 @@
 import { Policies, PolicyPackArgs } from "@pulumi/policy";
 import { DATA_POLICIES } from "./data";
 import { EDGE_POLICIES } from "./edge";
+import { FIS_POLICIES } from "./fis";
 import { GOVERNANCE_POLICIES } from "./governance";
 import { NETWORK_POLICIES } from "./network";
 import { RESILIENCE_POLICIES } from "./resilience";
@@ -19,6 +20,7 @@ export const POLICIES: Policies = [
   ...WAF_POLICIES,
   ...RESILIENCE_POLICIES,
   ...GOVERNANCE_POLICIES,
+  ...FIS_POLICIES,
 ];
 
 export const PACK_ARGS: PolicyPackArgs = {

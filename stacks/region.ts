@@ -22,6 +22,7 @@ import { ShardedDatabase } from "../components/sharded-database";
 import { Telemetry } from "../components/telemetry";
 import { WebFleet } from "../components/web-fleet";
 import { WebAcl } from "../components/web-acl";
+import { FaultDrills } from "../components/fault-drills";
 import { LadderConfig } from "./config";
 
 /**
@@ -557,6 +558,32 @@ export function buildRegion(
       },
       opts,
     );
+  // The fault drills of stacks/drills.ts, as FIS templates, in the primary region (a secondary's database is a
+  // single-AZ replica: nothing to fail over). Each stops on the step-10 alarms once they exist.
+  if (!primary) {
+    new FaultDrills(
+      `${code}-drills`,
+      {
+        region: region.name,
+        namePrefix: `${physicalNamePrefix()}-${code}`,
+        // Not `step`: instances launched before a climb keep the step they were launched at.
+        instanceTags: { project: region.tags.project, stack: region.tags.stack },
+        webGroupName: webFleet.group.name,
+        workerGroupName: workers?.group.name,
+        databaseArn: f.replicas && cfg.database.multiAz ? database?.instance.arn : undefined,
+        cacheGroupArn: cache?.group.arn,
+        subnetIds: pulumi
+          .all([network.publicSubnetIds, network.privateSubnetIds, network.isolatedSubnetIds])
+          .apply((lists) => lists.flat()),
+        // The first of the VPC's zones: awsx takes the first N available zones when none are named.
+        zone:
+          cfg.network.zoneNames[region.name]?.[0] ??
+          aws.getAvailabilityZonesOutput({ state: "available" }, { provider: region.provider }).names[0],
+        stopAlarmArns: monitoring?.alarms.map((a) => a.arn),
+      },
+      opts,
+    );
+  }
   const observabilityOutputs = monitoring
     ? { dashboardUrl: monitoring.dashboardUrl, alarmTopicArn: monitoring.topic.arn }
     : {};

@@ -287,6 +287,16 @@ export function resourceState(
         id: autoName,
         state: { ...inputs, name: autoName, arn: arn("cloudwatch", region, `alarm:${autoName}`) },
       };
+    case T.compositeAlarm: {
+      const alarmName = String(inputs.alarmName);
+      return { id: alarmName, state: { ...inputs, arn: arn("cloudwatch", region, `alarm:${alarmName}`) } };
+    }
+    case T.fisTemplate:
+      // FIS names a template EXT followed by 14 or more base-62 characters.
+      return {
+        id: `EXT${hex(name, 14)}`,
+        state: { ...inputs, arn: arn("fis", region, `experiment-template/EXT${hex(name, 14)}`) },
+      };
     case T.kmsKey: {
       // KMS names a key by a UUID; its ARN is arn:<partition>:kms:<region>:<account>:key/<uuid>.
       const part = (i: number, length: number) => hex(i === 0 ? `key:${name}` : `key:${name}:${i}`, length);

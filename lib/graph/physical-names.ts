@@ -73,6 +73,14 @@ export const PHYSICAL_NAMES: readonly PhysicalNameRule[] = [
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
   ),
   rule(
+    T.compositeAlarm,
+    ["alarmName"],
+    "region",
+    // Metric and composite alarms share one namespace: PutCompositeAlarm refuses the name of a metric alarm.
+    "alarm",
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html",
+  ),
+  rule(
     T.globalCluster,
     ["globalClusterIdentifier"],
     "account",

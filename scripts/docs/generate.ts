@@ -14,6 +14,7 @@ import {
   changesSection,
   costSection,
   diagramSection,
+  drillsSection,
   envSection,
   ladderSection,
   outputsSection,
@@ -24,7 +25,7 @@ import {
 } from "./sections";
 
 /** The sections every step doc has, in order. */
-export const STEP_SECTIONS = ["summary", "diagram", "env", "cost", "changes", "resources"] as const;
+export const STEP_SECTIONS = ["summary", "diagram", "env", "cost", "changes", "resources", "drills"] as const;
 
 export interface GeneratedDocs {
   /** Path (relative to the root) → full content. */
@@ -84,6 +85,7 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
           env: envSection(f),
           cost: costSection(f),
           resources: resourcesSection(f),
+          drills: drillsSection(f),
         },
       ),
     );

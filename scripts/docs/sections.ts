@@ -16,6 +16,8 @@ import {
   RDS_POSTGRES_HOURLY,
   VALKEY_HOURLY,
 } from "../plan/prices";
+import { DRILLS, drillsAt } from "../../stacks/drills";
+import { featuresAt, firstStepOf } from "../../stacks/steps";
 import { DOCS_TARGET_TEXT, StepFacts } from "./ladder";
 import { cell } from "./markers";
 
@@ -368,4 +370,32 @@ export function appEnvSection(facts: StepFacts[]): string {
     );
   }
   return out.join("\n");
+}
+
+/**
+ * The drills of the step (stacks/drills.ts): the same name locally (`npm run local:fault`) and on AWS (the FIS
+ * template's `Name` tag), what each side does, and what stops the AWS experiment.
+ */
+export function drillsSection(f: StepFacts): string {
+  const drills = drillsAt(f.info.step);
+  if (drills.length === 0)
+    return `No drills yet: they start with the fleet (step ${firstStepOf(DRILLS["web-kill"].feature)}).`;
+  const telemetry = featuresAt(f.info.step).telemetry;
+  return [
+    "| drill | locally | on AWS (FIS template tagged `Name: <project>-<stack>-<region code>-<drill>`) |",
+    "| --- | --- | --- |",
+    ...drills.map((d) => {
+      const local = DRILLS[d].local ? code(`npm run local:fault -- ${d}`) : "— (no local counterpart)";
+      return `| ${code(d)} | ${local} | ${cell(DRILLS[d].aws)} |`;
+    }),
+    "",
+    "Start one with `aws fis start-experiment --experiment-template-id <id>` (`aws fis list-experiment-templates` " +
+      "lists them with their tags). " +
+      (telemetry
+        ? `Each stops as soon as any of the step-${firstStepOf("telemetry")} alarms goes off: one composite alarm ` +
+          "over all of them is every template's stop condition (FIS allows five per template)."
+        : "Nothing stops them but their own end or `aws fis stop-experiment`: the alarms come at step " +
+          `${firstStepOf("telemetry")}, and without them FIS requires the stop condition \`source: none\`. ` +
+          "Watch the site while one runs."),
+  ].join("\n");
 }

@@ -178,6 +178,9 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
       line(`alarm (${metrics} metric${metrics > 1 ? "s" : ""})`, metrics * RATES.cloudwatchAlarmPerMetricMonth);
       break;
     }
+    case T.compositeAlarm:
+      line("CloudWatch composite alarm", RATES.cloudwatchCompositeAlarmPerMonth);
+      break;
     case T.healthCheck:
       line("Route 53 health check", RATES.route53HealthCheckPerMonth);
       break;

@@ -47,6 +47,10 @@ export const OTHER_FORCE_NEW: Readonly<Record<string, ForceNewRule>> = {
   [T.oac]: { inputs: [] },
   [T.dashboard]: { inputs: ["dashboardName"] },
   [T.alarm]: { inputs: ["name"] },
+  // terraform-provider-aws: aws_cloudwatch_composite_alarm's alarm_name is ForceNew; aws_fis_experiment_template
+  // updates every argument in place (UpdateExperimentTemplate).
+  [T.compositeAlarm]: { inputs: ["alarmName"] },
+  [T.fisTemplate]: { inputs: [] },
   [T.eipAssociation]: {
     inputs: ["allocationId", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp", "allowReassociation"],
   },

@@ -89,6 +89,8 @@ export const RATES = {
   cloudwatchDashboardPerMonth: 3,
   /** A standard-resolution alarm, $ per metric it evaluates, per month. */
   cloudwatchAlarmPerMetricMonth: 0.1,
+  /** A composite alarm (the fault drills' stop condition, step 10+), $ per month. */
+  cloudwatchCompositeAlarmPerMonth: 0.5,
   /** Custom metrics (the CloudWatch agent's, EC2 detailed monitoring's), $ per metric-month, first 10,000. */
   cloudwatchMetricPerMonth: 0.3,
   /** EC2 detailed monitoring sends 7 metrics per instance at the custom-metric rate. */
@@ -116,6 +118,8 @@ export const NOT_INCLUDED: readonly string[] = [
   "storage that grows with use: RDS storage beyond the allocated size, backups beyond the free allowance, " +
     "snapshots, Aurora storage and I/O, S3 objects (releases, static assets, access logs)",
   "CloudWatch Logs ingestion and storage, Performance Insights beyond 7 days",
+  "AWS FIS experiments run from the fault-drill templates ($0.10 per action-minute: the 10-minute AZ outage, five " +
+    "actions, about $5 a run; the templates themselves are free)",
   "the Route 53 hosted zone ($0.50/month), which the stack does not create",
   "the AWS free tier, Savings Plans, reserved instances, taxes",
   "scaling: fleets are priced at their desired (starting) capacity; each fleet line says what its maximum size " +

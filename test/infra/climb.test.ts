@@ -29,6 +29,8 @@ const NOT_STATEFUL: Record<string, string> = {
   [T.webAclLogging]: "configuration of where the ACL's logs go",
   [T.dashboard]: "configuration",
   [T.alarm]: "configuration (alarm history is not data the site needs)",
+  [T.compositeAlarm]: "configuration (the fault drills' stop condition)",
+  [T.fisTemplate]: "configuration (experiments run from it keep their own history)",
   [T.eipAssociation]: "an edge",
   [T.lt]: "versions are its history; a new one rolls the fleet",
   [T.route]: "configuration",

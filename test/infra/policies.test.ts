@@ -28,7 +28,7 @@ const awaitingFix = (v: Diagnostic) =>
 
 /** Policies that read a value only `pulumi up` knows (a policy document built from ARNs); a first preview defers them.
  * */
-const DEFERRED_AT_FIRST_PREVIEW = ["iam-no-wildcard-actions"];
+const DEFERRED_AT_FIRST_PREVIEW = ["iam-no-wildcard-actions", "fis-role-least-privilege"];
 
 let pack: typeof PackModule;
 let context: typeof ContextModule;
@@ -906,6 +906,79 @@ const NEGATIVES: Negative[] = [
         "launched volumes are not tagged by the provider.",
       'asg: the group\'s tags lack the default tags (project missing, stack missing, step="2" instead of "3"); ' +
         "the provider does not apply defaultTags to auto-scaling groups.",
+    ],
+  },
+  {
+    policy: "fis-stop-on-alarms",
+    title: "a drill at step 10 that stops on nothing",
+    config: { "fis-stop-on-alarms": { step: 10, environment: "dev" } },
+    program: (aws) => {
+      new aws.fis.ExperimentTemplate("drill", {
+        description: "web-kill",
+        roleArn: "arn:aws:iam::123456789012:role/fis",
+        stopConditions: [{ source: "none" }],
+        actions: [
+          { name: "kill", actionId: "aws:ec2:terminate-instances", target: { key: "Instances", value: "web" } },
+        ],
+        targets: [
+          {
+            name: "web",
+            resourceType: "aws:ec2:instance",
+            selectionMode: "COUNT(1)",
+            resourceTags: [{ key: "aws:autoscaling:groupName", value: "web" }],
+          },
+        ],
+      });
+    },
+    expected: ['drill (ExperimentTemplate): stop conditions are ["none"]; at step 10 it must stop on an alarm.'],
+  },
+  {
+    policy: "fis-role-least-privilege",
+    title: "a web-kill drill whose role may also stop instances and has a managed policy",
+    program: (aws) => {
+      const role = new aws.iam.Role("fis", {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "fis.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      });
+      new aws.iam.RolePolicy("fis-policy", {
+        role: role.id,
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: ["ec2:TerminateInstances", "ec2:StopInstances"], Resource: "*" },
+            { Effect: "Allow", Action: "ec2:DescribeInstances", Resource: "*" },
+          ],
+        }),
+      });
+      new aws.iam.RolePolicyAttachment("fis-ec2", {
+        role: role.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorEC2Access",
+      });
+      new aws.fis.ExperimentTemplate("drill", {
+        description: "web-kill",
+        roleArn: role.arn,
+        stopConditions: [{ source: "none" }],
+        actions: [
+          { name: "kill", actionId: "aws:ec2:terminate-instances", target: { key: "Instances", value: "web" } },
+        ],
+        targets: [
+          {
+            name: "web",
+            resourceType: "aws:ec2:instance",
+            selectionMode: "COUNT(1)",
+            resourceTags: [{ key: "aws:autoscaling:groupName", value: "web" }],
+          },
+        ],
+      });
+    },
+    expected: [
+      "fis (Role) (the role of drill) grants ec2:StopInstances, which none of its actions " +
+        "(aws:ec2:terminate-instances) needs.",
+      "fis (Role) (the role of drill) has managed policy " +
+        "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorEC2Access attached; its actions cannot be " +
+        "checked against the template's.",
     ],
   },
 ];
