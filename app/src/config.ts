@@ -69,17 +69,18 @@ const postgresUrl = () =>
     .string(required("a postgres:// URL"))
     .refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" });
 
-/** Comma-separated PostgreSQL URLs; blanks around commas are ignored. */
+/** A comma-separated list; blanks around commas and empty items are ignored. */
+const commaList = () =>
+  z.string().transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== ""),
+  );
+
+/** Comma-separated PostgreSQL URLs. */
 const postgresUrlList = () =>
-  z
-    .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((item) => item.trim())
-        .filter((item) => item !== ""),
-    )
-    .pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
+  commaList().pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
 
 /** Where database credentials live (db/credentials.ts): a `file:///` URL of a JSON `{username, password}`. */
 const credentialLocation = () =>
@@ -130,29 +131,21 @@ const staticBaseUrl = () =>
 /** Comma-separated web origins (`https://shop.example.com`: scheme, host and port only), kept as `URL.origin` writes
  * them. */
 const originList = () =>
-  z
-    .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((item) => item.trim())
-        .filter((item) => item !== ""),
-    )
-    .pipe(
-      z.array(
-        z.string().transform((value, context) => {
-          try {
-            const url = new URL(value);
-            if ((url.protocol === "http:" || url.protocol === "https:") && url.origin === value.replace(/\/$/, ""))
-              return url.origin;
-          } catch {
-            // reported below
-          }
-          context.addIssue({ code: "custom", message: "must be an origin such as https://shop.example.com" });
-          return z.NEVER;
-        }),
-      ),
-    );
+  commaList().pipe(
+    z.array(
+      z.string().transform((value, context) => {
+        try {
+          const url = new URL(value);
+          if ((url.protocol === "http:" || url.protocol === "https:") && url.origin === value.replace(/\/$/, ""))
+            return url.origin;
+        } catch {
+          // reported below
+        }
+        context.addIssue({ code: "custom", message: "must be an origin such as https://shop.example.com" });
+        return z.NEVER;
+      }),
+    ),
+  );
 
 /** Settings both entry points (server.js and worker.js) read. */
 const sharedFields = {
