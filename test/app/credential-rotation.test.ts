@@ -28,6 +28,7 @@ import { type ClusterInfo, type ServerInfo, clientFor, readCluster } from "../..
 import { httpRequest } from "./support/http-client";
 import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { Shopper } from "./support/shopper";
+import { shopperVisit } from "./support/shopper-visit";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./support/test-database";
 import { testEnv, testLogger } from "./support/test-app";
 
@@ -146,23 +147,9 @@ afterAll(async () => {
   if (secretDir) await rm(secretDir, { recursive: true, force: true });
 });
 
-/**
- * One shopper's visit: a product (replica), the cart, a checkout (catalog primary and the shopper's shard) and the
- * order history (the shard's reader). Returns what went wrong, or nothing.
- */
-async function visit(productId: number): Promise<string[]> {
-  const shopper = new Shopper({ request: (r) => httpRequest(url, r) });
-  const steps: Array<[string, () => ReturnType<Shopper["get"]>, number]> = [
-    ["product", () => shopper.get(`/api/products/${productId}`), 200],
-    ["cart", () => shopper.post("/api/cart/items", { productId, quantity: 1 }), 200],
-    ["checkout", () => shopper.post("/api/checkout"), 201],
-    ["history", () => shopper.get("/api/orders"), 200],
-  ];
-  for (const [name, send, expected] of steps) {
-    const response = await send();
-    if (response.status !== expected) return [`${name}: ${response.status} ${response.text.slice(0, 200)}`];
-  }
-  return [];
+/** One shopper's visit (support/shopper-visit.ts) to this test's app. */
+function visit(productId: number): Promise<string[]> {
+  return shopperVisit(new Shopper({ request: (r) => httpRequest(url, r) }), productId);
 }
 
 test("the password changes in the secret, then on every server: new connections work, no request fails", async () => {

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { Client } from "pg";
 import { localCredentialsFile } from "../../../scripts/local/plan";
+import { shopperVisit } from "../support/shopper-visit";
 import { BrowserShopper } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
 
@@ -22,20 +23,9 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-/** A shopper's visit: a product (a replica), the cart, a checkout (the primary), the history. What failed, if any. */
-async function visit(productId: number): Promise<string[]> {
-  const shopper = new BrowserShopper(topology.entryUrl);
-  const steps: Array<[string, () => ReturnType<BrowserShopper["get"]>, number]> = [
-    ["product", () => shopper.get(`/api/products/${productId}`), 200],
-    ["cart", () => shopper.post("/api/cart/items", { productId, quantity: 1 }), 200],
-    ["checkout", () => shopper.post("/api/checkout"), 201],
-    ["history", () => shopper.get("/api/orders"), 200],
-  ];
-  for (const [name, send, expected] of steps) {
-    const response = await send();
-    if (response.status !== expected) return [`${name}: ${response.status} ${response.text.slice(0, 200)}`];
-  }
-  return [];
+/** A shopper's visit (support/shopper-visit.ts) through the topology's entry, as a browser. */
+function visit(productId: number): Promise<string[]> {
+  return shopperVisit(new BrowserShopper(topology.entryUrl), productId);
 }
 
 test("the password rotated in the credentials file, then on the primary: no restart, no failed request", async () => {
