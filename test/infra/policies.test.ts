@@ -242,6 +242,24 @@ function webAcl(aws: typeof Aws, name: string, rules: Aws.types.input.wafv2.WebA
   });
 }
 
+/** A web-kill FIS template (terminate one instance of the `web` group) with no stop condition, run by `roleArn`. */
+function webKillDrill(aws: typeof Aws, roleArn: Pulumi.Input<string>): Aws.fis.ExperimentTemplate {
+  return new aws.fis.ExperimentTemplate("drill", {
+    description: "web-kill",
+    roleArn,
+    stopConditions: [{ source: "none" }],
+    actions: [{ name: "kill", actionId: "aws:ec2:terminate-instances", target: { key: "Instances", value: "web" } }],
+    targets: [
+      {
+        name: "web",
+        resourceType: "aws:ec2:instance",
+        selectionMode: "COUNT(1)",
+        resourceTags: [{ key: "aws:autoscaling:groupName", value: "web" }],
+      },
+    ],
+  });
+}
+
 const rateRule = (action: "block" | "count") => ({
   name: "rate",
   priority: 0,
@@ -913,22 +931,7 @@ const NEGATIVES: Negative[] = [
     title: "a drill at step 10 that stops on nothing",
     config: { "fis-stop-on-alarms": { step: 10, environment: "dev" } },
     program: (aws) => {
-      new aws.fis.ExperimentTemplate("drill", {
-        description: "web-kill",
-        roleArn: "arn:aws:iam::123456789012:role/fis",
-        stopConditions: [{ source: "none" }],
-        actions: [
-          { name: "kill", actionId: "aws:ec2:terminate-instances", target: { key: "Instances", value: "web" } },
-        ],
-        targets: [
-          {
-            name: "web",
-            resourceType: "aws:ec2:instance",
-            selectionMode: "COUNT(1)",
-            resourceTags: [{ key: "aws:autoscaling:groupName", value: "web" }],
-          },
-        ],
-      });
+      webKillDrill(aws, "arn:aws:iam::123456789012:role/fis");
     },
     expected: ['drill (ExperimentTemplate): stop conditions are ["none"]; at step 10 it must stop on an alarm.'],
   },
@@ -956,22 +959,7 @@ const NEGATIVES: Negative[] = [
         role: role.name,
         policyArn: "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorEC2Access",
       });
-      new aws.fis.ExperimentTemplate("drill", {
-        description: "web-kill",
-        roleArn: role.arn,
-        stopConditions: [{ source: "none" }],
-        actions: [
-          { name: "kill", actionId: "aws:ec2:terminate-instances", target: { key: "Instances", value: "web" } },
-        ],
-        targets: [
-          {
-            name: "web",
-            resourceType: "aws:ec2:instance",
-            selectionMode: "COUNT(1)",
-            resourceTags: [{ key: "aws:autoscaling:groupName", value: "web" }],
-          },
-        ],
-      });
+      webKillDrill(aws, role.arn);
     },
     expected: [
       "fis (Role) (the role of drill) grants ec2:StopInstances, which none of its actions " +
