@@ -44,6 +44,8 @@ const ALL = [
   "0003_order_queue.sql",
   "0004_stock_reservations.sql",
   "0005_checkouts.sql",
+  "0006_session_handoff.sql",
+  "0007_data_migrations.sql",
 ];
 
 const prepare = (pool: Pool, seedProducts: number, migrationsDir = MIGRATIONS_DIR) =>
@@ -69,6 +71,8 @@ test("a fresh database gets every migration and the 10,000-product seed; a secon
     { version: "0003", file: "0003_order_queue.sql", checksum_length: 64 },
     { version: "0004", file: "0004_stock_reservations.sql", checksum_length: 64 },
     { version: "0005", file: "0005_checkouts.sql", checksum_length: 64 },
+    { version: "0006", file: "0006_session_handoff.sql", checksum_length: 64 },
+    { version: "0007", file: "0007_data_migrations.sql", checksum_length: 64 },
   ]);
   expect((await pool.query("SELECT count(*)::int AS n FROM products")).rows[0].n).toBe(10_000);
 });
