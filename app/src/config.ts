@@ -82,7 +82,10 @@ const commaList = () =>
 const postgresUrlList = () =>
   commaList().pipe(z.array(z.string().refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL" })));
 
-/** Where database credentials live (db/credentials.ts): a `file:///` URL of a JSON `{username, password}`. */
+/**
+ * Where database credentials live (db/credentials.ts): a Secrets Manager secret's ARN (AWS), or a `file:///` URL
+ * of a JSON `{username, password}` (local mode).
+ */
 const credentialLocation = () =>
   z.string().transform((value, context): CredentialLocation => {
     const parsed = parseCredentialLocation(value);
@@ -176,6 +179,9 @@ const sharedFields = {
     .optional(),
   /** Endpoint of an SQS emulator (local runs and tests); unset on AWS. */
   SQS_ENDPOINT: httpUrl().optional(),
+  /** An endpoint speaking the Secrets Manager API on this machine (tests), for DATABASE_SECRET and
+   * ORDER_SHARDS_SECRET ARNs; unset on AWS. */
+  SECRETS_MANAGER_ENDPOINT: httpUrl().optional(),
   /** Step 9: the order shard map, JSON `{ buckets: [256 shard indexes], shards: [{ name, url, readerUrl }] }`. */
   ORDER_SHARDS: shardMapField().optional(),
   /** As DATABASE_SECRET, for every shard of ORDER_SHARDS. */
@@ -258,15 +264,37 @@ const workerFields = {
   RESERVATION_TIMEOUT_MS: wholeNumber(1000, 86_400_000).default(120_000),
 };
 
+/**
+ * A secret is read in the server's own region: at step 11 a secondary region's servers get their region's replica of
+ * each secret, so that they read nothing from a primary region that may be down. An ARN of another region is a
+ * deployment mistake that would only show when that region fails; refused at start instead.
+ */
+function secretsInOwnRegion(
+  config: { AWS_REGION?: string; DATABASE_SECRET?: CredentialLocation; ORDER_SHARDS_SECRET?: CredentialLocation },
+  context: z.RefinementCtx,
+): void {
+  for (const name of ["DATABASE_SECRET", "ORDER_SHARDS_SECRET"] as const) {
+    const location = config[name];
+    if (location?.kind !== "secretsManager" || config.AWS_REGION === undefined) continue;
+    if (location.region !== config.AWS_REGION) {
+      const message =
+        `names a secret in ${location.region}, but AWS_REGION is ${config.AWS_REGION}: ` +
+        "give the ARN of this region's replica of the secret";
+      context.addIssue({ code: "custom", path: [name], message });
+    }
+  }
+}
+
 /** The server's environment schema (server.js and {@link buildApp}). */
 export const configSchema = z.object({ ...sharedFields, ...serverFields }).superRefine((config, context) => {
+  secretsInOwnRegion(config, context);
   if (config.SESSION_STORE === "redis" && config.SESSION_REDIS_URL === undefined && config.REDIS_URL === undefined) {
     const message = "redis needs SESSION_REDIS_URL or REDIS_URL";
     context.addIssue({ code: "custom", path: ["SESSION_STORE"], message });
   }
 });
 /** The worker's environment schema: the shared settings and its own, no secrets it does not use. */
-export const workerConfigSchema = z.object({ ...sharedFields, ...workerFields });
+export const workerConfigSchema = z.object({ ...sharedFields, ...workerFields }).superRefine(secretsInOwnRegion);
 
 /** The server's parsed configuration. */
 export type AppConfig = z.infer<typeof configSchema>;

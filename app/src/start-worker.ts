@@ -9,7 +9,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { WorkerConfig } from "./config";
 import { createPool } from "./db/pool";
-import { credentialSource } from "./db/credentials";
+import { configuredCredentials } from "./db/credentials";
 import { DbRouter } from "./db/router";
 import { AccessLog, registerAccessLog } from "./http/access-log";
 import { registerErrorHandling } from "./http/errors";
@@ -49,7 +49,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
       max: config.DB_POOL_MAX,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
-      credentials: config.DATABASE_SECRET && credentialSource(config.DATABASE_SECRET),
+      credentials: configuredCredentials(config.DATABASE_SECRET, config),
     },
     logger,
   );

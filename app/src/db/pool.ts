@@ -79,7 +79,17 @@ export function createPool(connectionString: string, name: string, settings: Poo
       // string has been read: given to the pool, a password in DATABASE_URL would override it (pg lets the
       // connection string's fields win over the config's).
       const credentials = settings.credentials;
-      if (credentials) (this as { password: unknown }).password = () => credentials.password();
+      if (credentials)
+        (this as { password: unknown }).password = () =>
+          credentials.password().catch((error: unknown) => {
+            // pg fails the connect with this error but leaves the socket open, and the server holds a backend
+            // waiting for the password until its authentication_timeout (60 s): one per failed read of the
+            // secret. Closed once pg has taken the error, so the connect fails with it, not "terminated".
+            setImmediate(() =>
+              (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy(),
+            );
+            throw error;
+          });
     }
   }
   const config = {

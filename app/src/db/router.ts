@@ -17,7 +17,7 @@ import { type ServedBy, servedByDatabase } from "../served-by";
 import { isUnavailableError } from "./failures";
 import { type Lsn, isLsn, lsnToBigInt } from "./lsn";
 import { createPool } from "./pool";
-import { credentialSource } from "./credentials";
+import { configuredCredentials } from "./credentials";
 
 /** A named pool; the name shows in logs, in /readyz and in {@link DbRouter.stats}. */
 export interface RouterTarget {
@@ -285,7 +285,7 @@ export function createDbRouter(config: AppConfig, logger: Logger, clock?: () => 
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     // One source for the primary and the replicas: they share the catalog's credentials.
-    credentials: config.DATABASE_SECRET && credentialSource(config.DATABASE_SECRET),
+    credentials: configuredCredentials(config.DATABASE_SECRET, config),
   };
   return new DbRouter({
     primary: { name: "primary", pool: createPool(config.DATABASE_URL, "primary", settings, logger) },

@@ -13,7 +13,7 @@
 import path from "node:path";
 import type { PoolSettings } from "../db/pool";
 import { createPool } from "../db/pool";
-import { type CredentialLocation, credentialSource } from "../db/credentials";
+import { type CredentialLocation, configuredCredentials } from "../db/credentials";
 import { DbRouter } from "../db/router";
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from "../db/advisory-lock";
 import { isUnavailableError } from "../db/failures";
@@ -188,6 +188,7 @@ export async function openOrderShards(
   config: {
     ORDER_SHARDS?: ShardMap;
     ORDER_SHARDS_SECRET?: CredentialLocation;
+    SECRETS_MANAGER_ENDPOINT?: string;
     DB_POOL_MAX: number;
     DB_CONNECT_TIMEOUT_MS: number;
     DB_QUERY_TIMEOUT_MS: number;
@@ -205,7 +206,7 @@ export async function openOrderShards(
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
       cooldownMs: config.REPLICA_COOLDOWN_MS ?? 30_000,
-      credentials: config.ORDER_SHARDS_SECRET && credentialSource(config.ORDER_SHARDS_SECRET),
+      credentials: configuredCredentials(config.ORDER_SHARDS_SECRET, config),
     },
     logger,
   );
