@@ -15,6 +15,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from "./http/request-id";
 import { registerCsrfProtection } from "./http/csrf";
 import { registerRateLimits } from "./http/rate-limit";
 import { registerSecurityHeaders } from "./http/security-headers";
+import { type WriteFence, registerWriteFence } from "./http/write-fence";
 import { serverTimeouts } from "./http/timeouts";
 import { validatorCompiler } from "./http/validation";
 import { type Logger, createLogger } from "./logger";
@@ -25,6 +26,7 @@ import { healthRoutes } from "./routes/health";
 import { orderRoutes } from "./routes/orders";
 import { productRoutes } from "./routes/products";
 import { adminOrderRoutes } from "./routes/admin-orders";
+import { adminOperationRoutes } from "./routes/admin-operations";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { metrics, startMetricsPublisher } from "./metrics";
 import { OutboxRelay } from "./queue/outbox-relay";
@@ -33,6 +35,7 @@ import { type OrderShards, openOrderShards } from "./shards/order-shards";
 import { storefrontRoutes } from "./routes/storefront";
 import { MemorySessionStore, type SessionStore } from "./session/memory-store";
 import { createRedisSessionStore } from "./session/redis-store";
+import { HandoffSessionStore } from "./session/handoff";
 import { registerSessions } from "./session/shopper-session";
 
 declare module "fastify" {
@@ -42,6 +45,10 @@ declare module "fastify" {
      * products outside the catalog API calls its `productsWritten(ids, lsn)`.
      */
     productCache: ProductCache | null;
+    /** The write fence of the shop's writes (http/write-fence.ts); server.ts shuts down once it has moved. */
+    writeFence: WriteFence;
+    /** The session store, which hands memory sessions over and claims missed ones (session/handoff.ts). */
+    sessionHandoff: HandoffSessionStore;
   }
 }
 
@@ -66,6 +73,11 @@ export interface AppDeps {
   shards?: OrderShards;
   /** Client of the orders queue (ORDER_QUEUE_URL); default: one built from AWS_REGION and SQS_ENDPOINT. */
   sqs?: SQSClient;
+  /**
+   * How long the write fence holds a write before answering 503 `maintenance` (tests shorten it).
+   * @default 15000 (http/write-fence.ts's DEFAULT_MAX_HOLD_MS)
+   */
+  writeFenceMaxHoldMs?: number;
 }
 
 /** Largest request body accepted; bigger ones get a 413 before any parsing. The API's bodies are a few hundred bytes.
@@ -142,6 +154,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     app.addHook("onClose", async () => ownStore.close());
     sessionStore = ownStore;
   }
+  // Whatever the store, a session id it misses may have been handed over by a process that was replaced; memory
+  // sessions are handed over in turn when this one is (session/handoff.ts). A hit costs nothing more.
+  const sessions = new HandoffSessionStore(sessionStore, { pool: router.primaryPool, logger });
+  app.decorate("sessionHandoff", sessions);
 
   app.setValidatorCompiler(validatorCompiler);
   registerAccessLog(app, accessLog);
@@ -161,6 +177,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   app.addHook("onSend", async (_request, reply) => {
     if (closing) reply.header("connection", "close");
   });
+  // The write fence (1 -> 2): before the routes, so that it finds the shop's writes as they are added. Once moved,
+  // the listener is closed and every response ends its connection, as when closing.
+  const fence = registerWriteFence(app, { maxHoldMs: deps.writeFenceMaxHoldMs });
+  app.decorate("writeFence", fence);
+  void fence.whenMoved.then(() => (closing = true));
 
   // Orders: their shards, the outbox relay (with the queue) and the business metrics. One onClose hook, added
   // after the router's, so it runs before it (Fastify runs onClose hooks last-added first): the relay's last run
@@ -237,12 +258,13 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     adminToken: config.ADMIN_TOKEN,
     shardTimeoutMs: config.SHARD_QUERY_TIMEOUT_MS,
   });
+  await app.register(adminOperationRoutes, { adminToken: config.ADMIN_TOKEN, sessions, fence });
   await app.register(storefrontRoutes, {
     staticDir: deps.staticDir ?? STATIC_DIR,
     staticBaseUrl: config.STATIC_BASE_URL,
   });
   await app.register(async (shop) => {
-    await registerSessions(shop, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessionStore });
+    await registerSessions(shop, { secret: config.SESSION_SECRET, secure: config.COOKIE_SECURE, store: sessions });
     // ActiveShoppers: every request that carries a shopper's session counts its shopper as active.
     shop.addHook("onResponse", async (request) => {
       const shopperId = request.session?.shopperId;

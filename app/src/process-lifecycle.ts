@@ -16,11 +16,12 @@ export interface ShutdownOptions {
 
 /**
  * On the first SIGTERM or SIGINT, runs `close` and exits with 0 when it resolves, 1 when it fails or outlasts
- * `timeoutMs`. Later signals change nothing: the timeout already bounds the wait.
+ * `timeoutMs`. Later signals change nothing: the timeout already bounds the wait. Returns the same stop, for the
+ * process to call itself with its reason (the server, once replaced).
  */
-export function exitOnSignal({ logger, close, timeoutMs }: ShutdownOptions): void {
+export function exitOnSignal({ logger, close, timeoutMs }: ShutdownOptions): (signal: string) => void {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
@@ -42,6 +43,7 @@ export function exitOnSignal({ logger, close, timeoutMs }: ShutdownOptions): voi
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  return stop;
 }
 
 /** Logs an uncaught exception or unhandled rejection as fatal and exits with 1: the state is unknown after one. */

@@ -13,5 +13,7 @@ runEntryPoint("shop-server", async () => {
   const logger = createLogger("shop-server", config.LOG_LEVEL);
   exitOnFatalError(logger);
   const server = await startServer(config, logger);
-  exitOnSignal({ logger, close: server.close, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  const stop = exitOnSignal({ logger, close: server.close, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  // Replaced by a server on the same port (POST /admin/maintenance {"writes":"moved"}): stop as on SIGTERM.
+  void server.app.writeFence.whenMoved.then(() => stop("moved"));
 });

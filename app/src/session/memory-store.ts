@@ -61,13 +61,19 @@ export interface MemorySessionStoreOptions {
   now?: () => number;
 }
 
-interface Entry {
+/** What the store keeps under a session id, as {@link MemorySessionStore.peek} shows it. */
+export interface StoredSession {
+  /** The session (or tombstone) as JSON text. */
   json: string;
+  /** Epoch milliseconds after which it is gone. */
   expiresAt: number;
+  /** It is a retired id's tombstone (tombstone.ts): no session may be written over it. */
+  tombstone: boolean;
+}
+
+interface Entry extends StoredSession {
   /** Whose session it is (see the module comment); the session id itself when none was recorded. */
   client: string;
-  /** The entry is a tombstone: no session may be written over it. */
-  tombstone: boolean;
 }
 
 /** Lifetime of a session whose cookie carries no expiry (the app always sets one; this is a safety net). */
@@ -169,6 +175,24 @@ export class MemorySessionStore implements SessionStore {
   destroy(sessionId: string, callback: (error?: unknown) => void): void {
     this.remove(sessionId);
     callback();
+  }
+
+  /**
+   * What `sessionId` holds now, as stored (its JSON text, expiry and whether it is a tombstone); undefined when it
+   * holds nothing live. The handoff (handoff.ts) copies it out as it is.
+   */
+  peek(sessionId: string): Readonly<StoredSession> | undefined {
+    const entry = this.entries.get(sessionId);
+    if (!entry || entry.expiresAt <= this.now()) return undefined;
+    return { json: entry.json, expiresAt: entry.expiresAt, tombstone: entry.tombstone };
+  }
+
+  /** The ids of every live session and tombstone, in no particular order. */
+  liveIds(): string[] {
+    const now = this.now();
+    const ids: string[] = [];
+    for (const [id, entry] of this.entries) if (entry.expiresAt > now) ids.push(id);
+    return ids;
   }
 
   /** Drops every expired session. */
