@@ -129,3 +129,129 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** One HTTP request with a JSON body; resolves with the status and body, rejects on a connection error. */
+export function httpSend(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: string }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: timeoutMs,
+        headers: payload
+          ? { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+          : headers,
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** How many sockets listen on 127.0.0.1:`port` (two while a replacement shares it with SO_REUSEPORT). */
+export function listenerCount(port: number): number {
+  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  let count = 0;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1] === hex && cols[3] === "0A") count++;
+  }
+  return count;
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection, opened while a single process listens on a port, so that later requests
+ * reach that process even once another one listens on the same port (SO_REUSEPORT spreads new connections). The
+ * 1 → 2 cutover speaks to the old server through it. JSON requests and answers with a Content-Length only.
+ */
+export class PinnedConnection {
+  private buffer = Buffer.alloc(0);
+  private waiting?: { resolve: () => void; reject: (e: Error) => void };
+  private closed?: Error;
+
+  private constructor(
+    private readonly socket: import("node:net").Socket,
+    private readonly port: number,
+  ) {
+    socket.on("data", (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.waiting?.resolve();
+    });
+    const end = (error?: Error) => {
+      this.closed = error ?? new Error(`the connection to 127.0.0.1:${port} closed`);
+      this.waiting?.reject(this.closed);
+    };
+    socket.on("end", () => end());
+    socket.on("error", end);
+    socket.on("close", () => end());
+  }
+
+  static open(port: number): Promise<PinnedConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => resolve(new PinnedConnection(socket, port)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Sends one request on this connection and resolves with the answer. */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: string }> {
+    if (this.closed) throw new LocalError(`${method} ${path}: ${this.closed.message}`);
+    const payload = body === undefined ? "" : JSON.stringify(body);
+    const head = [
+      `${method} ${path} HTTP/1.1`,
+      `host: 127.0.0.1:${this.port}`,
+      "connection: keep-alive",
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ...(payload ? ["content-type: application/json", `content-length: ${Buffer.byteLength(payload)}`] : []),
+    ];
+    this.socket.write(`${head.join("\r\n")}\r\n\r\n${payload}`);
+    for (;;) {
+      const end = this.buffer.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        const lines = this.buffer.subarray(0, end).toString("latin1").split("\r\n");
+        const status = Number(lines[0].split(" ")[1]);
+        const length = Number(/^content-length:\s*(\d+)/im.exec(lines.join("\n"))?.[1] ?? 0);
+        if (this.buffer.length >= end + 4 + length) {
+          const text = this.buffer.subarray(end + 4, end + 4 + length).toString("utf8");
+          this.buffer = this.buffer.subarray(end + 4 + length);
+          return { status, body: text };
+        }
+      }
+      const closed = this.closedError();
+      if (closed) throw new LocalError(`${method} ${path}: ${closed.message}`);
+      await new Promise<void>((resolve, reject) => (this.waiting = { resolve, reject })).finally(
+        () => (this.waiting = undefined),
+      );
+    }
+  }
+
+  private closedError(): Error | undefined {
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,7 +1,10 @@
 /**
- * Runs the local topology of one step: starts everything in dependency order with progress lines, prints one
- * table of what runs where, answers a small control endpoint on 127.0.0.1 (status, faults, stop), and stops
- * every child in reverse order. See plan.ts for what runs at which step and on which port.
+ * Runs the local topology of one step: composes the services of its plan (services/: one file per service),
+ * starts them tier by tier with progress lines, prints one table of what runs where, answers a small control
+ * endpoint on 127.0.0.1 (status, faults, climb, stop), and stops every service in reverse order.
+ *
+ * `climb(to)` takes the running shop one step up the way `pulumi up` changes AWS (climb.ts has the order of
+ * work). See plan.ts for what runs at which step and on which port.
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -9,16 +12,17 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
+import type { PoolConfig } from "pg";
 import { adminTokenProblem } from "../../components/admin-token";
-import { LocalError, httpGet, redisPing, requireCommand, requireFreePort, waitFor } from "./checks";
-import { haproxyCommand, renderHaproxyConfig } from "./haproxy";
-import { type LocalOptions, PROJECT_DIR } from "./options";
+import { moveDatabase } from "../../app/src/data-migrations/move-database";
+import { LocalError, httpGet, requireCommand, requireFreePort, waitFor } from "./checks";
+import { type ClimbReport, climb } from "./climb";
+import { type HaproxyView, haproxyCommand } from "./haproxy";
+import { type LocalOptions, MAX_STEP, PROJECT_DIR } from "./options";
 import {
   type LocalSecrets,
   type PgSpec,
   type Plan,
-  type ProcessSpec,
-  type RedisSpec,
   type RegionPlan,
   type Runtime,
   SESSION_REDIS_MEMORY,
@@ -26,11 +30,27 @@ import {
   localCredentials,
   localCredentialsFile,
   plannedPorts,
-  processEnv,
 } from "./plan";
 import * as pg from "./postgres";
-import { type ProcessDefinition, Supervisor, killLeftovers } from "./supervisor";
+import { AppProcess } from "./services/app-process";
+import { FauxqsService } from "./services/fauxqs";
+import { HaproxyService } from "./services/haproxy";
+import { PostgresPrimary, PostgresReplica } from "./services/postgres";
+import { RedisService } from "./services/redis";
+import {
+  FAULTS,
+  type FaultKind,
+  type Service,
+  type ServiceContext,
+  type ServiceStatus,
+  TIERS,
+  alive,
+} from "./services/service";
+import { StaticOrigin } from "./services/static-origin";
+import { Supervisor, killLeftovers } from "./supervisor";
 import { renderTable } from "./table";
+
+export { FAULTS, type FaultKind, type ServiceStatus, type ClimbReport };
 
 /** Names of the steps, as stacks/steps.ts has them. */
 export const STEP_NAMES = [
@@ -50,66 +70,76 @@ export const STEP_NAMES = [
 /** What `launcher.json` in the data directory holds while a launcher runs: how the fault CLI and tests find it. */
 export interface LauncherFile {
   pid: number;
+  /** The step that runs now (it changes with a climb). */
   step: number;
   entryUrl: string;
   controlUrl: string;
-  state: "starting" | "ready" | "stopping";
+  state: "starting" | "ready" | "climbing" | "stopping";
   /** Milliseconds from the launcher's start to every /readyz green. */
   readyAfterMs?: number;
 }
 
-/** The fault kinds `npm run local:fault` knows. */
-export const FAULTS = {
-  "replica-stop": "stop a read replica (default: the first running one)",
-  "replica-start": "start a stopped replica again",
-  "primary-failover": "stop the primary and promote a replica with pg_promote(); the stable primary endpoint follows",
-  "redis-stop": "stop Redis (default: the first region's cache; redis-sessions names the sessions' one)",
-  "redis-start": "start a stopped Redis again (empty)",
-  "worker-kill": "SIGKILL a worker (default: the first); it is restarted after 1 s",
-  "web-kill": "SIGKILL a web process (default: the first); it is restarted after 1 s",
-  status: "print what runs, with pids",
-} as const;
-export type FaultKind = keyof typeof FAULTS;
-
-/** One row of the status: a service and where it is. */
-export interface ServiceStatus {
-  name: string;
-  kind: string;
-  region?: string;
-  url: string;
-  pid?: number;
-  running: boolean;
-  restarts?: number;
-  data?: string;
-  log?: string;
-  note?: string;
-}
-
 export class Launcher {
-  readonly plan: Plan;
+  private currentPlan: Plan;
   private secrets!: LocalSecrets;
-  private runtime: Runtime = { queueUrls: {} };
+  private readonly runtime: Runtime = { queueUrls: {} };
   private pgRuntime!: pg.PgRuntime;
-  private readonly supervisor: Supervisor;
+  readonly supervisor: Supervisor;
   private control?: http.Server;
   private releaseDir = "";
   /** The server currently acting as the catalog primary (a replica after a failover). */
   private currentPrimary: PgSpec;
-  /** Replicas stopped on purpose (a fault). */
-  private readonly stoppedReplicas = new Set<string>();
   private readonly startedAt = Date.now();
   private stopping?: Promise<void>;
-  private startedPg: PgSpec[] = [];
+  private climbing?: Promise<ClimbReport>;
+  /** Every service that runs, by name, in the order it started. */
+  readonly services = new Map<string, Service>();
+  /** Which slot each web process runs on, as HAProxy routes to it (plan.ts, haproxy.ts). */
+  readonly slots = new Map<string, 0 | 1>();
+  /** Cookie stickiness while memory-session processes still run (a 6 → 7 roll), beyond the plan's. */
+  stickyOverride?: boolean;
+  /** What every service reads: the current plan and the launcher's shared state. */
+  readonly ctx: ServiceContext;
 
   constructor(
-    private readonly options: LocalOptions,
-    private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    readonly options: LocalOptions,
+    readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   ) {
-    this.plan = buildPlan(options);
-    this.currentPrimary = this.plan.primary;
-    this.supervisor = new Supervisor(this.plan.logDir, path.join(this.plan.runDir, "pids"), (message) =>
-      this.out(`  ! ${message}`),
+    this.currentPlan = buildPlan(options);
+    this.currentPrimary = this.currentPlan.catalog;
+    this.supervisor = new Supervisor(this.currentPlan.logDir, path.join(this.currentPlan.runDir, "pids"), (m) =>
+      this.out(`  ! ${m}`),
     );
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const launcher = this;
+    this.ctx = {
+      get plan() {
+        return launcher.currentPlan;
+      },
+      options,
+      get secrets() {
+        return launcher.secrets;
+      },
+      runtime: this.runtime,
+      get pgRuntime() {
+        return launcher.pgRuntime;
+      },
+      supervisor: this.supervisor,
+      get releaseDir() {
+        return launcher.releaseDir;
+      },
+      out: (line) => this.out(line),
+    };
+  }
+
+  /** The plan of the step that runs now: the next step's once a climb has begun. */
+  get plan(): Plan {
+    return this.currentPlan;
+  }
+
+  /** @internal climb.ts moves the plan one step up. */
+  setPlan(plan: Plan): void {
+    this.currentPlan = plan;
   }
 
   private get launcherFile(): string {
@@ -129,9 +159,13 @@ export class Launcher {
       await this.writeLauncherFile("starting");
       await this.timed("release", async () => this.prepareRelease());
       this.pgRuntime = await pg.preparePgRuntime(plan.runDir, this.secrets);
-      await Promise.all([this.startDatabases(), this.startCaches(), this.startQueue(), this.startStaticOrigin()]);
-      await this.startLoadBalancer();
-      await this.startApp();
+      await this.adoptFailover();
+      const primaryIsNew = plan.features.separateDatabase && !existsSync(path.join(plan.primary.dataDir, "PG_VERSION"));
+      for (const tier of TIERS) {
+        await this.startServices(this.compose(plan).filter((s) => s.tier === tier && !this.services.has(s.name)));
+        // A step-1 shop started at a later step: its catalog moves into the new primary before anything reads it.
+        if (tier === "database") await this.moveStepOneDatabase(primaryIsNew);
+      }
       await this.waitForEntry();
       const readyAfterMs = Date.now() - this.startedAt;
       await this.writeLauncherFile("ready", readyAfterMs);
@@ -145,6 +179,8 @@ export class Launcher {
         `Faults: npm run local:fault -- <${Object.keys(FAULTS).join("|")}> ` +
           `[name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`,
       );
+      if (plan.step < MAX_STEP)
+        this.out(`Climb: curl -X POST -d '{"to": ${plan.step + 1}}' http://127.0.0.1:${plan.controlPort}/climb`);
       if (plan.emf)
         this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
       this.out("Ctrl-C stops everything.");
@@ -152,6 +188,132 @@ export class Launcher {
       await this.stop();
       throw error;
     }
+  }
+
+  /**
+   * Starts `services` (of one tier) at once, each with its progress line, and records them. In the app tier the
+   * first web process starts alone: it migrates and seeds, which the others would wait for on its advisory lock.
+   */
+  async startServices(services: Service[]): Promise<void> {
+    const run = async (s: Service) => {
+      await this.timed(s.name, () => s.start());
+      this.services.set(s.name, s);
+      if (s instanceof AppProcess && s.kind === "web") this.slots.set(s.name, s.slot);
+    };
+    const [first, ...rest] = services;
+    if (!first) return;
+    if (first.tier === "app") {
+      await run(first);
+      await Promise.all(rest.map(run));
+    } else await Promise.all(services.map(run));
+  }
+
+  /**
+   * The services of `plan`, tier by tier: the running one where a service of that name runs (a climb keeps it),
+   * a new one otherwise.
+   */
+  compose(plan: Plan): Service[] {
+    const ctx = this.ctx;
+    const multi = plan.regions.length > 1;
+    const keep = <T extends Service>(make: () => T, name: string): Service => this.services.get(name) ?? make();
+    const list: Service[] = [];
+    const catalog = plan.catalog;
+    list.push(keep(() => new PostgresPrimary(ctx, catalog, () => this.pgRole(catalog), true), catalog.name));
+    for (const s of plan.shards)
+      list.push(keep(() => new PostgresPrimary(ctx, s, () => "postgres shard", false), s.name));
+    for (const r of plan.regions)
+      for (const s of r.replicas)
+        list.push(
+          keep(
+            () =>
+              new PostgresReplica(
+                ctx,
+                s,
+                () => this.pgRole(s),
+                multi ? r.name : undefined,
+                () => this.currentPrimary,
+              ),
+            s.name,
+          ),
+        );
+    for (const r of plan.regions) {
+      if (r.redis && plan.cache) {
+        const note = `${plan.cache.maxmemory}, ${plan.cache.policy}, TTL ${plan.cache.ttlSeconds} s`;
+        const redis = r.redis;
+        list.push(keep(() => new RedisService(ctx, redis, plan.cache!, note, multi ? r.name : undefined), redis.name));
+      }
+      if (r.sessionRedis) {
+        const note = `sessions, ${SESSION_REDIS_MEMORY.maxmemory}, ${SESSION_REDIS_MEMORY.policy}`;
+        const redis = r.sessionRedis;
+        list.push(
+          keep(() => new RedisService(ctx, redis, SESSION_REDIS_MEMORY, note, multi ? r.name : undefined), redis.name),
+        );
+      }
+    }
+    if (plan.queue) list.push(keep(() => new FauxqsService(ctx), "fauxqs"));
+    if (plan.cdn) {
+      const port = plan.cdn.originPort;
+      list.push(keep(() => new StaticOrigin(ctx, port), "static-origin"));
+    }
+    if (plan.haproxy)
+      list.push(
+        keep(
+          () =>
+            new HaproxyService(
+              ctx,
+              () => this.haproxyView(),
+              () => this.currentPrimary.name,
+            ),
+          "haproxy",
+        ),
+      );
+    for (const r of plan.regions)
+      for (const [specs, kind] of [
+        [r.web, "web"],
+        [r.workers, "worker"],
+      ] as const)
+        for (const spec of specs) list.push(keep(() => new AppProcess(ctx, r, spec, kind), spec.name));
+    return list;
+  }
+
+  /** What HAProxy's configuration needs beyond the plan. */
+  haproxyView(): HaproxyView {
+    return {
+      slotOf: (name) => this.slots.get(name) ?? 0,
+      primaryPort: this.currentPrimary.port,
+      sticky: this.stickyOverride,
+    };
+  }
+
+  get haproxy(): HaproxyService | undefined {
+    const h = this.services.get("haproxy");
+    return h instanceof HaproxyService ? h : undefined;
+  }
+
+  /** The app processes that run now, primary region first, web before workers. */
+  apps(): AppProcess[] {
+    return [...this.services.values()].filter((s): s is AppProcess => s instanceof AppProcess);
+  }
+
+  private pgRole(spec: PgSpec): string {
+    if (spec === this.currentPrimary || spec.name === "server") return "postgres primary";
+    if (spec.name === this.currentPlan.primary.name) return "postgres (old primary)";
+    return "postgres replica";
+  }
+
+  /** Climbs one step up (`to` must be the next step); see climb.ts. Resolves with what each phase took. */
+  climb(to: number): Promise<ClimbReport> {
+    if (this.climbing) return Promise.reject(new LocalError("a climb is under way; wait for it to finish"));
+    if (this.stopping) return Promise.reject(new LocalError("the launcher is stopping"));
+    this.climbing = (async () => {
+      await this.writeLauncherFile("climbing");
+      try {
+        return await climb(this, to);
+      } finally {
+        await this.writeLauncherFile("ready");
+      }
+    })().finally(() => (this.climbing = undefined));
+    return this.climbing;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -177,7 +339,7 @@ export class Launcher {
     await mkdir(plan.dataDir, { recursive: true });
     // Whatever a killed launcher left running on this data directory goes first, then its data if asked to.
     const leftovers = killLeftovers(path.join(plan.runDir, "pids"));
-    for (const spec of this.allPgSpecs(true)) if (await pg.stopLeftover(spec)) leftovers.push(`postgres ${spec.name}`);
+    for (const spec of this.pgDirs()) if (await pg.stopLeftover(spec)) leftovers.push(`postgres ${spec.name}`);
     if (leftovers.length > 0) this.out(`  · stopped what a previous launcher left running: ${leftovers.join(", ")}`);
     for (const { port, what } of plannedPorts(plan)) await requireFreePort(port, what);
     if (this.options.reset) {
@@ -253,268 +415,66 @@ export class Launcher {
     return `${built}dist/shop.tgz ${hash} → ${this.releaseDir}`;
   }
 
-  private async startDatabases(): Promise<void> {
+  /** A failover in the last run made a replica the primary: its data directory is the primary's from now on. */
+  private async adoptFailover(): Promise<void> {
     const { plan } = this;
-    // A failover in the last run made a replica the primary: its data directory is the primary's from now on.
     const state = await this.readState();
-    if (state.promoted) {
-      const promoted = path.join(plan.dataDir, "pg", state.promoted);
-      if (existsSync(path.join(promoted, "PG_VERSION"))) {
-        await pg.adoptPromoted(plan.primary, promoted);
-        this.out(
-          `  · the last run failed over to ${state.promoted}: its data is the primary's now (the old primary's ` +
-            `is in pg/primary.before-failover)`,
-        );
-      }
-      await this.writeState({});
-    }
-    const replication = plan.regions.some((r) => r.replicas.length > 0);
-    const primary = this.timed("postgres primary", async () => {
-      const { created } = await pg.startPrimary(this.pgRuntime, plan.primary, this.secrets, { replication: true });
-      this.startedPg.push(plan.primary);
-      return `127.0.0.1:${plan.primary.port}${created ? ", new cluster" : ""}`;
-    });
-    const shards = plan.shards.map((s) =>
-      this.timed(`postgres ${s.name}`, async () => {
-        const { created } = await pg.startPrimary(this.pgRuntime, s, this.secrets, { replication: false });
-        this.startedPg.push(s);
-        return `127.0.0.1:${s.port}${created ? ", new cluster" : ""}`;
-      }),
-    );
-    await primary;
-    if (replication) {
-      // Replicas are rebuilt from the primary at every start: a base backup of a small catalog takes a second.
-      await Promise.all(
-        plan.regions.flatMap((r) =>
-          r.replicas.map((spec) =>
-            this.timed(`postgres ${spec.name}`, async () => {
-              await pg.startReplica(this.pgRuntime, plan.primary, spec, this.secrets);
-              this.startedPg.push(spec);
-              return `127.0.0.1:${spec.port}, streaming from the primary`;
-            }),
-          ),
-        ),
+    if (!state.promoted) return;
+    const promoted = path.join(plan.dataDir, "pg", state.promoted);
+    if (existsSync(path.join(promoted, "PG_VERSION"))) {
+      await pg.adoptPromoted(plan.primary, promoted);
+      this.out(
+        `  · the last run failed over to ${state.promoted}: its data is the primary's now (the old primary's ` +
+          `is in pg/primary.before-failover)`,
       );
     }
-    await Promise.all(shards);
+    await this.writeState({});
   }
 
-  /** `maxmemory` and its policy: the cache's options, or the sessions' fixed `noeviction`. */
-  private redisMemory(redis: RedisSpec): { maxmemory: string; policy: string } {
-    const { cache } = this.plan;
-    return this.plan.regions.some((r) => r.sessionRedis?.name === redis.name) ? SESSION_REDIS_MEMORY : cache!;
-  }
-
-  private redisDefinition(redis: RedisSpec): ProcessDefinition {
-    const memory = this.redisMemory(redis);
-    return {
-      name: redis.name,
-      kind: "redis",
-      command: "redis-server",
-      // No persistence: a cache, and sessions that are lost with their server (on AWS a replica takes over).
-      args: [
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(redis.port),
-        "--requirepass",
-        this.secrets.redisPassword,
-        "--maxmemory",
-        memory.maxmemory,
-        "--maxmemory-policy",
-        memory.policy,
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        redis.dir,
-        "--daemonize",
-        "no",
-        "--protected-mode",
-        "yes",
-      ],
-      env: process.env,
+  /** The pool settings of role `shop` on `spec`, with the password the credentials file holds now. */
+  shopPool(spec: PgSpec): PoolConfig {
+    const { username, password } = JSON.parse(readFileSync(localCredentialsFile(this.plan), "utf8")) as {
+      username: string;
+      password: string;
     };
+    return { host: "127.0.0.1", port: spec.port, user: username, password, database: spec.database };
   }
 
-  private async startRedis(redis: RedisSpec): Promise<void> {
-    await mkdir(redis.dir, { recursive: true });
-    const proc = await this.supervisor.start(this.redisDefinition(redis));
-    await waitFor(redis.name, () => redisPing(redis.port, this.secrets.redisPassword), {
-      timeoutMs: 20_000,
-      failed: async () => (proc.child ? undefined : `redis-server ${proc.lastExit}; see ${proc.logFile}`),
-    });
+  /** Where a step-1 database goes once its data has moved into the primary: kept for a look, never moved again. */
+  movedServerDir(): string {
+    return path.join(this.plan.dataDir, "pg", "server.moved");
   }
 
-  private async startCaches(): Promise<void> {
-    const servers = this.plan.regions.flatMap((r) => [r.redis, r.sessionRedis].filter((x) => x !== undefined));
-    await Promise.all(
-      servers.map((redis) =>
-        this.timed(redis.name, async () => {
-          await this.startRedis(redis);
-          const memory = this.redisMemory(redis);
-          return `127.0.0.1:${redis.port}, maxmemory ${memory.maxmemory}, ${memory.policy}`;
-        }),
-      ),
-    );
-  }
-
-  private async startQueue(): Promise<void> {
+  /**
+   * `npm start -- --step N` (N ≥ 2) on a data directory whose catalog is still in step 1's `server`: starts that
+   * server on its own port, copies it into the new primary with moveDatabase (verified), and sets it aside.
+   */
+  private async moveStepOneDatabase(primaryIsNew: boolean): Promise<void> {
     const { plan } = this;
-    if (!plan.queue) return;
-    await this.timed("fauxqs (SQS)", async () => {
-      const queues = plan.regions
-        .filter((r) => r.queue)
-        .map((r) => ({ region: r.name, name: r.queue!.name, deadLetter: r.queue!.deadLetter }));
-      let ready: ((urls: Record<string, string>) => void) | undefined;
-      const urls = new Promise<Record<string, string>>((resolve) => (ready = resolve));
-      const proc = await this.supervisor.start({
-        name: "fauxqs",
-        kind: "fauxqs",
-        command: process.execPath,
-        args: [
-          path.join(__dirname, "fauxqs.mjs"),
-          String(plan.queue!.port),
-          String(plan.queue!.visibilitySeconds),
-          JSON.stringify(queues),
-        ],
-        env: { ...process.env, NODE_NO_WARNINGS: "1" },
-        cwd: PROJECT_DIR,
-        onLine: (line) => {
-          if (line.includes('"fauxqs ready"'))
-            ready?.((JSON.parse(line) as { queueUrls: Record<string, string> }).queueUrls);
-        },
+    const serverDir = path.join(plan.dataDir, "pg", "server");
+    if (!plan.features.separateDatabase || !existsSync(path.join(serverDir, "PG_VERSION"))) return;
+    if (!primaryIsNew) {
+      this.out(
+        `  ! ${serverDir} holds a step-1 database, and the primary has data of its own: nothing is moved (move ` +
+          `it aside, or start with a data directory whose primary is empty)`,
+      );
+      return;
+    }
+    const server = buildPlan({ ...this.options, step: 1 }).server!;
+    const service = new PostgresPrimary(this.ctx, server, () => "postgres (step 1)", false);
+    await this.timed("postgres server (step 1)", () => service.start());
+    try {
+      await this.timed("move database (server → primary)", async () => {
+        const report = await moveDatabase({ source: this.shopPool(server), target: this.shopPool(plan.primary) });
+        return `${report.tables.length} tables verified, ${report.copied} rows copied`;
       });
-      const failed = new Promise<never>((_, reject) =>
-        proc.child?.once("exit", () => reject(new LocalError(`fauxqs ${proc.lastExit}; see ${proc.logFile}`))),
-      );
-      this.runtime.queueUrls = await Promise.race([urls, failed]);
-      return (
-        `127.0.0.1:${plan.queue!.port}, queues ${queues.map((q) => q.name).join(", ")} (visibility ` +
-        `${plan.queue!.visibilitySeconds} s, DLQ after 5 receives)`
-      );
-    });
+    } finally {
+      await service.stop();
+    }
+    await rename(serverDir, this.movedServerDir());
   }
 
-  private async startStaticOrigin(): Promise<void> {
-    const { plan } = this;
-    if (!plan.cdn) return;
-    await this.timed("static origin", async () => {
-      const dir = path.join(this.releaseDir, "static");
-      const proc = await this.supervisor.start({
-        name: "static-origin",
-        kind: "static",
-        command: process.execPath,
-        args: [path.join(__dirname, "static-origin.mjs"), dir, String(plan.cdn!.originPort)],
-        env: process.env,
-      });
-      await waitFor(
-        "static origin",
-        async () => (await httpGet(`http://127.0.0.1:${plan.cdn!.originPort}/healthz`)).status === 200,
-        { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) },
-      );
-      return `127.0.0.1:${plan.cdn!.originPort}, ${dir}`;
-    });
-  }
-
-  private async startLoadBalancer(): Promise<void> {
-    const { plan } = this;
-    if (!plan.haproxy) return;
-    await this.timed("haproxy", async () => {
-      await writeFile(plan.haproxy!.configFile, renderHaproxyConfig(plan));
-      try {
-        execFileSync("haproxy", ["-c", "-q", "-f", plan.haproxy!.configFile], { stdio: "pipe" });
-      } catch (error) {
-        throw new LocalError(
-          `haproxy rejects ${plan.haproxy!.configFile}:\n${(error as { stderr?: Buffer }).stderr?.toString()}`,
-        );
-      }
-      const proc = await this.supervisor.start({
-        name: "haproxy",
-        kind: "haproxy",
-        command: "haproxy",
-        args: ["-db", "-f", plan.haproxy!.configFile],
-        env: process.env,
-      });
-      await waitFor(
-        "haproxy",
-        async () => (await httpGet(`http://127.0.0.1:${plan.haproxy!.statsPort}/`)).status === 200,
-        { timeoutMs: 20_000, failed: async () => (proc.child ? undefined : `${proc.lastExit}; see ${proc.logFile}`) },
-      );
-      const parts = [`127.0.0.1:${plan.entryPort}`, plan.haproxy!.sticky ? "sticky by cookie" : "round-robin"];
-      if (plan.pgProxyPort) parts.push(`primary endpoint 127.0.0.1:${plan.pgProxyPort}`);
-      if (plan.cdn) parts.push(`CDN edge 127.0.0.1:${plan.cdn.edgePort}`);
-      return parts.join(", ");
-    });
-  }
-
-  private appDefinition(region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker"): ProcessDefinition {
-    const env = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      ...processEnv(this.plan, region, proc, kind, this.secrets, this.runtime),
-      NODE_NO_WARNINGS: "1",
-    };
-    const entry = kind === "web" ? "server" : "worker";
-    const ts = this.options.runtime === "ts";
-    const echo = this.options.logs;
-    const emf = this.plan.emf;
-    return {
-      name: proc.name,
-      kind,
-      command: process.execPath,
-      args: ts
-        ? [
-            "--enable-source-maps",
-            path.join(PROJECT_DIR, "scripts", "run.mjs"),
-            path.join(PROJECT_DIR, "app", "src", `${entry}.ts`),
-          ]
-        : ["--enable-source-maps", path.join(this.releaseDir, `${entry}.js`)],
-      env,
-      cwd: ts ? PROJECT_DIR : this.releaseDir,
-      restart: true,
-      onLine:
-        echo || emf
-          ? (line) => {
-              if (echo) this.out(`[${proc.name}] ${line}`);
-              // Step 10: the business metrics, one EMF document per line, on the launcher's stdout.
-              else if (line.includes('"_aws"')) this.out(line);
-            }
-          : undefined,
-    };
-  }
-
-  private async startApp(): Promise<void> {
-    const { plan } = this;
-    const all: Array<{ region: RegionPlan; proc: ProcessSpec; kind: "web" | "worker" }> = plan.regions.flatMap(
-      (region) => [
-        ...region.web.map((proc) => ({ region, proc, kind: "web" as const })),
-        ...region.workers.map((proc) => ({ region, proc, kind: "worker" as const })),
-      ],
-    );
-    // The first web server migrates and seeds (the others would wait on its advisory lock anyway).
-    const [first, ...rest] = all;
-    await this.startAppProcess(first.region, first.proc, first.kind);
-    await Promise.all(rest.map((p) => this.startAppProcess(p.region, p.proc, p.kind)));
-  }
-
-  private async startAppProcess(region: RegionPlan, proc: ProcessSpec, kind: "web" | "worker"): Promise<void> {
-    await this.timed(proc.name, async () => {
-      const started = await this.supervisor.start(this.appDefinition(region, proc, kind));
-      await waitFor(
-        `${proc.name} /readyz`,
-        async () => (await httpGet(`http://127.0.0.1:${proc.port}/readyz`)).status === 200,
-        {
-          timeoutMs: 120_000,
-          failed: async () =>
-            started.child ? undefined : `${started.lastExit}; the end of ${started.logFile}:\n${tail(started.logFile)}`,
-        },
-      );
-      return `http://127.0.0.1:${proc.port}${kind === "worker" ? " (health)" : ""}`;
-    });
-  }
-
-  private async waitForEntry(): Promise<void> {
+  async waitForEntry(): Promise<void> {
     const { plan } = this;
     const entries = plan.features.multiRegion
       ? plan.regions.map((r) => ({ what: `load balancer ${r.name}`, url: `http://127.0.0.1:${r.lbPort}/readyz` }))
@@ -526,17 +486,16 @@ export class Launcher {
     for (const e of entries) {
       await this.timed(e.what, async () => {
         await waitFor(`${e.url}`, async () => (await httpGet(e.url)).status === 200, { timeoutMs: 30_000 });
-        if (plan.haproxy) {
-          // HAProxy must see every server healthy (not only one) before the entry counts as ready.
+        const haproxy = this.haproxy;
+        if (haproxy) {
+          // HAProxy must see every web server healthy (not only one) before the entry counts as ready; a spare
+          // slot is in maintenance until a climb uses it.
           await waitFor(
             "every web server healthy in HAProxy",
-            async () => {
-              const csv = (await httpGet(`http://127.0.0.1:${plan.haproxy!.statsPort}/;csv`)).body;
-              return csv
-                .split("\n")
-                .filter((l) => /^web[^,]*,web/.test(l) && !l.includes("_any,"))
-                .every((l) => l.split(",")[17] === "UP");
-            },
+            async () =>
+              (await haproxy.servers())
+                .filter((s) => s.backend.startsWith("web") && !s.backend.endsWith("_any") && s.status !== "MAINT")
+                .every((s) => s.status === "UP"),
             { timeoutMs: 30_000 },
           );
         }
@@ -557,6 +516,13 @@ export class Launcher {
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", (): void => {
         const url = req.url ?? "/";
+        const json = <T>(): T | undefined => {
+          try {
+            return JSON.parse(body || "{}") as T;
+          } catch {
+            return undefined;
+          }
+        };
         if (req.method === "GET" && url === "/status")
           return reply(200, {
             step: this.plan.step,
@@ -569,19 +535,25 @@ export class Launcher {
           return;
         }
         if (req.method === "POST" && url === "/fault") {
-          let request: { kind?: string; target?: string };
-          try {
-            request = JSON.parse(body || "{}");
-          } catch {
-            return reply(400, { error: "body must be JSON { kind, target? }" });
-          }
+          const request = json<{ kind?: string; target?: string }>();
+          if (!request) return reply(400, { error: "body must be JSON { kind, target? }" });
           this.fault(request.kind as FaultKind, request.target).then(
             (done) => reply(200, { done }),
             (error: Error) => reply(error instanceof LocalError ? 409 : 500, { error: error.message }),
           );
           return;
         }
-        reply(404, { error: "GET /status, POST /fault { kind, target? }, POST /stop" });
+        if (req.method === "POST" && url === "/climb") {
+          const request = json<{ to?: unknown }>();
+          if (!request || typeof request.to !== "number")
+            return reply(400, { error: `body must be JSON { "to": ${Math.min(this.plan.step + 1, MAX_STEP)} }` });
+          this.climb(request.to).then(
+            (report) => reply(200, report),
+            (error: Error) => reply(error instanceof LocalError ? 409 : 500, { error: error.message }),
+          );
+          return;
+        }
+        reply(404, { error: 'GET /status, POST /fault { kind, target? }, POST /climb { "to": N }, POST /stop' });
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -590,164 +562,36 @@ export class Launcher {
     });
   }
 
-  /** What runs where, for the table and `GET /status`. */
+  /** What runs where, for the table and `GET /status`: the load balancer first, the databases last. */
   status(): ServiceStatus[] {
-    const { plan } = this;
-    const rel = (p: string) => {
-      const r = path.relative(process.cwd(), p);
-      return r === "" ? "." : r.startsWith("..") ? p : r;
+    const all = [...this.services.values()];
+    const order = ["edge", "static", "app", "cache", "queue", "database", "replica"];
+    const rank = (s: Service) => {
+      // Per region, web and workers then its Redis, as the table has always read.
+      const region = s instanceof AppProcess ? s.region.name : s instanceof RedisService ? regionOf(this.plan, s) : "";
+      const tier = s.tier === "app" || s.tier === "cache" ? "app" : s.tier;
+      return [order.indexOf(tier), this.plan.regions.findIndex((r) => r.name === region), s.tier === "cache" ? 1 : 0];
     };
-    const multiRegion = plan.regions.length > 1;
-    const rows: ServiceStatus[] = [];
-    const procRow = (name: string, kind: string, url: string, extra: Partial<ServiceStatus> = {}) => {
-      const p = this.supervisor.processes.get(name);
-      rows.push({
-        name,
-        kind,
-        url,
-        pid: p?.pid,
-        running: Boolean(p?.child),
-        restarts: p?.restarts,
-        log: p ? rel(p.logFile) : undefined,
-        ...extra,
+    const sorted = all
+      .map((s, i) => ({ s, key: [...rank(s), i] }))
+      .sort((a, b) => {
+        for (let k = 0; k < a.key.length; k++) if (a.key[k] !== b.key[k]) return a.key[k] - b.key[k];
+        return 0;
       });
-    };
-    if (plan.haproxy) {
-      procRow(
-        "haproxy",
-        plan.features.multiRegion ? "geo router + load balancers" : "load balancer",
-        `http://127.0.0.1:${plan.entryPort}`,
-        {
-          note:
-            (plan.features.multiRegion
-              ? `X-Geo-Continent ${Object.keys(plan.geo ?? {}).join("/")} → ${plan.regions[1].name}, ` +
-                `else ${plan.regions[0].name}; `
-              : "") +
-            `${plan.haproxy.sticky ? "sticky cookie SHOPLB" : "round-robin"}; ` +
-            `stats http://127.0.0.1:${plan.haproxy.statsPort}/`,
-          data: rel(plan.haproxy.configFile),
-        },
-      );
-      if (plan.features.multiRegion)
-        for (const r of plan.regions)
-          rows.push({
-            name: `lb-${r.name}`,
-            kind: "load balancer",
-            region: r.name,
-            url: `http://127.0.0.1:${r.lbPort}`,
-            running: Boolean(this.supervisor.processes.get("haproxy")?.child),
-            note: "in the haproxy process",
-          });
-      if (plan.pgProxyPort)
-        rows.push({
-          name: "pg-primary-endpoint",
-          kind: "primary endpoint (TCP)",
-          url: `postgres://127.0.0.1:${plan.pgProxyPort}`,
-          running: Boolean(this.supervisor.processes.get("haproxy")?.child),
-          note: `→ ${this.currentPrimary.name} :${this.currentPrimary.port}`,
-        });
-      if (plan.cdn)
-        rows.push({
-          name: "cdn-edge",
-          kind: "CDN edge (cache)",
-          url: `http://127.0.0.1:${plan.cdn.edgePort}/static/`,
-          running: Boolean(this.supervisor.processes.get("haproxy")?.child),
-          note: "in the haproxy process; a hit has an Age header",
-        });
-    }
-    if (plan.cdn)
-      procRow("static-origin", "static origin", `http://127.0.0.1:${plan.cdn.originPort}/static/`, {
-        data: rel(path.join(this.releaseDir, "static")),
-        note: "Cache-Control, ETag",
-      });
-    for (const r of plan.regions) {
-      for (const w of r.web)
-        procRow(w.name, "web", `http://127.0.0.1:${w.port}`, { region: multiRegion ? r.name : undefined });
-      for (const w of r.workers)
-        procRow(w.name, "worker", `http://127.0.0.1:${w.port}/readyz`, { region: multiRegion ? r.name : undefined });
-      if (r.redis)
-        procRow(r.redis.name, "redis", `redis://127.0.0.1:${r.redis.port}`, {
-          region: multiRegion ? r.name : undefined,
-          data: rel(r.redis.dir),
-          note: `${plan.cache!.maxmemory}, ${plan.cache!.policy}, TTL ${plan.cache!.ttlSeconds} s`,
-        });
-      if (r.sessionRedis)
-        procRow(r.sessionRedis.name, "redis", `redis://127.0.0.1:${r.sessionRedis.port}`, {
-          region: multiRegion ? r.name : undefined,
-          data: rel(r.sessionRedis.dir),
-          note: `sessions, ${SESSION_REDIS_MEMORY.maxmemory}, ${SESSION_REDIS_MEMORY.policy}`,
-        });
-    }
-    if (plan.queue)
-      procRow("fauxqs", "SQS emulator", `http://127.0.0.1:${plan.queue.port}`, {
-        note: plan.regions
-          .map((r) => r.queue?.name)
-          .filter(Boolean)
-          .join(", "),
-      });
-    for (const spec of this.allPgSpecs(false)) {
-      const role =
-        spec === this.currentPrimary
-          ? "postgres primary"
-          : spec === plan.primary
-            ? "postgres (old primary)"
-            : spec.name.startsWith("shard")
-              ? "postgres shard"
-              : "postgres replica";
-      const region = multiRegion ? plan.regions.find((r) => r.replicas.includes(spec))?.name : undefined;
-      const pid = readPid(spec.dataDir);
-      rows.push({
-        name: spec.name,
-        kind: role,
-        region,
-        url: `postgres://127.0.0.1:${spec.port}/${spec.database}`,
-        pid,
-        running: pid !== undefined && alive(pid),
-        data: rel(spec.dataDir),
-        log: rel(spec.logFile),
-        note: spec === plan.primary && !plan.features.separateDatabase ? "on the web server's host" : undefined,
-      });
-    }
-    return rows;
+    return sorted.flatMap(({ s }) => s.status());
   }
 
-  private allPgSpecs(includeUnplanned: boolean): PgSpec[] {
-    const specs = [this.plan.primary, ...this.plan.regions.flatMap((r) => r.replicas), ...this.plan.shards];
-    if (!includeUnplanned) return specs;
-    // A previous run at another step may have left servers this step does not plan.
-    const pgDir = path.join(this.plan.dataDir, "pg");
-    const names = existsSync(pgDir) ? readdirSync(pgDir).filter((n) => !specs.some((s) => s.name === n)) : [];
-    return [
-      ...specs,
-      ...names.map((name) => ({ name, port: 0, dataDir: path.join(pgDir, name), logFile: "", database: "" })),
-    ];
-  }
-
-  private region(target: string | undefined): RegionPlan {
-    if (!target) return this.plan.regions[0];
-    const r = this.plan.regions.find(
-      (x) => x.name === target || x.redis?.name === target || x.sessionRedis?.name === target,
-    );
-    if (!r)
-      throw new LocalError(
-        `no region or redis named ${target}: ${this.plan.regions.map((x) => x.redis?.name ?? x.name).join(", ")}`,
-      );
-    return r;
-  }
-
-  /** The Redis a fault names: a sessions' Redis by its name, else the cache of the region named (or the first). */
-  private redisNamed(target: string | undefined): RedisSpec {
-    const r = this.region(target);
-    const redis = target !== undefined && r.sessionRedis?.name === target ? r.sessionRedis : r.redis;
-    if (!redis) throw new LocalError(`step ${this.plan.step} has no Redis (it comes at step 5)`);
-    return redis;
-  }
-
-  /** Injects one fault; resolves with a sentence saying what was done. */
+  /** Injects one fault into the current step's services; resolves with a sentence saying what was done. */
   async fault(kind: FaultKind, target?: string): Promise<string> {
     const { plan } = this;
-    const replicas = plan.regions.flatMap((r) => r.replicas).filter((s) => s !== this.currentPrimary);
-    const pick = <T extends { name: string }>(items: T[], what: string, filter: (t: T) => boolean = () => true): T => {
+    if (kind === "status") return renderTable(this.status());
+    if (!(kind in FAULTS))
+      throw new LocalError(`unknown fault ${JSON.stringify(kind)}: ${Object.keys(FAULTS).join(", ")}`);
+    if (this.climbing) throw new LocalError("a climb is under way: inject faults before or after it");
+    const replicas = [...this.services.values()].filter(
+      (s): s is PostgresReplica => s instanceof PostgresReplica && s.spec !== this.currentPrimary,
+    );
+    const pick = <T extends Service>(items: T[], what: string, filter: (t: T) => boolean = () => true): T => {
       const found = target ? items.find((i) => i.name === target) : items.find(filter);
       if (!found)
         throw new LocalError(
@@ -758,93 +602,98 @@ export class Launcher {
       return found;
     };
     switch (kind) {
-      case "status":
-        return renderTable(this.status());
-      case "replica-stop": {
-        const spec = pick(replicas, "running replica", (s) => !this.stoppedReplicas.has(s.name));
-        await pg.stopPg(spec);
-        this.stoppedReplicas.add(spec.name);
-        return `stopped ${spec.name} (127.0.0.1:${spec.port}); reads fall back to the other replicas or the primary`;
-      }
-      case "replica-start": {
-        const spec = pick(replicas, "stopped replica", (s) => this.stoppedReplicas.has(s.name));
-        await pg.restartServer(this.pgRuntime, spec);
-        this.stoppedReplicas.delete(spec.name);
-        return `started ${spec.name} again; it catches up by streaming`;
-      }
-      case "primary-failover": {
-        if (!plan.pgProxyPort)
-          throw new LocalError(`step ${plan.step} has no replica to promote (replicas come at step 4)`);
-        const candidate = pick(
-          plan.regions[0].replicas.filter((s) => s !== this.currentPrimary),
-          "running replica of the primary region",
-          (s) => !this.stoppedReplicas.has(s.name),
-        );
-        const old = this.currentPrimary;
-        await pg.stopPg(old);
-        await pg.promote(this.pgRuntime, candidate);
-        this.currentPrimary = candidate;
-        await haproxyCommand(
-          plan.haproxy!.adminPort,
-          `set server pg_primary/primary addr 127.0.0.1 port ${candidate.port}`,
-        );
-        await haproxyCommand(plan.haproxy!.adminPort, "shutdown sessions server pg_primary/primary");
-        await this.writeState({ promoted: candidate.name });
-        const refollowed: string[] = [];
-        for (const spec of replicas.filter((s) => s !== candidate && !this.stoppedReplicas.has(s.name))) {
-          await pg.refollow(this.pgRuntime, candidate, spec, this.secrets).then(
-            () => refollowed.push(spec.name),
-            (error: Error) => this.out(`  ! ${spec.name} could not follow ${candidate.name}: ${error.message}`),
-          );
-        }
-        return (
-          `stopped ${old.name}, promoted ${candidate.name} (127.0.0.1:${candidate.port}) with pg_promote(); the ` +
-          `primary endpoint 127.0.0.1:${plan.pgProxyPort} now leads ` +
-          "there" +
-          (refollowed.length ? `; ${refollowed.join(", ")} ${refollowed.length === 1 ? "follows" : "follow"} it` : "")
-        );
-      }
-      case "redis-stop": {
-        const redis = this.redisNamed(target);
-        await this.supervisor.stop(redis.name);
-        return `stopped ${redis.name} (127.0.0.1:${redis.port})`;
-      }
-      case "redis-start": {
-        const redis = this.redisNamed(target);
-        if (this.supervisor.processes.get(redis.name)?.child) throw new LocalError(`${redis.name} is running`);
-        await this.startRedis(redis);
-        return `started ${redis.name} again (empty)`;
-      }
+      case "replica-stop":
+        return pick(replicas, "running replica", (s) => !s.stopped).fault(kind);
+      case "replica-start":
+        return pick(replicas, "stopped replica", (s) => s.stopped).fault(kind);
+      case "primary-failover":
+        return this.failover(pick);
+      case "redis-stop":
+      case "redis-start":
+        return this.redisNamed(target).fault(kind);
       case "worker-kill":
       case "web-kill": {
-        const procs = plan.regions.flatMap((r) => (kind === "web-kill" ? r.web : r.workers));
-        const proc = pick(procs, kind === "web-kill" ? "web process" : "worker", (p) =>
-          Boolean(this.supervisor.processes.get(p.name)?.child),
-        );
-        const pid = this.supervisor.kill(proc.name, "SIGKILL");
-        if (pid === undefined) throw new LocalError(`${proc.name} is not running`);
-        return `killed ${proc.name} (pid ${pid}) with SIGKILL; it restarts in 1 s`;
+        const procs = this.apps().filter((a) => a.kind === (kind === "web-kill" ? "web" : "worker"));
+        const proc = pick(procs, kind === "web-kill" ? "web process" : "worker", (p) => p.running);
+        return proc.fault(kind);
       }
-      default:
-        throw new LocalError(`unknown fault ${JSON.stringify(kind)}: ${Object.keys(FAULTS).join(", ")}`);
     }
+  }
+
+  private async failover(
+    pick: (items: PostgresReplica[], what: string, filter: (t: PostgresReplica) => boolean) => PostgresReplica,
+  ): Promise<string> {
+    const { plan } = this;
+    if (!plan.pgProxyPort)
+      throw new LocalError(`step ${plan.step} has no replica to promote (replicas come at step 4)`);
+    const home = new Set(plan.regions[0].replicas.map((s) => s.name));
+    const replicas = [...this.services.values()].filter(
+      (s): s is PostgresReplica => s instanceof PostgresReplica && s.spec !== this.currentPrimary,
+    );
+    const candidate = pick(
+      replicas.filter((s) => home.has(s.name)),
+      "running replica of the primary region",
+      (s) => !s.stopped,
+    );
+    const old = this.currentPrimary;
+    await pg.stopPg(old);
+    await pg.promote(this.pgRuntime, candidate.spec);
+    this.currentPrimary = candidate.spec;
+    await haproxyCommand(
+      plan.haproxy!.adminPort,
+      `set server pg_primary/primary addr 127.0.0.1 port ${candidate.spec.port}`,
+    );
+    await haproxyCommand(plan.haproxy!.adminPort, "shutdown sessions server pg_primary/primary");
+    await this.writeState({ promoted: candidate.name });
+    const refollowed: string[] = [];
+    for (const r of replicas.filter((s) => s !== candidate && !s.stopped)) {
+      await r.refollow(candidate.spec, this.secrets).then(
+        () => refollowed.push(r.name),
+        (error: Error) => this.out(`  ! ${r.name} could not follow ${candidate.name}: ${error.message}`),
+      );
+    }
+    return (
+      `stopped ${old.name}, promoted ${candidate.name} (127.0.0.1:${candidate.spec.port}) with pg_promote(); the ` +
+      `primary endpoint 127.0.0.1:${plan.pgProxyPort} now leads there` +
+      (refollowed.length ? `; ${refollowed.join(", ")} ${refollowed.length === 1 ? "follows" : "follow"} it` : "")
+    );
+  }
+
+  /** The Redis a fault names: a Redis by its name, else the cache of the region named (or the first). */
+  private redisNamed(target: string | undefined): RedisService {
+    const redises = [...this.services.values()].filter((s): s is RedisService => s instanceof RedisService);
+    if (redises.length === 0) throw new LocalError(`step ${this.plan.step} has no Redis (it comes at step 5)`);
+    const byName = target === undefined ? undefined : redises.find((r) => r.name === target);
+    if (byName) return byName;
+    const region = target === undefined ? this.plan.regions[0] : this.plan.regions.find((r) => r.name === target);
+    const redis = region?.redis && redises.find((r) => r.name === region.redis!.name);
+    if (!redis) {
+      const names = [...this.plan.regions.map((r) => r.name), ...redises.map((r) => r.name)];
+      throw new LocalError(`no region or redis named ${target}: ${names.join(", ")}`);
+    }
+    return redis;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Stopping
 
-  /** Stops everything, in reverse order of dependency. Safe to call more than once. */
+  /** Stops everything, in reverse order of the tiers (the load balancer before the app, as before). Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.out("stopping…");
       await this.writeLauncherFile("stopping").catch(() => undefined);
-      await this.supervisor.stopKinds(["haproxy"]);
-      await this.supervisor.stopKinds(["web", "worker"]);
+      const all = [...this.services.values()];
+      // The entry first (no new requests), then the app, then what the app uses, tier by tier.
+      const order: Array<Service["tier"]> = ["edge", ...[...TIERS].reverse().filter((t) => t !== "edge")];
+      for (const tier of order)
+        await Promise.all(
+          all
+            .filter((s) => s.tier === tier)
+            .map((s) => s.stop().catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`))),
+        );
       await this.supervisor.stopAll();
       await Promise.all(
-        this.allPgSpecs(true).map((s) =>
-          pg.stopLeftover(s).catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`)),
-        ),
+        this.pgDirs().map((s) => pg.stopLeftover(s).catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`))),
       );
       await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
       this.control?.closeAllConnections();
@@ -857,20 +706,32 @@ export class Launcher {
   // ---------------------------------------------------------------------------------------------------------------
   // Helpers
 
-  private async timed(label: string, work: () => Promise<string>): Promise<void> {
+  /** Every PostgreSQL data directory under the data directory (a previous run, at any step, may have left one). */
+  private pgDirs(): Array<Pick<PgSpec, "name" | "dataDir">> {
+    const pgDir = path.join(this.plan.dataDir, "pg");
+    if (!existsSync(pgDir)) return [];
+    return readdirSync(pgDir)
+      .filter((n) => !n.startsWith("."))
+      .map((name) => ({ name, dataDir: path.join(pgDir, name) }));
+  }
+
+  async timed(label: string, work: () => Promise<string>): Promise<void> {
     const t0 = Date.now();
     const detail = await work();
     this.out(`  ✓ ${label.padEnd(30)} ${detail}  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 
-  private async writeLauncherFile(state: LauncherFile["state"], readyAfterMs?: number): Promise<void> {
+  async writeLauncherFile(state: LauncherFile["state"], readyAfterMs?: number): Promise<void> {
+    const previous = await readFile(this.launcherFile, "utf8")
+      .then((t) => JSON.parse(t) as LauncherFile)
+      .catch(() => undefined);
     const file: LauncherFile = {
       pid: process.pid,
       step: this.plan.step,
       entryUrl: `http://127.0.0.1:${this.plan.entryPort}`,
       controlUrl: `http://127.0.0.1:${this.plan.controlPort}`,
       state,
-      readyAfterMs,
+      readyAfterMs: readyAfterMs ?? previous?.readyAfterMs,
     };
     // Written whole or not at all: readers (the fault CLI, tests) never see half a file.
     await writeFile(`${this.launcherFile}.tmp`, JSON.stringify(file, null, 2));
@@ -889,30 +750,11 @@ export class Launcher {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readPid(dataDir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n", 1)[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no output)";
-  }
+function regionOf(plan: Plan, redis: RedisService): string {
+  return (
+    plan.regions.find((r: RegionPlan) => r.redis?.name === redis.name || r.sessionRedis?.name === redis.name)?.name ??
+    ""
+  );
 }
 
 /** The newest modification time of any file under `paths`. */

@@ -3,6 +3,7 @@
  * per-step defaults (stacks/config.ts) where a local equivalent exists, scaled down where this machine is small.
  */
 import path from "node:path";
+import { MAX_WEB, MAX_WORKERS } from "./plan";
 
 /** Where the project lives: the launcher's paths are relative to it, whatever the caller's working directory. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -145,10 +146,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         options.seedProducts = integer(flag, value(), 0, 1_000_000);
         break;
       case "--web":
-        options.web = integer(flag, value(), 1, 50);
+        options.web = integer(flag, value(), 1, MAX_WEB);
         break;
       case "--workers":
-        options.workers = integer(flag, value(), 1, 20);
+        options.workers = integer(flag, value(), 1, MAX_WORKERS);
         break;
       case "--replicas":
         options.replicas = integer(flag, value(), 1, 5);

@@ -4,14 +4,20 @@
  * ports 300 apart never collide, and a port that is taken can be named before anything starts.
  *
  *   P        entry: the single server (steps 1–2), the load balancer (3–10), the geo router (11)
- *   P+1      the launcher's control endpoint (status, faults, stop)
+ *   P+1      the launcher's control endpoint (status, faults, stop, climb)
  *   P+2      HAProxy's statistics page            P+7  HAProxy's runtime API (admin)
  *   P+3      CDN edge (HAProxy cache)             P+4  static origin
  *   P+5      SQS emulator (fauxqs)                P+6  stable PostgreSQL primary endpoint (TCP proxy)
- *   P+10     PostgreSQL primary                   P+11… replicas          P+20… order shards
+ *   P+8      step 1's own PostgreSQL (`server`, on the web server's host)
+ *   P+10     PostgreSQL primary (step 2 on)       P+11… replicas          P+20… order shards
  *   P+40+r   Redis of region r                    P+50+r load balancer of region r (step 11)
  *   P+45+r   sessions' Redis of region r (step 7)
- *   P+100+100r+i  web process i of region r       P+150+100r+i  worker i's health port
+ *   P+100+100r+i  web process i of region r       P+125+100r+i  its spare slot (a climb's replacement)
+ *   P+150+100r+i  worker i's health port          P+170+100r+i  its spare slot
+ *
+ * A climb replaces every app process one at a time: the replacement starts on the process's other slot (the spare
+ * port while the current one runs on the first, and back), so both run side by side until the old one has drained.
+ * Hence at most {@link MAX_WEB} web processes and {@link MAX_WORKERS} workers per region.
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -52,7 +58,17 @@ export interface ProcessSpec {
   region: string;
   /** Web: HTTP port. Worker: health port. */
   port: number;
+  /**
+   * The other slot's port, where a climb starts this process's replacement (every web process from step 3, every
+   * worker). At steps 1–2 the web server has one port, the entry, which its replacement shares (SO_REUSEPORT).
+   */
+  spare?: number;
 }
+
+/** Web processes per region at most: slots P+100… and their spares P+125… (module comment). */
+export const MAX_WEB = 25;
+/** Workers per region at most: health ports P+150… and their spares P+170…. */
+export const MAX_WORKERS = 20;
 
 /** A region: a copy of the web tier, workers and cache, reading a replica of the catalog. */
 export interface RegionPlan {
@@ -84,7 +100,12 @@ export interface Plan {
   dataDir: string;
   logDir: string;
   runDir: string;
+  /** Step 1: the web server's own PostgreSQL, which the 1 → 2 climb moves into {@link Plan.primary}. */
+  server?: PgSpec;
+  /** The catalog primary from step 2 (planned at step 1 too, for its port and directory, but not run). */
   primary: PgSpec;
+  /** Where the catalog lives at this step: `server` at step 1, `primary` from step 2. */
+  catalog: PgSpec;
   /** Stable address of the primary that survives a failover (from step 4, when there is a replica to promote). */
   pgProxyPort?: number;
   shards: PgSpec[];
@@ -119,7 +140,7 @@ export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> 
   const ports: Array<{ port: number; what: string }> = [
     { port: plan.entryPort, what: entryKind(plan.features) },
     { port: plan.controlPort, what: "launcher control" },
-    { port: plan.primary.port, what: "postgres primary" },
+    { port: plan.catalog.port, what: `postgres ${plan.catalog.name}` },
   ];
   if (plan.pgProxyPort) ports.push({ port: plan.pgProxyPort, what: "postgres primary proxy" });
   if (plan.haproxy)
@@ -136,7 +157,10 @@ export function plannedPorts(plan: Plan): Array<{ port: number; what: string }> 
     for (const s of r.replicas) ports.push({ port: s.port, what: `postgres ${s.name}` });
     if (r.redis) ports.push({ port: r.redis.port, what: r.redis.name });
     if (r.sessionRedis) ports.push({ port: r.sessionRedis.port, what: r.sessionRedis.name });
-    for (const p of [...r.web, ...r.workers]) if (p.port !== plan.entryPort) ports.push({ port: p.port, what: p.name });
+    for (const p of [...r.web, ...r.workers]) {
+      if (p.port !== plan.entryPort) ports.push({ port: p.port, what: p.name });
+      if (p.spare) ports.push({ port: p.spare, what: `${p.name} (spare slot)` });
+    }
   }
   return ports;
 }
@@ -158,7 +182,9 @@ export function buildPlan(options: LocalOptions): Plan {
   let replicaPort = P + 11;
   for (let r = 0; r < regionCount; r++) {
     const name = REGIONS[r];
-    const suffix = regionCount > 1 ? `-${name}` : "";
+    // The first region keeps its names at step 11 (its Redis, queue and processes run on through the 10 → 11
+    // climb, as the stack keeps the primary region's URNs); the regions beside it are named after themselves.
+    const suffix = r > 0 ? `-${name}` : "";
     const webCount = f.fleet ? options.web : 1;
     const replicaCount = f.replicas ? (r === 0 ? options.replicas : 1) : 0;
     regions.push({
@@ -182,17 +208,21 @@ export function buildPlan(options: LocalOptions): Plan {
         name: `web${suffix}-${i + 1}`,
         region: name,
         port: f.fleet ? P + 100 + 100 * r + i : P,
+        spare: f.fleet ? P + 125 + 100 * r + i : undefined,
       })),
       workers: f.queue
         ? Array.from({ length: options.workers }, (_, i) => ({
             name: `worker${suffix}-${i + 1}`,
             region: name,
             port: P + 150 + 100 * r + i,
+            spare: P + 170 + 100 * r + i,
           }))
         : [],
       queue: f.queue ? { name: `orders${suffix}`, deadLetter: `orders${suffix}-dlq` } : undefined,
     });
   }
+  const primary = pg("primary", P + 10, "shop");
+  const server = f.separateDatabase ? undefined : pg("server", P + 8, "shop");
   return {
     step,
     features: f,
@@ -201,7 +231,9 @@ export function buildPlan(options: LocalOptions): Plan {
     dataDir,
     logDir,
     runDir: path.join(dataDir, "run"),
-    primary: pg("primary", P + 10, "shop"),
+    server,
+    primary,
+    catalog: server ?? primary,
     pgProxyPort: f.replicas ? P + 6 : undefined,
     shards: f.shards ? Array.from({ length: options.shards }, (_, i) => pg(`shard-${i}`, P + 20 + i, "orders")) : [],
     regions,
@@ -278,7 +310,7 @@ export function localAppEnvironment(
     region: { kind: "literal", value: region.name },
     // From step 4 the primary is reached through the proxy that survives a failover.
     database: {
-      primary: at(plan.pgProxyPort ?? plan.primary.port),
+      primary: at(plan.pgProxyPort ?? plan.catalog.port),
       replicas: region.replicas.map((r) => at(r.port)),
       name: plan.primary.database,
       credentials,

@@ -157,6 +157,12 @@ export class Supervisor {
     clearTimeout(timer);
   }
 
+  /** Drops a stopped process from the table (a climb replaced it: its name may come back on another slot). */
+  forget(name: string): void {
+    const entry = this.processes.get(name);
+    if (entry && !entry.child) this.processes.delete(name);
+  }
+
   /** Stops every process of the given kinds, all at once. */
   async stopKinds(kinds: ProcessDefinition["kind"][]): Promise<void> {
     await Promise.all(

@@ -34,7 +34,9 @@ test("npm run local:fault reaches the launcher: status lists what runs; a fault 
   const { stdout } = await run(process.execPath, [runner, cli, "status", "--data-dir", topology.dataDir]);
   expect(stdout).toContain(topology.entryUrl);
   expect(stdout).toMatch(/web-1\s+web\s+http:\/\/127\.0\.0\.1:\d+/);
-  expect(stdout).toMatch(/primary\s+postgres primary/);
+  // Step 1's own PostgreSQL, on the web server's host (the 1 → 2 climb moves it into `primary`).
+  expect(stdout).toMatch(/server\s+postgres primary\s+postgres:\/\/127\.0\.0\.1:\d+\/shop/);
+  expect(stdout).not.toMatch(/^primary\s/m);
   await expect(
     run(process.execPath, [runner, cli, "primary-failover", "--data-dir", topology.dataDir]),
   ).rejects.toMatchObject({
