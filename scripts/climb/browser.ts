@@ -21,7 +21,18 @@ export interface BrowserResponse {
 }
 
 /** A request that got no answer at all (refused, reset, timed out). */
-export class NetworkError extends Error {}
+export class NetworkError extends Error {
+  /**
+   * @param message what happened.
+   * @param reached false when no connection was ever made (nothing listening): the shop cannot have seen it.
+   */
+  constructor(
+    message: string,
+    readonly reached: boolean,
+  ) {
+    super(message);
+  }
+}
 
 /** Redirects followed before giving up: the write fence needs one. */
 const MAX_REDIRECTS = 5;
@@ -93,10 +104,11 @@ export class Browser {
       try {
         return await this.request(method, url, body);
       } catch (error) {
-        const { reused, code } = error as { reused?: boolean; code?: string };
+        const { reused, code, connected } = error as { reused?: boolean; code?: string; connected?: boolean };
         // Only a reused connection that closed before any answer, once: the request never reached a process
         // that would answer it (a fresh connection that fails is a real failure).
-        if (!(reused && code && CLOSED.has(code)) || attempt > 0) throw new NetworkError((error as Error).message);
+        if (!(reused && code && CLOSED.has(code)) || attempt > 0)
+          throw new NetworkError((error as Error).message, connected !== false);
       }
     }
   }
@@ -130,9 +142,16 @@ export class Browser {
           });
         },
       );
+      let connected = false;
+      req.on("socket", (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once("connect", () => (connected = true));
+      });
       req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
       // An error on the request itself (not on `res`) means no answer had begun.
-      req.on("error", (error: NodeJS.ErrnoException) => reject(Object.assign(error, { reused: req.reusedSocket })));
+      req.on("error", (error: NodeJS.ErrnoException) =>
+        reject(Object.assign(error, { reused: req.reusedSocket, connected })),
+      );
       req.end(payload);
     });
   }

@@ -47,6 +47,9 @@ export interface CartLoss {
   found: string;
 }
 
+/** A cart write as a function of the cart it applies to. */
+export type CartChange = (lines: readonly CartLine[]) => CartLine[];
+
 /** `productId×quantity, …` in product order: the part of a cart the shopper chose (prices follow the catalog). */
 export function cartContent(lines: ReadonlyArray<{ productId: number; quantity: number }>): string {
   return (
@@ -57,16 +60,20 @@ export function cartContent(lines: ReadonlyArray<{ productId: number; quantity: 
   );
 }
 
-/** Adds `quantity` units of `productId` (shown at `priceCents`) to `lines`; returns a new array. */
-export function withAdded(lines: readonly CartLine[], productId: number, quantity: number, priceCents: number) {
-  const existing = lines.find((l) => l.productId === productId);
-  if (!existing) return [...lines, { productId, quantity, priceCents }];
-  return lines.map((l) => (l.productId === productId ? { ...l, quantity: l.quantity + quantity } : l));
+/**
+ * Adding `quantity` units of `productId`. A new line's price is unknown until the shop answers (the served cart
+ * replaces the model), and prices never count in a cart's content.
+ */
+export function adding(productId: number, quantity: number): CartChange {
+  return (lines) =>
+    lines.some((l) => l.productId === productId)
+      ? lines.map((l) => (l.productId === productId ? { ...l, quantity: l.quantity + quantity } : l))
+      : [...lines, { productId, quantity, priceCents: 0 }];
 }
 
-/** `lines` without `productId`; returns a new array. */
-export function withRemoved(lines: readonly CartLine[], productId: number): CartLine[] {
-  return lines.filter((l) => l.productId !== productId);
+/** Removing `productId`'s line. */
+export function removing(productId: number): CartChange {
+  return (lines) => lines.filter((l) => l.productId !== productId);
 }
 
 /** The cart's lines as the shop served them. */
@@ -94,27 +101,27 @@ export class Ledger {
   }
 
   /**
-   * The shop acknowledged a cart write whose expected result is `expected` and answered `served`: a difference
-   * in content is a lost cart (the write landed on a cart that was not the shopper's); the model takes the served
-   * cart (its prices are the ones checkout will charge).
+   * The shop acknowledged a cart write (`change` applied to the cart) and answered `served`: a content other than
+   * `change` of what the shopper may hold is a lost cart (the write landed on a cart that was not the shopper's).
+   * The model takes the served cart (its prices are the ones checkout will charge).
    */
-  cartWritten(shopper: number, expected: readonly CartLine[], served: ServedCart): void {
-    this.compare(shopper, [expected], served, "cart write");
+  cartWritten(shopper: number, change: CartChange, served: ServedCart): void {
+    this.compare(shopper, this.options(shopper).map(change), served, "cart write");
   }
 
   /** The shop showed the shopper its cart (`GET /api/cart`); `where` says when (a view, a checkpoint). */
   cartViewed(shopper: number, served: ServedCart, where = "cart view"): void {
-    const model = this.model(shopper);
-    this.compare(shopper, [model.lines, ...model.alternatives], served, where);
+    this.compare(shopper, this.options(shopper), served, where);
   }
 
   /**
-   * A cart write or a checkout got no usable answer (a network error, a 5xx): it may or may not have happened, so
-   * the next view may show the cart before it or after it (`after`), and either is the shopper's.
+   * A cart write or a checkout (`change`: to an empty cart) reached the shop but got no usable answer (a reset
+   * connection, a 5xx): it may or may not have happened, so either outcome is the shopper's cart until the next look.
    */
-  writeUncertain(shopper: number, after: readonly CartLine[]): void {
+  writeUncertain(shopper: number, change: CartChange): void {
     const model = this.model(shopper);
-    model.alternatives.push([...after]);
+    const before = this.options(shopper);
+    model.alternatives = [...before.slice(1), ...before.map(change)];
   }
 
   /** The shop said the cart's price changed: the cart now holds these prices (`details.items` of the 409). */
@@ -128,20 +135,7 @@ export class Ledger {
 
   /** Checkout said the cart is empty while the shopper expected a cart: a lost cart (nothing to order). */
   checkoutFoundNoCart(shopper: number): void {
-    const model = this.model(shopper);
-    const options = [model.lines, ...model.alternatives];
-    if (options.some((o) => o.length === 0)) {
-      this.reset(shopper, []);
-      return;
-    }
-    this.cartLosses.push({
-      shopper,
-      window: this.window,
-      where: "checkout (409 cart_empty)",
-      expected: cartContent(model.lines),
-      found: "empty",
-    });
-    this.reset(shopper, []);
+    this.compare(shopper, this.options(shopper), { items: [], totalCents: 0 }, "checkout (409 cart_empty)");
   }
 
   /**
@@ -176,6 +170,12 @@ export class Ledger {
   /** Carts lost in report row `window`. */
   lossesIn(window: number): CartLoss[] {
     return this.cartLosses.filter((l) => l.window === window);
+  }
+
+  /** Every content the shopper's cart may have now: the model first, then what unanswered writes allow. */
+  private options(shopper: number): CartLine[][] {
+    const model = this.model(shopper);
+    return [model.lines, ...model.alternatives];
   }
 
   private model(shopper: number) {

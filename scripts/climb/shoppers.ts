@@ -15,7 +15,7 @@
  */
 import { LOCAL_RATE_LIMITS } from "../../stacks/app-environment";
 import { Browser, type BrowserResponse, NetworkError } from "./browser";
-import { type CartLine, type Ledger, type ServedCart, withAdded, withRemoved } from "./ledger";
+import { type CartChange, type CartLine, type Ledger, type ServedCart, adding, removing } from "./ledger";
 import { type Row, count } from "./report";
 
 /** How long a shopper waits between two requests, ms. */
@@ -79,6 +79,9 @@ export interface LoadOptions {
 
 /** The answer is one the API documents as normal for this request: counted as expected, not as a failure. */
 type Judge = (r: BrowserResponse) => "ok" | "expected" | "failure";
+
+/** Whether an answer is one of the API's normal refusals of a write (nothing changed). */
+type IsRefusal = (r: BrowserResponse) => boolean;
 
 const only =
   (...ok: number[]): Judge =>
@@ -179,6 +182,7 @@ export class Load {
     path: string,
     body: unknown,
     judge: Judge,
+    onNetworkError?: (error: NetworkError) => void,
   ): Promise<BrowserResponse | undefined> {
     const label = `${method} ${path.replace(/\/[0-9a-f-]{36}$|\/\d+$/, "/:id").replace(/\?.*$/, "")}`;
     const t0 = performance.now();
@@ -194,6 +198,7 @@ export class Load {
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
       count(this.options.row(), performance.now() - t0, { failure: `${label}: ${error.message}` });
+      onNetworkError?.(error);
       return undefined;
     }
   }
@@ -257,8 +262,14 @@ export class Shopper {
     }
   }
 
-  private call(method: string, path: string, body: unknown, judge: Judge) {
-    return this.load.call(this.browser, method, path, body, judge);
+  private call(
+    method: string,
+    path: string,
+    body: unknown,
+    judge: Judge,
+    onNetworkError?: (error: NetworkError) => void,
+  ) {
+    return this.load.call(this.browser, method, path, body, judge, onNetworkError);
   }
 
   /** One visit: browse, fill the cart, maybe change it, maybe check out, look at the orders. */
@@ -318,29 +329,42 @@ export class Shopper {
   }
 
   private async add(productId: number, quantity: number): Promise<void> {
-    const before = this.ledger.cart(this.index);
-    const expected = withAdded(before, productId, quantity, 0);
-    const r = await this.call("POST", "/api/cart/items", { productId, quantity }, (res) =>
-      res.status === 200
-        ? "ok"
-        : res.status === 409 && ["insufficient_stock", "quantity_limit", "cart_full"].includes(errorCode(res) ?? "")
-          ? "expected"
-          : "failure",
+    const r = await this.write(
+      "POST",
+      "/api/cart/items",
+      { productId, quantity },
+      adding(productId, quantity),
+      (res) =>
+        res.status === 409 && ["insufficient_stock", "quantity_limit", "cart_full"].includes(errorCode(res) ?? ""),
     );
-    if (!r) return this.ledger.writeUncertain(this.index, expected);
-    if (r.status === 200) this.ledger.cartWritten(this.index, expected, r.json<ServedCart>());
-    else if (errorCode(r) === "insufficient_stock") this.forget(productId);
+    if (r?.status === 409 && errorCode(r) === "insufficient_stock") this.forget(productId);
   }
 
   private async remove(productId: number): Promise<void> {
-    const expected = withRemoved(this.ledger.cart(this.index), productId);
     // 404 not_in_cart is the shop's normal answer for a line that is not there; if the model says it is, the next
     // cart view tells the loss.
-    const r = await this.call("DELETE", `/api/cart/items/${productId}`, undefined, (res) =>
-      res.status === 200 ? "ok" : res.status === 404 && errorCode(res) === "not_in_cart" ? "expected" : "failure",
+    await this.write("DELETE", `/api/cart/items/${productId}`, undefined, removing(productId), (res) =>
+      Boolean(res.status === 404 && errorCode(res) === "not_in_cart"),
     );
-    if (!r) return this.ledger.writeUncertain(this.index, expected);
-    if (r.status === 200) this.ledger.cartWritten(this.index, expected, r.json<ServedCart>());
+  }
+
+  /**
+   * A cart write: a 200's cart goes to the ledger (checked against `change`); `normal` says which other answers are
+   * the API's normal refusals (nothing changed). A write that may have reached the shop without an answer it could
+   * use leaves the cart uncertain; one refused before any connection (nothing listening) changed nothing.
+   */
+  private async write(method: string, path: string, body: unknown, change: CartChange, normal: IsRefusal) {
+    let reached = true;
+    const r = await this.call(
+      method,
+      path,
+      body,
+      (res) => (res.status === 200 ? "ok" : normal(res) ? "expected" : "failure"),
+      (error) => (reached = error.reached),
+    );
+    if (r?.status === 200) this.ledger.cartWritten(this.index, change, r.json<ServedCart>());
+    else if (!r && reached) this.ledger.writeUncertain(this.index, change);
+    return r;
   }
 
   private async viewCart(where?: string): Promise<void> {
@@ -360,14 +384,21 @@ export class Shopper {
   private async checkout(): Promise<void> {
     const normal = ["price_changed", "insufficient_stock", "product_not_found", "checkout_in_progress", "cart_empty"];
     for (let attempt = 0; attempt < 5 && !this.load.stopped; attempt++) {
-      const r = await this.call("POST", "/api/checkout", undefined, (res) =>
-        [200, 201, 202].includes(res.status)
-          ? "ok"
-          : res.status === 409 && normal.includes(errorCode(res) ?? "")
-            ? "expected"
-            : "failure",
+      let reached = true;
+      const r = await this.call(
+        "POST",
+        "/api/checkout",
+        undefined,
+        (res) =>
+          [200, 201, 202].includes(res.status)
+            ? "ok"
+            : res.status === 409 && normal.includes(errorCode(res) ?? "")
+              ? "expected"
+              : "failure",
+        (error) => (reached = error.reached),
       );
-      if (!r) return this.ledger.writeUncertain(this.index, []);
+      // Unanswered, it may have placed an order the ledger cannot know: the cart may be empty or not.
+      if (!r) return reached ? this.ledger.writeUncertain(this.index, () => []) : undefined;
       if (r.status !== 409) {
         this.ledger.orderAcked(this.index, r.json<{ orderId: string }>().orderId);
         return;

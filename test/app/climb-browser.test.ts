@@ -1,8 +1,8 @@
 /**
  * The climb's browser (scripts/climb/browser.ts) against a raw HTTP server that misbehaves on purpose: it follows a
  * 307 with the same method and body (the 1 → 2 write fence), sends again once when a kept-alive connection it reused
- * was closed under the request (a process draining), never when a fresh connection fails, and keeps cookies as a
- * browser does.
+ * was closed under the request (a process draining), never when a fresh connection fails (whose outcome it tells
+ * from a refused connection's), and keeps cookies as a browser does.
  */
 import net from "node:net";
 import { Browser, NetworkError, closeConnections } from "../../scripts/climb/browser";
@@ -101,8 +101,20 @@ test("a reused connection closed under the request: sent again once, on a new co
 test("a fresh connection closed under the request is a failure, never sent twice", async () => {
   answer = () => "destroy";
   const browser = new Browser(baseUrl);
-  await expect(browser.post("/api/checkout")).rejects.toThrow(NetworkError);
+  const error = await browser.post("/api/checkout").catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(NetworkError);
+  expect(error).toMatchObject({ reached: true }); // the shop may have acted on it: its outcome is unknown
   expect(seen).toHaveLength(1);
+});
+
+test("nothing listening: a failure that cannot have reached the shop", async () => {
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const error = await new Browser(`http://127.0.0.1:${port}`).post("/api/cart/items", {}).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(NetworkError);
+  expect(error).toMatchObject({ reached: false, message: expect.stringContaining("ECONNREFUSED") });
 });
 
 test("cookies: kept, sent back, replaced in order, and dropped when expired", async () => {

@@ -1,5 +1,5 @@
 /** The climb's ledger (scripts/climb/ledger.ts): the cart model, what counts as a lost cart, acknowledged orders. */
-import { Ledger, type ServedCart, cartContent, withAdded, withRemoved } from "../../scripts/climb/ledger";
+import { Ledger, type ServedCart, adding, cartContent, removing } from "../../scripts/climb/ledger";
 
 const served = (...lines: Array<[number, number, number]>): ServedCart => ({
   items: lines.map(([productId, quantity, priceCents]) => ({ productId, quantity, priceCents })),
@@ -14,15 +14,16 @@ test("cart content is product × quantity in product order, whatever the order a
       { productId: 2, quantity: 3 },
     ]),
   ).toBe("2×3, 9×1");
-  const lines = withAdded(withAdded([], 5, 1, 100), 5, 2, 100);
+  const lines = adding(5, 2)([{ productId: 5, quantity: 1, priceCents: 100 }]);
   expect(lines).toEqual([{ productId: 5, quantity: 3, priceCents: 100 }]);
-  expect(withRemoved(lines, 5)).toEqual([]);
+  expect(adding(6, 1)(lines)).toEqual([...lines, { productId: 6, quantity: 1, priceCents: 0 }]);
+  expect(removing(5)(lines)).toEqual([]);
 });
 
 test("acknowledged writes move the model; a view that matches is no loss, one that differs is one loss", () => {
   const ledger = new Ledger();
-  ledger.cartWritten(0, withAdded(ledger.cart(0), 3, 2, 0), served([3, 2, 500]));
-  ledger.cartWritten(0, withAdded(ledger.cart(0), 7, 1, 0), served([3, 2, 500], [7, 1, 250]));
+  ledger.cartWritten(0, adding(3, 2), served([3, 2, 500]));
+  ledger.cartWritten(0, adding(7, 1), served([3, 2, 500], [7, 1, 250]));
   ledger.cartViewed(0, served([7, 1, 260], [3, 2, 500])); // another order, a new price: the same cart
   expect(ledger.cartLosses).toEqual([]);
   expect(ledger.cart(0)).toEqual([
@@ -43,8 +44,8 @@ test("acknowledged writes move the model; a view that matches is no loss, one th
 
 test("a write answered with another cart's content is a loss (the write landed on a fresh session)", () => {
   const ledger = new Ledger();
-  ledger.cartWritten(1, withAdded([], 3, 1, 0), served([3, 1, 100]));
-  ledger.cartWritten(1, withAdded(ledger.cart(1), 4, 1, 0), served([4, 1, 100]));
+  ledger.cartWritten(1, adding(3, 1), served([3, 1, 100]));
+  ledger.cartWritten(1, adding(4, 1), served([4, 1, 100]));
   expect(ledger.cartLosses).toEqual([
     { shopper: 1, window: 0, where: "cart write", expected: "3×1, 4×1", found: "4×1" },
   ]);
@@ -52,23 +53,38 @@ test("a write answered with another cart's content is a loss (the write landed o
 
 test("a write without an answer allows the cart before it or after it, and nothing else", () => {
   const ledger = new Ledger();
-  ledger.cartWritten(0, withAdded([], 3, 1, 0), served([3, 1, 100]));
-  ledger.writeUncertain(0, withAdded(ledger.cart(0), 4, 1, 0));
+  ledger.cartWritten(0, adding(3, 1), served([3, 1, 100]));
+  ledger.writeUncertain(0, adding(4, 1));
   ledger.cartViewed(0, served([3, 1, 100], [4, 1, 100])); // it happened
-  ledger.writeUncertain(0, withRemoved(ledger.cart(0), 4));
+  ledger.writeUncertain(0, removing(4));
   ledger.cartViewed(0, served([3, 1, 100], [4, 1, 100])); // it did not
   expect(ledger.cartLosses).toEqual([]);
-  ledger.writeUncertain(0, withRemoved(ledger.cart(0), 4));
+  ledger.writeUncertain(0, removing(4));
   ledger.cartViewed(0, served());
   expect(ledger.cartLosses).toEqual([
     { shopper: 0, window: 0, where: "cart view", expected: "3×1, 4×1", found: "empty" },
   ]);
 });
 
+test("a write acknowledged after an unanswered one is checked against either outcome of the first", () => {
+  const ledger = new Ledger();
+  ledger.cartWritten(0, adding(3, 1), served([3, 1, 100]));
+  ledger.writeUncertain(0, adding(4, 1));
+  ledger.cartWritten(0, adding(5, 1), served([3, 1, 100], [5, 1, 100])); // the unanswered add never happened
+  ledger.writeUncertain(0, adding(6, 1));
+  ledger.cartWritten(0, adding(7, 1), served([3, 1, 100], [5, 1, 100], [6, 1, 100], [7, 1, 100])); // it did
+  expect(ledger.cartLosses).toEqual([]);
+  ledger.writeUncertain(0, adding(8, 1));
+  ledger.cartWritten(0, adding(9, 1), served([9, 1, 100])); // neither: a fresh session took the write
+  expect(ledger.cartLosses).toEqual([
+    { shopper: 0, window: 0, where: "cart write", expected: "3×1, 5×1, 6×1, 7×1, 9×1", found: "9×1" },
+  ]);
+});
+
 test("an acknowledged order holds the cart at its last shown prices; the cart is empty after it", () => {
   const ledger = new Ledger();
-  ledger.cartWritten(0, withAdded([], 3, 2, 0), served([3, 2, 500]));
-  ledger.cartWritten(0, withAdded(ledger.cart(0), 8, 1, 0), served([3, 2, 500], [8, 1, 199]));
+  ledger.cartWritten(0, adding(3, 2), served([3, 2, 500]));
+  ledger.cartWritten(0, adding(8, 1), served([3, 2, 500], [8, 1, 199]));
   ledger.repriced(0, [{ productId: 8, priceCents: 210 }]); // 409 price_changed: the cart is at the new price
   ledger.window = 1;
   const order = ledger.orderAcked(0, "0d9e4a52-7a38-4c43-9d1f-0f6c6f8a1b11");
@@ -93,13 +109,13 @@ test("an acknowledged order holds the cart at its last shown prices; the cart is
 
 test("checkout finding no cart is a loss unless an unanswered checkout may have emptied it", () => {
   const ledger = new Ledger();
-  ledger.cartWritten(0, withAdded([], 3, 1, 0), served([3, 1, 100]));
+  ledger.cartWritten(0, adding(3, 1), served([3, 1, 100]));
   ledger.checkoutFoundNoCart(0);
   expect(ledger.cartLosses).toEqual([
     { shopper: 0, window: 0, where: "checkout (409 cart_empty)", expected: "3×1", found: "empty" },
   ]);
-  ledger.cartWritten(1, withAdded([], 3, 1, 0), served([3, 1, 100]));
-  ledger.writeUncertain(1, []); // a checkout with no answer
+  ledger.cartWritten(1, adding(3, 1), served([3, 1, 100]));
+  ledger.writeUncertain(1, () => []); // a checkout with no answer
   ledger.checkoutFoundNoCart(1);
   expect(ledger.cartLosses).toHaveLength(1);
 });
