@@ -207,6 +207,9 @@ const sharedFields = {
 const serverFields = {
   /** TCP port of the HTTP server. */
   PORT: port().default(3000),
+  /** Listen with SO_REUSEPORT, so that a replacement can bind the port before this server stops listening (local
+   * mode's 1 -> 2 climb, http/write-fence.ts). Needs Node.js 22.12 or later ({@link reusePortProblem}). */
+  LISTEN_REUSE_PORT: flag().default(false),
   /** Read replicas; empty means every read goes to the primary. */
   DATABASE_REPLICA_URLS: postgresUrlList().default([]),
   /** How long a replica that failed stays out of the rotation. */
@@ -326,11 +329,26 @@ function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.in
 }
 
 /**
- * Parses the server's configuration from `env` (default `process.env`).
+ * Why `nodeVersion` (`process.versions.node`, e.g. `22.12.0`) cannot listen with SO_REUSEPORT, or undefined when
+ * it can. Node.js hands `reusePort` to the socket from 22.12 (and 23.1); older versions ignore the option without a
+ * word, so a replacement's bind would fail with EADDRINUSE in the middle of a climb instead of at start.
+ */
+export function reusePortProblem(nodeVersion: string): string | undefined {
+  const [major, minor] = nodeVersion.split(".").map(Number);
+  const supported = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+  return supported ? undefined : `needs Node.js 22.12 or later (23.1 or later on 23); this is ${nodeVersion}`;
+}
+
+/**
+ * Parses the server's configuration from `env` (default `process.env`), for the Node.js of version `nodeVersion`
+ * (default: the one running; tests name others).
  * @throws {ConfigError} naming each missing or invalid variable; values are never echoed.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  return parseWith(configSchema, env);
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, nodeVersion = process.versions.node): AppConfig {
+  const config = parseWith(configSchema, env);
+  const reusePort = config.LISTEN_REUSE_PORT ? reusePortProblem(nodeVersion) : undefined;
+  if (reusePort !== undefined) throw new ConfigError([`LISTEN_REUSE_PORT: ${reusePort}`]);
+  return config;
 }
 
 /**

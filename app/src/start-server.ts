@@ -1,5 +1,6 @@
 /** Starts the shop's HTTP server the way production runs it: migrate and seed, then build the app and listen. */
-import type { FastifyInstance } from "fastify";
+import type { ListenOptions } from "node:net";
+import type { FastifyInstance, FastifyListenOptions } from "fastify";
 import { buildApp } from "./app";
 import type { AppConfig } from "./config";
 import { prepareDatabase } from "./db/prepare";
@@ -12,7 +13,10 @@ export interface RunningServer {
   app: FastifyInstance;
   /** `http://host:port` it listens on. */
   address: string;
-  /** Stops listening, lets in-flight requests finish, then closes the database pools. */
+  /**
+   * Hands memory sessions over (session/handoff.ts), then stops listening, lets in-flight requests finish and
+   * closes the database pools.
+   */
   close(): Promise<void>;
 }
 
@@ -22,26 +26,40 @@ export interface RunningServer {
  */
 export async function startServer(config: AppConfig, logger: Logger): Promise<RunningServer> {
   const router = createDbRouter(config, logger);
+  let app: FastifyInstance | undefined;
   try {
     await prepareDatabase(router.primaryPool, {
       migrationsDir: MIGRATIONS_DIR,
       seedProducts: config.SEED_PRODUCTS,
       logger,
     });
-    const app = await buildApp(config, { router, logger });
-    const address = await app.listen({ host: config.HOST, port: config.PORT });
+    const built = await buildApp(config, { router, logger });
+    app = built;
+    // Fastify hands its options to node:net's listen, whose reusePort its types do not list (Node >= 22.12,
+    // checked by loadConfig).
+    const listen: FastifyListenOptions & Pick<ListenOptions, "reusePort"> = { host: config.HOST, port: config.PORT };
+    if (config.LISTEN_REUSE_PORT) listen.reusePort = true;
+    const address = await built.listen(listen);
     logger.info({ address }, "server ready");
     return {
-      app,
+      app: built,
       address,
       close: async () => {
+        // Memory sessions first, while the server still listens: a shopper whose next request goes elsewhere finds
+        // their session there. A handover that fails is logged, and the stop goes on.
+        await built.sessionHandoff
+          .handOver()
+          .catch((error: unknown) => logger.error({ err: error }, "sessions not handed over at shutdown"));
         // Fastify stops accepting, closes idle keep-alive connections and waits for in-flight requests; only
         // then may the pools those requests use be closed.
-        await app.close();
+        await built.close();
         await router.close();
       },
     };
   } catch (error) {
+    // A port already taken (EADDRINUSE) fails the listen after the app was built: its Redis connections and
+    // timers go with it.
+    await app?.close();
     await router.close();
     throw error;
   }

@@ -22,6 +22,7 @@ test("defaults fill everything but the three required variables", () => {
   expect(loadConfig(valid)).toEqual({
     ...valid,
     PORT: 3000,
+    LISTEN_REUSE_PORT: false,
     HOST: "0.0.0.0",
     LOG_LEVEL: "info",
     DATABASE_REPLICA_URLS: [],

@@ -133,8 +133,9 @@ test("through a Redis-session process (6 -> 7), after which any Redis process se
     expect(await cartOf(movedTo(i % 2 === 0 ? redisA : redisB, shopper))).toEqual([[20 + i, i + 1]]);
     expect(await cartOf(movedTo(i % 2 === 0 ? redisB : redisA, shopper))).toEqual([[20 + i, i + 1]]);
   }
-  // A Redis process has nothing in memory to hand over.
+  // A Redis process has nothing in memory to hand over; nor has a memory process that never had a shopper.
   expect(await handOver(redisA)).toBe(0);
+  expect(await handOver(await outgoing())).toBe(0);
 });
 
 test("a session changed after the handoff arrives with its latest content (written through)", async () => {

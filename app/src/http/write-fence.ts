@@ -99,7 +99,7 @@ export class WriteFence {
   }
 
   /** The preHandler of the fenced routes. */
-  readonly hook: preHandlerHookHandler = (request, reply, done) => {
+  readonly holdWhileFenced: preHandlerHookHandler = (request, reply, done) => {
     if (this.current === "open") {
       done();
       return;
@@ -155,7 +155,7 @@ export function registerWriteFence(app: FastifyInstance, options: WriteFenceOpti
   app.addHook("onRoute", (route) => {
     if (!isFenced(route)) return;
     const own = route.preHandler === undefined ? [] : [route.preHandler].flat();
-    if (!own.includes(fence.hook)) route.preHandler = [fence.hook, ...own];
+    if (!own.includes(fence.holdWhileFenced)) route.preHandler = [fence.holdWhileFenced, ...own];
   });
   return fence;
 }

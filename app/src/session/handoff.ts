@@ -219,7 +219,8 @@ export class HandoffSessionStore implements SessionStore {
   }
 
   /** Resolves once a flush that began after this call has written `ids` as the store then held them. */
-  private sync(ids: Iterable<string>): Promise<void> {
+  private sync(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
     for (const id of ids) this.dirty.add(id);
     this.next ??= newFlush();
     const waiting = this.next.promise;
