@@ -38,7 +38,8 @@ import { webBackends } from "./haproxy";
 import { type Launcher, STEP_NAMES } from "./launcher";
 import { MAX_STEP } from "./options";
 import { type Plan, type ProcessSpec, type RegionPlan, buildPlan, plannedPorts } from "./plan";
-import { AppProcess, nodeHasReusePort } from "./services/app-process";
+import { reusePortProblem } from "../../app/src/config";
+import { AppProcess } from "./services/app-process";
 import { FauxqsService } from "./services/fauxqs";
 import { HaproxyService } from "./services/haproxy";
 import { type Service, TIERS } from "./services/service";
@@ -65,10 +66,10 @@ export async function climb(launcher: Launcher, to: number): Promise<ClimbReport
   const next = buildPlan({ ...launcher.options, step: to });
   if (next.haproxy) requireCommand("haproxy");
   if (next.cache) requireCommand("redis-server");
-  if (!old.features.fleet && !nodeHasReusePort())
+  const reusePort = old.features.fleet ? undefined : reusePortProblem(process.versions.node);
+  if (reusePort)
     throw new LocalError(
-      `the ${from} → ${to} climb binds the entry port twice (SO_REUSEPORT, LISTEN_REUSE_PORT), which needs Node ` +
-        `22.12 or later; the launcher runs on ${process.version}`,
+      `the ${from} → ${to} climb binds the entry port twice (SO_REUSEPORT, LISTEN_REUSE_PORT), which ${reusePort}`,
     );
   const taken = new Set(plannedPorts(old).map((p) => p.port));
   for (const { port, what } of plannedPorts(next)) if (!taken.has(port)) await requireFreePort(port, what);
@@ -309,6 +310,7 @@ async function cutOverToStepTwo(
     await phase("cutover", async () => {
       await expect200("the switch", { writes: "moved" }, "/admin/maintenance");
       moved = true;
+      launcher.catalogMoved();
       return `${oldWeb.key} stopped listening; held writes redirected to the same URL`;
     });
   } catch (error) {

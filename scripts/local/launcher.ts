@@ -142,6 +142,11 @@ export class Launcher {
     this.currentPlan = plan;
   }
 
+  /** @internal The 1 → 2 climb: the catalog now lives in the plan's primary. */
+  catalogMoved(): void {
+    this.currentPrimary = this.currentPlan.primary;
+  }
+
   private get launcherFile(): string {
     return path.join(this.plan.dataDir, "launcher.json");
   }

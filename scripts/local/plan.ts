@@ -23,6 +23,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { type EnvVar, resolveEnv } from "../../components/app-env";
 import { assignBuckets } from "../../components/shard-map";
+import { reusePortProblem } from "../../app/src/config";
 import { LOCAL_ONLY, LOCAL_RATE_LIMITS, appEnvironment } from "../../stacks/app-environment";
 import { type StepFeatures, featuresAt } from "../../stacks/steps";
 import { type LocalOptions } from "./options";
@@ -380,6 +381,10 @@ export function processEnv(
   env.DATABASE_SECRET = credentials;
   if (plan.shards.length > 0) env.ORDER_SHARDS_SECRET = credentials;
   if (kind === "web") Object.assign(env, LOCAL_RATE_LIMITS);
+  // On the entry port (steps 1–2) a climb's replacement binds the same port before this server stops listening (the
+  // 1 → 2 cutover; HAProxy at 2 → 3): both listen with SO_REUSEPORT, where this Node.js (the app's) has it.
+  if (kind === "web" && proc.port === plan.entryPort && reusePortProblem(process.versions.node) === undefined)
+    env.LISTEN_REUSE_PORT = "true";
   if (plan.queue && region.queue) {
     const plumbing: Record<keyof typeof LOCAL_ONLY, string> = {
       SQS_ENDPOINT: `http://127.0.0.1:${plan.queue.port}`,

@@ -18,12 +18,6 @@ import { type FaultKind, type Service, type ServiceContext, type ServiceStatus, 
 
 export type AppKind = "web" | "worker";
 
-/** SO_REUSEPORT in node:net: Node 22.12 and later (`reusePort` of server.listen). */
-export function nodeHasReusePort(version = process.versions.node): boolean {
-  const [major, minor] = version.split(".").map(Number);
-  return major > 22 || (major === 22 && minor >= 12);
-}
-
 export class AppProcess implements Service {
   readonly tier = "app";
   /** The step's plan this process was started with (its environment). */
@@ -71,9 +65,6 @@ export class AppProcess implements Service {
       ...processEnv(this.plan, this.region, proc, kind, ctx.secrets, ctx.runtime),
       NODE_NO_WARNINGS: "1",
     };
-    // On the entry port (steps 1–2) a climb's replacement binds the same port before this one stops listening
-    // (the 1 → 2 cutover; HAProxy at 2 → 3): both must listen with SO_REUSEPORT.
-    if (kind === "web" && this.port === this.plan.entryPort && nodeHasReusePort()) env.LISTEN_REUSE_PORT = "true";
     const entry = kind === "web" ? "server" : "worker";
     const ts = ctx.options.runtime === "ts";
     const echo = ctx.options.logs;

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { cloneCluster, readCluster } from "../../../../lib/servers/postgres-cluster";
-import type { FaultKind, ServiceStatus } from "../../../../scripts/local/launcher";
+import type { ClimbReport, FaultKind, ServiceStatus } from "../../../../scripts/local/launcher";
 import type { LocalSecrets } from "../../../../scripts/local/plan";
 import { type SpawnedLauncher, spawnLauncher } from "../../../../scripts/local/spawn";
 import { httpRequest } from "../../support/http-client";
@@ -33,6 +33,8 @@ export interface Topology {
   /** Injects a fault; resolves with the launcher's sentence, rejects with its error. */
   fault(kind: FaultKind, target?: string): Promise<string>;
   status(): Promise<ServiceStatus[]>;
+  /** Climbs one step up (`POST /climb`); resolves with the launcher's report, rejects with its error. */
+  climb(to: number): Promise<ClimbReport>;
   /** A superuser-free client (role `shop`) to one of the topology's PostgreSQL servers, by name. */
   db(name: string): Promise<Client>;
   /** Everything the launcher printed so far. */
@@ -90,6 +92,12 @@ export async function startTopology(step: number, port: number, extraArgs: strin
     },
     async status() {
       return (await httpRequest(control, { path: "/status" })).json<{ services: ServiceStatus[] }>().services;
+    },
+    async climb(to) {
+      const res = await httpRequest(control, { method: "POST", path: "/climb", body: { to } });
+      if (res.status !== 200) throw new Error(`climb to ${to}: ${res.json<{ error: string }>().error}`);
+      topology.step = to;
+      return res.json<ClimbReport>();
     },
     async db(name) {
       const service = (await topology.status()).find((s) => s.name === name);
