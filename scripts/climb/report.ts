@@ -91,8 +91,12 @@ export function totals(rows: readonly Row[]): Row {
 /** What the whole run found, for the bars and the last lines of the report. */
 export interface Outcome {
   rows: Row[];
-  /** The final check of every acknowledged order (the totals' orders columns). */
-  orders: { acked: number; present: number; visible: number };
+  /**
+   * The final check of every acknowledged order (the totals' orders columns): found in the databases (`present`) or
+   * looked for and not found (`missing`), seen in its shopper's history (`visible`) or not (`invisible`). An order
+   * neither (the run stopped before it could be looked for) is unchecked.
+   */
+  orders: { acked: number; present: number; missing: number; visible: number; invisible: number };
   stockConsistent: boolean;
   /** Products whose stock does not add up, `#12: 40 taken, 38 ordered`. */
   stockProblems: string[];
@@ -108,10 +112,12 @@ export interface Outcome {
 export function brokenBars(outcome: Outcome): string[] {
   const broken: string[] = [];
   const total = totals(outcome.rows);
-  const { acked, present, visible } = outcome.orders;
+  const { acked, present, missing, visible, invisible } = outcome.orders;
   if (outcome.stoppedEarly) broken.push(`the run stopped before its end: ${outcome.stoppedEarly}`);
-  if (present < acked) broken.push(`${acked - present} acknowledged orders missing from the databases`);
-  if (visible < acked) broken.push(`${acked - visible} acknowledged orders missing from their shoppers' histories`);
+  if (missing > 0) broken.push(`${missing} acknowledged orders missing from the databases`);
+  if (invisible > 0) broken.push(`${invisible} acknowledged orders missing from their shoppers' histories`);
+  const unchecked = Math.max(acked - present - missing, acked - visible - invisible);
+  if (unchecked > 0) broken.push(`${unchecked} acknowledged orders not checked`);
   if (total.cartsLost > 0) broken.push(`${total.cartsLost} carts lost`);
   if (total.requests > 0 && total.failures / total.requests > MAX_FAILURE_RATE)
     broken.push(

@@ -5,20 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { ClimbReport } from "../local/launcher";
 import { Ledger } from "./ledger";
 import { type Outcome, type Row, emptyRow } from "./report";
 import { Load, type ThinkTime } from "./shoppers";
 import { type Snapshot, type StatusRow, checkOrders, databasesOf, readSnapshot, stockProblems } from "./verify";
 import type { ClimbOptions } from "./options";
-
-/** What a climb reports (scripts/local/launcher.ts `climb()`). */
-export interface ClimbReport {
-  from: number;
-  to: number;
-  /** Whether the climb should cost no failed request. */
-  seamless: boolean;
-  phases: Array<{ name: string; ms: number; detail?: string }>;
-}
 
 /** The launcher as the runner uses it (scripts/local/launcher.ts). */
 export interface ClimbingLauncher {
@@ -105,8 +97,10 @@ export class ClimbRun {
       rows: this.rows,
       orders: {
         acked: orders.length,
-        present: orders.filter((o) => o.present).length,
-        visible: orders.filter((o) => o.visible).length,
+        present: orders.filter((o) => o.present === true).length,
+        missing: orders.filter((o) => o.present === false).length,
+        visible: orders.filter((o) => o.visible === true).length,
+        invisible: orders.filter((o) => o.visible === false).length,
       },
       stockConsistent: this.last !== undefined && this.last.stockProblems.length === 0,
       stockProblems: this.last?.stockProblems ?? ["never checked"],
@@ -119,6 +113,22 @@ export class ClimbRun {
   /** Stops the shoppers (the time bound calls it before stopping the launcher). */
   async stopLoad(): Promise<void> {
     await this.load?.stop();
+  }
+
+  /**
+   * After a run that stopped early (an error, the time bound), with the shoppers stopped: every shopper checks its
+   * cart and history once more, and every acknowledged order is looked up and the stock added up, so that the
+   * report tells orders missing from orders that were never looked for.
+   */
+  async checkAfterStop(): Promise<void> {
+    if (!this.load || !this.baseline || !this.secrets) return;
+    await this.load.stop();
+    await this.load.checkEveryShopper();
+    const snapshot = await readSnapshot(databasesOf(this.launcher.status()), this.secrets.superuserPassword);
+    for (const p of checkOrders(this.ledger.orders.values(), snapshot).slice(0, 5)) this.out(`  ✗ ${p}`);
+    this.last = { stockProblems: stockProblems(this.baseline.stock, snapshot.stock) };
+    const row = this.rows[this.rows.length - 1];
+    row.cartsLost = this.ledger.lossesIn(this.rows.length - 1).length;
   }
 
   private async steady(): Promise<void> {

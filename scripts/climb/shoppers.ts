@@ -14,6 +14,7 @@
  * request every 2–4 s, 30 a minute at most: under even the default admin limit of 60.
  */
 import { LOCAL_RATE_LIMITS } from "../../stacks/app-environment";
+import { UsageError } from "../local/options";
 import { Browser, type BrowserResponse, NetworkError } from "./browser";
 import { type CartChange, type CartLine, type Ledger, type ServedCart, adding, removing } from "./ledger";
 import { type Row, count } from "./report";
@@ -34,8 +35,8 @@ export const ADMIN_INTERVAL_MS = { min: 2000, max: 4000 };
 const HISTORY_PAGE = 50;
 
 /**
- * Throws when `shoppers` shoppers with `think` could send more requests a minute than a local rate limit allows
- * (see the module comment): the climb must measure the shop, not its limiter.
+ * Throws a UsageError when `shoppers` shoppers with `think` could send more requests a minute than a local rate
+ * limit allows (see the module comment): the climb must measure the shop, not its limiter.
  */
 export function assertUnderRateLimits(
   shoppers: number,
@@ -46,7 +47,7 @@ export function assertUnderRateLimits(
   for (const [name, value] of Object.entries(limits)) {
     const limit = Number(value);
     if (limit > 0 && perMinute > limit)
-      throw new Error(
+      throw new UsageError(
         `${shoppers} shoppers may send ${perMinute} requests a minute, over ${name}=${value}: use fewer shoppers`,
       );
   }
@@ -159,6 +160,11 @@ export class Load {
     this.resume();
     await Promise.all(this.running);
     await this.adminBusy;
+  }
+
+  /** Every shopper's checkpoint look at once (after {@link stop}: nothing else is in flight). */
+  async checkEveryShopper(): Promise<void> {
+    await Promise.all(this.shoppers.map((s) => s.check()));
   }
 
   get stopped(): boolean {
