@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Statement } from "./iam";
+import { replicaSecretArn, secretReplicas } from "./secret-replicas";
 
 /** Arguments for {@link AppSecrets}. */
 export interface AppSecretsArgs {
@@ -10,6 +11,12 @@ export interface AppSecretsArgs {
    * @default 7
    */
   recoveryWindowInDays?: number;
+  /**
+   * Regions the secret is replicated to (step 11: the secondary regions, whose servers read their own replica; see
+   * components/secret-replicas.ts).
+   * @default []
+   */
+  replicaRegions?: string[];
 }
 
 /**
@@ -18,7 +25,7 @@ export interface AppSecretsArgs {
  * (`{"adminToken": …, "sessionSecret": …}`). Servers read it through their role at service start; the values never
  * appear in user data, tags or plain outputs.
  *
- * Cost: $0.40/month for the secret plus $0.05 per 10,000 reads.
+ * Cost: $0.40/month for the secret and for each replica, plus $0.05 per 10,000 reads.
  */
 export class AppSecrets extends pulumi.ComponentResource {
   public readonly secret: aws.secretsmanager.Secret;
@@ -27,6 +34,8 @@ export class AppSecrets extends pulumi.ComponentResource {
   public readonly adminToken: pulumi.Output<string>;
   /** What a server needs to read these secrets. */
   public readonly readStatements: Statement[];
+  /** The ARN of the replica in each of `replicaRegions`, by region. */
+  public readonly replicaArns: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: AppSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:app:AppSecrets", name, {}, opts);
@@ -41,6 +50,7 @@ export class AppSecrets extends pulumi.ComponentResource {
       {
         description: "scale-ladder app secrets (admin token, session signing key)",
         recoveryWindowInDays: args.recoveryWindowInDays ?? 7,
+        replicas: secretReplicas(`AppSecrets ${name}`, args.replicaRegions ?? []),
       },
       { parent: this },
     );
@@ -57,6 +67,9 @@ export class AppSecrets extends pulumi.ComponentResource {
     this.readStatements = [
       { sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] },
     ];
-    this.registerOutputs({ secretArn: this.secretArn });
+    this.replicaArns = Object.fromEntries(
+      (args.replicaRegions ?? []).map((region) => [region, replicaSecretArn(this.secretArn, region)]),
+    );
+    this.registerOutputs({ secretArn: this.secretArn, replicaArns: this.replicaArns });
   }
 }

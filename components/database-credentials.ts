@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { replicaSecretArn, secretReplicas } from "./secret-replicas";
 
 /** Arguments for {@link DatabaseCredentials}. */
 export interface DatabaseCredentialsArgs {
@@ -11,6 +12,12 @@ export interface DatabaseCredentialsArgs {
    * @default 7
    */
   recoveryWindowInDays?: number;
+  /**
+   * Regions the secret is replicated to (step 11: the secondary regions, whose servers read their own replica; see
+   * components/secret-replicas.ts). A password change reaches every replica.
+   * @default []
+   */
+  replicaRegions?: string[];
 }
 
 /**
@@ -23,12 +30,14 @@ export interface DatabaseCredentialsArgs {
  * global database. The trade-off is rotation: RDS rotates a managed password every 7 days; this one changes when the
  * `RandomPassword` is replaced (`pulumi up --replace <urn>`, then restart the app fleets).
  *
- * Cost: $0.40/month for the secret.
+ * Cost: $0.40/month for the secret, and $0.40/month for each replica.
  */
 export class DatabaseCredentials extends pulumi.ComponentResource {
   /** The password, as a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
   public readonly secretArn: pulumi.Output<string>;
+  /** The ARN of the replica in each of `replicaRegions`, by region. */
+  public readonly replicaArns: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: DatabaseCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scale-ladder:database:DatabaseCredentials", name, {}, opts);
@@ -40,6 +49,7 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
       {
         description: `scale-ladder database credentials (${name})`,
         recoveryWindowInDays: args.recoveryWindowInDays ?? 7,
+        replicas: secretReplicas(`DatabaseCredentials ${name}`, args.replicaRegions ?? []),
       },
       { parent: this },
     );
@@ -52,6 +62,9 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
       { parent: this },
     );
     this.secretArn = secret.arn;
-    this.registerOutputs({ secretArn: this.secretArn });
+    this.replicaArns = Object.fromEntries(
+      (args.replicaRegions ?? []).map((region) => [region, replicaSecretArn(secret.arn, region)]),
+    );
+    this.registerOutputs({ secretArn: this.secretArn, replicaArns: this.replicaArns });
   }
 }

@@ -60,7 +60,8 @@ export interface DatabaseArgs {
   /**
    * Step 11, secondary regions: instead of a primary, a cross-region read replica of `sourceArn`, encrypted with
    * this region's `kmsKeyArn` (cross-region encrypted replicas must name a key of their own region). Credentials
-   * stay the primary's (`sourceSecretArn`).
+   * stay the primary's: `sourceSecretArn` is this region's replica of the primary's secret (`secretReplicaRegions`),
+   * so that servers here read nothing from the primary region.
    */
   replicaOf?: {
     sourceArn: pulumi.Input<string>;
@@ -132,6 +133,12 @@ export interface DatabaseArgs {
    * @default 7
    */
   recoveryWindowInDays?: number;
+  /**
+   * Regions the generated credentials' secret is replicated to (step 11: the secondary regions). Needs
+   * `passwordManagement: "generated"`: a secret RDS manages is RDS's, and not replicated by us.
+   * @default []
+   */
+  secretReplicaRegions?: string[];
   /**
    * How many of the region's first AZs the VPC spans (as awsx picks them); replicas are spread across these,
    * starting with the second, so no single AZ holds all the read capacity.
@@ -253,11 +260,21 @@ export class Database extends pulumi.ComponentResource {
 
     const production = args.deletionProtection ?? false;
     const crossRegion = args.replicaOf;
+    const secretReplicaRegions = args.secretReplicaRegions ?? [];
+    if (secretReplicaRegions.length > 0 && (passwordManagement !== "generated" || crossRegion))
+      throw new Error(
+        `Database ${name}: secretReplicaRegions needs passwordManagement "generated" on a primary ` +
+          "(RDS's own secret is not ours to replicate; a replica reads its source's secret)",
+      );
     const credentials =
       passwordManagement === "generated" && !crossRegion
         ? new DatabaseCredentials(
             `${name}-credentials`,
-            { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays },
+            {
+              username: MASTER_USERNAME,
+              recoveryWindowInDays: args.recoveryWindowInDays,
+              replicaRegions: secretReplicaRegions,
+            },
             { parent: this },
           )
         : undefined;

@@ -16,6 +16,7 @@ import {
 } from "./facts/rds-engine-versions";
 import { Statement } from "./iam";
 import { SHARD_BUCKETS, ShardMapDocument, assignBuckets } from "./shard-map";
+import { replicaSecretArn } from "./secret-replicas";
 import { ArgumentError, requireRange } from "./validate";
 
 /**
@@ -78,13 +79,25 @@ export interface ShardedDatabaseArgs {
    * its running engine version (`engineVersionActual`: a secondary must run exactly the primary's version), and
    * the primary's writer instance, which the secondary waits for (creating a global cluster from an existing
    * cluster returns before AWS has finished; the provider's global-cluster example adds the same dependency).
+   * `map` and `secretArn` are the primary's shard map and credentials secret: this region gets its own copy of the
+   * map (an SSM parameter here) and reads its replica of the secret, so its servers read nothing from the primary
+   * region (the secret must be replicated here: the primary's `secretReplicaRegions`).
    */
   secondaryOf?: {
     globalClusterIds: pulumi.Input<string>[];
     engineVersions: pulumi.Input<string>[];
     primaryWriters: pulumi.Resource[];
     kmsKeyArn: pulumi.Input<string>;
+    map: ShardMapDocument;
+    secretArn: pulumi.Input<string>;
+    /** This region's name, where the secret's replica is read. */
+    region: string;
   };
+  /**
+   * Primary region, step 11: regions the credentials' secret is replicated to (the secondary regions).
+   * @default []
+   */
+  secretReplicaRegions?: string[];
   /** @default 7 */
   recoveryWindowInDays?: number;
   /**
@@ -121,9 +134,9 @@ export class ShardedDatabase extends pulumi.ComponentResource {
   public readonly securityGroup: aws.ec2.SecurityGroup;
   /** Global database of each shard (primary region with `globalDatabase`). */
   public readonly globalClusters: aws.rds.GlobalCluster[];
-  /** SSM parameter holding the {@link ShardMapDocument} (primary region). */
+  /** SSM parameter holding the {@link ShardMapDocument}, in this component's region (a copy in a secondary). */
   public readonly shardMapParameterName?: pulumi.Output<string>;
-  /** Secrets Manager secret with the shards' master credentials (primary region). */
+  /** Secrets Manager secret with the shards' master credentials (in a secondary region, its replica there). */
   public readonly secretArn?: pulumi.Output<string>;
   public readonly map: ShardMapDocument;
   public readonly readStatements: Statement[];
@@ -165,6 +178,12 @@ export class ShardedDatabase extends pulumi.ComponentResource {
     }
     if (secondary && args.globalDatabase)
       throw new Error("ShardedDatabase: globalDatabase and secondaryOf exclude each other");
+    if (secondary && (args.secretReplicaRegions ?? []).length > 0)
+      throw new Error("ShardedDatabase: secretReplicaRegions is the primary's; a secondary reads its replica");
+    if (secondary && secondary.map.shards.length !== count)
+      throw new Error(
+        `ShardedDatabase: secondaryOf.map lists ${secondary.map.shards.length} shards, this region has ${count}`,
+      );
     const production = args.deletionProtection ?? false;
 
     this.securityGroup = dataTierSecurityGroup(this, name, {
@@ -193,7 +212,11 @@ export class ShardedDatabase extends pulumi.ComponentResource {
       ? undefined
       : new DatabaseCredentials(
           `${name}-credentials`,
-          { username: MASTER_USERNAME, recoveryWindowInDays: args.recoveryWindowInDays },
+          {
+            username: MASTER_USERNAME,
+            recoveryWindowInDays: args.recoveryWindowInDays,
+            replicaRegions: args.secretReplicaRegions,
+          },
           { parent: this },
         );
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this });
@@ -288,30 +311,34 @@ export class ShardedDatabase extends pulumi.ComponentResource {
       });
     }
 
-    this.map = {
-      version: 1,
-      bucketCount: SHARD_BUCKETS,
-      buckets: assignBuckets(count),
-      shards: this.shards.map((s) => s.name),
-    };
-    this.readStatements = [];
-    if (credentials) {
-      this.secretArn = credentials.secretArn;
-      const parameter = new aws.ssm.Parameter(
-        `${name}-map`,
-        {
-          type: "String",
-          value: JSON.stringify(this.map),
-          description: `scale-ladder order shard map: ${SHARD_BUCKETS} buckets over ${count} shards`,
-        },
-        { parent: this },
-      );
-      this.shardMapParameterName = parameter.name;
-      this.readStatements.push(
-        { sid: "ReadShardCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [credentials.secretArn] },
-        { sid: "ReadShardMap", actions: ["ssm:GetParameter"], resources: [parameter.arn] },
-      );
-    }
+    // A secondary's copy lists the primary's shard names: the map names each shard once for every region, and
+    // a region's servers pair each name with their own endpoints for it.
+    this.map = secondary
+      ? secondary.map
+      : {
+          version: 1,
+          bucketCount: SHARD_BUCKETS,
+          buckets: assignBuckets(count),
+          shards: this.shards.map((s) => s.name),
+        };
+    this.secretArn = secondary ? replicaSecretArn(secondary.secretArn, secondary.region) : credentials!.secretArn;
+    // Both regions' copies come from the same program run: resharding (the step 9 runbook) updates them together.
+    const parameter = new aws.ssm.Parameter(
+      `${name}-map`,
+      {
+        type: "String",
+        value: JSON.stringify(this.map),
+        description:
+          `scale-ladder order shard map: ${SHARD_BUCKETS} buckets over ${count} shards` +
+          (secondary ? " (this region's copy)" : ""),
+      },
+      { parent: this },
+    );
+    this.shardMapParameterName = parameter.name;
+    this.readStatements = [
+      { sid: "ReadShardCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [this.secretArn] },
+      { sid: "ReadShardMap", actions: ["ssm:GetParameter"], resources: [parameter.arn] },
+    ];
     this.registerOutputs({
       shards: this.shards.map((s) => s.writer),
       shardMapParameterName: this.shardMapParameterName,

@@ -111,6 +111,13 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
       ? "the catalog's primary: every write and every read that must see one"
       : "the catalog on the same box (step 1)",
   );
+  if (s.database.credentials.kind === "secret")
+    add(
+      "DATABASE_SECRET",
+      literal(s.database.credentials.secret.arn),
+      "the app reads the catalog's password from this secret (its region's replica at step 11) when it opens a " +
+        "connection, and again when the password is refused: a rotation needs no restart",
+    );
   if (web && s.database.replicas.length > 0) {
     add(
       "DATABASE_REPLICA_URLS",
@@ -181,8 +188,16 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
       "behind CloudFront the app sees the origin's name as Host: the cross-site check of browsers that send Origin " +
         "but no Sec-Fetch-Site needs the public one (none without a domain: those browsers are refused there)",
     );
-  if (features.shards)
-    add("ORDER_SHARDS", need(s.orderShards, "orderShards", "shards"), "where each shopper's orders live (step 9)");
+  if (features.shards) {
+    const shards = need(s.orderShards, "orderShards", "shards");
+    add("ORDER_SHARDS", shards, "where each shopper's orders live (step 9)");
+    if (shards.kind === "shardMap" && shards.credentials.kind === "secret")
+      add(
+        "ORDER_SHARDS_SECRET",
+        literal(shards.credentials.secret.arn),
+        "as DATABASE_SECRET, for the shards' password",
+      );
+  }
   if (features.telemetry) {
     const m = need(s.metrics, "metrics", "telemetry");
     add(
@@ -319,7 +334,9 @@ export function placeholderFacts(cfg: LadderConfig, secondary = false): AwsEnvFa
           host: "<catalog primary endpoint>",
           port: PG_PORT,
           dbName: "shop",
-          secretArn: "<catalog credentials secret>",
+          secretArn: secondary
+            ? "<this region's replica of the catalog credentials secret>"
+            : "<catalog credentials secret>",
         }
       : { kind: "local" },
     replicaHosts: secondary
@@ -327,7 +344,7 @@ export function placeholderFacts(cfg: LadderConfig, secondary = false): AwsEnvFa
       : f.separateDatabase
         ? Array.from({ length: cfg.database.replicas }, (_, i) => `<catalog replica ${i + 1}>`)
         : [],
-    appSecretsArn: "<app secrets>",
+    appSecretsArn: secondary ? "<this region's replica of the app secrets>" : "<app secrets>",
     cache: f.cache
       ? { host: `<${here} cache primary endpoint>`, port: 6379, secretArn: `<${here} cache auth secret>` }
       : undefined,
@@ -337,9 +354,11 @@ export function placeholderFacts(cfg: LadderConfig, secondary = false): AwsEnvFa
     queueUrl: f.queue ? `<${here} orders queue URL>` : undefined,
     shards: f.shards
       ? {
-          mapParameterName: "<shard map parameter>",
-          mapRegion: cfg.region,
-          secretArn: "<shard credentials secret>",
+          mapParameterName: secondary ? "<this region's copy of the shard map parameter>" : "<shard map parameter>",
+          mapRegion: secondary ? cfg.regions.secondaries[0] : cfg.region,
+          secretArn: secondary
+            ? "<this region's replica of the shard credentials secret>"
+            : "<shard credentials secret>",
           endpoints: Array.from({ length: cfg.shards.count }, (_, i) => ({
             name: `shard-${i}`,
             writer: `<shard ${i} writer>`,
@@ -381,8 +400,9 @@ export const LOCAL_ONLY: Readonly<Record<string, string>> = {
   AWS_EC2_METADATA_DISABLED:
     "nothing local may go looking for the instance metadata address; on AWS it gives the credentials",
   DATABASE_SECRET:
-    "the launcher's credentials file, read at each new connection, stands in for the secret: a password rotated " +
-    "there and on the servers needs no restart; on AWS the URL carries the password read at service start",
+    "the launcher's credentials file (a file:/// URL), read at each new connection, stands in for the secret: a " +
+    "password rotated there and on the servers needs no restart. On AWS the contract gives the secret's ARN " +
+    "(appEnvironment, from credentials kept in a secret); locally the launcher sets it beside the contract",
   ORDER_SHARDS_SECRET: "as DATABASE_SECRET, for the shards",
   ...LOCAL_RATE_LIMITS_WHY,
 };

@@ -19,6 +19,8 @@ import * as random from "@pulumi/random";
 import { listStaticFiles } from "./static-assets";
 import { Monitoring } from "../components/monitoring";
 import { ShardedDatabase } from "../components/sharded-database";
+import { ShardMapDocument } from "../components/shard-map";
+import { replicaSecretArn } from "../components/secret-replicas";
 import { Telemetry } from "../components/telemetry";
 import { WebFleet } from "../components/web-fleet";
 import { WebAcl } from "../components/web-acl";
@@ -49,8 +51,10 @@ export interface RegionTarget {
 }
 
 /**
- * What a secondary region (step 11) takes from the primary: it reads the primary's secrets, replicates its
- * databases, writes to them over the peering, and sits behind the same CDN.
+ * What a secondary region (step 11) takes from the primary: it reads its own replicas of the primary's secrets (the
+ * ARNs here are the primary's; see components/secret-replicas.ts), keeps a copy of the shard map, replicates its
+ * databases, writes to them over the peering, and sits behind the same CDN. Nothing a secondary's servers read at
+ * boot or when they connect is in the primary region: they start and serve reads while it is down.
  */
 export interface PrimaryShared {
   region: string;
@@ -75,7 +79,8 @@ export interface PrimaryShared {
     writers: pulumi.Output<string>[];
     names: string[];
     secretArn: pulumi.Output<string>;
-    mapParameterName: pulumi.Output<string>;
+    /** The shard map the primary publishes; each secondary publishes its own copy. */
+    map: ShardMapDocument;
   };
 }
 
@@ -179,16 +184,25 @@ export function buildRegion(
     { path: path.resolve(cfg.app.artifactPath), forceDestroy: !prod, accessLogBucket: s3AccessLogs?.bucketName },
     opts,
   );
-  // One set of app secrets for every region (sessions signed in one region are valid in another).
-  const secrets = primary
+  // One set of app secrets for every region (sessions signed in one region are valid in another), replicated to the
+  // secondary regions, whose servers read their own replica.
+  const secretReplicaRegions = multiRegion && !primary ? cfg.regions.secondaries : [];
+  const appSecretsReplica = primary && replicaSecretArn(primary.appSecretsArn, region.name);
+  const secrets = appSecretsReplica
     ? {
-        secretArn: primary.appSecretsArn,
+        secretArn: appSecretsReplica,
         adminToken: undefined,
         readStatements: [
-          { sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [primary.appSecretsArn] },
+          { sid: "ReadAppSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [appSecretsReplica] },
         ],
       }
-    : new AppSecrets(`${code}-secrets`, { recoveryWindowInDays: prod ? 30 : 7 }, opts);
+    : new AppSecrets(
+        `${code}-secrets`,
+        { recoveryWindowInDays: prod ? 30 : 7, replicaRegions: secretReplicaRegions },
+        opts,
+      );
+  // This region's replica of the catalog's credentials (a secondary's database is a replica of the primary's).
+  const catalogSecretReplica = primary && replicaSecretArn(primary.database.secretArn, region.name);
   // Cross-region replicas must be encrypted with a key of their own region: a customer-managed key of ours, since
   // alias/aws/rds exists only once RDS has encrypted something in the region. Choose it before the first step-11
   // deploy: a new kmsKeyId replaces the replica and the secondary clusters (see DatabaseKey).
@@ -207,7 +221,7 @@ export function buildRegion(
           clientSecurityGroupIds: appTiers,
           clientCidrs: peerCidrs,
           replicaOf: primary
-            ? { sourceArn: primary.database.arn, kmsKeyArn: rdsKey!, sourceSecretArn: primary.database.secretArn }
+            ? { sourceArn: primary.database.arn, kmsKeyArn: rdsKey!, sourceSecretArn: catalogSecretReplica! }
             : undefined,
           instanceClass: cfg.database.instanceClass,
           allocatedStorageGb: cfg.database.allocatedStorageGb,
@@ -221,6 +235,7 @@ export function buildRegion(
           passwordManagement: primary
             ? "rds"
             : passwordManagementFor({ localReplicas: cfg.database.replicas, crossRegionReplicas: multiRegion }),
+          secretReplicaRegions,
           recoveryWindowInDays: prod ? 30 : 7,
           availabilityZoneCount: cfg.network.availabilityZones,
           deletionProtection: prod,
@@ -236,7 +251,7 @@ export function buildRegion(
         host: primary.database.address,
         port: primary.database.port,
         dbName: primary.database.dbName,
-        secretArn: primary.database.secretArn,
+        secretArn: catalogSecretReplica!,
       }
     : database
       ? {
@@ -304,12 +319,16 @@ export function buildRegion(
           clientSecurityGroupIds: appTiers,
           clientCidrs: peerCidrs,
           globalDatabase: multiRegion && !primary,
+          secretReplicaRegions,
           secondaryOf: primary
             ? {
                 globalClusterIds: primary.shards.globalClusterIds,
                 engineVersions: primary.shards.engineVersions,
                 primaryWriters: primary.shards.writerInstances,
                 kmsKeyArn: rdsKey!,
+                map: primary.shards.map,
+                secretArn: primary.shards.secretArn,
+                region: region.name,
               }
             : undefined,
           shards: cfg.shards.count,
@@ -337,11 +356,6 @@ export function buildRegion(
       )
     : undefined;
 
-  // The ARN of an SSM parameter of this account; functions, so that only a region that names one asks for the account.
-  const accountId = () => aws.getCallerIdentityOutput({}, { provider: region.provider }).accountId;
-  const ssmParameterArn = (parameterRegion: pulumi.Input<string>, name: pulumi.Input<string>) =>
-    pulumi.interpolate`arn:aws:ssm:${parameterRegion}:${accountId()}:parameter/${name}`;
-
   // Step 6: the CDN's origin secret is shared by the distribution (sends it) and the ALB (requires it).
   const originSecret = primary
     ? primary.originSecret
@@ -355,20 +369,6 @@ export function buildRegion(
     ...(database?.readStatements ?? []),
     ...(cache?.readStatements ?? []),
     ...(shards?.readStatements ?? []),
-    ...(primary
-      ? [
-          {
-            sid: "ReadShardCredentials",
-            actions: ["secretsmanager:GetSecretValue"],
-            resources: [primary.shards.secretArn],
-          },
-          {
-            sid: "ReadShardMap",
-            actions: ["ssm:GetParameter"],
-            resources: [ssmParameterArn(primary.region, primary.shards.mapParameterName)],
-          },
-        ]
-      : []),
     ...(telemetry?.instanceStatements ?? []),
   ];
   // What the region's resources give the app's environment (stacks/app-environment.ts decides the variables).
@@ -390,11 +390,12 @@ export function buildRegion(
       ? { host: sessionStore.primaryAddress, port: sessionStore.port, secretArn: sessionStore.authSecretArn }
       : undefined,
     queueUrl: queue?.url,
+    // A secondary reads its own copy of the map and its replica of the secret (both in its region).
     shards: primary
       ? {
-          mapParameterName: primary.shards.mapParameterName,
-          mapRegion: primary.region,
-          secretArn: primary.shards.secretArn,
+          mapParameterName: shards!.shardMapParameterName!,
+          mapRegion: region.name,
+          secretArn: shards!.secretArn!,
           endpoints: primary.shards.names.map((name, i) => ({
             name,
             writer: primary.shards.writers[i],
@@ -696,7 +697,7 @@ export function buildRegion(
         writers: shards.shards.map((s) => s.writer),
         names: shards.shards.map((s) => s.name),
         secretArn: shards.secretArn!,
-        mapParameterName: shards.shardMapParameterName!,
+        map: shards.map,
       },
     };
   }

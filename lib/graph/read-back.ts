@@ -425,6 +425,27 @@ export const READ_BACK: readonly ReadBackRow[] = [
       "API_SingleHeader.html",
     checked: "2026-12-02",
   },
+  {
+    type: T.secret,
+    property: "replicas",
+    computed: true,
+    reports:
+      "each replica with the key that encrypts it: alias/aws/secretsmanager when the program named none (and its " +
+      "status, status message and last access, which are Computed inside the replica and never a diff)",
+    read: (r) => {
+      const replicas = r.inputs.replicas;
+      if (!Array.isArray(replicas)) return undefined;
+      return replicas.map((x: Record<string, unknown>) => ({
+        ...x,
+        kmsKeyId: x.kmsKeyId ?? "alias/aws/secretsmanager",
+      }));
+    },
+    source:
+      "pulumi/pulumi-aws#2270 (a secret with replicas and no kmsKeyId showed an update on every pulumi up); " +
+      "terraform-aws-modules/terraform-aws-secrets-manager#18 (AWS reports kms_key_id alias/aws/secretsmanager); " +
+      "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicaRegionType.html",
+    checked: "2026-12-02",
+  },
   // Documents AWS stores in its own serialisation; the provider compares them as JSON or as policies.
   jsonDocumentRow(T.role, "assumeRolePolicy", `${POLICY_EQ} (internal/service/iam/role.go)`),
   jsonDocumentRow(T.rolePolicy, "policy", `${POLICY_EQ} (internal/service/iam/role_policy.go)`),

@@ -165,9 +165,13 @@ function priceOf(index: GraphIndex, r: Registration, unpriced: Set<string>): Cos
       line(`${nodes} × ${i.nodeType} (Valkey)`, h === null ? null : nodes * hourly(h));
       break;
     }
-    case T.secret:
-      line("Secrets Manager secret", RATES.secretPerMonth);
+    case T.secret: {
+      // A replica in another region is billed as a secret of its own (the pricing page's "replica secrets").
+      const replicas: number = Array.isArray(i.replicas) ? i.replicas.length : 0;
+      const what = replicas > 0 ? `Secrets Manager secret and ${replicas} replica${replicas > 1 ? "s" : ""}` : "";
+      line(what || "Secrets Manager secret", (1 + replicas) * RATES.secretPerMonth);
       break;
+    }
     case T.dashboard:
       line("CloudWatch dashboard", RATES.cloudwatchDashboardPerMonth);
       break;

@@ -303,14 +303,16 @@ describe("steps 9–11", () => {
       expect(lost).toEqual([]);
     });
 
-    it("replicates the catalog to the secondary region, encrypted with its key, credentials from the primary", () => {
+    it("replicates the catalog to the secondary region, encrypted with its key, the primary's credentials", () => {
       const replica = g.dns11.one(T.rds, "euw1-db");
       expect(replica.inputs.replicateSourceDb).toMatch(/^arn:aws:rds:us-east-1:123456789012:db:use1-db$/);
       expect(replica.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:123456789012:/);
       expect(replica.inputs.username).toBeUndefined();
       expect(replica.inputs.password).toBeUndefined();
       const ud = userDataOf(g.dns11, "euw1-web-lt");
-      expect(ud).toContain(`DB_SECRET=$(secret '${g.dns11.outputs.databaseSecretArn}')`);
+      // Its region's replica of the primary's secret (secondary-region.test.ts: nothing read from the primary).
+      const secretReplica = String(g.dns11.outputs.databaseSecretArn).replace(":us-east-1:", ":eu-west-1:");
+      expect(ud).toContain(`DB_SECRET=$(secret '${secretReplica}')`);
       expect(ud).toContain(g.dns11.outputs.databaseEndpoint.split(":")[0]); // writes go to the primary
       expect(ud).toContain("@euw1-db.c"); // reads stay local
     });
