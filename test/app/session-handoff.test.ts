@@ -162,6 +162,20 @@ test("a session changed after the handoff arrives with its latest content (writt
   expect(await cartOf(movedTo(redisA, late))).toEqual([[34, 4]]);
 });
 
+test("a process that is itself handing over passes on the sessions it claims", async () => {
+  const first = await outgoing();
+  const shopper = new Shopper(first);
+  await fill(shopper, [[35, 2]]);
+  expect(await handOver(first)).toBe(1);
+  await stop(first);
+  // The next process is already being drained when the shopper reaches it.
+  const second = await outgoing();
+  expect(await handOver(second)).toBe(0);
+  expect(await cartOf(movedTo(second, shopper))).toEqual([[35, 2]]);
+  await stop(second);
+  expect(await cartOf(movedTo(memoryB, shopper))).toEqual([[35, 2]]);
+});
+
 describe.each([
   { when: "before", productId: 41, to: "a memory process" },
   { when: "after", productId: 42, to: "a Redis process" },
