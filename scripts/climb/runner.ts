@@ -127,8 +127,17 @@ export class ClimbRun {
     const snapshot = await readSnapshot(databasesOf(this.launcher.status()), this.secrets.superuserPassword);
     for (const p of checkOrders(this.ledger.orders.values(), snapshot).slice(0, 5)) this.out(`  ✗ ${p}`);
     this.last = { stockProblems: stockProblems(this.baseline.stock, snapshot.stock) };
-    const row = this.rows[this.rows.length - 1];
-    row.cartsLost = this.ledger.lossesIn(this.rows.length - 1).length;
+    this.count(this.rows.length - 1);
+  }
+
+  /** The row's carts lost and its orders acknowledged, found and seen, as the ledger has them now. */
+  private count(index: number): void {
+    const row = this.rows[index];
+    const mine = this.ledger.ordersIn(index);
+    row.ordersAcked = mine.length;
+    row.ordersPresent = mine.filter((o) => o.present).length;
+    row.ordersVisible = mine.filter((o) => o.visible).length;
+    row.cartsLost = this.ledger.lossesIn(index).length;
   }
 
   private async steady(): Promise<void> {
@@ -149,17 +158,13 @@ export class ClimbRun {
       const problems = checkOrders(final ? this.ledger.orders.values() : this.ledger.ordersIn(index), snapshot);
       const stock = stockProblems(this.baseline!.stock, snapshot.stock);
       this.last = { stockProblems: stock };
-      const mine = this.ledger.ordersIn(index);
-      row.ordersAcked = mine.length;
-      row.ordersPresent = mine.filter((o) => o.present).length;
-      row.ordersVisible = mine.filter((o) => o.visible).length;
-      row.cartsLost = this.ledger.lossesIn(index).length;
+      this.count(index);
       row.stockConsistent = stock.length === 0;
       for (const p of problems.slice(0, 5)) this.out(`  ✗ ${p}`);
       for (const p of stock.slice(0, 5)) this.out(`  ✗ stock ${p}`);
       for (const l of this.ledger.lossesIn(index).slice(0, 5))
         this.out(`  ✗ cart lost: shopper ${l.shopper} at a ${l.where}: expected ${l.expected}, found ${l.found}`);
-      const invisible = mine.filter((o) => !o.visible);
+      const invisible = this.ledger.ordersIn(index).filter((o) => !o.visible);
       for (const o of invisible.slice(0, 5)) this.out(`  ✗ order ${o.orderId} not in shopper ${o.shopper}'s history`);
       this.out(
         `checkpoint ${row.label}: ${row.requests} requests, ${row.failures} failed, ` +
