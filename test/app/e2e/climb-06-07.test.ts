@@ -3,9 +3,12 @@
  * the web processes' memory (sticky load balancer) to Redis. Under a steady load of shoppers with cookie jars, no
  * request fails and no cart is lost: each replaced process hands its sessions over before HAProxy takes it out,
  * and the step-7 processes claim them into Redis. Then HAProxy is reloaded under load, again and again: its
- * listening sockets pass from worker to worker and not one request fails.
+ * listening sockets pass from worker to worker and not one request fails. Faults act on the climbed topology.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Browser } from "../../../scripts/climb/browser";
+import type { LauncherFile } from "../../../scripts/local/launcher";
 import { haproxyCommand } from "../../../scripts/local/haproxy";
 import { pollUntil } from "../../../lib/servers/poll";
 import { startLoad, stopLoads } from "./support/load";
@@ -81,4 +84,18 @@ test("HAProxy reloaded five times under load: not one request fails", async () =
     pid: haproxy.pid,
     running: true,
   });
+});
+
+test("after the climb, faults act on the step-7 topology: the web process killed is the one running now", async () => {
+  const before = (await topology.status()).find((s) => s.name === "web-1")!;
+  expect(await topology.fault("web-kill", "web-1")).toContain(`killed web-1 (pid ${before.pid})`);
+  await pollUntil("web-1 to be restarted by the supervisor", async () => {
+    const now = (await topology.status()).find((s) => s.name === "web-1");
+    return Boolean(now?.running && (now.restarts ?? 0) >= 1);
+  });
+  expect(await topology.fault("redis-stop", "redis-sessions")).toContain("stopped redis-sessions");
+  expect(await topology.fault("redis-start", "redis-sessions")).toContain("started redis-sessions again");
+  const launcher = JSON.parse(readFileSync(path.join(topology.dataDir, "launcher.json"), "utf8")) as LauncherFile;
+  expect(launcher).toMatchObject({ step: 7, state: "ready" });
+  await expect(topology.climb(9)).rejects.toThrow('"to" must be 8 (one step up from step 7), got 9');
 });
