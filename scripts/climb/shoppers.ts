@@ -176,7 +176,12 @@ export class Load {
     const park = this.park;
     if (!park || shopper.checkedEpoch >= park.epoch) return;
     shopper.checkedEpoch = park.epoch;
-    await shopper.check();
+    // Arrives whatever the look found: a checkpoint waits for every shopper.
+    await shopper
+      .check()
+      .catch((error: Error) =>
+        count(this.options.row(), 0, { failure: `shopper ${shopper.index}'s check: ${error.message}` }),
+      );
     if (++park.arrived === this.shoppers.length) park.allArrived();
     await park.release;
   }
@@ -264,7 +269,14 @@ export class Shopper {
     while (!this.load.stopped) {
       await this.load.atSafePoint(this);
       if (this.load.stopped) break;
-      await this.visit();
+      try {
+        await this.visit();
+      } catch (error) {
+        // An answer that passed its status check but not its shape (a body that is not the API's JSON): a failure
+        // of the shop's, counted, and the shopper goes on, as a person reloads the page.
+        count(this.load.options.row(), 0, { failure: `shopper ${this.index}: ${(error as Error).message}` });
+        await this.load.pause();
+      }
     }
   }
 
