@@ -404,6 +404,9 @@ export const LOCAL_ONLY: Readonly<Record<string, string>> = {
     "password rotated there and on the servers needs no restart. On AWS the contract gives the secret's ARN " +
     "(appEnvironment, from credentials kept in a secret); locally the launcher sets it beside the contract",
   ORDER_SHARDS_SECRET: "as DATABASE_SECRET, for the shards",
+  LISTEN_REUSE_PORT:
+    "the 1 -> 2 climb starts the step-2 server on the port the step-1 server still listens on (both with " +
+    "SO_REUSEPORT); on AWS step 2 is a new instance, with the whole port space to itself",
   ...LOCAL_RATE_LIMITS_WHY,
 };
 
