@@ -30,10 +30,10 @@ import { MIGRATIONS_DIR } from "../paths";
 import {
   DEFAULT_BATCH_SIZE,
   type MigrationReport,
-  RUN_LOCK_KEY,
   type TableReport,
   VerificationError,
   migrationPool,
+  withRunLock,
 } from "./report";
 import { TableSql, describeTables } from "./tables";
 
@@ -138,24 +138,6 @@ export async function moveDatabase(args: MoveDatabaseArgs): Promise<MigrationRep
     });
   } finally {
     await Promise.all([source.end(), target.end()]);
-  }
-}
-
-/** Runs `work` holding the run lock of `pool`'s database; refuses at once when another run holds it. */
-async function withRunLock<T>(pool: Pool, work: () => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [
-      RUN_LOCK_KEY,
-    ]);
-    if (!rows[0].ok) throw new Error("another data migration is running against this database; wait for it to end");
-    try {
-      return await work();
-    } finally {
-      await client.query("SELECT pg_advisory_unlock($1::bigint)", [RUN_LOCK_KEY]).catch(() => undefined);
-    }
-  } finally {
-    client.release(true);
   }
 }
 

@@ -168,9 +168,10 @@ export class RunningChecksum {
   private readonly hash = createHash("sha256");
   rows = 0;
 
-  add(rowHash: string): void {
-    this.hash.update(rowHash);
-    this.rows += 1;
+  /** Adds the md5 of a row, or the joined md5s of `rows` consecutive rows. */
+  add(rowHashes: string, rows = 1): void {
+    this.hash.update(rowHashes);
+    this.rows += rows;
   }
 
   digest(): string {

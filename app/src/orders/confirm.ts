@@ -8,6 +8,7 @@
  * confirmed and changes nothing; the event's primary key (order, kind) would refuse a second one anyway. Stock was
  * taken at checkout and is not touched here.
  */
+import type { PoolClient } from "pg";
 import type { OrderShard } from "../shards/order-shards";
 import { ORDER_CONFIRMED, ORDER_PENDING } from "./orders";
 
@@ -25,20 +26,32 @@ export type ConfirmOutcome =
 
 /** Confirms order `orderId` of `shopperId` on `shard`; see the module comment. */
 export async function confirmOrder(shard: OrderShard, orderId: string, shopperId: string): Promise<ConfirmOutcome> {
-  const { result } = await shard.router.transaction(async (client): Promise<ConfirmOutcome> => {
-    const { rows } = await client.query<{ status: string }>(
-      "SELECT status FROM orders WHERE id = $1 AND shopper_id = $2 FOR UPDATE",
-      [orderId, shopperId],
-    );
-    const status = rows[0]?.status;
-    if (status === ORDER_CONFIRMED) return "already_confirmed";
-    if (status !== ORDER_PENDING) return "unknown_order";
-    await client.query("UPDATE orders SET status = $2, confirmed_at = now() WHERE id = $1", [orderId, ORDER_CONFIRMED]);
-    await client.query("INSERT INTO order_events (order_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
-      orderId,
-      ORDER_CONFIRMED_EVENT,
-    ]);
-    return "confirmed";
-  });
-  return result;
+  const { result } = await shard.router.transaction((client) => confirmIn(client, orderId, shopperId));
+  return result === "missing" ? "unknown_order" : result;
+}
+
+/**
+ * The confirmation itself, in the caller's transaction on the database that holds the order (its shard; before the
+ * step-9 backfill, possibly the catalog: orders/pre-shard-orders.ts). `"missing"` when that database has no such
+ * order of that shopper.
+ */
+export async function confirmIn(
+  client: PoolClient,
+  orderId: string,
+  shopperId: string,
+): Promise<ConfirmOutcome | "missing"> {
+  const { rows } = await client.query<{ status: string }>(
+    "SELECT status FROM orders WHERE id = $1 AND shopper_id = $2 FOR UPDATE",
+    [orderId, shopperId],
+  );
+  const status = rows[0]?.status;
+  if (status === undefined) return "missing";
+  if (status === ORDER_CONFIRMED) return "already_confirmed";
+  if (status !== ORDER_PENDING) return "unknown_order";
+  await client.query("UPDATE orders SET status = $2, confirmed_at = now() WHERE id = $1", [orderId, ORDER_CONFIRMED]);
+  await client.query("INSERT INTO order_events (order_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+    orderId,
+    ORDER_CONFIRMED_EVENT,
+  ]);
+  return "confirmed";
 }

@@ -32,6 +32,7 @@ import type { Logger } from "../logger";
 import { orderPlacedMessage } from "../queue/messages";
 import { type OrderShard, type OrderShards, onShard, shardUnavailable } from "../shards/order-shards";
 import { claimCheckout } from "./checkouts";
+import { type PreShardOrders, statusRank } from "./pre-shard-orders";
 import { commitReservation, releaseReservation, reserveStock, voidOrder } from "./reservations";
 import { CheckoutRejected, type PricedLine, takeStock } from "./stock";
 
@@ -303,42 +304,102 @@ function toSummary(row: OrderRow): OrderSummary {
   };
 }
 
-/** The newest {@link ORDER_LIST_LIMIT} orders of `shopperId`, newest first, from their shard. */
-export async function listOrders(shard: OrderShard, shopperId: string, options: ReadOptions): Promise<OrderSummary[]> {
+/**
+ * Before the step-9 backfill is done: the catalog database's orders as well as the shard's, read with `options` (the
+ * shopper's catalog write position); see pre-shard-orders.ts.
+ */
+export interface PreShardRead {
+  orders: PreShardOrders;
+  options: ReadOptions;
+}
+
+const LIST_ORDERS = `SELECT id, status, total_cents, created_at FROM orders
+  WHERE shopper_id = $1 AND status <> '${ORDER_VOID}' ORDER BY created_at DESC, id LIMIT $2`;
+
+/**
+ * The newest {@link ORDER_LIST_LIMIT} orders of `shopperId`, newest first, from their shard; until the step-9
+ * backfill is done (`preShard`), merged with those on the catalog database, each order once.
+ */
+export async function listOrders(
+  shard: OrderShard,
+  shopperId: string,
+  options: ReadOptions,
+  preShard?: PreShardRead,
+): Promise<OrderSummary[]> {
+  if (preShard && !shard.isCatalog && (await preShard.orders.readBoth())) {
+    return listFromBoth(shard, shopperId, options, preShard);
+  }
   const { rows } = await onShard(shard, () =>
-    shard.router.read<OrderRow>(
-      `SELECT id, status, total_cents, created_at FROM orders
-        WHERE shopper_id = $1 AND status <> '${ORDER_VOID}' ORDER BY created_at DESC, id LIMIT $2`,
-      [shopperId, ORDER_LIST_LIMIT],
-      options,
-    ),
+    shard.router.read<OrderRow>(LIST_ORDERS, [shopperId, ORDER_LIST_LIMIT], options),
   );
   return rows.map(toSummary);
 }
 
-/** Order `orderId` with its lines if it belongs to `shopperId`; `undefined` otherwise, whoever owns it. */
+/** {@link listOrders} from the shard and the catalog: by id, the furthest status; ordered as the query orders. */
+async function listFromBoth(
+  shard: OrderShard,
+  shopperId: string,
+  options: ReadOptions,
+  preShard: PreShardRead,
+): Promise<OrderSummary[]> {
+  const read = (where: OrderShard, readOptions: ReadOptions) =>
+    onShard(where, () =>
+      where.router.read<OrderRow & { created_us: string }>(
+        `SELECT id, status, total_cents, created_at,
+                (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us
+           FROM orders WHERE shopper_id = $1 AND status <> '${ORDER_VOID}' ORDER BY created_at DESC, id LIMIT $2`,
+        [shopperId, ORDER_LIST_LIMIT],
+        readOptions,
+      ),
+    );
+  const [own, before] = await Promise.all([read(shard, options), read(preShard.orders.shard, preShard.options)]);
+  const byId = new Map<string, OrderRow & { created_us: string }>();
+  for (const row of [...own.rows, ...before.rows]) {
+    const seen = byId.get(row.id);
+    if (!seen || statusRank(row.status) > statusRank(seen.status)) byId.set(row.id, row);
+  }
+  return [...byId.values()]
+    .sort((a, b) => {
+      const [at, bt] = [BigInt(a.created_us), BigInt(b.created_us)];
+      return at === bt ? (a.id < b.id ? -1 : 1) : at > bt ? -1 : 1;
+    })
+    .slice(0, ORDER_LIST_LIMIT)
+    .map(toSummary);
+}
+
+const GET_ORDER = `SELECT o.id, o.status, o.total_cents, o.created_at,
+         json_agg(json_build_object(
+           'productId', i.product_id, 'name', i.product_name, 'quantity', i.quantity,
+           'unitPriceCents', i.unit_price_cents
+         ) ORDER BY i.product_id) AS lines
+    FROM orders AS o
+    JOIN order_items AS i ON i.order_id = o.id
+   WHERE o.id = $1 AND o.shopper_id = $2 AND o.status <> '${ORDER_VOID}'
+   GROUP BY o.id`;
+
+/**
+ * Order `orderId` with its lines if it belongs to `shopperId`; `undefined` otherwise, whoever owns it. Until the
+ * step-9 backfill is done (`preShard`), looked for on the catalog database too (the furthest status wins).
+ */
 export async function getOrder(
   shard: OrderShard,
   shopperId: string,
   orderId: string,
   options: ReadOptions,
+  preShard?: PreShardRead,
 ): Promise<Order | undefined> {
-  const { rows } = await onShard(shard, () =>
-    shard.router.read<OrderRow & { lines: OrderLine[] }>(
-      `SELECT o.id, o.status, o.total_cents, o.created_at,
-              json_agg(json_build_object(
-                'productId', i.product_id, 'name', i.product_name, 'quantity', i.quantity,
-                'unitPriceCents', i.unit_price_cents
-              ) ORDER BY i.product_id) AS lines
-         FROM orders AS o
-         JOIN order_items AS i ON i.order_id = o.id
-        WHERE o.id = $1 AND o.shopper_id = $2 AND o.status <> '${ORDER_VOID}'
-        GROUP BY o.id`,
-      [orderId, shopperId],
-      options,
-    ),
-  );
-  const row = rows[0];
+  const read = async (where: OrderShard, readOptions: ReadOptions) => {
+    const { rows } = await onShard(where, () =>
+      where.router.read<OrderRow & { lines: OrderLine[] }>(GET_ORDER, [orderId, shopperId], readOptions),
+    );
+    return rows[0];
+  };
+  const both = preShard && !shard.isCatalog && (await preShard.orders.readBoth());
+  const [own, before] = await Promise.all([
+    read(shard, options),
+    both ? read(preShard.orders.shard, preShard.options) : undefined,
+  ]);
+  const row = own && before ? (statusRank(before.status) > statusRank(own.status) ? before : own) : (own ?? before);
   return row && { ...toSummary(row), items: row.lines };
 }
 

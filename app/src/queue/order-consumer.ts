@@ -168,7 +168,15 @@ export class OrderConsumer {
     const shard = this.options.shards.forShopper(order.shopperId, line);
     let outcome: ConfirmOutcome;
     try {
-      outcome = await confirmOrder(shard, order.orderId, order.shopperId);
+      // A message step 8 queued for an order still on the catalog database: confirmed there, once, until the step-9
+      // backfill is recorded (orders/pre-shard-orders.ts).
+      const preShard = this.options.shards.preShard;
+      const before = preShard ? await preShard.confirm(order.orderId, order.shopperId) : "not_here";
+      if (before === "not_here") outcome = await confirmOrder(shard, order.orderId, order.shopperId);
+      else {
+        outcome = before;
+        line.shard = preShard?.shard.name;
+      }
     } catch (error) {
       this.stats.failed += 1;
       line.outcome = "failed";

@@ -23,7 +23,15 @@ import { type Lsn, isLsn } from "../db/lsn";
 import { servedBy } from "../http/access-log";
 import { conflict, notFound } from "../http/errors";
 import { metrics } from "../metrics";
-import { CheckoutRejected, type PlacedOrder, getOrder, listOrders, orderStatus, placeOrder } from "../orders/orders";
+import {
+  CheckoutRejected,
+  type PlacedOrder,
+  type PreShardRead,
+  getOrder,
+  listOrders,
+  orderStatus,
+  placeOrder,
+} from "../orders/orders";
 import type { PriceChangedDetails } from "../orders/stock";
 import type { OutboxRelay } from "../queue/outbox-relay";
 import type { Logger } from "../logger";
@@ -74,6 +82,10 @@ const KEPT_ACROSS_ROTATION: (keyof Session)[] = ["shopperId", "writeLsn", "order
 
 /** The orders plugin; see the module comment. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, { router, shards, relay }) => {
+  // Sharded: the orders of steps 1-8 are on the catalog database until the backfill has copied them (read both).
+  const preShard = shards.preShard;
+  const preShardRead = (request: FastifyRequest): PreShardRead | undefined =>
+    preShard && { orders: preShard, options: readOptionsFor(request) };
   app.post(
     "/checkout",
     {
@@ -85,7 +97,10 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       if (tombstone) {
         // A retired id (its checkout rotated it away; this is a retry or a late double submit): that order, as a
         // replay answers it, and no cookie. The shard is the tombstone's, as the shopper id is not there.
-        const shard = shards.all().find((candidate) => candidate.name === tombstone.shard);
+        // A step-8 checkout's tombstone names the catalog (`main`), which a sharded app knows as preShard's.
+        const shard =
+          shards.all().find((candidate) => candidate.name === tombstone.shard) ??
+          (tombstone.shard === preShard?.shard.name ? preShard.shard : undefined);
         const status = shard && (await orderStatus(shard, tombstone.orderId));
         if (!shard || !status) throw conflict("cart_empty", "The cart is empty");
         servedBy(request).shard = shard.name;
@@ -156,7 +171,9 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
     const shopperId = existingShopperIdOf(request);
     if (shopperId === undefined) return { items: [] };
     const shard = shards.forShopper(shopperId, servedBy(request));
-    return { items: await listOrders(shard, shopperId, orderReadOptions(request, shard)) };
+    return {
+      items: await listOrders(shard, shopperId, orderReadOptions(request, shard), preShardRead(request)),
+    };
   });
 
   app.get<{ Params: { id: string } }>(
@@ -175,7 +192,13 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, {
       const shopperId = existingShopperIdOf(request);
       if (shopperId === undefined) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);
       const shard = shards.forShopper(shopperId, servedBy(request));
-      const order = await getOrder(shard, shopperId, request.params.id.toLowerCase(), orderReadOptions(request, shard));
+      const order = await getOrder(
+        shard,
+        shopperId,
+        request.params.id.toLowerCase(),
+        orderReadOptions(request, shard),
+        preShardRead(request),
+      );
       if (!order) throw notFound("order_not_found", `Order ${request.params.id} does not exist`);
       return order;
     },

@@ -19,6 +19,7 @@ import { SCHEMA_LOCK_KEY, withAdvisoryLock } from "../db/advisory-lock";
 import { isUnavailableError } from "../db/failures";
 import { migrate } from "../db/migrate";
 import { HttpError } from "../http/errors";
+import { PreShardOrders } from "../orders/pre-shard-orders";
 import type { Logger } from "../logger";
 import { MIGRATIONS_DIR } from "../paths";
 import type { ServedBy } from "../served-by";
@@ -64,6 +65,12 @@ export async function onShard<T>(shard: OrderShard, work: () => Promise<T>): Pro
 
 /** See the module comment. */
 export class OrderShards {
+  /**
+   * Sharded and opened by {@link openOrderShards}: the orders steps 1-8 left on the catalog database, read and
+   * confirmed there until the step-9 backfill is recorded (orders/pre-shard-orders.ts).
+   */
+  preShard?: PreShardOrders;
+
   private constructor(
     private readonly list: OrderShard[],
     /** Shard index of each bucket; undefined when unsharded. */
@@ -210,6 +217,7 @@ export async function openOrderShards(
     },
     logger,
   );
+  shards.preShard = new PreShardOrders(catalog, logger);
   if (!options.migrate) {
     for (const shard of shards.all()) shard.ready = true;
     return { shards, stopRetrying: () => undefined };

@@ -1,0 +1,227 @@
+/**
+ * Climbing 8 -> 9 with orders on the catalog database: shoppers order at step 8 (some confirmed by a step-8 worker,
+ * some still pending with their message queued, one whose message never left the outbox because the queue was
+ * unreachable), then a step-9 app and worker take over on the same catalog and sessions, and the backfill copies
+ * the step-8 orders to their shards while shoppers keep reading their history and ordering.
+ *
+ * Every order a shopper was told about is in their `GET /api/orders` (and `GET /api/orders/:id`) before, during and
+ * after the backfill, once; every pending step-8 order is confirmed by a step-9 worker exactly once (before the
+ * backfill on the catalog database, after it on its shard), none reaches the dead-letter queue.
+ */
+import { Pool } from "pg";
+import { backfillOrderShards } from "../../app/src/data-migrations/backfill-order-shards";
+import { MemorySessionStore } from "../../app/src/session/memory-store";
+import { bucketOf } from "../../app/src/shards/shard-map";
+import type { RunningWorker } from "../../app/src/start-worker";
+import { pollUntil } from "../../lib/servers/poll";
+import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
+import type { HttpRequest } from "./support/http-client";
+import { startTestWorker } from "./support/order-worker";
+import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
+import { Shopper } from "./support/shopper";
+import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
+
+const SHARDS = ["history-0", "history-1"];
+
+let suite: Suite;
+let cluster: ShardCluster;
+let fauxqs: Fauxqs;
+let queue: QueuePair;
+let catalog: Pool;
+const sessionStore = new MemorySessionStore();
+const closers: Array<() => Promise<unknown>> = [];
+
+/** The app every shopper talks to now: step 8's, then step 9's (as the load balancer's targets change). */
+let current: ShopInstance;
+const entry = { request: (request: HttpRequest) => current.request(request) };
+
+/** Each shopper and the orders they were told about. */
+const ledger = new Map<Shopper, string[]>();
+/** Shoppers with a checkout under way: their history may hold an order the ledger does not have yet. */
+const busy = new Set<Shopper>();
+
+beforeAll(async () => {
+  [suite, cluster, fauxqs] = await Promise.all([
+    openSuite("history_backfill"),
+    startShardCluster(SHARDS),
+    startFauxqs(),
+  ]);
+  queue = await fauxqs.createQueuePair("history-backfill", { visibilityTimeoutSeconds: 10 });
+  catalog = new Pool({ connectionString: suite.db.primaryUrl, max: 2 });
+}, 120_000);
+
+afterAll(async () => {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+  await catalog?.end();
+  sessionStore.close();
+  await fauxqs?.stop();
+  await cluster?.close();
+  await suite?.close();
+});
+
+const queued = () => ({
+  ORDER_QUEUE_URL: queue.queueUrl,
+  SQS_ENDPOINT: fauxqs.endpoint,
+  AWS_REGION: "us-east-1",
+  OUTBOX_RELAY_INTERVAL_MS: "200",
+});
+
+async function shop(env: Record<string, string>): Promise<ShopInstance> {
+  const instance = await startShop(suite, env, { sessionStore });
+  closers.push(() => instance.close());
+  return instance;
+}
+
+async function worker(env: Record<string, string> = {}): Promise<RunningWorker> {
+  const running = await startTestWorker({
+    databaseUrl: suite.db.primaryUrl,
+    queueUrl: queue.queueUrl,
+    sqs: fauxqs.sqs,
+    env,
+  });
+  closers.push(() => running.close());
+  return running;
+}
+
+/** A shopper (new, or the same one again) buys product `productId` through `current`; the order is ledgered. */
+async function order(productId: number, shopper = new Shopper(entry)): Promise<Shopper> {
+  busy.add(shopper);
+  expect((await shopper.post("/api/cart/items", { productId, quantity: 1 })).status).toBe(200);
+  const checkout = await shopper.post("/api/checkout");
+  expect(checkout.status).toBe(202);
+  ledger.set(shopper, [...(ledger.get(shopper) ?? []), checkout.json<{ orderId: string }>().orderId]);
+  busy.delete(shopper);
+  return shopper;
+}
+
+/** Every shopper's history holds each of their orders once, and each opens. Returns the statuses seen. */
+async function everyHistoryComplete(): Promise<Map<string, string>> {
+  const statuses = new Map<string, string>();
+  for (const [shopper, orders] of [...ledger].filter(([shopper]) => !busy.has(shopper))) {
+    const history = await shopper.get("/api/orders");
+    expect(history.status).toBe(200);
+    if (busy.has(shopper)) continue;
+    const ids = history.json<{ items: Array<{ orderId: string; status: string }> }>().items.map((item) => {
+      statuses.set(item.orderId, item.status);
+      return item.orderId;
+    });
+    expect([...ids].sort()).toEqual([...orders].sort());
+    for (const id of orders) {
+      const one = await shopper.get(`/api/orders/${id}`);
+      expect(one.status).toBe(200);
+      expect(one.json<{ items: unknown[] }>().items).toHaveLength(1);
+    }
+  }
+  return statuses;
+}
+
+/** The shopper of order `id`, wherever it is (the catalog for step 8's, a shard for step 9's). */
+async function shopperOf(id: string): Promise<string> {
+  const found = await catalog.query<{ shopper_id: string }>("SELECT shopper_id FROM orders WHERE id = $1", [id]);
+  if (found.rows[0]) return found.rows[0].shopper_id;
+  for (const spec of cluster.map.shards) {
+    const pool = new Pool({ connectionString: spec.url, max: 1 });
+    try {
+      const { rows } = await pool.query<{ shopper_id: string }>("SELECT shopper_id FROM orders WHERE id = $1", [id]);
+      if (rows[0]) return rows[0].shopper_id;
+    } finally {
+      await pool.end();
+    }
+  }
+  throw new Error(`order ${id} is nowhere`);
+}
+
+const onShard = (shopperId: string) => {
+  const spec = cluster.map.shards[cluster.map.buckets[bucketOf(shopperId)]];
+  return new Pool({ connectionString: spec.url, max: 1 });
+};
+
+test("step-8 orders stay in their shoppers' histories through climb and backfill, confirmed once each", async () => {
+  // Step 8: six shoppers order; a step-8 worker confirms the first three's orders.
+  current = await shop(queued());
+  // Short polls: a long poll abandoned at close could still take (and hide for the visibility timeout) a message
+  // sent just after.
+  const step8 = await worker({ WORKER_WAIT_SECONDS: "0" });
+  const early = [await order(1), await order(2), await order(3)];
+  await pollUntil("the step-8 worker to confirm the first orders", async () => step8.consumer!.stats.confirmed === 3);
+  await step8.close();
+  const late = [await order(4), await order(5), await order(6, early[0])];
+  await pollUntil("step 8's relay to send every outbox row", async () => {
+    const { rows } = await catalog.query("SELECT count(*)::int AS n FROM order_outbox WHERE sent_at IS NULL");
+    return rows[0].n === 0;
+  });
+  await current.close();
+  // The last step-8 server cannot reach the queue: its order's message stays in the outbox.
+  const cutOff = await shop({ ...queued(), SQS_ENDPOINT: "http://127.0.0.1:9" });
+  let cutOffServes = true;
+  const viaCutOff = new Shopper({ request: (request) => (cutOffServes ? cutOff : current).request(request) });
+  expect((await viaCutOff.post("/api/cart/items", { productId: 7, quantity: 1 })).status).toBe(200);
+  const stranded = (await viaCutOff.post("/api/checkout")).json<{ orderId: string }>().orderId;
+  ledger.set(viaCutOff, [stranded]);
+  await cutOff.close();
+  cutOffServes = false;
+  const unsent = await catalog.query("SELECT order_id FROM order_outbox WHERE sent_at IS NULL");
+  expect(unsent.rows).toEqual([{ order_id: stranded }]);
+
+  // Step 9 takes over: the same catalog and sessions, the shards, a step-9 worker.
+  current = await shop({ ...queued(), ORDER_SHARDS: cluster.env });
+  const step9 = await worker({ ORDER_SHARDS: cluster.env });
+
+  // Before the backfill: every order in its history (read from both), and the queued ones confirmed, on the catalog.
+  await everyHistoryComplete();
+  await pollUntil(
+    "the step-9 worker to confirm step 8's queued orders",
+    async () => step9.consumer!.stats.confirmed === 3,
+  );
+  const before = await everyHistoryComplete();
+  expect(before.get(stranded)).toBe("pending");
+  for (const shopper of [...early, ...late])
+    for (const id of ledger.get(shopper)!) expect(before.get(id)).toBe("confirmed");
+
+  // During: shoppers order and read their histories while the backfill runs.
+  let reading = true;
+  const readers = (async () => {
+    let rounds = 0;
+    while (reading || rounds === 0) {
+      await everyHistoryComplete();
+      rounds += 1;
+    }
+    return rounds;
+  })();
+  const orderingDuring = (async () => {
+    for (const productId of [8, 9, 10]) await order(productId);
+    await order(11, late[0]);
+  })();
+  const report = await backfillOrderShards({ catalog: { connectionString: suite.db.primaryUrl }, shards: cluster.map });
+  await orderingDuring;
+  reading = false;
+  expect(await readers).toBeGreaterThan(0);
+  expect(report.tables.find((table) => table.table === "orders")?.rows).toBe(7);
+  expect(report.tables.find((table) => table.table === "order_outbox")?.rows).toBe(1);
+
+  // After: the stranded order's outbox row went to its shard, whose relay sent it; the step-9 worker confirmed it
+  // there. Nothing was confirmed twice, nothing is poison.
+  await pollUntil("the stranded order to be confirmed on its shard", async () => {
+    const statuses = await everyHistoryComplete();
+    return [...statuses.values()].every((status) => status === "confirmed");
+  });
+  // (A redelivery, counted as a duplicate, confirms nothing: at least once is the queue's contract.)
+  expect(step9.consumer!.stats).toMatchObject({ confirmed: 3 + 1 + 4, poison: 0 });
+  expect(await fauxqs.counts(queue.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+  // On its shard, each order (step 8's copied, step 9's own) holds its one confirmation; the stranded one's was made
+  // there, after the backfill, while its catalog row stays as the backfill found it.
+  for (const orders of ledger.values()) {
+    const shard = onShard(await shopperOf(orders[0]));
+    try {
+      for (const id of orders) {
+        const events = await shard.query("SELECT kind FROM order_events WHERE order_id = $1", [id]);
+        expect(events.rows).toEqual([{ kind: "order_confirmed" }]);
+      }
+    } finally {
+      await shard.end();
+    }
+  }
+  const frozen = await catalog.query("SELECT status FROM orders WHERE id = $1", [stranded]);
+  expect(frozen.rows).toEqual([{ status: "pending" }]);
+  await everyHistoryComplete();
+});
