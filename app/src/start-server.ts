@@ -3,7 +3,7 @@ import type { ListenOptions } from "node:net";
 import type { FastifyInstance, FastifyListenOptions } from "fastify";
 import { buildApp } from "./app";
 import type { AppConfig } from "./config";
-import { prepareDatabase } from "./db/prepare";
+import { prepareOrServeReads } from "./db/prepare";
 import { createDbRouter } from "./db/router";
 import type { Logger } from "./logger";
 import { MIGRATIONS_DIR } from "./paths";
@@ -22,13 +22,15 @@ export interface RunningServer {
 
 /**
  * Applies migrations and the seed (under the schema lock, so a fleet can start at once), then listens on
- * HOST:PORT. The server is only reachable once the database is ready for it.
+ * HOST:PORT. The server is only reachable once the database is ready for it: migrated, or, with the primary
+ * unreachable, a replica at this release's schema (then it serves reads and refuses writes; db/prepare.ts).
  */
 export async function startServer(config: AppConfig, logger: Logger): Promise<RunningServer> {
   const router = createDbRouter(config, logger);
   let app: FastifyInstance | undefined;
   try {
-    await prepareDatabase(router.primaryPool, {
+    // A primary that cannot be reached, with a replica at this release's schema, is a start that serves reads.
+    await prepareOrServeReads(router, {
       migrationsDir: MIGRATIONS_DIR,
       seedProducts: config.SEED_PRODUCTS,
       logger,

@@ -11,6 +11,7 @@ import type { WorkerConfig } from "./config";
 import { createPool } from "./db/pool";
 import { configuredCredentials } from "./db/credentials";
 import { DbRouter } from "./db/router";
+import { waitForDatabase } from "./db/wait-for-database";
 import { AccessLog, registerAccessLog } from "./http/access-log";
 import { registerErrorHandling } from "./http/errors";
 import type { Logger } from "./logger";
@@ -38,8 +39,8 @@ export interface WorkerDeps {
 }
 
 /**
- * Starts the worker: connects to the primary (failing fast if it does not answer), opens the order shards, starts
- * consuming, opens the health listener when WORKER_HEALTH_PORT is set, and logs `worker ready`.
+ * Starts the worker: opens the health listener when WORKER_HEALTH_PORT is set, waits for the primary (retrying while
+ * it cannot be reached; db/wait-for-database.ts), opens the order shards, starts consuming, and logs `worker ready`.
  */
 export async function startWorker(config: WorkerConfig, logger: Logger, deps: WorkerDeps = {}): Promise<RunningWorker> {
   const pool = createPool(
@@ -60,7 +61,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
-    await pool.query("SELECT 1");
+    // The health listener first: while the primary cannot be reached, /readyz answers 503 naming it.
+    let healthAddress: string | undefined;
+    if (config.WORKER_HEALTH_PORT !== undefined) {
+      // Its access lines are debug, like the web server's health checks; a readiness change is logged.
+      const accessLog = new AccessLog({ region: config.AWS_REGION });
+      const health = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: accessLog });
+      cleanups.push(() => health.close());
+      registerAccessLog(health, accessLog);
+      registerErrorHandling(health);
+      await health.register(healthRoutes, { router });
+      healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });
+    }
+    // Unreachable (a secondary region whose primary region is down): wait for it rather than exit into a crash loop.
+    await waitForDatabase(pool, "primary", logger);
     // The server migrates the shards; the worker only ever touches orders the server has written.
     const { shards } = deps.shards
       ? { shards: deps.shards }
@@ -108,17 +122,6 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
     const publisher = startMetricsPublisher(config, { service: "shop-worker", logger, publishes: ["QueueLagSeconds"] });
     if (publisher) cleanups.push(() => publisher.stop());
 
-    let healthAddress: string | undefined;
-    if (config.WORKER_HEALTH_PORT !== undefined) {
-      // Its access lines are debug, like the web server's health checks; a readiness change is logged.
-      const accessLog = new AccessLog({ region: config.AWS_REGION });
-      const health = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: accessLog });
-      cleanups.push(() => health.close());
-      registerAccessLog(health, accessLog);
-      registerErrorHandling(health);
-      await health.register(healthRoutes, { router });
-      healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });
-    }
     logger.info(
       { healthAddress, queue: config.ORDER_QUEUE_URL !== undefined, shards: shards.all().map((s) => s.name) },
       "worker ready",

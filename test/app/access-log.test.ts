@@ -229,7 +229,7 @@ test("a 5xx is one error line that carries the error", async () => {
     level: "error",
     route: "/api/checkout",
     status: 503,
-    error: "service_unavailable",
+    error: "primary_unavailable",
     shard: "main",
     err: { message: expect.stringMatching(/ECONNREFUSED|connect/), stack: expect.any(String) },
   });

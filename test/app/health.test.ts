@@ -87,10 +87,11 @@ test("primary down: /readyz stays 200 naming it, reads still work from the repli
   await shopper.post("/api/cart/items", { productId: 1, quantity: 1 });
   const checkout = await shopper.post("/api/checkout");
   expect(checkout.status).toBe(503);
+  // It names what is down (db/router.ts primaryUnavailable); secondary-region.test.ts times the next ones.
   expect(checkout.json()).toEqual({
-    error: "service_unavailable",
-    message: "The database is not reachable; try again shortly",
-    details: { requestId: checkout.headers["x-request-id"] },
+    error: "primary_unavailable",
+    message: "The primary database is not reachable: changes are refused until it answers again; browsing still works",
+    details: { down: ["primary"] },
   });
 });
 

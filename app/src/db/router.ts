@@ -9,15 +9,38 @@
  * - A replica that fails with a connection error or a timeout is marked down for a cool-off; the failed read is
  *   retried once, on the next healthy replica, or on the primary when none is left, so the request still succeeds.
  *   Errors about the query itself (bad SQL, a constraint) are not retried: another server would say the same.
+ * - A primary that cannot be connected to (at start, or when a write opens a connection) is marked down: writes
+ *   then fail at once with a 503 naming it (`primary_unavailable`) instead of each waiting for the connect timeout,
+ *   reads go on on the replicas, and the primary is asked every {@link PRIMARY_RETRY_MS} ms in the background until
+ *   it answers. A secondary region whose primary region is down serves reads and refuses writes this way. Only a
+ *   failed connect marks it: a slow query on a live primary is that query's failure, not the server's.
  */
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
 import type { AppConfig } from "../config";
 import type { Logger } from "../logger";
+import { HttpError } from "../http/errors";
 import { type ServedBy, servedByDatabase } from "../served-by";
 import { isUnavailableError } from "./failures";
 import { type Lsn, isLsn, lsnToBigInt } from "./lsn";
 import { createPool } from "./pool";
 import { configuredCredentials } from "./credentials";
+
+/** How often a primary marked down is asked, in the background, whether it answers again, ms. */
+export const PRIMARY_RETRY_MS = 1000;
+
+/**
+ * 503 for a write while the primary cannot be reached: it names what is down and says reads go on. Its cause (an
+ * address) goes to the request's access line, never to the client.
+ */
+export function primaryUnavailable(): HttpError {
+  return new HttpError(
+    503,
+    "primary_unavailable",
+    "The primary database is not reachable: changes are refused until it answers again; browsing still works",
+    { down: ["primary"] },
+    { "Retry-After": "5" },
+  );
+}
 
 /** A named pool; the name shows in logs, in /readyz and in {@link DbRouter.stats}. */
 export interface RouterTarget {
@@ -91,6 +114,10 @@ export class DbRouter {
   private readonly logger: Logger;
   private readonly now: () => number;
   private nextReplica = 0;
+  /** Set while the primary is marked down: the connect failure that marked it. */
+  private primaryDownBy: Error | undefined;
+  private primaryRetry: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(options: DbRouterOptions) {
     const state = (target: RouterTarget, role: TargetState["role"]): TargetState => ({
@@ -110,6 +137,50 @@ export class DbRouter {
   /** The primary's pool, for work that is not a request's: migrations, the seed, the worker. */
   get primaryPool(): Pool {
     return this.primaryState.pool;
+  }
+
+  /** The replicas, in order (start-up checks their schema when the primary cannot be reached). */
+  get replicas(): RouterTarget[] {
+    return this.replicaStates.map(({ name, pool }) => ({ name, pool }));
+  }
+
+  /** False while the primary is marked down (see the module comment): a write would fail at once. */
+  get primaryReachable(): boolean {
+    return this.primaryDownBy === undefined;
+  }
+
+  /**
+   * Marks the primary down after `error`, a failed connect: writes fail at once with {@link primaryUnavailable}
+   * until a check every {@link PRIMARY_RETRY_MS} ms (or a /readyz probe) reaches it again.
+   */
+  markPrimaryDown(error: Error): void {
+    if (this.primaryDownBy || this.closed) return;
+    this.primaryDownBy = error;
+    this.logger.warn(
+      { reason: error.message, retryMs: PRIMARY_RETRY_MS },
+      "primary unreachable: writes are refused until it answers; reads go on",
+    );
+    const check = () => {
+      this.primaryRetry = setTimeout(() => {
+        this.primaryState.pool.query("SELECT 1").then(
+          () => this.primaryAnswered(),
+          () => {
+            if (this.primaryDownBy && !this.closed) check();
+          },
+        );
+      }, PRIMARY_RETRY_MS);
+      // Never what keeps a process alive: close() clears it, and an exiting process need not wait for it.
+      this.primaryRetry.unref();
+    };
+    check();
+  }
+
+  /** The primary answered: writes go to it again. */
+  private primaryAnswered(): void {
+    if (!this.primaryDownBy) return;
+    this.primaryDownBy = undefined;
+    clearTimeout(this.primaryRetry);
+    this.logger.info("primary reachable again: writes go to it");
   }
 
   /** Runs a read-only statement on a replica if one fits `options`, else on the primary. See the module comment. */
@@ -139,12 +210,15 @@ export class DbRouter {
    */
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<Written<T>> {
     const target = this.primaryState;
+    if (this.primaryDownBy) throw Object.assign(primaryUnavailable(), { cause: this.primaryDownBy });
     let client: PoolClient;
     try {
       client = await target.pool.connect();
     } catch (error) {
-      if (isUnavailableError(error)) target.failures += 1;
-      throw error;
+      if (!isUnavailableError(error)) throw error;
+      target.failures += 1;
+      this.markPrimaryDown(error as Error);
+      throw Object.assign(primaryUnavailable(), { cause: error });
     }
     // A connection that failed mid-way is handed back with the error, so that pg-pool discards it.
     let discard: Error | undefined;
@@ -185,6 +259,7 @@ export class DbRouter {
       [this.primaryState, ...this.replicaStates].map(async (target): Promise<ProbeResult> => {
         try {
           await target.pool.query("SELECT 1");
+          if (target.role === "primary") this.primaryAnswered();
           if (target.role === "replica" && target.downUntil !== 0) {
             target.downUntil = 0;
             this.logger.info({ target: target.name }, "replica back in rotation");
@@ -212,6 +287,8 @@ export class DbRouter {
 
   /** Closes every pool; in-flight queries finish first. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.primaryRetry);
     await Promise.all([this.primaryState, ...this.replicaStates].map((target) => target.pool.end()));
   }
 
