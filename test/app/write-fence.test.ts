@@ -99,6 +99,29 @@ test("a write held past the cap gets 503 maintenance with Retry-After: 1, and is
   expect(await priceOf(82)).toBe(before);
 });
 
+test("a server that stops while fenced answers its held writes 503 maintenance at once", async () => {
+  const stopping = await startShop(suite);
+  let closed = false;
+  try {
+    await setWrites(stopping, "fenced");
+    const write = stopping.request({ method: "POST", path: "/api/cart/items", body: { productId: 83, quantity: 1 } });
+    await pollUntil("the write to be held", async () => stopping.app.writeFence.held === 1);
+    const started = Date.now();
+    await stopping.close();
+    closed = true;
+    const response = await write;
+    expect([response.status, response.json().error, response.headers["retry-after"]]).toEqual([
+      503,
+      "maintenance",
+      "1",
+    ]);
+    // Well inside the 15 s cap (and the 10 s shutdown timeout it would otherwise outlast).
+    expect(Date.now() - started).toBeLessThan(5000);
+  } finally {
+    if (!closed) await stopping.close();
+  }
+});
+
 test("the admin route: a bad value is named with the allowed ones; moved needs a fence; no token, 401", async () => {
   const bad = await setWrites(shop, "closed");
   expect([bad.status, bad.json()]).toEqual([

@@ -13,7 +13,8 @@
  *   connection, is answered `307 Temporary Redirect` with `Location:` its own URL and `Connection: close`. The client
  *   repeats it, same method and body (RFC 9110 §15.4.8), on a new connection, which only the server that now owns the
  *   port accepts (both listen with `LISTEN_REUSE_PORT`). The entry point then shuts the process down (server.ts).
- * - A request is held at most {@link DEFAULT_MAX_HOLD_MS}: then `503 maintenance` with `Retry-After: 1`.
+ * - A request is held at most {@link DEFAULT_MAX_HOLD_MS}: then `503 maintenance` with `Retry-After: 1`; so is every
+ *   held request when the server stops while fenced (SIGTERM), rather than keep the shutdown waiting.
  *
  * The hold is a preHandler added only to the fenced routes as they are registered (like the rate limits and the
  * CSRF check), so reads, the product page first of all, pay nothing; on a fenced route, while open, it is one
@@ -49,7 +50,8 @@ export interface FenceAnswer {
 }
 
 interface Held {
-  release(to: "open" | "moved"): void;
+  /** Runs the write (`open`), redirects it (`moved`) or answers it 503 (`stopping`: the app is closing). */
+  release(to: "open" | "moved" | "stopping"): void;
 }
 
 /** The fence of one app: see the module comment. */
@@ -113,19 +115,25 @@ export class WriteFence {
         clearTimeout(timer);
         this.holding.delete(held);
         if (to === "open") done();
-        else redirect(request, reply);
+        else if (to === "moved") redirect(request, reply);
+        else done(maintenance());
       },
     };
-    const timer = setTimeout(() => {
-      this.holding.delete(held);
-      done(
-        new HttpError(503, "maintenance", "Writes are paused for maintenance; try again shortly", null, {
-          "retry-after": "1",
-        }),
-      );
-    }, this.maxHoldMs);
+    const timer = setTimeout(() => held.release("stopping"), this.maxHoldMs);
     this.holding.add(held);
   };
+
+  /** The app is closing (SIGTERM while fenced): the held writes are answered now, not after the cap. */
+  stopping(): void {
+    for (const held of [...this.holding]) held.release("stopping");
+  }
+}
+
+/** The answer to a write held too long, or still held when the server stops. */
+function maintenance(): HttpError {
+  return new HttpError(503, "maintenance", "Writes are paused for maintenance; try again shortly", null, {
+    "retry-after": "1",
+  });
 }
 
 /** Answers a held write: repeat it, same method and body, at the same URL, on a new connection. */
@@ -152,6 +160,8 @@ export function registerWriteFence(app: FastifyInstance, options: WriteFenceOpti
   if (!Number.isInteger(maxHoldMs) || maxHoldMs < 1)
     throw new Error(`registerWriteFence: maxHoldMs must be a whole number of at least 1, got ${maxHoldMs}`);
   const fence = new WriteFence(app, maxHoldMs);
+  // Closing waits for in-flight requests: the held ones would keep it waiting until the cap, past the shutdown's.
+  app.addHook("preClose", async () => fence.stopping());
   app.addHook("onRoute", (route) => {
     if (!isFenced(route)) return;
     const own = route.preHandler === undefined ? [] : [route.preHandler].flat();
