@@ -24,7 +24,9 @@
 import { existsSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import path from "node:path";
+import { backfillOrderShards } from "../../app/src/data-migrations/backfill-order-shards";
 import { moveDatabase } from "../../app/src/data-migrations/move-database";
+import type { ShardMap } from "../../app/src/shards/shard-map";
 import {
   LocalError,
   PinnedConnection,
@@ -37,7 +39,7 @@ import {
 import { webBackends } from "./haproxy";
 import { type Launcher, STEP_NAMES } from "./launcher";
 import { MAX_STEP } from "./options";
-import { type Plan, type ProcessSpec, type RegionPlan, buildPlan, plannedPorts } from "./plan";
+import { type Plan, type ProcessSpec, type RegionPlan, buildPlan, plannedPorts, processEnv } from "./plan";
 import { reusePortProblem } from "../../app/src/config";
 import { AppProcess } from "./services/app-process";
 import { FauxqsService } from "./services/fauxqs";
@@ -122,10 +124,17 @@ export async function climb(launcher: Launcher, to: number): Promise<ClimbReport
     // 5. Orders placed before step 9 move to their shards once no step-8 process writes them.
     if (next.features.shards && !old.features.shards)
       await phase("backfill order shards", async () => {
-        throw new LocalError(
-          "backfillOrderShards (app/src/data-migrations/backfill-order-shards.ts) is not there yet: the orders " +
-            "placed before step 9 stay in the catalog database",
-        );
+        // The shard map the step-9 processes were given (ORDER_SHARDS), and the role's current password.
+        const [region] = next.regions;
+        const env = processEnv(next, region, region.web[0], "web", launcher.ctx.secrets, launcher.ctx.runtime);
+        const { user, password } = launcher.shopPool(next.primary);
+        const r = await backfillOrderShards({
+          catalog: { ...launcher.shopPool(next.primary), port: next.pgProxyPort ?? next.primary.port },
+          shards: JSON.parse(env.ORDER_SHARDS) as ShardMap,
+          shardPool: { user, password },
+          log: (line) => launcher.out(`    ${line}`),
+        });
+        return `${r.copied} rows copied; ${r.tables.map((t) => `${t.table} ${t.rows}`).join(", ")} verified`;
       });
 
     // 6. What the new step no longer plans.
