@@ -6,8 +6,11 @@
  * session at once do not both get it; and a process that holds the session asks no database for it.
  */
 import type { Session } from "fastify";
+import { Pool } from "pg";
+import type { Logger } from "../../app/src/logger";
 import { HandoffSessionStore } from "../../app/src/session/handoff";
 import { MemorySessionStore } from "../../app/src/session/memory-store";
+import { freePort } from "../../lib/servers/postgres-cluster";
 import { type RedisServer, startRedisServer } from "../../lib/servers/redis-server";
 import { type ShopInstance, type Suite, databaseReads, openSuite, startShop } from "./support/shop-instances";
 import { Shopper } from "./support/shopper";
@@ -294,5 +297,29 @@ test("a destroyed session leaves the table too, and a tombstone is never written
     elsewhere.close();
   } finally {
     memory.close();
+  }
+});
+
+test("an unreachable primary is a miss, logged once per interval", async () => {
+  // Nothing listens on the port: every claim fails at once, as with a primary that is down.
+  const pool = new Pool({ connectionString: `postgres://shop@127.0.0.1:${await freePort()}/shop` });
+  pool.on("error", () => undefined);
+  const warn = jest.fn();
+  const logger = { warn, debug: jest.fn(), info: jest.fn(), error: jest.fn() } as unknown as Logger;
+  const memory = new MemorySessionStore();
+  const store = new HandoffSessionStore(memory, { pool, logger, logIntervalMs: 60_000 });
+  try {
+    for (const id of ["unreachable-1", "unreachable-2", "unreachable-3"]) {
+      const session = await new Promise((resolve, reject) =>
+        store.get(id, (error, value) => (error ? reject(error) : resolve(value))),
+      );
+      expect(session).toBeNull();
+    }
+    expect(warn.mock.calls.map(([, message]) => message)).toEqual([
+      "session handoff unreachable: a missed session was not claimed",
+    ]);
+  } finally {
+    memory.close();
+    await pool.end();
   }
 });
