@@ -117,6 +117,8 @@ export class DbRouter {
   /** Set while the primary is marked down: the connect failure that marked it. */
   private primaryDownBy: Error | undefined;
   private primaryRetry: NodeJS.Timeout | undefined;
+  /** True while a background check of a primary marked down is under way. */
+  private primaryChecking = false;
   private closed = false;
 
   constructor(options: DbRouterOptions) {
@@ -160,17 +162,28 @@ export class DbRouter {
       { reason: error.message, retryMs: PRIMARY_RETRY_MS },
       "primary unreachable: writes are refused until it answers; reads go on",
     );
+    // Checks start at most every PRIMARY_RETRY_MS. A primary that drops connections makes each check last the
+    // connect timeout, so one is always under way and every write fails at once; one that refuses them fails a
+    // check at once, and a write between two checks tries its own connect, which fails as fast, or, once the
+    // primary is back, goes through without waiting for the next check.
     const check = () => {
-      this.primaryRetry = setTimeout(() => {
-        this.primaryState.pool.query("SELECT 1").then(
-          () => this.primaryAnswered(),
-          () => {
-            if (this.primaryDownBy && !this.closed) check();
-          },
-        );
-      }, PRIMARY_RETRY_MS);
-      // Never what keeps a process alive: close() clears it, and an exiting process need not wait for it.
-      this.primaryRetry.unref();
+      const started = Date.now();
+      this.primaryChecking = true;
+      this.primaryState.pool.query("SELECT 1").then(
+        () => {
+          this.primaryChecking = false;
+          this.primaryAnswered();
+        },
+        () => {
+          this.primaryChecking = false;
+          if (!this.primaryDownBy || this.closed) return;
+          const wait = PRIMARY_RETRY_MS - (Date.now() - started);
+          if (wait <= 0) return check();
+          this.primaryRetry = setTimeout(check, wait);
+          // Never what keeps a process alive: close() clears it, and an exiting process need not wait for it.
+          this.primaryRetry.unref();
+        },
+      );
     };
     check();
   }
@@ -210,7 +223,9 @@ export class DbRouter {
    */
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<Written<T>> {
     const target = this.primaryState;
-    if (this.primaryDownBy) throw Object.assign(primaryUnavailable(), { cause: this.primaryDownBy });
+    // Marked down and being checked: refused at once (see markPrimaryDown for when a write tries anyway).
+    if (this.primaryDownBy && this.primaryChecking)
+      throw Object.assign(primaryUnavailable(), { cause: this.primaryDownBy });
     let client: PoolClient;
     try {
       client = await target.pool.connect();
@@ -220,6 +235,7 @@ export class DbRouter {
       this.markPrimaryDown(error as Error);
       throw Object.assign(primaryUnavailable(), { cause: error });
     }
+    this.primaryAnswered();
     // A connection that failed mid-way is handed back with the error, so that pg-pool discards it.
     let discard: Error | undefined;
     try {

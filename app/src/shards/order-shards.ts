@@ -57,8 +57,10 @@ export async function onShard<T>(shard: OrderShard, work: () => Promise<T>): Pro
   try {
     return await work();
   } catch (error) {
-    // The cause (addresses, ports) goes to the request's access line with the 503, never to the client.
-    if (isUnavailableError(error)) throw Object.assign(shardUnavailable(shard.name), { cause: error });
+    // The cause (addresses, ports) goes to the request's access line with the 503, never to the client. A shard's
+    // writer is its router's primary: one marked down (db/router.ts) is this shard being unreachable too.
+    if (isUnavailableError(error) || (error instanceof HttpError && error.code === "primary_unavailable"))
+      throw Object.assign(shardUnavailable(shard.name), { cause: error });
     throw error;
   }
 }
