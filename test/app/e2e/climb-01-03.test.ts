@@ -11,11 +11,10 @@
  * it: no request fails, no cart is lost.
  */
 import http from "node:http";
-import type { Client } from "pg";
 import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { startLoad, stopLoads } from "./support/load";
-import { type Topology, startTopology } from "./support/local-topology";
+import { type Topology, catalogFingerprint, startTopology } from "./support/local-topology";
 
 jest.setTimeout(240_000);
 const PORT = 23700;
@@ -32,22 +31,6 @@ afterAll(async () => {
 async function moreRequests(load: { requests: number }, more: number): Promise<void> {
   const target = load.requests + more;
   await pollUntil(`${more} more requests of the load`, async () => load.requests >= target, { timeoutMs: 60_000 });
-}
-
-/** Rows and an md5 of every row's text in order, per table: equal on two databases only if their rows are. */
-async function fingerprint(db: Client): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  try {
-    for (const table of ["products", "orders", "order_items"]) {
-      const { rows } = await db.query<{ n: string; md5: string }>(
-        `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS md5 FROM ${table} t`,
-      );
-      out[table] = `${rows[0].n} rows, ${rows[0].md5}`;
-    }
-  } finally {
-    await db.end();
-  }
-  return out;
 }
 
 /**
@@ -115,7 +98,7 @@ function writeProbe(entryUrl: string) {
 
 test("1 → 2 keeps every order and product, and a write held by the fence is answered after the cutover", async () => {
   for (let i = 0; i < 3; i++) await journey(new BrowserShopper(topology.entryUrl), { productIndex: i });
-  const before = await fingerprint(await topology.db("server"));
+  const before = await catalogFingerprint(await topology.db("server"));
   expect(before.orders).toMatch(/^3 rows/);
 
   const load = startLoad(topology.entryUrl, 3);
@@ -130,7 +113,7 @@ test("1 → 2 keeps every order and product, and a write held by the fence is an
   expect(report.phases.map((p) => p.name)).toEqual(
     expect.arrayContaining(["move database (bulk)", "write fence", "move database (catch-up)", "cutover"]),
   );
-  expect(await fingerprint(await topology.db("primary"))).toEqual(before);
+  expect(await catalogFingerprint(await topology.db("primary"))).toEqual(before);
   expect(seen.failures).toEqual([]);
   expect(seen.redirected).toBeGreaterThan(0);
   // Each write ran once: the held ones on the new server only.

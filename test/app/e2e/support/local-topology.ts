@@ -39,18 +39,29 @@ export interface Topology {
   db(name: string): Promise<Client>;
   /** Everything the launcher printed so far. */
   output(): string;
-  /** SIGTERM to the launcher; resolves once it has stopped every child and exited; removes the data directory. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM to the launcher; resolves once it has stopped every child and exited; removes the data directory unless
+   * asked to keep it (for a launcher started on it next).
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
  * Starts `npm start -- --step <step>` on entry port `port` (each test file passes its own, 300 apart; a block taken
  * by another run moves 1500 up) and resolves once the launcher reports ready. On failure the error carries the
- * launcher's output.
+ * launcher's output. `dataDir`: a data directory a stopped topology kept, instead of a new one.
  */
-export async function startTopology(step: number, port: number, extraArgs: string[] = []): Promise<Topology> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), `scale-ladder-e2e-${step}-`));
-  await seedDataDir(dataDir);
+export async function startTopology(
+  step: number,
+  port: number,
+  extraArgs: string[] = [],
+  dataDir?: string,
+): Promise<Topology> {
+  if (dataDir === undefined) {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), `scale-ladder-e2e-${step}-`));
+    await seedDataDir(dataDir);
+  }
+  const dir = dataDir;
   let spawned: SpawnedLauncher | undefined;
   // Another run of the suite on this machine may hold the block of ports: the launcher says so, and the next
   // block (ports are offsets from the entry port) is tried.
@@ -114,12 +125,31 @@ export async function startTopology(step: number, port: number, extraArgs: strin
       return client;
     },
     output: spawned.output,
-    async stop() {
+    async stop(options = {}) {
       await spawned.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.keepData) await rm(dir, { recursive: true, force: true });
     },
   };
   return topology;
+}
+
+/**
+ * Rows and an md5 of every row's text in order, per catalog table (products, orders, order_items): equal on two
+ * databases only if their rows are. Ends the client.
+ */
+export async function catalogFingerprint(db: Client): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  try {
+    for (const table of ["products", "orders", "order_items"]) {
+      const { rows } = await db.query<{ n: string; md5: string }>(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS md5 FROM ${table} t`,
+      );
+      out[table] = `${rows[0].n} rows, ${rows[0].md5}`;
+    }
+  } finally {
+    await db.end();
+  }
+  return out;
 }
 
 /** The run's initdb'd template as the launcher's cluster template, and secrets whose superuser password fits it. */
