@@ -216,7 +216,7 @@ export class HandoffSessionStore implements SessionStore {
     }
     this.logger.debug({ tombstone: tombstoneOf(data) !== undefined }, "session claimed from handoff");
     // A process that is itself being replaced passes on what it claims, like its own sessions.
-    if (this.writingThrough) await new Promise<void>((resolve) => this.written(sessionId, undefined, resolve));
+    if (this.writingThrough) await new Promise<void>((resolve) => this.written(sessionId, undefined, () => resolve()));
     return data;
   }
 
