@@ -4,7 +4,9 @@
  * items, view the cart, sometimes change a quantity, sometimes check out, view the order history; and an admin who
  * changes a price now and then. Every answer the API documents as normal (a 409 `price_changed` at checkout, out of
  * stock, a full cart) is counted as expected and handled as a shopper would; any other non-2xx answer, or no answer,
- * is a failure. Each acknowledged cart write and order goes to the {@link Ledger}.
+ * is a failure. Each acknowledged cart write and order goes to the {@link Ledger}. Every third shopper browses from
+ * Europe (`X-Geo-Continent: EU`, the header local mode's geo router reads for geolocation DNS): nothing changes for
+ * it until the 10 → 11 climb, which moves it, mid-visit, to the second region, as Route 53 moves European users.
  *
  * Rate limits (app/src/http/rate-limit.ts). A shopper waits at least `think.minMs` between two requests, so the run
  * sends at most shoppers × 60,000 / think.minMs requests a minute of any kind: 6 shoppers at 100 ms, 3,600 a minute.
@@ -15,6 +17,7 @@
  */
 import { LOCAL_RATE_LIMITS } from "../../stacks/app-environment";
 import { UsageError } from "../local/options";
+import { GEO_HEADER, SECONDARY_CONTINENTS } from "../local/plan";
 import { Browser, type BrowserResponse, NetworkError } from "./browser";
 import { type CartChange, type CartLine, type Ledger, type ServedCart, adding, removing } from "./ledger";
 import { type Row, count } from "./report";
@@ -258,7 +261,8 @@ export class Shopper {
     readonly index: number,
     private readonly load: Load,
   ) {
-    this.browser = new Browser(load.options.entryUrl);
+    // Every third shopper is in Europe: from step 11 the geo router sends it to the second region.
+    this.browser = new Browser(load.options.entryUrl, index % 3 === 2 ? { [GEO_HEADER]: SECONDARY_CONTINENTS[0] } : {});
   }
 
   private get ledger(): Ledger {
