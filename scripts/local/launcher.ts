@@ -23,7 +23,6 @@ import {
   type LocalSecrets,
   type PgSpec,
   type Plan,
-  type RegionPlan,
   type Runtime,
   SESSION_REDIS_MEMORY,
   buildPlan,
@@ -84,7 +83,7 @@ export class Launcher {
   private secrets!: LocalSecrets;
   private readonly runtime: Runtime = { queueUrls: {} };
   private pgRuntime!: pg.PgRuntime;
-  readonly supervisor: Supervisor;
+  private readonly supervisor: Supervisor;
   private control?: http.Server;
   private releaseDir = "";
   /** The server currently acting as the catalog primary (a replica after a failover). */
@@ -110,23 +109,28 @@ export class Launcher {
     this.supervisor = new Supervisor(this.currentPlan.logDir, path.join(this.currentPlan.runDir, "pids"), (m) =>
       this.out(`  ! ${m}`),
     );
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const launcher = this;
+    // Read through: the plan changes with a climb, the secrets, binaries and release are known once started.
+    const read = {
+      plan: () => this.currentPlan,
+      secrets: () => this.secrets,
+      pgRuntime: () => this.pgRuntime,
+      releaseDir: () => this.releaseDir,
+    };
     this.ctx = {
       get plan() {
-        return launcher.currentPlan;
+        return read.plan();
       },
       options,
       get secrets() {
-        return launcher.secrets;
+        return read.secrets();
       },
       runtime: this.runtime,
       get pgRuntime() {
-        return launcher.pgRuntime;
+        return read.pgRuntime();
       },
       supervisor: this.supervisor,
       get releaseDir() {
-        return launcher.releaseDir;
+        return read.releaseDir();
       },
       out: (line) => this.out(line),
     };
@@ -567,23 +571,32 @@ export class Launcher {
     });
   }
 
-  /** What runs where, for the table and `GET /status`: the load balancer first, the databases last. */
+  /**
+   * What runs where, for the table and `GET /status`: the load balancer, the static origin, each region's web
+   * processes, workers and Redis, the queue, then the databases; a service the plan no longer names (during a climb)
+   * last.
+   */
   status(): ServiceStatus[] {
-    const all = [...this.services.values()];
-    const order = ["edge", "static", "app", "cache", "queue", "database", "replica"];
-    const rank = (s: Service) => {
-      // Per region, web and workers then its Redis, as the table has always read.
-      const region = s instanceof AppProcess ? s.region.name : s instanceof RedisService ? regionOf(this.plan, s) : "";
-      const tier = s.tier === "app" || s.tier === "cache" ? "app" : s.tier;
-      return [order.indexOf(tier), this.plan.regions.findIndex((r) => r.name === region), s.tier === "cache" ? 1 : 0];
-    };
-    const sorted = all
-      .map((s, i) => ({ s, key: [...rank(s), i] }))
-      .sort((a, b) => {
-        for (let k = 0; k < a.key.length; k++) if (a.key[k] !== b.key[k]) return a.key[k] - b.key[k];
-        return 0;
-      });
-    return sorted.flatMap(({ s }) => s.status());
+    const planned = this.compose(this.plan).filter((s) => this.services.get(s.name) === s);
+    const tier = (t: Service["tier"]) => planned.filter((s) => s.tier === t);
+    const ordered = [
+      ...tier("edge"),
+      ...tier("static"),
+      ...this.plan.regions.flatMap((r) => {
+        const apps = planned.filter((s): s is AppProcess => s instanceof AppProcess && s.region.name === r.name);
+        const redis = [r.redis?.name, r.sessionRedis?.name];
+        return [
+          ...apps.filter((a) => a.kind === "web"),
+          ...apps.filter((a) => a.kind === "worker"),
+          ...planned.filter((s) => s instanceof RedisService && redis.includes(s.name)),
+        ];
+      }),
+      ...tier("queue"),
+      ...tier("database"),
+      ...tier("replica"),
+    ];
+    const rest = [...this.services.values()].filter((s) => !ordered.includes(s));
+    return [...ordered, ...rest].flatMap((s) => s.status());
   }
 
   /** Injects one fault into the current step's services; resolves with a sentence saying what was done. */
@@ -753,13 +766,6 @@ export class Launcher {
   private async writeState(state: { promoted?: string }): Promise<void> {
     await writeFile(path.join(this.plan.dataDir, "state.json"), JSON.stringify(state));
   }
-}
-
-function regionOf(plan: Plan, redis: RedisService): string {
-  return (
-    plan.regions.find((r: RegionPlan) => r.redis?.name === redis.name || r.sessionRedis?.name === redis.name)?.name ??
-    ""
-  );
 }
 
 /** The newest modification time of any file under `paths`. */
