@@ -16,6 +16,7 @@ import {
   diagramSection,
   drillsSection,
   envSection,
+  healthSection,
   ladderSection,
   outputsSection,
   pricesSection,
@@ -25,7 +26,7 @@ import {
 } from "./sections";
 
 /** The sections every step doc has, in order. */
-export const STEP_SECTIONS = ["summary", "diagram", "env", "cost", "changes", "resources", "drills"] as const;
+export const STEP_SECTIONS = ["summary", "diagram", "env", "cost", "changes", "resources", "health", "drills"] as const;
 
 export interface GeneratedDocs {
   /** Path (relative to the root) → full content. */
@@ -85,6 +86,7 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
           env: envSection(f),
           cost: costSection(f),
           resources: resourcesSection(f),
+          health: healthSection(f),
           drills: drillsSection(f),
         },
       ),

@@ -20,6 +20,7 @@ import { DRILLS, drillsAt } from "../../stacks/drills";
 import { featuresAt, firstStepOf } from "../../stacks/steps";
 import { DOCS_TARGET_TEXT, StepFacts } from "./ladder";
 import { cell } from "./markers";
+import { T } from "../../lib/graph/resource-types";
 
 /** `docs/steps/06-cdn.md`, relative to the repository root. */
 export const stepDocPath = (f: Pick<StepFacts["info"], "step" | "name">): string =>
@@ -397,5 +398,86 @@ export function drillsSection(f: StepFacts): string {
         : "Nothing stops them but their own end or `aws fis stop-experiment`: the alarms come at step " +
           `${firstStepOf("telemetry")}, and without them FIS requires the stop condition \`source: none\`. ` +
           "Watch the site while one runs."),
+  ].join("\n");
+}
+
+/**
+ * Why each check is what it is: what `/readyz` answers (app/src/routes/health.ts) decides what the load balancer
+ * and the auto-scaling group do with a server, so the two are explained together, once.
+ */
+const HEALTH_WHY = {
+  targetGroup:
+    "`/readyz` is 200 while this process can serve: at least one database answers. A shared dependency that is " +
+    "down (a replica, the primary, Redis, a shard) fails on every server at once, so it only degrades the answer " +
+    "(`degraded`, still 200, each failing part listed): taking servers out for it would help no one, and would " +
+    "move sticky shoppers to servers without their session. The requests that need it fail instead: writes 503 " +
+    "`primary_unavailable` at once, carts 503 with the sessions' Redis down, reads go around a failed replica. " +
+    "503 only when no database answers at all (this server's own network, or settings that never worked); when " +
+    "every target fails, the ALB fails open and keeps sending to all of them.",
+  ELB:
+    "the group replaces an instance the target group calls unhealthy (once its launch grace period is over) as well " +
+    "as one EC2 calls impaired: a server that stopped answering is replaced, and since `/readyz` stays 200 through " +
+    "shared outages, an outage never makes the group replace the fleet.",
+  EC2:
+    "workers take no traffic from a load balancer; their `/readyz` listens on 127.0.0.1 for whoever is on the box. " +
+    "The group replaces only an instance EC2 reports impaired: a worker whose database is down waits for it " +
+    "(503 on its `/readyz`) instead of being replaced in a loop, and SQS redelivers what it had in hand.",
+  route53:
+    "geolocation DNS stops sending a region's continents to it only when none of its servers passes `/readyz` (the " +
+    "target group's HealthyHostCount below 1 for 2 minutes): a region with a shared dependency down keeps its " +
+    "shoppers, who get that region's degraded answers (the e2e test stops `redis-us-east-1` locally: carts 503, " +
+    "us-east-1 stays in rotation).",
+} as const;
+
+/**
+ * What checks the servers at this step and why: the target groups' health checks, the auto-scaling groups' health
+ * check type, and at step 11 Route 53's, read from the step's graph.
+ */
+export function healthSection(f: StepFacts): string {
+  const of = (type: string) => f.index.resources.filter((r) => r.type === type);
+  const groups = of(T.asg);
+  if (groups.length === 0)
+    return (
+      "No load balancer and no auto-scaling group: nothing takes this server out of rotation. systemd restarts the " +
+      "app when it exits (`Restart=always`); `/healthz` and `/readyz` are there for people and for the next step's " +
+      "load balancer."
+    );
+  // One row per kind of check and its settings, naming every resource that has them (one per region at step 11).
+  const rows = new Map<string, { what: string; names: string[]; check: string; why: string }>();
+  const add = (what: string, name: string, check: string, why: string) => {
+    const key = `${what}|${check}`;
+    const row = rows.get(key) ?? { what, names: [], check, why };
+    row.names.push(code(name));
+    rows.set(key, row);
+  };
+  for (const tg of of(T.tg)) {
+    const h = f.index.inputs(tg).healthCheck ?? {};
+    add(
+      "target group",
+      tg.name,
+      `${code(`GET ${h.path}`)} answering ${h.matcher}, every ${h.interval} s (timeout ${h.timeout} s); healthy ` +
+        `after ${h.healthyThreshold} passes, unhealthy after ${h.unhealthyThreshold} failures`,
+      HEALTH_WHY.targetGroup,
+    );
+  }
+  for (const g of groups) {
+    const type = String(f.index.inputs(g).healthCheckType ?? "EC2") as "ELB" | "EC2";
+    const grace = f.index.inputs(g).healthCheckGracePeriod;
+    const what =
+      (type === "ELB" ? "the target group's check and EC2 status checks" : "EC2 status checks only") +
+      (grace !== undefined ? `, ${grace} s grace after launch` : "");
+    add("auto-scaling group", g.name, `${code(type)}: ${what}`, HEALTH_WHY[type]);
+  }
+  for (const hc of of(T.healthCheck))
+    add(
+      "Route 53 health check",
+      hc.name,
+      `${code(String(f.index.inputs(hc).type))} on the alarm of its region's HealthyHostCount`,
+      HEALTH_WHY.route53,
+    );
+  return [
+    "| what checks | the check | why |",
+    "| --- | --- | --- |",
+    ...[...rows.values()].map((r) => `| ${r.what} ${r.names.join(", ")} | ${r.check} | ${cell(r.why)} |`),
   ].join("\n");
 }

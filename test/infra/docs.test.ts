@@ -71,6 +71,20 @@ describe("generated docs", () => {
     );
   });
 
+  it("says on each step page what checks the servers and why, read from the graph (issue 15, item 4)", () => {
+    const health = (step: number) => sectionBody(docs.files.get(stepDocPath(STEPS[step - 1]))!, "health")!;
+    for (const step of [1, 2]) expect(health(step)).toMatch(/^No load balancer and no auto-scaling group/);
+    const three = health(3);
+    expect(three).toContain("| target group `use1-web-tg` | `GET /readyz` answering 200, every 10 s (timeout 5 s);");
+    expect(three).toContain("| auto-scaling group `use1-web-asg` | `ELB`: the target group's check");
+    expect(three).toContain("still 200");
+    expect(three).not.toContain("workers-asg");
+    expect(health(8)).toContain("| auto-scaling group `use1-workers-asg` | `EC2`: EC2 status checks only");
+    expect(health(10)).not.toContain("Route 53");
+    expect(health(11)).toContain("| Route 53 health check `geo-use1-health`, `geo-euw1-health` | `CLOUDWATCH_METRIC`");
+    expect(health(11)).toContain("| target group `use1-web-tg`, `euw1-web-tg` |");
+  });
+
   it("draws each step's diagram from the graph's edges", () => {
     const diagram = (step: number) => docs.facts[step - 1].mermaid;
     expect(diagram(1)).toContain('users -->|"HTTP"| use1_server');

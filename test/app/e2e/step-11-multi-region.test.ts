@@ -3,6 +3,7 @@
  * geolocation DNS would place the shopper. A European shopper is served by eu-west-1 from the first request to the
  * confirmed order; any other shopper by us-east-1.
  */
+import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
 
@@ -47,4 +48,41 @@ test("every service of both regions runs, each region with its own web processes
     ).toEqual([`redis${suffix}`, `redis-sessions${suffix}`].sort());
   }
   expect(services.filter((s) => !s.running).map((s) => s.name)).toEqual([]);
+});
+
+// Issue 15, item 4: a shared dependency down in one region degrades that region's answers; it never takes the
+// region out of rotation (the geo router checks each region's /readyz, as Route 53 counts the ALB's healthy hosts).
+// Before /readyz stayed 200 for Redis (09b9d27), stopping us-east-1's Redis sent every shopper to eu-west-1.
+test("us-east-1's Redises stopped: its carts answer 503, it stays in rotation for reads; back, it sells", async () => {
+  const here = new BrowserShopper(topology.entryUrl);
+  const europe = new BrowserShopper(topology.entryUrl, { "x-geo-continent": "EU" });
+  for (const redis of ["redis-sessions", "redis"])
+    expect(await topology.fault("redis-stop", redis)).toContain(`stopped ${redis}`);
+  try {
+    // Wait until us-east-1's servers see it (their /readyz, which the geo router checks, lists it as down).
+    await pollUntil("us-east-1 to report its Redises down", async () => {
+      const ready = await here.get("/readyz");
+      const checks = ready.json<{ checks?: Array<{ name: string; ok: boolean }> }>().checks ?? [];
+      return ready.status === 200 && checks.some((c) => c.name === "session-redis" && !c.ok);
+    });
+    // Several of the geo router's checks (every 1 s, out after 2 failures) while shoppers browse.
+    const answers: string[] = [];
+    const until = Date.now() + 4000;
+    for (let i = 0; Date.now() < until; i++) {
+      const page = await here.get(`/api/products/${1 + (i % 50)}`);
+      answers.push(`${page.status} ${here.lastRegion}`);
+    }
+    expect(new Set(answers)).toEqual(new Set(["200 us-east-1"]));
+    const cart = await here.post("/api/cart/items", { productId: 3, quantity: 1 });
+    expect([cart.status, here.lastRegion]).toEqual([503, "us-east-1"]);
+    // The other region's Redises are its own.
+    expect((await europe.post("/api/cart/items", { productId: 3, quantity: 1 })).status).toBe(200);
+    expect(europe.lastRegion).toBe("eu-west-1");
+  } finally {
+    for (const redis of ["redis-sessions", "redis"]) await topology.fault("redis-start", redis).catch(() => undefined);
+  }
+  await pollUntil("us-east-1 carts to work again", async () => {
+    return (await here.post("/api/cart/items", { productId: 3, quantity: 1 })).status === 200;
+  });
+  expect(here.lastRegion).toBe("us-east-1");
 });
