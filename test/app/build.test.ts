@@ -13,6 +13,7 @@ import { Client } from "pg";
 import { httpRequest } from "./support/http-client";
 import { pollUntil } from "../../lib/servers/poll";
 import { clientFor, readCluster } from "../../lib/servers/postgres-cluster";
+import { secretArn, startSecretsManagerEndpoint } from "./support/secrets-manager-endpoint";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN } from "./support/test-app";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./support/test-database";
@@ -195,6 +196,33 @@ test("the built worker reports ready with its health port and exits 0 on SIGINT"
   });
   worker.child.kill("SIGINT");
   expect(await worker.exit).toBe(0);
+});
+
+test("the built worker reads its database password from Secrets Manager: the SDK is in the bundle", async () => {
+  // A local endpoint that speaks GetSecretValue (support/secrets-manager-endpoint.ts: no emulator exists here).
+  const secrets = await startSecretsManagerEndpoint();
+  try {
+    const arn = secretArn("us-east-1", "release-test/db");
+    const url = new URL(db.primaryUrl);
+    secrets.put(arn, JSON.stringify({ username: url.username, password: decodeURIComponent(url.password) }));
+    url.password = "not-the-password";
+    const worker = run("worker.js", {
+      DATABASE_URL: url.href,
+      DATABASE_SECRET: arn,
+      SECRETS_MANAGER_ENDPOINT: secrets.url,
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      WORKER_HEALTH_PORT: "0",
+      HOST: "127.0.0.1",
+    });
+    const ready = await worker.waitFor("worker ready");
+    expect((await httpRequest(ready.healthAddress as string, { path: "/readyz" })).status).toBe(200);
+    expect(secrets.requests.map((r) => r.secretId)).toContain(arn);
+    worker.child.kill("SIGINT");
+    expect(await worker.exit).toBe(0);
+  } finally {
+    await secrets.close();
+  }
 });
 
 test("a release started with a bad environment exits 1 with one line naming the variables", async () => {
