@@ -292,19 +292,20 @@ async function cutOverToStepTwo(
   const source = launcher.shopPool(server);
   const target = launcher.shopPool(next.primary);
   const admin = { authorization: `Bearer ${launcher.ctx.secrets.adminToken}` };
-  await phase("move database (bulk)", async () => {
-    const r = await moveDatabase({ source, target });
-    return `${r.copied} rows copied, ${r.tables.length} tables verified`;
-  });
-  const pinned = await PinnedConnection.open(oldWeb.port);
+  let pinned: PinnedConnection | undefined;
   let fresh: AppProcess | undefined;
   let moved = false;
   const expect200 = async (what: string, body: unknown, path: string) => {
-    const res = await pinned.request("POST", path, body, admin);
+    const res = await pinned!.request("POST", path, body, admin);
     if (res.status !== 200)
       throw new LocalError(`${oldWeb.key}: ${what} answered ${res.status} ${res.body.slice(0, 200)}`);
   };
   try {
+    await phase("move database (bulk)", async () => {
+      const r = await moveDatabase({ source, target });
+      return `${r.copied} rows copied, ${r.tables.length} tables verified`;
+    });
+    pinned = await PinnedConnection.open(oldWeb.port);
     await phase("session handoff", () => handOver(launcher, oldWeb, pinned));
     await phase("write fence", () => expect200("the fence", { writes: "fenced" }, "/admin/maintenance"));
     await phase("move database (catch-up)", async () => {
@@ -324,13 +325,13 @@ async function cutOverToStepTwo(
     });
   } catch (error) {
     if (!moved) {
-      await pinned.request("POST", "/admin/maintenance", { writes: "open" }, admin).catch(() => undefined);
+      await pinned?.request("POST", "/admin/maintenance", { writes: "open" }, admin).catch(() => undefined);
       await fresh?.stop();
       launcher.setPlan(old);
     }
     throw error;
   } finally {
-    pinned.close();
+    pinned?.close();
   }
   await phase(`stop ${oldWeb.key} (step 1)`, async () => {
     await oldWeb.stop();
