@@ -5,15 +5,17 @@
  * copy's back fails the verification, naming the table and both checksums; and the move to another server leaves
  * sequences that go on where the source's stopped.
  */
-import { Client, Pool } from "pg";
+import { Client, type Pool } from "pg";
 import { prepareDatabase } from "../../app/src/db/prepare";
 import { VerificationError } from "../../app/src/data-migrations/report";
 import { moveDatabase } from "../../app/src/data-migrations/move-database";
 import { MIGRATIONS_DIR } from "../../app/src/paths";
 import { readCluster } from "../../lib/servers/postgres-cluster";
+import { placeCatalogOrders } from "./support/catalog-orders";
 import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { testLogger } from "./support/test-app";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica } from "./support/test-database";
+import { testPool } from "./support/test-pool";
 
 const ORDERS = 3_000;
 const PRODUCTS = 10_000;
@@ -26,7 +28,7 @@ const cleanups: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   unlock = await lockReplica(await readCluster(), "shared");
   source = await createSuiteDatabase("move_source");
-  sourcePool = new Pool({ connectionString: source.primaryUrl, max: 4 });
+  sourcePool = testPool(source.primaryUrl, 4);
   await prepareDatabase(sourcePool, { migrationsDir: MIGRATIONS_DIR, seedProducts: PRODUCTS, logger: testLogger() });
   await placeOrders(sourcePool, ORDERS);
 }, 120_000);
@@ -45,36 +47,9 @@ async function emptyTarget(label: string): Promise<SuiteDatabase> {
   return db;
 }
 
-/**
- * `count` orders of 500 shoppers as a step-8 shop holds them: a third pending with an unsent outbox row, the rest
- * confirmed with their event; two lines each and a checkout claim; the stock of every 7th product changed.
- */
+/** `count` more orders (support/catalog-orders.ts), and the stock of every 7th product changed. */
 async function placeOrders(pool: Pool, count: number): Promise<void> {
-  await pool.query(
-    `WITH made AS (
-       INSERT INTO orders (id, shopper_id, status, total_cents, created_at, confirmed_at)
-       SELECT gen_random_uuid(), md5('shopper' || (g % 500))::uuid,
-              CASE WHEN g % 3 = 0 THEN 'pending' ELSE 'confirmed' END, 2500,
-              now() - g * interval '1 second', CASE WHEN g % 3 = 0 THEN NULL ELSE now() END
-         FROM generate_series(1, $1::int) AS g
-       RETURNING id, shopper_id, status),
-     lines AS (
-       INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents)
-       SELECT made.id, p.id, p.name, 1, p.price_cents FROM made
-         CROSS JOIN LATERAL (SELECT abs(hashtext(made.id::text)) % 5000 AS pick) AS r
-         CROSS JOIN LATERAL (SELECT id, name, price_cents FROM products WHERE id IN (1 + r.pick, 5001 + r.pick)) AS p
-       RETURNING order_id),
-     events AS (
-       INSERT INTO order_events (order_id, kind) SELECT id, 'order_confirmed' FROM made WHERE status = 'confirmed'
-       RETURNING order_id),
-     outbox AS (
-       INSERT INTO order_outbox (order_id, body)
-       SELECT id, json_build_object('type', 'order_placed', 'orderId', id)::text FROM made WHERE status = 'pending'
-       RETURNING order_id)
-     INSERT INTO checkouts (shopper_id, cart_id, cart_version, order_id)
-     SELECT shopper_id, gen_random_uuid(), 1, id FROM made`,
-    [count],
-  );
+  await placeCatalogOrders(pool, count, PRODUCTS);
   await pool.query("UPDATE products SET stock = stock + 1, updated_at = now() WHERE id % 7 = 0");
 }
 
@@ -196,7 +171,7 @@ test("a run stopped after 3 batches of order lines is finished by the next, whic
 
 test("a target row changed behind the copy's back fails verification, naming the table and the checksums", async () => {
   const target = await emptyTarget("move_tamper");
-  const targetPool = new Pool({ connectionString: target.primaryUrl, max: 1 });
+  const targetPool = testPool(target.primaryUrl, 1);
   cleanups.push(() => targetPool.end());
   let tampered = false;
   const run = moveDatabase({
@@ -238,7 +213,7 @@ describe("to another server", () => {
     });
     expect(await fingerprint(url)).toEqual(await fingerprint(source.primaryUrl));
     expect(report.tables.find((t) => t.table === "products")).toMatchObject({ rows: PRODUCTS });
-    const pool = new Pool({ connectionString: url, max: 1 });
+    const pool = testPool(url, 1);
     try {
       const { rows } = await pool.query<{ id: number }>(
         `INSERT INTO products (sku, name, category, price_cents, stock)

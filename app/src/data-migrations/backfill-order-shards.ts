@@ -84,33 +84,44 @@ interface OrderFigures {
 }
 
 /**
- * The figures of orders, the same on both sides. Columns are named (the catalog's order_items has its columns in
- * another order than the shard's); outbox rows by (order, body) only, as their ids and sending differ by side:
- * the catalog's unsent ones (`unsentOnly`), and every copy on the shard (its relay may have sent them since).
+ * The figures of the orders `picked` selects (a query over `orders`), the same on both sides. Columns are named (the
+ * catalog's order_items has its columns in another order than the shard's); outbox rows by (order, body) only, as
+ * their ids and sending differ by side: the catalog's unsent ones (`unsentOnly`), and every copy on the shard (its
+ * relay may have sent them since). One aggregate per table over the picked orders, joined by id.
  */
-const figuresSql = (unsentOnly: boolean) => `
+const figuresSql = (picked: string, unsentOnly: boolean) => `
+  WITH o AS (${picked}),
+  i AS (SELECT order_id, count(*)::int AS n, string_agg(md5(ROW(order_id, product_id, product_name, quantity,
+               unit_price_cents)::text), '' ORDER BY product_id) AS h
+          FROM order_items WHERE order_id IN (SELECT id FROM o) GROUP BY order_id),
+  e AS (SELECT order_id, count(*)::int AS n,
+               string_agg(md5(ROW(order_id, kind, created_at)::text), '' ORDER BY kind COLLATE "C") AS h
+          FROM order_events WHERE order_id IN (SELECT id FROM o) GROUP BY order_id),
+  x AS (SELECT order_id, count(*)::int AS n,
+               string_agg(md5(ROW(order_id, body)::text), '' ORDER BY body COLLATE "C") AS h
+          FROM order_outbox WHERE order_id IN (SELECT id FROM o)${unsentOnly ? " AND sent_at IS NULL" : ""}
+         GROUP BY order_id)
   SELECT o.id::text AS id, o.shopper_id::text AS shopper,
          md5(ROW(o.id, o.shopper_id, o.status, o.total_cents, o.created_at, o.confirmed_at)::text) AS "order",
-         i.n AS items_n, i.h AS order_items, e.n AS events_n, e.h AS order_events, x.n AS outbox_n, x.h AS order_outbox
-    FROM orders AS o
-   CROSS JOIN LATERAL (
-     SELECT count(*)::int AS n, coalesce(string_agg(md5(ROW(i.order_id, i.product_id, i.product_name, i.quantity,
-              i.unit_price_cents)::text), '' ORDER BY i.product_id), '') AS h
-       FROM order_items AS i WHERE i.order_id = o.id) AS i
-   CROSS JOIN LATERAL (
-     SELECT count(*)::int AS n,
-            coalesce(string_agg(md5(ROW(e.order_id, e.kind, e.created_at)::text), '' ORDER BY e.kind COLLATE "C"), '')
-              AS h
-       FROM order_events AS e WHERE e.order_id = o.id) AS e
-   CROSS JOIN LATERAL (
-     SELECT count(*)::int AS n,
-            coalesce(string_agg(md5(ROW(x.order_id, x.body)::text), '' ORDER BY x.body COLLATE "C"), '') AS h
-       FROM order_outbox AS x WHERE x.order_id = o.id${unsentOnly ? " AND x.sent_at IS NULL" : ""}) AS x`;
+         coalesce(i.n, 0) AS items_n, coalesce(i.h, '') AS order_items,
+         coalesce(e.n, 0) AS events_n, coalesce(e.h, '') AS order_events,
+         coalesce(x.n, 0) AS outbox_n, coalesce(x.h, '') AS order_outbox
+    FROM o
+    LEFT JOIN i ON i.order_id = o.id
+    LEFT JOIN e ON e.order_id = o.id
+    LEFT JOIN x ON x.order_id = o.id
+   ORDER BY o.id`;
 
 /** A chunk of the catalog's orders after id `$1` (null: from the start), at most `$2`. */
-const CATALOG_CHUNK = `${figuresSql(true)} WHERE ($1::uuid IS NULL OR o.id > $1::uuid) ORDER BY o.id LIMIT $2`;
+const CATALOG_CHUNK = figuresSql(
+  "SELECT * FROM orders WHERE $1::uuid IS NULL OR id > $1::uuid ORDER BY id LIMIT $2",
+  true,
+);
 /** The shard's copies of orders `$1`. */
-const SHARD_COPIES = `${figuresSql(false)} WHERE o.id = ANY($1::uuid[]) ORDER BY o.id`;
+const SHARD_COPIES = figuresSql("SELECT * FROM orders WHERE id = ANY($1::uuid[])", false);
+
+/** Orders compared per round trip (one query per side); they are written in batches of `batchSize`. */
+const COMPARE_CHUNK = 2_000;
 
 /** The catalog's rows of orders `$1`, as JSON texts, to write on a shard. */
 const CATALOG_ROWS = `
@@ -169,17 +180,20 @@ export async function backfillOrderShards(args: BackfillOrderShardsArgs): Promis
         await withAdvisoryLock(shard.pool, SCHEMA_LOCK_KEY, (client) => migrate(client, SHARD_MIGRATIONS_DIR, quiet));
 
       const pass = new Pass(catalog, shardOf, batchSize, args.onBatch);
+      const since = (at: number) => `${Math.round(performance.now() - at)} ms`;
+      let at = performance.now();
       const bulk = await pass.copy();
-      log(`bulk pass: ${bulk.orders} orders compared, ${bulk.copied} rows written`);
+      log(`bulk pass: ${bulk.orders} orders compared, ${bulk.copied} rows written (${since(at)})`);
 
       // The last pass: no worker confirms a catalog order while it runs (they wait for the lock, then see the record).
       const fence = await catalog.connect();
       try {
         await fence.query("BEGIN");
         await fence.query("SELECT pg_advisory_xact_lock($1::bigint)", [BACKFILL_LOCK_KEY]);
+        at = performance.now();
         const last = await pass.copy();
-        log(`last pass: ${last.orders} orders compared, ${last.copied} rows written`);
         const tables = await pass.verify();
+        log(`last pass: ${last.orders} orders compared, ${last.copied} rows written, verified (${since(at)})`);
         const report: MigrationReport = {
           name: BACKFILL_ORDER_SHARDS,
           tables,
@@ -223,7 +237,7 @@ class Pass {
   private async *chunks(): AsyncGenerator<{ mine: OrderFigures[]; theirs: Map<string, OrderFigures> }> {
     let after: string | null = null;
     for (;;) {
-      const mine: OrderFigures[] = (await this.catalog.query(CATALOG_CHUNK, [after, this.batchSize])).rows.map(figures);
+      const mine: OrderFigures[] = (await this.catalog.query(CATALOG_CHUNK, [after, COMPARE_CHUNK])).rows.map(figures);
       if (mine.length === 0) return;
       const byShard = new Map<ShardPool, string[]>();
       for (const order of mine) {
@@ -238,7 +252,7 @@ class Pass {
         }),
       );
       yield { mine, theirs };
-      if (mine.length < this.batchSize) return;
+      if (mine.length < COMPARE_CHUNK) return;
       after = mine[mine.length - 1].id;
     }
   }
@@ -256,12 +270,12 @@ class Pass {
         stale.set(shard, [...(stale.get(shard) ?? []), order]);
       }
       for (const [shard, list] of stale) {
-        copied += await this.write(
-          shard,
-          list.map((order) => order.id),
-        );
-        this.batchNumber += 1;
-        await this.onBatch?.({ table: `orders -> ${shard.name}`, batch: this.batchNumber, rows: list.length });
+        for (let i = 0; i < list.length; i += this.batchSize) {
+          const batch = list.slice(i, i + this.batchSize).map((order) => order.id);
+          copied += await this.write(shard, batch);
+          this.batchNumber += 1;
+          await this.onBatch?.({ table: `orders -> ${shard.name}`, batch: this.batchNumber, rows: batch.length });
+        }
       }
     }
     return { orders, copied };
