@@ -25,10 +25,12 @@ export interface DatabaseCredentialsArgs {
  * Manager secret shaped like the ones RDS manages (`{"username": ..., "password": ...}`), so readers need not know
  * which kind they read.
  *
- * Used where RDS cannot manage the password itself: an RDS instance that has read replicas (RDS refuses to create a
- * replica of a source whose master password it manages), and Aurora clusters that are, or will become, members of a
+ * Used where RDS cannot manage the password itself, or must not: an RDS instance that has, or will have, read
+ * replicas (RDS refuses to create a replica of a source whose master password it manages; the ladder's catalog uses
+ * it from step 2, so that one secret serves every step), and Aurora clusters that are, or will become, members of a
  * global database. The trade-off is rotation: RDS rotates a managed password every 7 days; this one changes when the
- * `RandomPassword` is replaced (`pulumi up --replace <urn>`, then restart the app fleets).
+ * `RandomPassword` is replaced (`pulumi up --replace <urn>`). The app reads the password from this secret when it
+ * opens a connection and again when it is refused (DATABASE_SECRET), so a new one needs no restart.
  *
  * Cost: $0.40/month for the secret, and $0.40/month for each replica.
  */

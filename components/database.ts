@@ -27,20 +27,6 @@ export function stackNamePrefix(): string {
   return /^[a-z]/.test(raw) ? raw : `s-${raw}`;
 }
 
-/**
- * Who holds the catalog database's master password, from what replicates from it. RDS refuses to create a read
- * replica — in the same region or another — of an instance whose master password it manages, so anything that
- * replicates from the instance (local `replicas`, or step 11's cross-region replica) needs a generated password;
- * otherwise RDS manages and rotates it. Switching `"rds"` → `"generated"` (climbing to step 4, or to step 11 with
- * `dbReplicas=0`) modifies the instance in place, sets a new password and moves the credentials to our secret.
- */
-export function passwordManagementFor(replication: {
-  localReplicas: number;
-  crossRegionReplicas: boolean;
-}): "rds" | "generated" {
-  return replication.localReplicas > 0 || replication.crossRegionReplicas ? "generated" : "rds";
-}
-
 /** Arguments for {@link Database}. */
 export interface DatabaseArgs {
   /** VPC the security group lives in. */
@@ -155,9 +141,9 @@ export interface DatabaseArgs {
 /**
  * The catalog database from step 2 on: RDS for PostgreSQL 16 in isolated subnets, never publicly accessible, reached
  * only from the security groups it is given. Storage is encrypted gp3 with autoscaling; the master password is
- * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`) — or, from step 4, generated into a
- * Secrets Manager secret of ours, because RDS cannot replicate an instance whose password it manages — so no
- * password appears in user data, config or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups,
+ * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`), or generated into a Secrets Manager
+ * secret of ours (`passwordManagement: "generated"`, which anything that replicates from the instance needs: RDS
+ * cannot replicate an instance whose password it manages) — so no password appears in user data, config or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups,
  * Performance Insights, and PostgreSQL logs in CloudWatch.
  *
  * From step 4, `replicas` read replicas take the app's plain reads (promotion runbook: docs, step 4).

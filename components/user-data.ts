@@ -48,14 +48,13 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 /**
  * The boot script of an app server on Amazon Linux 2023. It installs Node.js 22 (and PostgreSQL at step 1), and
  * writes a systemd unit whose start-up fetches the current release and renders the environment from Secrets Manager
- * *every time the service starts*: a restart picks up a new release or a rotated database password, and no secret is
- * ever written into user data, which anyone with `ec2:DescribeInstanceAttribute` can read.
+ * *every time the service starts*: a restart picks up a new release, and no secret is ever written into user data,
+ * which anyone with `ec2:DescribeInstanceAttribute` can read. A rotated database password needs no restart: the app
+ * reads it from its secret (DATABASE_SECRET, the ARN) when it opens a connection and when the server refuses one.
  */
 export function appUserData(args: AppUserDataArgs): pulumi.Output<string> {
-  const db = args.database;
   const inputs: { [K in keyof ResolvedInputs]: pulumi.Input<ResolvedInputs[K]> } = {
     releaseParameter: args.releaseParameterName,
-    dbSecretArn: db.kind === "rds" ? db.secretArn : "",
     release: args.releaseUri ?? "",
     agentConfigParameter: args.observability?.agentConfigParameterName ?? "",
     // pulumi.output unwraps every Input inside the variables (hosts, ARNs) into plain strings.
@@ -74,7 +73,6 @@ type Resolved = Omit<AppUserDataArgs, "environment"> & ResolvedInputs;
 
 interface ResolvedInputs {
   releaseParameter: string;
-  dbSecretArn: string;
   release: string;
   agentConfigParameter: string;
   env: EnvVar<string>[];
@@ -139,19 +137,13 @@ umask 077
 # /run is empty after every boot: make the directory before anything below writes into it.
 install -d -m 0700 /run/shop
 REGION=$(/opt/shop/bin/imds-region)
-# A secret is read in the region its ARN names: secondary regions read the primary's.
+# A secret is read in the region its ARN names: a secondary region is given its own replicas (step 11).
 secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" \
 --query SecretString --output text; }
-current_version() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" \
---query VersionId --output text; }
-${
-  // Remembered so the watcher below can tell when RDS has rotated the password.
-  a.database.kind === "rds" ? `current_version '${a.dbSecretArn}' > /run/shop/db-secret-version.new\n` : ""
-}${env.prelude}
+${env.prelude}
 {
 ${env.echoes.map((line) => `  ${line}`).join("\n")}
 } > /run/shop/env
-if [ -f /run/shop/db-secret-version.new ]; then mv /run/shop/db-secret-version.new /run/shop/db-secret-version; fi
 EOF
 chmod 0755 /opt/shop/bin/*
 
@@ -200,47 +192,12 @@ WantedBy=multi-user.target
 EOF
 
 ${a.observability ? cloudWatchAgent(a) : ""}
-${a.database.kind === "rds" ? secretWatcher(a) : ""}
 systemctl daemon-reload
-# A start that fails (IAM not propagated yet, ...) is systemd's to retry: the boot goes on to the timer and the rest.
+# A start that fails (IAM not propagated yet, ...) is systemd's to retry: the boot goes on to the rest.
 systemctl enable --now shop.service || echo "boot: shop.service did not start yet; systemd keeps restarting it"${
-    a.database.kind === "rds" ? "\nsystemctl enable --now shop-secret-watch.timer" : ""
-  }${a.observability ? `\noptional "CloudWatch agent" /opt/shop/bin/setup-agent` : ""}
+    a.observability ? `\noptional "CloudWatch agent" /opt/shop/bin/setup-agent` : ""
+  }
 `;
-}
-
-/**
- * RDS rotates a password it manages every 7 days, and the service reads it only when it starts: every five minutes
- * (randomised, so a fleet does not restart at once) a timer compares the secret's current version with the one the
- * service started with, and restarts the service — gracefully, it drains — when they differ.
- */
-function secretWatcher(a: Resolved): string {
-  return `cat > /opt/shop/bin/watch-db-secret <<'EOF'
-#!/bin/bash
-set -euo pipefail
-ARN='${a.dbSecretArn}'
-NOW=$(aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$ARN")" --secret-id "$ARN" \
---query VersionId --output text)
-if [ "$NOW" != "$(cat /run/shop/db-secret-version 2>/dev/null)" ]; then systemctl restart shop.service; fi
-EOF
-chmod 0755 /opt/shop/bin/watch-db-secret
-cat > /etc/systemd/system/shop-secret-watch.service <<'EOF'
-[Unit]
-Description=Restart the shop when its database password has been rotated
-[Service]
-Type=oneshot
-ExecStart=/opt/shop/bin/watch-db-secret
-EOF
-cat > /etc/systemd/system/shop-secret-watch.timer <<'EOF'
-[Unit]
-Description=Check the database secret for rotation
-[Timer]
-OnBootSec=10min
-OnUnitActiveSec=5min
-RandomizedDelaySec=5min
-[Install]
-WantedBy=timers.target
-EOF`;
 }
 
 /**

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppArtifact } from "../components/app-artifact";
 import { AppSecrets } from "../components/app-secrets";
 import { Cache } from "../components/cache";
-import { Database, passwordManagementFor } from "../components/database";
+import { Database } from "../components/database";
 import { DatabaseKey } from "../components/database-key";
 import { Network } from "../components/network";
 import { PrivateBucket } from "../components/private-bucket";
@@ -229,12 +229,13 @@ export function buildRegion(
           backupRetentionDays: cfg.database.backupRetentionDays,
           multiAz: primary ? false : cfg.database.multiAz,
           replicas: primary ? 0 : cfg.database.replicas,
-          // RDS cannot create read replicas (here or in another region) of an instance whose master password it
-          // manages: the password is generated as soon as anything replicates from the primary.
           crossRegionReplicas: multiRegion && !primary,
-          passwordManagement: primary
-            ? "rds"
-            : passwordManagementFor({ localReplicas: cfg.database.replicas, crossRegionReplicas: multiRegion }),
+          // Generated from step 2, not managed by RDS: one secret for the life of the stack. RDS cannot replicate an
+          // instance whose password it manages (step 4's replicas, step 11's), and turning management off sets a new
+          // password and deletes RDS's secret, which the running servers read their password from: the 3 -> 4 climb
+          // was an outage of new connections until the instance refresh had replaced every server (issue 15, item
+          // 3). Rotation: replace the RandomPassword; the app reads the new one from the secret, no restart.
+          passwordManagement: "generated",
           secretReplicaRegions,
           recoveryWindowInDays: prod ? 30 : 7,
           availabilityZoneCount: cfg.network.availabilityZones,

@@ -115,7 +115,6 @@ describe("under systemd 252, shop.service is active after a cold boot and after 
       // The service never gives up restarting (a fleet's health check, or nobody at all on the single server,
       // would otherwise be left with a machine that has stopped trying).
       expect(b.show.StartLimitIntervalUSec).toBe("0");
-      if (m[0] >= 2) expect(b.timer).toEqual(["enabled", "active"]);
       // Our units only: the container's own (journal flush, ...) fail now and then under load, as noise.
       const ours = b.failed.split("\n").filter((l) => /^(shop|postgresql|user-data)/.test(l));
       expect(ours).toEqual([]);
@@ -127,8 +126,7 @@ describe("systemd-analyze verify is clean on every unit the script writes", () =
   it.each(MACHINES)("step %i, %s (%s)", (...m) => {
     const { boots } = booted.get(key(m))!;
     const units = boots[0].verify.map((v) => v.unit).sort();
-    const watcher = m[0] >= 2 ? ["shop-secret-watch.service", "shop-secret-watch.timer"] : [];
-    expect(units).toEqual([...watcher, "shop.service"]);
+    expect(units).toEqual(["shop.service"]);
     expect(boots[0].verify.filter((v) => v.rc !== 0 || v.output !== "")).toEqual([]);
   });
 });

@@ -132,11 +132,13 @@ describe("defect 7: password management follows whether anything replicates from
     expect(replicaRule.problems).toEqual([]);
   });
 
-  it("keeps RDS-managed passwords while nothing replicates (dbReplicas=0 below step 11)", () => {
-    expect(g.noReplicas10.one(RDS, "use1-db").inputs.manageMasterUserPassword).toBe(true);
+  it("generates it below step 11 too, with nothing replicating (dbReplicas=0): the same secret at every step", () => {
+    const before = g.noReplicas10.one(RDS, "use1-db").inputs;
+    expect(before.manageMasterUserPassword).toBeUndefined();
+    expect(before.password).toEqual(g.noReplicas11.one(RDS, "use1-db").inputs.password);
   });
 
-  it("switches in place on the climb 10 → 11 with dbReplicas=0, as at step 4: same URN, no replacing input", () => {
+  it("climbs 10 → 11 with dbReplicas=0 in place: same URN, no replacing input", () => {
     const before = g.noReplicas10.one(RDS, "use1-db");
     const after = g.noReplicas11.one(RDS, "use1-db");
     expect(after.urn).toBe(before.urn);
@@ -144,7 +146,7 @@ describe("defect 7: password management follows whether anything replicates from
     expect(problems.map((p) => `${p.name} ${p.problem}`)).toEqual([]);
   });
 
-  it("in prod, creates the replicas after the primary's update that switches its password (they use its id)", () => {
+  it("in prod, creates the replicas after the primary's update (they use its id)", () => {
     const primary = g.prod4.one(RDS, "use1-db");
     expect(primary.inputs.applyImmediately).toBe(false);
     expect(primary.inputs.manageMasterUserPassword).toBeUndefined();

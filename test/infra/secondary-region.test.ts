@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 const userDataOf = (g: Graph, lt: string) => Buffer.from(g.one(T.lt, lt).inputs.userData, "base64").toString("utf8");
 /** The ARN the mocks give a secret resource. */
-const arnOf = (g: Graph, name: string) => `arn:aws:secretsmanager:${PRIMARY}:123456789012:secret:${name}-AbCdEf`;
+const arnOf = (name: string) => `arn:aws:secretsmanager:${PRIMARY}:123456789012:secret:${name}-AbCdEf`;
 const inRegion = (arn: string, region: string) => arn.replace(/^(arn:aws:secretsmanager:)[^:]+/, `$1${region}`);
 /** The value of `NAME=` as the boot script echoes it into the service environment. */
 const echoed = (script: string, name: string) => new RegExp(`echo "${name}=([^"]*)"`).exec(script)?.[1];
@@ -61,8 +61,8 @@ describe("step 11: the secondary region reads nothing from the primary region", 
     ["euw1-workers-lt", "workers"],
   ])("%s: the boot script reads its region's replicas and map copy, and hands the app the replicas' ARNs", (lt) => {
     const script = userDataOf(g11, lt);
-    const dbReplica = inRegion(arnOf(g11, "use1-db-credentials-secret"), SECONDARY);
-    const shardReplica = inRegion(arnOf(g11, "use1-shards-credentials-secret"), SECONDARY);
+    const dbReplica = inRegion(arnOf("use1-db-credentials-secret"), SECONDARY);
+    const shardReplica = inRegion(arnOf("use1-shards-credentials-secret"), SECONDARY);
     expect(script).toContain(`DB_SECRET=$(secret '${dbReplica}')`);
     expect(script).toContain(`SHARD_SECRET=$(secret '${shardReplica}')`);
     expect(echoed(script, "DATABASE_SECRET")).toBe(dbReplica);
@@ -70,7 +70,7 @@ describe("step 11: the secondary region reads nothing from the primary region", 
     const mapCopy = g11.one(T.ssmParameter, "euw1-shards-map");
     expect(script).toMatch(new RegExp(`aws ssm get-parameter --region '${SECONDARY}' --name '${mapCopy.name}-`));
     if (lt === "euw1-web-lt")
-      expect(script).toContain(`APP_SECRET=$(secret '${inRegion(arnOf(g11, "use1-secrets-secret"), SECONDARY)}')`);
+      expect(script).toContain(`APP_SECRET=$(secret '${inRegion(arnOf("use1-secrets-secret"), SECONDARY)}')`);
   });
 
   it("the secondary's map copy holds the primary's map, shard names included", () => {
@@ -142,7 +142,7 @@ describe("least privilege: servers read exactly the secrets and parameters their
     expect(kms).toEqual([]);
   });
 
-  it("the app gets the secret's ARN from step 2 (RDS's own at 2-3), none at step 1 (password on the box)", async () => {
+  it("the app gets the secret's ARN from step 2, none at step 1 (password on the box)", async () => {
     const [g1, g2] = await ladderGraphs([
       { config: stackConfig(1, DNS), stack: "dev" },
       { config: stackConfig(2, DNS), stack: "dev" },
@@ -150,7 +150,9 @@ describe("least privilege: servers read exactly the secrets and parameters their
     const serverScript = (g: Graph): string => g.one(T.instance).inputs.userData;
     expect(echoed(serverScript(g1), "DATABASE_SECRET")).toBeUndefined();
     const s2 = serverScript(g2);
-    expect(echoed(s2, "DATABASE_SECRET")).toMatch(/^arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-/);
+    expect(echoed(s2, "DATABASE_SECRET")).toMatch(
+      /^arn:aws:secretsmanager:us-east-1:123456789012:secret:use1-db-credentials-secret-/,
+    );
     // The one the boot script reads for DATABASE_URL's user, and the instance role may read.
     expect(readIn(s2)).toContain(echoed(s2, "DATABASE_SECRET"));
     expect(statementsOf(g2, "use1-server-policy").find((st) => st.Sid === "ReadDatabaseCredentials")?.Resource).toEqual(

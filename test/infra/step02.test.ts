@@ -1,6 +1,6 @@
 import { ladderGraph, ladderGraphs } from "../../lib/graph/graph-cache";
 import { Graph, stackConfig } from "../../lib/graph/harness";
-import { T, ingressRules, plaintextSecretLeaks, sgIdOf, statementsOf } from "../../lib/graph/queries";
+import { T, ingressRules, plaintextSecretLeaks, reveal, sgIdOf, statementsOf } from "../../lib/graph/queries";
 
 describe("step 2: separate database", () => {
   let dev: Graph;
@@ -47,11 +47,14 @@ describe("step 2: separate database", () => {
     expect(params.parameters).toContainEqual(expect.objectContaining({ name: "rds.force_ssl", value: "1" }));
   });
 
-  it("lets RDS manage the master password in Secrets Manager: no password input anywhere", () => {
+  it("generates the master password into a secret of ours, for the life of the stack; never in plain text", () => {
+    // Not RDS-managed: turning that off at step 4 (RDS cannot replicate it) deleted the secret the running servers
+    // read, an outage of new connections until they were replaced (issue 15, item 3).
     const db = dev.one(T.rds);
-    expect(db.inputs.manageMasterUserPassword).toBe(true);
-    expect(db.inputs.password).toBeUndefined();
-    expect(plaintextSecretLeaks(dev)).toEqual([]);
+    expect(db.inputs.manageMasterUserPassword).toBeUndefined();
+    expect(reveal(db.inputs.password)).toMatch(/^MockSecret/);
+    expect(dev.outputs.databaseSecretArn).toMatch(/:secret:use1-db-credentials-secret-/);
+    expect(plaintextSecretLeaks(dev, [T.password, T.secretVersion, T.rds])).toEqual([]);
     expect(JSON.stringify(dev.outputs)).not.toMatch(/password/i);
   });
 
@@ -79,9 +82,10 @@ describe("step 2: separate database", () => {
     expect(userData).not.toContain("postgresql16-server");
     expect(userData).toContain(`DB_SECRET=$(secret '${dev.outputs.databaseSecretArn}')`);
     expect(userData).toContain("sslmode=verify-full&sslrootcert=/etc/shop/rds-ca.pem");
-    // RDS rotates the password weekly; a timer restarts the service when the secret's version changes.
-    expect(userData).toContain(`ARN='${dev.outputs.databaseSecretArn}'`);
-    expect(userData).toContain("systemctl enable --now shop-secret-watch.timer");
+    // RDS rotates the password weekly: the app reads it from the secret (the ARN) at each new connection and when
+    // it is refused, so nothing restarts the service for it.
+    expect(userData).toContain(`echo "DATABASE_SECRET=${dev.outputs.databaseSecretArn}"`);
+    expect(userData).not.toContain("systemctl restart");
     expect(userData).toContain(dev.outputs.databaseEndpoint.split(":")[0]);
   });
 

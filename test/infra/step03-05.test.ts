@@ -198,7 +198,7 @@ describe("steps 3–5", () => {
           .map((s) => s.Sid)
           .sort(),
       ).toEqual(["ReadAppSecrets", "ReadCurrentRelease", "ReadDatabaseCredentials", "ReadReleases"]);
-      expect(plaintextSecretLeaks(g[3])).toEqual([]);
+      expect(plaintextSecretLeaks(g[3], [T.password, T.secretVersion, T.rds])).toEqual([]);
     });
   });
 
@@ -224,8 +224,10 @@ describe("steps 3–5", () => {
       expect(g[3].one(T.rds).inputs.multiAz).toBe(false);
     });
 
-    it("switches the primary to a generated password (Secrets Manager): RDS can't replicate managed", async () => {
-      expect(g[3].one(T.rds, "use1-db").inputs).toMatchObject({ manageMasterUserPassword: true });
+    it("keeps the generated password it has had since step 2: the replicas copy it, nothing switches", async () => {
+      // RDS cannot replicate an instance whose password it manages; switching at 3 -> 4 was an outage (issue 15).
+      expect(g[3].one(T.rds, "use1-db").inputs.password).toEqual(g[4].one(T.rds, "use1-db").inputs.password);
+      expect(g[3].outputs.databaseSecretArn).toBe(g[4].outputs.databaseSecretArn);
       const primary = g[4].one(T.rds, "use1-db").inputs;
       expect(primary.manageMasterUserPassword).toBeUndefined();
       expect(primary.password).toEqual({

@@ -22,8 +22,6 @@ export interface BootResult {
   /** `systemctl status shop.service` and its journal, for the failure message. */
   status: string;
   journal: string;
-  /** `is-enabled` and `is-active` of shop-secret-watch.timer, when the script wrote it. */
-  timer?: string[];
   /** `systemctl --failed`. */
   failed: string;
   /** `systemd-analyze verify` of each shop unit: exit status and output. */
@@ -133,7 +131,6 @@ function readResult(r: string): BootResult {
     show,
     status: read("status.txt"),
     journal: read("journal.txt"),
-    timer: fs.existsSync(path.join(r, "timer")) ? read("timer").trim().split("\n") : undefined,
     failed: read("failed").trim(),
     verify,
     userDataRc: userData === "" ? undefined : Number(userData),

@@ -29,8 +29,6 @@ export interface StubWorld {
   release?: Buffer;
   /** Stubs that fail, and how often. @default none */
   fail?: FailRule[];
-  /** What Secrets Manager reports as the secrets' current version. @default "v1" */
-  secretVersion?: string;
 }
 
 /** One recorded stub call. */
@@ -78,7 +76,6 @@ export function writeWorld(dir: string, world: StubWorld): void {
     authToken: "cachetoken123",
   };
   fs.writeFileSync(path.join(fixtures, "secret.json"), JSON.stringify(secret));
-  fs.writeFileSync(path.join(fixtures, "secret-version"), world.secretVersion ?? "v1");
   fs.writeFileSync(path.join(fixtures, "rds-ca.pem"), "-----BEGIN CERTIFICATE-----\nstub\n-----END CERTIFICATE-----");
   const rules = (world.fail ?? []).map((r) => `${r.tool} ${r.times ?? "always"} ${r.match ?? "-"}\n`).join("");
   fs.writeFileSync(path.join(dir, "fail"), rules);
