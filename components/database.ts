@@ -143,8 +143,9 @@ export interface DatabaseArgs {
  * only from the security groups it is given. Storage is encrypted gp3 with autoscaling; the master password is
  * generated and rotated by RDS in Secrets Manager (`manageMasterUserPassword`), or generated into a Secrets Manager
  * secret of ours (`passwordManagement: "generated"`, which anything that replicates from the instance needs: RDS
- * cannot replicate an instance whose password it manages) — so no password appears in user data, config or outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups,
- * Performance Insights, and PostgreSQL logs in CloudWatch.
+ * cannot replicate an instance whose password it manages) — so no password appears in user data, config or
+ * outputs; `rds.force_ssl` refuses unencrypted connections; 7-day backups, Performance Insights, and PostgreSQL logs
+ * in CloudWatch.
  *
  * From step 4, `replicas` read replicas take the app's plain reads (promotion runbook: docs, step 4).
  *
