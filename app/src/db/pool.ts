@@ -32,7 +32,7 @@ type ConnectCallback = (
 /**
  * A pool whose new connections read the password from a {@link CredentialSource}, and that opens a connection
  * again, once, with the password read anew when the server refused the one it had: after the password has changed
- * (a rotation, the step 3 -> 4 switch) the first connection that meets the change re-reads the secret, and the
+ * (a rotation) the first connection that meets the change re-reads the secret, and the
  * request that needed it does not fail. `pool.query` goes through `connect` too (pg-pool), so both are covered.
  */
 class CredentialedPool extends Pool {
