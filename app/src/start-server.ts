@@ -1,5 +1,6 @@
 /** Starts the shop's HTTP server the way production runs it: migrate and seed, then build the app and listen. */
-import type { ListenOptions } from "node:net";
+import type { Server as HttpServer } from "node:http";
+import { type ListenOptions, Server as NetServer } from "node:net";
 import type { FastifyInstance, FastifyListenOptions } from "fastify";
 import { buildApp } from "./app";
 import type { AppConfig } from "./config";
@@ -18,6 +19,11 @@ export interface RunningServer {
    * closes the database pools.
    */
   close(): Promise<void>;
+}
+
+/** Closes the listening socket of `server` and nothing else (node:http's close() closes idle connections first). */
+export function stopListening(server: HttpServer): void {
+  if (server.listening) NetServer.prototype.close.call(server);
 }
 
 /**
@@ -52,8 +58,13 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
         await built.sessionHandoff
           .handOver()
           .catch((error: unknown) => logger.error({ err: error }, "sessions not handed over at shutdown"));
-        // Fastify stops accepting, closes idle keep-alive connections and waits for in-flight requests; only
-        // then may the pools those requests use be closed.
+        // The listener closes first, and idle keep-alive connections only a turn later: node:http's close() does
+        // it the other way round, and a client whose idle connection is closed retries on a new one at once, which
+        // could still reach this listener's backlog and be reset with it (a replacement shares the port).
+        stopListening(built.server);
+        await new Promise((resolve) => setImmediate(resolve));
+        // Fastify closes idle keep-alive connections and waits for in-flight requests; only then may the pools
+        // those requests use be closed.
         await built.close();
         await router.close();
       },
