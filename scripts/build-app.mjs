@@ -32,7 +32,12 @@ mkdirSync(out, { recursive: true });
 
 await build({
   absWorkingDir: root,
-  entryPoints: { server: "app/src/server.ts", worker: "app/src/worker.ts" },
+  // data-migrations.js: the data migrations' command, which the runbooks run on a server (app/src/data-migrations/).
+  entryPoints: {
+    server: "app/src/server.ts",
+    worker: "app/src/worker.ts",
+    "data-migrations": "app/src/data-migrations.ts",
+  },
   outdir: out,
   bundle: true,
   platform: "node",
@@ -58,7 +63,7 @@ const manifest = {
   type: "commonjs",
   main: "server.js",
   engines: { node: ">=22" },
-  scripts: { start: "node server.js", worker: "node worker.js" },
+  scripts: { start: "node server.js", worker: "node worker.js", "data-migrations": "node data-migrations.js" },
 };
 writeFileSync(path.join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 

@@ -3,7 +3,7 @@
  * `node server.js` / `node worker.js` against the test cluster, as a fresh host would run it: ready, serving,
  * and a clean exit 0 on SIGTERM after finishing the request in flight.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -15,7 +15,10 @@ import { pollUntil } from "../../lib/servers/poll";
 import { clientFor, readCluster } from "../../lib/servers/postgres-cluster";
 import { secretArn, startSecretsManagerEndpoint } from "./support/secrets-manager-endpoint";
 import { Shopper } from "./support/shopper";
-import { ADMIN_TOKEN } from "./support/test-app";
+import { ADMIN_TOKEN, testLogger } from "./support/test-app";
+import { testPool } from "./support/test-pool";
+import { prepareDatabase } from "../../app/src/db/prepare";
+import { MIGRATIONS_DIR } from "../../app/src/paths";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./support/test-database";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -90,6 +93,7 @@ test("npm run build makes a self-contained release: bundles, migrations, static 
   for (const file of [
     "server.js",
     "worker.js",
+    "data-migrations.js",
     "package.json",
     "migrations/0001_catalog.sql",
     "migrations/0002_orders.sql",
@@ -112,6 +116,7 @@ test("npm run build makes a self-contained release: bundles, migrations, static 
     expect.arrayContaining([
       "./server.js",
       "./worker.js",
+      "./data-migrations.js",
       "./migrations/0001_catalog.sql",
       "./static/index.html",
       "./package.json",
@@ -237,4 +242,36 @@ test("a release started with a bad environment exits 1 with one line naming the 
       ],
     }),
   ]);
+});
+
+test("the built data-migrations.js copies a catalog to a new database with a report; bad input exits 2", async () => {
+  const pool = testPool(db.primaryUrl, 1);
+  await prepareDatabase(pool, { migrationsDir: MIGRATIONS_DIR, seedProducts: 50, logger: testLogger() });
+  await pool.end();
+  const target = await createSuiteDatabase("build_move");
+  const command = (...args: string[]) =>
+    spawnSync(process.execPath, ["data-migrations.js", ...args], {
+      cwd: releaseDir,
+      env: { PATH: process.env.PATH ?? "" },
+      encoding: "utf8",
+    });
+  try {
+    const moved = command("move", "--source", db.primaryUrl, "--target", target.primaryUrl);
+    expect(moved.stderr).toBe("");
+    expect(moved.status).toBe(0);
+    expect(moved.stdout).toMatch(/^move-database: verified$/m);
+    expect(moved.stdout).toMatch(/^products +\d+ +[0-9a-f]{64}$/m);
+    const again = command("move", "--source", db.primaryUrl, "--target", target.primaryUrl);
+    expect(again.stdout).toMatch(/^0 rows written in \d+ ms$/m);
+
+    const bad = command("move", "--source", "mysql://shop@db/shop", "--target", target.primaryUrl);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("data-migrations: --source must be a postgres:// or postgresql:// URL");
+    expect(bad.stderr).toContain("usage:");
+    const unsharded = command("backfill-order-shards");
+    expect(unsharded.status).toBe(2);
+    expect(unsharded.stderr).toContain("DATABASE_URL: is required");
+  } finally {
+    await target.drop();
+  }
 });

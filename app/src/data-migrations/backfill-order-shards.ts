@@ -42,6 +42,7 @@ import {
   finishedReport,
   migrationPool,
   withRunLock,
+  withoutPassword,
 } from "./report";
 import type { BatchEvent } from "./move-database";
 import { RunningChecksum } from "./tables";
@@ -53,7 +54,8 @@ export interface BackfillOrderShardsArgs {
   /** The shard map (`ORDER_SHARDS`): each order goes to `shards[buckets[bucketOf(shopperId)]]`, its writer. */
   shards: ShardMap;
   /**
-   * Settings of every shard's pool on top of its URL, e.g. `password` read from `ORDER_SHARDS_SECRET`.
+   * Settings of every shard's pool on top of its URL, e.g. `password` read from `ORDER_SHARDS_SECRET` (given, it
+   * is used instead of any password in the URLs).
    * @default none: the URLs' own credentials
    */
   shardPool?: Omit<PoolConfig, "connectionString">;
@@ -164,7 +166,10 @@ export async function backfillOrderShards(args: BackfillOrderShardsArgs): Promis
   const catalog = migrationPool(args.catalog, "catalog");
   const shards = args.shards.shards.map((spec) => ({
     name: spec.name,
-    pool: migrationPool({ ...args.shardPool, connectionString: spec.url }, spec.name),
+    pool: migrationPool(
+      { ...args.shardPool, connectionString: args.shardPool?.password ? withoutPassword(spec.url) : spec.url },
+      spec.name,
+    ),
   }));
   const shardOf = (shopperId: string) => shards[args.shards.buckets[bucketOf(shopperId)]];
   try {

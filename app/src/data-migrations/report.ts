@@ -73,6 +73,16 @@ export function migrationPool(config: PoolConfig, name: string): Pool {
   return pool;
 }
 
+/**
+ * `url` without its password: pg lets a connection string's password win over a `password` in the config, so a
+ * password read from a secret is only used when the URL holds none.
+ */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = "";
+  return parsed.toString();
+}
+
 /** True when `error` is PostgreSQL's "relation does not exist" (42P01). */
 export function isUndefinedTable(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "42P01";
