@@ -224,7 +224,7 @@ export class Launcher {
   compose(plan: Plan): Service[] {
     const ctx = this.ctx;
     const multi = plan.regions.length > 1;
-    const keep = <T extends Service>(make: () => T, name: string): Service => this.services.get(name) ?? make();
+    const keep = (make: () => Service, name: string): Service => this.services.get(name) ?? make();
     const list: Service[] = [];
     const catalog = plan.catalog;
     list.push(keep(() => new PostgresPrimary(ctx, catalog, () => this.pgRole(catalog), true), catalog.name));

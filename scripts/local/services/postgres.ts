@@ -6,11 +6,18 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { LocalError } from "../checks";
 import type { LocalSecrets, PgSpec } from "../plan";
 import * as pg from "../postgres";
-import { type FaultKind, type Service, type ServiceContext, type ServiceStatus, type Tier, alive } from "./service";
-import { relativePath } from "./service";
-import { LocalError } from "../checks";
+import {
+  type FaultKind,
+  type Service,
+  type ServiceContext,
+  type ServiceStatus,
+  type Tier,
+  alive,
+  relativePath,
+} from "./service";
 
 /** What a server is to the topology, for the table: it changes with a failover. */
 export type PgRole = () => string;
@@ -65,7 +72,7 @@ export class PostgresPrimary extends PostgresService {
     ctx: ServiceContext,
     spec: PgSpec,
     role: PgRole,
-    /** Creates the replication role (the catalog primary, which replicas copy). */
+    /** Creates the replication role (the catalog's server, which replicas copy from step 4). */
     private readonly replication: boolean,
   ) {
     super(ctx, spec, role);
