@@ -124,14 +124,17 @@ export async function climb(launcher: Launcher, to: number): Promise<ClimbReport
     // 5. Orders placed before step 9 move to their shards once no step-8 process writes them.
     if (next.features.shards && !old.features.shards)
       await phase("backfill order shards", async () => {
-        // The shard map the step-9 processes were given (ORDER_SHARDS), and the role's current password.
+        // The shard map the step-9 processes were given (ORDER_SHARDS), with the role's current password (the
+        // credentials file's: a rotation changes it there) in each URL.
         const [region] = next.regions;
         const env = processEnv(next, region, region.web[0], "web", launcher.ctx.secrets, launcher.ctx.runtime);
-        const { user, password } = launcher.shopPool(next.primary);
+        const { password } = launcher.shopPool(next.primary);
+        const map = JSON.parse(env.ORDER_SHARDS) as ShardMap;
+        const withPassword = (url: string) => Object.assign(new URL(url), { password: encodeURIComponent(password) });
+        const shards = map.shards.map((s) => ({ ...s, url: withPassword(s.url).href, readerUrl: undefined }));
         const r = await backfillOrderShards({
           catalog: { ...launcher.shopPool(next.primary), port: next.pgProxyPort ?? next.primary.port },
-          shards: JSON.parse(env.ORDER_SHARDS) as ShardMap,
-          shardPool: { user, password },
+          shards: { ...map, shards },
           log: (line) => launcher.out(`    ${line}`),
         });
         return `${r.copied} rows copied; ${r.tables.map((t) => `${t.table} ${t.rows}`).join(", ")} verified`;

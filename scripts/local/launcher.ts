@@ -441,7 +441,7 @@ export class Launcher {
   }
 
   /** The pool settings of role `shop` on `spec`, with the password the credentials file holds now. */
-  shopPool(spec: PgSpec): PoolConfig {
+  shopPool(spec: PgSpec): PoolConfig & { user: string; password: string } {
     const { username, password } = JSON.parse(readFileSync(localCredentialsFile(this.plan), "utf8")) as {
       username: string;
       password: string;
