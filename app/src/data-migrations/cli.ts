@@ -81,7 +81,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const batchSize = batch === undefined ? undefined : Number(batch);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10_000))
     throw new UsageError("--batch-size must be a whole number from 1 to 10000");
-  if (command === "backfill-order-shards") return { command, batchSize };
+  if (command === "backfill-order-shards") return { command, ...(batchSize !== undefined && { batchSize }) };
   const url = (name: "--source" | "--target") => {
     const value = values.get(name);
     if (value === undefined) throw new UsageError(`move needs ${name} <postgres URL>`);
@@ -98,7 +98,15 @@ export function parseCommand(argv: readonly string[]): Command {
   };
   const [source, target] = [url("--source"), url("--target")];
   if (source === target) throw new UsageError("--source and --target name the same database");
-  return { command, source, target, sourceSecret: secret("--source-secret"), targetSecret: secret("--target-secret") };
+  const [sourceSecret, targetSecret] = [secret("--source-secret"), secret("--target-secret")];
+  return {
+    command,
+    source,
+    target,
+    ...(sourceSecret && { sourceSecret }),
+    ...(targetSecret && { targetSecret }),
+    ...(batchSize !== undefined && { batchSize }),
+  };
 }
 
 /** Pool settings for `url`, with the password read from `secret` when one is given (the URL's own then unused). */
