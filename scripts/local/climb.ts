@@ -36,6 +36,7 @@ import {
   requireFreePort,
   waitFor,
 } from "./checks";
+import { sendCommand } from "../../lib/servers/redis-server";
 import { webBackends } from "./haproxy";
 import { type Launcher, STEP_NAMES } from "./launcher";
 import { MAX_STEP } from "./options";
@@ -179,32 +180,83 @@ async function handOver(launcher: Launcher, proc: AppProcess, send?: PinnedConne
 /** Rolls every app process, one at a time, primary region first, web processes before workers. */
 async function roll(launcher: Launcher, next: Plan, oldApps: Map<string, AppProcess>, phase: Phase): Promise<void> {
   for (const region of next.regions) {
+    const fresh: AppProcess[] = [];
     for (const spec of region.web) {
       const old = oldApps.get(spec.name);
       if (old) await phase(`roll ${spec.name}`, () => rollWeb(launcher, next, region, spec, old));
-      else await phase(`start ${spec.name}`, () => startNew(launcher, region, spec, "web"));
+      else
+        await phase(`start ${spec.name}`, async () => {
+          const proc = new AppProcess(launcher.ctx, region, spec, "web", 0);
+          fresh.push(proc);
+          return proc.start();
+        });
     }
+    // A new region (10 → 11): its shoppers' sessions are in the first region's Redis until now.
+    if (fresh.length > 0) await phase(`open ${region.name}`, () => openRegion(launcher, next, region, fresh));
     for (const spec of region.workers) {
       const old = oldApps.get(spec.name);
       if (old)
         await phase(`roll ${spec.name}`, async () => {
-          const fresh = new AppProcess(launcher.ctx, region, spec, "worker", old.slot === 0 ? 1 : 0);
-          await fresh.start();
+          const proc = new AppProcess(launcher.ctx, region, spec, "worker", old.slot === 0 ? 1 : 0);
+          await proc.start();
           await old.stop();
-          launcher.services.set(spec.name, fresh);
-          return `${old.key} → ${fresh.key}`;
+          launcher.services.set(spec.name, proc);
+          return `${old.key} → ${proc.key}`;
         });
-      else await phase(`start ${spec.name}`, () => startNew(launcher, region, spec, "worker"));
+      else
+        await phase(`start ${spec.name}`, async () => {
+          const proc = new AppProcess(launcher.ctx, region, spec, "worker", 0);
+          const detail = await proc.start();
+          launcher.services.set(spec.name, proc);
+          return detail;
+        });
     }
   }
 }
 
-async function startNew(launcher: Launcher, region: RegionPlan, spec: ProcessSpec, kind: "web" | "worker") {
-  const fresh = new AppProcess(launcher.ctx, region, spec, kind, 0);
-  const detail = await fresh.start();
-  launcher.services.set(spec.name, fresh);
-  if (kind === "web") launcher.slots.set(spec.name, 0);
-  return detail;
+/**
+ * Puts a new region's web processes (started, ready, in maintenance in HAProxy) in front of its shoppers: first
+ * the sessions' Redis of the first region is copied into the region's own (MIGRATE … COPY REPLACE, TTLs kept:
+ * shoppers the geo router moves there keep their carts), then the processes are enabled and marked up at once, so
+ * that the copy is as fresh as can be when the geo router starts sending them traffic.
+ */
+async function openRegion(launcher: Launcher, next: Plan, region: RegionPlan, fresh: AppProcess[]): Promise<string> {
+  const from = next.regions[0].sessionRedis;
+  const to = region.sessionRedis;
+  let copied = 0;
+  if (from && to) copied = await copySessions(from.port, to.port, launcher.ctx.secrets.redisPassword);
+  const haproxy = launcher.haproxy!;
+  const [checked, ...others] = webBackends(region, next);
+  for (const proc of fresh) {
+    await haproxy.command(`set server ${checked}/${proc.key} state ready`);
+    await haproxy.command(`set server ${checked}/${proc.key} health up`);
+    for (const b of others) await haproxy.command(`set server ${b}/${proc.key} state ready`);
+    launcher.services.set(proc.name, proc);
+    launcher.slots.set(proc.name, proc.slot);
+  }
+  return `${copied} sessions copied from ${from?.name ?? "nowhere"}; ${fresh.map((p) => p.key).join(", ")} enabled`;
+}
+
+/** Copies every key of one Redis into another (the sessions' Redis holds sessions alone), TTLs kept. */
+async function copySessions(fromPort: number, toPort: number, password: string): Promise<number> {
+  const keys = parseRespArray(await sendCommand(fromPort, ["EVAL", "return redis.call('KEYS', '*')", "0"], password));
+  for (let i = 0; i < keys.length; i += 500) {
+    const batch = keys.slice(i, i + 500);
+    const args = ["MIGRATE", "127.0.0.1", String(toPort), "", "0", "5000", "COPY", "REPLACE", "AUTH", password];
+    const answer = await sendCommand(fromPort, [...args, "KEYS", ...batch], password, 10_000);
+    if (!/^\+(OK|NOKEY)/.test(answer))
+      throw new LocalError(`copying sessions to 127.0.0.1:${toPort}: ${answer.trim()}`);
+  }
+  return keys.length;
+}
+
+/** The bulk strings of a RESP array reply (`*2\r\n$3\r\nabc\r\n...`). */
+function parseRespArray(reply: string): string[] {
+  const lines = reply.split("\r\n");
+  if (!lines[0].startsWith("*")) throw new LocalError(`unexpected Redis reply: ${reply.slice(0, 200)}`);
+  const out: string[] = [];
+  for (let i = 1; i < lines.length - 1; i += 2) if (lines[i].startsWith("$")) out.push(lines[i + 1]);
+  return out;
 }
 
 /** One web process behind HAProxy: see step 4 of the module comment. */

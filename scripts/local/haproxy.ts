@@ -16,8 +16,11 @@ import { GEO_HEADER, type Plan, type ProcessSpec, type RegionPlan } from "./plan
 
 /** What the configuration needs beyond the plan: where things run now. */
 export interface HaproxyView {
-  /** The slot (0: `port`, 1: `spare`) each web process runs on. @default 0 */
-  slotOf?: (name: string) => 0 | 1;
+  /**
+   * The slot (0: `port`, 1: `spare`) each web process runs on; undefined for one that does not run yet (a climb
+   * starts it and then enables it: HAProxy counts a server up until its first check fails). @default 0
+   */
+  slotOf?: (name: string) => 0 | 1 | undefined;
   /** The port of the server the primary endpoint leads to (another one after a failover). @default plan.primary */
   primaryPort?: number;
   /** Cookie stickiness, when it must outlast the plan's (a 6 → 7 roll). @default plan.haproxy.sticky */
@@ -156,7 +159,7 @@ export function renderHaproxyConfig(plan: Plan, view: HaproxyView = {}): string 
 }
 
 /** A web process's server lines: the slot it runs on, and the other one in maintenance (when it has two). */
-function serverLines(w: ProcessSpec, active: 0 | 1, checked: boolean, sticky: boolean): string[] {
+function serverLines(w: ProcessSpec, active: 0 | 1 | undefined, checked: boolean, sticky: boolean): string[] {
   const slots: Array<[0 | 1, number]> = w.spare
     ? [
         [0, w.port],

@@ -288,7 +288,8 @@ export class Launcher {
   /** What HAProxy's configuration needs beyond the plan. */
   haproxyView(): HaproxyView {
     return {
-      slotOf: (name) => this.slots.get(name) ?? 0,
+      // A web process a climb has not started yet stays in maintenance until the climb enables it.
+      slotOf: (name) => this.slots.get(name) ?? (this.climbing ? undefined : 0),
       primaryPort: this.currentPrimary.port,
       sticky: this.stickyOverride,
     };
