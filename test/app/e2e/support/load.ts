@@ -33,18 +33,24 @@ export async function stopLoads(): Promise<void> {
 }
 
 /**
- * Starts `shoppers` shoppers on `entryUrl`; shopper n adds products from its own range (1 unit at a time), so that
- * no two carts compete for the same stock.
+ * Starts `shoppers` shoppers on `entryUrl`, numbered from `options.first` (default 0), each sending
+ * `options.headers` too (the geo header of a European shopper); shopper n adds products from its own range (1 unit
+ * at a time), so that no two carts, of this load or of another one numbered after it, compete for the same stock.
  */
-export function startLoad(entryUrl: string, shoppers = 4): Load {
+export function startLoad(
+  entryUrl: string,
+  shoppers = 4,
+  options: { headers?: Record<string, string>; first?: number } = {},
+): Load {
   let going = true;
   const result: LoadResult = { requests: 0, failures: [], failed: 0, lostCarts: [] };
   const fail = (what: string) => {
     result.failed++;
     if (result.failures.length < 20) result.failures.push(what);
   };
-  const loops = Array.from({ length: shoppers }, async (_, n) => {
-    const browser = new Browser(entryUrl);
+  const loops = Array.from({ length: shoppers }, async (_, k) => {
+    const n = (options.first ?? 0) + k;
+    const browser = new Browser(entryUrl, options.headers ?? {});
     const cart = new Map<number, number>();
     for (let i = 0; going; i++) {
       const productId = 1 + ((n * 10 + (i % 10)) % 100);
