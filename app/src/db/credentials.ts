@@ -3,9 +3,9 @@
  *
  * A password that is read at start only makes every password change an outage for the servers already running:
  * their new connections are refused until they restart (a rotation; a stack climbed before this switched the
- * catalog to a generated password at step 3 -> 4). A {@link CredentialSource} is asked for the password each time a pool opens a
- * connection (node-postgres calls `password` as an async function then), keeps the answer for a short while so a
- * burst of connections reads it once, and is read again at once when the server refuses the password
+ * catalog to a generated password at step 3 -> 4). A {@link CredentialSource} is asked for the password each time a
+ * pool opens a connection (node-postgres calls `password` as an async function then), keeps the answer for a short
+ * while so a burst of connections reads it once, and is read again at once when the server refuses the password
  * (db/pool.ts retries that connection once with what it reads then).
  *
  * Where the secret lives: on AWS a Secrets Manager secret, named by its ARN and read with the instance role in the
