@@ -6,7 +6,7 @@
  * each committed on its own, and a rerun after a crash copies what is left) and verified: per table, the row count
  * and a checksum of the rows in primary-key order, computed on both sides after the copy, must be equal.
  */
-import { Pool, type PoolConfig } from "pg";
+import { Client, type ClientConfig, Pool, type PoolConfig } from "pg";
 
 /** One table of a {@link MigrationReport}: the figures both sides agreed on. */
 export interface TableReport {
@@ -62,9 +62,20 @@ export const DEFAULT_BATCH_SIZE = 500;
  * settings (time stamps in UTC, ISO dates), so that both sides print a row alike and their checksums compare.
  */
 export function migrationPool(config: PoolConfig, name: string): Pool {
+  const { password } = config;
+  // A password given beside a connection string (read from a secret, the URL holding none) is set on each client
+  // after pg has read the string, as db/pool.ts does: given to the pool, it is lost, because pg lets the string's
+  // fields win over the config's, an absent password included ("client password must be a string").
+  class PasswordClient extends Client {
+    constructor(clientConfig?: ClientConfig) {
+      super(clientConfig);
+      (this as { password: unknown }).password = password;
+    }
+  }
   const pool = new Pool({
     max: 4,
     ...config,
+    ...(password !== undefined && config.connectionString ? { Client: PasswordClient } : {}),
     application_name: `shop:data-migrations:${name}`,
     options: [config.options, "-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3"].filter(Boolean).join(" "),
   });
