@@ -425,8 +425,8 @@ const HEALTH_WHY = {
   route53:
     "geolocation DNS stops sending a region's continents to it only when none of its servers passes `/readyz` (the " +
     "target group's HealthyHostCount below 1 for 2 minutes): a region with a shared dependency down keeps its " +
-    "shoppers, who get that region's degraded answers (the e2e test stops us-east-1's `redis` and `redis-sessions` locally: carts 503, " +
-    "us-east-1 stays in rotation).",
+    "shoppers, who get that region's degraded answers (the e2e test stops us-east-1's `redis` and " +
+    "`redis-sessions` locally: carts 503, us-east-1 stays in rotation).",
 } as const;
 
 /**
