@@ -99,7 +99,8 @@ test("SIGTERM hands the memory sessions over while the server still listens; the
   } finally {
     await lock.end();
   }
-  expect(await server.exited).toBe(0);
+  // The exit code with the server's last lines, so that a failed shutdown says why.
+  expect({ code: await server.exited, last: server.lines.slice(-4) }).toMatchObject({ code: 0 });
   const messages = server.lines.map((line) => line.msg);
   expect(messages.indexOf("sessions handed over")).toBeGreaterThan(messages.indexOf("shutting down"));
   expect(messages.indexOf("stopped")).toBeGreaterThan(messages.indexOf("sessions handed over"));
