@@ -11,9 +11,8 @@
  * it: no request fails, no cart is lost.
  */
 import http from "node:http";
-import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
-import { startLoad, stopLoads } from "./support/load";
+import { moreRequests, startLoad, stopLoads } from "./support/load";
 import { type Topology, catalogFingerprint, startTopology } from "./support/local-topology";
 
 jest.setTimeout(240_000);
@@ -27,11 +26,6 @@ afterEach(() => stopLoads());
 afterAll(async () => {
   await topology?.stop();
 });
-
-async function moreRequests(load: { requests: number }, more: number): Promise<void> {
-  const target = load.requests + more;
-  await pollUntil(`${more} more requests of the load`, async () => load.requests >= target, { timeoutMs: 60_000 });
-}
 
 /**
  * One shopper who writes to the cart in a loop (one more unit of a product, or the line removed once it holds ten,

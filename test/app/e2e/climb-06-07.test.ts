@@ -11,7 +11,7 @@ import { Browser } from "../../../scripts/climb/browser";
 import type { LauncherFile } from "../../../scripts/local/launcher";
 import { haproxyCommand } from "../../../scripts/local/haproxy";
 import { pollUntil } from "../../../lib/servers/poll";
-import { startLoad, stopLoads } from "./support/load";
+import { moreRequests, startLoad, stopLoads } from "./support/load";
 import { type Topology, startTopology } from "./support/local-topology";
 
 jest.setTimeout(240_000);
@@ -25,12 +25,6 @@ afterEach(() => stopLoads());
 afterAll(async () => {
   await topology?.stop();
 });
-
-/** Waits until the load has answered `more` requests beyond what it had answered when called. */
-async function moreRequests(load: { requests: number }, more: number): Promise<void> {
-  const target = load.requests + more;
-  await pollUntil(`${more} more requests of the load`, async () => load.requests >= target, { timeoutMs: 60_000 });
-}
 
 type CartBody = { items: Array<{ productId: number; quantity: number }> };
 

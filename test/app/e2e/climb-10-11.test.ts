@@ -10,8 +10,7 @@
  * failed requests.
  */
 import { Browser } from "../../../scripts/climb/browser";
-import { pollUntil } from "../../../lib/servers/poll";
-import { startLoad, stopLoads } from "./support/load";
+import { moreRequests, startLoad, stopLoads } from "./support/load";
 import { type Topology, startTopology } from "./support/local-topology";
 
 jest.setTimeout(240_000);
@@ -26,11 +25,6 @@ afterEach(() => stopLoads());
 afterAll(async () => {
   await topology?.stop();
 });
-
-async function moreRequests(load: { requests: number }, more: number): Promise<void> {
-  const target = load.requests + more;
-  await pollUntil(`${more} more requests of the load`, async () => load.requests >= target, { timeoutMs: 60_000 });
-}
 
 test("10 → 11 under load: European shoppers move to eu-west-1 with their carts, and no request fails", async () => {
   const keeper = new Browser(topology.entryUrl, EU);

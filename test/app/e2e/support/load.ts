@@ -6,6 +6,7 @@
  * it put in its cart, and a cart read that shows anything else is a lost cart.
  */
 import { Browser } from "../../../../scripts/climb/browser";
+import { pollUntil } from "../../../../lib/servers/poll";
 
 /** What a load saw. */
 export interface LoadResult {
@@ -108,4 +109,10 @@ export function startLoad(
   };
   running.add(load);
   return load;
+}
+
+/** Waits until `load` has answered `more` requests beyond what it had answered when called. */
+export async function moreRequests(load: { requests: number }, more: number): Promise<void> {
+  const target = load.requests + more;
+  await pollUntil(`${more} more requests of the load`, async () => load.requests >= target, { timeoutMs: 60_000 });
 }
