@@ -130,8 +130,9 @@ test("the bulk pass copies a running shop, the catch-up only what changed since,
   expect(after).toEqual(await fingerprint(source.primaryUrl));
   // The rows of 201 orders (the table's growth, less the claim deleted), every 7th product (stock changed, product
   // 42's price too), and the deleted claim.
+  // That count is the proof that the catch-up copies only what changed; how long it takes is the benchmark's business
+  // (a duration compared here failed a clean-clone CI run under load: catch-up 1,662 ms against bulk 1,608 ms).
   expect(catchUp.copied).toBe(totalRows(after) - totalRows(atStart) + 1 + Math.floor(PRODUCTS / 7) + 1);
-  expect(catchUp.ms).toBeLessThan(bulk.ms);
 
   const again = await moveDatabase({
     source: { connectionString: source.primaryUrl },
