@@ -3,7 +3,7 @@
  * (scripts/local/options.ts, whose UsageError and bounds it shares).
  */
 import path from "node:path";
-import { MAX_STEP, MIN_STEP, PROJECT_DIR, UsageError } from "../local/options";
+import { MAX_STEP, MIN_STEP, PROJECT_DIR, UsageError, integer } from "../local/options";
 
 /** What the climb runner needs to know. */
 export interface ClimbOptions {
@@ -65,14 +65,6 @@ export const CLIMB_USAGE = `npm run climb [-- options]   climb a live local shop
 
 Exit code 0 when every bar is met (no acknowledged order missing, no cart lost, failed requests <= 0.1 % and none
 on a seamless climb, within --max-minutes), 1 otherwise, 2 for a bad option.`;
-
-function integer(flag: string, value: string | undefined, min: number, max: number): number {
-  if (value === undefined || !/^\d+$/.test(value))
-    throw new UsageError(`${flag} needs a whole number, got ${JSON.stringify(value ?? "")}`);
-  const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`${flag} must be from ${min} to ${max}, got ${n}`);
-  return n;
-}
 
 /** Parses `argv` (without node and the script); throws {@link UsageError}, or returns `"help"`. */
 export function parseClimbOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ClimbOptions | "help" {

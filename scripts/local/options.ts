@@ -103,7 +103,8 @@ Faults, while it runs: npm run local:fault -- <kind> [target]   (npm run local:f
 /** A command-line problem; the message says what is wrong and what is allowed. */
 export class UsageError extends Error {}
 
-function integer(flag: string, value: string | undefined, min: number, max: number): number {
+/** `value` as a whole number from `min` to `max`; a {@link UsageError} naming `flag` and the range otherwise. */
+export function integer(flag: string, value: string | undefined, min: number, max: number): number {
   if (value === undefined || !/^\d+$/.test(value))
     throw new UsageError(`${flag} needs a whole number, got ${JSON.stringify(value ?? "")}`);
   const n = Number(value);
