@@ -3,7 +3,7 @@
  * run; set SHOP_FUZZ_SEED to explore others). The bar: no 5xx, no crash, and the app still ready afterwards.
  */
 import { connect } from "node:net";
-import { Prng } from "./support/prng";
+import { Prng } from "../../lib/prng";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN, type TestApp, startTestApp } from "./support/test-app";
 import type { HttpRequest } from "./support/http-client";

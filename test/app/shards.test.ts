@@ -14,7 +14,7 @@ import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
 import { pollUntil } from "../../lib/servers/poll";
-import { Prng } from "./support/prng";
+import { Prng } from "../../lib/prng";
 import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN, type TestApp, setStock, startTestApp, testLogger } from "./support/test-app";

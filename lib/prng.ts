@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32), so that a fuzz run is the same run every time for the same seed. */
+/** A small seeded PRNG (mulberry32): the same sequence for the same seed (the fuzz test, the load profile). */
 
 /** Random choices drawn from one seeded sequence. */
 export class Prng {
