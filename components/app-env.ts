@@ -47,6 +47,8 @@ export type EnvValue<T> =
   | { kind: "literal"; value: T | string | number | boolean }
   /** The region of the instance, from the instance metadata service (IMDSv2). */
   | { kind: "instanceRegion" }
+  /** The id of the instance (`i-0abc…`), from the instance metadata service (IMDSv2): a stable name, not an address. */
+  | { kind: "instanceId" }
   | { kind: "secretField"; secret: SecretRef<T>; field: string }
   | { kind: "postgres"; endpoint: PgEndpoint<T>; database: string; credentials: Credentials<T>; tls?: PgTls }
   /** Comma-separated URLs of servers that share one database name and one set of credentials. */
@@ -110,6 +112,8 @@ export function orderShardsMap(buckets: number[], shards: ShardUrls[]): { bucket
 export interface Lookups {
   secret?: (arn: string, field: string) => string;
   region?: () => string;
+  /** The instance's id. */
+  instanceId?: () => string;
   /** The published shard map's buckets. */
   ssmBuckets?: (parameterName: string) => number[];
   /** A file on the instance (step 1's database password). */
@@ -138,6 +142,8 @@ export function resolveValue(v: EnvValue<string>, look: Lookups = {}): string {
       return String(v.value);
     case "instanceRegion":
       return need(look.region, "the instance region")();
+    case "instanceId":
+      return need(look.instanceId, "the instance id")();
     case "secretField":
       return need(look.secret, "a secret")(v.secret.arn, v.field);
     case "postgres":
@@ -197,6 +203,8 @@ export function describeValue(v: EnvValue<string>): string {
       return c(v.value);
     case "instanceRegion":
       return "the instance's region, from the instance metadata (IMDSv2)";
+    case "instanceId":
+      return "the instance's id, from the instance metadata (IMDSv2)";
     case "secretField":
       return `field ${c(v.field)} of the secret ${c(v.secret.arn)}`;
     case "postgres":
@@ -242,7 +250,7 @@ function singleQuotable(what: string, s: string): string {
 /**
  * The boot script's part of the environment (bash, run at every service start): `prelude` computes what needs a
  * secret or an endpoint into shell variables, `echoes` writes one `echo "NAME=…"` line per variable, in order.
- * The script around it defines `secret <arn>` (the SecretString) and `REGION` (from IMDSv2).
+ * The script around it defines `secret <arn>` (the SecretString), `REGION` and `INSTANCE_ID` (from IMDSv2).
  */
 export function renderEnvShell(vars: EnvVar<string>[]): { prelude: string; echoes: string[] } {
   const prelude: string[] = [];
@@ -283,6 +291,9 @@ export function renderEnvShell(vars: EnvVar<string>[]): { prelude: string; echoe
         break;
       case "instanceRegion":
         echoes.push(`echo "${name}=$REGION"`);
+        break;
+      case "instanceId":
+        echoes.push(`echo "${name}=$INSTANCE_ID"`);
         break;
       case "secretField":
         echoes.push(`echo "${name}=$(jq -r .${shellSafe("field", v.field)} <<<"$${readSecret(v.secret)}")"`);

@@ -100,18 +100,19 @@ ${
 -o /etc/shop/rds-ca.pem ${RDS_CA_BUNDLE_URL}`
 }
 
-cat > /opt/shop/bin/imds-region <<'EOF'
+cat > /opt/shop/bin/imds <<'EOF'
 #!/bin/bash
-# IMDSv2 only: a session token first, then the region.
+# One instance metadata item (placement/region, instance-id). IMDSv2 only: a session token first, then the item.
+set -euo pipefail
 TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
-curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region
+curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" "http://169.254.169.254/latest/meta-data/$1"
 EOF
 
 cat > /opt/shop/bin/fetch-release <<'EOF'
 #!/bin/bash
 # Unpacks the release the SSM parameter names (once per release) and points /opt/shop/current at it.
 set -euo pipefail
-REGION=$(/opt/shop/bin/imds-region)
+REGION=$(/opt/shop/bin/imds placement/region)
 URI=$(aws ssm get-parameter --region "$REGION" --name '${a.releaseParameter}' --query Parameter.Value --output text)
 DIR=/opt/shop/releases/$(basename "$URI" .tgz)
 if [ ! -d "$DIR" ]; then
@@ -136,7 +137,9 @@ set -euo pipefail
 umask 077
 # /run is empty after every boot: make the directory before anything below writes into it.
 install -d -m 0700 /run/shop
-REGION=$(/opt/shop/bin/imds-region)
+REGION=$(/opt/shop/bin/imds placement/region)
+# The process's name in its answers' x-shop-process header: the instance id, never its private address.
+INSTANCE_ID=$(/opt/shop/bin/imds instance-id)
 # A secret is read in the region its ARN names: a secondary region is given its own replicas (step 11).
 secret() { aws secretsmanager get-secret-value --region "$(cut -d: -f4 <<<"$1")" --secret-id "$1" \
 --query SecretString --output text; }

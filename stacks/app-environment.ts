@@ -28,6 +28,11 @@ export interface EnvSources<T> {
   logLevel: string;
   /** `AWS_REGION`: the instance's region on AWS, the region a local process stands for. */
   region: EnvValue<T>;
+  /**
+   * `PROCESS_NAME`: which process this is, in its answers' `x-shop-process` header and its figures: the instance id
+   * on AWS (stable, and no private address), the process's own name in local mode (`web-1`, `worker-1`).
+   */
+  processName: EnvValue<T>;
   /** The catalog: the primary (writes), the replicas this process reads, the credentials and TLS of both. */
   database: {
     primary: PgEndpoint<T>;
@@ -153,7 +158,8 @@ export function appEnvironment<T>(features: StepFeatures, role: AppRole, s: EnvS
     );
     add("SEED_PRODUCTS", literal(s.seedProducts), "demo products seeded into an empty catalog");
   }
-  add("AWS_REGION", s.region, "region of the SDK clients (the queue)");
+  add("AWS_REGION", s.region, "region of the SDK clients (the queue), and of the answers' x-shop-region header");
+  add("PROCESS_NAME", s.processName, "names the process that answered (x-shop-process) and in its figures");
   if (web && features.fleet) {
     add(
       "SESSION_STORE",
@@ -259,6 +265,7 @@ export function awsAppEnvironment<T>(cfg: LadderConfig, role: AppRole, facts: Aw
       role === "worker" ? { host: "127.0.0.1", port: APP_PORT } : { host: "0.0.0.0", port: f.fleet ? APP_PORT : 80 },
     logLevel: "info",
     region: { kind: "instanceRegion" },
+    processName: { kind: "instanceId" },
     database:
       db.kind === "rds"
         ? {
@@ -490,6 +497,10 @@ export const LOCAL_DIFFERENCES: Readonly<Record<string, { aspects: Aspect[]; why
   AWS_REGION: {
     aspects: ["source"],
     why: "the region a local process stands for; on AWS the instance's, from its metadata",
+  },
+  PROCESS_NAME: {
+    aspects: ["source"],
+    why: "locally the launcher's name for it (web-1; web-1.b while a climb replaces it); on AWS the instance id",
   },
   AWS_EMF_ENVIRONMENT: {
     aspects: ["value"],

@@ -15,6 +15,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from "./http/request-id";
 import { registerCsrfProtection } from "./http/csrf";
 import { registerRateLimits } from "./http/rate-limit";
 import { registerSecurityHeaders } from "./http/security-headers";
+import { registerTierHeaders } from "./http/tier-headers";
 import { type WriteFence, registerWriteFence } from "./http/write-fence";
 import { serverTimeouts } from "./http/timeouts";
 import { validatorCompiler } from "./http/validation";
@@ -164,6 +165,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   registerErrorHandling(app);
   registerCacheControl(app);
   registerSecurityHeaders(app, { https: config.COOKIE_SECURE });
+  registerTierHeaders(app, { region: config.AWS_REGION, process: config.PROCESS_NAME });
   app.decorate("productCache", productCache ?? null);
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);

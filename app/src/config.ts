@@ -177,6 +177,14 @@ const sharedFields = {
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "must be an AWS region such as us-east-1" })
     .optional(),
+  /**
+   * Which process this is, in its answers' `x-shop-process` header: the instance id on AWS, the launcher's name in
+   * local mode (`web-1`). Unset, the header is left out (a host name on EC2 is the private address).
+   */
+  PROCESS_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: "must be a short name such as web-1 or i-0123456789abcdef0" })
+    .optional(),
   /** Endpoint of an SQS emulator (local runs and tests); unset on AWS. */
   SQS_ENDPOINT: httpUrl().optional(),
   /** An endpoint speaking the Secrets Manager API on this machine (tests), for DATABASE_SECRET and

@@ -309,6 +309,7 @@ export function localAppEnvironment(
     listen: { host: "127.0.0.1", port: proc.port },
     logLevel: plan.logLevel,
     region: { kind: "literal", value: region.name },
+    processName: { kind: "literal", value: proc.name },
     // From step 4 the primary is reached through the proxy that survives a failover.
     database: {
       primary: at(plan.pgProxyPort ?? plan.catalog.port),

@@ -157,6 +157,17 @@ test("variables the app does not know (NODE_ENV, AWS_REGION) are ignored", () =>
   expect(loadConfig({ ...valid, NODE_ENV: "production", AWS_REGION: "us-east-1" })).not.toHaveProperty("NODE_ENV");
 });
 
+test("PROCESS_NAME is a short name (the x-shop-process header), never an address with a port or spaces", () => {
+  expect(loadConfig({ ...valid, PROCESS_NAME: "web-eu-west-1-1" }).PROCESS_NAME).toBe("web-eu-west-1-1");
+  expect(loadWorkerConfig({ DATABASE_URL: valid.DATABASE_URL, PROCESS_NAME: "i-0123456789abcdef0" }).PROCESS_NAME).toBe(
+    "i-0123456789abcdef0",
+  );
+  for (const bad of ["web 1", "10.0.1.7:3000", "-web", "x".repeat(64)])
+    expect(problemsOf({ ...valid, PROCESS_NAME: bad })).toEqual([
+      "PROCESS_NAME: must be a short name such as web-1 or i-0123456789abcdef0",
+    ]);
+});
+
 test("the worker needs only DATABASE_URL, not the server's secrets", () => {
   const worker = loadWorkerConfig({ DATABASE_URL: valid.DATABASE_URL });
   expect(worker.DATABASE_URL).toBe(valid.DATABASE_URL);

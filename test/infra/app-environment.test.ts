@@ -99,6 +99,7 @@ const SECRET_JSON = {
 const lookupsFor = (facts: AwsEnvFacts<string>): Lookups => ({
   secret: (_arn, field) => String((SECRET_JSON as Record<string, string>)[field] ?? `no field ${field}`),
   region: () => "us-east-1",
+  instanceId: () => "i-0123456789abcdef0",
   ssmBuckets: () => assignBuckets(facts.shards!.endpoints.length),
   file: () => "on-box-pw",
 });
@@ -314,6 +315,7 @@ describe("(c) the boot script's shell computes the contract's values", () => {
     const script = [
       "set -euo pipefail",
       "REGION=us-east-1",
+      "INSTANCE_ID=i-0123456789abcdef0",
       `secret() { printf '%s' '${JSON.stringify(SECRET_JSON)}'; }`,
       'cat() { [ "$1" = /etc/shop/local-db-password ] && printf on-box-pw; }',
       `aws() { [ "$1 $2" = "ssm get-parameter" ] || { echo "unexpected: aws $*" >&2; exit 9; }; printf '%s' ` +

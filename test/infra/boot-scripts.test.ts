@@ -12,7 +12,7 @@ import { BOOT_CASES, BootCase, pick, renderSteps } from "./boot/cases";
 import { RenderedBoot, heredocs } from "./boot/render";
 import { ensureRootfs, requireBootTools } from "./boot/rootfs";
 import { SandboxRun, runSandbox } from "./boot/sandbox";
-import { Call, StubWorld, releaseFixture } from "./boot/world";
+import { Call, STUB_INSTANCE_ID, StubWorld, releaseFixture } from "./boot/world";
 
 let rendered: RenderedBoot[] = [];
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe("boot scripts", () => {
       try {
         const scripts = heredocs(r.script).filter((h) => h.path.startsWith("/opt/shop/bin/"));
         const files = [{ path: "user-data", body: r.script }, ...scripts];
-        expect(files.length).toBeGreaterThanOrEqual(4); // user data, imds-region, fetch-release, render-env
+        expect(files.length).toBeGreaterThanOrEqual(4); // user data, imds, fetch-release, render-env
         const names = files.map((f) => {
           const name = path.join(dir, path.basename(f.path));
           fs.writeFileSync(name, f.body);
@@ -133,6 +133,19 @@ describe("boot scripts", () => {
     const run = await runSandbox("render-env", r.script, world(r), { after });
     expectSuccess(run);
     expect(run.after).toEqual([0, 0, 0]);
+  });
+
+  it("the environment names the process by its instance id and its region, from the metadata (IMDSv2)", async () => {
+    const r = pick(rendered, [11, "web", "euw1"]);
+    const after = [
+      "/opt/shop/bin/render-env",
+      `grep -qx PROCESS_NAME=${STUB_INSTANCE_ID} /run/shop/env`,
+      "grep -qx AWS_REGION=eu-west-1 /run/shop/env",
+    ];
+    const run = await runSandbox("process-name", r.script, world(r, { region: "eu-west-1" }), { after });
+    expectSuccess(run);
+    expect(run.after).toEqual([0, 0, 0]);
+    expect(has(run.calls, "curl", /meta-data\/instance-id$/)).toBe(true);
   });
 
   it("defect 11: a release that does not unpack fails fetch-release, is not cached, and is fetched again", async () => {

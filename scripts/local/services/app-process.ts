@@ -59,7 +59,8 @@ export class AppProcess implements Service {
 
   private definition(): ProcessDefinition {
     const { ctx, spec, kind } = this;
-    const proc = { ...spec, port: this.port };
+    // Named as the supervisor and HAProxy name it (PROCESS_NAME): a climb's replacement (web-1.b) is told apart.
+    const proc = { ...spec, name: this.key, port: this.port };
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       ...processEnv(this.plan, this.region, proc, kind, ctx.secrets, ctx.runtime),

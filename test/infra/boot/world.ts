@@ -20,11 +20,16 @@ export interface FailRule {
   match?: string;
 }
 
+/** The instance id the metadata stub reports unless a world says otherwise. */
+export const STUB_INSTANCE_ID = "i-0123456789abcdef0";
+
 export interface StubWorld {
   /** SSM parameter values by name (see `RenderedBoot.parameters`). */
   parameters: Record<string, string>;
   /** Region the instance metadata reports. @default "us-east-1" */
   region?: string;
+  /** Instance id the instance metadata reports. @default {@link STUB_INSTANCE_ID} */
+  instanceId?: string;
   /** The release archive `aws s3 cp` delivers. @default {@link releaseFixture} */
   release?: Buffer;
   /** Stubs that fail, and how often. @default none */
@@ -64,6 +69,7 @@ export function writeWorld(dir: string, world: StubWorld): void {
     fs.writeFileSync(path.join(fixtures, "ssm", name.replace(/\//g, "%")), value);
   }
   fs.writeFileSync(path.join(fixtures, "region"), world.region ?? "us-east-1");
+  fs.writeFileSync(path.join(fixtures, "instance-id"), world.instanceId ?? STUB_INSTANCE_ID);
   fs.writeFileSync(path.join(fixtures, "release.tgz"), world.release ?? releaseFixture());
   // A good release beside it, for a test that repairs the one the stub serves.
   fs.writeFileSync(path.join(fixtures, "release.good.tgz"), releaseFixture());
