@@ -15,7 +15,7 @@ import {
   RATES,
   RDS_POSTGRES_HOURLY,
   VALKEY_HOURLY,
-} from "../plan/prices";
+} from "../../lib/pricing/prices";
 import { DRILLS, drillsAt } from "../../stacks/drills";
 import { featuresAt, firstStepOf } from "../../stacks/steps";
 import { DOCS_TARGET_TEXT, StepFacts } from "./ladder";
@@ -254,7 +254,7 @@ export function pricesSection(facts: StepFacts[]): string {
   const r = RATES;
   return [
     `Region **${PRICE_REGION}**, on-demand, USD, compiled **${PRICES_AS_OF}**; a month is ${HOURS_PER_MONTH} ` +
-      `hours. Source: [\`scripts/plan/prices.ts\`](../scripts/plan/prices.ts).`,
+      `hours. Source: [\`lib/pricing/prices.ts\`](../lib/pricing/prices.ts).`,
     "",
     ...table("EC2 (Linux)", EC2_HOURLY, "$/hour"),
     ...table("RDS for PostgreSQL (single-AZ; Multi-AZ is ×2)", RDS_POSTGRES_HOURLY, "$/hour"),

@@ -116,7 +116,7 @@ export function costLines(cost: CostEstimate): string[] {
   lines.push(row("total per month (730 h)", usd(cost.monthly)));
   if (cost.atMaxSize > 0) lines.push(row("  with every fleet at its maximum size", usd(cost.monthly + cost.atMaxSize)));
   lines.push(
-    `  prices: on-demand ${cost.priceTable.region}, compiled ${cost.priceTable.asOf} (scripts/plan/prices.ts, ` +
+    `  prices: on-demand ${cost.priceTable.region}, compiled ${cost.priceTable.asOf} (lib/pricing/prices.ts, ` +
       `docs/pricing.md)`,
   );
   if (cost.pricedAsTableRegion.length > 0)

@@ -10,7 +10,7 @@ import { FORCE_NEW } from "../../scripts/plan/force-new";
 import { GraphIndex, isComponent, isRemote, isResourceLike } from "../../scripts/plan/graph";
 import { parseArgs } from "../../scripts/plan/cli";
 import { Plan, makePlan } from "../../scripts/plan/plan";
-import { EC2_HOURLY, HOURS_PER_MONTH, RATES, RDS_POSTGRES_HOURLY } from "../../scripts/plan/prices";
+import { EC2_HOURLY, HOURS_PER_MONTH, RATES, RDS_POSTGRES_HOURLY } from "../../lib/pricing/prices";
 import { planText } from "../../scripts/plan/render";
 import { ladderGraph } from "../../lib/graph/graph-cache";
 import { Graph, stackConfig } from "../../lib/graph/harness";

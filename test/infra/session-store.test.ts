@@ -13,7 +13,7 @@ import { RegisteredResource } from "../../lib/graph/registered";
 import { describeChange, secondUpChanges } from "../../lib/graph/second-up";
 import { estimateCost } from "../../scripts/plan/cost";
 import { GraphIndex } from "../../scripts/plan/graph";
-import { VALKEY_HOURLY, HOURS_PER_MONTH } from "../../scripts/plan/prices";
+import { VALKEY_HOURLY, HOURS_PER_MONTH } from "../../lib/pricing/prices";
 import { mockOutputsOf } from "./deploy-twice-suite";
 
 const userDataOf = (g: Graph, lt: string) => Buffer.from(g.one(T.lt, lt).inputs.userData, "base64").toString("utf8");

@@ -1,5 +1,7 @@
 /**
- * The price table behind the plan's cost estimate and docs/pricing.md (generated from this module).
+ * The price table behind the plan's cost estimate (`npm run plan`), the policy pack's `cost-estimate` policy
+ * (`pulumi preview --policy-pack policies`) and docs/pricing.md (generated from this module): one table, so that
+ * the three always agree. It imports nothing, so the policy pack can load it beside its own dependencies.
  *
  * On-demand list prices in US dollars for us-east-1 (N. Virginia), Linux, no upfront commitment, no free tier, as
  * AWS publishes them on the pricing pages in `PRICE_SOURCES`. They were compiled on `PRICES_AS_OF` from those
@@ -15,7 +17,7 @@ export const PRICES_AS_OF = "2026-11-28";
 export const PRICE_REGION = "us-east-1";
 export const HOURS_PER_MONTH = 730;
 
-export const PRICE_SOURCES: Readonly<Record<string, string>> = {
+export const PRICE_SOURCES = {
   "EC2 instances, EBS, Elastic IP / public IPv4": "https://aws.amazon.com/ec2/pricing/on-demand/",
   "NAT gateway": "https://aws.amazon.com/vpc/pricing/",
   "Application Load Balancer": "https://aws.amazon.com/elasticloadbalancing/pricing/",
@@ -27,7 +29,14 @@ export const PRICE_SOURCES: Readonly<Record<string, string>> = {
   "Route 53 health checks": "https://aws.amazon.com/route53/pricing/",
   "AWS WAF (web ACLs, rules, requests)": "https://aws.amazon.com/waf/pricing/",
   "CloudWatch Logs vended logs (WAF logs)": "https://aws.amazon.com/cloudwatch/pricing/",
-};
+  "AWS Fault Injection Service": "https://aws.amazon.com/fis/pricing/",
+} as const satisfies Readonly<Record<string, string>>;
+
+/** A page of `PRICE_SOURCES`, by its title. */
+export type PriceSource = keyof typeof PRICE_SOURCES;
+const EC2 = "EC2 instances, EBS, Elastic IP / public IPv4";
+const CLOUDWATCH = "CloudWatch (dashboards, alarms, custom metrics)";
+const WAF = "AWS WAF (web ACLs, rules, requests)";
 
 /** EC2 Linux on-demand, $ per hour. */
 export const EC2_HOURLY: Readonly<Record<string, number>> = {
@@ -105,6 +114,35 @@ export const RATES = {
   /** WAF logs to CloudWatch Logs are vended logs: $ per GB ingested, first 10 TB a month. */
   wafLogsIngestPerGb: 0.5,
 } as const;
+
+/** The page each table's prices come from. */
+export const TABLE_SOURCES = {
+  EC2_HOURLY: EC2,
+  RDS_POSTGRES_HOURLY: "RDS for PostgreSQL",
+  AURORA_POSTGRES_HOURLY: "Aurora PostgreSQL",
+  VALKEY_HOURLY: "ElastiCache (Valkey)",
+} as const satisfies Readonly<Record<string, PriceSource>>;
+
+/** The page each flat rate comes from: one entry per key of `RATES` (the type refuses a rate without a source). */
+export const RATE_SOURCES: Readonly<Record<keyof typeof RATES, PriceSource>> = {
+  ebsGp3PerGbMonth: EC2,
+  rdsGp3PerGbMonth: "RDS for PostgreSQL",
+  // AWS lists the public IPv4 charge on the VPC pricing page too; the EC2 page carries it for Elastic IPs.
+  publicIpv4PerHour: EC2,
+  natGatewayPerHour: "NAT gateway",
+  albPerHour: "Application Load Balancer",
+  secretPerMonth: "Secrets Manager",
+  cloudwatchDashboardPerMonth: CLOUDWATCH,
+  cloudwatchAlarmPerMetricMonth: CLOUDWATCH,
+  cloudwatchCompositeAlarmPerMonth: CLOUDWATCH,
+  cloudwatchMetricPerMonth: CLOUDWATCH,
+  detailedMonitoringMetricsPerInstance: CLOUDWATCH,
+  route53HealthCheckPerMonth: "Route 53 health checks",
+  wafWebAclPerMonth: WAF,
+  wafRulePerMonth: WAF,
+  wafPerMillionRequests: WAF,
+  wafLogsIngestPerGb: "CloudWatch Logs vended logs (WAF logs)",
+};
 
 /** What the estimate leaves out, printed beside every figure. */
 export const NOT_INCLUDED: readonly string[] = [
