@@ -24,9 +24,29 @@ import {
   stepDocPath,
   summarySection,
 } from "./sections";
+import { loadSection, shardKeysSection } from "../load/docs";
+import { firstStepOf } from "../../stacks/steps";
 
 /** The sections every step doc has, in order. */
-export const STEP_SECTIONS = ["summary", "diagram", "env", "cost", "changes", "resources", "health", "drills"] as const;
+export const STEP_SECTIONS = [
+  "summary",
+  "diagram",
+  "env",
+  "cost",
+  "changes",
+  "resources",
+  "health",
+  "drills",
+  "load",
+] as const;
+
+/**
+ * The generated sections of step `step`'s page, in order: {@link STEP_SECTIONS}, and on the page of the step that
+ * shards the orders the measured shard-key table (scripts/load/shard-keys.ts) after them.
+ */
+export function stepSections(step: number): string[] {
+  return [...STEP_SECTIONS, ...(step === firstStepOf("shards") ? ["shard-keys"] : [])];
+}
 
 export interface GeneratedDocs {
   /** Path (relative to the root) → full content. */
@@ -88,6 +108,8 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
           resources: resourcesSection(f),
           health: healthSection(f),
           drills: drillsSection(f),
+          load: loadSection(f.info.step),
+          ...(f.info.step === firstStepOf("shards") ? { "shard-keys": shardKeysSection() } : {}),
         },
       ),
     );
