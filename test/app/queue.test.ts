@@ -4,7 +4,11 @@
  * notification; a redelivery is a no-op; poison messages end in the dead-letter queue after 5 receives.
  */
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import pino from "pino";
+import { OrderConsumer } from "../../app/src/queue/order-consumer";
+import { OrderShards } from "../../app/src/shards/order-shards";
 import type { RunningWorker } from "../../app/src/start-worker";
 import { type Fauxqs, type QueuePair, startFauxqs } from "./support/fauxqs";
 import { startTestWorker } from "./support/order-worker";
@@ -46,6 +50,64 @@ async function queueDrained(queueUrl: string): Promise<boolean> {
   const { visible, inFlight } = await fauxqs.counts(queueUrl);
   return visible === 0 && inFlight === 0;
 }
+
+// First in the file: the shared worker (runWorker) is not consuming yet, so this consumer alone gets the message.
+test("a job running past the job timeout is given up and logged; it still confirms once and deletes", async () => {
+  await setStock(t, 71, 10);
+  const shopper = new Shopper(t);
+  await shopper.post("/api/cart/items", { productId: 71, quantity: 1 });
+  const { orderId } = (await shopper.post("/api/checkout")).json();
+  await pollUntil(
+    "the relay to send the outbox row",
+    async () => (await primary("SELECT sent_at FROM order_outbox WHERE order_id = $1", [orderId]))[0].sent_at !== null,
+  );
+  // Another transaction holds the order's row: the job's SELECT ... FOR UPDATE waits for it.
+  const holder = await t.router.primaryPool.connect();
+  await holder.query("BEGIN");
+  await holder.query("SELECT id FROM orders WHERE id = $1 FOR UPDATE", [orderId]);
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString().split("\n")) if (text.trim() !== "") lines.push(JSON.parse(text));
+      done();
+    },
+  });
+  const consumer = new OrderConsumer({
+    sqs: fauxqs.sqs,
+    queueUrl: queue.queueUrl,
+    shards: OrderShards.unsharded(t.router),
+    logger: pino({ level: "info" }, sink),
+    batchSize: 1,
+    waitSeconds: 1,
+    jobTimeoutMs: 200,
+  });
+  consumer.start();
+  try {
+    await pollUntil("the job to be given up", async () => consumer.stats.timedOut >= 1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        job: "order_placed",
+        timeoutMs: 200,
+        msg: expect.stringContaining("given up, its message comes back after the visibility timeout"),
+      }),
+    );
+    expect(consumer.stats).toMatchObject({ confirmed: 0, deleted: 0 });
+    expect((await primary("SELECT status FROM orders WHERE id = $1", [orderId]))[0].status).toBe("pending");
+  } finally {
+    await holder.query("COMMIT");
+    holder.release();
+  }
+  // The job it gave up ends once the row is free: its line is still written, the order confirmed once, and the
+  // message deleted (by it or by a redelivery, which finds the order confirmed).
+  await pollUntil("the queue to drain", () => queueDrained(queue.queueUrl));
+  await consumer.stop();
+  expect(consumer.stats.confirmed).toBe(1);
+  expect(lines).toContainEqual(expect.objectContaining({ orderId, outcome: "confirmed" }));
+  expect(await primary("SELECT kind FROM order_events WHERE order_id = $1", [orderId])).toEqual([
+    { kind: "order_confirmed" },
+  ]);
+});
 
 test("checkout answers 202 pending; relay sends it; worker confirms it once; shopper: pending, confirmed", async () => {
   await setStock(t, 70, 10);

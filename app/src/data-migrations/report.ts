@@ -7,6 +7,7 @@
  * and a checksum of the rows in primary-key order, computed on both sides after the copy, must be equal.
  */
 import { Client, type ClientConfig, Pool, type PoolConfig } from "pg";
+import { MIGRATION_POOL_MAX } from "../../../components/app-limits";
 
 /** One table of a {@link MigrationReport}: the figures both sides agreed on. */
 export interface TableReport {
@@ -73,7 +74,7 @@ export function migrationPool(config: PoolConfig, name: string): Pool {
     }
   }
   const pool = new Pool({
-    max: 4,
+    max: MIGRATION_POOL_MAX,
     ...config,
     ...(password !== undefined && config.connectionString ? { Client: PasswordClient } : {}),
     application_name: `shop:data-migrations:${name}`,

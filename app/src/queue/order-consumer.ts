@@ -15,8 +15,15 @@
  * `order already confirmed; redelivery ignored` (info), a poison message (warn), or `order not confirmed; the
  * message will come back` (error, with the error). Every line carries `job`, `messageId`, `receiveCount`, `ms` and,
  * once known, `orderId`, `shard` and `outcome`. Only a failed delete adds a line of its own (warn).
+ *
+ * A job still running after `jobTimeoutMs` (components/app-limits.ts) is given up: a line says so (error), the
+ * consumer goes back to the queue, and the message comes back once its visibility timeout ends, which the stack's
+ * configuration check keeps longer than the job timeout (stacks/capacity-checks.ts). The job itself is not cut short
+ * (a database statement has its own DB_QUERY_TIMEOUT_MS): if it ends later, it still writes its line and deletes its
+ * message, and a redelivery meanwhile waits on the order's row lock and finds it confirmed.
  */
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { WORKER_JOB_TIMEOUT_MS } from "../../../components/app-limits";
 import type { Logger } from "../logger";
 import { metrics } from "../metrics";
 import { ORDER_CONFIRMED_EVENT, type ConfirmOutcome, confirmOrder } from "../orders/confirm";
@@ -35,6 +42,11 @@ export interface OrderConsumerOptions {
   waitSeconds: number;
   /** The AWS region this worker serves (`AWS_REGION`), in every job line; none if unset. */
   region?: string;
+  /**
+   * How long to wait for one job before giving it up (see the module comment).
+   * @default WORKER_JOB_TIMEOUT_MS (components/app-limits.ts)
+   */
+  jobTimeoutMs?: number;
 }
 
 /** The fields of a job's one log line. */
@@ -61,13 +73,25 @@ export interface ConsumerStats {
   poison: number;
   failed: number;
   deleted: number;
+  /** Jobs given up after the job timeout (each is also counted once it ends). */
+  timedOut: number;
 }
 
 /** See the module comment. */
 export class OrderConsumer {
-  readonly stats: ConsumerStats = { received: 0, confirmed: 0, duplicates: 0, poison: 0, failed: 0, deleted: 0 };
+  readonly stats: ConsumerStats = {
+    received: 0,
+    confirmed: 0,
+    duplicates: 0,
+    poison: 0,
+    failed: 0,
+    deleted: 0,
+    timedOut: 0,
+  };
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
+  /** Jobs not ended yet, those given up included: stop() waits for them before the pools close. */
+  private readonly jobs = new Set<Promise<void>>();
 
   constructor(private readonly options: OrderConsumerOptions) {}
 
@@ -80,6 +104,7 @@ export class OrderConsumer {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    await Promise.all(this.jobs);
   }
 
   private async run(): Promise<void> {
@@ -122,8 +147,35 @@ export class OrderConsumer {
     });
   }
 
-  /** One job: handles `message` and writes its one line. */
+  /** Waits for `message`'s job for at most the job timeout (see the module comment). */
   private async handle(message: Message): Promise<void> {
+    const job = this.job(message);
+    this.jobs.add(job);
+    const ended = () => void this.jobs.delete(job);
+    job.then(ended, ended);
+    const timeoutMs = this.options.jobTimeoutMs ?? WORKER_JOB_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const given = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const gaveUp = await Promise.race([job.then(() => false), given]);
+    clearTimeout(timer);
+    if (!gaveUp) return;
+    this.stats.timedOut += 1;
+    this.options.logger.error(
+      {
+        region: this.options.region,
+        job: "order_placed",
+        messageId: message.MessageId,
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount),
+        timeoutMs,
+      },
+      "job still running after the job timeout; given up, its message comes back after the visibility timeout",
+    );
+  }
+
+  /** One job: handles `message` and writes its one line. */
+  private async job(message: Message): Promise<void> {
     const started = performance.now();
     const line: JobLine = {
       region: this.options.region,
