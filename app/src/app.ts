@@ -13,6 +13,7 @@ import { registerCacheControl } from "./http/cache-control";
 import { registerErrorHandling } from "./http/errors";
 import { REQUEST_ID_HEADER, requestIdFor } from "./http/request-id";
 import { registerCsrfProtection } from "./http/csrf";
+import { ProcessStats, statsRoutes } from "./http/process-stats";
 import { registerRateLimits } from "./http/rate-limit";
 import { registerSecurityHeaders } from "./http/security-headers";
 import { registerTierHeaders } from "./http/tier-headers";
@@ -88,7 +89,12 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 /** Builds the shop's Fastify app, ready to `inject` or `listen`. */
 export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger("shop-server", config.LOG_LEVEL);
-  const accessLog = new AccessLog({ region: config.AWS_REGION });
+  // This process's figures (GET /admin/stats), counted where the access line is written.
+  const stats = new ProcessStats(
+    { process: config.PROCESS_NAME ?? `pid-${process.pid}`, kind: "web", region: config.AWS_REGION },
+    () => metrics.totals(),
+  );
+  const accessLog = new AccessLog({ region: config.AWS_REGION, stats });
   const app = Fastify({
     // Typed as Fastify's logger interface, which pino implements, so the app keeps the default FastifyInstance type.
     loggerInstance: logger as FastifyBaseLogger,
@@ -261,6 +267,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     shardTimeoutMs: config.SHARD_QUERY_TIMEOUT_MS,
   });
   await app.register(adminOperationRoutes, { adminToken: config.ADMIN_TOKEN, sessions, fence });
+  await app.register(statsRoutes, { stats, adminToken: config.ADMIN_TOKEN });
   await app.register(storefrontRoutes, {
     staticDir: deps.staticDir ?? STATIC_DIR,
     staticBaseUrl: config.STATIC_BASE_URL,

@@ -2,8 +2,9 @@
  * The background worker (step 8 on): consumes the orders queue (ORDER_QUEUE_URL), confirming each order on its
  * shard and recording its notification (queue/order-consumer.ts); with ORDER_SHARDS it also settles stock
  * reservations that a crashed checkout left open (orders/reservations.ts); at step 10 it publishes QueueLagSeconds.
- * It serves /healthz and /readyz if asked to, and stops cleanly: the open long poll is abandoned and the messages
- * in hand are finished before the pools close. Without ORDER_QUEUE_URL it only proves its database connection.
+ * It serves /healthz, /readyz and GET /admin/stats (http/process-stats.ts) if asked to, and stops cleanly: the open
+ * long poll is abandoned and the messages in hand are finished before the pools close. Without ORDER_QUEUE_URL it
+ * only proves its database connection.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import Fastify, { type FastifyBaseLogger } from "fastify";
@@ -15,7 +16,8 @@ import { waitForDatabase } from "./db/wait-for-database";
 import { AccessLog, registerAccessLog } from "./http/access-log";
 import { registerErrorHandling } from "./http/errors";
 import type { Logger } from "./logger";
-import { startMetricsPublisher } from "./metrics";
+import { metrics, startMetricsPublisher } from "./metrics";
+import { ProcessStats, statsRoutes } from "./http/process-stats";
 import { settleStaleReservations } from "./orders/reservations";
 import { OrderConsumer } from "./queue/order-consumer";
 import { createSqsClient } from "./queue/sqs";
@@ -71,6 +73,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
       registerAccessLog(health, accessLog);
       registerErrorHandling(health);
       await health.register(healthRoutes, { router });
+      // Its figures: no request of its own to count, the queue's business metrics (process-stats.ts).
+      const stats = new ProcessStats(
+        { process: config.PROCESS_NAME ?? `pid-${process.pid}`, kind: "worker", region: config.AWS_REGION },
+        () => metrics.totals(),
+      );
+      await health.register(statsRoutes, { stats });
       healthAddress = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT });
     }
     // Unreachable (a secondary region whose primary region is down): wait for it rather than exit into a crash loop.

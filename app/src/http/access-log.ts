@@ -15,11 +15,15 @@
  * - A request whose client goes away before the response (a load balancer's timeout, a closed tab) gets its one
  *   line then, as `request aborted` with `aborted: true` and no status: how long it had run, and what served it.
  *
+ * - The same place counts the process's figures (http/process-stats.ts, GET /admin/stats): every request but those
+ *   of the routes logged at `debug` (the health checks, the stats route itself), whatever level is logged.
+ *
  * Fastify's other internal lines (a failing serializer, a stream that broke after its headers went out) stay.
  */
 import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import type { Logger } from "../logger";
 import type { ServedBy } from "../served-by";
+import type { ProcessStats } from "./process-stats";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -80,11 +84,17 @@ export const ABORTED_MESSAGE = "request aborted";
  */
 export class AccessLog extends LogController {
   private readonly region?: string;
+  private readonly stats?: ProcessStats;
 
-  /** @param options.region the AWS region this process serves (`AWS_REGION`), in every line; none if unset. */
-  constructor(options: { region?: string } = {}) {
+  /**
+   * @param options.region the AWS region this process serves (`AWS_REGION`), in every line; none if unset.
+   * @param options.stats the process's figures (GET /admin/stats), counted here for every request of a route not
+   *   logged at `debug`, whatever the level that is logged; none: nothing is counted.
+   */
+  constructor(options: { region?: string; stats?: ProcessStats } = {}) {
     super({ requestIdLogLabel: "requestId" });
     this.region = options.region;
+    this.stats = options.stats;
   }
 
   /** No line on arrival: the access line says all of it when the response is done (or the client gone). */
@@ -102,6 +112,8 @@ export class AccessLog extends LogController {
     // A health check's 503 is its answer, not a failure of the app (routes/health.ts logs the change); a thrown 5xx is.
     const failed = status >= 500 && (!quiet || failure?.error !== undefined);
     const level = error || failed ? "error" : quiet ? "debug" : "info";
+    // Counted before the level check: the figures do not depend on what is logged.
+    if (!quiet) this.stats?.request(status, reply.elapsedTime, request.served);
     const log = request.log as Logger;
     if (!log.isLevelEnabled(level)) return;
     const line = this.line(request, route.url, reply.elapsedTime);
@@ -120,9 +132,11 @@ export class AccessLog extends LogController {
   requestAborted(request: FastifyRequest): void {
     const route = request.routeOptions;
     const level = route.config?.accessLog === "debug" ? "debug" : "info";
+    const elapsedMs = request.accessReply?.elapsedTime ?? 0;
+    if (level === "info") this.stats?.aborted(elapsedMs, request.served);
     const log = request.log as Logger;
     if (!log.isLevelEnabled(level)) return;
-    const line = this.line(request, route.url, request.accessReply?.elapsedTime ?? 0);
+    const line = this.line(request, route.url, elapsedMs);
     line.aborted = true;
     log[level](line, ABORTED_MESSAGE);
   }

@@ -40,11 +40,21 @@ import type {
 import type { Logger } from "../logger";
 import { type ShopRedis, withTimeout } from "../redis/client";
 import { ThrottledLog } from "../redis/throttled-log";
-import { isAdminGuard } from "./admin-auth";
+import { type AdminGuard, isAdminGuard } from "./admin-auth";
 import { HttpError } from "./errors";
 
 /** The limits, by name. */
 export type LimitName = "admin" | "cart" | "checkout";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * `refused`: on an admin route, only the requests its token guard refuses count in the admin limit.
+     * @default every request counts
+     */
+    adminRateLimit?: "refused";
+  }
+}
 
 /** The shopper routes that are limited, as `METHOD /pattern` (with the `/api` prefix) -> the limit they count in. */
 export const LIMITED_ROUTES: Readonly<Record<string, Exclude<LimitName, "admin">>> = {
@@ -90,9 +100,23 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
     // First of the route's own hooks: before the admin guard, so that wrong tokens count as well.
     // (Fastify hands the HEAD twin of a GET route the GET's options, this hook already in them.)
     const own = ownOnRequest(route);
-    if (!own.includes(hook)) route.onRequest = [hook, ...own];
+    if (own.includes(hook) || own.some((h) => LIMITERS.has(h))) return;
+    // A route polled every second (GET /admin/stats) counts only the requests its guard refuses: a token guesser
+    // is still limited, a reader with the token is not.
+    const guard = own.find(isAdminGuard) as AdminGuard | undefined;
+    const limit: onRequestAsyncHookHandler =
+      name === "admin" && guard && route.config?.adminRateLimit === "refused"
+        ? async (request, reply) => {
+            if (!guard.accepts(request)) await hook.call(app, request, reply);
+          }
+        : hook;
+    LIMITERS.add(limit);
+    route.onRequest = [limit, ...own];
   });
 }
+
+/** Every limiter hook put on a route, so that the HEAD twin of a GET route (given the GET's hooks) gets no second. */
+const LIMITERS = new WeakSet<onRequestHookHandler | onRequestAsyncHookHandler>();
 
 /** A route's own onRequest hooks, as a list. */
 function ownOnRequest(route: RouteOptions): onRequestHookHandler[] {

@@ -45,6 +45,21 @@ export interface MetricsSnapshot {
   queueLagSeconds: number[];
 }
 
+/**
+ * What was counted since the process started ({@link BusinessMetrics.totals}): GET /admin/stats answers it, and a
+ * reader subtracts two polls. ActiveShoppers is the window as of now, like the published metric.
+ */
+export interface BusinessTotals {
+  ordersPlaced: number;
+  revenueCents: number;
+  activeShoppers: number;
+  cacheHits: number;
+  cacheMisses: number;
+  /** Queue messages received (the worker), and the sum of their lags: a window's mean lag is Δsum / Δcount. */
+  queueMessages: number;
+  queueLagSecondsSum: number;
+}
+
 /** The in-memory counters; see the module comment. */
 export class BusinessMetrics {
   private ordersPlaced = 0;
@@ -53,6 +68,10 @@ export class BusinessMetrics {
   private cacheMisses = 0;
   private lags: number[] = [];
   private lagCount = 0;
+  /** What earlier takes reset, so that {@link totals} counts from the start whatever the publisher took. */
+  private readonly taken = { ordersPlaced: 0, revenueCents: 0, cacheHits: 0, cacheMisses: 0 };
+  private queueMessages = 0;
+  private queueLagSecondsSum = 0;
   /** Shopper id -> last seen (epoch ms), oldest first (a Map keeps insertion order; a re-seen shopper moves last). */
   private readonly shoppers = new Map<string, number>();
 
@@ -85,6 +104,8 @@ export class BusinessMetrics {
   queueLag(seconds: number): void {
     if (!Number.isFinite(seconds)) return;
     const value = Math.max(0, seconds);
+    this.queueMessages += 1;
+    this.queueLagSecondsSum += value;
     this.lagCount += 1;
     if (this.lags.length < MAX_LAG_SAMPLES) this.lags.push(value);
     else {
@@ -117,15 +138,42 @@ export class BusinessMetrics {
       queueLagSeconds: this.lags,
     };
     const taking = new Set(names);
-    if (taking.has("OrdersPlaced")) this.ordersPlaced = 0;
-    if (taking.has("Revenue")) this.revenueCents = 0;
-    if (taking.has("CacheHits")) this.cacheHits = 0;
-    if (taking.has("CacheMisses")) this.cacheMisses = 0;
+    const taken = this.taken;
+    if (taking.has("OrdersPlaced")) {
+      taken.ordersPlaced += this.ordersPlaced;
+      this.ordersPlaced = 0;
+    }
+    if (taking.has("Revenue")) {
+      taken.revenueCents += this.revenueCents;
+      this.revenueCents = 0;
+    }
+    if (taking.has("CacheHits")) {
+      taken.cacheHits += this.cacheHits;
+      this.cacheHits = 0;
+    }
+    if (taking.has("CacheMisses")) {
+      taken.cacheMisses += this.cacheMisses;
+      this.cacheMisses = 0;
+    }
     if (taking.has("QueueLagSeconds")) {
       this.lags = [];
       this.lagCount = 0;
     }
     return snapshot;
+  }
+
+  /** Everything counted since the process started, whatever {@link take} reset since. */
+  totals(): BusinessTotals {
+    const taken = this.taken;
+    return {
+      ordersPlaced: taken.ordersPlaced + this.ordersPlaced,
+      revenueCents: taken.revenueCents + this.revenueCents,
+      activeShoppers: this.activeShoppers(),
+      cacheHits: taken.cacheHits + this.cacheHits,
+      cacheMisses: taken.cacheMisses + this.cacheMisses,
+      queueMessages: this.queueMessages,
+      queueLagSecondsSum: this.queueLagSecondsSum,
+    };
   }
 }
 

@@ -10,6 +10,7 @@ export {
   type MetricName,
   type MetricsPublisher,
   type MetricsSettings,
+  type BusinessTotals,
   type MetricsSnapshot,
   metrics,
   startMetricsPublisher,
