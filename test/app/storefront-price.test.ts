@@ -42,7 +42,8 @@ function openPage(shopper: Shopper): PageWindow {
   const { window } = new JSDOM(html, { url: t.url, runScripts: "outside-only" });
   window.fetch = async (url: string, init: { method?: string; body?: string } = {}) => {
     const response = await shopper.send(init.method ?? "GET", url, init.body ? JSON.parse(init.body) : undefined);
-    return { ok: response.status < 400, status: response.status, json: async () => response.json() };
+    const headers = { get: (name: string) => response.headers[name.toLowerCase()] ?? null };
+    return { ok: response.status < 400, status: response.status, headers, json: async () => response.json() };
   };
   window.eval(readFileSync(path.join(STATIC_DIR, "app.js"), "utf8"));
   return window;
@@ -67,7 +68,7 @@ test("a price changed since the cart was shown: the page shows the new total, an
   select.dispatchEvent(new page.Event("change"));
   await pollUntil(
     "the garden list",
-    async () => page.document.querySelector("#products li span")?.textContent?.includes("(garden)") === true,
+    async () => page.document.querySelector("#products li p")?.textContent?.startsWith("garden ·") === true,
   );
   (page.document.querySelector("#products li button") as PageElement).click();
   await pollUntil("the cart's total", async () => text(page, "total") === `Total ${money(oldPrice)}`);
@@ -83,16 +84,18 @@ test("a price changed since the cart was shown: the page shows the new total, an
   await waitForReplica(t.db.cluster);
 
   (page.document.getElementById("checkout") as PageElement).click();
-  await pollUntil("the new total", async () => text(page, "message").includes(money(newPrice)));
-  expect(text(page, "message")).toBe(
+  await pollUntil("the new total", async () => text(page, "error").includes(money(newPrice)));
+  expect(text(page, "error")).toBe(
     `Prices changed since you added these items: the new total is ${money(newPrice)}. Check out again to pay it.`,
   );
   expect(text(page, "total")).toBe(`Total ${money(newPrice)}`);
-  expect(text(page, "orders")).toBe("");
+  expect(text(page, "order-state")).toBe("");
 
   (page.document.getElementById("checkout") as PageElement).click();
-  // The page reloads the cart, the orders and the products, then clears the message.
-  await pollUntil("the order", async () => text(page, "message") === "");
-  expect(text(page, "orders")).toContain(money(newPrice));
+  // The page shows the order it placed, at the new price, and the emptied cart.
+  await pollUntil("the order", async () => text(page, "order-state") !== "");
+  expect(text(page, "order-state")).toBe("Placed: your order is confirmed.");
+  expect(text(page, "order-total")).toBe(`Total ${money(newPrice)}`);
+  expect(text(page, "error")).toBe("");
   expect(text(page, "total")).toBe(`Total ${money(0)}`);
 });

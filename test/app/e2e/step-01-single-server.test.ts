@@ -7,15 +7,20 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
+import { buyTwo, closeStorefront, openStorefront } from "./support/storefront";
+import { launchChromium } from "../../../lib/browser/chromium";
+import type { Browser } from "playwright-core";
 
 jest.setTimeout(180_000);
 const PORT = 21000;
 let topology: Topology;
+let browser: Browser;
 
 beforeAll(async () => {
-  topology = await startTopology(1, PORT);
+  [topology, browser] = await Promise.all([startTopology(1, PORT), launchChromium()]);
 });
 afterAll(async () => {
+  await browser?.close();
   await topology?.stop();
 });
 
@@ -23,8 +28,8 @@ test("the entry URL is the single server, and a shopper's order is placed", asyn
   expect(topology.entryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   const result = await journey(new BrowserShopper(topology.entryUrl));
   expect(result.placedAs).toBe("placed");
-  // No load balancer at step 1: nothing adds the region header.
-  expect(result.regions.size).toBe(0);
+  // No load balancer at step 1, but the app names the region it stands for itself (x-shop-region).
+  expect([...result.regions]).toEqual(["us-east-1"]);
 });
 
 test("npm run local:fault reaches the launcher: status lists what runs; a fault the step lacks: refused", async () => {
@@ -42,4 +47,20 @@ test("npm run local:fault reaches the launcher: status lists what runs; a fault 
   ).rejects.toMatchObject({
     stderr: expect.stringContaining("no replica to promote"),
   });
+});
+
+test("in a real browser, a shopper finds a product, adds two, checks out and sees the order placed", async () => {
+  const visit = await openStorefront(browser, topology.entryUrl);
+  const purchase = await buyTwo(visit.page, "books");
+  expect(purchase.checkoutStatus).toBe(201);
+  expect(purchase.state).toBe("Placed: your order is confirmed.");
+  // The single server names itself; its one database is the primary, and every order lives in the catalog.
+  expect(purchase.served).toEqual({
+    Region: "us-east-1",
+    Process: "web-1",
+    Cache: "–",
+    Database: "primary",
+    Shard: "main",
+  });
+  await closeStorefront(visit, "storefront-step-01");
 });

@@ -7,15 +7,20 @@ import { sendCommand } from "../../../lib/servers/redis-server";
 import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
+import { buyTwo, closeStorefront, openStorefront } from "./support/storefront";
+import { launchChromium } from "../../../lib/browser/chromium";
+import type { Browser } from "playwright-core";
 
 jest.setTimeout(180_000);
 const PORT = 21600;
 let topology: Topology;
+let browser: Browser;
 
 beforeAll(async () => {
-  topology = await startTopology(7, PORT);
+  [topology, browser] = await Promise.all([startTopology(7, PORT), launchChromium()]);
 });
 afterAll(async () => {
+  await browser?.close();
   await topology?.stop();
 });
 
@@ -126,4 +131,15 @@ test("sessions live in their own redis-server under noeviction; the cache's hold
   expect(await count("redis-sessions", "shop:sess:*")).toBeGreaterThan(0);
   expect(await count("redis-sessions", "shop:cache:*")).toBe(0);
   expect(await count("redis", "shop:sess:*")).toBe(0);
+});
+
+test("in a real browser, a shopper finds a product, adds two, checks out and sees the order placed", async () => {
+  const visit = await openStorefront(browser, topology.entryUrl);
+  const purchase = await buyTwo(visit.page, "electronics");
+  expect(purchase.checkoutStatus).toBe(201);
+  expect(purchase.state).toBe("Placed: your order is confirmed.");
+  // Round robin over the fleet: any web process may answer; the history is read from a replica.
+  expect(purchase.served).toMatchObject({ Region: "us-east-1", Shard: "main" });
+  expect(purchase.served.Process).toMatch(/^web-\d$/);
+  await closeStorefront(visit, "storefront-step-07");
 });

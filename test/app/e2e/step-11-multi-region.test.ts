@@ -6,15 +6,20 @@
 import { pollUntil } from "../../../lib/servers/poll";
 import { BrowserShopper, journey } from "./support/journey";
 import { type Topology, startTopology } from "./support/local-topology";
+import { buyTwo, closeStorefront, openStorefront } from "./support/storefront";
+import { launchChromium } from "../../../lib/browser/chromium";
+import type { Browser } from "playwright-core";
 
 jest.setTimeout(180_000);
 const PORT = 22200;
 let topology: Topology;
+let browser: Browser;
 
 beforeAll(async () => {
-  topology = await startTopology(11, PORT);
+  [topology, browser] = await Promise.all([startTopology(11, PORT), launchChromium()]);
 });
 afterAll(async () => {
+  await browser?.close();
   await topology?.stop();
 });
 
@@ -85,4 +90,15 @@ test("us-east-1's Redises stopped: its carts answer 503, it stays in rotation fo
     return (await here.post("/api/cart/items", { productId: 3, quantity: 1 })).status === 200;
   });
   expect(here.lastRegion).toBe("us-east-1");
+});
+
+test("in a real browser, a shopper in Europe buys two and sees the order pending, then confirmed", async () => {
+  const visit = await openStorefront(browser, topology.entryUrl, { "x-geo-continent": "EU" });
+  const purchase = await buyTwo(visit.page, "toys");
+  // The queue (step 8 on): checkout answers pending, and the page reads the order until the worker confirms it.
+  expect(purchase.checkoutStatus).toBe(202);
+  expect(purchase.state).toBe("Confirmed: the order worker has confirmed your order.");
+  expect(purchase.served).toMatchObject({ Region: "eu-west-1", Shard: expect.stringMatching(/^shard-\d$/) });
+  expect(purchase.served.Process).toMatch(/^web-eu-west-1-\d$/);
+  await closeStorefront(visit, "storefront-step-11");
 });

@@ -9,7 +9,7 @@ import { pollUntil } from "../../../../lib/servers/poll";
 
 export class BrowserShopper {
   readonly cookies = new Map<string, string>();
-  /** The X-Shop-Region of the last answer (step 11's load balancers set it). */
+  /** The X-Shop-Region of the last answer (the app sets it under /api at every step; step 11's routers too). */
   lastRegion?: string;
 
   constructor(
