@@ -10,6 +10,7 @@ import { shardMapField } from "./shards/shard-map";
 import { isPostgresUrl } from "./db/postgres-url";
 import { type CredentialLocation, parseCredentialLocation } from "./db/credentials";
 import { adminTokenProblem } from "../../components/admin-token";
+import { DB_POOL_MAX_DEFAULT } from "../../components/app-limits";
 
 /** The log levels pino knows, plus `silent`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -161,8 +162,9 @@ const sharedFields = {
   /** Where the catalog's password is read each time a connection opens, and again when the server refuses it
    * (db/credentials.ts); it replaces the password of DATABASE_URL and DATABASE_REPLICA_URLS. Unset, the URLs'. */
   DATABASE_SECRET: credentialLocation().optional(),
-  /** Most connections one pool (primary or one replica) opens. */
-  DB_POOL_MAX: wholeNumber(1, 1000).default(10),
+  /** Most connections one pool (primary, one replica, one shard) opens. The stack's connection check counts on the
+   * default (components/app-limits.ts); the stack does not set it. */
+  DB_POOL_MAX: wholeNumber(1, 1000).default(DB_POOL_MAX_DEFAULT),
   /** How long to wait for a new database connection before calling the target unreachable. */
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 600_000).default(2000),
   /** How long to wait for a query's answer before calling the target unreachable. */
