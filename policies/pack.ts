@@ -3,6 +3,7 @@
  * `index.ts` serves it to the Pulumi CLI; tests import `POLICIES` and run them over the program's mocked graphs.
  */
 import { Policies, PolicyPackArgs } from "@pulumi/policy";
+import { COST_POLICIES } from "./cost";
 import { DATA_POLICIES } from "./data";
 import { EDGE_POLICIES } from "./edge";
 import { FIS_POLICIES } from "./fis";
@@ -21,6 +22,7 @@ export const POLICIES: Policies = [
   ...RESILIENCE_POLICIES,
   ...GOVERNANCE_POLICIES,
   ...FIS_POLICIES,
+  ...COST_POLICIES,
 ];
 
 export const PACK_ARGS: PolicyPackArgs = {
@@ -28,7 +30,8 @@ export const PACK_ARGS: PolicyPackArgs = {
   displayName: "scale-ladder",
   provider: "aws",
   tags: ["aws", "security", "scale-ladder"],
-  // Every policy blocks the deployment; override per policy with --policy-pack-config if you must.
+  // Every policy blocks the deployment, but cost-estimate, which only reports (it says so itself); override per
+  // policy with --policy-pack-config if you must.
   enforcementLevel: "mandatory",
   policies: POLICIES,
 };

@@ -15,6 +15,17 @@ import { CASES, LADDER_HOOK_TIMEOUT_MS, evaluateLadder, variant } from "./ladder
 import { Graph, runProgram } from "../../lib/graph/harness";
 import { Diagnostic, Evaluation, evaluatePolicies } from "./policy-runner";
 import { ServedPack } from "./served-pack";
+import { GraphIndex } from "../../scripts/plan/graph";
+import { estimateCost } from "../../scripts/plan/cost";
+import { CostEstimate, round, usd } from "../../lib/pricing/estimate";
+import {
+  EC2_HOURLY,
+  HOURS_PER_MONTH,
+  PRICES_AS_OF,
+  PRICE_SOURCES,
+  RATES,
+  RDS_POSTGRES_HOURLY,
+} from "../../lib/pricing/prices";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -47,6 +58,21 @@ beforeAll(async () => {
 const evaluate = (g: Graph, config: PolicyPackConfig, preview = false) =>
   evaluatePolicies(g, { policies: pack.POLICIES, enforcementLevel: pack.PACK_ARGS.enforcementLevel, config, preview });
 const show = (vs: Diagnostic[]) => vs.map((v) => `${v.policy} ${v.resource ?? "(stack)"}: ${v.detail}`);
+/** What would stop a deployment: every report but the advisory ones (the cost estimate). */
+const blocking = (vs: Diagnostic[]) => vs.filter((v) => v.enforcementLevel !== "advisory");
+/** The plan's figures as the cost-estimate policy prints them: the total, and each component's, largest first. */
+const planFigures = (cost: CostEstimate) => ({
+  total: usd(cost.monthly),
+  byComponent: [...cost.byComponent]
+    .sort((a, b) => b.monthly - a.monthly || a.name.localeCompare(b.name))
+    .map((c) => `${c.name} ${usd(c.monthly)}`)
+    .join(", "),
+});
+/** The same figures read back from the policy's report. */
+const reportedFigures = (detail: string) => ({
+  total: /^Estimated monthly cost of the stack after this update: (\$[\d,]+\.\d\d)/.exec(detail)?.[1],
+  byComponent: /^By component: (.*)\.$/m.exec(detail)?.[1],
+});
 
 describe("every built step passes every policy", () => {
   const atUp = new Map<string, Evaluation>();
@@ -61,17 +87,45 @@ describe("every built step passes every policy", () => {
 
   it.each(CASES)("step %d, %s", (step, name) => {
     const result = atUp.get(`${step}:${name}`)!;
-    expect(show(result.violations.filter((x) => !awaitingFix(x)))).toEqual([]);
+    expect(show(blocking(result.violations).filter((x) => !awaitingFix(x)))).toEqual([]);
     expect(result.deferred).toEqual([]);
   });
 
   it.each(CASES)("step %d, %s, at the first preview (outputs of other resources unknown)", (step, name) => {
     const result = atPreview.get(`${step}:${name}`)!;
-    expect(show(result.violations.filter((x) => !awaitingFix(x)))).toEqual([]);
+    expect(show(blocking(result.violations).filter((x) => !awaitingFix(x)))).toEqual([]);
     expect(
       [...new Set(result.deferred.map((d) => d.policy))].filter((p) => !DEFERRED_AT_FIRST_PREVIEW.includes(p)),
     ).toEqual([]);
   });
+
+  it.each(CASES)(
+    "step %d, %s: the cost estimate is reported (advisory) and its figures are the plan's",
+    (step, name) => {
+      const plan = estimateCost(new GraphIndex(graphs.get(`${step}:${name}`)!));
+      for (const [when, result] of [
+        ["at up", atUp.get(`${step}:${name}`)!],
+        ["at the first preview", atPreview.get(`${step}:${name}`)!],
+      ] as const) {
+        const reports = result.violations.filter((v) => v.policy === "cost-estimate");
+        expect({ when, reports: reports.map((r) => [r.enforcementLevel, r.urn]) }).toEqual({
+          when,
+          reports: [["advisory", undefined]],
+        });
+        expect({ when, ...reportedFigures(reports[0].detail) }).toEqual({ when, ...planFigures(plan) });
+        expect(plan.unpriced).toEqual([]);
+        expect(reports[0].detail).not.toContain("Not priced");
+      }
+      // A new stack: nothing exists, so the whole estimate is the change. After up, every id is known.
+      expect(atPreview.get(`${step}:${name}`)!.violations.find((v) => v.policy === "cost-estimate")!.detail).toContain(
+        `Change from the current state: +${usd(plan.monthly)} a month: no priced resource of the stack exists yet`,
+      );
+      expect(atUp.get(`${step}:${name}`)!.violations.find((v) => v.policy === "cost-estimate")!.detail).toContain(
+        `resources this update creates or replaces (their ids are unknown until up) cost $0.00 of it; ` +
+          `${usd(plan.monthly)} is in resources that exist already`,
+      );
+    },
+  );
 
   it("defers at the first preview exactly the policies docs/policies.md says it does", () => {
     const deferred = new Set([...atPreview.values()].flatMap((r) => r.deferred.map((d) => d.policy)));
@@ -119,6 +173,48 @@ describe("context: step and environment", () => {
       const file = JSON.parse(fs.readFileSync(path.join(root, "policies", "config", `${env}.json`), "utf8"));
       expect(file).toEqual(context.ladderPolicyConfig({ environment: env }));
     }
+  });
+});
+
+describe("cost-estimate at the preview of a climb (a stack that exists)", () => {
+  const plan = (key: string) => estimateCost(new GraphIndex(graphs.get(key)!)).monthly;
+  /** The preview of `to` on a stack that holds `from`'s resources (same URNs): only the new ones lack an id. */
+  const climb = async (from: string, to: string, config: PolicyPackConfig = {}) => {
+    const existing = new Set(graphs.get(from)!.resources.map((r) => r.urn));
+    const result = await evaluatePolicies(graphs.get(to)!, {
+      policies: pack.POLICIES,
+      config,
+      preview: true,
+      existing,
+      only: ["cost-estimate"],
+    });
+    expect(result.violations).toHaveLength(1);
+    return result.violations[0].detail;
+  };
+
+  it("4 -> 5 adds the cache: the part the preview creates is the difference of the two plans", async () => {
+    // Nothing priced is deleted or changed in place by this climb, so the split is the whole change.
+    const [before, after] = [plan("4:dev"), plan("5:dev")];
+    expect(round(after - before)).toBeGreaterThan(0);
+    const detail = await climb("4:dev", "5:dev");
+    expect(detail).toContain(
+      `Change from the current state: resources this update creates or replaces (their ids are unknown until up) ` +
+        `cost ${usd(round(after - before))} of it; ${usd(before)} is in resources that exist already`,
+    );
+    expect(detail).toContain("A stack policy is not shown the current state");
+  });
+
+  it("2 -> 3 deletes the server, which a preview does not show: currentMonthly gives the exact change", async () => {
+    const [before, after] = [plan("2:dev"), plan("3:dev")];
+    const split = await climb("2:dev", "3:dev");
+    // The server the climb removes is not in the policy's view, so the split alone is not the change.
+    expect(split).not.toContain(`cost ${usd(round(after - before))} of it`);
+    const exact = await climb("2:dev", "3:dev", { "cost-estimate": { currentMonthly: before } });
+    expect(exact).toContain(
+      `Change from the current state: +${usd(round(after - before))} a month (from ${usd(before)}, the ` +
+        "currentMonthly this policy was given).",
+    );
+    expect(exact).not.toContain("not shown the current state");
   });
 });
 
@@ -274,6 +370,31 @@ const managedRule = (group: string, priority: number, override: "none" | "count"
   statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } },
   visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: group },
 });
+
+/** The cost-estimate report of the negative case below, line by line from the price table. */
+function costReportOf(): string {
+  const month = (hourly: number) => round(hourly * HOURS_PER_MONTH);
+  const shop = month(EC2_HOURLY["t4g.small"]) + round(20 * RATES.ebsGp3PerGbMonth) + month(RATES.publicIpv4PerHour);
+  // Multi-AZ doubles the instance and its storage; the class not in the table leaves only its storage.
+  const dbs = 2 * month(RDS_POSTGRES_HOURLY["db.t4g.micro"]) + 2 * round(20 * RATES.rdsGp3PerGbMonth);
+  const stack = round(dbs + round(20 * RATES.rdsGp3PerGbMonth));
+  const total = round(round(shop) + stack);
+  return [
+    `Estimated monthly cost of the stack after this update: ${usd(total)}.`,
+    "Change from the current state: resources this update creates or replaces (their ids are unknown until up) " +
+      `cost $0.00 of it; ${usd(total)} is in resources that exist already, at their settings after the update.`,
+    "A stack policy is not shown the current state: what the update deletes, and the settings an in-place update " +
+      "replaces, are missing from its view. For the exact change, give it the current estimate as currentMonthly " +
+      "(policy pack config).",
+    `By component: (stack) ${usd(stack)}, shop ${usd(round(shop))}.`,
+    "Not priced: RDS for PostgreSQL class db.x9.huge.",
+    `Prices: on-demand us-east-1 list prices of ${PRICES_AS_OF}, 730 hours a month (lib/pricing/prices.ts, the ` +
+      "table of npm run plan and docs/pricing.md). Sources: " +
+      `${PRICE_SOURCES["EC2 instances, EBS, Elastic IP / public IPv4"]}, ${PRICE_SOURCES["RDS for PostgreSQL"]}.`,
+    "Not included: data transfer, requests (ALB LCUs, WAF, SQS), storage that grows with use, logs, FIS runs, free " +
+      "tier and discounts (docs/pricing.md lists them).",
+  ].join("\n");
+}
 
 const NEGATIVES: Negative[] = [
   {
@@ -969,6 +1090,22 @@ const NEGATIVES: Negative[] = [
         "checked against the template's.",
     ],
   },
+  {
+    policy: "cost-estimate",
+    title: "the estimate of a server in a component and a database, one class not in the table (advisory)",
+    program: (aws, pulumi) => {
+      const shop = new pulumi.ComponentResource("scale-ladder:test:Shop", "shop");
+      const server = new aws.ec2.Instance(
+        "server",
+        { ami: "ami-0123456789abcdef0", instanceType: "t4g.small", rootBlockDevice: { volumeSize: 20 } },
+        { parent: shop },
+      );
+      new aws.ec2.Eip("server-ip", { instance: server.id, domain: "vpc" }, { parent: shop });
+      new aws.rds.Instance("db", { ...postgres, multiAz: true });
+      new aws.rds.Instance("big-db", { ...postgres, instanceClass: "db.x9.huge" });
+    },
+    expected: [costReportOf()],
+  },
 ];
 
 describe("each policy fires on a deliberately wrong program", () => {
@@ -996,7 +1133,8 @@ describe("each policy fires on a deliberately wrong program", () => {
     const policy = POLICIES.find((p) => p.name === n.policy)!;
     for (const v of result.violations) {
       expect(v.message).toBe(`${policy.description}\n${v.detail}`);
-      expect(v.enforcementLevel).toBe("mandatory");
+      // Every policy blocks, but the ones that only inform (the cost estimate).
+      expect(v.enforcementLevel).toBe(policy.enforcementLevel ?? "mandatory");
     }
   });
 });
@@ -1024,13 +1162,17 @@ describe("the pack as the Pulumi CLI runs it", () => {
   const servedView = (ds: Awaited<ReturnType<ServedPack["analyze"]>>) =>
     [...ds].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-  it("serves every policy of the pack, mandatory, under the pack's name and package version", async () => {
+  it("serves every policy of the pack, at its level, under the pack's name and package version", async () => {
     const info = await cli.info();
     expect(info.name).toBe(pack.PACK_NAME);
     expect(info.version).toBe(JSON.parse(fs.readFileSync(path.join(root, "policies", "package.json"), "utf8")).version);
     expect(info.policies.map((p) => p.name).sort()).toEqual(pack.POLICIES.map((p) => p.name).sort());
+    // Mandatory, the pack's level, but cost-estimate, which never blocks.
     for (const p of info.policies)
-      expect({ name: p.name, level: p.enforcementLevel }).toEqual({ name: p.name, level: LEVEL.mandatory });
+      expect({ name: p.name, level: p.enforcementLevel }).toEqual({
+        name: p.name,
+        level: LEVEL[p.name === "cost-estimate" ? "advisory" : "mandatory"],
+      });
     expect(
       info.policies
         .filter((p) => p.hasConfigSchema)

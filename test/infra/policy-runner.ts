@@ -8,7 +8,8 @@
  *
  * The graph (`lib/graph/harness.ts`, cached or fresh) carries the dependencies the SDK sent. With `preview: true`
  * the run looks like the first preview of a new stack: every input that comes from another resource, and every
- * computed output, is unknown.
+ * computed output, is unknown. With `existing` as well, it looks like the preview of an update to a stack that holds
+ * those resources (a climb): their computed outputs are known, as the engine carries them over from the state.
  */
 import type * as PolicyModule from "@pulumi/policy";
 import type {
@@ -52,6 +53,8 @@ export interface EvaluateOptions {
   config?: PolicyPackConfig;
   /** Evaluate as the first preview of a new stack (see the module doc). */
   preview?: boolean;
+  /** With `preview`: URNs of the resources the stack holds already; their computed outputs are known. */
+  existing?: ReadonlySet<string>;
   /** Only these policies (by name). */
   only?: string[];
 }
@@ -123,7 +126,7 @@ export async function evaluatePolicies(pg: Graph, opts: EvaluateOptions): Promis
       inputs[k] = replaceLeaves(inputs[k], unknownHere, replaced, unknownOf);
     }
     const computed: string[] = [];
-    if (r.custom && !r.type.startsWith("pulumi:providers:")) {
+    if (r.custom && !r.type.startsWith("pulumi:providers:") && !opts.existing?.has(r.urn)) {
       const { id, state } = resourceState(r.type, r.name, r.inputs, r.provider);
       computed.push(
         id,
@@ -145,7 +148,9 @@ export async function evaluatePolicies(pg: Graph, opts: EvaluateOptions): Promis
     const outputs = reveal({ ...state, id }) as Record<string, any>;
     if (!opts.preview) return outputs;
     const inputs = inputsOf(r);
-    for (const k of Object.keys(outputs)) outputs[k] = k in inputs ? inputs[k] : unknownOf(outputs[k]);
+    const exists = opts.existing?.has(r.urn) ?? false;
+    for (const k of Object.keys(outputs))
+      outputs[k] = k in inputs ? inputs[k] : exists ? outputs[k] : unknownOf(outputs[k]);
     return outputs;
   };
   const getConfigFor = (name: string, schema?: PolicyConfigSchema) => () => configFor(config, name, schema);
