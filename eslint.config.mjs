@@ -102,6 +102,11 @@ export default defineConfig(
     rules: { "no-control-regex": "off" },
   },
   { files: ["app/static/**/*.js"], languageOptions: { sourceType: "script", globals: browser } },
+  // The ladder console's page script (scripts/local/console/) runs in the browser too.
+  {
+    files: ["scripts/local/console/page/**/*.js"],
+    languageOptions: { sourceType: "script", globals: { ...browser, Node: "readonly", setTimeout: "readonly" } },
+  },
   {
     rules: {
       // `const { omitted: _omitted, ...rest } = o` is how the code leaves a property out of a copy.

@@ -17,6 +17,9 @@ import { adminTokenProblem } from "../../components/admin-token";
 import { moveDatabase } from "../../app/src/data-migrations/move-database";
 import { LocalError, httpGet, requireCommand, requireFreePort, waitFor } from "./checks";
 import { type ClimbReport, climb } from "./climb";
+import type { PgTarget } from "./console/collector";
+import { type ConsoleHost, ConsoleServer, crossSiteProblem } from "./console/server";
+import { EventLog } from "./console/events";
 import { type HaproxyView, haproxyCommand } from "./haproxy";
 import { type LocalOptions, MAX_STEP, PROJECT_DIR } from "./options";
 import {
@@ -99,6 +102,10 @@ export class Launcher {
   stickyOverride?: boolean;
   /** What every service reads: the current plan and the launcher's shared state. */
   readonly ctx: ServiceContext;
+  /** The console's event log: faults, failovers, restarts, climbs (and health changes the console sees). */
+  readonly events = new EventLog();
+  /** The console, on the control endpoint (console/server.ts). */
+  private console?: ConsoleServer;
 
   constructor(
     readonly options: LocalOptions,
@@ -106,9 +113,10 @@ export class Launcher {
   ) {
     this.currentPlan = buildPlan(options);
     this.currentPrimary = this.currentPlan.catalog;
-    this.supervisor = new Supervisor(this.currentPlan.logDir, path.join(this.currentPlan.runDir, "pids"), (m) =>
-      this.out(`  ! ${m}`),
-    );
+    this.supervisor = new Supervisor(this.currentPlan.logDir, path.join(this.currentPlan.runDir, "pids"), (m) => {
+      this.out(`  ! ${m}`);
+      this.events.add("restart", m);
+    });
     // Read through: the plan changes with a climb, the secrets, binaries and release are known once started.
     const read = {
       plan: () => this.currentPlan,
@@ -180,6 +188,7 @@ export class Launcher {
       await this.writeLauncherFile("ready", readyAfterMs);
       this.out(`ready in ${(readyAfterMs / 1000).toFixed(1)} s\n`);
       this.out(renderTable(this.status()));
+      this.out(`\nConsole: http://127.0.0.1:${plan.controlPort}/  (the topology, health, figures, faults, events)`);
       this.out(
         `\nOpen http://127.0.0.1:${plan.entryPort}/` +
           (plan.features.multiRegion ? "  (send X-Geo-Continent: EU to reach eu-west-1)" : ""),
@@ -189,7 +198,10 @@ export class Launcher {
           `[name]${this.options.dataDir !== path.join(PROJECT_DIR, ".local") ? ` --data-dir ${plan.dataDir}` : ""}`,
       );
       if (plan.step < MAX_STEP)
-        this.out(`Climb: curl -X POST -d '{"to": ${plan.step + 1}}' http://127.0.0.1:${plan.controlPort}/climb`);
+        this.out(
+          `Climb: curl -X POST -H 'content-type: application/json' -d '{"to": ${plan.step + 1}}' ` +
+            `http://127.0.0.1:${plan.controlPort}/climb`,
+        );
       if (plan.emf)
         this.out("Business metrics (EMF, AWS_EMF_ENVIRONMENT=Local): one JSON line per process every minute, here.");
       this.out("Ctrl-C stops everything.");
@@ -317,8 +329,16 @@ export class Launcher {
     if (this.stopping) return Promise.reject(new LocalError("the launcher is stopping"));
     this.climbing = (async () => {
       await this.writeLauncherFile("climbing");
+      const from = this.plan.step;
+      this.events.add("climb", `climb ${from} → ${to} started`);
       try {
-        return await climb(this, to);
+        const report = await climb(this, to);
+        const seconds = (report.phases.reduce((sum, p) => sum + p.ms, 0) / 1000).toFixed(1);
+        this.events.add("climb", `climb ${from} → ${to} done in ${seconds} s`);
+        return report;
+      } catch (error) {
+        this.events.add("error", `climb ${from} → ${to} failed: ${(error as Error).message}`);
+        throw error;
       } finally {
         await this.writeLauncherFile("ready");
       }
@@ -518,10 +538,19 @@ export class Launcher {
   // Control endpoint, status and faults
 
   private async startControl(): Promise<void> {
+    const port = this.plan.controlPort;
+    this.console = new ConsoleServer(this.consoleHost(), this.events);
     this.control = http.createServer((req, res) => {
       const reply = (status: number, body: unknown): void => {
         res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(body, null, 2)}\n`);
       };
+      // Another site's page must not stop the shop or inject faults through the developer's browser.
+      const refused = crossSiteProblem(req, port);
+      if (refused) {
+        req.resume();
+        return reply(403, { error: refused });
+      }
+      if (this.console?.handle(req, res)) return;
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", (): void => {
@@ -563,7 +592,11 @@ export class Launcher {
           );
           return;
         }
-        reply(404, { error: 'GET /status, POST /fault { kind, target? }, POST /climb { "to": N }, POST /stop' });
+        reply(404, {
+          error:
+            'GET / (the console), GET /status, POST /fault { kind, target? }, POST /climb { "to": N }, POST /stop ' +
+            "(POSTs as application/json)",
+        });
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -600,8 +633,24 @@ export class Launcher {
     return [...ordered, ...rest].flatMap((s) => s.status());
   }
 
-  /** Injects one fault into the current step's services; resolves with a sentence saying what was done. */
+  /**
+   * Injects one fault into the current step's services; resolves with a sentence saying what was done, which the
+   * console's event log records too (a failure as well).
+   */
   async fault(kind: FaultKind, target?: string): Promise<string> {
+    if (kind === "status") return this.injectFault(kind, target);
+    const what = `${kind}${target ? ` ${target}` : ""}`;
+    try {
+      const done = await this.injectFault(kind, target);
+      this.events.add(kind === "primary-failover" ? "failover" : "fault", `${what}: ${done}`);
+      return done;
+    } catch (error) {
+      this.events.add("error", `${what} failed: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  private async injectFault(kind: FaultKind, target?: string): Promise<string> {
     const { plan } = this;
     if (kind === "status") return renderTable(this.status());
     if (!(kind in FAULTS))
@@ -693,6 +742,82 @@ export class Launcher {
     return redis;
   }
 
+  /** What the console reads from this launcher (console/server.ts, console/collector.ts). */
+  private consoleHost(): ConsoleHost {
+    const target = (spec: PgSpec): PgTarget => ({
+      name: spec.name,
+      port: spec.port,
+      database: spec.database,
+      user: "shop",
+      password: () => this.shopPool(spec).password,
+    });
+    const running = <T extends Service>(type: abstract new (...args: never[]) => T): T[] =>
+      [...this.services.values()].filter((s): s is T => s instanceof type);
+    // One check per service per poll, however many rows it has.
+    const checks = new WeakMap<Service, () => Promise<boolean>>();
+    const checkOf = (service: Service) => {
+      let check = checks.get(service);
+      if (!check) checks.set(service, (check = () => service.health()));
+      return check;
+    };
+    return {
+      step: () => this.plan.step,
+      entryUrl: () => `http://127.0.0.1:${this.plan.entryPort}`,
+      climbing: () => this.climbing !== undefined,
+      services: () => {
+        // Each row with the health check of the service it belongs to (HAProxy has several rows).
+        const owner = new Map<string, Service>();
+        for (const s of this.services.values()) for (const row of s.status()) owner.set(row.name, s);
+        return this.status().map((row) => {
+          const service = owner.get(row.name);
+          return { row, health: service ? checkOf(service) : async () => row.running };
+        });
+      },
+      apps: () =>
+        this.apps()
+          .filter((a) => a.running)
+          .map((a) => ({ name: a.name, kind: a.kind, region: a.region.name, url: a.url })),
+      adminToken: () => this.secrets.adminToken,
+      catalog: () => ({
+        primary: target(this.currentPrimary),
+        replicas: this.plan.regions.flatMap((r) =>
+          r.replicas.filter((s) => s.name !== this.currentPrimary.name).map((s) => ({ ...target(s), region: r.name })),
+        ),
+      }),
+      orderDatabases: () =>
+        this.plan.shards.length > 0
+          ? this.plan.shards.map((s) => ({ ...target(s), shard: s.name }))
+          : [{ ...target(this.currentPrimary), shard: "main" }],
+      queues: () =>
+        this.plan.queue
+          ? this.plan.regions.flatMap((r) => {
+              const url = r.queue && this.runtime.queueUrls[r.queue.name];
+              const deadLetterUrl = r.queue && this.runtime.queueUrls[r.queue.deadLetter];
+              return url && deadLetterUrl
+                ? [{ region: r.name, endpoint: `http://127.0.0.1:${this.plan.queue!.port}`, url, deadLetterUrl }]
+                : [];
+            })
+          : [],
+      faultTargets: () => {
+        const names = (items: Service[]) => items.map((s) => s.name);
+        const replicas = names(running(PostgresReplica).filter((s) => s.spec !== this.currentPrimary));
+        const redis = running(RedisService);
+        const redisTargets = [...(this.plan.regions.length > 1 ? this.plan.regions.map((r) => r.name) : [])];
+        const workers = names(this.apps().filter((a) => a.kind === "worker"));
+        // Only the faults this step can take: no Redis button before step 5, no worker before step 8.
+        return {
+          ...(replicas.length > 0 ? { "replica-stop": replicas, "replica-start": replicas } : {}),
+          ...(this.plan.pgProxyPort && replicas.length > 0 ? { "primary-failover": [] } : {}),
+          ...(redis.length > 0
+            ? { "redis-stop": [...redisTargets, ...names(redis)], "redis-start": [...redisTargets, ...names(redis)] }
+            : {}),
+          "web-kill": names(this.apps().filter((a) => a.kind === "web")),
+          ...(workers.length > 0 ? { "worker-kill": workers } : {}),
+        };
+      },
+    };
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Stopping
 
@@ -711,6 +836,7 @@ export class Launcher {
             .map((s) => s.stop().catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`))),
         );
       await this.supervisor.stopAll();
+      await this.console?.stop();
       await Promise.all(
         this.pgDirs().map((s) => pg.stopLeftover(s).catch((e: Error) => this.out(`  ! ${s.name}: ${e.message}`))),
       );
