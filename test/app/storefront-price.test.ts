@@ -2,7 +2,8 @@
  * The storefront shows a changed price (issue 14, finding 3): the page's own script (app/static/app.js) runs in
  * jsdom against the real app, with the browser's fetch standing on a cookie-keeping shopper. An admin changes the
  * price of what is in the cart; "Check out" shows the new total instead of placing an order, and a second click
- * pays it.
+ * pays it. The page's other errors are sentences too (issue 16): too little stock (409) names what is left, and
+ * the rate limit (429) says how long to wait. (The whole journey runs in Chromium: test/app/e2e/step-*.test.ts.)
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { pollUntil } from "../../lib/servers/poll";
 import { STATIC_DIR } from "../../app/src/paths";
 import { Shopper } from "./support/shopper";
+import { startShop } from "./support/shop-instances";
 import { ADMIN_TOKEN, type TestApp, setStock, startTestApp } from "./support/test-app";
 import { waitForReplica } from "./support/test-database";
 
@@ -24,6 +26,7 @@ interface PageWindow {
   document: { getElementById(id: string): PageElement | null; querySelector(selector: string): PageElement | null };
   Event: new (type: string) => unknown;
   fetch: unknown;
+  location: { hash: string };
   eval(source: string): unknown;
 }
 const { JSDOM } = createRequire(__filename)("jsdom") as {
@@ -36,10 +39,10 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-/** The storefront page in jsdom, its fetch answered by the app for `shopper`. */
-function openPage(shopper: Shopper): PageWindow {
+/** The storefront page in jsdom, its fetch answered by the app at `url` for `shopper`. */
+function openPage(shopper: Shopper, url = t.url): PageWindow {
   const html = readFileSync(path.join(STATIC_DIR, "index.html"), "utf8");
-  const { window } = new JSDOM(html, { url: t.url, runScripts: "outside-only" });
+  const { window } = new JSDOM(html, { url, runScripts: "outside-only" });
   window.fetch = async (url: string, init: { method?: string; body?: string } = {}) => {
     const response = await shopper.send(init.method ?? "GET", url, init.body ? JSON.parse(init.body) : undefined);
     const headers = { get: (name: string) => response.headers[name.toLowerCase()] ?? null };
@@ -98,4 +101,36 @@ test("a price changed since the cart was shown: the page shows the new total, an
   expect(text(page, "order-total")).toBe(`Total ${money(newPrice)}`);
   expect(text(page, "error")).toBe("");
   expect(text(page, "total")).toBe(`Total ${money(0)}`);
+});
+
+test("too little stock, then the rate limit: the page says in words what failed and what to do", async () => {
+  const { rows } = await t.router.primaryPool.query("SELECT id, name FROM products WHERE category = 'toys' LIMIT 1");
+  const [{ id: productId, name }] = rows as Array<{ id: number; name: string }>;
+  await setStock(t, productId, 1);
+  // A server of its own on the same database, allowing one cart write a minute to this address.
+  const limited = await startShop({ db: t.db, close: async () => undefined }, { RATE_LIMIT_CART_PER_MINUTE: "1" });
+  try {
+    const page = openPage(new Shopper(limited), limited.url);
+    page.location.hash = `#/products/${productId}`;
+    await pollUntil("the product page", async () => text(page, "product-stock") === "1 in stock");
+    const quantity = page.document.getElementById("add-quantity") as PageElement;
+    const add = page.document.getElementById("add-form") as PageElement;
+    quantity.value = "2";
+    add.dispatchEvent(new page.Event("submit"));
+    await pollUntil("the stock error", async () => text(page, "error") !== "");
+    expect(text(page, "error")).toBe(`Error: Adding ${name} failed: only 1 of ${name} left; you asked for 2.`);
+
+    quantity.value = "1";
+    add.dispatchEvent(new page.Event("submit"));
+    await pollUntil("the rate limit's error", async () => !text(page, "error").includes("left"));
+    expect(text(page, "error")).toMatch(
+      new RegExp(
+        `^Error: Adding ${name} failed: too many requests from this address; wait \\d+ seconds and try again\\.$`,
+      ),
+    );
+    expect(text(page, "message")).toBe("");
+    expect(text(page, "cart-count")).toBe("(0)");
+  } finally {
+    await limited.close();
+  }
 });
