@@ -17,6 +17,7 @@ import {
   auroraPostgresOffers,
 } from "../components/facts/rds-instance-classes";
 import { awsxAutoLayout, largestVpcPrefix } from "../components/network";
+import { capacityProblems } from "./capacity-checks";
 import { MAX_STEP, MIN_STEP, featuresAt, highestBuiltStep } from "./steps";
 
 export const CONFIG_NAMESPACE = "scale-ladder";
@@ -143,9 +144,12 @@ export const CONFIG_KEYS = {
     () => "t4g.small",
   ),
   dbInstanceClass: key(
-    "RDS instance class of the catalog database.",
+    "RDS instance class of the catalog database: `db.t4g.micro` to step 7, `db.t4g.small` from step 8 (the " +
+      "workers' pools join the web fleet's), `db.t4g.medium` at step 11 (every region's processes write to the one " +
+      "primary). A class whose connections the fleets' pools do not fit is refused (stacks/capacity-checks.ts).",
     pattern(/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro"),
-    () => "db.t4g.micro",
+    (c) =>
+      featuresAt(c.step).multiRegion ? "db.t4g.medium" : featuresAt(c.step).queue ? "db.t4g.small" : "db.t4g.micro",
   ),
   dbAllocatedStorageGb: key("Initial gp3 storage of the database, GiB.", integer(20, 65536), () => 20),
   dbMaxAllocatedStorageGb: key(
@@ -192,6 +196,12 @@ export const CONFIG_KEYS = {
   ),
   cacheSnapshotRetentionDays: key("Days of cache snapshots kept (0 for none).", integer(0, 35), () => 7),
   cacheTtlSeconds: key("TTL of cached product reads in the app, seconds.", integer(1, 86400), () => 60),
+  cacheWorkingSetMb: key(
+    "Product reads the cache must hold, MiB (step 5 on). Unset, nothing is checked; set, a cacheNodeType whose " +
+      "memory (less the 25 % ElastiCache keeps for backups and failover) is smaller is refused.",
+    integer(1, 1_000_000),
+    () => undefined,
+  ),
   sessionNodeType: key(
     "ElastiCache node type of the sessions' own Valkey group (step 7 on). It never evicts (full, it refuses new " +
       "carts), so size it for every open cart: a session is about 1 KB.",
@@ -326,6 +336,8 @@ export interface LadderConfig {
     maxmemoryPolicy: MaxmemoryPolicy;
     snapshotRetentionDays: number;
     ttlSeconds: number;
+    /** MiB of product reads the node must hold (`cacheWorkingSetMb`); unset, not checked. */
+    workingSetMb?: number;
   };
   database: {
     instanceClass: string;
@@ -506,7 +518,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   const geo = parseGeoRouting(get("geoRouting") as string | undefined, region, secondaries, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  return {
+  const config: LadderConfig = {
     step,
     builtStep: highestBuiltStep(step),
     environment: ctx.environment,
@@ -532,6 +544,7 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
       maxmemoryPolicy: get("cacheMaxmemoryPolicy") as MaxmemoryPolicy,
       snapshotRetentionDays: get("cacheSnapshotRetentionDays") as number,
       ttlSeconds: get("cacheTtlSeconds") as number,
+      workingSetMb: get("cacheWorkingSetMb") as number | undefined,
     },
     database: {
       instanceClass: get("dbInstanceClass") as string,
@@ -547,6 +560,10 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
       seedProducts: get("seedProducts") as number,
     },
   };
+  // Checks of the whole configuration against the facts (stacks/capacity-checks.ts), once each key is valid.
+  const capacity = capacityProblems(config);
+  if (capacity.length > 0) throw new ConfigError(capacity);
+  return config;
 }
 
 /**
