@@ -182,6 +182,20 @@ describe("the cost estimate", () => {
     expect(nat(prod)).toBeCloseTo(2 * nat(dev), 2);
   });
 
+  it("counts OnePerAz NAT gateways in the zones availabilityZoneNames names (awsx then gets no number)", async () => {
+    const prod = { "scale-ladder:environment": "prod" };
+    const named = estimateCost(
+      new GraphIndex(
+        await ladderGraph(
+          stackConfig(3, { ...prod, "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1c" }),
+          "prod",
+        ),
+      ),
+    );
+    const nats = named.byComponent.find((x) => x.name === "use1-network")!.lines.map((l) => l.item);
+    expect(nats).toEqual(["2 × NAT gateway (OnePerAz), with its public IPv4"]);
+  });
+
   it(
     "says what it leaves out and which regions it priced at us-east-1 rates",
     async () => {
