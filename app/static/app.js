@@ -158,6 +158,7 @@ async function showProduct(id) {
   $("add-form").dataset.productName = p.name;
   $("add-quantity").max = String(Math.max(1, Math.min(100, p.stock)));
   $("add-quantity").value = "1";
+  $("add-form").querySelector("button").disabled = p.stock === 0;
 }
 
 async function addToCart(product, quantity) {
@@ -326,7 +327,11 @@ function route(focus) {
   if (first === "products" && second) {
     view = "product-view";
     $("product-name").textContent = "Loading…";
-    load = () => showProduct(second).catch(fail("Loading the product"));
+    load = () =>
+      showProduct(second).catch((error) => {
+        $("product-name").textContent = "Product unavailable";
+        fail("Loading the product")(error);
+      });
   } else if (first === "cart") {
     view = "cart-view";
     load = () => api("GET", "/api/cart").then(showCart, fail("Loading the cart"));
