@@ -170,6 +170,10 @@ function parseLimits(raw: string | undefined, step: number): AddressLimits {
 
 /** `npm run load` (through scripts/run.mjs). */
 export async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let options: ReturnType<typeof parseLoadArgs>;
   try {
     options = parseLoadArgs(argv);
