@@ -1,8 +1,8 @@
 /**
  * The console's figures: one shared poll, at most once a second, however many pages are open. Each page asks
- * `GET /console/state` every second and gets the last poll's figures at once; its asking is what keeps the poll
- * running ({@link FiguresCollector.demand}), and the poll stops {@link IDLE_STOP_MS} after the last page went quiet,
- * so a launcher nobody watches polls nothing.
+ * `GET /console/state` with the poll it drew last and gets the next one's figures as soon as that poll ends
+ * ({@link FiguresCollector.whenNewer}); its asking is what keeps the poll running ({@link FiguresCollector.demand}),
+ * and the poll stops {@link IDLE_STOP_MS} after the last page went quiet, so a launcher nobody watches polls nothing.
  *
  * One poll asks, all at once and each within {@link SOURCE_TIMEOUT_MS} (a slow or dead process is "no answer", never a
  * stalled poll):
@@ -146,6 +146,8 @@ export class FiguresCollector {
   private readonly pools = new Map<string, pg.Pool>();
   private readonly sqsClients = new Map<string, SQSClient>();
   private polls = 0;
+  /** Requests waiting for the next poll's figures ({@link whenNewer}). */
+  private waiters: Array<() => void> = [];
 
   /**
    * @param source what runs, read at each poll (a climb or a failover changes it).
@@ -170,6 +172,24 @@ export class FiguresCollector {
     void this.loop();
   }
 
+  /**
+   * Resolves once the figures are newer than poll `seq` (at once if they are), or after `timeoutMs`: a page that
+   * asks with the seq it drew gets the next poll's figures as soon as that poll ends, so what it shows refreshes
+   * with the poll, every second, however the page's and the poll's clocks fall.
+   */
+  whenNewer(seq: number, timeoutMs: number): Promise<void> {
+    if ((this.latest?.seq ?? 0) > seq || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
   /** The last poll's figures (null before the first poll ends). */
   figures(): Figures | null {
     return this.latest;
@@ -189,6 +209,7 @@ export class FiguresCollector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const wake of [...this.waiters]) wake();
     for (const client of this.sqsClients.values()) client.destroy();
     this.sqsClients.clear();
     await Promise.all([...this.pools.values()].map((p) => p.end().catch(() => undefined)));
@@ -218,6 +239,7 @@ export class FiguresCollector {
     const at = this.now();
     this.health = health;
     this.latest = { ...this.figuresOf(stats, at), replicas, queues, orders, seq: ++this.seq };
+    for (const wake of [...this.waiters]) wake();
   }
 
   private async pollStats() {

@@ -1,7 +1,8 @@
 /**
  * The ladder console, served on the launcher's control endpoint (P+1, 127.0.0.1): `GET /` is the page (static
- * files in page/, no framework, no build step), `GET /console/state` the JSON it asks for every second, and the
- * fault buttons post to the control endpoint's own `POST /fault`.
+ * files in page/, no framework, no build step), `GET /console/state?seq=N&after=E` the JSON it asks for again as soon
+ * as it has drawn it (answered when the poll after N ends, so once a second, with the events after E), and the fault
+ * buttons post to the control endpoint's own `POST /fault`.
  *
  * - Nothing comes from outside 127.0.0.1: Mermaid's browser bundle is served from node_modules at
  *   /console/mermaid.min.js, and every answer carries a strict content security policy ({@link CONSOLE_CSP}):
@@ -38,6 +39,9 @@ export const CONSOLE_CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join("; ");
+
+/** Longest a `GET /console/state?seq=N` waits for a poll newer than N before it answers with what there is. */
+export const STATE_WAIT_MS = 2500;
 
 /** The page's files, by URL path. */
 const PAGE_DIR = path.join(__dirname, "page");
@@ -123,9 +127,17 @@ export class ConsoleServer {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname === "/console/state") {
-      const after = Number(url.searchParams.get("after") ?? "0");
+      const number = (name: string) => {
+        const n = Number(url.searchParams.get(name) ?? "0");
+        return Number.isFinite(n) ? n : 0;
+      };
       this.collector.demand();
-      this.send(res, 200, "application/json", JSON.stringify(this.state(Number.isFinite(after) ? after : 0)));
+      // `seq`: the poll the page drew; it is answered when a newer one ends (STATE_WAIT_MS at most). Without one
+      // (the page's first request) at once: the page draws the step, the diagram and the services right away.
+      const drawn = url.searchParams.has("seq") ? this.collector.whenNewer(number("seq"), STATE_WAIT_MS) : undefined;
+      void Promise.resolve(drawn).then(() => {
+        if (!res.destroyed) this.send(res, 200, "application/json", JSON.stringify(this.state(number("after"))));
+      });
       return true;
     }
     const entry = FILES[url.pathname];

@@ -1,10 +1,13 @@
-// The ladder console's page script (scripts/local/console/server.ts serves it). It asks GET /console/state every
-// second, once the previous answer is drawn, and draws what it says; the fault buttons POST /fault as JSON. No
-// framework, no inline script (the page's content security policy forbids them); every text goes in as text.
+// The ladder console's page script (scripts/local/console/server.ts serves it). It asks GET /console/state with the
+// poll it drew last, which the launcher answers when the next poll ends (once a second), draws it, and asks again;
+// the fault buttons POST /fault as JSON. No framework, no inline script (the page's content security policy forbids
+// them); every text goes in as text.
 "use strict";
 
 /** The last event id drawn: the next request asks only for newer ones. */
 let lastEventId = 0;
+/** The last poll drawn (0: none yet), once the first answer is drawn: the next request waits for a newer one. */
+let lastSeq = null;
 /** The Mermaid source drawn last (a climb changes it). */
 let drawnDiagram = null;
 /** The fault actions drawn last, as JSON, so that the forms are rebuilt only when their targets change. */
@@ -119,7 +122,9 @@ function drawFigures(f) {
     ["active shoppers (5 min)", fmt(b.activeShoppers, 0)],
     ["queue lag (mean)", b.meanQueueLagSeconds === null ? "—" : `${fmt(b.meanQueueLagSeconds, 2)} s`],
   ]);
+  lastSeq = f.seq;
   document.body.dataset.seq = String(f.seq);
+  document.body.dataset.at = f.at;
   $("refreshed").textContent = `last at ${new Date(f.at).toLocaleTimeString("en-GB")} (poll ${f.seq})`;
 }
 
@@ -232,16 +237,20 @@ function draw(state) {
 }
 
 async function poll() {
+  let wait = 0;
   try {
-    const response = await fetch(`/console/state?after=${lastEventId}`, { cache: "no-store" });
+    const seq = lastSeq === null ? "" : `&seq=${lastSeq}`;
+    const response = await fetch(`/console/state?after=${lastEventId}${seq}`, { cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     draw(await response.json());
+    lastSeq ??= 0;
     document.body.classList.remove("disconnected");
   } catch (error) {
     document.body.classList.add("disconnected");
     $("refreshed").textContent = `the launcher does not answer (${error.message})`;
+    wait = 1000;
   }
-  setTimeout(poll, 1000);
+  setTimeout(poll, wait);
 }
 
 void poll();
