@@ -10,7 +10,8 @@
  *      in the same topology, first with no console open, then with K console pages open (default 3); meanwhile each
  *      page's figures are sampled every 100 ms. The figures must refresh every second (gaps between refreshes, and
  *      the shared poll's count: one poll a second whatever K), and the load must fail no more requests with the
- *      console open than without it (nor any of the pages' own requests)                   bar: every second, 0
+ *      console open than without it (closed before and after; nor any of the pages' own requests)
+ *                                                                                       bar: every second, 0
  *
  * Chromium is Debian's (lib/browser/chromium.ts); nothing leaves 127.0.0.1. Ports: P (default 28000) to P+299.
  */
@@ -189,6 +190,10 @@ async function bench(o: Options): Promise<number> {
     const opened = await load(url, o);
     for (const p of pages) p.stop();
     process.stdout.write(`    console open:   ${show(opened)}\n`);
+    // Closed again: the machine is shared, and a drift between the runs is not the console's.
+    await Promise.all(open.map((page) => page.close()));
+    const closedAgain = await load(url, o);
+    process.stdout.write(`    closed again:   ${show(closedAgain)}\n`);
     // Refreshes seen by the first page during the load, and the shared poll's pace from the polls' own times.
     const { changes } = pages[0];
     const gaps = changes.slice(1).map(([t], i) => t - changes[i][0]);
@@ -208,10 +213,11 @@ async function bench(o: Options): Promise<number> {
     // Every second: no second without a refresh, about one a second, and no more than one poll a second (2 %: the
     // times are the polls' ends, which vary with what each poll waited for).
     const refreshOk = maxGap < 2000 && Math.abs(median(gaps) - 1000) <= 150 && pollsPerSecond <= 1.02;
-    const failOk = opened.failed <= closed.failed && pageFailures.length === 0;
+    const failOk = opened.failed <= Math.max(closed.failed, closedAgain.failed) && pageFailures.length === 0;
     process.stdout.write(
       `    refresh every second: ${refreshOk ? "meets" : "MISSES"} the bar; failed requests with the console ` +
-        `open ${opened.failed} vs closed ${closed.failed}: ${failOk ? "meets" : "MISSES"} the bar\n` +
+        `open ${opened.failed} vs closed ${closed.failed} and ${closedAgain.failed}: ` +
+        `${failOk ? "meets" : "MISSES"} the bar\n` +
         `    load average: ${os
           .loadavg()
           .map((l) => l.toFixed(1))
