@@ -22,6 +22,22 @@ export interface Watched {
   deadLetterQueueName?: pulumi.Input<string>;
 }
 
+/**
+ * Thresholds of the "when to climb" alarms: the signals that say the next step (or a larger class) is due. The stack
+ * derives them from the instance facts and its configuration (stacks/climb-signals.ts); each one left unset makes
+ * no alarm.
+ */
+export interface ClimbThresholds {
+  /** `DatabaseConnections` of the catalog's primary (`databaseIdentifiers[0]`), held 15 minutes. */
+  catalogConnections?: number;
+  /** `CPUUtilization` % of the catalog's primary, held an hour (a burstable class's baseline). */
+  catalogCpuPercent?: number;
+  /** `DatabaseConnections` of each shard's writer, held 15 minutes. */
+  shardWriterConnections?: number;
+  /** The web fleet's average `CPUUtilization` %, held 15 minutes: its scaling target, above which it is at its most. */
+  webCpuPercent?: number;
+}
+
 /** Arguments for {@link Monitoring}. */
 export interface MonitoringArgs {
   /** The region's name, which every dashboard widget must state. */
@@ -35,6 +51,11 @@ export interface MonitoringArgs {
   /** When set, alarms also mail this address (the subscription must be confirmed from the mail). */
   alarmEmail?: string;
   watched: Watched;
+  /**
+   * The "when to climb" alarms' thresholds.
+   * @default {} (none of those alarms)
+   */
+  climb?: ClimbThresholds;
 }
 
 /**
@@ -95,6 +116,7 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
     this.alarmsFor(name, w);
+    this.climbAlarms(name, w, args.climb ?? {});
 
     const body = pulumi.output(w).apply((v) => JSON.stringify(dashboardBody(region, v as ResolvedWatched)));
     this.dashboard = new aws.cloudwatch.Dashboard(
@@ -260,6 +282,64 @@ export class Monitoring extends pulumi.ComponentResource {
         threshold: 300,
       });
     }
+  }
+
+  /** The "when to climb" alarms (stacks/climb-signals.ts): a tier near what its class or size gives. */
+  private climbAlarms(name: string, w: Watched, t: ClimbThresholds): void {
+    const primary = w.databaseIdentifiers?.[0];
+    const quarterHour = { period: 300, evaluationPeriods: 3, comparisonOperator: "GreaterThanThreshold" } as const;
+    if (primary !== undefined && t.catalogConnections !== undefined)
+      this.alarm(`${name}-db-connections`, {
+        alarmDescription:
+          `Catalog primary above ${t.catalogConnections} connections for 15 minutes: near what its class gives ` +
+          "the app; raise dbInstanceClass, lower the fleets or put RDS Proxy in front (step pages: When to climb)",
+        namespace: "AWS/RDS",
+        metricName: "DatabaseConnections",
+        statistic: "Maximum",
+        dimensions: { DBInstanceIdentifier: primary },
+        threshold: t.catalogConnections,
+        ...quarterHour,
+      });
+    if (primary !== undefined && t.catalogCpuPercent !== undefined)
+      this.alarm(`${name}-db-cpu`, {
+        alarmDescription:
+          `Catalog primary CPU above ${t.catalogCpuPercent} % for an hour (its class's baseline): it spends CPU ` +
+          "credits; the next step or a larger class is due (step pages: When to climb)",
+        namespace: "AWS/RDS",
+        metricName: "CPUUtilization",
+        statistic: "Average",
+        dimensions: { DBInstanceIdentifier: primary },
+        period: 300,
+        evaluationPeriods: 12,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: t.catalogCpuPercent,
+      });
+    if (t.shardWriterConnections !== undefined)
+      (w.shardClusterIdentifiers ?? []).forEach((id, i) =>
+        this.alarm(`${name}-shard-connections-${i}`, {
+          alarmDescription:
+            `An order shard's writer above ${t.shardWriterConnections} connections for 15 minutes: near what its ` +
+            "class gives the app; raise shardInstanceClass or put RDS Proxy in front (step pages: When to climb)",
+          namespace: "AWS/RDS",
+          metricName: "DatabaseConnections",
+          statistic: "Maximum",
+          dimensions: { DBClusterIdentifier: id, Role: "WRITER" },
+          threshold: t.shardWriterConnections,
+          ...quarterHour,
+        }),
+      );
+    if (w.webGroupName && t.webCpuPercent !== undefined)
+      this.alarm(`${name}-web-cpu-over-target`, {
+        alarmDescription:
+          `Web fleet CPU above its scaling target (${t.webCpuPercent} %) for 15 minutes: target tracking would ` +
+          "have added servers, so the fleet is at webMaxSize (step pages: When to climb)",
+        namespace: "AWS/EC2",
+        metricName: "CPUUtilization",
+        statistic: "Average",
+        dimensions: { AutoScalingGroupName: w.webGroupName },
+        threshold: t.webCpuPercent,
+        ...quarterHour,
+      });
   }
 }
 

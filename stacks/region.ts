@@ -26,6 +26,7 @@ import { WebFleet } from "../components/web-fleet";
 import { WebAcl } from "../components/web-acl";
 import { FaultDrills } from "../components/fault-drills";
 import { LadderConfig } from "./config";
+import { climbAlarms } from "./climb-signals";
 
 /**
  * `<project>-<stack>` in the characters dashboard and SSM parameter names allow: the prefix that keeps the explicit
@@ -541,6 +542,8 @@ export function buildRegion(
         region: region.name,
         namePrefix: physicalNamePrefix(),
         alarmEmail: cfg.observability.alarmEmail,
+        // "When to climb" (stacks/climb-signals.ts): a secondary's database is a replica, its shards readers.
+        climb: climbAlarms(cfg, primary !== undefined),
         watched: {
           webGroupName: webFleet.group.name,
           workerGroupName: workers?.group.name,

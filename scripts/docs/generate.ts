@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { climbSection } from "./climb";
 import { componentDefaultMismatches, componentReference, readComponents } from "./components-ref";
 import { configReference } from "./config-ref";
 import { StepFacts, ladderFacts } from "./ladder";
@@ -38,14 +39,17 @@ export const STEP_SECTIONS = [
   "health",
   "drills",
   "load",
+  "climb",
 ] as const;
 
 /**
  * The generated sections of step `step`'s page, in order: {@link STEP_SECTIONS}, and on the page of the step that
- * shards the orders the measured shard-key table (scripts/load/shard-keys.ts) after them.
+ * shards the orders the measured shard-key table (scripts/load/shard-keys.ts) after the load test, before "when to
+ * climb", which ends every page.
  */
 export function stepSections(step: number): string[] {
-  return [...STEP_SECTIONS, ...(step === firstStepOf("shards") ? ["shard-keys"] : [])];
+  const sections: string[] = STEP_SECTIONS.filter((s) => s !== "climb");
+  return [...sections, ...(step === firstStepOf("shards") ? ["shard-keys"] : []), "climb"];
 }
 
 export interface GeneratedDocs {
@@ -109,6 +113,7 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
           health: healthSection(f),
           drills: drillsSection(f),
           load: loadSection(f.info.step),
+          climb: climbSection(f.info.step),
           ...(f.info.step === firstStepOf("shards") ? { "shard-keys": shardKeysSection() } : {}),
         },
       ),

@@ -212,15 +212,20 @@ describe("steps 9–11", () => {
       expect(names).toEqual([
         "5xx-rate",
         "cache-evictions",
+        "db-connections",
+        "db-cpu",
         "dlq-not-empty",
         "orders-waiting",
         "p99-latency",
         "replica-lag-0",
         "replica-lag-1",
         "sessions-memory",
+        "shard-connections-0",
+        "shard-connections-1",
         "shard-lag-0",
         "shard-lag-1",
         "web-cpu",
+        "web-cpu-over-target",
       ]);
       for (const a of alarms) {
         expect(a.inputs.alarmActions).toEqual([
