@@ -118,7 +118,8 @@ export class Monitoring extends pulumi.ComponentResource {
     this.alarmsFor(name, w);
     this.climbAlarms(name, w, args.climb ?? {});
 
-    const body = pulumi.output(w).apply((v) => JSON.stringify(dashboardBody(region, v as ResolvedWatched)));
+    const climb = args.climb ?? {};
+    const body = pulumi.output(w).apply((v) => JSON.stringify(dashboardBody(region, v as ResolvedWatched, climb)));
     this.dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       { dashboardName: `${args.namePrefix}-${name}`, dashboardBody: body },
@@ -386,8 +387,14 @@ type ResolvedWatched = {
       : string | undefined;
 };
 
-/** The dashboard's widgets, top to bottom: business, tiers, hosts. */
-export function dashboardBody(region: string, w: ResolvedWatched): { widgets: object[] } {
+/**
+ * The dashboard's widgets, top to bottom: business, tiers, hosts. The "when to climb" thresholds (`climb`) are drawn
+ * as horizontal lines on the widgets that show their metric (the shard widget shows whole clusters, not writers: the
+ * writers' alarm has no line there).
+ */
+export function dashboardBody(region: string, w: ResolvedWatched, climb: ClimbThresholds = {}): { widgets: object[] } {
+  const climbLine = (value: number | undefined, label: string): object =>
+    value === undefined ? {} : { annotations: { horizontal: [{ label: `when to climb: ${label}`, value }] } };
   type Entry = { kind: "text"; markdown: string } | { kind: "metric"; properties: object };
   const entries: Entry[] = [];
   const widget = (title: string, metrics: (string | object)[][], extra: object = {}) =>
@@ -421,10 +428,12 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
     widget(
       "Catalog database CPU %",
       dbs.map((id) => ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", id]),
+      climbLine(climb.catalogCpuPercent, "the primary's class baseline, for an hour"),
     );
     widget(
       "Catalog database connections",
       dbs.map((id) => ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", id]),
+      climbLine(climb.catalogConnections, "80 % of what the primary's class gives the app"),
     );
     if (dbs.length > 1)
       widget(
@@ -471,7 +480,11 @@ export function dashboardBody(region: string, w: ResolvedWatched): { widgets: ob
     ["Workers", w.workerGroupName],
   ] as const) {
     if (!groupName) continue;
-    widget(`${label} fleet CPU %`, [["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", groupName]]);
+    widget(
+      `${label} fleet CPU %`,
+      [["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", groupName]],
+      label === "Web" ? climbLine(climb.webCpuPercent, "the scaling target, for 15 minutes") : {},
+    );
     widget(`${label} fleet memory and disk used %`, [
       [AGENT_NAMESPACE, "mem_used_percent", "AutoScalingGroupName", groupName],
       [AGENT_NAMESPACE, "disk_used_percent", "AutoScalingGroupName", groupName],

@@ -105,6 +105,21 @@ describe("the alarms", () => {
     expect(alarm(g[11], "use1-monitoring-shard-connections-0").threshold).toBe(parseInt(shards.threshold!, 10));
   });
 
+  it("draw the thresholds on the step-10 dashboard's widgets of the same metrics", () => {
+    type Widget = { properties: { title?: string; annotations?: { horizontal: { value: number; label: string }[] } } };
+    const body = JSON.parse(g[10].one(T.dashboard).inputs.dashboardBody) as { widgets: Widget[] };
+    const lines = Object.fromEntries(
+      body.widgets
+        .filter((w) => w.properties.annotations)
+        .map((w) => [w.properties.title, w.properties.annotations!.horizontal.map((h) => h.value)]),
+    );
+    expect(lines).toEqual({
+      "Catalog database CPU %": [20],
+      "Catalog database connections": [128],
+      "Web fleet CPU %": [50],
+    });
+  });
+
   it("at step 11 leave the secondary region's replica and reader shards to the primary region's alarms", () => {
     const names = g[11]
       .ofType(T.alarm)
