@@ -49,6 +49,8 @@ export interface PoolDemand {
   processes: number;
   /** Connections one process's pool opens. */
   pool: number;
+  /** The key that sizes the fleet, when it is one. */
+  sizeKey?: "webMaxSize" | "workerMaxSize";
 }
 
 /** The connections one database gives the app, and what the fleets ask of it. */
@@ -94,6 +96,7 @@ export function connectionBudgets(cfg: LadderConfig): { budgets: ConnectionBudge
         processesFrom: `${key("webMaxSize")} ${cfg.web.maxSize}${inRegions}`,
         processes: cfg.web.maxSize * regions,
         pool,
+        sizeKey: "webMaxSize",
       }
     : { who: "the server", processesFrom: "one server", processes: 1, pool };
   const workers: PoolDemand[] = f.queue
@@ -103,6 +106,7 @@ export function connectionBudgets(cfg: LadderConfig): { budgets: ConnectionBudge
           processesFrom: `${key("workerMaxSize")} ${cfg.worker.maxSize}${inRegions}`,
           processes: cfg.worker.maxSize * regions,
           pool,
+          sizeKey: "workerMaxSize",
         },
       ]
     : [];
@@ -143,16 +147,14 @@ function overBudget(b: ConnectionBudget): string {
   const parts = b.demand.map(
     (d) => `${whose(d.who)} ${d.processes * d.pool} (${d.processesFrom} × DB_POOL_MAX ${d.pool})`,
   );
-  const fleets = b.demand.length > 1 || b.demand[0].who !== "the server";
+  const sizeKeys = b.demand.flatMap((d) => (d.sizeKey ? [key(d.sizeKey)] : []));
   return (
     `${key(b.classKey)} ${b.instanceClass} cannot take the connections of the fleets at their most: ` +
     `${parts.join(" + ")}${b.demand.length > 1 ? ` = ${b.total}` : ""} connections to ${b.database}, and it gives ` +
     `the app ${b.available} (max_connections ${b.maxConnections} less ${b.reserved} reserved for superusers and ` +
     `AWS automation and ${b.headroom} kept free for the migration tool and people; ` +
     `components/facts/rds-max-connections.ts). Raise ${key(b.classKey)}` +
-    (fleets
-      ? `, lower ${b.demand.map((d) => key(d.who === "the workers" ? "workerMaxSize" : "webMaxSize")).join(" or ")}`
-      : "") +
+    (sizeKeys.length > 0 ? `, lower ${sizeKeys.join(" or ")}` : "") +
     `, lower DB_POOL_MAX (components/app-limits.ts), or put RDS Proxy in front of the database`
   );
 }
