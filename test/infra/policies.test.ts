@@ -218,6 +218,26 @@ describe("cost-estimate at the preview of a climb (a stack that exists)", () => 
   });
 });
 
+describe("cost-estimate on the resources awsx creates at deploy time", () => {
+  it("prices the NAT gateway and Elastic IP the engine shows under a VPC as the plan prices awsx's VPC", async () => {
+    // Under the mocks awsx's VPC registers alone and is priced from its natGateways input; in the engine's view its
+    // NAT gateways and their addresses are resources of their own, and the component holds outputs, not inputs.
+    const g = await runProgram(async () => {
+      const aws = await import("@pulumi/aws");
+      const pulumi = await import("@pulumi/pulumi");
+      const vpc = new pulumi.ComponentResource("awsx:ec2:Vpc", "vpc");
+      const ip = new aws.ec2.Eip("vpc-nat-ip", { domain: "vpc" }, { parent: vpc });
+      new aws.ec2.NatGateway("vpc-nat", { allocationId: ip.id, subnetId: "subnet-0123" }, { parent: vpc });
+    });
+    const result = await evaluatePolicies(g, { policies: pack.POLICIES, only: ["cost-estimate"] });
+    const single = round(RATES.natGatewayPerHour * HOURS_PER_MONTH) + round(RATES.publicIpv4PerHour * HOURS_PER_MONTH);
+    expect(reportedFigures(result.violations[0].detail)).toEqual({
+      total: usd(single),
+      byComponent: `vpc ${usd(single)}`,
+    });
+  });
+});
+
 describe("the pack", () => {
   it("names every policy once, kebab-case, with a one-line description, a severity and a remediation", () => {
     const names = pack.POLICIES.map((p) => p.name);
