@@ -117,6 +117,12 @@ test("Redis down: the cart is a fast 503 (no 500, no hang), browsing with the co
     expect(cart.json()).toMatchObject({ error: "service_unavailable" });
     expect(cart.headers["cache-control"]).toBe("private, no-store");
     expect((await shopper.post("/api/cart/items", { productId: 25, quantity: 1 })).status).toBe(503);
+    // A new shopper's first cart write (no cookie: nothing to load, the save fails) gets the app's own 503 too, not
+    // Fastify's fallback body (the session plugin's save failed a second time while the 503 was being sent).
+    const stranger = await new Shopper(shop).post("/api/cart/items", { productId: 25, quantity: 1 });
+    expect(stranger.status).toBe(503);
+    expect(stranger.json()).toEqual(expect.objectContaining({ error: "service_unavailable" }));
+    expect(stranger.json()).not.toHaveProperty("statusCode");
     // Catalog reads (cache on) and the storefront do not load the session at all.
     expect((await shopper.get("/api/products/24")).status).toBe(200);
     expect((await shopper.get("/api/products?category=books&limit=2")).status).toBe(200);

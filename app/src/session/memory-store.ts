@@ -18,6 +18,7 @@
  * against the client that held the session; no session is ever written over it.
  */
 import type { Session } from "fastify";
+import { HttpError } from "../http/errors";
 import { type Tombstone, TOMBSTONE_TTL_MS, sessionEnded, tombstoneJson } from "./tombstone";
 
 /**
@@ -32,6 +33,17 @@ export interface SessionStore {
   destroy(sessionId: string, callback: (error?: unknown) => void): void;
   /** Replaces whatever `sessionId` holds with `tombstone`, which the store drops after its lifetime. */
   retire(sessionId: string, tombstone: Tombstone, callback: (error?: unknown) => void): void;
+}
+
+/**
+ * What a store that cannot reach its backend (the sessions' Redis) fails a read or a write with: the request's 503.
+ * Its own class, so that the session plugin's hook can tell it from a route's errors and not try the save again while
+ * the 503 is being sent (shopper-session.ts).
+ */
+export class SessionStoreUnavailableError extends HttpError {
+  constructor() {
+    super(503, "service_unavailable", "Sessions are not reachable; try again shortly", null, { "retry-after": "1" });
+  }
 }
 
 /** Options of {@link MemorySessionStore}. */

@@ -20,7 +20,7 @@ import type { Logger } from "../logger";
 import { luaScript } from "../cache/cache";
 import type { ShopRedis } from "../redis/client";
 import { ThrottledLog } from "../redis/throttled-log";
-import type { SessionStore } from "./memory-store";
+import { type SessionStore, SessionStoreUnavailableError } from "./memory-store";
 import { SESSION_MAX_AGE_MS } from "./shopper-session";
 import { TOMBSTONE_JSON_PREFIX, TOMBSTONE_TTL_MS, sessionEnded, tombstoneJson } from "./tombstone";
 
@@ -63,9 +63,7 @@ return 1
 
 /** The 503 a request gets when its session cannot be read or written. */
 export function sessionStoreUnavailable(): HttpError {
-  return new HttpError(503, "service_unavailable", "Sessions are not reachable; try again shortly", null, {
-    "retry-after": "1",
-  });
+  return new SessionStoreUnavailableError();
 }
 
 /** See the module comment. */

@@ -11,7 +11,7 @@ import type { CartLine } from "../cart/cart";
 import type { ReadOptions } from "../db/router";
 import { servedBy } from "../http/access-log";
 import { type Lsn, isLsn, laterLsn } from "../db/lsn";
-import type { SessionStore } from "./memory-store";
+import { type SessionStore, SessionStoreUnavailableError } from "./memory-store";
 import { HttpError } from "../http/errors";
 import { SESSION_ENDED, type Tombstone, tombstoneOf } from "./tombstone";
 
@@ -66,9 +66,13 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
   const cookieName = sessionCookieName(options.secure);
   // A session the store refused to save (its id was retired meanwhile by a checkout: tombstone.ts) becomes what the
   // store holds, the tombstone, so that the 409's own response does not try to save it again (and fail again).
+  // A session the store could not save at all (its Redis is down) becomes a new, unchanged one for the same reason:
+  // the 503 is sent without a save, which would fail again and leave the answer to Fastify's fallback handler (its
+  // own body shape instead of ours). The shopper keeps the cookie it had; nothing was written.
   app.addHook("onError", async (request, _reply, error) => {
     if (error instanceof HttpError && error.code === SESSION_ENDED)
       await request.session?.reload().catch(() => undefined);
+    else if (error instanceof SessionStoreUnavailableError && request.session?.isModified()) startNewSession(request);
   });
   await app.register(fastifySession, {
     secret: options.secret,
