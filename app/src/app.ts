@@ -107,8 +107,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     genReqId: requestIdFor,
     // One access line per request (http/access-log.ts) instead of Fastify's two.
     logController: accessLog,
-    // While closing, requests that still arrive on open connections get a 503, so the load balancer moves on.
-    return503OnClosing: true,
+    // While closing, a request that still arrives on an open connection is served, and its answer ends the
+    // connection (the onSend hook below): Fastify's 503 instead reached the client, since neither an ALB nor a
+    // client retries a 503 (the 2 -> 3 climb's shoppers saw one). close() waits for it as for any request in flight.
+    return503OnClosing: false,
     // Keep-alive longer than the ALB's idle timeout, a 408 for a request not sent within REQUEST_TIMEOUT_MS.
     ...serverTimeouts(config.REQUEST_TIMEOUT_MS),
   });

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pollUntil } from "../../lib/servers/poll";
@@ -117,4 +118,34 @@ test("SIGTERM hands the memory sessions over while the server still listens; the
     [7, 2],
     [8, 1],
   ]);
+});
+
+test("a request arriving on an open connection while the server stops is served, and ends the connection", async () => {
+  // What a climb's roll and an instance refresh meet: a client's keep-alive connection still open when the listener
+  // closes, its next request arriving before the connection is swept. Fastify's return503OnClosing answered it
+  // 503 (its own body, which no load balancer retries: the 2 -> 3 climb's shoppers saw it); a draining server serves
+  // it, with `connection: close`, and the client's next request opens a connection elsewhere.
+  const server = await spawnServer();
+  const { port } = new URL(server.url);
+  const socket = net.connect(Number(port), "127.0.0.1");
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let answer = "";
+  socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+  const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  // The request's first line and a header: the connection is busy (not idle), so the stop does not end it.
+  socket.write("GET /api/products/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  // (Its bytes are on loopback long before the signal's shutdown reaches the sweep: the handover's query comes first.)
+  child!.kill("SIGTERM");
+  await pollUntil("the server to refuse new connections", () =>
+    statusOnNewConnection(`${server.url}/healthz`).then(
+      () => false,
+      (error: NodeJS.ErrnoException) => error.code === "ECONNREFUSED",
+    ),
+  );
+  socket.write("\r\n");
+  await ended;
+  expect(answer.split("\r\n", 1)[0]).toBe("HTTP/1.1 200 OK");
+  expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
+  expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({ id: 3 });
+  expect(await server.exited).toBe(0);
 });
