@@ -23,7 +23,7 @@ export interface LoadOptions {
   /** The site's origin, `http(s)://host[:port]`. */
   url: string;
   step: number;
-  /** Requests per second over every shopper. */
+  /** Requests per second over every shopper; `Infinity` sends as fast as the shoppers' answers come. */
   rate: number;
   /** Seconds. */
   duration: number;
@@ -37,6 +37,12 @@ export interface LoadOptions {
   limits: AddressLimits;
   /** Seed of the shoppers' choices (category, products). */
   seed: number;
+  /**
+   * The requests of one visit, in order; the capacity benchmark (scripts/bench-capacity.ts) sends one route class
+   * at a time with it.
+   * @default VISIT (the traffic mix)
+   */
+  visit?: readonly VisitRequest[];
 }
 
 /** What one run saw, and the gate's verdict. */
@@ -172,7 +178,7 @@ function visitRequests(o: LoadOptions, report: LoadReport): Array<autocannon.Req
       s.orderId ? withCookies({ ...r, method: "GET", path: `/api/orders/${s.orderId}` }, s) : undefined,
   };
 
-  return VISIT.map((kind) => ({
+  return (o.visit ?? VISIT).map((kind) => ({
     setupRequest: (request, shopper) => {
       const built = build[kind](request, shopper);
       // A request whose body is not set keeps none from the previous one of this slot.
@@ -240,7 +246,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     url: o.url,
     connections: o.shoppers,
     duration: o.duration,
-    overallRate: o.rate,
+    overallRate: Number.isFinite(o.rate) ? o.rate : undefined,
     // A request unanswered after 10 s counts as an error (the app's own request timeout is 10 s too).
     timeout: 10,
     initialContext,
