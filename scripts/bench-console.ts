@@ -23,7 +23,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, watchOffMachine } from "../lib/browser/chromium";
-import { MAX_STEP, PROJECT_DIR, UsageError, integer } from "./local/options";
+import { MAX_STEP, PROJECT_DIR, UsageError, integer, parseCommandLine } from "./local/options";
 import { type SpawnedLauncher, spawnLauncher } from "./local/spawn";
 
 const AUTOCANNON = path.join(PROJECT_DIR, "node_modules", "autocannon", "autocannon.js");
@@ -233,17 +233,8 @@ async function bench(o: Options): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let options: Options | "help";
-  try {
-    options = parse(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, parse, USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const options = parsed.options;
   return bench(options);
 }

@@ -17,7 +17,7 @@ import { SCREENSHOT_DIR, launchChromium, saveScreenshot, watchOffMachine } from 
 import { Ledger } from "./climb/ledger";
 import { emptyRow } from "./climb/report";
 import { Load } from "./climb/shoppers";
-import { MAX_STEP, PROJECT_DIR, UsageError, integer } from "./local/options";
+import { MAX_STEP, PROJECT_DIR, UsageError, integer, parseCommandLine } from "./local/options";
 import type { LocalSecrets } from "./local/plan";
 import { spawnLauncher } from "./local/spawn";
 
@@ -126,18 +126,9 @@ async function shoot(step: number, port: number): Promise<string[]> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let options: Options | "help";
-  try {
-    options = parse(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, parse, USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const options = parsed.options;
   for (const step of options.steps) {
     const files = await shoot(step, options.port);
     process.stdout.write(`step ${step}: ${files.map((f) => path.relative(PROJECT_DIR, f)).join(", ")}\n`);

@@ -6,7 +6,7 @@
  */
 import { LocalError } from "../local/checks";
 import { Launcher } from "../local/launcher";
-import { DEFAULTS, UsageError } from "../local/options";
+import { DEFAULTS, parseCommandLine } from "../local/options";
 import { closeConnections } from "./browser";
 import { CLIMB_USAGE, parseClimbOptions } from "./options";
 import { brokenBars, renderReport } from "./report";
@@ -17,19 +17,17 @@ import { assertUnderRateLimits } from "./shoppers";
 const CHECK_AFTER_STOP_MS = 60_000;
 
 export async function main(argv: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseClimbOptions(argv);
-    if (options !== "help") assertUnderRateLimits(options.shoppers);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${CLIMB_USAGE}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${CLIMB_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    (args) => {
+      const options = parseClimbOptions(args);
+      if (options !== "help") assertUnderRateLimits(options.shoppers);
+      return options;
+    },
+    CLIMB_USAGE,
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const options = parsed.options;
   process.stdout.on("error", () => undefined);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const launcher = new Launcher(

@@ -103,6 +103,30 @@ Faults, while it runs: npm run local:fault -- <kind> [target]   (npm run local:f
 /** A command-line problem; the message says what is wrong and what is allowed. */
 export class UsageError extends Error {}
 
+/**
+ * How the scripts answer a command line: `parse` returns their options, or `"help"` for `usage` on stdout (exit 0);
+ * a {@link UsageError} it throws is printed with `usage` on stderr (exit 2). Any other error is the script's own.
+ */
+export function parseCommandLine<T>(
+  argv: string[],
+  parse: (argv: string[]) => T | "help",
+  usage: string,
+): { options: T } | { exit: number } {
+  let options: T | "help";
+  try {
+    options = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${usage}\n`);
+    return { exit: 2 };
+  }
+  if (options === "help") {
+    process.stdout.write(`${usage}\n`);
+    return { exit: 0 };
+  }
+  return { options };
+}
+
 /** `value` as a whole number from `min` to `max`; a {@link UsageError} naming `flag` and the range otherwise. */
 export function integer(flag: string, value: string | undefined, min: number, max: number): number {
   if (value === undefined || !/^\d+$/.test(value))
