@@ -3,6 +3,8 @@
  * component tree), what climbing to it changes, what it costs, and what it looks like.
  */
 import { MIN_STEP, STEPS } from "../../stacks/steps";
+import { parseLadderConfig } from "../../stacks/config";
+import { type CapacityModel, capacityModel } from "../../lib/capacity/model";
 import { CostEstimate, estimateCost } from "./cost";
 import { architectureDiagram } from "./diagram";
 import { PlanDiff, diffGraphs } from "./diff";
@@ -34,6 +36,8 @@ export interface Plan {
   tree: TreeNode[];
   diff: PlanDiff;
   cost: CostEstimate;
+  /** What the step holds at the fleets' most, for the traffic mix (lib/capacity/model.ts). */
+  capacity: CapacityModel;
   mermaid: string;
   /** Evaluated graphs, for callers that ask more of them (tests, the docs generator). */
   index: GraphIndex;
@@ -53,6 +57,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
       ? new GraphIndex(await evaluate({ ...target, step: opts.step - 1 }, build))
       : undefined;
   const diff = diffGraphs(previous, index, { from: previous ? opts.step - 1 : null, to: opts.step });
+  const config = stackConfigOf(target, build);
   const regions = [...new Set(graph.ofType(T.awsProvider).map((p) => String(index.inputs(p).region)))];
   return {
     step: info.step,
@@ -63,15 +68,22 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     regions,
     stack,
     build,
-    config: stackConfigOf(target, build),
+    config,
     warnings: graph.warnings,
     resources: countResources(index),
     tree: componentTree(index),
     diff,
     cost: estimateCost(index),
+    capacity: capacityModel(ladderConfigOf(config)),
     // On a new stack everything is new: nothing to highlight.
     mermaid: architectureDiagram(index, { added: previous ? new Set(diff.added.map((a) => a.urn)) : undefined }),
     index,
     previous,
   };
+}
+
+/** The typed configuration of a raw stack configuration (its `scale-ladder:*` keys and `aws:region`). */
+function ladderConfigOf(config: Record<string, string>) {
+  const own = Object.entries(config).filter(([k]) => k.startsWith("scale-ladder:"));
+  return parseLadderConfig(Object.fromEntries(own), config["aws:region"]);
 }

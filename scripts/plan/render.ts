@@ -7,6 +7,8 @@ import { shortType } from "./graph";
 import type { Plan } from "./plan";
 import { TreeNode } from "./tree";
 import { T } from "../../lib/graph/resource-types";
+import type { CapacityModel } from "../../lib/capacity/model";
+import { ROUTE_CLASSES } from "../load/profile";
 
 export const usd = (n: number): string => `$${n.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ",")}`;
 
@@ -130,6 +132,38 @@ export function costLines(cost: CostEstimate): string[] {
   return lines;
 }
 
+/** The capacity model as text: the sustained rate, the tier that saturates first, each tier's headroom. */
+export function capacityLines(c: CapacityModel): string[] {
+  const mix = ROUTE_CLASSES.map((r) => `${r} ${(c.mix[r] * 100).toFixed(1)} %`).join(", ");
+  const rate = (x: number | null) => (x === null ? "no ceiling" : `${x.toLocaleString("en-US")} req/s`);
+  const lines = [
+    `Capacity at the fleets' most: ${rate(c.sustainedRequestsPerSecond)} of the mix (${mix}), ` +
+      `${c.ordersPerSecond} orders/s; ${c.saturating} saturates first`,
+  ];
+  const width = Math.max(...c.tiers.map((t) => t.tier.length));
+  for (const t of c.tiers)
+    lines.push(
+      `  ${t.tier.padEnd(width)}  ${rate(t.requestsPerSecond).padStart(14)}  ` +
+        `${t.headroom === null ? "" : `${t.headroom.toFixed(2)}×`.padStart(7)}  ${t.basis}`,
+    );
+  const facts = [
+    c.cacheHitRatio !== undefined ? `cache hit ratio ${(c.cacheHitRatio * 100).toFixed(1)} %` : undefined,
+    `catalog reads per request ${Object.entries(c.dbReadsPerRequest)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}`,
+    c.replicaReadShare !== undefined ? `replicas answer ${(c.replicaReadShare * 100).toFixed(1)} % of them` : undefined,
+    c.workerOrdersPerSecond !== undefined ? `workers confirm up to ${c.workerOrdersPerSecond} orders/s` : undefined,
+  ].filter((x) => x !== undefined);
+  lines.push(`  measured: ${facts.join("; ")}`);
+  lines.push(
+    `  inputs: ${c.measurements.file} (step ${c.measuredStep}'s costs; ${c.measurements.command}, ` +
+      `${c.measurements.date}, ${c.measurements.machine}, Node.js ${c.measurements.node})`,
+  );
+  lines.push(`  assumes: ${c.assumptions.join("; ")}`);
+  lines.push(`  leaves out: ${c.leftOut.join("; ")}`);
+  return lines;
+}
+
 /** The whole plan for a terminal. */
 export function planText(plan: Plan, opts: { verbose?: boolean } = {}): string {
   const r = plan.resources;
@@ -156,6 +190,8 @@ export function planText(plan: Plan, opts: { verbose?: boolean } = {}): string {
     "",
     `Estimated monthly cost: ${usd(plan.cost.monthly)}`,
     ...costLines(plan.cost),
+    "",
+    ...capacityLines(plan.capacity),
   ];
   return `${lines.join("\n")}\n`;
 }

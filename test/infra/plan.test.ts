@@ -53,12 +53,20 @@ describe("npm run plan", () => {
     expect(out.build.kind).toBe("fake");
     expect(out.diff.from).toBe(10);
     expect(out.cost.monthly).toBe(plan11.cost.monthly);
+    // The capacity model (lib/capacity/model.ts): the sustained rate and the tier that saturates first.
+    expect(out.capacity.sustainedRequestsPerSecond).toBe(plan11.capacity.sustainedRequestsPerSecond);
+    expect(out.capacity.sustainedRequestsPerSecond).toBeGreaterThan(0);
+    expect(out.capacity.saturating).toBe(plan11.capacity.saturating);
+    expect(out.capacity.tiers.map((t: { tier: string }) => t.tier)).toContain(out.capacity.saturating);
 
     const text = planCli(["--step", "11", "--build", "fake"]);
     expect(text.status).toBe(0);
     expect(text.stdout).toContain(`Resources: ${graph11.resources.length} `);
     expect(text.stdout).toContain("fake build");
     expect(text.stdout).toContain("Estimated monthly cost");
+    expect(text.stdout).toContain(
+      `Capacity at the fleets' most: ${plan11.capacity.sustainedRequestsPerSecond.toLocaleString("en-US")} req/s`,
+    );
 
     const mermaid = planCli(["--step", "3", "--format", "mermaid", "--build", "fake"]);
     expect(mermaid.stdout.startsWith("flowchart TB\n")).toBe(true);
