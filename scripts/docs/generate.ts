@@ -26,6 +26,7 @@ import {
   summarySection,
 } from "./sections";
 import { loadSection, shardKeysSection } from "../load/docs";
+import { capacitySection } from "./capacity";
 import { firstStepOf } from "../../stacks/steps";
 
 /** The sections every step doc has, in order. */
@@ -38,6 +39,7 @@ export const STEP_SECTIONS = [
   "resources",
   "health",
   "drills",
+  "capacity",
   "load",
   "climb",
 ] as const;
@@ -112,6 +114,7 @@ export async function generateDocs(root = process.cwd(), facts?: StepFacts[]): P
           resources: resourcesSection(f),
           health: healthSection(f),
           drills: drillsSection(f),
+          capacity: capacitySection(f.info.step),
           load: loadSection(f.info.step),
           climb: climbSection(f.info.step),
           ...(f.info.step === firstStepOf("shards") ? { "shard-keys": shardKeysSection() } : {}),
