@@ -47,7 +47,10 @@ export interface ClassMeasurement {
   requestsPerSecond: number;
   /** Spread of the web tier's CPU per request over the rounds: (max - min) / median. */
   spread: number;
-  /** Catalog reads by the target that answered them, per request (GET /admin/stats `db`): primary, replica. */
+  /**
+   * Requests by the database target that answered their reads, per request (GET /admin/stats `db`):
+   * `primary`, `replica` (every replica together), `shard-0`…
+   */
   dbReadsPerRequest: Record<string, number>;
   /** hit / (hit + miss) of the cache's catalog reads (GET /admin/stats `cache`), when the step has a cache. */
   cacheHitRatio?: number;

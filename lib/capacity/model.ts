@@ -73,9 +73,9 @@ export interface CapacityModel {
   /** Orders per second at the sustained rate (one checkout per visit of {@link VISIT}'s length). */
   ordersPerSecond: number;
   tiers: TierCapacity[];
-  /** Catalog reads per request of the mix, by target (`primary`, `replica`), from the app's counters. */
+  /** Database reads per request of the mix, by target (`primary`, `replica`, `shard-0`…), from the app's counters. */
   dbReadsPerRequest: Record<string, number>;
-  /** Share of the catalog reads that replicas answer (step 4 on). */
+  /** Share of the database reads that the catalog's replicas answer (step 4 on). */
   replicaReadShare?: number;
   /** Share of the catalog reads the cache answers (step 5 on), measured. */
   cacheHitRatio?: number;
@@ -313,7 +313,7 @@ export function capacityModel(cfg: LadderConfig, m: Measurements = readMeasureme
     const hold = shard ? held.shards / cfg.shards.count : held.primary + (f.replicas ? 0 : held.replicas);
     tiers.push({
       tier: shard ? "each shard's connections" : "catalog primary connections",
-      requestsPerSecond: hold > 0 ? round1((open * (shard ? cfg.shards.count : 1)) / hold) : null,
+      requestsPerSecond: hold > 0 ? round1(open / hold) : null,
       headroom: null,
       basis:
         `${open} connections (the pools at the fleets' most, at most the ${b.available} ${b.instanceClass} gives ` +

@@ -21,7 +21,7 @@ export function capacitySection(step: number): string {
   const mix = ROUTE_CLASSES.map((r) => `${r} ${c.mix[r] * 100} %`).join(", ");
   const measured = [
     c.cacheHitRatio !== undefined ? `cache hit ratio ${(c.cacheHitRatio * 100).toFixed(1)} %` : undefined,
-    `catalog reads per request: ${Object.entries(c.dbReadsPerRequest)
+    `database reads per request: ${Object.entries(c.dbReadsPerRequest)
       .map(([k, n]) => `${k} ${n}`)
       .join(", ")}`,
     c.replicaReadShare !== undefined ? `replicas answer ${(c.replicaReadShare * 100).toFixed(1)} % of them` : undefined,

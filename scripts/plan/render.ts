@@ -148,7 +148,7 @@ export function capacityLines(c: CapacityModel): string[] {
     );
   const facts = [
     c.cacheHitRatio !== undefined ? `cache hit ratio ${(c.cacheHitRatio * 100).toFixed(1)} %` : undefined,
-    `catalog reads per request ${Object.entries(c.dbReadsPerRequest)
+    `database reads per request ${Object.entries(c.dbReadsPerRequest)
       .map(([k, n]) => `${k} ${n}`)
       .join(", ")}`,
     c.replicaReadShare !== undefined ? `replicas answer ${(c.replicaReadShare * 100).toFixed(1)} % of them` : undefined,

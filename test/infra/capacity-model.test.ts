@@ -55,6 +55,10 @@ describe("the capacity model", () => {
     expect(m7g.requestsPerSecond! / micro.requestsPerSecond!).toBeCloseTo(10, 0);
     // A cache node's commands run on one thread: one vCPU of cache.t4g.micro at t4g.micro's 10 %.
     expect(tier(at(5), "product cache")!.basis).toContain("1 × cache.t4g.micro (1 vCPU (one thread) at 10 %)");
+    // A shard's connections take its share of the requests: twice the shards, twice the ceiling.
+    const two = tier(at(9), "each shard's connections")!;
+    const four = tier(at(9, { shards: "4" }), "each shard's connections")!;
+    expect(four.requestsPerSecond! / two.requestsPerSecond!).toBeCloseTo(2, 1);
     // Step 11: the web fleet in each region.
     expect(tier(at(11), "web fleet")!.basis).toMatch(/^12 × t4g\.small/);
   });
