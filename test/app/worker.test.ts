@@ -41,7 +41,7 @@ afterAll(async () => {
 const primary = (text: string, values: unknown[] = []) => t.router.primaryPool.query(text, values).then((r) => r.rows);
 
 /** `node scripts/run.mjs app/src/worker.ts` as its own process, talking to SQS through the proxy. */
-function spawnWorker(): { child: ChildProcess; lines: Array<Record<string, unknown>> } {
+function spawnWorker(): { child: ChildProcess; lines: Array<Record<string, unknown>>; stderr: () => string } {
   const child = spawn(process.execPath, ["scripts/run.mjs", "app/src/worker.ts"], {
     cwd: ROOT,
     env: {
@@ -61,7 +61,22 @@ function spawnWorker(): { child: ChildProcess; lines: Array<Record<string, unkno
   createInterface({ input: child.stdout! }).on("line", (text) =>
     lines.push(JSON.parse(text) as Record<string, unknown>),
   );
-  return { child, lines };
+  // Read, so that a chatty stderr never fills its pipe and stalls the worker; kept for a failure's message.
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, lines, stderr: () => stderr };
+}
+
+/** What a wait on a spawned worker says when it times out: its state, its last lines and the queue's counts. */
+function workerDetail(worker: ReturnType<typeof spawnWorker>): () => Promise<string> {
+  return async () => {
+    const { visible, inFlight } = await fauxqs.counts(queue.queueUrl);
+    const exit = worker.child.exitCode ?? worker.child.signalCode;
+    return (
+      `worker ${exit === null ? "running" : `exited (${exit})`}; queue visible ${visible}, in flight ${inFlight}\n` +
+      `last lines: ${JSON.stringify(worker.lines.slice(-8))}\nstderr: ${worker.stderr().slice(-2000)}`
+    );
+  };
 }
 
 function kill(child: ChildProcess): Promise<void> {
@@ -143,7 +158,7 @@ test("killed with its confirmation uncommitted: nothing of it lands, the redeliv
         );
         return rows[0].n > 0;
       },
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, detail: workerDetail(crashing) },
     );
     await kill(crashing.child);
     await holder.query("COMMIT");
