@@ -8,6 +8,7 @@
  * `request.reusedSocket`).
  */
 import http from "node:http";
+import { applySetCookies, cookieHeader } from "../../lib/cookie-jar";
 
 /** An answer, its body read as text. */
 export interface BrowserResponse {
@@ -115,7 +116,8 @@ export class Browser {
 
   private request(method: string, url: URL, body: unknown): Promise<Omit<BrowserResponse, "ms">> {
     const headers: Record<string, string> = { accept: "application/json", ...this.extraHeaders };
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const cookie = cookieHeader(this.cookies);
+    if (cookie !== undefined) headers.cookie = cookie;
     let payload: string | undefined;
     if (method !== "GET") {
       // The storefront's fetch from its own page: 127.0.0.1 is a secure context, so Chromium sends Sec-Fetch-Site
@@ -136,7 +138,7 @@ export class Browser {
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("error", reject);
           res.on("end", () => {
-            this.keepCookies(res.headers["set-cookie"] ?? []);
+            applySetCookies(this.cookies, res.headers["set-cookie"]);
             const text = Buffer.concat(chunks).toString("utf8");
             resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
           });
@@ -154,24 +156,5 @@ export class Browser {
       );
       req.end(payload);
     });
-  }
-
-  /** Applies `Set-Cookie` lines in order: checkout clears the old session cookie, then sets the new one. */
-  private keepCookies(lines: string[]): void {
-    for (const line of lines) {
-      const [pair, ...attributes] = line.split(";");
-      const eq = pair.indexOf("=");
-      if (eq <= 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((a) => {
-        const [key, v = ""] = a.trim().split("=");
-        if (key.toLowerCase() === "max-age") return Number(v) <= 0;
-        if (key.toLowerCase() === "expires") return Date.parse(v) <= Date.now();
-        return false;
-      });
-      if (expired || value === "") this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
   }
 }

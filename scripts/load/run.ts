@@ -17,6 +17,7 @@ import {
   type VisitRequest,
   scenarioAt,
 } from "./profile";
+import { applySetCookies, cookieHeader } from "../../lib/cookie-jar";
 
 /** What to run and what the step must hold. */
 export interface LoadOptions {
@@ -72,7 +73,7 @@ export interface LoadReport {
 
 /** One virtual shopper's state; autocannon clones it afresh for each visit. */
 interface Shopper {
-  jar: Record<string, string>;
+  jar: Map<string, string>;
   category: string;
   items: Array<{ id: number; stock: number }>;
   cursor: string | null;
@@ -93,25 +94,6 @@ const ROUTES: Record<VisitRequest, [method: string, route: string]> = {
   order: ["GET", "/api/orders/:id"],
 };
 
-/** Applies `Set-Cookie` lines in order (checkout clears the old session cookie, then sets the new one). */
-export function applySetCookies(jar: Record<string, string>, lines: string | string[] | undefined): void {
-  for (const line of typeof lines === "string" ? [lines] : (lines ?? [])) {
-    const [pair, ...attributes] = line.split(";");
-    const eq = pair.indexOf("=");
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    const expired = attributes.some((a) => {
-      const [key, v = ""] = a.trim().split("=");
-      if (key.toLowerCase() === "max-age") return Number(v) <= 0;
-      if (key.toLowerCase() === "expires") return Date.parse(v) <= Date.now();
-      return false;
-    });
-    if (expired || value === "") delete jar[name];
-    else jar[name] = value;
-  }
-}
-
 const header = (headers: Record<string, string | string[]>, name: string) =>
   Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 
@@ -127,9 +109,7 @@ const parse = <T>(body: string): T | undefined => {
 function visitRequests(o: LoadOptions, report: LoadReport): Array<autocannon.Requests<Shopper>> {
   const random = new Prng(o.seed);
   const withCookies = (request: autocannon.Request, shopper: Shopper, extra: Record<string, string> = {}) => {
-    const cookie = Object.entries(shopper.jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join("; ");
+    const cookie = cookieHeader(shopper.jar);
     return { ...request, headers: { ...extra, ...(cookie ? { cookie } : {}) } };
   };
   const pickItem = (shopper: Shopper, withStock: boolean) => {
@@ -234,7 +214,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     gate: { minSuccess: o.minSuccess, maxP99Ms: o.maxP99Ms, held: false, reasons: [] },
   };
   const initialContext: Shopper = {
-    jar: {},
+    jar: new Map(),
     category: SEED_CATEGORIES[0],
     items: [],
     cursor: null,

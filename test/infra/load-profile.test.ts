@@ -14,7 +14,7 @@ import {
   defaultLimits,
   scenarioAt,
 } from "../../scripts/load/profile";
-import { applySetCookies } from "../../scripts/load/run";
+import { applySetCookies } from "../../lib/cookie-jar";
 import { firstStepOf } from "../../stacks/steps";
 
 const URL_ = "http://127.0.0.1:8080";
@@ -99,15 +99,15 @@ test("the command line: defaults, and every refusal names the argument and what 
 });
 
 test("cookies: set in order, cleared by an expired or empty line", () => {
-  const jar: Record<string, string> = {};
+  const jar = new Map<string, string>();
   applySetCookies(jar, ["SHOPLB=web-1; path=/", "shop_session=a; Path=/; HttpOnly"]);
-  expect(jar).toEqual({ SHOPLB: "web-1", shop_session: "a" });
+  expect(Object.fromEntries(jar)).toEqual({ SHOPLB: "web-1", shop_session: "a" });
   // Checkout: the old session cookie cleared, then the new one.
   applySetCookies(jar, [
     "shop_session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
     "shop_session=b; Path=/; HttpOnly; SameSite=Lax",
   ]);
-  expect(jar).toEqual({ SHOPLB: "web-1", shop_session: "b" });
+  expect(Object.fromEntries(jar)).toEqual({ SHOPLB: "web-1", shop_session: "b" });
   applySetCookies(jar, "SHOPLB=web-2; Max-Age=0");
-  expect(jar).toEqual({ shop_session: "b" });
+  expect(Object.fromEntries(jar)).toEqual({ shop_session: "b" });
 });
