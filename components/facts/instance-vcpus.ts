@@ -27,8 +27,8 @@ const BURSTABLE_VCPUS: Readonly<Record<string, number>> = {
   "2xlarge": 8,
 };
 
-/** vCPUs of every other current family's sizes. */
-const SIZE_VCPUS: Readonly<Record<string, number>> = {
+/** vCPUs of every other current family's sizes (rds-max-connections.ts reads them too). */
+export const SIZE_VCPUS: Readonly<Record<string, number>> = {
   medium: 1,
   large: 2,
   xlarge: 4,

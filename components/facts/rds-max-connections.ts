@@ -32,6 +32,7 @@
  * A class missing from {@link CLASS_MEMORY_GIB} has no fact here: the configuration refuses it until its memory is
  * added, with its source, below.
  */
+import { SIZE_VCPUS } from "./instance-vcpus";
 
 /** `max_connections`'s divisor in the default parameter groups (bytes per connection). */
 export const BYTES_PER_CONNECTION = 9_531_392;
@@ -40,20 +41,6 @@ export const MAX_CONNECTIONS_CEILING = 5000;
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
-
-/** vCPUs of each size, as AWS names them (a `large` has 2). */
-const SIZE_VCPUS: Readonly<Record<string, number>> = {
-  large: 2,
-  xlarge: 4,
-  "2xlarge": 8,
-  "4xlarge": 16,
-  "8xlarge": 32,
-  "12xlarge": 48,
-  "16xlarge": 64,
-  "24xlarge": 96,
-  "32xlarge": 128,
-  "48xlarge": 192,
-};
 
 /** Burstable classes: memory by size (GiB); they have 2 vCPUs up to large, then 4 and 8. */
 const BURSTABLE_GIB: Readonly<Record<string, number>> = {
@@ -99,7 +86,8 @@ export const CLASS_MEMORY_GIB: Readonly<Record<string, number>> = Object.fromEnt
     Object.entries(BURSTABLE_GIB).map(([size, gib]) => [`db.${family}.${size}`, gib]),
   ),
   ...Object.entries(FAMILIES).flatMap(([family, { gibPerVcpu, largest }]) => {
-    const sizes = Object.keys(SIZE_VCPUS);
+    // The memory-optimized classes start at large (a medium is a general-purpose size).
+    const sizes = Object.keys(SIZE_VCPUS).filter((size) => size !== "medium");
     return sizes
       .slice(0, sizes.indexOf(largest) + 1)
       .map((size) => [`db.${family}.${size}`, SIZE_VCPUS[size] * gibPerVcpu]);
