@@ -15,19 +15,15 @@
  *
  * Chromium is Debian's (lib/browser/chromium.ts); nothing leaves 127.0.0.1. Ports: P (default 28000) to P+299.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, watchOffMachine } from "../lib/browser/chromium";
-import { MAX_STEP, PROJECT_DIR, UsageError, integer, parseCommandLine } from "./local/options";
+import { MAX_STEP, UsageError, integer, parseCommandLine } from "./local/options";
 import { type SpawnedLauncher, spawnLauncher } from "./local/spawn";
-
-const AUTOCANNON = path.join(PROJECT_DIR, "node_modules", "autocannon", "autocannon.js");
-const run = promisify(execFile);
+import { autocannon, autocannonCommand } from "./autocannon-run";
 
 const USAGE = `npm run bench:console [-- options]   the console's first paint and its refresh under the benchmark load
 
@@ -73,22 +69,8 @@ interface LoadResult {
 }
 
 async function load(url: string, o: Options): Promise<LoadResult> {
-  const args = [AUTOCANNON, "--json", "-c", String(o.connections), "-d", String(o.duration), url];
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, cwd: PROJECT_DIR });
-  const r = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-  };
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    total: r.requests.total,
-    failed: r.errors + r.timeouts + r.non2xx,
-  };
+  const r = await autocannon(url, o.connections, o.duration);
+  return { rps: r.rps, p50: r.p50, p99: r.p99, total: r.total, failed: r.errors + r.timeouts + r.non2xx };
 }
 
 const show = (r: LoadResult) =>
@@ -170,10 +152,7 @@ async function bench(o: Options): Promise<number> {
 
     // 2. The same load, without then with the console open.
     const url = `${launcher.launcher.entryUrl}/api/products/42`;
-    process.stdout.write(
-      `\n2. refresh under load\n  $ node node_modules/autocannon/autocannon.js -c ${o.connections} ` +
-        `-d ${o.duration} ${url}\n`,
-    );
+    process.stdout.write(`\n2. refresh under load\n  $ ${autocannonCommand(url, o.connections, o.duration)}\n`);
     await load(url, { ...o, duration: 2 }); // connections opened, the cache filled
     const closed = await load(url, o);
     process.stdout.write(`    console closed: ${show(closed)}\n`);

@@ -13,18 +13,15 @@
  * bounded by its duration. Each command is printed so that a figure can be reproduced by hand. The topologies run
  * at local mode's default LOG_LEVEL (info), as `npm start` does: the access log is part of what is measured.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { httpGet } from "./local/checks";
 import { PROJECT_DIR } from "./local/options";
 import { spawnLauncher } from "./local/spawn";
-
-const AUTOCANNON = path.join(PROJECT_DIR, "node_modules", "autocannon", "autocannon.js");
-const run = promisify(execFile);
+import { autocannon, autocannonCommand } from "./autocannon-run";
 
 interface Options {
   duration: number;
@@ -68,24 +65,9 @@ interface LoadResult {
 
 /** One bounded autocannon run against `url`; prints its command line and figures. */
 async function load(label: string, url: string, o: Options, duration = o.duration): Promise<LoadResult> {
-  const args = [AUTOCANNON, "--json", "-c", String(o.connections), "-d", String(duration), url];
-  if (duration === o.duration)
-    process.stdout.write(`  $ node node_modules/autocannon/autocannon.js -c ${o.connections} -d ${duration} ${url}\n`);
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, cwd: PROJECT_DIR });
-  const r = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  const result = {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors,
-    non2xx: r.non2xx,
-    total: r.requests.total,
-  };
+  if (duration === o.duration) process.stdout.write(`  $ ${autocannonCommand(url, o.connections, duration)}\n`);
+  const r = await autocannon(url, o.connections, duration);
+  const result = { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, non2xx: r.non2xx, total: r.total };
   if (duration === o.duration) {
     process.stdout.write(
       `    ${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
