@@ -16,7 +16,9 @@
  *   measurements file; a Graviton vCPU is one physical core, as an EPYC core here, but not as fast);
  * - a tier saturates when its CPU reaches its baseline for good (unlimited mode would burst on, and bill for it);
  * - the load spreads evenly over a tier's instances, over the regions at step 11, and over the replicas;
- * - a Valkey node runs commands on one thread: a cache node's budget is one vCPU × its type's baseline;
+ * - a Valkey node runs commands on one thread: a cache node's budget is at most one vCPU, and no more than its CPU
+ *   credits give (its vCPUs × its type's baseline: 0.2 vCPU for a cache.t4g.micro, whose second vCPU earns
+ *   credits the busy thread spends);
  * - the cache hit ratio is the benchmark's (its shoppers read the products its list pages show), which holds while
  *   the working set fits the node (cacheWorkingSetMb, checked by stacks/capacity-checks.ts when set);
  * - a request holds a database connection as long as it did in the benchmark (busy connections sampled from
@@ -48,9 +50,29 @@ import {
   readMeasurements,
 } from "./measurements";
 
+/**
+ * What a tier is, for code: the "when to climb" table (stacks/climb-signals.ts) finds a tier's CloudWatch signal by
+ * it. `server` is the single server (steps 1–2), `machine` local mode's shared cores.
+ */
+export type TierKey =
+  | "server"
+  | "web"
+  | "catalog-cpu"
+  | "replicas-cpu"
+  | "cache"
+  | "sessions"
+  | "workers"
+  | "shards-cpu"
+  | "catalog-connections"
+  | "shard-connections"
+  | "alb"
+  | "sqs"
+  | "machine";
+
 /** One tier's ceiling. */
 export interface TierCapacity {
-  /** What it is: `web fleet`, `catalog primary CPU`, `catalog connections`. */
+  key: TierKey;
+  /** What it is, for people: `web fleet`, `catalog primary CPU`, `catalog primary connections`. */
   tier: string;
   /** Requests per second of the mix it holds; null where no limit binds (a managed service that scales). */
   requestsPerSecond: number | null;
@@ -97,7 +119,8 @@ export const ASSUMPTIONS = [
   "one vCPU does the work of one core of the benchmark's machine",
   "a tier saturates when its CPU stays at its burstable baseline (t4g.micro 10 %, small and medium 20 %)",
   "the load spreads evenly over a tier's instances, the replicas and (step 11) the regions",
-  "a cache node runs commands on one thread: one vCPU × its baseline",
+  "a cache node runs commands on one thread: at most one vCPU, and no more than its credits give (its vCPUs × " +
+    "its baseline)",
   "the cache hit ratio is the benchmark's, which holds while the working set fits the node",
   "a request holds a database connection as long as it did in the benchmark, over loopback (on AWS the " +
     "network's round trips lengthen it: the connections' figure is an upper bound)",
@@ -130,6 +153,7 @@ export function mixCost(
 
 /** A CPU budget and the measured tiers whose cost it pays. */
 interface Budget {
+  key: TierKey;
   tier: string;
   /** vCPU seconds per second. */
   vcpus: number;
@@ -141,13 +165,18 @@ interface Budget {
 const ms = (s: number) => `${(s * 1000).toFixed(3)} ms`;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** `n × type (v vCPUs at b %)`, and the budget in vCPUs. */
-function instances(n: number, type: string, threads?: number): { vcpus: number; of: string } {
-  const vcpus = threads ?? vcpusOf(type);
+/**
+ * `n × type (v vCPUs at b %)`, and the budget in vCPUs: each instance's vCPUs × its baseline. `oneThread` (a Valkey
+ * node): the commands run on one thread, which uses at most one vCPU, and no more than the node's credits give.
+ */
+function instances(n: number, type: string, oneThread = false): { vcpus: number; of: string } {
+  const vcpus = vcpusOf(type);
   // AWS publishes no baseline for ElastiCache's burstable nodes: they are taken to have their EC2 type's.
   const baseline = baselineCpuPercent(type.replace(/^cache\./, "")) ?? 100;
-  const perVcpu = `${vcpus} vCPU${vcpus === 1 ? "" : "s"}${threads ? " (one thread)" : ""} at ${baseline} %`;
-  return { vcpus: (n * vcpus * baseline) / 100, of: `${n} × ${type} (${perVcpu})` };
+  const credits = (vcpus * baseline) / 100;
+  const each = oneThread ? Math.min(1, credits) : credits;
+  const thread = oneThread ? `; commands on one thread: ${Math.round(each * 100) / 100} vCPU` : "";
+  return { vcpus: n * each, of: `${n} × ${type} (${vcpus} vCPU${vcpus === 1 ? "" : "s"} at ${baseline} %${thread})` };
 }
 
 /** The CPU budgets of `cfg`'s step on AWS, at the fleets' most. */
@@ -157,6 +186,7 @@ function awsBudgets(cfg: LadderConfig): Budget[] {
   const out: Budget[] = [];
   if (!f.separateDatabase) {
     out.push({
+      key: "server",
       tier: "the server (app and database)",
       pays: ["web", "primary"],
       ...instances(1, cfg.server.instanceType),
@@ -165,29 +195,43 @@ function awsBudgets(cfg: LadderConfig): Budget[] {
   }
   out.push(
     f.fleet
-      ? { tier: "web fleet", pays: ["web"], ...instances(cfg.web.maxSize * regions, cfg.web.instanceType) }
-      : { tier: "the server", pays: ["web"], ...instances(1, cfg.server.instanceType) },
+      ? { key: "web", tier: "web fleet", pays: ["web"], ...instances(cfg.web.maxSize * regions, cfg.web.instanceType) }
+      : { key: "server", tier: "the server", pays: ["web"], ...instances(1, cfg.server.instanceType) },
   );
   // Without replicas every catalog read is the primary's.
   const replicas = f.replicas ? cfg.database.replicas + (regions - 1) : 0;
   out.push({
+    key: "catalog-cpu",
     tier: "catalog primary CPU",
     pays: replicas > 0 ? ["primary"] : ["primary", "replicas"],
     ...instances(1, cfg.database.instanceClass),
   });
   if (replicas > 0)
-    out.push({ tier: "catalog replicas CPU", pays: ["replicas"], ...instances(replicas, cfg.database.instanceClass) });
-  if (f.cache) out.push({ tier: "product cache", pays: ["cache"], ...instances(regions, cfg.cache.nodeType, 1) });
+    out.push({
+      key: "replicas-cpu",
+      tier: "catalog replicas CPU",
+      pays: ["replicas"],
+      ...instances(replicas, cfg.database.instanceClass),
+    });
+  if (f.cache)
+    out.push({ key: "cache", tier: "product cache", pays: ["cache"], ...instances(regions, cfg.cache.nodeType, true) });
   if (f.redisSessions)
-    out.push({ tier: "sessions' Valkey", pays: ["sessions"], ...instances(regions, cfg.sessions.nodeType, 1) });
+    out.push({
+      key: "sessions",
+      tier: "sessions' Valkey",
+      pays: ["sessions"],
+      ...instances(regions, cfg.sessions.nodeType, true),
+    });
   if (f.queue)
     out.push({
+      key: "workers",
       tier: "worker fleet",
       pays: ["worker"],
       ...instances(cfg.worker.maxSize * regions, cfg.worker.instanceType),
     });
   if (f.shards)
     out.push({
+      key: "shards-cpu",
       tier: "order shards' writers CPU",
       pays: ["shards"],
       ...instances(cfg.shards.count, cfg.shards.instanceClass),
@@ -215,14 +259,23 @@ function localBudgets(t: LocalTopology): Budget[] {
   const web = f.fleet ? t.web : 1;
   const out: Budget[] = [
     {
+      key: "web",
       tier: "web processes",
       pays: ["web"],
       vcpus: web,
       of: `${web} Node.js process${web > 1 ? "es" : ""} (one core each)`,
     },
   ];
-  if (f.queue) out.push({ tier: "workers", pays: ["worker"], vcpus: t.workers, of: `${t.workers} worker process(es)` });
+  if (f.queue)
+    out.push({
+      key: "workers",
+      tier: "workers",
+      pays: ["worker"],
+      vcpus: t.workers,
+      of: `${t.workers} worker process(es)`,
+    });
   out.push({
+    key: "machine",
     tier: "this machine",
     pays: MEASURED_TIERS.filter((m) => m !== "loadgen"),
     vcpus: t.cpus,
@@ -236,6 +289,7 @@ function cpuTiers(budgets: Budget[], cost: Record<MeasuredTier, number>): TierCa
   return budgets.map((b) => {
     const perRequest = b.pays.reduce((s, t) => s + cost[t], 0);
     return {
+      key: b.key,
       tier: b.tier,
       requestsPerSecond: perRequest > 0 ? round1(b.vcpus / perRequest) : null,
       headroom: null,
@@ -312,6 +366,7 @@ export function capacityModel(cfg: LadderConfig, m: Measurements = readMeasureme
     // A request of the mix holds `held.shards` on one shard or another: each shard sees its share of them.
     const hold = shard ? held.shards / cfg.shards.count : held.primary + (f.replicas ? 0 : held.replicas);
     tiers.push({
+      key: shard ? "shard-connections" : "catalog-connections",
       tier: shard ? "each shard's connections" : "catalog primary connections",
       requestsPerSecond: hold > 0 ? round1(open / hold) : null,
       headroom: null,
@@ -322,6 +377,7 @@ export function capacityModel(cfg: LadderConfig, m: Measurements = readMeasureme
   }
   if (f.fleet)
     tiers.push({
+      key: "alb",
       tier: "load balancer (ALB)",
       requestsPerSecond: null,
       headroom: null,
@@ -330,6 +386,7 @@ export function capacityModel(cfg: LadderConfig, m: Measurements = readMeasureme
   let workerOrdersPerSecond: number | undefined;
   if (f.queue) {
     tiers.push({
+      key: "sqs",
       tier: "orders queue (SQS)",
       requestsPerSecond: null,
       headroom: null,

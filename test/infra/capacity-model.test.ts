@@ -50,11 +50,16 @@ describe("the capacity model", () => {
     // db.t4g.micro's baseline is 10 %, db.t4g.medium's 20 %, both with 2 vCPUs; db.m7g.large is not burstable.
     const micro = tier(at(3), "catalog primary CPU")!;
     const medium = tier(at(3, { dbInstanceClass: "db.t4g.medium" }), "catalog primary CPU")!;
-    const m7g = tier(at(3, { dbInstanceClass: "db.m7g.large" }), "catalog primary CPU")!;
+    const large = tier(at(3, { dbInstanceClass: "db.m7g.large" }), "catalog primary CPU")!;
     expect(medium.requestsPerSecond! / micro.requestsPerSecond!).toBeCloseTo(2, 1);
-    expect(m7g.requestsPerSecond! / micro.requestsPerSecond!).toBeCloseTo(10, 0);
-    // A cache node's commands run on one thread: one vCPU of cache.t4g.micro at t4g.micro's 10 %.
-    expect(tier(at(5), "product cache")!.basis).toContain("1 × cache.t4g.micro (1 vCPU (one thread) at 10 %)");
+    expect(large.requestsPerSecond! / micro.requestsPerSecond!).toBeCloseTo(10, 0);
+    // A cache node's commands run on one thread, which spends the credits of the node's two vCPUs at t4g.micro's
+    // 10 %: 0.2 vCPU (it was given 0.1, one vCPU's credits). A non-burstable node's thread has one whole vCPU.
+    const cache = tier(at(5), "product cache")!;
+    expect(cache.basis).toContain("1 × cache.t4g.micro (2 vCPUs at 10 %; commands on one thread: 0.2 vCPU) = 0.2 vCPU");
+    const m7g = tier(at(5, { cacheNodeType: "cache.m7g.large" }), "product cache")!;
+    expect(m7g.basis).toContain("(2 vCPUs at 100 %; commands on one thread: 1 vCPU) = 1 vCPU");
+    expect(m7g.requestsPerSecond! / cache.requestsPerSecond!).toBeCloseTo(5, 1);
     // A shard's connections take its share of the requests: twice the shards, twice the ceiling.
     const two = tier(at(9), "each shard's connections")!;
     const four = tier(at(9, { shards: "4" }), "each shard's connections")!;
