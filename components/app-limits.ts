@@ -22,3 +22,9 @@ export const MIGRATION_POOL_MAX = 4;
  * visibility timeout must be longer, or SQS hands the message to a second worker while the first still waits on it.
  */
 export const WORKER_JOB_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest an order should wait in the queue for a worker, seconds: the step-10 alarm `orders-waiting`
+ * (components/monitoring.ts), and the worker fleet's "when to climb" signal (stacks/climb-signals.ts).
+ */
+export const ORDERS_WAITING_ALARM_SECONDS = 300;

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ORDERS_WAITING_ALARM_SECONDS } from "./app-limits";
 import { accountAdministersKey } from "./iam";
 import { AGENT_NAMESPACE, BUSINESS_NAMESPACE, NAME_PREFIX_RE } from "./telemetry";
 import { requireMatch } from "./validate";
@@ -32,10 +33,27 @@ export interface ClimbThresholds {
   catalogConnections?: number;
   /** `CPUUtilization` % of the catalog's primary, held an hour (a burstable class's baseline). */
   catalogCpuPercent?: number;
+  /** `CPUUtilization` % of each read replica (`databaseIdentifiers` after the first), held an hour. */
+  replicaCpuPercent?: number;
+  /**
+   * The product cache's primary node (`<cacheGroupId>-001`): the host's `CPUUtilization` on nodes of 2 vCPUs or
+   * fewer, the engine thread's `EngineCPUUtilization` on larger ones, held an hour.
+   */
+  cacheCpu?: ValkeyCpuThreshold;
+  /** The same for the sessions' group (`<sessionGroupId>-001`). */
+  sessionsCpu?: ValkeyCpuThreshold;
   /** `DatabaseConnections` of each shard's writer, held 15 minutes. */
   shardWriterConnections?: number;
+  /** `CPUUtilization` % of each shard's writer, held an hour. */
+  shardWriterCpuPercent?: number;
   /** The web fleet's average `CPUUtilization` %, held 15 minutes: its scaling target, above which it is at its most. */
   webCpuPercent?: number;
+}
+
+/** A Valkey node's CPU threshold: which of ElastiCache's two CPU metrics, and the percent. */
+export interface ValkeyCpuThreshold {
+  metricName: "CPUUtilization" | "EngineCPUUtilization";
+  percent: number;
 }
 
 /** Arguments for {@link Monitoring}. */
@@ -272,7 +290,9 @@ export class Monitoring extends pulumi.ComponentResource {
     }
     if (w.queueName) {
       this.alarm(`${name}-orders-waiting`, {
-        alarmDescription: "The oldest order has waited more than 5 minutes for a worker",
+        alarmDescription:
+          `The oldest order has waited more than ${ORDERS_WAITING_ALARM_SECONDS} s for a worker: the workers are at ` +
+          "their most, or failing (step pages: When to climb)",
         namespace: "AWS/SQS",
         metricName: "ApproximateAgeOfOldestMessage",
         statistic: "Maximum",
@@ -280,7 +300,7 @@ export class Monitoring extends pulumi.ComponentResource {
         period: 60,
         evaluationPeriods: 5,
         comparisonOperator: "GreaterThanThreshold",
-        threshold: 300,
+        threshold: ORDERS_WAITING_ALARM_SECONDS,
       });
     }
   }
@@ -289,6 +309,7 @@ export class Monitoring extends pulumi.ComponentResource {
   private climbAlarms(name: string, w: Watched, t: ClimbThresholds): void {
     const primary = w.databaseIdentifiers?.[0];
     const quarterHour = { period: 300, evaluationPeriods: 3, comparisonOperator: "GreaterThanThreshold" } as const;
+    const hour = { ...quarterHour, evaluationPeriods: 12 } as const;
     if (primary !== undefined && t.catalogConnections !== undefined)
       this.alarm(`${name}-db-connections`, {
         alarmDescription:
@@ -310,10 +331,8 @@ export class Monitoring extends pulumi.ComponentResource {
         metricName: "CPUUtilization",
         statistic: "Average",
         dimensions: { DBInstanceIdentifier: primary },
-        period: 300,
-        evaluationPeriods: 12,
-        comparisonOperator: "GreaterThanThreshold",
         threshold: t.catalogCpuPercent,
+        ...hour,
       });
     if (t.shardWriterConnections !== undefined)
       (w.shardClusterIdentifiers ?? []).forEach((id, i) =>
@@ -327,6 +346,51 @@ export class Monitoring extends pulumi.ComponentResource {
           dimensions: { DBClusterIdentifier: id, Role: "WRITER" },
           threshold: t.shardWriterConnections,
           ...quarterHour,
+        }),
+      );
+    if (t.replicaCpuPercent !== undefined)
+      (w.databaseIdentifiers ?? []).slice(1).forEach((id, i) =>
+        this.alarm(`${name}-replica-cpu-${i}`, {
+          alarmDescription:
+            `A catalog read replica's CPU above ${t.replicaCpuPercent} % for an hour (its class's baseline): it ` +
+            "spends CPU credits; add a replica, a larger class or the next step (step pages: When to climb)",
+          namespace: "AWS/RDS",
+          metricName: "CPUUtilization",
+          statistic: "Average",
+          dimensions: { DBInstanceIdentifier: id },
+          threshold: t.replicaCpuPercent,
+          ...hour,
+        }),
+      );
+    for (const [role, groupId, v] of [
+      ["cache", w.cacheGroupId, t.cacheCpu],
+      ["sessions", w.sessionGroupId, t.sessionsCpu],
+    ] as const)
+      if (groupId !== undefined && v !== undefined)
+        this.alarm(`${name}-${role}-cpu`, {
+          alarmDescription:
+            `The ${role === "cache" ? "product cache's" : "sessions'"} primary node above ${v.percent} % ` +
+            `${v.metricName} for an hour: its one command thread is at what the node gives it; a larger node ` +
+            "type is due (step pages: When to climb)",
+          namespace: "AWS/ElastiCache",
+          metricName: v.metricName,
+          statistic: "Average",
+          dimensions: { CacheClusterId: pulumi.interpolate`${groupId}-001` },
+          threshold: v.percent,
+          ...hour,
+        });
+    if (t.shardWriterCpuPercent !== undefined)
+      (w.shardClusterIdentifiers ?? []).forEach((id, i) =>
+        this.alarm(`${name}-shard-cpu-${i}`, {
+          alarmDescription:
+            `An order shard's writer CPU above ${t.shardWriterCpuPercent} % for an hour: it spends CPU credits or ` +
+            "nears its class's CPU; raise shardInstanceClass (step pages: When to climb)",
+          namespace: "AWS/RDS",
+          metricName: "CPUUtilization",
+          statistic: "Average",
+          dimensions: { DBClusterIdentifier: id, Role: "WRITER" },
+          threshold: t.shardWriterCpuPercent,
+          ...hour,
         }),
       );
     if (w.webGroupName && t.webCpuPercent !== undefined)
@@ -389,8 +453,8 @@ type ResolvedWatched = {
 
 /**
  * The dashboard's widgets, top to bottom: business, tiers, hosts. The "when to climb" thresholds (`climb`) are drawn
- * as horizontal lines on the widgets that show their metric (the shard widget shows whole clusters, not writers: the
- * writers' alarm has no line there).
+ * as horizontal lines on the widgets that show their metric, and the Valkey groups' CPU widgets exist for them (the
+ * shard connections widget shows whole clusters, not writers: the writers' connections alarm has no line there).
  */
 export function dashboardBody(region: string, w: ResolvedWatched, climb: ClimbThresholds = {}): { widgets: object[] } {
   const climbLine = (value: number | undefined, label: string): object =>
@@ -428,7 +492,7 @@ export function dashboardBody(region: string, w: ResolvedWatched, climb: ClimbTh
     widget(
       "Catalog database CPU %",
       dbs.map((id) => ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", id]),
-      climbLine(climb.catalogCpuPercent, "the primary's class baseline, for an hour"),
+      climbLine(climb.catalogCpuPercent ?? climb.replicaCpuPercent, "the class's baseline (or 80 %), for an hour"),
     );
     widget(
       "Catalog database connections",
@@ -444,8 +508,9 @@ export function dashboardBody(region: string, w: ResolvedWatched, climb: ClimbTh
   const shards = w.shardClusterIdentifiers ?? [];
   if (shards.length > 0) {
     widget(
-      "Shard CPU %",
-      shards.map((id) => ["AWS/RDS", "CPUUtilization", "DBClusterIdentifier", id]),
+      "Shard writers' CPU %",
+      shards.map((id) => ["AWS/RDS", "CPUUtilization", "DBClusterIdentifier", id, "Role", "WRITER"]),
+      climbLine(climb.shardWriterCpuPercent, "the class's baseline (or 80 %), for an hour"),
     );
     widget(
       "Shard connections",
@@ -461,6 +526,16 @@ export function dashboardBody(region: string, w: ResolvedWatched, climb: ClimbTh
     widget("Cache hit rate %", [["AWS/ElastiCache", "CacheHitRate", "CacheClusterId", node]]);
     widget("Cache evictions", [["AWS/ElastiCache", "Evictions", "CacheClusterId", node, { stat: "Sum" }]]);
   }
+  for (const [title, groupId, v] of [
+    ["Product cache CPU %", w.cacheGroupId, climb.cacheCpu],
+    ["Sessions' Valkey CPU %", w.sessionGroupId, climb.sessionsCpu],
+  ] as const)
+    if (groupId && v)
+      widget(
+        title,
+        [["AWS/ElastiCache", v.metricName, "CacheClusterId", `${groupId}-001`]],
+        climbLine(v.percent, "its command thread at what the node gives it, for an hour"),
+      );
   if (w.queueName) {
     widget("Orders queue depth", [
       ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.queueName, { stat: "Maximum" }],

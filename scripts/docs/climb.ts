@@ -1,8 +1,8 @@
 /**
- * The `climb` section of each step's page: "when to climb", from the one table (stacks/climb-signals.ts), with the
- * thresholds of the docs' configuration at that step.
+ * The `climb` section of each step's page: "when to climb" (lib/capacity/when-to-climb.ts), with the thresholds and
+ * the capacity model's rates of the docs' configuration at that step.
  */
-import { climbSignals } from "../../stacks/climb-signals";
+import { CLOSE_HEADROOM, climbSignals } from "../../lib/capacity/when-to-climb";
 import { parseLadderConfig } from "../../stacks/config";
 import { cell } from "./markers";
 import { DOCS_TARGET } from "./ladder";
@@ -18,6 +18,7 @@ export function climbSection(step: number): string {
       s.signal === "none" || s.signal.startsWith("none") ? s.signal : `**${s.signal}**`,
       s.metric ? `\`${s.metric}\`` : "—",
       s.threshold ?? "—",
+      s.expectedRequestsPerSecond === undefined ? "—" : `~${s.expectedRequestsPerSecond.toLocaleString("en-US")} req/s`,
       s.why,
       s.next,
       s.alarm ? `\`<region>-monitoring-${s.alarm}\`` : "—",
@@ -26,11 +27,13 @@ export function climbSection(step: number): string {
       .join(" | "),
   );
   return [
-    "| signal (step-10 dashboard) | metric | past | why this threshold | then | alarm (step 10 on) |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| signal (step-10 dashboard) | metric | past | the model expects it at | why | then | alarm (step 10 on) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map((r) => `| ${r} |`),
     "",
-    "Thresholds are this configuration's (the docs' stack at this step); another class, type or fleet size moves " +
-      "them (stacks/climb-signals.ts derives them, and the alarms use the same).",
+    "The signals are the capacity model's tier that saturates first and any within " +
+      `${CLOSE_HEADROOM}× of it (the Capacity section above), at the rate of the mix where the model expects ` +
+      "each threshold. Thresholds and rates are this configuration's (the docs' stack at this step); another class, " +
+      "type or fleet size moves them (stacks/climb-signals.ts derives the thresholds, and the alarms use the same).",
   ].join("\n");
 }
