@@ -36,7 +36,14 @@ import { httpGet } from "./local/checks";
 import type { ServiceStatus } from "./local/launcher";
 import { integer } from "./local/options";
 import { spawnLauncher } from "./local/spawn";
-import { ROUTE_CLASSES, type RouteClass, TRAFFIC_MIX, VISIT, type VisitRequest } from "./load/profile";
+import {
+  ROUTE_CLASSES,
+  ROUTE_CLASS_VISITS,
+  type RouteClass,
+  TRAFFIC_MIX,
+  VISIT,
+  type VisitRequest,
+} from "./load/profile";
 import { runLoad } from "./load/run";
 
 interface Options {
@@ -52,31 +59,10 @@ const SEED_PRODUCTS = 2000;
 const IDLE_SECONDS = 3;
 const WARM_UP_SECONDS = 2;
 
-/**
- * One visit per route class, walking the catalog as the load test's visit does (the front page picks a category,
- * whose pages are walked; products, cart lines and checkouts come from those pages), so that each class reads the
- * rows, cache keys and pages the mix reads: a product class drawn from the front page alone would hit the cache on
- * every read and cost half what the mix's product reads cost. The list pages each visit needs are subtracted.
- */
 /** What the benchmark sends: each route class alone, and the mix itself (the load test's visit). */
 const KINDS = [...ROUTE_CLASSES, "mix"] as const;
 type Kind = (typeof KINDS)[number];
-
-const products = (n: number): VisitRequest[] => Array<VisitRequest>(n).fill("product");
-const CLASS_VISITS: Record<Kind, readonly VisitRequest[]> = {
-  mix: VISIT,
-  browse: ["list", "category", "next-page", "next-page", "list", "category", "next-page"],
-  product: [
-    ...(["list", "category", "next-page"] as const),
-    ...products(6),
-    "next-page",
-    ...products(6),
-    "category",
-    ...products(6),
-  ],
-  cart: ["list", "category", "add", "next-page", "add", "cart", "remove", "cart", "add", "cart"],
-  checkout: ["list", "category", "add", "next-page", "add", "checkout", "order"],
-};
+const CLASS_VISITS: Record<Kind, readonly VisitRequest[]> = { ...ROUTE_CLASS_VISITS, mix: VISIT };
 
 function parse(argv: string[]): Options {
   const o: Options = { duration: 4, rounds: 3, shoppers: 32, port: 25800, steps: [3, 4, 5, 7, 8, 9], out: "" };

@@ -72,6 +72,32 @@ export const VISIT: readonly VisitRequest[] = [
   ...["list", "category", "product", "next-page", "list", "product", "category", "order"],
 ] as const satisfies readonly VisitRequest[];
 
+/**
+ * One visit per route class alone, walking the catalog as {@link VISIT} does (the front page picks a category, whose
+ * pages are walked; products, cart lines and checkouts come from those pages), so that each class reads the rows,
+ * cache keys and pages the mix reads: a product class drawn from the front page alone would hit the cache on every
+ * read and cost half what the mix's product reads cost. The capacity benchmark (scripts/bench-capacity.ts) sends
+ * each and subtracts the list pages a class's visit needs; browse needs none, and the e2e capacity test
+ * (test/app/e2e/capacity-model.test.ts) sends it as its same-run baseline.
+ */
+export const ROUTE_CLASS_VISITS: Readonly<Record<RouteClass, readonly VisitRequest[]>> = {
+  browse: ["list", "category", "next-page", "next-page", "list", "category", "next-page"],
+  product: [
+    ...(["list", "category", "next-page"] as const),
+    ...products(6),
+    "next-page",
+    ...products(6),
+    "category",
+    ...products(6),
+  ],
+  cart: ["list", "category", "add", "next-page", "add", "cart", "remove", "cart", "add", "cart"],
+  checkout: ["list", "category", "add", "next-page", "add", "checkout", "order"],
+};
+
+function products(n: number): VisitRequest[] {
+  return Array<VisitRequest>(n).fill("product");
+}
+
 /** Writes per visit that each app rate limit counts (app/src/http/rate-limit.ts). */
 export const LIMITED_PER_VISIT = {
   cart: VISIT.filter((r) => r === "add" || r === "remove").length,
