@@ -95,13 +95,15 @@ test("a climb the shoppers cannot see: one row per period, every bar met", async
 
 test("a web process replaced without handing over its sessions: carts lost, histories missing", async () => {
   const replace = async () => {
+    // The new process is built first: building it took long enough under CPU load (a clean-clone CI run) for the
+    // shoppers to check out every cart in between, and the old process then went with no cart in its store.
+    const next = await buildApp(t.config, { router: t.router, logger: testLogger() });
     // Carts must be in the memory store when it goes: two shoppers holding one (a checkout empties one now and
-    // then).
+    // then), and nothing awaited between seeing them and closing it.
     await pollUntil(
       "two shoppers with a cart",
       async () => [0, 1, 2].filter((i) => run.ledger.cart(i).length).length > 1,
     );
-    const next = await buildApp(t.config, { router: t.router, logger: testLogger() });
     await web.close();
     await next.listen({ host: "127.0.0.1", port });
     web = next;
