@@ -6,7 +6,7 @@
  * step-10 alarms (components/monitoring.ts, through {@link climbAlarms}) use the same thresholds. No Pulumi SDK and
  * no measurements here: the program reads this file.
  */
-import { baselineCpuPercent } from "../components/facts/burstable-baseline";
+import { baselineCpuPercent, oneThreadVcpus } from "../components/facts/burstable-baseline";
 import { vcpusOf } from "../components/facts/instance-vcpus";
 import { ORDERS_WAITING_ALARM_SECONDS } from "../components/app-limits";
 import type { ClimbThresholds } from "../components/monitoring";
@@ -81,7 +81,7 @@ export function cacheCpuSignal(nodeType: string): {
 } {
   const vcpus = vcpusOf(nodeType);
   const baseline = baselineCpuPercent(nodeType.replace(/^cache\./, ""));
-  const thread = Math.min(1, (vcpus * (baseline ?? 100)) / 100);
+  const thread = oneThreadVcpus(nodeType);
   const small = vcpus <= 2;
   const metricName = small ? "CPUUtilization" : "EngineCPUUtilization";
   // The metric's value when the thread uses its budget: the host's share of it, or the engine thread's own.

@@ -11,6 +11,7 @@
  * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Types.html), so `db.t4g.micro` has
  * `t4g.micro`'s baseline.
  */
+import { vcpusOf } from "./instance-vcpus";
 
 /** Baseline utilization per vCPU, percent, by size. */
 const BASELINE_BY_SIZE: Readonly<Record<string, number>> = {
@@ -34,4 +35,16 @@ export function baselineCpuPercent(instanceType: string): number | undefined {
   const m = /^(?:db\.)?([a-z0-9]+)\.([a-z0-9]+)$/.exec(instanceType);
   if (!m || !BURSTABLE_FAMILIES.includes(m[1])) return undefined;
   return BASELINE_BY_SIZE[m[2]];
+}
+
+/**
+ * The vCPUs a process that runs on one thread (Valkey's command loop) can use without end on an instance type or
+ * node type (`cache.t4g.micro`): at most one, and no more than the instance's credits give (its vCPUs × its
+ * baseline; the other vCPUs earn credits the busy thread spends). AWS publishes no baseline for ElastiCache's
+ * burstable nodes: they are taken to have their EC2 type's. The capacity model's cache tier (lib/capacity/model.ts)
+ * and its "when to climb" signal (stacks/climb-signals.ts) both use it.
+ */
+export function oneThreadVcpus(type: string): number {
+  const ec2 = type.replace(/^cache\./, "");
+  return Math.min(1, (vcpusOf(ec2) * (baselineCpuPercent(ec2) ?? 100)) / 100);
 }

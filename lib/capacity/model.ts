@@ -35,7 +35,7 @@
  * one shopper and not the shop.
  */
 import { ALB, SQS_STANDARD } from "../../components/facts/service-limits";
-import { baselineCpuPercent } from "../../components/facts/burstable-baseline";
+import { baselineCpuPercent, oneThreadVcpus } from "../../components/facts/burstable-baseline";
 import { vcpusOf } from "../../components/facts/instance-vcpus";
 import { connectionBudgets } from "../../stacks/capacity-checks";
 import type { LadderConfig } from "../../stacks/config";
@@ -173,8 +173,7 @@ function instances(n: number, type: string, oneThread = false): { vcpus: number;
   const vcpus = vcpusOf(type);
   // AWS publishes no baseline for ElastiCache's burstable nodes: they are taken to have their EC2 type's.
   const baseline = baselineCpuPercent(type.replace(/^cache\./, "")) ?? 100;
-  const credits = (vcpus * baseline) / 100;
-  const each = oneThread ? Math.min(1, credits) : credits;
+  const each = oneThread ? oneThreadVcpus(type) : (vcpus * baseline) / 100;
   const thread = oneThread ? `; commands on one thread: ${Math.round(each * 100) / 100} vCPU` : "";
   return { vcpus: n * each, of: `${n} × ${type} (${vcpus} vCPU${vcpus === 1 ? "" : "s"} at ${baseline} %${thread})` };
 }
