@@ -4,7 +4,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Graph, fakeBuild, runLadder } from "../../lib/graph/harness";
+import { ladderGraph } from "../../lib/graph/graph-cache";
+import { Graph, fakeBuild } from "../../lib/graph/harness";
 
 /** What the program ships: `npm run build`'s output, or the harness's small stand-in. */
 export interface BuildInfo {
@@ -86,7 +87,11 @@ export function stackConfigOf(target: Target, build: BuildInfo): Record<string, 
   return config;
 }
 
-/** Evaluates one target under the mocks and returns its graph. */
+/**
+ * Evaluates one target under the mocks and returns its graph, through the disk cache of ladder graphs
+ * (lib/graph/graph-cache.ts): a target already evaluated with the same sources, build and configuration is read
+ * back without loading the Pulumi SDK (`SCALE_LADDER_GRAPH_CACHE=off` evaluates it fresh).
+ */
 export function evaluate(target: Target, build: BuildInfo): Promise<Graph> {
-  return runLadder(stackConfigOf(target, build), target.stack ?? "dev");
+  return ladderGraph(stackConfigOf(target, build), target.stack ?? "dev");
 }
