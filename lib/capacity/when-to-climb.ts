@@ -160,7 +160,12 @@ export function climbSignals(cfg: LadderConfig, m: Measurements = readMeasuremen
   });
   const step = cfg.builtStep;
   // The ladder's next step, where no row names it.
-  if (NEXT_STEP[step] && !rows.some((r) => r.next.startsWith(NEXT_STEP[step])) && stepRows(cfg).length === 0)
+  if (
+    rows.length > 0 &&
+    NEXT_STEP[step] &&
+    !rows.some((r) => r.next.startsWith(NEXT_STEP[step])) &&
+    stepRows(cfg).length === 0
+  )
     rows[0] = { ...rows[0], next: `${rows[0].next}. The ladder's next: ${NEXT_STEP[step]}` };
   return [...rows, ...stepRows(cfg)];
 }
