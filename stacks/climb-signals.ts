@@ -10,6 +10,7 @@ import { baselineCpuPercent, oneThreadVcpus } from "../components/facts/burstabl
 import { vcpusOf } from "../components/facts/instance-vcpus";
 import { ORDERS_WAITING_ALARM_SECONDS } from "../components/app-limits";
 import type { ClimbThresholds } from "../components/monitoring";
+import type { TierKey } from "../lib/capacity/model";
 import { type ConnectionBudget, connectionBudgets } from "./capacity-checks";
 import type { LadderConfig } from "./config";
 import { featuresAt } from "./steps";
@@ -125,7 +126,7 @@ function budgetOf(cfg: LadderConfig, database: string): ConnectionBudget | undef
  * The signal of the capacity model's tier `key` at `cfg`, or undefined for a tier no metric watches (the load
  * balancer and the queue, which scale; local mode's machine).
  */
-export function tierSignal(cfg: LadderConfig, key: string): TierSignal | undefined {
+export function tierSignal(cfg: LadderConfig, key: TierKey): TierSignal | undefined {
   const hour = "for an hour";
   switch (key) {
     case "server": {
@@ -219,7 +220,7 @@ export function tierSignal(cfg: LadderConfig, key: string): TierSignal | undefin
  */
 export function climbAlarms(cfg: LadderConfig, secondary = false): ClimbThresholds {
   const f = featuresAt(cfg.builtStep);
-  const threshold = (key: string, on: boolean) => (on ? tierSignal(cfg, key)?.threshold : undefined);
+  const threshold = (key: TierKey, on: boolean) => (on ? tierSignal(cfg, key)?.threshold : undefined);
   const valkey = (key: "cache" | "sessions", on: boolean) => {
     if (!on) return undefined;
     const s = cacheCpuSignal(key === "cache" ? cfg.cache.nodeType : cfg.sessions.nodeType);

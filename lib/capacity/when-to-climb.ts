@@ -7,7 +7,7 @@
  */
 import { type TierSignal, P99_SECONDS, tierSignal } from "../../stacks/climb-signals";
 import type { LadderConfig } from "../../stacks/config";
-import { type CapacityModel, type TierCapacity, capacityModel } from "./model";
+import { type CapacityModel, type TierCapacity, type TierKey, capacityModel } from "./model";
 import { type Measurements, readMeasurements } from "./measurements";
 
 /** Tiers whose ceiling is within this factor of the saturating one's get a row too: they are next. */
@@ -54,8 +54,8 @@ const NEXT_STEP: Record<number, string> = {
 };
 
 /** The step that relieves tier `key` when climbed to from `step`, if the ladder has one above it. */
-function relievedBy(key: string, step: number): number | undefined {
-  const by: Record<string, number[]> = {
+function relievedBy(key: TierKey, step: number): number | undefined {
+  const by: Partial<Record<TierKey, number[]>> = {
     server: [2, 3],
     "catalog-cpu": [4, 9],
     "replicas-cpu": [5, 6],
@@ -67,7 +67,7 @@ function relievedBy(key: string, step: number): number | undefined {
 }
 
 /** What the configuration can do about tier `key` within the step. */
-const WITHIN_STEP: Record<string, string> = {
+const WITHIN_STEP: Partial<Record<TierKey, string>> = {
   server: "a larger serverInstanceType",
   web: "raise webMaxSize or webInstanceType",
   "catalog-cpu": "raise dbInstanceClass",
@@ -103,7 +103,7 @@ function tierRow(cfg: LadderConfig, model: CapacityModel, t: TierCapacity, s: Ti
     headroom: t.headroom ?? undefined,
     signal: s.signal,
     metric: s.metric,
-    threshold: `${s.threshold}${s.unit === "%" ? " %" : s.unit === "s" ? " s" : " connections"} ${s.hold}`,
+    threshold: `${s.threshold} ${s.unit} ${s.hold}`,
     expectedRequestsPerSecond: Math.round(expected),
     why: `${t.tier}, ${place} in the capacity model (${rate(ceiling)}); the threshold: ${s.why}${pastCeiling}`,
     next,
@@ -159,13 +159,9 @@ export function climbSignals(cfg: LadderConfig, m: Measurements = readMeasuremen
     return s ? [tierRow(cfg, model, t, s)] : [];
   });
   const step = cfg.builtStep;
+  const extra = stepRows(cfg);
   // The ladder's next step, where no row names it.
-  if (
-    rows.length > 0 &&
-    NEXT_STEP[step] &&
-    !rows.some((r) => r.next.startsWith(NEXT_STEP[step])) &&
-    stepRows(cfg).length === 0
-  )
+  if (rows.length > 0 && extra.length === 0 && NEXT_STEP[step] && !rows.some((r) => r.next.startsWith(NEXT_STEP[step])))
     rows[0] = { ...rows[0], next: `${rows[0].next}. The ladder's next: ${NEXT_STEP[step]}` };
-  return [...rows, ...stepRows(cfg)];
+  return [...rows, ...extra];
 }

@@ -7,7 +7,7 @@
 import { ladderGraphs } from "../../lib/graph/graph-cache";
 import { Graph, stackConfig } from "../../lib/graph/harness";
 import { T } from "../../lib/graph/queries";
-import { capacityModel } from "../../lib/capacity/model";
+import { type TierKey, capacityModel } from "../../lib/capacity/model";
 import { readMeasurements } from "../../lib/capacity/measurements";
 import { CLOSE_HEADROOM, climbSignals } from "../../lib/capacity/when-to-climb";
 import { cacheCpuSignal, climbAlarms, tierSignal } from "../../stacks/climb-signals";
@@ -95,7 +95,7 @@ describe("the table", () => {
   });
 
   it("derives connection thresholds from what the class gives the app (80 % of it)", () => {
-    const connections = (step: number, key: string, keys?: Record<string, string>) =>
+    const connections = (step: number, key: TierKey, keys?: Record<string, string>) =>
       tierSignal(cfgAt(step, keys), key)!.threshold;
     expect(connections(7, "catalog-connections")).toBe(50); // db.t4g.micro: 80 % of 63
     expect(connections(11, "catalog-connections")).toBe(286); // db.t4g.medium: 80 % of 358
