@@ -6,7 +6,8 @@
 // directory and requires the program. The parent (scripts/bench-program.mjs) derives the program directory, the
 // entry point and the environment from Pulumi.yaml as the engine and the language host do, and times whole
 // processes of this file.
-// Usage: node scripts/bench-program-cli.cjs <mocks bundle> <program dir> <entry> [graph dump file]
+// Usage: node scripts/bench-program-cli.cjs <mocks bundle> <program dir> <entry> [dump file]
+// The dump file, when given, receives { resources: [{ type, name }], outputs } (the stack's outputs as registered).
 "use strict";
 const fs = require("node:fs");
 
@@ -19,7 +20,7 @@ pulumi.runtime.setMocks(
   {
     newResource(args) {
       const { id, state } = resourceState(args.type, args.name, args.inputs, args.provider);
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      registered.push({ type: args.type, name: args.name });
       return { id: args.custom ? id : undefined, state };
     },
     call(args) {
@@ -31,10 +32,18 @@ pulumi.runtime.setMocks(
   false,
 );
 // The engine answers the exit handshake; the mock monitor has no such call.
-pulumi.runtime.getMonitor().signalAndWaitForShutdown = (_req, callback) => callback(null, {});
+const monitor = pulumi.runtime.getMonitor();
+monitor.signalAndWaitForShutdown = (_req, callback) => callback(null, {});
+// The stack's outputs, as the engine would receive them.
+let outputs;
+const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+monitor.registerResourceOutputs = (req, callback) => {
+  if (req.getUrn().includes("::pulumi:pulumi:Stack::")) outputs = req.getOutputs()?.toJavaScript();
+  registerOutputs(req, callback);
+};
 
 process.on("exit", (code) => {
-  if (dumpFile) fs.writeFileSync(dumpFile, JSON.stringify(registered, null, 1));
+  if (dumpFile) fs.writeFileSync(dumpFile, JSON.stringify({ resources: registered, outputs }, null, 1));
   const cpu = process.cpuUsage();
   if (code === 0)
     process.stdout.write(

@@ -8,6 +8,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ladderGraph } from "../../lib/graph/graph-cache";
+import { stackConfig } from "../../lib/graph/harness";
 import { cliRun, cliTranspileOnly } from "../../lib/pulumi-cli";
 
 const root = path.resolve(__dirname, "../..");
@@ -24,6 +26,59 @@ describe("the Pulumi CLI's run of the program", () => {
     expect(run.env).toEqual({ PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.pulumi.json" });
     expect(cliTranspileOnly(run, {})).toBe(true);
   });
+
+  it("preloads Node's compile cache, resolved from the program directory, before the CLI loads anything", () => {
+    expect(run.nodeArgs).toEqual(["--require", "./stacks/node-compile-cache.cjs"]);
+    // What node does with those arguments where the language host starts it: the cache is on, in the project's cache.
+    const env = { ...process.env };
+    delete env.NODE_DISABLE_COMPILE_CACHE; // a user's switch to turn it off, set to anything
+    const r = spawnSync(
+      process.execPath,
+      [...run.nodeArgs, "-e", "process.stdout.write(String(require('node:module').getCompileCacheDir()))"],
+      { cwd: run.pwd, encoding: "utf8", env },
+    );
+    expect(r.stderr).toBe("");
+    // Node keeps one folder per Node version and V8 flags in the one it is given.
+    expect(path.dirname(r.stdout)).toBe(
+      path.join(root, "node_modules", ".cache", "scale-ladder", "node-compile-cache"),
+    );
+  });
+
+  it("registers, through the CLI's own cmd/run, the graph and stack outputs the mock harness evaluates", async () => {
+    // The process `npm run bench:program` times: cmd/run with Pulumi.yaml's nodeargs, tsconfig and entry point, and
+    // the graph library's mocks in place of the engine. Step 2 is the smallest stack with every kind of output.
+    const step = 2;
+    const mocks = spawnSync(process.execPath, [path.join(root, "scripts", "bench-program-mocks.cjs")], {
+      encoding: "utf8",
+    }).stdout;
+    const dump = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-cli-run-")), "dump.json");
+    const r = spawnSync(
+      process.execPath,
+      [...run.nodeArgs, path.join(root, "scripts", "bench-program-cli.cjs"), mocks, run.pwd, run.entry, dump],
+      {
+        cwd: run.pwd,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          ...run.env,
+          PULUMI_CONFIG: JSON.stringify(stackConfig(step)),
+          PULUMI_NODEJS_PROJECT: "scale-ladder",
+          PULUMI_NODEJS_STACK: "test",
+          PULUMI_NODEJS_ROOT_DIRECTORY: root,
+        },
+      },
+    );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    const cli: { resources: { type: string; name: string }[]; outputs: Record<string, unknown> } = JSON.parse(
+      fs.readFileSync(dump, "utf8"),
+    );
+    fs.rmSync(path.dirname(dump), { recursive: true });
+    const graph = await ladderGraph(stackConfig(step));
+    const names = (rs: { type: string; name: string }[]) => rs.map((x) => `${x.type}::${x.name}`).sort();
+    expect(names(cli.resources)).toEqual(names(graph.resources));
+    expect(Object.keys(cli.outputs).sort()).toEqual(Object.keys(graph.outputs).sort());
+    expect(Object.keys(cli.outputs).length).toBeGreaterThan(3);
+  }, 60_000);
 
   it("leaves tsconfig.json, which tsc, the linter and editors read, checking types", () => {
     expect(cliTranspileOnly({ ...run, tsconfig: path.join(root, "tsconfig.json") }, {})).toBeUndefined();
