@@ -7,7 +7,9 @@
 // alternated, in one run; the figure is the ratio of medians. Pulumi.yaml's nodeargs preload Node's compile cache
 // (stacks/node-compile-cache.cjs), so the program side runs with it, warmed by an unmeasured first round as any
 // second `pulumi up` is; the bar's floor is the bare load without it, and the same load with the nodeargs is shown
-// beside it, with its own ratio, so that what the cache gives and what the program costs read apart.
+// beside it, with its own ratio, so that what the cache gives and what the program costs read apart. A third row runs
+// cmd/run the same way on scripts/bench-program-floor.ts, a program that only loads @pulumi/aws: the CLI's own path
+// (its debugger, TypeScript, ts-node), under which no program can go.
 // Usage: npm run bench:program [-- --runs 5 --step 2 --step 11]    (steps 2 and 11 by default)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -57,18 +59,22 @@ const CPU = "const c = process.cpuUsage(); console.log(JSON.stringify({ cpuMs: (
 const baselineArgs = ["-e", `require('@pulumi/aws'); ${CPU}`];
 const cachedArgs = [...cli.nodeArgs, ...baselineArgs];
 const programArgs = [...cli.nodeArgs, join(ROOT, "scripts", "bench-program-cli.cjs"), mocks, cli.pwd, cli.entry];
+const floorArgs = [...programArgs.slice(0, -1), join("scripts", "bench-program-floor.ts")];
 const baseline = { wall: [], cpu: [] };
 const cached = { wall: [], cpu: [] };
+const floor = { wall: [], cpu: [] };
 const program = Object.fromEntries(steps.map((s) => [s, { wall: [], cpu: [] }]));
 const resources = {};
 const record = (into, r) => (into.wall.push(r.ms), into.cpu.push(r.cpuMs));
 // One unmeasured round warms the OS file cache for every side.
 time(baselineArgs, process.env);
 time(cachedArgs, process.env);
+time(floorArgs, programEnv(steps[0]));
 for (const s of steps) resources[s] = time(programArgs, programEnv(s)).resources;
 for (let i = 0; i < runs; i++) {
   record(baseline, time(baselineArgs, process.env));
   record(cached, time(cachedArgs, process.env));
+  record(floor, time(floorArgs, programEnv(steps[0])));
   for (const s of steps) record(program[s], time(programArgs, programEnv(s)));
 }
 
@@ -89,14 +95,17 @@ const nodeArgs = cli.nodeArgs.map((a) => `${a} `).join("");
 console.log(
   `program: cd ${where} && node ${nodeArgs}@pulumi/pulumi/cmd/run ${cli.entry}, under mocks (${transpileOnly})`,
 );
-console.log(`                                     wall: median (min-max)        CPU time: median`);
+console.log(`${"".padEnd(44)}wall: median (min-max)        CPU time: median`);
 const ms = (x) => x.toFixed(0);
 const row = (label, m) => {
   const wall = `${ms(median(m.wall))} ms (${ms(Math.min(...m.wall))}-${ms(Math.max(...m.wall))})`;
-  return `${label.padEnd(37)}${wall.padEnd(30)}${ms(median(m.cpu))} ms`;
+  return `${label.padEnd(44)}${wall.padEnd(30)}${ms(median(m.cpu))} ms`;
 };
 console.log(row(`node -e "require('@pulumi/aws')"`, baseline));
 console.log(row(`  the same with Pulumi.yaml's nodeargs`, cached));
+console.log(row(`cmd/run of a program that only loads it`, floor));
+const floorRatio = median(floor.wall) / median(baseline.wall);
+console.log(`  the CLI's path alone (scripts/bench-program-floor.ts): ${floorRatio.toFixed(2)}x the bare load`);
 for (const s of steps) {
   console.log(row(`step ${s} (${resources[s]} resources)`, program[s]));
   const ratio = median(program[s].wall) / median(baseline.wall);
