@@ -1,34 +1,44 @@
-// The graph library's mocks (realistic outputs, the known invokes), its stack configurations and the CLI's run
-// derivation, as one plain-JavaScript bundle that a process running the program the CLI's way can load before ts-node
-// exists (scripts/bench-program-cli.cjs). Built with esbuild into node_modules, where it resolves packages; shared
-// by `npm run bench:program` (which requires it) and test/infra/cli-run.test.ts (which runs it: it prints the path).
+// The graph library's mocks (realistic outputs, the known invokes) as plain JavaScript that a process running the
+// program the CLI's way can load before ts-node exists (scripts/bench-program-cli.cjs), and the stack configurations
+// and the CLI's run derivation for the process that starts it. Built with esbuild into node_modules, where they
+// resolve packages; shared by `npm run bench:program` (which requires this file) and test/infra/cli-run.test.ts
+// (which runs it: it prints both paths as JSON).
 "use strict";
 const path = require("node:path");
 const { buildSync } = require("esbuild");
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** Builds the bundle (a few tens of milliseconds) and returns its path. */
+/**
+ * Builds the two bundles (a few tens of milliseconds) and returns their paths: `mocks`, which the measured process
+ * loads, holds only the mocks, so that nothing of the benchmark's own (the YAML parser, the harness) is counted in
+ * the program's time; `host` holds what the parent needs (the stack configurations, the CLI's run derivation).
+ */
 function buildProgramMocks() {
-  const outfile = path.join(ROOT, "node_modules", ".cache", "scale-ladder", "bench-program-mocks.cjs");
-  buildSync({
-    stdin: {
-      contents: `export { resourceState, invokeResult } from "./lib/graph/mock-outputs";
-export { stackConfig } from "./lib/graph/harness";
+  const dir = path.join(ROOT, "node_modules", ".cache", "scale-ladder");
+  const bundle = (name, contents) => {
+    const outfile = path.join(dir, name);
+    buildSync({
+      stdin: { contents, resolveDir: ROOT, loader: "ts" },
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      packages: "external",
+      outfile,
+      logLevel: "error",
+    });
+    return outfile;
+  };
+  return {
+    mocks: bundle("bench-program-mocks.cjs", `export { resourceState, invokeResult } from "./lib/graph/mock-outputs";`),
+    host: bundle(
+      "bench-program-host.cjs",
+      `export { stackConfig } from "./lib/graph/harness";
 export { cliRun, cliTranspileOnly } from "./lib/pulumi-cli";`,
-      resolveDir: ROOT,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    packages: "external",
-    outfile,
-    logLevel: "error",
-  });
-  return outfile;
+    ),
+  };
 }
 
 module.exports = { buildProgramMocks };
-if (require.main === module) process.stdout.write(buildProgramMocks());
+if (require.main === module) process.stdout.write(JSON.stringify(buildProgramMocks()));

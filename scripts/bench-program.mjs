@@ -31,8 +31,8 @@ if (!(runs >= 1) || steps.some((s) => !(s >= 1 && s <= 11))) {
 }
 
 const require = createRequire(import.meta.url);
-const mocks = require("./bench-program-mocks.cjs").buildProgramMocks();
-const { stackConfig, cliRun, cliTranspileOnly } = require(mocks);
+const { mocks, host } = require("./bench-program-mocks.cjs").buildProgramMocks();
+const { stackConfig, cliRun, cliTranspileOnly } = require(host);
 
 // Program directory, entry point, environment and tsconfig as the engine and the language host derive them from
 // Pulumi.yaml (lib/pulumi-cli.ts).

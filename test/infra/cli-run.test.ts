@@ -48,9 +48,9 @@ describe("the Pulumi CLI's run of the program", () => {
     // The process `npm run bench:program` times: cmd/run with Pulumi.yaml's nodeargs, tsconfig and entry point, and
     // the graph library's mocks in place of the engine. Step 2 is the smallest stack with every kind of output.
     const step = 2;
-    const mocks = spawnSync(process.execPath, [path.join(root, "scripts", "bench-program-mocks.cjs")], {
-      encoding: "utf8",
-    }).stdout;
+    const { mocks } = JSON.parse(
+      spawnSync(process.execPath, [path.join(root, "scripts", "bench-program-mocks.cjs")], { encoding: "utf8" }).stdout,
+    );
     const dump = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "scale-ladder-cli-run-")), "dump.json");
     const r = spawnSync(
       process.execPath,
