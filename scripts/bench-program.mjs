@@ -114,4 +114,8 @@ for (const s of steps) {
   console.log(`  ratio to the bare load: ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU${bar}`);
   const toCached = median(program[s].wall) / median(cached.wall);
   console.log(`  ratio to the same load with the nodeargs: ${toCached.toFixed(2)}x wall`);
+  // What each resource adds over the CLI's path alone: a step that evaluates in proportion to its size costs about
+  // the same per resource as the others.
+  const perResource = (median(program[s].wall) - median(floor.wall)) / resources[s];
+  console.log(`  above the CLI's path alone: ${perResource.toFixed(1)} ms per resource`);
 }
