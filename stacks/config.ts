@@ -7,7 +7,6 @@
  * `pulumi.RunError` (the CLI prints the message, no stack trace) naming the key, the value and what is allowed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import { MAXMEMORY_POLICIES, MaxmemoryPolicy } from "../components/cache";
 import { PRICE_CLASSES, PriceClass } from "../components/cdn";
 import {
@@ -41,48 +40,78 @@ export interface DefaultContext {
 export const CONTINENTS = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"] as const;
 export type Continent = (typeof CONTINENTS)[number];
 
+/**
+ * What a key's parser makes of the raw string Pulumi gives us: the typed value, or why not, phrased to follow the key
+ * ("must be ..."). Plain functions rather than a schema library: the program parses eleven kinds of string, and
+ * loading zod cost ~50 ms of every `pulumi preview` (npm run bench:program).
+ */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
+export type Parser<T> = (raw: string) => ParseResult<T>;
+
 interface KeySpec<T> {
   /** One line for the config reference. */
   doc: string;
-  /** Parses the raw string Pulumi gives us. Messages are phrased to follow the key: "must be ...". */
-  schema: z.ZodType<T, string>;
+  /** Parses the raw string. */
+  parse: Parser<T>;
   /** Default when the key is unset; `undefined` means the key is optional with no value. */
   default: (ctx: DefaultContext) => T | undefined;
 }
 
-const key = <T>(
-  doc: string,
-  schema: z.ZodType<T, string>,
-  dflt: (ctx: DefaultContext) => T | undefined,
-): KeySpec<T> => ({
+const key = <T>(doc: string, parse: Parser<T>, dflt: (ctx: DefaultContext) => T | undefined): KeySpec<T> => ({
   doc,
-  schema,
+  parse,
   default: dflt,
 });
 
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, { error: `must be an integer from ${min} to ${max}` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { error: `must be an integer from ${min} to ${max}` })
-        .max(max, { error: `must be an integer from ${min} to ${max}` }),
-    );
+const accept = <T>(value: T): ParseResult<T> => ({ ok: true, value });
+const refuse = (message: string): ParseResult<never> => ({ ok: false, message });
 
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(", ")}` });
+/** A whole number from min to max, surrounding spaces ignored. */
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const text = raw.trim();
+    const n = Number(text);
+    return /^-?\d+$/.test(text) && n >= min && n <= max
+      ? accept(n)
+      : refuse(`must be an integer from ${min} to ${max}`);
+  };
 
-const boolean = () => z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true");
+/** Exactly one of the values (no trimming: Pulumi passes what was set). */
+const oneOf =
+  <const T extends readonly [string, ...string[]]>(values: T): Parser<T[number]> =>
+  (raw) =>
+    values.includes(raw) ? accept(raw as T[number]) : refuse(`must be one of ${values.join(", ")}`);
 
-const pattern = (re: RegExp, what: string) =>
-  z
-    .string()
-    .trim()
-    .regex(re, { error: `must be ${what}` });
+const boolean = (): Parser<boolean> => (raw) =>
+  raw === "true" || raw === "false" ? accept(raw === "true") : refuse("must be true or false");
+
+/** The trimmed string, when it matches. */
+const pattern =
+  (re: RegExp, what: string): Parser<string> =>
+  (raw) => {
+    const text = raw.trim();
+    return re.test(text) ? accept(text) : refuse(`must be ${what}`);
+  };
+
+/** What `parse` accepts, turned into something else. */
+const then =
+  <A, B>(parse: Parser<A>, into: (value: A) => B): Parser<B> =>
+  (raw) => {
+    const r = parse(raw);
+    return r.ok ? accept(into(r.value)) : r;
+  };
+
+/** A comma-separated list that `parse` accepts as a whole, split. */
+const list = (parse: Parser<string>): Parser<string[]> => then(parse, (v) => v.split(","));
+
+/** The trimmed string, when something is left. */
+const nonEmpty =
+  (what: string): Parser<string> =>
+  (raw) => {
+    const text = raw.trim();
+    return text.length > 0 ? accept(text) : refuse(`must be ${what}`);
+  };
 
 const isProd = (c: DefaultContext) => c.environment === "prod";
 
@@ -126,10 +155,12 @@ export const CONFIG_KEYS = {
       "secondary region's too at step 11). Unset: the region's first zones, as stacks built before this key have. " +
       "Pick zones that offer the instance types (Graviton types are not in every zone); changing it on a running " +
       "stack replaces every subnet.",
-    pattern(
-      /^[a-z]{2}-[a-z]+-\d[a-z](,[a-z]{2}-[a-z]+-\d[a-z])*$/,
-      "a comma-separated list of zone names such as us-east-1a,us-east-1b",
-    ).transform((v) => v.split(",")),
+    list(
+      pattern(
+        /^[a-z]{2}-[a-z]+-\d[a-z](,[a-z]{2}-[a-z]+-\d[a-z])*$/,
+        "a comma-separated list of zone names such as us-east-1a,us-east-1b",
+      ),
+    ),
     () => undefined,
   ),
   natGateways: key(
@@ -244,7 +275,7 @@ export const CONFIG_KEYS = {
   logRetentionDays: key(
     "Days CloudWatch keeps logs: the WAF logs from step 3, the app's and the servers' from step 10. 30 in dev, " +
       "90 in prod.",
-    oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const).transform(Number),
+    then(oneOf(["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365"] as const), Number),
     (c) => (isProd(c) ? 90 : 30),
   ),
   alarmEmail: key(
@@ -255,10 +286,12 @@ export const CONFIG_KEYS = {
   secondaryRegions: key(
     "Comma-separated regions beside the primary at step 11 (at most 3): eu-west-1, or us-east-1 when the " +
       "primary is eu-west-1.",
-    pattern(
-      /^[a-z]{2}(-gov)?-[a-z]+-\d(,[a-z]{2}(-gov)?-[a-z]+-\d){0,2}$/,
-      "a comma-separated list of 1 to 3 AWS regions such as eu-west-1,ap-southeast-2",
-    ).transform((v) => v.split(",")),
+    list(
+      pattern(
+        /^[a-z]{2}(-gov)?-[a-z]+-\d(,[a-z]{2}(-gov)?-[a-z]+-\d){0,2}$/,
+        "a comma-separated list of 1 to 3 AWS regions such as eu-west-1,ap-southeast-2",
+      ),
+    ),
     (c) => (c.region === "eu-west-1" ? ["us-east-1"] : ["eu-west-1"]),
   ),
   geoRouting: key(
@@ -273,12 +306,12 @@ export const CONFIG_KEYS = {
   ),
   staticDir: key(
     "Static files the build makes, published through the CDN (step 6 on).",
-    z.string().trim().min(1, { error: "must be a directory path" }),
+    nonEmpty("a directory path"),
     () => "dist/app/static",
   ),
   artifactPath: key(
     "Path of the app build that `npm run build` makes, relative to the project.",
-    z.string().trim().min(1, { error: "must be a file path" }),
+    nonEmpty("a file path"),
     () => "dist/shop.tgz",
   ),
   seedProducts: key(
@@ -392,13 +425,9 @@ export function parseLadderConfig(values: Record<string, string | undefined>, re
   const parsed: RawConfig = {};
   for (const [name, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec<unknown>][]) {
     if (raw[name] === undefined) continue;
-    const result = spec.schema.safeParse(raw[name]);
-    if (result.success) (parsed as Record<string, unknown>)[name] = result.data;
-    else
-      problems.push(
-        `${CONFIG_NAMESPACE}:${name} ${result.error.issues[0]?.message ?? "is invalid"}, got ` +
-          `${JSON.stringify(raw[name])}`,
-      );
+    const result = spec.parse(raw[name]);
+    if (result.ok) (parsed as Record<string, unknown>)[name] = result.value;
+    else problems.push(`${CONFIG_NAMESPACE}:${name} ${result.message}, got ${JSON.stringify(raw[name])}`);
   }
   if (raw.step === undefined) {
     problems.push(`${CONFIG_NAMESPACE}:step is required: run \`pulumi config set ${CONFIG_NAMESPACE}:step 1\``);

@@ -3,7 +3,7 @@
  * line, what it accepts (the schema's own error message for a value it refuses) and its default, evaluated for every
  * step, both environments and two primary regions, and written as ranges.
  */
-import { CONFIG_KEYS, ConfigKey, DefaultContext, ENVIRONMENTS } from "../../stacks/config";
+import { CONFIG_KEYS, ConfigKey, DefaultContext, ENVIRONMENTS, Parser } from "../../stacks/config";
 import { MAX_STEP, MIN_STEP } from "../../stacks/steps";
 import { cell } from "./markers";
 
@@ -49,14 +49,10 @@ export function defaultText(name: ConfigKey): string {
 
 /** What a key accepts, in the schema's own words (its message for a value it refuses). */
 export function acceptsText(name: ConfigKey): string {
-  const schema = (
-    CONFIG_KEYS[name] as {
-      schema: { safeParse(v: string): { success: boolean; error?: { issues: Array<{ message: string }> } } };
-    }
-  ).schema;
+  const parse = CONFIG_KEYS[name].parse as Parser<unknown>;
   for (const probe of [" ", "?not valid?"]) {
-    const r = schema.safeParse(probe);
-    if (!r.success) return (r.error?.issues[0]?.message ?? "").replace(/^must be /, "");
+    const r = parse(probe);
+    if (!r.ok) return r.message.replace(/^must be /, "");
   }
   return "any value";
 }

@@ -38,6 +38,41 @@ describe("scale-ladder:step", () => {
   });
 });
 
+describe("the key parsers", () => {
+  // Written out in stacks/config.ts (a schema library cost every `pulumi preview` ~50 ms to load); these are the
+  // library's rules they keep: numbers and patterns ignore surrounding spaces, a choice is taken exactly as set.
+  it("trim integers, patterns and paths, and split lists", () => {
+    const config = parse({
+      "scale-ladder:step": " 3 ",
+      "scale-ladder:alarmEmail": " ops@example.com ",
+      "scale-ladder:artifactPath": " dist/shop.tgz ",
+      "scale-ladder:availabilityZoneNames": "us-east-1a,us-east-1c",
+      "scale-ladder:logRetentionDays": "14",
+    });
+    expect(config.step).toBe(3);
+    expect(CONFIG_KEYS.alarmEmail.parse(" ops@example.com ")).toEqual({ ok: true, value: "ops@example.com" });
+    expect(CONFIG_KEYS.artifactPath.parse(" dist/shop.tgz ")).toEqual({ ok: true, value: "dist/shop.tgz" });
+    expect(CONFIG_KEYS.availabilityZoneNames.parse("us-east-1a,us-east-1c")).toEqual({
+      ok: true,
+      value: ["us-east-1a", "us-east-1c"],
+    });
+    expect(CONFIG_KEYS.logRetentionDays.parse("14")).toEqual({ ok: true, value: 14 });
+  });
+
+  it("take a choice only as set, and refuse what trims to nothing", () => {
+    expect(messageFor({ "scale-ladder:step": "3", "scale-ladder:environment": " prod" })).toContain(
+      'scale-ladder:environment must be one of dev, prod, got " prod"',
+    );
+    expect(messageFor({ "scale-ladder:step": "3", "scale-ladder:artifactPath": "  " })).toContain(
+      'scale-ladder:artifactPath must be a file path, got "  "',
+    );
+    expect(CONFIG_KEYS.logRetentionDays.parse("15")).toEqual({
+      ok: false,
+      message: "must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365",
+    });
+  });
+});
+
 describe("other keys", () => {
   it("rejects a value outside an enum, listing the allowed values", () => {
     expect(messageFor({ "scale-ladder:step": "2", "scale-ladder:environment": "staging" })).toContain(

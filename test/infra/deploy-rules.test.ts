@@ -795,10 +795,10 @@ describe("Pulumi.yaml declarations", () => {
       const spec = CONFIG_KEYS[key as ConfigKey];
       if (decl.default !== undefined) {
         expect(yamlType(decl.default)).toBe(decl.type);
-        expect(spec.schema.safeParse(String(decl.default)).success).toBe(true);
+        expect(spec.parse(String(decl.default)).ok).toBe(true);
       }
       // What the declared type lets through, the schema must be ready for: an integer key parses integers.
-      if (decl.type === "integer") expect(spec.schema.safeParse("1.5").success).toBe(false);
+      if (decl.type === "integer") expect(spec.parse("1.5").ok).toBe(false);
     },
   );
 });
@@ -879,7 +879,7 @@ describe("the schema's own defaults", () => {
           const value = (spec.default as (c: DefaultContext) => unknown)(ctx);
           if (value === undefined) continue;
           const raw = Array.isArray(value) ? value.join(",") : String(value);
-          if (!spec.schema.safeParse(raw).success) bad.push(`${key} at step ${step} ${environment}: ${raw}`);
+          if (!spec.parse(raw).ok) bad.push(`${key} at step ${step} ${environment}: ${raw}`);
         }
       }
     }
