@@ -109,9 +109,17 @@ console.log(`  the CLI's path alone (scripts/bench-program-floor.ts): ${floorRat
 for (const s of steps) {
   console.log(row(`step ${s} (${resources[s]} resources)`, program[s]));
   const ratio = median(program[s].wall) / median(baseline.wall);
+  // Each round's program and bare load ran one after the other, so the machine's slower and faster spells (this
+  // 2-core VM's bare load varies by half within a run) touch both; the median of those paired ratios is the
+  // steadier figure. The bar counts as met only when both figures meet it.
+  const paired = median(program[s].wall.map((w, i) => w / baseline.wall[i]));
   const cpuRatio = median(program[s].cpu) / median(baseline.cpu);
-  const bar = BARS[s] === undefined ? "" : `   (bar: ${BARS[s]}x wall, ${ratio <= BARS[s] ? "met" : "NOT met"})`;
-  console.log(`  ratio to the bare load: ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU${bar}`);
+  const met = Math.max(ratio, paired) <= BARS[s];
+  const bar = BARS[s] === undefined ? "" : `   (bar: ${BARS[s]}x wall, ${met ? "met" : "NOT met"})`;
+  console.log(
+    `  ratio to the bare load: ${ratio.toFixed(2)}x wall (median of the rounds' own ratios ${paired.toFixed(2)}x), ` +
+      `${cpuRatio.toFixed(2)}x CPU${bar}`,
+  );
   const toCached = median(program[s].wall) / median(cached.wall);
   console.log(`  ratio to the same load with the nodeargs: ${toCached.toFixed(2)}x wall`);
   // What each resource adds over the CLI's path alone: a step that evaluates in proportion to its size costs about
