@@ -10,39 +10,25 @@
 // under ts-node), not the bundle's. Stack traces point at the .ts files when asked:
 // NODE_OPTIONS=--enable-source-maps (off by default: the Pulumi SDK takes a stack trace per resource, and source
 // maps make each one cost more).
-// Usage: node scripts/run.mjs <entry.ts> [args...]
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
+// Where bundles live and when they are fresh: scripts/run-bundle.cjs, which also loads one for CommonJS code.
+// Usage: node scripts/run.mjs [--build] <entry.ts> [args...]
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+const require = createRequire(import.meta.url);
+const { bundlePaths, isFresh, mtime } = require("./run-bundle.cjs");
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const [entryArg, ...args] = process.argv.slice(2);
+// `--build`: make the bundle fresh and stop (scripts/run-bundle.cjs's requireBundled, for CommonJS callers).
+const buildOnly = process.argv[2] === "--build";
+const [entryArg, ...args] = process.argv.slice(buildOnly ? 3 : 2);
 if (!entryArg) {
-  process.stderr.write("usage: node scripts/run.mjs <entry.ts> [args...]\n");
+  process.stderr.write("usage: node scripts/run.mjs [--build] <entry.ts> [args...]\n");
   process.exit(2);
 }
 const entry = resolve(entryArg);
-const name = relative(ROOT, entry)
-  .replace(/\.[cm]?ts$/, "")
-  .replace(/\.\.(?=[\\/])/g, "up")
-  .replace(/[\\/]/g, "-");
-// The checkout's path is part of the name: two checkouts may share one node_modules (a git worktree with
-// node_modules symlinked), and each must run its own sources.
-const checkoutId = createHash("sha1").update(ROOT).digest("hex").slice(0, 8);
-const out = join(ROOT, "node_modules", ".cache", "scale-ladder", "run", `${name}-${checkoutId}.cjs`);
-const stamp = `${out}.inputs.json`;
-const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
-const fresh = () => {
-  if (!existsSync(out) || !existsSync(stamp)) return false;
-  try {
-    const { entry: built, inputs } = JSON.parse(readFileSync(stamp, "utf8"));
-    return built === entry && Object.entries(inputs).every(([f, t]) => mtime(f) === t);
-  } catch {
-    return false; // a stamp from another version of this file
-  }
-};
+const { out, stamp } = bundlePaths(entry);
 
 /** Gives each TypeScript source its own `__dirname` and `__filename`, on its first line (line numbers stay). */
 const sourcePaths = {
@@ -57,7 +43,7 @@ const sourcePaths = {
   },
 };
 
-if (!fresh()) {
+if (!isFresh(entry)) {
   const { build, stop } = await import("esbuild");
   const result = await build({
     absWorkingDir: ROOT,
@@ -76,7 +62,9 @@ if (!fresh()) {
   });
   mkdirSync(dirname(out), { recursive: true });
   const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(ROOT, f), 0]));
-  inputs[fileURLToPath(import.meta.url)] = 0; // this file: a change to how bundles are made rebuilds them all
+  // This file and run-bundle.cjs: a change to how bundles are made rebuilds them all.
+  inputs[fileURLToPath(import.meta.url)] = 0;
+  inputs[require.resolve("./run-bundle.cjs")] = 0;
   for (const f of Object.keys(inputs)) inputs[f] = mtime(f);
   const temp = `${out}.${process.pid}`;
   writeFileSync(temp, result.outputFiles[0].contents);
@@ -85,9 +73,10 @@ if (!fresh()) {
   renameSync(`${stamp}.${process.pid}`, stamp);
   stop(); // esbuild's service process would otherwise live as long as this one (npm start: until Ctrl-C)
 }
+if (buildOnly) process.exit(0);
 // As `node <entry> [args...]` would have it, for code that reads process.argv.
 process.argv.splice(1, 2, entry);
-const { main } = createRequire(import.meta.url)(out);
+const { main } = require(out);
 if (typeof main === "function") {
   const code = await main(args);
   if (typeof code === "number") process.exitCode = code;

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as ts from "typescript";
 import { ladderGraph } from "../../lib/graph/graph-cache";
 import { stackConfig } from "../../lib/graph/harness";
 import { cliRun, cliTranspileOnly } from "../../lib/pulumi-cli";
@@ -82,6 +83,37 @@ describe("the Pulumi CLI's run of the program", () => {
 
   it("leaves tsconfig.json, which tsc, the linter and editors read, checking types", () => {
     expect(cliTranspileOnly({ ...run, tsconfig: path.join(root, "tsconfig.json") }, {})).toBeUndefined();
+  });
+});
+
+describe("the Pulumi CLI's run of the policy pack", () => {
+  // cmd/run-policy-pack registers ts-node with typeCheck: true, whatever the tsconfig says (@pulumi/pulumi
+  // cmd/run-policy-pack/run.js): a TypeScript entry was type-checked on every `pulumi preview --policy-pack`.
+  const pack = path.join(root, "policies");
+
+  it("starts from a JavaScript entry, so ts-node has nothing to type-check", () => {
+    const main: string = JSON.parse(fs.readFileSync(path.join(pack, "package.json"), "utf8")).main;
+    expect(main).toBe("main.cjs");
+    expect(fs.readFileSync(path.join(pack, main), "utf8")).toContain(
+      'requireBundled(path.join(__dirname, "index.ts"))',
+    );
+  });
+
+  it("is type-checked by npm run typecheck instead: tsconfig.json holds every file of the pack", () => {
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+      path.join(root, "tsconfig.json"),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(String(d.messageText));
+        },
+      },
+    );
+    const checked = new Set(parsed!.fileNames.map((f) => path.resolve(f)));
+    const packFiles = fs.readdirSync(pack).filter((f) => f.endsWith(".ts"));
+    expect(packFiles).toContain("index.ts");
+    expect(packFiles.filter((f) => !checked.has(path.join(pack, f)))).toEqual([]);
   });
 });
 

@@ -44,7 +44,7 @@ const DEFERRED_AT_FIRST_PREVIEW = ["iam-no-wildcard-actions", "fis-role-least-pr
 let pack: typeof PackModule;
 let context: typeof ContextModule;
 const graphs = new Map<string, Graph>();
-/** The pack as the CLI runs it, started first: it type-checks and boots while the graphs are evaluated. */
+/** The pack as the CLI runs it, started first: it boots while the graphs are evaluated. */
 let served: Promise<ServedPack>;
 
 beforeAll(async () => {

@@ -4,7 +4,16 @@
  * Each checkout must still run its own sources.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -15,6 +24,7 @@ const ENTRY = `scripts/run-mjs-fixture-${process.pid}.ts`;
 function checkout(dir: string, says: string): string {
   mkdirSync(path.join(dir, "scripts"), { recursive: true });
   copyFileSync(path.join(ROOT, "scripts", "run.mjs"), path.join(dir, "scripts", "run.mjs"));
+  copyFileSync(path.join(ROOT, "scripts", "run-bundle.cjs"), path.join(dir, "scripts", "run-bundle.cjs"));
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   writeFileSync(
     path.join(dir, ENTRY),
@@ -50,4 +60,30 @@ test("two checkouts sharing node_modules each run their own sources, and keep th
   expect(bundles()).toHaveLength(2);
   expect(run(a)).toBe("from a");
   expect(run(b)).toBe("from b");
+});
+
+test("CommonJS code loads another package's entry from a bundle in that package, rebuilt on a change", () => {
+  // As policies/main.cjs loads the policy pack: its bundle must resolve packages as the pack's own imports would.
+  const dir = checkout(path.join(tmp, "c"), "unused");
+  const pkg = path.join(dir, "pack");
+  mkdirSync(pkg);
+  writeFileSync(path.join(pkg, "package.json"), '{ "name": "pack", "private": true }\n');
+  const entry = path.join(pkg, "index.ts");
+  const load = () => {
+    const r = spawnSync(
+      process.execPath,
+      ["-e", `process.stdout.write(require("./scripts/run-bundle.cjs").requireBundled(${JSON.stringify(entry)}).says)`],
+      { cwd: dir, encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    return r.stdout;
+  };
+  writeFileSync(entry, 'export const says: string = "first";\n');
+  expect(load()).toBe("first");
+  const built = readdirSync(path.join(pkg, "node_modules", ".cache", "scale-ladder", "run"));
+  expect(built.filter((f) => f.endsWith(".cjs"))).toEqual([expect.stringMatching(/^pack-index-[0-9a-f]{8}\.cjs$/)]);
+  // A later mtime, as an editor's save gives.
+  writeFileSync(entry, 'export const says: string = "second";\n');
+  utimesSync(entry, new Date(), new Date(Date.now() + 5000));
+  expect(load()).toBe("second");
 });

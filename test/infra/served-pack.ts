@@ -1,7 +1,7 @@
 /**
- * The policy pack as the Pulumi CLI runs it: `@pulumi/pulumi/cmd/run-policy-pack` in `policies/` (TypeScript
- * type-checked by ts-node against policies/tsconfig.json, `main` of policies/package.json), serving the analyzer
- * gRPC protocol on the port it prints. The tests send it the same graph the in-process runner evaluates and compare.
+ * The policy pack as the Pulumi CLI runs it: `@pulumi/pulumi/cmd/run-policy-pack` in `policies/`, from `main` of
+ * policies/package.json (main.cjs, which loads index.ts from its bundle), serving the analyzer gRPC protocol on the
+ * port it prints. The tests send it the same graph the in-process runner evaluates and compare.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
