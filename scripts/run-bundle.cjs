@@ -11,7 +11,7 @@ const ROOT = resolve(__dirname, "..");
 
 /** The folder of the package that holds `file`: the nearest package.json at or below the project root. */
 function packageDir(file) {
-  for (let dir = dirname(file); dir.startsWith(ROOT) && dir !== dirname(ROOT); dir = dirname(dir)) {
+  for (let dir = dirname(file); !relative(ROOT, dir).startsWith(".."); dir = dirname(dir)) {
     if (existsSync(join(dir, "package.json"))) return dir;
   }
   return ROOT;

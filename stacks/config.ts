@@ -42,8 +42,8 @@ export type Continent = (typeof CONTINENTS)[number];
 
 /**
  * What a key's parser makes of the raw string Pulumi gives us: the typed value, or why not, phrased to follow the key
- * ("must be ..."). Plain functions rather than a schema library: the program parses eleven kinds of string, and
- * loading zod cost ~50 ms of every `pulumi preview` (npm run bench:program).
+ * ("must be ..."). Plain functions rather than a schema library: five small parsers cover every key, and loading
+ * zod cost ~50 ms of every `pulumi preview` (npm run bench:program).
  */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 export type Parser<T> = (raw: string) => ParseResult<T>;
