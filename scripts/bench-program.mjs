@@ -59,7 +59,7 @@ const CPU = "const c = process.cpuUsage(); console.log(JSON.stringify({ cpuMs: (
 const baselineArgs = ["-e", `require('@pulumi/aws'); ${CPU}`];
 const cachedArgs = [...cli.nodeArgs, ...baselineArgs];
 const programArgs = [...cli.nodeArgs, join(ROOT, "scripts", "bench-program-cli.cjs"), mocks, cli.pwd, cli.entry];
-const floorArgs = [...programArgs.slice(0, -1), join("scripts", "bench-program-floor.ts")];
+const floorArgs = [...programArgs.slice(0, -1), join(ROOT, "scripts", "bench-program-floor.ts")];
 const baseline = { wall: [], cpu: [] };
 const cached = { wall: [], cpu: [] };
 const floor = { wall: [], cpu: [] };
