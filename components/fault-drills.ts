@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DRILLS, DrillName } from "../stacks/drills";
-import { FIS_ACTION_PERMISSIONS } from "../policies/fis";
+import { FIS_ACTION_PERMISSIONS } from "../policies/fis-permissions";
 import { Statement, policyDocument } from "./iam";
 import { ArgumentError, requireRange } from "./validate";
 

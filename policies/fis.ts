@@ -5,6 +5,7 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { CONTEXT_SCHEMA, fromStep, stackContext } from "./context";
 import { known, label, policyDocument, refersTo, statementsOf, strings } from "./relations";
+import { FIS_ACTION_PERMISSIONS } from "./fis-permissions";
 
 /** The step whose alarms (step 10, observability) every drill must stop on. */
 export const FIS_ALARMS_FROM = 10;
@@ -13,39 +14,6 @@ const FIS_TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate";
 const IAM_ROLE = "aws:iam/role:Role";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 const ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
-
-/**
- * What each FIS action needs of the experiment's role: the "Permissions" of each action in the AWS FIS User Guide,
- * "AWS FIS actions reference" (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html), and the
- * managed policies AWSFaultInjectionSimulatorRDSAccess, -EC2Access, -NetworkAccess and -SSMAccess
- * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/), read 2026-12-02. The program's FaultDrills
- * grants from this table and this policy checks against it: the pack is deployed on its own, so the table lives here.
- */
-export const FIS_ACTION_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
-  "aws:ec2:terminate-instances": ["ec2:TerminateInstances", "ec2:DescribeInstances"],
-  // kms:CreateGrant: starting an instance whose EBS volumes are encrypted with a KMS key.
-  "aws:ec2:stop-instances": ["ec2:StopInstances", "ec2:StartInstances", "ec2:DescribeInstances", "kms:CreateGrant"],
-  "aws:rds:reboot-db-instances": ["rds:RebootDBInstance", "rds:DescribeDBInstances"],
-  "aws:rds:failover-db-cluster": ["rds:FailoverDBCluster", "rds:DescribeDBClusters"],
-  "aws:elasticache:replicationgroup-interrupt-az-power": [
-    "elasticache:InterruptClusterAzPower",
-    "elasticache:DescribeReplicationGroups",
-    "tag:GetResources",
-  ],
-  "aws:network:disrupt-connectivity": [
-    "ec2:CreateNetworkAcl",
-    "ec2:CreateNetworkAclEntry",
-    "ec2:CreateTags",
-    "ec2:DeleteNetworkAcl",
-    "ec2:DescribeManagedPrefixLists",
-    "ec2:DescribeNetworkAcls",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-    "ec2:GetManagedPrefixListEntries",
-    "ec2:ReplaceNetworkAclAssociation",
-  ],
-  "aws:ssm:send-command": ["ssm:SendCommand", "ssm:ListCommands", "ssm:CancelCommand"],
-};
 
 const templatesOf = (resources: readonly PolicyResource[]) => resources.filter((r) => r.type === FIS_TEMPLATE);
 
@@ -81,7 +49,7 @@ export const fisLeastPrivilege: StackValidationPolicy = {
   severity: "high",
   remediationSteps:
     "Give each template a role of its own; grant only the permissions the FIS actions reference lists for its " +
-    "actions (FIS_ACTION_PERMISSIONS in policies/fis.ts); attach no managed policy.",
+    "actions (FIS_ACTION_PERMISSIONS in policies/fis-permissions.ts); attach no managed policy.",
   validateStack: (args, report) => {
     for (const t of templatesOf(args.resources)) {
       const roles = args.resources.filter((r) => r.type === IAM_ROLE && refersTo(t, "roleArn", r, ["arn"]));

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { ladderGraph } from "../../lib/graph/graph-cache";
+import { ladderGraph, transitiveSources } from "../../lib/graph/graph-cache";
 import { stackConfig } from "../../lib/graph/harness";
 import { cliRun, cliTranspileOnly } from "../../lib/pulumi-cli";
 
@@ -43,6 +43,15 @@ describe("the Pulumi CLI's run of the program", () => {
     expect(path.dirname(r.stdout)).toBe(
       path.join(root, "node_modules", ".cache", "scale-ladder", "node-compile-cache"),
     );
+  });
+
+  it("loads no policy-pack runtime: no source of the program imports @pulumi/policy", () => {
+    // The program shares a table with the pack (policies/fis-permissions.ts); importing it from a file of the pack
+    // that uses @pulumi/policy loaded that package's gRPC server into every preview (11 modules).
+    const importsPolicy = transitiveSources([path.join(root, "stacks", "index.ts")])
+      .filter((f) => /["']@pulumi\/policy(\/[^"']*)?["']/.test(fs.readFileSync(f, "utf8")))
+      .map((f) => path.relative(root, f));
+    expect(importsPolicy).toEqual([]);
   });
 
   it("registers, through the CLI's own cmd/run, the graph and stack outputs the mock harness evaluates", async () => {
