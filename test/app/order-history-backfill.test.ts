@@ -95,6 +95,25 @@ async function order(productId: number, shopper = new Shopper(entry)): Promise<S
   return shopper;
 }
 
+/**
+ * An order placed through a step-8 server that cannot reach the queue (its message stays in the catalog's outbox);
+ * the shopper goes on through `current` once that server is gone.
+ */
+async function strandedOrder(productId: number): Promise<string> {
+  const cutOff = await shop({ ...queued(), SQS_ENDPOINT: "http://127.0.0.1:9" });
+  let cutOffServes = true;
+  const shopper = new Shopper({ request: (request) => (cutOffServes ? cutOff : current).request(request) });
+  busy.add(shopper);
+  expect((await shopper.post("/api/cart/items", { productId, quantity: 1 })).status).toBe(200);
+  const orderId = (await shopper.post("/api/checkout")).json<{ orderId: string }>().orderId;
+  // The shopper moves on before the server goes, so that the readers' requests never meet it closing.
+  cutOffServes = false;
+  ledger.set(shopper, [orderId]);
+  busy.delete(shopper);
+  await cutOff.close();
+  return orderId;
+}
+
 /** Every shopper's history holds each of their orders once, and each opens. Returns the statuses seen. */
 async function everyHistoryComplete(): Promise<Map<string, string>> {
   const statuses = new Map<string, string>();
@@ -154,14 +173,7 @@ test("step-8 orders stay in their shoppers' histories through climb and backfill
   });
   await current.close();
   // The last step-8 server cannot reach the queue: its order's message stays in the outbox.
-  const cutOff = await shop({ ...queued(), SQS_ENDPOINT: "http://127.0.0.1:9" });
-  let cutOffServes = true;
-  const viaCutOff = new Shopper({ request: (request) => (cutOffServes ? cutOff : current).request(request) });
-  expect((await viaCutOff.post("/api/cart/items", { productId: 7, quantity: 1 })).status).toBe(200);
-  const stranded = (await viaCutOff.post("/api/checkout")).json<{ orderId: string }>().orderId;
-  ledger.set(viaCutOff, [stranded]);
-  await cutOff.close();
-  cutOffServes = false;
+  const stranded = await strandedOrder(7);
   const unsent = await catalog.query("SELECT order_id FROM order_outbox WHERE sent_at IS NULL");
   expect(unsent.rows).toEqual([{ order_id: stranded }]);
 
@@ -194,24 +206,45 @@ test("step-8 orders stay in their shoppers' histories through climb and backfill
     for (const productId of [8, 9, 10]) await order(productId);
     await order(11, late[0]);
   })();
-  const report = await backfillOrderShards({ catalog: { connectionString: suite.db.primaryUrl }, shards: cluster.map });
+  // Both ways a step-8 order left in the outbox is confirmed once (orders/pre-shard-orders.ts), each made to happen
+  // rather than left to the relay's timing:
+  // - `stranded`: the bulk pass copies its outbox row; its shard's relay sends that copy, and a worker confirms the
+  //   order on the catalog, before the record. The last pass copies that confirmation.
+  // - `latecomer`, placed by a step-8 server after the bulk pass: the last pass copies it under the lock, so the
+  //   worker that gets its message waits for the record and confirms it on its shard.
+  let latecomer: string | undefined;
+  const strandedHome = onShard(await shopperOf(stranded));
+  closers.push(() => strandedHome.end());
+  const report = await backfillOrderShards({
+    catalog: { connectionString: suite.db.primaryUrl },
+    shards: cluster.map,
+    onBatch: async () => {
+      if (latecomer) return;
+      const copied = await strandedHome.query("SELECT 1 FROM orders WHERE id = $1", [stranded]);
+      if (copied.rows.length === 0) return; // its shard's batch is still to come
+      await pollUntil("the stranded order to be confirmed on the catalog, before the record", async () => {
+        const { rows } = await catalog.query("SELECT status FROM orders WHERE id = $1", [stranded]);
+        return rows[0].status === "confirmed";
+      });
+      latecomer = await strandedOrder(12);
+    },
+  });
   await orderingDuring;
   reading = false;
   expect(await readers).toBeGreaterThan(0);
-  expect(report.tables.find((table) => table.table === "orders")?.rows).toBe(7);
-  expect(report.tables.find((table) => table.table === "order_outbox")?.rows).toBe(1);
+  expect(latecomer).toBeDefined();
+  expect(report.tables.find((table) => table.table === "orders")?.rows).toBe(8);
+  expect(report.tables.find((table) => table.table === "order_outbox")?.rows).toBe(2);
 
-  // After: the stranded order's outbox row went to its shard, whose relay sent it; the step-9 worker confirmed it
-  // there. Nothing was confirmed twice, nothing is poison.
-  await pollUntil("the stranded order to be confirmed on its shard", async () => {
+  // After: every order confirmed once, nothing is poison.
+  await pollUntil("every order to be confirmed, the latecomer on its shard", async () => {
     const statuses = await everyHistoryComplete();
     return [...statuses.values()].every((status) => status === "confirmed");
   });
   // (A redelivery, counted as a duplicate, confirms nothing: at least once is the queue's contract.)
-  expect(step9.consumer!.stats).toMatchObject({ confirmed: 3 + 1 + 4, poison: 0 });
+  expect(step9.consumer!.stats).toMatchObject({ confirmed: 3 + 2 + 4, poison: 0 });
   expect(await fauxqs.counts(queue.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
-  // On its shard, each order (step 8's copied, step 9's own) holds its one confirmation; the stranded one's was made
-  // there, after the backfill, while its catalog row stays as the backfill found it.
+  // On its shard, each order (step 8's copied, step 9's own) holds its one confirmation.
   for (const orders of ledger.values()) {
     const shard = onShard(await shopperOf(orders[0]));
     try {
@@ -223,7 +256,19 @@ test("step-8 orders stay in their shoppers' histories through climb and backfill
       await shard.end();
     }
   }
-  const frozen = await catalog.query("SELECT status FROM orders WHERE id = $1", [stranded]);
-  expect(frozen.rows).toEqual([{ status: "pending" }]);
+  // Where each was confirmed: `stranded` on the catalog, and its shard's copy is that confirmation, timestamps and
+  // all (one made on the catalog after the record would never be copied); `latecomer` on its shard, and its catalog
+  // row stays as the backfill found it.
+  const confirmation = async (db: Pool, id: string) => ({
+    order: (await db.query("SELECT status, confirmed_at FROM orders WHERE id = $1", [id])).rows,
+    events: (await db.query("SELECT kind, created_at FROM order_events WHERE order_id = $1", [id])).rows,
+  });
+  const strandedOnCatalog = await confirmation(catalog, stranded);
+  expect(strandedOnCatalog.order).toEqual([{ status: "confirmed", confirmed_at: expect.any(Date) }]);
+  expect(await confirmation(strandedHome, stranded)).toEqual(strandedOnCatalog);
+  expect(await confirmation(catalog, latecomer!)).toEqual({
+    order: [{ status: "pending", confirmed_at: null }],
+    events: [],
+  });
   await everyHistoryComplete();
 });
