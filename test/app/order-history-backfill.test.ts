@@ -2,7 +2,8 @@
  * Climbing 8 -> 9 with orders on the catalog database: shoppers order at step 8 (some confirmed by a step-8 worker,
  * some still pending with their message queued, one whose message never left the outbox because the queue was
  * unreachable), then a step-9 app and worker take over on the same catalog and sessions, and the backfill copies
- * the step-8 orders to their shards while shoppers keep reading their history and ordering.
+ * the step-8 orders to their shards while shoppers keep reading their history and ordering (and a last step-8
+ * server strands one more order in the outbox, between the backfill's bulk and last passes).
  *
  * Every order a shopper was told about is in their `GET /api/orders` (and `GET /api/orders/:id`) before, during and
  * after the backfill, once; every pending step-8 order is confirmed by a step-9 worker exactly once (before the
