@@ -211,8 +211,9 @@ test("step-8 orders stay in their shoppers' histories through climb and backfill
   // rather than left to the relay's timing:
   // - `stranded`: the bulk pass copies its outbox row; its shard's relay sends that copy, and a worker confirms the
   //   order on the catalog, before the record. The last pass copies that confirmation.
-  // - `latecomer`, placed by a step-8 server after the bulk pass: the last pass copies it under the lock, so the
-  //   worker that gets its message waits for the record and confirms it on its shard.
+  // - `latecomer`, placed by a step-8 server once the bulk pass has read the catalog's orders (one chunk here, so
+  //   that pass never sees it): the last pass copies it under the lock, so the worker that gets its message waits
+  //   for the record and confirms it on its shard.
   let latecomer: string | undefined;
   const strandedHome = onShard(await shopperOf(stranded));
   closers.push(() => strandedHome.end());
