@@ -89,9 +89,9 @@ test("step 9: checkout and the order history name the shopper's shard; the histo
   const checkout = await shopper.post("/api/checkout");
   expect(checkout.status).toBe(201);
   expect(tiers(checkout.headers)).toMatchObject({ "x-shop-shard": "shard-0" });
-  // The history's catalog read carries the shopper's last write position (read-your-writes): until the replica has
-  // replayed the cart's write it goes to the primary, and names it. Streaming replay usually takes a millisecond,
-  // but not always on a busy machine.
+  // The history's catalog read carries the position of the checkout's catalog write, the stock it took
+  // (read-your-writes): until the replica has replayed it, the primary answers, and is named. Replay usually takes a
+  // millisecond, but not always on a busy machine (CI saw "primary,shard-0").
   await waitForReplica(suite.db.cluster);
   const orders = await shopper.get("/api/orders");
   expect(orders.status).toBe(200);
