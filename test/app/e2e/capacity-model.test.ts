@@ -53,9 +53,14 @@ const SEED_PRODUCTS = 2000;
  * the same machine gave 0.27-0.36 and the web tier 3.9-5.1×, and failed.
  */
 const BAND = { low: 0.4, high: 2.5 } as const;
-const SECONDS = 5;
+/**
+ * Seconds of the mix. The load saturates both cores while it runs, so these seconds are most of what the file costs
+ * the suite. With 3 s of mix, 2 s of baseline and 1 s of each warm-up, two runs alone gave 1.01-1.30 in total and
+ * 0.69-1.16 by tier, at 57 s of CPU; 5, 3 and 2 s gave 0.89-1.20 and 0.72-1.17 at 83 s (2026-12-02, 2 cores).
+ */
+const SECONDS = 3;
 /** Seconds of the browse baseline. */
-const BASELINE_SECONDS = 3;
+const BASELINE_SECONDS = 2;
 const IDLE_MS = 2000;
 
 let topology: Topology;
@@ -155,7 +160,7 @@ const runBrowse = (step: number): Promise<Run> =>
  * Seconds of each kind of load sent before anything is measured, as the benchmark does: after a climb the cache is
  * cold and the new tiers' code paths are not compiled yet (a cold browse run cost the web tier 1.6× a warm one).
  */
-const WARM_UP_SECONDS = 2;
+const WARM_UP_SECONDS = 1;
 
 /**
  * Share of the browse class's committed cost from which a tier is scaled by its own browse cost; a tier under it
