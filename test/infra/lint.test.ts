@@ -9,17 +9,17 @@ import * as path from "node:path";
 
 const root = path.resolve(__dirname, "../..");
 
-// Lints one file that is not on disk: it sits at the root, where no tsconfig includes it, so typescript-eslint gives
-// it a default program of its own instead of building the whole code base's.
+// Lints one file that is not on disk, with the nearest tsconfig's program (lint-fixture/tsconfig.json, which names
+// only it) instead of the whole code base's (the root tsconfig.json's, which eslint.config.mjs gives every file).
 const LINT_TEXT = `
 import { ESLint } from "eslint";
 const [root, code] = process.argv.slice(1);
-const file = "lint-fixture.ts";
+const file = "test/infra/lint-fixture/fixture.ts";
 const eslint = new ESLint({
   cwd: root,
   overrideConfig: {
     files: [file],
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: [file] } } },
+    languageOptions: { parserOptions: { project: null, projectService: true } },
   },
 });
 const [result] = await eslint.lintText(code, { filePath: root + "/" + file });
