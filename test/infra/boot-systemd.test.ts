@@ -7,6 +7,7 @@
  */
 import { BootCase, pick, pool, renderSteps } from "./boot/cases";
 import { BootResult, bootMachine } from "./boot/boot";
+import { expectActive, sandboxFailures } from "./boot/expect-active";
 import { RenderedBoot } from "./boot/render";
 import { ensureRootfs, requireBootTools } from "./boot/rootfs";
 import { Call } from "./boot/world";
@@ -27,23 +28,6 @@ const PARALLEL = 3;
 const booted = new Map<string, { boots: BootResult[]; calls: Call[] }>();
 let rendered: RenderedBoot[] = [];
 const key = (c: readonly unknown[]) => c.join("/");
-
-/**
- * Fails with what a person would look at (the service's state and status, its journal, the boot log) unless the
- * probe ran and saw shop.service active, started once and never restarted.
- */
-function expectActive(b: BootResult, at: string, restarts = "0"): void {
-  const restartsOk = restarts === "any" || b.show.NRestarts === restarts;
-  const ok = b.probed && b.isActive === "active" && b.show.Result === "success" && restartsOk;
-  if (ok) return;
-  const tail = (s: string) => s.split("\n").slice(-20).join("\n");
-  throw new Error(
-    `${at}: shop.service is ${b.isActive || "(not probed)"} (${JSON.stringify(b.show)}), ` +
-      `user data exited ${b.userDataRc}\n` +
-      `--- status\n${b.status}\n--- journal (end)\n${tail(b.journal)}\n--- boot log (end)\n${tail(b.bootLog)}` +
-      (b.probed ? "" : `\n--- console (end)\n${tail(b.console)}`),
-  );
-}
 
 /** A stand-in for "IAM has not propagated yet": the instance's first AWS calls are refused. */
 const IAM_LAG = { tool: "aws", times: 7, match: "ssm get-parameter" };
@@ -80,24 +64,16 @@ beforeAll(async () => {
     },
   ];
   const started = Date.now();
-  // A start that exits 219/CGROUP is systemd failing to move the process into its cgroup: the sandbox's cgroup tree
-  // (the boots run in the jest worker's, next to the rest of the suite), not anything the unit or the user data can
-  // cause. Seen once in a CI run on the reboot of step 1 (the retry restarted it fine, and NRestarts=1 failed the
-  // test). Such a machine is booted once more, from scratch, and the rerun is reported; it must then pass as is.
-  const sandboxReruns: string[] = [];
-  const bootOnce = async (j: (typeof jobs)[number]) => {
-    const first = await j.run();
-    if (!first.boots.some((b) => /status=219\/CGROUP/.test(b.journal))) return first;
-    sandboxReruns.push(j.name);
-    return j.run();
-  };
-  const results = await pool(jobs, PARALLEL, async (j) => ({ name: j.name, result: await bootOnce(j) }));
-  if (sandboxReruns.length > 0)
-    process.stderr.write(`booted again after a 219/CGROUP start in the sandbox: ${sandboxReruns.join(", ")}\n`);
+  // A 219/CGROUP start is the sandbox's, not the unit's: expectActive does not count the restart that follows it.
+  const results = await pool(jobs, PARALLEL, async (j) => ({ name: j.name, result: await j.run() }));
   for (const { name, result } of results) booted.set(name, result);
   // Timings for the record (the report of issue 12 asks for them); nothing asserts them.
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const lines = results.map(({ name, result }) => `${name}: ${result.boots.map((b) => secs(b.ms)).join(" + ")}`);
+  const lines = results.map(({ name, result }) => {
+    const cgroup = result.boots.reduce((n, b) => n + sandboxFailures(b), 0);
+    const times = result.boots.map((b) => secs(b.ms)).join(" + ");
+    return `${name}: ${times}${cgroup ? ` (219/CGROUP starts: ${cgroup})` : ""}`;
+  });
   const total = secs(Date.now() - started);
   process.stderr.write(`boot timings (${PARALLEL} at a time, ${total} in all):\n  ${lines.join("\n  ")}\n`);
 }, 900_000);
