@@ -4,6 +4,10 @@
  * wrote and on every other one sharing the Redis. Without that, the first read after a PATCH would cache the
  * replica's old row for a whole TTL.
  *
+ * The same holds while Redis is away: an instance that wrote a product reads it back from a database that has the
+ * write, both while Redis is down (reads bypass it) and once an empty Redis is back (which no longer knows the
+ * latest write's position).
+ *
  * This file pauses the shared replica's replay, so it holds the replica lock exclusively (see test-database.ts).
  */
 import { pollUntil } from "../../lib/servers/poll";
@@ -76,4 +80,38 @@ test("replay paused: reads after a PATCH on either instance see the write and ca
   for (const shop of [reader, writer])
     expect((await shop.request({ path: `/api/products/${id}` })).json().priceCents).toBe(31337);
   await pollUntil("the replica to have the write", async () => (await onReplica(id)).price_cents === 31337);
+});
+
+test("replay paused, Redis killed: a write is read back, then cached (not the old row) by an empty Redis", async () => {
+  const id = 23;
+  const own = await startRedisServer();
+  const shop = await startShop(suite, { REDIS_URL: own.url });
+  try {
+    expect((await shop.request({ path: `/api/products/${id}` })).status).toBe(200); // cached
+    const stock = (await onReplica(id)).stock + 7;
+    await own.kill();
+    await pauseReplay(suite.db.cluster);
+    try {
+      const patched = await shop.request({
+        method: "PATCH",
+        path: `/api/products/${id}`,
+        headers: admin,
+        body: { stock },
+      });
+      expect(patched.status).toBe(200);
+      expect((await onReplica(id)).stock).not.toBe(stock); // the replica really lags
+      expect((await shop.request({ path: `/api/products/${id}` })).json().stock).toBe(stock);
+      expect(shop.app.productCache!.status()).toBe("degraded");
+
+      await own.restart(); // empty: no catalog:lsn
+      await pollUntil("the app to use Redis again", async () => shop.app.productCache!.status() === "ok");
+      expect((await shop.request({ path: `/api/products/${id}` })).json().stock).toBe(stock);
+      expect((await shop.request({ path: `/api/products/${id}` })).json().stock).toBe(stock);
+    } finally {
+      await resumeReplay(suite.db.cluster);
+    }
+  } finally {
+    await shop.close();
+    await own.stop();
+  }
 });

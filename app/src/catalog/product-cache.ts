@@ -21,6 +21,12 @@
  *   (one Lua script), so a fill that raced a write is dropped instead of outliving the DEL.
  * - Loads in flight in this process are forgotten on a write, so later requests do not join an older load.
  *
+ * The process also remembers the latest write position it has seen (its own writes, and `catalog:lsn` as Redis
+ * gives it). Reads that bypass Redis while it is down, and fills after it comes back empty (without `catalog:lsn`),
+ * read at that position or later: the instance that wrote a product never reads the old row back, with or without
+ * Redis. (Another instance's write made while Redis is down is not known here; such a read may see a replica's
+ * lag, as any read without the cache does.)
+ *
  * Concurrent misses for one key in one process share one database query (single flight). When Redis is down or
  * slow, reads go to the database (still single-flighted) and nothing fails; see cache/cache.ts.
  *
@@ -34,7 +40,7 @@ import { randomInt } from "node:crypto";
 import { type Cache, UNAVAILABLE, luaScript } from "../cache/cache";
 import { SingleFlight } from "../cache/single-flight";
 import type { DbRouter, ReadOptions } from "../db/router";
-import { type Lsn, isLsn } from "../db/lsn";
+import { type Lsn, isLsn, laterLsn } from "../db/lsn";
 import { type ServedBy, copyServedBy } from "../served-by";
 import { pageBody } from "./cursor";
 import { getProduct, listProducts } from "./products";
@@ -120,6 +126,8 @@ export class ProductCache {
   private readonly generationKey: string;
   private readonly lsnKey: string;
   private readonly pagePrefix: string;
+  /** The latest product write position this process knows of (see the module comment). */
+  private latestWrite: Lsn | undefined;
 
   constructor(options: ProductCacheOptions) {
     this.cache = options.cache;
@@ -157,9 +165,9 @@ export class ProductCache {
         this.hit();
         return { body: hit, served: HIT };
       }
-      if (hit === UNAVAILABLE) return this.loadProduct(id, {}, "bypass");
+      if (hit === UNAVAILABLE) return this.loadProduct(id, this.readOptions(), "bypass");
       const state = await this.readState();
-      if (state === UNAVAILABLE) return this.loadProduct(id, {}, "bypass");
+      if (state === UNAVAILABLE) return this.loadProduct(id, this.readOptions(), "bypass");
       const loaded = await this.loadProduct(id, state.readOptions, "miss");
       this.cache.stats.misses += 1;
       await this.cache.runScript(
@@ -179,7 +187,7 @@ export class ProductCache {
     const suffix = `:${query.category ?? "*"}:${query.afterId}:${query.limit}`;
     const loaded = await this.pages.run(suffix, async (): Promise<Loaded> => {
       const state = await this.readState(suffix);
-      if (state === UNAVAILABLE) return this.loadPage(query, {}, "bypass");
+      if (state === UNAVAILABLE) return this.loadPage(query, this.readOptions(), "bypass");
       if (state.value !== null) {
         this.hit();
         return { body: state.value, served: HIT };
@@ -202,6 +210,7 @@ export class ProductCache {
    * Never fails; if Redis cannot be told, what it holds expires within the TTL.
    */
   async productsWritten(ids: number[], lsn: Lsn): Promise<void> {
+    this.latestWrite = laterLsn(this.latestWrite, lsn);
     for (const id of ids) this.products.forget(String(id));
     this.pages.forgetAll();
     await this.cache.runScript(
@@ -223,8 +232,13 @@ export class ProductCache {
     );
     if (reply === UNAVAILABLE) return UNAVAILABLE;
     const [generation, lsn, value] = reply;
-    const readOptions: ReadOptions = isLsn(lsn) ? { after: lsn } : {};
-    return { generation: String(generation), readOptions, value };
+    if (isLsn(lsn)) this.latestWrite = laterLsn(this.latestWrite, lsn);
+    return { generation: String(generation), readOptions: this.readOptions(), value };
+  }
+
+  /** Reads at the latest write position known here, or anywhere when there was none. */
+  private readOptions(): ReadOptions {
+    return this.latestWrite === undefined ? {} : { after: this.latestWrite };
   }
 
   private hit(): void {
