@@ -36,6 +36,11 @@ afterAll(async () => {
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+/** The admin's `PATCH /api/products/:id` with `body`, on `shop`. */
+function patchProduct(shop: ShopInstance, id: number, body: { priceCents?: number; stock?: number }) {
+  return shop.request({ method: "PATCH", path: `/api/products/${id}`, headers: admin, body });
+}
+
 /** Product `id` as the (possibly lagging) replica has it. */
 async function onReplica(id: number): Promise<{ price_cents: number; stock: number }> {
   const { cluster, name } = suite.db;
@@ -56,12 +61,7 @@ test("replay paused: reads after a PATCH on either instance see the write and ca
   }
   await pauseReplay(suite.db.cluster);
   try {
-    const patched = await writer.request({
-      method: "PATCH",
-      path: `/api/products/${id}`,
-      headers: admin,
-      body: { priceCents: 31337 },
-    });
+    const patched = await patchProduct(writer, id, { priceCents: 31337 });
     expect(patched.status).toBe(200);
     expect((await onReplica(id)).price_cents).not.toBe(31337); // the replica really lags
 
@@ -92,12 +92,7 @@ test("replay paused, Redis killed: a write is read back, then cached (not the ol
     await own.kill();
     await pauseReplay(suite.db.cluster);
     try {
-      const patched = await shop.request({
-        method: "PATCH",
-        path: `/api/products/${id}`,
-        headers: admin,
-        body: { stock },
-      });
+      const patched = await patchProduct(shop, id, { stock });
       expect(patched.status).toBe(200);
       expect((await onReplica(id)).stock).not.toBe(stock); // the replica really lags
       expect((await shop.request({ path: `/api/products/${id}` })).json().stock).toBe(stock);
