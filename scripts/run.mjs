@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 const { bundlePaths, isFresh, mtime } = require("./run-bundle.cjs");
+const { lineMappings } = require("./source-map-lines.cjs");
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `--build`: make the bundle fresh and stop (scripts/run-bundle.cjs's requireBundled, for CommonJS callers).
 const buildOnly = process.argv[2] === "--build";
@@ -56,18 +57,26 @@ if (!isFresh(entry)) {
     outfile: out,
     write: false,
     logLevel: "error",
-    sourcemap: "inline",
+    // Written inline below, line-grained (source-map-lines.cjs says why); the sources are on disk, so their text is
+    // not repeated in every bundle.
+    sourcemap: "external",
+    sourcesContent: false,
     metafile: true,
     plugins: [sourcePaths],
   });
   mkdirSync(dirname(out), { recursive: true });
   const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(ROOT, f), 0]));
-  // This file and run-bundle.cjs: a change to how bundles are made rebuilds them all.
+  // This file, run-bundle.cjs and source-map-lines.cjs: a change to how bundles are made rebuilds them all.
   inputs[fileURLToPath(import.meta.url)] = 0;
   inputs[require.resolve("./run-bundle.cjs")] = 0;
+  inputs[require.resolve("./source-map-lines.cjs")] = 0;
   for (const f of Object.keys(inputs)) inputs[f] = mtime(f);
+  const output = (path) => result.outputFiles.find((f) => f.path === path).text;
+  const map = JSON.parse(output(`${out}.map`));
+  map.mappings = lineMappings(map.mappings);
+  const inlineMap = Buffer.from(JSON.stringify(map)).toString("base64");
   const temp = `${out}.${process.pid}`;
-  writeFileSync(temp, result.outputFiles[0].contents);
+  writeFileSync(temp, `${output(out)}//# sourceMappingURL=data:application/json;charset=utf-8;base64,${inlineMap}\n`);
   renameSync(temp, out);
   writeFileSync(`${stamp}.${process.pid}`, JSON.stringify({ entry, inputs }));
   renameSync(`${stamp}.${process.pid}`, stamp);

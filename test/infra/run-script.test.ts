@@ -24,7 +24,8 @@ const ENTRY = `scripts/run-mjs-fixture-${process.pid}.ts`;
 function checkout(dir: string, says: string): string {
   mkdirSync(path.join(dir, "scripts"), { recursive: true });
   copyFileSync(path.join(ROOT, "scripts", "run.mjs"), path.join(dir, "scripts", "run.mjs"));
-  copyFileSync(path.join(ROOT, "scripts", "run-bundle.cjs"), path.join(dir, "scripts", "run-bundle.cjs"));
+  for (const f of ["run-bundle.cjs", "source-map-lines.cjs"])
+    copyFileSync(path.join(ROOT, "scripts", f), path.join(dir, "scripts", f));
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   writeFileSync(
     path.join(dir, ENTRY),
@@ -86,4 +87,33 @@ test("CommonJS code loads another package's entry from a bundle in that package,
   writeFileSync(entry, 'export const says: string = "second";\n');
   utimesSync(entry, new Date(), new Date(Date.now() + 5000));
   expect(load()).toBe("second");
+});
+
+test("stack traces name the TypeScript file and line, through the bundle's line-grained source map", () => {
+  // In this checkout (a checkout that borrows node_modules resolves its sources from the real node_modules' place).
+  // The throw is on line 7 of the source; type-only lines above it vanish from the bundle.
+  const source = [
+    "interface Order {",
+    "  id: string;",
+    "}",
+    "type Id = Order['id'];",
+    "export function main(): void {",
+    "  const id: Id = 'o-1';",
+    "  if (id) throw new Error(`order ${id} failed`);",
+    "}",
+  ];
+  const file = path.join(ROOT, ENTRY);
+  writeFileSync(file, `${source.join("\n")}\n`);
+  try {
+    const r = spawnSync(process.execPath, ["--enable-source-maps", path.join(ROOT, "scripts", "run.mjs"), ENTRY], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Error: order o-1 failed");
+    // The column is that of the line's first token: the map keeps lines, not tokens (source-map-lines.cjs).
+    expect(r.stderr).toContain(`at main (${file}:7:3)`);
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
