@@ -9,10 +9,10 @@
  * - the language host starts `node [nodeargs] @pulumi/pulumi/cmd/run --pwd <program dir> ... <entry>` with
  *   PULUMI_NODEJS_TYPESCRIPT=true unless the runtime option `typescript` is false, and PULUMI_NODEJS_TSCONFIG_PATH
  *   from the option `tsconfig` (sdk/nodejs/cmd/pulumi-language-nodejs/main.go, execRuntime);
- * - cmd/run changes to the program directory, reads that tsconfig path (default `tsconfig.json`) relative to it,
- *   and registers ts-node with `transpileOnly` = PULUMI_NODEJS_TRANSPILE_ONLY if set, else the tsconfig's own
- *   `compilerOptions.noCheck` (not an inherited one: it reads the file, not its `extends`), else undefined, which
- *   means ts-node type-checks every file it loads (@pulumi/pulumi cmd/run/run.js).
+ * - cmd/run changes to the program directory and, when PULUMI_NODEJS_TYPESCRIPT is "true", registers ts-node from
+ *   that tsconfig (type-checking every file it loads unless the tsconfig's own `noCheck` or
+ *   PULUMI_NODEJS_TRANSPILE_ONLY says otherwise) before it requires the entry point; otherwise it requires the entry
+ *   point as it is (@pulumi/pulumi cmd/run/run.js). This project sets `typescript: false` (stacks/main.cjs says why).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -23,8 +23,8 @@ export interface CliRun {
   pwd: string;
   /** The entry point cmd/run is given: a file in `pwd`, or `.` for package.json `main`. */
   entry: string;
-  /** The tsconfig cmd/run reads, absolute. */
-  tsconfig: string;
+  /** Whether cmd/run registers ts-node (the runtime option `typescript`, default true). */
+  typescript: boolean;
   /** What the language host adds to the environment. */
   env: Record<string, string>;
   /** The runtime option `nodeargs`, split. */
@@ -46,22 +46,8 @@ export function cliRun(root: string): CliRun {
   return {
     pwd,
     entry: isDir ? "." : path.basename(main),
-    tsconfig: path.resolve(pwd, options.tsconfig ?? "tsconfig.json"),
+    typescript: options.typescript !== false,
     env,
     nodeArgs: (options.nodeargs ?? "").split(/\s+/).filter(Boolean),
   };
-}
-
-/**
- * cmd/run's `transpileOnly` for this run, computed by the CLI's own tsconfig reader: true skips type checking,
- * false or undefined type-checks.
- */
-export function cliTranspileOnly(run: CliRun, env: NodeJS.ProcessEnv = process.env): boolean | undefined {
-  if (env.PULUMI_NODEJS_TRANSPILE_ONLY) return env.PULUMI_NODEJS_TRANSPILE_ONLY === "true";
-  if (!fs.existsSync(run.tsconfig)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module, published without types
-  const tsutils = require("@pulumi/pulumi/tsutils") as {
-    loadTypeScriptCompilerOptions(tsconfigPath: string): { noCheck?: boolean };
-  };
-  return tsutils.loadTypeScriptCompilerOptions(run.tsconfig).noCheck;
 }

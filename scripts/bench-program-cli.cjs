@@ -1,13 +1,14 @@
 // One run of the program the way `pulumi preview` / `pulumi up` run it, with the graph library's mocks in place of
 // the engine: this process sets the mocks, then hands over to the Pulumi CLI's own entry point,
 // `@pulumi/pulumi/cmd/run` (index.js, then run.js), with the arguments the nodejs language host passes it. That
-// code reads the tsconfig, decides `transpileOnly` (env PULUMI_NODEJS_TRANSPILE_ONLY, else the tsconfig's
-// `noCheck`, else ts-node's default: type-check), registers ts-node with those options, changes to the program
-// directory and requires the program. The parent (scripts/bench-program.mjs) derives the program directory, the
+// code changes to the program directory, registers ts-node if the language host said the program is TypeScript
+// (PULUMI_NODEJS_TYPESCRIPT; this project's Pulumi.yaml says it is not: stacks/main.cjs is its entry point), and
+// requires the program. The parent (scripts/bench-program.mjs) derives the program directory, the
 // entry point and the environment from Pulumi.yaml as the engine and the language host do, and times whole
 // processes of this file.
 // Usage: node scripts/bench-program-cli.cjs <mocks bundle> <program dir> <entry> [dump file]
-// The dump file, when given, receives { resources: [{ type, name }], outputs } (the stack's outputs as registered).
+// The dump file, when given, receives { resources: [{ type, name }], outputs, modules }: the stack's outputs as
+// registered, and the files of every CommonJS module the process loaded.
 "use strict";
 const fs = require("node:fs");
 
@@ -43,7 +44,10 @@ monitor.registerResourceOutputs = (req, callback) => {
 };
 
 process.on("exit", (code) => {
-  if (dumpFile) fs.writeFileSync(dumpFile, JSON.stringify({ resources: registered, outputs }, null, 1));
+  if (dumpFile) {
+    const modules = Object.keys(require.cache);
+    fs.writeFileSync(dumpFile, JSON.stringify({ resources: registered, outputs, modules }, null, 1));
+  }
   const cpu = process.cpuUsage();
   if (code === 0)
     process.stdout.write(

@@ -1,5 +1,5 @@
 // The graph library's mocks (realistic outputs, the known invokes) as plain JavaScript that a process running the
-// program the CLI's way can load before ts-node exists (scripts/bench-program-cli.cjs), and the stack configurations
+// program the CLI's way can load before cmd/run starts (scripts/bench-program-cli.cjs), and the stack configurations
 // and the CLI's run derivation for the process that starts it. Built with esbuild into node_modules, where they
 // resolve packages; shared by `npm run bench:program` (which requires this file) and test/infra/cli-run.test.ts
 // (which runs it: it prints both paths as JSON).
@@ -35,7 +35,7 @@ function buildProgramMocks() {
     host: bundle(
       "bench-program-host.cjs",
       `export { stackConfig } from "./lib/graph/harness";
-export { cliRun, cliTranspileOnly } from "./lib/pulumi-cli";`,
+export { cliRun } from "./lib/pulumi-cli";`,
     ),
   };
 }

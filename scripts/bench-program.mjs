@@ -1,18 +1,17 @@
 #!/usr/bin/env node
-// Benchmark: what running the program costs the way `pulumi preview` / `pulumi up` run it, against the floor of
-// loading @pulumi/aws alone. The program side is scripts/bench-program-cli.cjs: the Pulumi CLI's own cmd/run code
-// (ts-node registered from the tsconfig exactly as the CLI registers it, same transpileOnly decision) runs
-// stacks/index.ts under the graph library's mocks, in the program directory and with the environment that the
-// engine and the nodejs language host derive from Pulumi.yaml. Both sides are whole fresh `node` processes,
-// alternated, in one run; the figure is the ratio of medians. Pulumi.yaml's nodeargs preload Node's compile cache
-// (stacks/node-compile-cache.cjs), so the program side runs with it, warmed by an unmeasured first round as any
-// second `pulumi up` is; the bar's floor is the bare load without it, and the same load with the nodeargs is shown
-// beside it, with its own ratio, so that what the cache gives and what the program costs read apart. A third row runs
-// cmd/run the same way on scripts/bench-program-floor.ts, a program that only loads @pulumi/aws: the CLI's own path
-// (its debugger, TypeScript, ts-node), under which no program can go.
+// Benchmark: what running the program costs the way `pulumi preview` / `pulumi up` run it, against the floor of loading
+// @pulumi/aws alone. The program side is scripts/bench-program-cli.cjs: the Pulumi CLI's own cmd/run code runs the
+// entry point that Pulumi.yaml and package.json give it (stacks/main.cjs, which loads the program's bundle; ts-node
+// only if the runtime option `typescript` were on) under the graph library's mocks, in the program directory and with
+// the environment that the engine and the nodejs language host derive from Pulumi.yaml. Both sides are whole fresh
+// `node` processes, alternated, in one run; the figure is the ratio of medians. Pulumi.yaml's nodeargs preload Node's
+// compile cache (stacks/node-compile-cache.cjs), so the program side runs with it, warmed by an unmeasured first round
+// as any second `pulumi up` is; the bar's floor is the bare load without it, and the same load with the nodeargs is
+// shown beside it, with its own ratio, so that what the cache gives and what the program costs read apart. A third row
+// runs cmd/run the same way on scripts/bench-program-floor.cjs, a program that only loads @pulumi/aws: the CLI's own
+// path (its debugger, tracing and source-map support), under which no program can go.
 // Usage: npm run bench:program [-- --runs 5 --step 2 --step 11]    (steps 2 and 11 by default)
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +31,7 @@ if (!(runs >= 1) || steps.some((s) => !(s >= 1 && s <= 11))) {
 
 const require = createRequire(import.meta.url);
 const { mocks, host } = require("./bench-program-mocks.cjs").buildProgramMocks();
-const { stackConfig, cliRun, cliTranspileOnly } = require(host);
+const { stackConfig, cliRun } = require(host);
 
 // Program directory, entry point, environment and tsconfig as the engine and the language host derive them from
 // Pulumi.yaml (lib/pulumi-cli.ts).
@@ -59,7 +58,7 @@ const CPU = "const c = process.cpuUsage(); console.log(JSON.stringify({ cpuMs: (
 const baselineArgs = ["-e", `require('@pulumi/aws'); ${CPU}`];
 const cachedArgs = [...cli.nodeArgs, ...baselineArgs];
 const programArgs = [...cli.nodeArgs, join(ROOT, "scripts", "bench-program-cli.cjs"), mocks, cli.pwd, cli.entry];
-const floorArgs = [...programArgs.slice(0, -1), join(ROOT, "scripts", "bench-program-floor.ts")];
+const floorArgs = [...programArgs.slice(0, -1), join(ROOT, "scripts", "bench-program-floor.cjs")];
 const baseline = { wall: [], cpu: [] };
 const cached = { wall: [], cpu: [] };
 const floor = { wall: [], cpu: [] };
@@ -78,12 +77,9 @@ for (let i = 0; i < runs; i++) {
   for (const s of steps) record(program[s], time(programArgs, programEnv(s)));
 }
 
-const why = process.env.PULUMI_NODEJS_TRANSPILE_ONLY
-  ? "PULUMI_NODEJS_TRANSPILE_ONLY"
-  : existsSync(cli.tsconfig)
-    ? `noCheck in ${relative(ROOT, cli.tsconfig)}`
-    : `there is no ${relative(ROOT, cli.tsconfig)}`;
-const transpileOnly = `transpileOnly ${cliTranspileOnly(cli)} (${why})`;
+// How the entry point is loaded: as it is (JavaScript), or through ts-node when the runtime option `typescript` is on.
+const loader = cli.typescript ? "typescript on: through ts-node" : "typescript off: no ts-node";
+const main = cli.entry === "." ? `, . = package.json main ${require(join(ROOT, "package.json")).main}` : "";
 const load = loadavg()
   .map((l) => l.toFixed(1))
   .join(" ");
@@ -93,7 +89,7 @@ console.log(`load average ${load} on ${cpus().length} cores while measuring (oth
 const where = relative(ROOT, cli.pwd) || ".";
 const nodeArgs = cli.nodeArgs.map((a) => `${a} `).join("");
 console.log(
-  `program: cd ${where} && node ${nodeArgs}@pulumi/pulumi/cmd/run ${cli.entry}, under mocks (${transpileOnly})`,
+  `program: cd ${where} && node ${nodeArgs}@pulumi/pulumi/cmd/run ${cli.entry}, under mocks (${loader}${main})`,
 );
 console.log(`${"".padEnd(44)}wall: median (min-max)        CPU time: median`);
 const ms = (x) => x.toFixed(0);
@@ -105,7 +101,7 @@ console.log(row(`node -e "require('@pulumi/aws')"`, baseline));
 console.log(row(`  the same with Pulumi.yaml's nodeargs`, cached));
 console.log(row(`cmd/run of a program that only loads it`, floor));
 const floorRatio = median(floor.wall) / median(baseline.wall);
-console.log(`  the CLI's path alone (scripts/bench-program-floor.ts): ${floorRatio.toFixed(2)}x the bare load`);
+console.log(`  the CLI's path alone (scripts/bench-program-floor.cjs): ${floorRatio.toFixed(2)}x the bare load`);
 for (const s of steps) {
   console.log(row(`step ${s} (${resources[s]} resources)`, program[s]));
   const ratio = median(program[s].wall) / median(baseline.wall);

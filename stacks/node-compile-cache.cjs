@@ -1,6 +1,6 @@
 // Preloaded into every `pulumi preview` and `pulumi up` (Pulumi.yaml: runtime.options.nodeargs `--require`, which node
-// resolves from the program directory, the project root), before the CLI's cmd/run loads @pulumi/pulumi, TypeScript,
-// ts-node and the program. It turns on Node's on-disk compile cache (V8 code cache), so that every run after the first
+// resolves from the program directory, the project root), before the CLI's cmd/run loads @pulumi/pulumi and the
+// program. It turns on Node's on-disk compile cache (V8 code cache), so that every run after the first
 // skips compiling the same megabytes of JavaScript again.
 //
 // Why it pays so much here: before it loads the program, the CLI enables the inspector's debugger (for closure

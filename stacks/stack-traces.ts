@@ -2,7 +2,7 @@
  * Stack traces while the program runs under the Pulumi CLI.
  *
  * The Pulumi SDK formats a stack trace for every promise it makes (`runtime/debuggable.js`, kept for its
- * promise-leak report) — about 80 per resource — and under the CLI each one goes through ts-node's source-map
+ * promise-leak report) — about 80 per resource — and under the CLI each one goes through the CLI's source-map
  * support, frame by frame. That was more than half of the CPU time of evaluating step 11 (`npm run bench:program`:
  * 6.4 s against 3.0 s with the limit at 0). The program's own errors name the key or argument and the allowed values
  * in their message, which stays; the SDK still records each resource's source position (it lifts the limit itself

@@ -1,8 +1,9 @@
 /**
- * How `pulumi preview` and `pulumi up` run the program: transpile-only (the CLI's type check cost about 15 s a run),
- * while `npm run typecheck`, part of `npm test`, still type-checks everything. What the CLI does is read from
- * Pulumi.yaml the way the engine and the language host read it (lib/pulumi-cli.ts), and decided by the CLI's own
- * tsconfig reader; the type check is proven by running tsc with the typecheck script's own flags on a tiny fixture.
+ * How `pulumi preview` and `pulumi up` run the program: from a JavaScript entry point that loads the program's esbuild
+ * bundle, without ts-node (whose type check cost about 15 s a run, and whose transpiling still cost more than the
+ * bundle: stacks/main.cjs), while `npm run typecheck`, part of `npm test`, type-checks everything. What the CLI does
+ * is read from Pulumi.yaml the way the engine and the language host read it (lib/pulumi-cli.ts); the type check is
+ * proven by running tsc with the typecheck script's own flags on a tiny fixture.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,21 +12,25 @@ import * as path from "node:path";
 import * as ts from "typescript";
 import { ladderGraph, transitiveSources } from "../../lib/graph/graph-cache";
 import { stackConfig } from "../../lib/graph/harness";
-import { cliRun, cliTranspileOnly } from "../../lib/pulumi-cli";
+import { cliRun } from "../../lib/pulumi-cli";
 
 const root = path.resolve(__dirname, "../..");
 const run = cliRun(root);
 
 describe("the Pulumi CLI's run of the program", () => {
-  it("starts in the project root with package.json's main, stacks/index.ts, as the entry point", () => {
+  it("starts in the project root with package.json's main, stacks/main.cjs, as the entry point", () => {
     expect({ pwd: run.pwd, entry: run.entry }).toEqual({ pwd: root, entry: "." });
-    expect(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).main).toBe("stacks/index.ts");
+    expect(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).main).toBe("stacks/main.cjs");
   });
 
-  it("is transpile-only: the tsconfig it is given has noCheck, as the CLI's own reader sees it", () => {
-    expect(path.relative(root, run.tsconfig)).toBe("tsconfig.pulumi.json");
-    expect(run.env).toEqual({ PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.pulumi.json" });
-    expect(cliTranspileOnly(run, {})).toBe(true);
+  it("registers no ts-node: the entry point is JavaScript that loads stacks/index.ts from its bundle", () => {
+    expect(run.typescript).toBe(false);
+    // Without PULUMI_NODEJS_TYPESCRIPT, cmd/run requires the entry point as it is; a tsconfig path would be read
+    // (and must exist) all the same.
+    expect(run.env).toEqual({});
+    expect(fs.readFileSync(path.join(root, "stacks", "main.cjs"), "utf8")).toContain(
+      'requireBundled(path.join(__dirname, "index.ts"))',
+    );
   });
 
   it("preloads Node's compile cache, resolved from the program directory, before the CLI loads anything", () => {
@@ -79,20 +84,24 @@ describe("the Pulumi CLI's run of the program", () => {
       },
     );
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
-    const cli: { resources: { type: string; name: string }[]; outputs: Record<string, unknown> } = JSON.parse(
-      fs.readFileSync(dump, "utf8"),
-    );
+    const cli: {
+      resources: { type: string; name: string }[];
+      outputs: Record<string, unknown>;
+      modules: string[];
+    } = JSON.parse(fs.readFileSync(dump, "utf8"));
     fs.rmSync(path.dirname(dump), { recursive: true });
     const graph = await ladderGraph(stackConfig(step));
     const names = (rs: { type: string; name: string }[]) => rs.map((x) => `${x.type}::${x.name}`).sort();
     expect(names(cli.resources)).toEqual(names(graph.resources));
     expect(Object.keys(cli.outputs).sort()).toEqual(Object.keys(graph.outputs).sort());
     expect(Object.keys(cli.outputs).length).toBeGreaterThan(3);
+    // Nothing compiled TypeScript in that process: no ts-node, no swc, and no source of the program loaded as a file
+    // of its own (they are all in the bundle).
+    const compilers = cli.modules.filter((f) => /[\\/]node_modules[\\/](ts-node|@swc)[\\/]/.test(f));
+    expect(compilers).toEqual([]);
+    expect(cli.modules.filter((f) => f.endsWith(".ts"))).toEqual([]);
+    expect(cli.modules).toContain(path.join(root, "stacks", "main.cjs"));
   }, 60_000);
-
-  it("leaves tsconfig.json, which tsc, the linter and editors read, checking types", () => {
-    expect(cliTranspileOnly({ ...run, tsconfig: path.join(root, "tsconfig.json") }, {})).toBeUndefined();
-  });
 });
 
 describe("the Pulumi CLI's run of the policy pack", () => {
@@ -135,16 +144,20 @@ describe("npm run typecheck", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** tsc with the typecheck script's flags, on a one-file project that inherits everything else from `base`. */
-  function typecheck(base: string): { status: number | null; output: string } {
+  /** tsc with the typecheck script's flags, on a one-file project that inherits everything else from tsconfig.json. */
+  function typecheck(): { status: number | null; output: string } {
     const [command, ...args] = script.split(/\s+/);
     expect(command).toBe("tsc");
     const project = args.indexOf("-p") + 1;
     expect(args[project]).toBe("tsconfig.json");
-    const config = path.join(dir, `tsconfig.${path.basename(base, ".json")}.json`);
+    const config = path.join(dir, "tsconfig.json");
     fs.writeFileSync(
       config,
-      JSON.stringify({ extends: path.join(root, base), compilerOptions: { types: [] }, include: ["wrong.ts"] }),
+      JSON.stringify({
+        extends: path.join(root, "tsconfig.json"),
+        compilerOptions: { types: [] },
+        include: ["wrong.ts"],
+      }),
     );
     args[project] = config;
     const r = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), ...args], { encoding: "utf8" });
@@ -152,12 +165,8 @@ describe("npm run typecheck", () => {
   }
 
   it("fails on a type error, with its own flags and the project's tsconfig.json", () => {
-    const { status, output } = typecheck("tsconfig.json");
+    const { status, output } = typecheck();
     expect(output).toContain("wrong.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.");
     expect(status).toBe(2);
-  });
-
-  it("would not with the CLI's tsconfig, which is why that one is only the CLI's", () => {
-    expect(typecheck("tsconfig.pulumi.json")).toEqual({ status: 0, output: "" });
   });
 });

@@ -74,12 +74,14 @@ describe("a missing build", () => {
 describe("Pulumi.yaml", () => {
   const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
 
-  it("names the project, the TypeScript program and the stack config directory", () => {
+  it("names the project, the program's runtime (no ts-node: stacks/main.cjs) and the stack config directory", () => {
     expect(project).toMatchObject({
       name: "scale-ladder",
-      runtime: { name: "nodejs", options: { typescript: true, tsconfig: "tsconfig.pulumi.json" } },
+      runtime: { name: "nodejs", options: { typescript: false } },
       stackConfigDir: "stacks",
     });
+    // A tsconfig path would be read by cmd/run even without ts-node, and must then exist.
+    expect(project.runtime.options.tsconfig).toBeUndefined();
     // No `main`: the program runs in the project root from package.json's `main` (cli-run.test.ts).
     expect(project.main).toBeUndefined();
   });
