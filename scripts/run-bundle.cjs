@@ -34,6 +34,30 @@ function bundlePaths(entry) {
   return { out, stamp: `${out}.inputs.json` };
 }
 
+/**
+ * esbuild's options for the bundle of `entry` (absolute), as scripts/run.mjs builds it: packages stay external (the
+ * bundle resolves them from node_modules), and the source map comes out as a separate output, which run.mjs makes
+ * line-grained and writes inline (source-map-lines.cjs). run.mjs adds its plugin; nothing is written by esbuild.
+ */
+function bundleOptions(entry) {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    packages: "external",
+    outfile: bundlePaths(entry).out,
+    write: false,
+    logLevel: "error",
+    // The sources are on disk, so their text is not repeated in every bundle.
+    sourcemap: "external",
+    sourcesContent: false,
+    metafile: true,
+  };
+}
+
 const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
 
 /** Whether the bundle of `entry` was built from the files as they are now. */
@@ -60,4 +84,4 @@ function requireBundled(entry) {
   return require(bundlePaths(entry).out);
 }
 
-module.exports = { bundlePaths, isFresh, mtime, requireBundled };
+module.exports = { bundleOptions, bundlePaths, isFresh, mtime, requireBundled };

@@ -18,7 +18,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
-const { bundlePaths, isFresh, mtime } = require("./run-bundle.cjs");
+const { bundleOptions, bundlePaths, isFresh, mtime } = require("./run-bundle.cjs");
 const { lineMappings } = require("./source-map-lines.cjs");
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `--build`: make the bundle fresh and stop (scripts/run-bundle.cjs's requireBundled, for CommonJS callers).
@@ -46,24 +46,7 @@ const sourcePaths = {
 
 if (!isFresh(entry)) {
   const { build, stop } = await import("esbuild");
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    packages: "external",
-    outfile: out,
-    write: false,
-    logLevel: "error",
-    // Written inline below, line-grained (source-map-lines.cjs says why); the sources are on disk, so their text is
-    // not repeated in every bundle.
-    sourcemap: "external",
-    sourcesContent: false,
-    metafile: true,
-    plugins: [sourcePaths],
-  });
+  const result = await build({ ...bundleOptions(entry), plugins: [sourcePaths] });
   mkdirSync(dirname(out), { recursive: true });
   const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(ROOT, f), 0]));
   // This file, run-bundle.cjs and source-map-lines.cjs: a change to how bundles are made rebuilds them all.

@@ -3,38 +3,29 @@
  * source-map reader (node:module SourceMap) on the program's real bundle: every position of the generated code maps
  * to the same file and line as with esbuild's token-grained map.
  */
-import { buildSync } from "esbuild";
+import { type BuildOptions, buildSync } from "esbuild";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import path from "node:path";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS helper of run.mjs, without types
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS helpers of run.mjs, without types
 const { decodeMappings, encodeMappings, lineMappings } = require("../../scripts/source-map-lines.cjs") as {
   decodeMappings(mappings: string): number[][][];
   encodeMappings(lines: number[][][]): string;
   lineMappings(mappings: string): string;
 };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+const { bundleOptions } = require("../../scripts/run-bundle.cjs") as {
+  bundleOptions(entry: string): BuildOptions & { outfile: string };
+};
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** The program's bundle as run.mjs builds it, with esbuild's own (token-grained) map. */
+/** The program's bundle as run.mjs builds it (without its plugin), with esbuild's own (token-grained) map. */
 function programBundle(): { code: string; map: SourceMapPayload } {
-  const out = path.join(ROOT, "node_modules", ".cache", "scale-ladder", "source-map-lines-test.cjs");
-  const result = buildSync({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, "stacks", "index.ts")],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    packages: "external",
-    outfile: out,
-    write: false,
-    sourcemap: "external",
-    sourcesContent: false,
-    logLevel: "error",
-  });
-  const text = (p: string) => result.outputFiles.find((f) => f.path === p)!.text;
-  return { code: text(out), map: JSON.parse(text(`${out}.map`)) };
+  const options = bundleOptions(path.join(ROOT, "stacks", "index.ts"));
+  const result = buildSync(options);
+  const text = (p: string) => result.outputFiles!.find((f) => f.path === p)!.text;
+  return { code: text(options.outfile), map: JSON.parse(text(`${options.outfile}.map`)) };
 }
 
 const segments = (mappings: string) => decodeMappings(mappings).reduce((n, line) => n + line.length, 0);
