@@ -40,13 +40,14 @@ export function cliRun(root: string): CliRun {
   const main = project.main ? path.resolve(root, project.main) : root;
   const isDir = fs.statSync(main).isDirectory();
   const pwd = isDir ? main : path.dirname(main);
+  const typescript = options.typescript !== false;
   const env: Record<string, string> = {};
-  if (options.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+  if (typescript) env.PULUMI_NODEJS_TYPESCRIPT = "true";
   if (options.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
   return {
     pwd,
     entry: isDir ? "." : path.basename(main),
-    typescript: options.typescript !== false,
+    typescript,
     env,
     nodeArgs: (options.nodeargs ?? "").split(/\s+/).filter(Boolean),
   };

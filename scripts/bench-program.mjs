@@ -33,7 +33,7 @@ const require = createRequire(import.meta.url);
 const { mocks, host } = require("./bench-program-mocks.cjs").buildProgramMocks();
 const { stackConfig, cliRun } = require(host);
 
-// Program directory, entry point, environment and tsconfig as the engine and the language host derive them from
+// Program directory, entry point, environment and node arguments as the engine and the language host derive them from
 // Pulumi.yaml (lib/pulumi-cli.ts).
 const cli = cliRun(ROOT);
 const programEnv = (step) => ({
