@@ -217,7 +217,12 @@ describe("single flight", () => {
     const gate = gateReads(cached);
     try {
       const responses = Promise.all(Array.from({ length: 20 }, () => cached.request({ path })));
-      await pollUntil("19 requests to join the first one's load", async () => cache.coalesced - joinedBefore === 19);
+      // The first request reads Redis before the database, so the others can all join before its load reaches the
+      // gate: wait for both, then see that only that one load asked the database.
+      await pollUntil(
+        "19 requests to join the first one's load, and that load to reach the database",
+        async () => cache.coalesced - joinedBefore === 19 && gate.calls > 0,
+      );
       expect(gate.calls).toBe(1);
       gate.release();
       const all = await responses;
