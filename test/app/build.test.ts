@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { Client } from "pg";
 import { httpRequest } from "./support/http-client";
 import { pollUntil } from "../../lib/servers/poll";
-import { clientFor, readCluster } from "../../lib/servers/postgres-cluster";
+import { clientFor, freePort, readCluster } from "../../lib/servers/postgres-cluster";
 import { secretArn, startSecretsManagerEndpoint } from "./support/secrets-manager-endpoint";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN, testLogger } from "./support/test-app";
@@ -20,6 +20,9 @@ import { testPool } from "./support/test-pool";
 import { prepareDatabase } from "../../app/src/db/prepare";
 import { MIGRATIONS_DIR } from "../../app/src/paths";
 import { type SuiteDatabase, createSuiteDatabase, lockReplica, waitForReplica } from "./support/test-database";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS helper of the build scripts, without types
+const { lineMappings } = require("../../scripts/source-map-lines.cjs") as { lineMappings(mappings: string): string };
 
 const ROOT = path.resolve(__dirname, "../..");
 const ARTIFACT = path.join(ROOT, "dist", "shop.tgz");
@@ -53,9 +56,9 @@ interface Running {
   exit: Promise<number | null>;
 }
 
-function run(entry: "server.js" | "worker.js", env: Record<string, string>): Running {
+function run(entry: "server.js" | "worker.js", env: Record<string, string>, nodeArgs: string[] = []): Running {
   // Only PATH from this environment: nothing from the test run (NODE_PATH, NODE_OPTIONS) may help the bundle.
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: releaseDir,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -247,6 +250,36 @@ test("a release started with a bad environment exits 1 with one line naming the 
       ],
     }),
   ]);
+});
+
+// The maps keep what a stack trace needs, file and line (scripts/build-app.mjs): every frame of the app names its
+// TypeScript file and the line of the call, as local mode runs the release (with --enable-source-maps).
+test("started with --enable-source-maps, the release's stack traces name app/src's files and lines", async () => {
+  const closed = await freePort();
+  const server = run(
+    "server.js",
+    {
+      DATABASE_URL: `postgres://shop:pw@127.0.0.1:${closed}/shop`,
+      ADMIN_TOKEN,
+      SESSION_SECRET: "release-test-session-secret-0123456789",
+    },
+    ["--enable-source-maps"],
+  );
+  expect(await server.exit).toBe(1);
+  expect(server.lines).toEqual([expect.objectContaining({ level: "fatal", msg: "shop-server failed to start" })]);
+  const { stack } = server.lines[0].err as { stack: string };
+  const source = readFileSync(path.join(ROOT, "app", "src", "start-server.ts"), "utf8").split("\n");
+  const call = source.findIndex((line) => line.includes("await prepareOrServeReads(")) + 1;
+  expect(call).toBeGreaterThan(0);
+  expect(stack).toMatch(new RegExp(`at async startServer \\(\\S*/app/src/start-server\\.ts:${call}:\\d+\\)`));
+  for (const file of readdirSync(releaseDir).filter((f) => f.endsWith(".js.map"))) {
+    const map = JSON.parse(readFileSync(path.join(releaseDir, file), "utf8")) as {
+      mappings: string;
+      sourcesContent?: unknown;
+    };
+    expect({ file, sourcesContent: "sourcesContent" in map }).toEqual({ file, sourcesContent: false });
+    expect({ file, lineGrained: lineMappings(map.mappings) === map.mappings }).toEqual({ file, lineGrained: true });
+  }
 });
 
 test("the built data-migrations.js copies a catalog to a new database with a report; bad input exits 2", async () => {
