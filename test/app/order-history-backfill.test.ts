@@ -22,6 +22,7 @@ import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { Shopper } from "./support/shopper";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { testPool } from "./support/test-pool";
+import { waitForReplica } from "./support/test-database";
 
 const SHARDS = ["history-0", "history-1"];
 
@@ -188,6 +189,9 @@ test("step-8 orders stay in their shoppers' histories through climb and backfill
     "the step-9 worker to confirm step 8's queued orders",
     async () => step9.consumer!.stats.confirmed === 3,
   );
+  // The histories are read from the replica, and the shoppers did not write the confirmations (no read-your-writes):
+  // a replica a moment behind still shows them pending.
+  await waitForReplica(suite.db.cluster);
   const before = await everyHistoryComplete();
   expect(before.get(stranded)).toBe("pending");
   for (const shopper of [...early, ...late])
