@@ -1,9 +1,10 @@
 /**
  * How `npm test` runs jest (package.json, jest.config.js): with V8's young generation at 64 MB per semi-space, which
- * jest passes on to its workers through their exec arguments, and which the processes the tests start do not get.
+ * jest passes on to its workers through their exec arguments, and which the processes the tests start do not get;
+ * and in the order of test/slowest-first.cjs.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -27,4 +28,14 @@ it("gives the processes the tests start no exec arguments: they run as on the se
     encoding: "utf8",
   });
   expect(JSON.parse(child.stdout)).toEqual([]);
+});
+
+it("orders a clean clone's files by estimates that each name a test file of this repository", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's test sequencer, CommonJS without types
+  const { ESTIMATES } = require("../slowest-first.cjs") as { ESTIMATES: Record<string, number> };
+  const files = Object.keys(ESTIMATES);
+  expect(files.length).toBeGreaterThan(10);
+  expect(files.filter((f) => !/^test\/(infra|app)\/.+\.test\.ts$/.test(f) || !existsSync(path.join(ROOT, f)))).toEqual(
+    [],
+  );
 });
