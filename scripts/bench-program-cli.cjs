@@ -37,6 +37,21 @@ const monitor = pulumi.runtime.getMonitor();
 monitor.signalAndWaitForShutdown = (_req, callback) => callback(null, {});
 // The stack's outputs, as the engine would receive them.
 let outputs;
+// With a dump file: each resource's source position and stack trace, as the engine would receive them.
+const positions = [];
+if (dumpFile) {
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const frame = (p) => p && `${p.getUri()}:${p.getLine()}:${p.getColumn()}`;
+    positions.push({
+      type: req.getType(),
+      name: req.getName(),
+      sourcePosition: frame(req.getSourceposition()),
+      stackTrace: (req.getStacktrace()?.getFramesList() ?? []).map((f) => frame(f.getPc()) ?? null),
+    });
+    return register(req, callback);
+  };
+}
 const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
 monitor.registerResourceOutputs = (req, callback) => {
   if (req.getUrn().includes("::pulumi:pulumi:Stack::")) outputs = req.getOutputs()?.toJavaScript();
@@ -46,7 +61,7 @@ monitor.registerResourceOutputs = (req, callback) => {
 process.on("exit", (code) => {
   if (dumpFile) {
     const modules = Object.keys(require.cache);
-    fs.writeFileSync(dumpFile, JSON.stringify({ resources: registered, outputs, modules }, null, 1));
+    fs.writeFileSync(dumpFile, JSON.stringify({ resources: registered, outputs, modules, positions }, null, 1));
   }
   const cpu = process.cpuUsage();
   if (code === 0)

@@ -8,6 +8,8 @@ const { existsSync, readFileSync, statSync } = require("node:fs");
 const { dirname, join, relative, resolve } = require("node:path");
 
 const ROOT = resolve(__dirname, "..");
+/** Where a package keeps the bundles of its entries, below its own folder (stacks/source-positions.cjs reads it). */
+const BUNDLE_DIR = join("node_modules", ".cache", "scale-ladder", "run");
 
 /** The folder of the package that holds `file`: the nearest package.json at or below the project root. */
 function packageDir(file) {
@@ -30,7 +32,7 @@ function bundlePaths(entry) {
     .replace(/\.\.(?=[\\/])/g, "up")
     .replace(/[\\/]/g, "-");
   const checkoutId = createHash("sha1").update(ROOT).digest("hex").slice(0, 8);
-  const out = join(packageDir(entry), "node_modules", ".cache", "scale-ladder", "run", `${name}-${checkoutId}.cjs`);
+  const out = join(packageDir(entry), BUNDLE_DIR, `${name}-${checkoutId}.cjs`);
   return { out, stamp: `${out}.inputs.json` };
 }
 
@@ -84,4 +86,4 @@ function requireBundled(entry) {
   return require(bundlePaths(entry).out);
 }
 
-module.exports = { bundleOptions, bundlePaths, isFresh, mtime, requireBundled };
+module.exports = { BUNDLE_DIR, bundleOptions, bundlePaths, isFresh, mtime, requireBundled };

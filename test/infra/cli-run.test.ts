@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import * as ts from "typescript";
 import { ladderGraph, transitiveSources } from "../../lib/graph/graph-cache";
 import { stackConfig } from "../../lib/graph/harness";
@@ -33,8 +34,13 @@ describe("the Pulumi CLI's run of the program", () => {
     );
   });
 
-  it("preloads Node's compile cache, resolved from the program directory, before the CLI loads anything", () => {
-    expect(run.nodeArgs).toEqual(["--require", "./stacks/node-compile-cache.cjs"]);
+  it("preloads Node's compile cache and the source-position rule, from the program directory, before the CLI", () => {
+    expect(run.nodeArgs).toEqual([
+      "--require",
+      "./stacks/node-compile-cache.cjs",
+      "--require",
+      "./stacks/source-positions.cjs",
+    ]);
     // What node does with those arguments where the language host starts it: the cache is on, in the project's cache.
     const env = { ...process.env };
     delete env.NODE_DISABLE_COMPILE_CACHE; // a user's switch to turn it off, set to anything
@@ -88,6 +94,7 @@ describe("the Pulumi CLI's run of the program", () => {
       resources: { type: string; name: string }[];
       outputs: Record<string, unknown>;
       modules: string[];
+      positions: { type: string; name: string; sourcePosition?: string; stackTrace: (string | null)[] }[];
     } = JSON.parse(fs.readFileSync(dump, "utf8"));
     fs.rmSync(path.dirname(dump), { recursive: true });
     const graph = await ladderGraph(stackConfig(step));
@@ -101,7 +108,50 @@ describe("the Pulumi CLI's run of the program", () => {
     expect(compilers).toEqual([]);
     expect(cli.modules.filter((f) => f.endsWith(".ts"))).toEqual([]);
     expect(cli.modules).toContain(path.join(root, "stacks", "main.cjs"));
+
+    // The source positions and stack traces the engine receives (stacks/source-positions.cjs). Every frame names a
+    // file that exists: a package's frame its own .js file, not the .ts file one folder too high that its map names
+    // (node_modules/@pulumi/resource.ts for @pulumi/pulumi/resource.js).
+    const frame = (uri: string) => {
+      const [, file, line] = /^(file:.*):(\d+):\d+$/.exec(uri) ?? [];
+      return { file: fileURLToPath(file), line: Number(line) };
+    };
+    expect(cli.positions.length).toBe(cli.resources.length);
+    const frames = cli.positions.flatMap((p) => [p.sourcePosition, ...p.stackTrace].filter((f) => f != null));
+    const files = [...new Set(frames.map((f) => frame(f).file))];
+    expect(files.filter((f) => !fs.existsSync(f)).map((f) => path.relative(root, f))).toEqual([]);
+    // The program's own frames still map through the bundle's inline map, to the line that constructs the resource.
+    expect(files.filter((f) => f.includes(`${path.sep}.cache${path.sep}`))).toEqual([]);
+    const ours = cli.positions.filter(
+      (p) => p.sourcePosition && !frame(p.sourcePosition).file.includes("node_modules"),
+    );
+    expect(ours.length).toBeGreaterThan(cli.resources.length / 2);
+    const notConstructing = ours.filter((p) => {
+      const { file, line } = frame(p.sourcePosition!);
+      return !/\bnew\s/.test(fs.readFileSync(file, "utf8").split("\n")[line - 1]);
+    });
+    expect(notConstructing).toEqual([]);
   }, 60_000);
+
+  it("maps frames through the maps of the program's bundles and files outside node_modules, not packages'", () => {
+    // In a process of its own: the file installs a handler into source-map-support, which is not this worker's to get.
+    const bundle = path.join(root, "node_modules", ".cache", "scale-ladder", "run", "stacks-index-0.cjs");
+    const pkg = (...p: string[]) => path.join(root, "node_modules", "@pulumi", ...p);
+    const files = [
+      bundle,
+      pathToFileURL(bundle).href,
+      path.join(root, "stacks", "main.cjs"),
+      pkg("pulumi", "resource.js"),
+      pathToFileURL(pkg("aws", "provider.js")).href,
+    ];
+    const script = [
+      'const { mapsFramesOf } = require("./stacks/source-positions.cjs");',
+      `console.log(JSON.stringify(${JSON.stringify(files)}.map(mapsFramesOf)));`,
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual([true, true, true, false, false]);
+  });
 });
 
 describe("the Pulumi CLI's run of the policy pack", () => {
