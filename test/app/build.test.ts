@@ -282,6 +282,20 @@ test("started with --enable-source-maps, the release's stack traces name app/src
   }
 });
 
+// app/src/redis/client.ts imports @redis/client: the `redis` package adds four modules the shop never uses, which every
+// process would load at start.
+test("the release bundles the Redis client alone, without the Bloom, JSON, Search and TimeSeries modules", () => {
+  const redisPackages = new Set<string>();
+  for (const file of readdirSync(path.join(ROOT, "dist", "app")).filter((f) => f.endsWith(".js.map"))) {
+    const { sources } = JSON.parse(readFileSync(path.join(ROOT, "dist", "app", file), "utf8")) as { sources: string[] };
+    for (const source of sources) {
+      const match = /node_modules\/(@redis\/[^/]+|redis)\//.exec(source);
+      if (match) redisPackages.add(match[1]);
+    }
+  }
+  expect([...redisPackages].sort()).toEqual(["@redis/client"]);
+});
+
 test("the built data-migrations.js copies a catalog to a new database with a report; bad input exits 2", async () => {
   const pool = testPool(db.primaryUrl, 1);
   await prepareDatabase(pool, { migrationsDir: MIGRATIONS_DIR, seedProducts: 50, logger: testLogger() });
