@@ -150,18 +150,35 @@ export function postgresOwner(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where {@link freePort} picks ports: below the kernel's ephemeral range (Linux: 32768-60999,
+ * /proc/sys/net/ipv4/ip_local_port_range), from which every outgoing connection takes its local port, and below the
+ * e2e topologies' blocks (test/app/e2e: 21000 and up).
+ */
+export const FREE_PORT_RANGE = { from: 10_000, to: 20_000 } as const;
+
+/** Whether `port` can be listened on at 127.0.0.1 now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago, for a server a test starts (PostgreSQL, redis-server, the
+ * shop). Not one the kernel hands out (listen on port 0): those come from the ephemeral range, and while a test
+ * copies a data directory before it starts its server on the port, any outgoing connection of the suite may take
+ * that port as its own local port. A full run saw it: "could not bind IPv4 address "127.0.0.1": Address already in
+ * use" for a shard on port 36861, and the tests behind it waited for a lock the failed file never released.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FREE_PORT_RANGE.from + Math.floor(Math.random() * (FREE_PORT_RANGE.to - FREE_PORT_RANGE.from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port on 127.0.0.1 in ${FREE_PORT_RANGE.from}-${FREE_PORT_RANGE.to - 1} after 100 tries`);
 }
 
 /** Makes `dir` (and what is in it) belong to `owner`. */
