@@ -20,6 +20,7 @@ import { type ShopInstance, type Suite, openSuite, startShop } from "./support/s
 import { Shopper } from "./support/shopper";
 import { testLogger } from "./support/test-app";
 import { waitForReplica } from "./support/test-database";
+import { startAll } from "./support/start-all";
 
 /** A memory store whose writes fail while `failing` is set, as a session store that went away would. */
 class FlakySessionStore implements SessionStore {
@@ -61,7 +62,10 @@ const flakyStore = new FlakySessionStore();
 
 beforeAll(async () => {
   suite = await openSuite("checkout-once");
-  [fauxqs, shardCluster] = await Promise.all([startFauxqs(), startShardCluster(["once-0", "once-1"])]);
+  [fauxqs, shardCluster] = await startAll([
+    [startFauxqs(), (f) => f.stop()],
+    [startShardCluster(["once-0", "once-1"]), (c) => c.close()],
+  ]);
   const queue = await fauxqs.createQueuePair("checkout-once");
   const withQueue = { ORDER_QUEUE_URL: queue.queueUrl, SQS_ENDPOINT: fauxqs.endpoint, AWS_REGION: "us-east-1" };
   plain = await startShop(suite);

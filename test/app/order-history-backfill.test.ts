@@ -23,6 +23,7 @@ import { Shopper } from "./support/shopper";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { testPool } from "./support/test-pool";
 import { waitForReplica } from "./support/test-database";
+import { startAll } from "./support/start-all";
 
 const SHARDS = ["history-0", "history-1"];
 
@@ -44,10 +45,10 @@ const ledger = new Map<Shopper, string[]>();
 const busy = new Set<Shopper>();
 
 beforeAll(async () => {
-  [suite, cluster, fauxqs] = await Promise.all([
-    openSuite("history_backfill"),
-    startShardCluster(SHARDS),
-    startFauxqs(),
+  [suite, cluster, fauxqs] = await startAll([
+    [openSuite("history_backfill"), (s) => s.close()],
+    [startShardCluster(SHARDS), (c) => c.close()],
+    [startFauxqs(), (f) => f.stop()],
   ]);
   queue = await fauxqs.createQueuePair("history-backfill", { visibilityTimeoutSeconds: 10 });
   catalog = testPool(suite.db.primaryUrl, 2);

@@ -15,6 +15,7 @@ import { type RedisServer, startRedisServer } from "../../lib/servers/redis-serv
 import { type ShopInstance, type Suite, databaseReads, openSuite, startShop } from "./support/shop-instances";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN, testLogger } from "./support/test-app";
+import { startAll } from "./support/start-all";
 
 let suite: Suite;
 let redis: RedisServer;
@@ -29,11 +30,12 @@ beforeAll(async () => {
   redis = await startRedisServer();
   suite = await openSuite("session_handoff");
   const redisEnv = { SESSION_STORE: "redis", SESSION_REDIS_URL: redis.url };
-  [memoryA, memoryB, redisA, redisB] = await Promise.all([
-    startShop(suite),
-    startShop(suite),
-    startShop(suite, redisEnv),
-    startShop(suite, redisEnv),
+  const close = (shop: ShopInstance) => shop.close();
+  [memoryA, memoryB, redisA, redisB] = await startAll([
+    [startShop(suite), close],
+    [startShop(suite), close],
+    [startShop(suite, redisEnv), close],
+    [startShop(suite, redisEnv), close],
   ]);
 });
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { type ShopInstance, type Suite, openSuite, startShop } from "./support/s
 import { type ShardCluster, startShardCluster } from "./support/shard-cluster";
 import { Shopper } from "./support/shopper";
 import { waitForReplica } from "./support/test-database";
+import { startAll } from "./support/start-all";
 
 const TIERS = ["x-shop-region", "x-shop-process", "x-shop-cache", "x-shop-db", "x-shop-shard"];
 
@@ -18,10 +19,10 @@ let shards: ShardCluster;
 const shops: ShopInstance[] = [];
 
 beforeAll(async () => {
-  [suite, redis, shards] = await Promise.all([
-    openSuite("tier-headers"),
-    startRedisServer(),
-    startShardCluster(["shard-0"]),
+  [suite, redis, shards] = await startAll([
+    [openSuite("tier-headers"), (s) => s.close()],
+    [startRedisServer(), (r) => r.stop()],
+    [startShardCluster(["shard-0"]), (c) => c.close()],
   ]);
 }, 120_000);
 afterAll(async () => {

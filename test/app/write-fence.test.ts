@@ -13,6 +13,7 @@ import { routeHooks } from "./support/route-table";
 import { type ShopInstance, type Suite, openSuite, startShop } from "./support/shop-instances";
 import { Shopper } from "./support/shopper";
 import { ADMIN_TOKEN, testEnv, testLogger } from "./support/test-app";
+import { startAll } from "./support/start-all";
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** How long the `capped` shop holds a write. */
@@ -25,7 +26,10 @@ const servers: RunningServer[] = [];
 
 beforeAll(async () => {
   suite = await openSuite("write_fence");
-  [shop, capped] = await Promise.all([startShop(suite), startShop(suite, {}, { writeFenceMaxHoldMs: CAP_MS })]);
+  [shop, capped] = await startAll([
+    [startShop(suite), (s) => s.close()],
+    [startShop(suite, {}, { writeFenceMaxHoldMs: CAP_MS }), (s) => s.close()],
+  ]);
 });
 afterAll(async () => {
   for (const server of servers) await server.close();

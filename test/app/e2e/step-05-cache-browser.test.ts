@@ -7,6 +7,7 @@ import type { Browser } from "playwright-core";
 import { launchChromium } from "../../../lib/browser/chromium";
 import { closeStorefront, openProduct, openStorefront, waitForServed } from "./support/storefront";
 import { type Topology, startTopology } from "./support/local-topology";
+import { startAll } from "../support/start-all";
 
 jest.setTimeout(180_000);
 const PORT = 24900;
@@ -14,7 +15,10 @@ let topology: Topology;
 let browser: Browser;
 
 beforeAll(async () => {
-  [topology, browser] = await Promise.all([startTopology(5, PORT), launchChromium()]);
+  [topology, browser] = await startAll([
+    [startTopology(5, PORT), (t) => t.stop()],
+    [launchChromium(), (b) => b.close()],
+  ]);
 });
 afterAll(async () => {
   await browser?.close();

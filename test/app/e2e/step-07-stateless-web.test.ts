@@ -10,6 +10,7 @@ import { type Topology, startTopology } from "./support/local-topology";
 import { buyTwo, closeStorefront, openStorefront } from "./support/storefront";
 import { launchChromium } from "../../../lib/browser/chromium";
 import type { Browser } from "playwright-core";
+import { startAll } from "../support/start-all";
 
 jest.setTimeout(180_000);
 const PORT = 21600;
@@ -17,7 +18,10 @@ let topology: Topology;
 let browser: Browser;
 
 beforeAll(async () => {
-  [topology, browser] = await Promise.all([startTopology(7, PORT), launchChromium()]);
+  [topology, browser] = await startAll([
+    [startTopology(7, PORT), (t) => t.stop()],
+    [launchChromium(), (b) => b.close()],
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
